@@ -13,4 +13,4 @@ console_err = Console(stderr=True, highlight=False)
 
 def print_json(data: Any) -> None:
     """Print machine-readable JSON on stdout (no rich markup)."""
-    print(json.dumps(data, indent=2, sort_keys=False, default=str))  # noqa: T201
+    print(json.dumps(data, indent=2, sort_keys=False, default=str))

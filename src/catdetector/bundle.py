@@ -1,0 +1,294 @@
+"""The model bundle: ``model.skops`` + ``model.json`` in one directory (one DVC output).
+
+Loading never unpickles: skops loads only the types in :data:`TRUSTED_TYPES`,
+and the sha256 and size of ``model.skops`` recorded in ``model.json`` must
+match before skops even reads it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+
+from catdetector import fingerprint
+from catdetector.errors import BundleError, ImageError, SkewError
+from catdetector.images import Limits, PreprocessSpec, decode, featurize
+
+MODEL_FILE = "model.skops"
+META_FILE = "model.json"
+SCHEMA_VERSION = 1
+# Types beyond skops' defaults that our ladder's estimators need; nothing else loads.
+TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def canonical_skops(estimator: Any) -> bytes:
+    """skops bytes made reproducible: skops names nodes by ``id()``, we renumber them.
+
+    The object-identity structure is kept (same id -> same number), entries are
+    sorted and zip timestamps fixed, so the same model gives the same bytes.
+    """
+    src = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
+    schema = json.loads(src.read("schema.json"))
+    numbering: dict[int, int] = {}
+
+    def renumber(raw: int) -> int:
+        return numbering.setdefault(raw, len(numbering) + 1)
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                if key == "__id__" and isinstance(value, int):
+                    out[key] = renumber(value)
+                elif key == "file" and isinstance(value, str) and re.fullmatch(r"\d+\.npy", value):
+                    out[key] = f"{renumber(int(value[:-4]))}.npy"
+                else:
+                    out[key] = walk(value)
+            return out
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    new_schema = walk(schema)
+    entries: dict[str, bytes] = {"schema.json": json.dumps(new_schema, indent=2).encode()}
+    for info in src.infolist():
+        name = info.filename
+        if name == "schema.json":
+            continue
+        if re.fullmatch(r"\d+\.npy", name):
+            name = f"{renumber(int(name[:-4]))}.npy"
+        entries[name] = src.read(info.filename)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, entries[name])
+    return out.getvalue()
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_bundle(directory: Path, estimator: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    """Write the bundle atomically (temp dir, then rename); return the final meta."""
+    blob = canonical_skops(estimator)
+    meta = dict(meta)
+    meta["schema_version"] = SCHEMA_VERSION
+    meta["files"] = {MODEL_FILE: {"sha256": sha256_bytes(blob), "size": len(blob)}}
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        (tmp / MODEL_FILE).write_bytes(blob)
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(tmp, directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+def read_meta(directory: Path) -> dict[str, Any]:
+    """Parse ``model.json``; BundleError when missing or not a bundle's meta."""
+    path = directory / META_FILE
+    if not directory.is_dir():
+        raise BundleError(f"no model bundle at {directory}", hint="run `dvc repro` or `dvc pull`")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise BundleError(f"{path} is missing: {directory} is not a complete bundle") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path} is not valid JSON: {exc}") from exc
+    required = ("schema_version", "labels", "files", "preprocess", "environment", "golden")
+    if not isinstance(meta, dict) or any(k not in meta for k in required):
+        raise BundleError(f"{path} is not a catdetector model.json (missing fields)")
+    if meta["schema_version"] != SCHEMA_VERSION:
+        raise BundleError(
+            f"{path} has schema version {meta['schema_version']}; this catdetector reads "
+            f"{SCHEMA_VERSION}"
+        )
+    return meta
+
+
+@dataclass
+class CheckReport:
+    """Result of the load-time checks of a bundle."""
+
+    hash_ok: bool = False
+    env_differences: list[fingerprint.Difference] = field(default_factory=list)
+    env_mismatch_allowed: bool = False
+    golden_ok: bool = False
+    golden_max_error: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "hash_ok": self.hash_ok,
+            "environment_differences": [d.__dict__ for d in self.env_differences],
+            "env_mismatch_allowed": self.env_mismatch_allowed,
+            "golden_ok": self.golden_ok,
+            "golden_max_error": self.golden_max_error,
+        }
+
+
+@dataclass
+class Prediction:
+    """One prediction."""
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+
+
+@dataclass
+class LoadedModel:
+    """A verified bundle, ready to predict from encoded image bytes."""
+
+    estimator: Any
+    meta: dict[str, Any]
+    spec: PreprocessSpec
+    limits: Limits
+    checks: CheckReport
+    path: Path
+
+    @property
+    def labels(self) -> list[str]:
+        """Class labels, in estimator class order."""
+        return list(self.meta["labels"])
+
+    @property
+    def model_id(self) -> str:
+        """Short content id of ``model.skops``."""
+        return str(self.meta["files"][MODEL_FILE]["sha256"][:12])
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """Class probabilities for a (n, d) feature matrix."""
+        return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
+
+    def features(self, data: bytes, limits: Limits | None = None) -> np.ndarray:
+        """Decode and featurize with this model's preprocessing."""
+        return featurize(decode(data, self.spec, limits or self.limits), self.spec)
+
+    def predict_bytes(self, items: list[bytes], limits: Limits | None = None) -> list[Prediction]:
+        """Predict encoded images (ImageError on the first bad one)."""
+        feats = np.vstack([self.features(b, limits) for b in items])
+        return [self._to_prediction(row) for row in self.probabilities(feats)]
+
+    def _to_prediction(self, row: np.ndarray) -> Prediction:
+        best = int(np.argmax(row))
+        labels = self.labels
+        return Prediction(
+            label=labels[best],
+            probability=float(row[best]),
+            probabilities={labels[i]: float(p) for i, p in enumerate(row)},
+        )
+
+
+def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:
+    path = directory / MODEL_FILE
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"{path} is missing or unreadable: {exc}") from exc
+    expected = meta["files"].get(MODEL_FILE, {})
+    if len(blob) != expected.get("size") or sha256_bytes(blob) != expected.get("sha256"):
+        raise BundleError(
+            f"{path} does not match model.json (size {len(blob)} vs {expected.get('size')}, "
+            "or its sha256 differs): truncated, edited or from another bundle",
+            hint="fetch the bundle again (`dvc pull`)",
+        )
+    report.hash_ok = True
+    try:
+        untrusted = set(sio.get_untrusted_types(data=blob))
+    except Exception as exc:
+        raise BundleError(f"{path} is not a readable skops file: {exc}") from exc
+    unknown = sorted(untrusted - set(TRUSTED_TYPES))
+    if unknown:
+        raise BundleError(f"{path} holds types that are not trusted: {', '.join(unknown)}")
+    try:
+        return sio.loads(blob, trusted=list(TRUSTED_TYPES))
+    except Exception as exc:
+        raise BundleError(f"{path} could not be loaded by skops: {exc}") from exc
+
+
+def run_golden(model: LoadedModel, tolerance: float) -> float:
+    """Recompute the golden samples end to end; the largest absolute difference."""
+    worst = 0.0
+    for sample in model.meta["golden"]:
+        data = base64.b64decode(sample["bytes_b64"])
+        try:
+            row = model.probabilities(model.features(data)[None, :])[0]
+        except ImageError as exc:
+            raise SkewError(f"golden sample {sample['name']} no longer decodes: {exc}") from exc
+        expected = np.asarray(sample["probabilities"], dtype=np.float64)
+        if row.shape != expected.shape:
+            raise SkewError(f"golden sample {sample['name']}: output shape changed")
+        worst = max(worst, float(np.max(np.abs(row - expected))))
+    if worst > tolerance:
+        raise SkewError(
+            f"golden samples differ from training time by up to {worst:.3g} "
+            f"(tolerance {tolerance:g}): training-serving skew; the model is refused"
+        )
+    return worst
+
+
+def load_bundle(
+    directory: Path, *, allow_env_mismatch: bool = False, golden_tolerance: float = 1e-6
+) -> LoadedModel:
+    """Verify and load a bundle: hash, trusted types, environment, golden samples."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    report = CheckReport()
+    estimator = _load_estimator(directory, meta, report)
+    report.env_differences = fingerprint.compare(meta["environment"])
+    needed = [d for d in report.env_differences if d.needed]
+    if needed and not allow_env_mismatch:
+        listing = ", ".join(
+            f"{d.name} {d.recorded} (trained) vs {d.running} (here)" for d in needed
+        )
+        raise SkewError(
+            f"environment differs from training for packages the model needs: {listing}",
+            hint="install the project's lock, or pass --allow-env-mismatch",
+        )
+    report.env_mismatch_allowed = bool(needed)
+    try:
+        spec = PreprocessSpec.from_dict(meta["preprocess"]["spec"])
+    except TypeError as exc:
+        raise BundleError(f"model.json preprocess spec is invalid: {exc}") from exc
+    if spec.digest() != meta["preprocess"].get("sha256"):
+        raise SkewError("model.json preprocessing hash does not match its spec")
+    limits = Limits(**meta.get("limits", {}))
+    model = LoadedModel(estimator, meta, spec, limits, report, directory)
+    report.golden_max_error = run_golden(model, golden_tolerance)
+    report.golden_ok = True
+    return model
+
+
+def golden_record(name: str, data: bytes, label: str, probabilities: np.ndarray) -> dict[str, Any]:
+    """One golden sample entry for model.json."""
+    return {
+        "name": name,
+        "label": label,
+        "sha256": sha256_bytes(data),
+        "bytes_b64": base64.b64encode(data).decode("ascii"),
+        "probabilities": [float(p) for p in probabilities],
+    }

@@ -1,0 +1,41 @@
+"""`catdetector predict`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catdetector.cli._common import console, console_err, print_json
+
+
+def register(app: typer.Typer) -> None:
+    """Attach predict."""
+
+    @app.command("predict")
+    def predict(
+        files: Annotated[list[Path], typer.Argument(help="image files")],
+        bundle: Annotated[
+            Path | None, typer.Option(help="model bundle folder (default: the project's)")
+        ] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="a JSON list on stdout")] = False,
+        allow_env_mismatch: Annotated[
+            bool, typer.Option(help="load even if model packages differ from training")
+        ] = False,
+    ) -> None:
+        """Label images with the model, through the same preprocessing as training."""
+        from catdetector.predict import load_for_predict, predict_files
+
+        model = load_for_predict(bundle, Path.cwd(), allow_env_mismatch)
+        results = predict_files(model, files)
+        if json_out:
+            print_json([r.to_dict() for r in results])
+        else:
+            for r in results:
+                if r.error:
+                    console_err.print(f"[red]{r.file}: error: {r.error}[/red]")
+                else:
+                    console.print(f"{r.file}\t{r.label}\t{r.probability:.4f}\t{r.version}")
+        if any(r.error for r in results):
+            raise typer.Exit(1)

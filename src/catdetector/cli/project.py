@@ -1,0 +1,62 @@
+"""`catdetector init` and `catdetector sample`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catdetector.cli._common import console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    """Attach init and sample."""
+
+    @app.command("init")
+    def init(
+        directory: Annotated[Path, typer.Argument(help="folder for the new project")] = Path("."),
+        remote: Annotated[
+            str | None,
+            typer.Option(help="DVC remote: a local folder or s3://bucket/prefix"),
+        ] = None,
+        endpoint_url: Annotated[
+            str | None,
+            typer.Option(help="S3 endpoint (written to .dvc/config.local, never committed)"),
+        ] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    ) -> None:
+        """Make a new catdetector project: git + DVC + params + pipeline + environment lock."""
+        from catdetector.project import init as do_init
+
+        result = do_init(directory, remote, endpoint_url)
+        if json_out:
+            print_json(
+                {
+                    "root": str(result.root),
+                    "remote": result.remote,
+                    "created": result.created,
+                    "commit": result.commit,
+                }
+            )
+            return
+        if not result.created:
+            console.print(f"{result.root} is already a catdetector project (nothing changed)")
+            return
+        console.print(f"[green]created[/green] {result.root}  (DVC remote: {result.remote})")
+        console.print("next: put images in data/raw/<label>/ (or `catdetector sample data/raw`),")
+        console.print("      `dvc add data/raw`, `dvc repro`, `catdetector register`")
+
+    @app.command("sample")
+    def sample(
+        directory: Annotated[Path, typer.Argument(help="where to write <label>/*.png")],
+        n: Annotated[int, typer.Option("--n", help="number of images in all (even)")] = 200,
+        seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")] = 0,
+    ) -> None:
+        """Write a deterministic SYNTHETIC image sample (cat/ and other/), for demos and tests."""
+        from catdetector.synthetic import write_sample
+
+        paths = write_sample(directory, n, seed)
+        console.print(
+            f"wrote {len(paths)} synthetic images (seed {seed}) to {directory}/cat and /other"
+        )

@@ -1,0 +1,62 @@
+"""`catdetector stage prepare|train|evaluate`: the commands of dvc.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from catdetector.cli._common import console
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the stage sub-commands."""
+    stage = typer.Typer(help="Pipeline stages (run by `dvc repro`).", no_args_is_help=True)
+    app.add_typer(stage, name="stage")
+
+    @stage.command("prepare")
+    def prepare() -> None:
+        """Validate data/raw, drop duplicates, split by content hash, featurize."""
+        from catdetector.pipeline import prepare as run
+
+        summary = run(Path.cwd())
+        counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
+        console.print(
+            f"prepare: {counts}; {summary.duplicates} duplicate(s) dropped, "
+            f"{summary.bad} bad file(s) skipped (see data/prepared/report.json)"
+        )
+
+    @stage.command("train")
+    def train() -> None:
+        """Fit every rung of the ladder, keep the simplest good one, write the bundle."""
+        from rich.table import Table
+
+        from catdetector.pipeline import train as run
+
+        table = run(Path.cwd())
+        view = Table(title=f"ladder (chosen: {table['chosen']})")
+        for col in ("rung", "val acc", "test acc", "fit s", "predict ms/img", "size"):
+            view.add_column(col)
+        for rung, row in table["rungs"].items():
+            view.add_row(
+                rung,
+                f"{row['val_accuracy']:.3f}",
+                f"{row['test_accuracy']:.3f}",
+                f"{row['fit_seconds']:.3f}",
+                f"{row['predict_ms_per_image']:.3f}",
+                f"{row['size_bytes']:,}",
+            )
+        console.print(view)
+
+    @stage.command("evaluate")
+    def evaluate() -> None:
+        """Test-split metrics and plots for the chosen model."""
+        from catdetector.pipeline import evaluate as run
+
+        scores = run(Path.cwd())
+        console.print(
+            "evaluate: "
+            + ", ".join(
+                f"{k} {scores[k]:.3f}" for k in ("accuracy", "precision", "recall", "f1", "roc_auc")
+            )
+        )

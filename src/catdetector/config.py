@@ -1,0 +1,160 @@
+"""Typed configuration: ``params.yaml`` (pydantic) and serving settings (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from catdetector.errors import ConfigError
+
+RUNGS = ("dummy", "heuristic", "linear", "nonlinear")
+Rung = Literal["dummy", "heuristic", "linear", "nonlinear"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ImageParams(_Strict):
+    """Decode limits and the preprocessing every model input goes through."""
+
+    size: int = Field(64, ge=16, le=512, description="square side after resize")
+    min_side: int = Field(32, ge=2, description="smallest accepted width or height")
+    max_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb guard")
+    max_bytes: int = Field(20_000_000, ge=1, description="largest accepted file")
+
+
+class FeatureParams(_Strict):
+    """HOG on the grey image plus a coarse HSV colour histogram."""
+
+    hog_orientations: int = Field(9, ge=1, le=36)
+    hog_cell: int = Field(8, ge=2)
+    hog_block: int = Field(2, ge=1)
+    color_bins: int = Field(8, ge=0, le=64, description="0 disables the colour histogram")
+
+
+class SplitParams(_Strict):
+    """Fractions of the content-hash split; test is the rest."""
+
+    train: float = Field(0.7, gt=0, lt=1)
+    val: float = Field(0.15, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _leaves_test(self) -> SplitParams:
+        if self.train + self.val >= 1:
+            raise ValueError("split.train + split.val must be below 1 (the rest is test)")
+        return self
+
+
+class DataParams(_Strict):
+    """How prepare treats the raw folder."""
+
+    skip_bad_files: bool = False
+    labels: list[str] = Field(default_factory=lambda: ["cat", "other"], min_length=2)
+
+
+class LadderParams(_Strict):
+    """The ladder of model families, simplest first, and how the winner is chosen."""
+
+    rungs: list[Rung] = Field(default_factory=lambda: ["dummy", "heuristic", "linear", "nonlinear"])
+    tolerance: float = Field(0.02, ge=0, le=1, description="simplest rung within this of the best")
+    linear_c: float = Field(0.05, gt=0)
+    nonlinear_trees: int = Field(200, ge=1)
+
+    @model_validator(mode="after")
+    def _has_dummy(self) -> LadderParams:
+        if "dummy" not in self.rungs:
+            raise ValueError("ladder.rungs must start from the dummy baseline")
+        if len(set(self.rungs)) != len(self.rungs):
+            raise ValueError("ladder.rungs lists a rung twice")
+        return self
+
+
+class TrainParams(_Strict):
+    """Training knobs, including the demo's deliberate corruption."""
+
+    seed: int = 42
+    label_noise: float = Field(0.0, ge=0, le=1, description="fraction of train labels shuffled")
+    golden_samples: int = Field(4, ge=1, le=32)
+
+
+class GateParams(_Strict):
+    """Promotion gate thresholds (test-split accuracy)."""
+
+    min_margin_over_dummy: float = Field(0.05, ge=0, le=1)
+    max_regression: float = Field(0.02, ge=0, le=1)
+
+
+class Params(_Strict):
+    """All of ``params.yaml``."""
+
+    image: ImageParams = ImageParams()
+    features: FeatureParams = FeatureParams()
+    split: SplitParams = SplitParams()
+    data: DataParams = DataParams()
+    ladder: LadderParams = LadderParams()
+    train: TrainParams = TrainParams()
+    gate: GateParams = GateParams()
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """Plain dict for writing ``params.yaml``."""
+        return self.model_dump(mode="json")
+
+
+def load_params(path: Path) -> Params:
+    """Read and validate ``params.yaml``; a readable ConfigError on any problem."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path} not found", hint="run inside a catdetector project") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must be a mapping of sections")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def dump_params(params: Params) -> str:
+    """YAML text of params, in section order."""
+    return yaml.safe_dump(params.to_yaml_dict(), sort_keys=False)
+
+
+class ServeSettings(BaseSettings):
+    """Settings of ``catdetector serve``; env prefix ``CATDETECTOR_``."""
+
+    model_config = SettingsConfigDict(env_prefix="CATDETECTOR_", extra="ignore")
+
+    registry: str | None = None
+    stage: str = "prod"
+    bundle: Path | None = None
+    artifact: str = "catdetector"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    poll_interval: float = Field(2.0, gt=0)
+    cache_dir: Path | None = None
+    allow_env_mismatch: bool = False
+    admin_token: str | None = None
+    max_body_bytes: int = Field(10_000_000, ge=1)
+    max_pixels: int = Field(40_000_000, ge=1)
+    max_batch: int = Field(32, ge=1)
+    golden_tolerance: float = Field(1e-6, ge=0)
+    workers: int = Field(1, ge=1)
+
+
+def build_serve_settings(**overrides: Any) -> ServeSettings:
+    """Settings from the environment, with explicit (non-None) overrides on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return ServeSettings(**clean)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid serve settings: {exc}") from exc

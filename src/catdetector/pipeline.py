@@ -1,0 +1,307 @@
+"""The three DVC stages: prepare -> train -> evaluate (run as ``catdetector stage ...``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from sklearn import metrics as skm
+
+from catdetector import bundle, fingerprint, images, ladder, layout, tools
+from catdetector.config import Params, load_params
+from catdetector.data import SPLITS, ScanResult, check_usable, scan
+from catdetector.errors import DataError
+
+DRIFT_BINS = 10
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def reference_stats(values: dict[str, list[float]]) -> dict[str, Any]:
+    """Per-descriptor mean, std, quantiles and a histogram: the drift reference."""
+    stats: dict[str, Any] = {}
+    for name, column in values.items():
+        arr = np.asarray(column, dtype=np.float64)
+        edges = np.unique(np.quantile(arr, np.linspace(0, 1, DRIFT_BINS + 1)))
+        counts, _ = (
+            np.histogram(arr, bins=edges) if len(edges) > 1 else (np.array([len(arr)]), edges)
+        )
+        stats[name] = {
+            "mean": float(arr.mean()),
+            "std": float(arr.std()),
+            "min": float(arr.min()),
+            "max": float(arr.max()),
+            "edges": [float(e) for e in edges],
+            "counts": [int(c) for c in counts],
+        }
+    return stats
+
+
+# ---------------------------------------------------------------- prepare
+
+
+@dataclass
+class PrepareSummary:
+    """What prepare did."""
+
+    counts: dict[str, int]
+    bad: int
+    duplicates: int
+    ignored: int
+
+
+def _prepared_arrays(
+    result: ScanResult, spec: images.PreprocessSpec, labels: list[str]
+) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {}
+    for split in SPLITS:
+        rows = [i for i, item in enumerate(result.items) if item.split == split]
+        feats = [images.featurize(result.decoded[i], spec) for i in rows]
+        arrays[f"{split}_x"] = np.vstack(feats)
+        arrays[f"{split}_y"] = np.asarray(
+            [labels.index(result.items[i].label) for i in rows], np.int64
+        )
+    return arrays
+
+
+def prepare(root: Path) -> PrepareSummary:
+    """Validate ``data/raw``, drop duplicates, split, featurize into ``data/prepared``."""
+    params = load_params(root / layout.PARAMS)
+    spec = images.PreprocessSpec.from_params(params.image, params.features)
+    limits = images.Limits.from_params(params.image)
+    labels = params.data.labels
+    result = scan(root / layout.RAW, labels, params.split, spec, limits)
+    check_usable(result, labels, params.data.skip_bad_files)
+    arrays = _prepared_arrays(result, spec, labels)
+    train_rows = [i for i, item in enumerate(result.items) if item.split == "train"]
+    descriptors = [images.describe(result.decoded[i]) for i in train_rows]
+    manifest = {
+        "labels": labels,
+        "preprocess": {"spec": spec.to_dict(), "sha256": spec.digest()},
+        "limits": asdict(limits),
+        "items": [asdict(item) for item in result.items],
+        "counts": {s: len(arrays[f"{s}_y"]) for s in SPLITS},
+        "content_sha256": hashlib.sha256(
+            "".join(sorted(i.sha256 for i in result.items)).encode()
+        ).hexdigest(),
+        "reference": reference_stats({k: [d[k] for d in descriptors] for k in images.DESCRIPTORS}),
+    }
+    report = {
+        "bad_files": [asdict(b) for b in result.bad],
+        "skipped_bad_files": bool(result.bad),
+        "duplicates": [{"dropped": d, "kept": k} for d, k in result.duplicates],
+        "ignored": result.ignored,
+    }
+    out = root / layout.PREPARED
+    tmp = Path(tempfile.mkdtemp(prefix=".prepared.", dir=out.parent))
+    try:
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", array, allow_pickle=False)
+        write_json(tmp / "manifest.json", manifest)
+        write_json(tmp / "report.json", report)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return PrepareSummary(
+        manifest["counts"], len(result.bad), len(result.duplicates), len(result.ignored)
+    )
+
+
+def load_prepared(root: Path) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The prepare stage's manifest and (x, y) per split."""
+    folder = root / layout.PREPARED
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        splits = {
+            s: (
+                np.load(folder / f"{s}_x.npy", allow_pickle=False),
+                np.load(folder / f"{s}_y.npy", allow_pickle=False),
+            )
+            for s in SPLITS
+        }
+    except (OSError, ValueError) as exc:
+        raise DataError(
+            f"{folder} is missing or incomplete: {exc}", hint="run `dvc repro`"
+        ) from exc
+    return manifest, splits
+
+
+# ---------------------------------------------------------------- train
+
+
+def _corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Shuffle the labels of a ``fraction`` of rows among themselves (deliberately bad data)."""
+    if fraction <= 0:
+        return y
+    rng = np.random.RandomState(seed + 1)
+    y = y.copy()
+    picked = rng.choice(len(y), size=round(fraction * len(y)), replace=False)
+    y[picked] = y[rng.permutation(picked)]
+    return y
+
+
+def _golden(
+    root: Path, manifest: dict[str, Any], estimator: Any, spec: images.PreprocessSpec, count: int
+) -> list[dict[str, Any]]:
+    """A few held-out inputs (smallest files, labels alternating) with their outputs now."""
+    limits = images.Limits(**manifest["limits"])
+    by_label: dict[str, list[tuple[int, str]]] = {}
+    for item in manifest["items"]:
+        if item["split"] != "train":
+            size = (root / layout.RAW / item["path"]).stat().st_size
+            by_label.setdefault(item["label"], []).append((size, item["path"]))
+    queues = [sorted(v) for _, v in sorted(by_label.items())]
+    picked: list[str] = []
+    while len(picked) < count and any(queues):
+        for queue in queues:
+            if queue and len(picked) < count:
+                picked.append(queue.pop(0)[1])
+    records = []
+    labels = manifest["labels"]
+    for rel in picked:
+        data = (root / layout.RAW / rel).read_bytes()
+        probs = estimator.predict_proba(images.features_from_bytes(data, spec, limits)[None, :])[0]
+        records.append(bundle.golden_record(rel, data, labels[int(np.argmax(probs))], probs))
+    return records
+
+
+def _dvc_data_hash(root: Path) -> str | None:
+    try:
+        doc = yaml.safe_load((root / layout.RAW_DVC).read_text(encoding="utf-8"))
+        return str(doc["outs"][0]["md5"])
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return None
+
+
+def _scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, float]:
+    pred = np.argmax(probs, axis=1)
+    binary = len(labels) == 2
+    avg = "binary" if binary else "macro"
+    out = {
+        "accuracy": float(skm.accuracy_score(y, pred)),
+        "precision": float(skm.precision_score(y, pred, average=avg, pos_label=0, zero_division=0)),
+        "recall": float(skm.recall_score(y, pred, average=avg, pos_label=0, zero_division=0)),
+        "f1": float(skm.f1_score(y, pred, average=avg, pos_label=0, zero_division=0)),
+    }
+    try:
+        if binary:
+            out["roc_auc"] = float(skm.roc_auc_score(y == 0, probs[:, 0]))
+        else:
+            out["roc_auc"] = float(skm.roc_auc_score(y, probs, multi_class="ovr"))
+    except ValueError:
+        out["roc_auc"] = float("nan")
+    return out
+
+
+def train(root: Path) -> dict[str, Any]:
+    """Climb the ladder, choose the simplest good rung, write the bundle and ladder table."""
+    params: Params = load_params(root / layout.PARAMS)
+    manifest, splits = load_prepared(root)
+    labels = manifest["labels"]
+    spec = images.PreprocessSpec.from_dict(manifest["preprocess"]["spec"])
+    x_train, y_train = splits["train"]
+    y_fit = _corrupt_labels(y_train, params.train.label_noise, params.train.seed)
+    results = []
+    for rung in params.ladder.rungs:
+        result = ladder.fit_and_score(
+            rung, params.ladder, params.train.seed, x_train, y_fit, splits
+        )
+        result.size_bytes = len(bundle.canonical_skops(result.estimator))
+        results.append(result)
+    chosen = ladder.choose(results, params.ladder.tolerance)
+    model = chosen.estimator
+    train_probs = model.predict_proba(x_train)
+    reference = dict(manifest["reference"])
+    reference["probability"] = reference_stats({"p": list(train_probs[:, 0])})["p"]
+    ladder_table = {
+        r.rung: {
+            "val_accuracy": r.val_accuracy,
+            "test_accuracy": r.test_accuracy,
+            "fit_seconds": round(r.fit_seconds, 4),
+            "predict_ms_per_image": round(r.predict_ms_per_image, 4),
+            "size_bytes": r.size_bytes,
+        }
+        for r in results
+    }
+    meta = {
+        "name": layout.ARTIFACT,
+        "labels": labels,
+        "positive_label": labels[0],
+        "chosen_rung": chosen.rung,
+        "params": params.to_yaml_dict(),
+        "metrics": {
+            "val": _scores(splits["val"][1], model.predict_proba(splits["val"][0]), labels),
+            "test": _scores(splits["test"][1], model.predict_proba(splits["test"][0]), labels),
+            "ladder": {
+                r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
+                for r in results
+            },
+        },
+        "lineage": {
+            "git_commit": tools.head_commit(root),
+            "git_dirty": tools.is_dirty(root),
+            "data_dvc_md5": _dvc_data_hash(root),
+            "data_content_sha256": manifest["content_sha256"],
+            "counts": manifest["counts"],
+        },
+        "preprocess": manifest["preprocess"],
+        "limits": manifest["limits"],
+        "environment": fingerprint.current(),
+        "reference": reference,
+        "golden": _golden(root, manifest, model, spec, params.train.golden_samples),
+    }
+    bundle.write_bundle(root / layout.MODEL_DIR, model, meta)
+    bundle.load_bundle(root / layout.MODEL_DIR)  # self-check: what we wrote loads and agrees
+    table = {"chosen": chosen.rung, "tolerance": params.ladder.tolerance, "rungs": ladder_table}
+    write_json(root / layout.LADDER_METRICS, table)
+    return table
+
+
+# ---------------------------------------------------------------- evaluate
+
+
+def evaluate(root: Path) -> dict[str, Any]:
+    """Test-split metrics for ``dvc metrics show``; confusion and ROC data for ``dvc plots``."""
+    model = bundle.load_bundle(root / layout.MODEL_DIR)
+    _, splits = load_prepared(root)
+    x_test, y_test = splits["test"]
+    probs = model.probabilities(x_test)
+    labels = model.labels
+    scores = _scores(y_test, probs, labels)
+    scores["n"] = len(y_test)
+    scores["chosen_rung"] = model.meta["chosen_rung"]
+    scores["ladder_test_accuracy"] = {
+        rung: v["test_accuracy"] for rung, v in model.meta["metrics"]["ladder"].items()
+    }
+    pred = np.argmax(probs, axis=1)
+    confusion = [
+        {"actual": labels[a], "predicted": labels[p]} for a, p in zip(y_test, pred, strict=True)
+    ]
+    fpr, tpr, thresholds = skm.roc_curve(y_test == 0, probs[:, 0])
+    roc = [
+        {"fpr": float(f), "tpr": float(t), "threshold": float(min(th, 1.0))}
+        for f, t, th in zip(fpr, tpr, thresholds, strict=True)
+    ]
+    write_json(root / layout.TEST_METRICS, scores)
+    write_json(root / layout.CONFUSION_PLOT, confusion)
+    write_json(root / layout.ROC_PLOT, roc)
+    return scores

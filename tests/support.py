@@ -1,0 +1,63 @@
+"""Helpers for tests: run the real CLI and tools, build real projects."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dogscats-sample"
+BIN = Path(sys.executable).parent
+
+
+def run(
+    args: list[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    timeout: float = 600,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command; on unexpected failure show its output in the assertion."""
+    exe = str(BIN / args[0]) if (BIN / args[0]).exists() else args[0]
+    proc = subprocess.run(
+        [exe, *args[1:]], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+    return proc
+
+
+def cli(*args: str, cwd: Path, check: bool = True, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``catdetector`` console script."""
+    return run(["catdetector", *args], cwd, check=check, **kw)
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git, return stdout."""
+    return run(["git", *args], cwd).stdout.strip()
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file."""
+    return json.loads(path.read_text())
+
+
+def make_trained_project(
+    root: Path, n: int = 200, seed: int = 0, remote: str | None = None
+) -> Path:
+    """init -> sample -> dvc add -> dvc repro -> git commit, all with the real tools."""
+    args = ["init", str(root)] + (["--remote", remote] if remote else [])
+    cli(*args, cwd=root.parent)
+    cli("sample", "data/raw", "--n", str(n), "--seed", str(seed), cwd=root)
+    run(["dvc", "add", "-q", "data/raw"], root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "data: synthetic sample", cwd=root)
+    run(["dvc", "repro", "-q"], root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "train", cwd=root)
+    return root

@@ -1,0 +1,1 @@
+"""`catdetector learn`: the course's exercises as spaced-repetition flashcards and a lab."""

@@ -109,7 +109,7 @@ def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Deco
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"image over the pixel limit: {exc}", status=413) from exc
     except Exception as exc:  # Pillow raises many types for corrupt headers
-        raise ImageError(f"corrupt image header: {exc}", status=422) from exc
+        raise ImageError(f"truncated or corrupt image: {exc}", status=422) from exc
     with img:
         fmt = img.format or "unknown"
         if fmt not in SUPPORTED_FORMATS:

@@ -43,6 +43,15 @@ def _check_remote(url: str) -> str:
     return str(Path(url).expanduser().resolve())
 
 
+def remote_url(root: Path) -> str | None:
+    """URL of the project's default DVC remote, or None."""
+    name = tools.run(["dvc", "config", "core.remote"], root, check=False).stdout.strip()
+    if not name:
+        return None
+    proc = tools.run(["dvc", "config", f"remote.{name}.url"], root, check=False)
+    return proc.stdout.strip() or None
+
+
 def configure_remote(root: Path, url: str, endpoint_url: str | None = None) -> None:
     """Make ``url`` the default DVC remote; machine-specific settings go to config.local."""
     tools.run(["dvc", "remote", "add", "--force", "--default", REMOTE_NAME, url], root)
@@ -71,8 +80,7 @@ def init(root: Path, remote: str | None = None, endpoint_url: str | None = None)
     if root.exists() and not root.is_dir():
         raise ProjectError(f"{root} exists and is not a folder")
     if root.is_dir() and layout.is_project(root):
-        url = tools.run(["dvc", "remote", "list"], root).stdout.split()
-        return InitResult(root, url[1] if len(url) > 1 else "", False, tools.head_commit(root))
+        return InitResult(root, remote_url(root) or "", False, tools.head_commit(root))
     if root.is_dir() and any(root.iterdir()):
         raise ProjectError(
             f"{root} is not empty and is not a catdetector project",

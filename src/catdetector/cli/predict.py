@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console, console_err, print_json
+from catdetector.cli._common import console_err, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +36,6 @@ def register(app: typer.Typer) -> None:
                 if r.error:
                     console_err.print(f"[red]{r.file}: error: {r.error}[/red]")
                 else:
-                    console.print(f"{r.file}\t{r.label}\t{r.probability:.4f}\t{r.version}")
+                    typer.echo(f"{r.file}\t{r.label}\t{r.probability:.4f}\t{r.version}")
         if any(r.error for r in results):
             raise typer.Exit(1)

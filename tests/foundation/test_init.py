@@ -1,0 +1,78 @@
+"""`catdetector init`: what it makes, what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.support import cli, git, run
+
+
+def test_init_makes_a_plain_dvc_project(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    cli("init", str(root), cwd=tmp_path)
+    for rel in ("params.yaml", "dvc.yaml", ".gitignore", "requirements.lock", ".dvc/config"):
+        assert (root / rel).is_file(), rel
+    dvc_yaml = yaml.safe_load((root / "dvc.yaml").read_text())
+    assert list(dvc_yaml["stages"]) == ["prepare", "train", "evaluate"]
+    assert all(s["cmd"].startswith("catdetector stage ") for s in dvc_yaml["stages"].values())
+    assert dvc_yaml["artifacts"]["catdetector"]["type"] == "model"
+    assert dvc_yaml["metrics"] and dvc_yaml["plots"]
+    assert git("status", "--porcelain", cwd=root) == ""
+    assert "catdetector init" in git("log", "--format=%s", cwd=root)
+    assert run(["dvc", "config", "core.remote"], root).stdout.strip() == "storage"
+    url = run(["dvc", "config", "remote.storage.url"], root).stdout.strip()
+    assert Path(url) == tmp_path / "proj.dvc-storage"
+    assert Path(url).is_dir()
+    lock = (root / "requirements.lock").read_text()
+    assert "catdetector==" in lock and "scikit-learn==" in lock and "dvc==" in lock
+    assert "pytest==" not in lock  # only what catdetector needs
+
+
+def test_init_twice_is_a_noop(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    cli("init", str(root), cwd=tmp_path)
+    head = git("rev-parse", "HEAD", cwd=root)
+    proc = cli("init", str(root), cwd=tmp_path)
+    assert "already a catdetector project" in proc.stdout
+    assert git("rev-parse", "HEAD", cwd=root) == head
+
+
+def test_init_refuses_non_empty_folder_and_changes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "busy"
+    root.mkdir()
+    (root / "notes.txt").write_text("mine")
+    proc = cli("init", str(root), cwd=tmp_path, check=False)
+    assert proc.returncode == 4
+    assert "not empty" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["notes.txt"]
+
+
+def test_init_s3_remote_keeps_secrets_out_of_git(tmp_path: Path) -> None:
+    root = tmp_path / "s3proj"
+    cli(
+        "init",
+        str(root),
+        "--remote",
+        "s3://models-bucket/catdetector",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        cwd=tmp_path,
+    )
+    config = (root / ".dvc/config").read_text()
+    assert "s3://models-bucket/catdetector" in config and "127.0.0.1" not in config
+    assert "127.0.0.1:9" in (root / ".dvc/config.local").read_text()
+    assert ".dvc/config.local" not in git("ls-files", cwd=root)
+
+
+def test_init_rejects_bad_remotes(tmp_path: Path) -> None:
+    for url, message in [
+        ("ftp://host/x", "unsupported remote"),
+        ("s3://", "names no bucket"),
+        ("s3://KEY:SECRET@bucket/x", "credentials"),
+    ]:
+        proc = cli("init", str(tmp_path / "p"), "--remote", url, cwd=tmp_path, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr
+        assert not (tmp_path / "p").exists()

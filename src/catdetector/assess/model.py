@@ -1,0 +1,98 @@
+"""The values ``assess`` returns: evidence, findings and the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["critical", "high", "medium", "low"]
+
+SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+LEVEL_NAMES: dict[int, str] = {
+    0: "manual process",
+    1: "ML pipeline automation",
+    2: "CI/CD pipeline automation",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of evidence: where (file and line, when that applies) and what."""
+
+    file: str | None
+    line: int | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of this evidence."""
+        return {"file": self.file, "line": self.line, "detail": self.detail}
+
+    def location(self) -> str:
+        """``file:line``, ``file`` or an empty string."""
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A risk found in the repository, with the level it blocks and the minimal fix."""
+
+    id: str
+    risk: str
+    severity: Severity
+    evidence: list[Evidence]
+    blocks_level: int
+    fix: str
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of this finding."""
+        return {
+            "id": self.id,
+            "risk": self.risk,
+            "severity": self.severity,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "blocks_level": self.blocks_level,
+            "fix": self.fix,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of assessing one folder; ``findings`` are most critical first."""
+
+    path: str
+    level: int
+    findings: list[Finding]
+    files_scanned: int
+    notes: list[str] = field(default_factory=list)
+    checks_run: int = 0
+
+    @property
+    def level_name(self) -> str:
+        """Google's name for ``level``."""
+        return LEVEL_NAMES[self.level]
+
+    def finding(self, finding_id: str) -> Finding | None:
+        """The finding with this id, or None."""
+        return next((f for f in self.findings if f.id == finding_id), None)
+
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the findings, in report order."""
+        return [f.id for f in self.findings]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape: level, findings, path, files_scanned, notes."""
+        return {
+            "path": self.path,
+            "level": self.level,
+            "level_name": self.level_name,
+            "files_scanned": self.files_scanned,
+            "checks_run": self.checks_run,
+            "findings": [f.to_dict() for f in self.findings],
+            "notes": list(self.notes),
+        }

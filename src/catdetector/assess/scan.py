@@ -1,0 +1,410 @@
+"""A safe, bounded, read-only walk of a folder into an index that checks consult.
+
+Rules: symlinks are recorded but never followed (every open uses ``O_NOFOLLOW``
+relative to an already opened directory, so no path component can lead out of
+the tree); only regular files are opened (``O_NONBLOCK``: a FIFO never blocks);
+at most ``READ_CAP`` bytes of a file are read, and only of files whose name
+says they may matter; a NUL byte in the first 8 KiB marks a file binary;
+errors become notes. ``.git`` is not walked: only its index, tags and config
+are read, to learn what is tracked and which GTO tags exist.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from catdetector.assess import gitmeta
+
+READ_CAP = 256 * 1024
+NOTEBOOK_CAP = 4 * 1024 * 1024
+TOTAL_READ_BUDGET = 256 * 1024 * 1024
+GIT_INDEX_CAP = 64 * 1024 * 1024
+PACKED_REFS_CAP = 16 * 1024 * 1024
+SNIFF_BYTES = 8192
+MAX_FILES = 200_000
+MAX_DEPTH = 64
+MAX_TAGS = 100_000
+MAX_NOTE_ITEMS = 10
+
+TEXT_SUFFIXES = frozenset(
+    {
+        ".py", ".pyi", ".ipynb", ".r", ".jl", ".scala", ".java", ".js", ".ts", ".go", ".rs",
+        ".yaml", ".yml", ".toml", ".cfg", ".ini", ".conf", ".json", ".txt", ".in", ".md",
+        ".rst", ".sh", ".bash", ".zsh", ".ps1", ".bat", ".env", ".dvc", ".tf", ".sql",
+        ".mk", ".properties", ".xml", ".groovy", ".dockerfile", ".local",
+    }
+)
+TEXT_NAMES = frozenset(
+    {
+        "Dockerfile", "Containerfile", "Makefile", "makefile", "GNUmakefile", "Jenkinsfile",
+        "Procfile", "Snakefile", "MLproject", "Pipfile", "config", ".gitignore",
+        ".gitattributes", ".dvcignore", ".python-version", "requirements", "Justfile",
+        "justfile", ".envrc",
+    }
+)
+SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints", ".eggs", "site-packages",
+        ".venv", ".cache", ".dvc/cache", ".dvc/tmp",
+    }
+)
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+@dataclass
+class FileInfo:
+    """One regular file: its size and, when it was read, a bounded decoded prefix."""
+
+    path: str
+    size: int
+    text: str | None = None
+    binary: bool = False
+    truncated: bool = False
+    unreadable: bool = False
+
+    @property
+    def name(self) -> str:
+        """The base name."""
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        """The lower-case suffix with its dot, or an empty string."""
+        name = self.name
+        dot = name.rfind(".")
+        return name[dot:].lower() if dot > 0 else ""
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The lines of the text that was read (empty when not read)."""
+        return self.text.splitlines() if self.text else []
+
+
+@dataclass
+class GitInfo:
+    """What the files under ``.git`` say; nothing is run."""
+
+    present: bool = False
+    readable: bool = False
+    tags: list[str] = field(default_factory=list)
+    tracked: dict[str, int] | None = None
+
+
+@dataclass
+class RepoIndex:
+    """Everything one walk learnt; checks consult it instead of the disk."""
+
+    root: Path
+    files: dict[str, FileInfo] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
+    symlinks: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    git: GitInfo = field(default_factory=GitInfo)
+
+    def text(self, path: str) -> str | None:
+        """The text read from ``path``, or None."""
+        info = self.files.get(path)
+        return info.text if info else None
+
+    def exists(self, path: str) -> bool:
+        """True when ``path`` is a file, directory or symlink in the tree."""
+        path = path.strip("/")
+        return path in self.files or path in self.dirs or path in self.symlinks or path == ""
+
+    def texts(self) -> Iterator[FileInfo]:
+        """Files whose text was read."""
+        return (f for f in self.files.values() if f.text is not None)
+
+
+def wants_text(name: str, suffix: str, size: int) -> bool:
+    """Whether a file of this name may matter to a check (so its prefix is read)."""
+    if suffix in TEXT_SUFFIXES or name in TEXT_NAMES:
+        return True
+    lower = name.lower()
+    if lower.startswith(("dockerfile", "requirements", "constraints", ".env", "docker-compose")):
+        return True
+    return suffix == "" and size <= 64 * 1024
+
+
+class _Notes:
+    """Collects notes, grouping repeated kinds into one line with a few examples."""
+
+    def __init__(self) -> None:
+        self.single: list[str] = []
+        self.groups: dict[str, list[str]] = {}
+
+    def add(self, text: str) -> None:
+        self.single.append(text)
+
+    def group(self, kind: str, item: str) -> None:
+        self.groups.setdefault(kind, []).append(item)
+
+    def render(self) -> list[str]:
+        out = list(self.single)
+        for kind, items in self.groups.items():
+            shown = ", ".join(items[:MAX_NOTE_ITEMS])
+            more = f" and {len(items) - MAX_NOTE_ITEMS} more" if len(items) > MAX_NOTE_ITEMS else ""
+            out.append(f"{kind} ({len(items)}): {shown}{more}")
+        return out
+
+
+def _read_at(dir_fd: int, name: str, cap: int) -> tuple[bytes, int, bool]:
+    """Read at most ``cap`` bytes of a regular file ``name`` in ``dir_fd`` (no symlinks)."""
+    fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks: list[bytes] = []
+        remaining = cap
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        return data, st.st_size, st.st_size > len(data)
+    finally:
+        os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or exc.__class__.__name__
+
+
+class _Scanner:
+    """One walk over one root."""
+
+    def __init__(self, root: Path, max_files: int) -> None:
+        self.index = RepoIndex(root=root)
+        self.notes = _Notes()
+        self.max_files = max_files
+        self.budget = TOTAL_READ_BUDGET
+        self.stopped = False
+
+    def run(self) -> RepoIndex:
+        root_fd = os.open(self.index.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            self._walk(root_fd)
+            self._read_git(root_fd)
+        finally:
+            os.close(root_fd)
+        self.index.notes = self.notes.render()
+        return self.index
+
+    # -- the walk ---------------------------------------------------------------------
+    def _walk(self, root_fd: int) -> None:
+        stack: list[tuple[int, str, Iterator[str]]] = []
+        first = self._list(root_fd, "")
+        stack.append((-1, "", iter(first)))
+        try:
+            while stack:
+                fd, rel, subdirs = stack[-1]
+                parent_fd = root_fd if fd == -1 else fd
+                name = next(subdirs, None)
+                if name is None:
+                    stack.pop()
+                    if fd != -1:
+                        os.close(fd)
+                    continue
+                if self.stopped:
+                    continue
+                child = f"{rel}/{name}" if rel else name
+                if len(stack) > MAX_DEPTH:
+                    self.notes.group("not walked, deeper than 64 levels", child + "/")
+                    continue
+                try:
+                    cfd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+                except OSError as exc:
+                    self.notes.group("unreadable directories", f"{child}/ ({_reason(exc)})")
+                    continue
+                try:
+                    names = self._list(cfd, child)
+                except BaseException:
+                    os.close(cfd)
+                    raise
+                stack.append((cfd, child, iter(names)))
+        finally:
+            for fd, _, _ in stack:
+                if fd != -1:
+                    os.close(fd)
+
+    def _list(self, dir_fd: int, rel: str) -> list[str]:
+        """Record the entries of one directory; return the subdirectories to walk."""
+        try:
+            with os.scandir(dir_fd) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.notes.group("unreadable directories", f"{rel or '.'}/ ({_reason(exc)})")
+            return []
+        if rel and any(e.name == "pyvenv.cfg" for e in entries):
+            self.notes.group("skipped virtual environments", rel + "/")
+            return []
+        if rel:
+            self.index.dirs.add(rel)
+        subdirs: list[str] = []
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_symlink():
+                    self._symlink(dir_fd, entry.name, child)
+                elif entry.is_dir(follow_symlinks=False):
+                    if entry.name == ".git" and not rel:
+                        self.index.git.present = True
+                    elif entry.name in SKIP_DIRS or child in SKIP_DIRS:
+                        self.index.dirs.add(child)
+                    else:
+                        subdirs.append(entry.name)
+                elif entry.is_file(follow_symlinks=False):
+                    if entry.name == ".git" and not rel:
+                        self.index.git.present = True
+                        self.notes.add(
+                            ".git is a file (worktree or submodule): its metadata lives "
+                            "outside the folder and was not read"
+                        )
+                        continue
+                    self._file(dir_fd, entry, child)
+                else:
+                    self.notes.group("special files skipped (not regular files)", child)
+            except OSError as exc:
+                self.notes.group("unreadable files", f"{child} ({_reason(exc)})")
+        return subdirs
+
+    def _symlink(self, dir_fd: int, name: str, rel: str) -> None:
+        try:
+            target = os.readlink(name, dir_fd=dir_fd)
+        except OSError:
+            target = "?"
+        self.index.symlinks[rel] = target
+        base = self.index.root / rel
+        resolved = os.path.normpath(os.path.join(base.parent, target))
+        inside = resolved == str(self.index.root) or resolved.startswith(
+            str(self.index.root) + os.sep
+        )
+        kind = "symlinks not followed" if inside else "symlinks out of the folder, not followed"
+        self.notes.group(kind, f"{rel} -> {target}")
+
+    def _file(self, dir_fd: int, entry: os.DirEntry[str], rel: str) -> None:
+        if len(self.index.files) >= self.max_files:
+            if not self.stopped:
+                self.notes.add(f"stopped after {self.max_files} files; the rest was not read")
+            self.stopped = True
+            return
+        st = entry.stat(follow_symlinks=False)
+        info = FileInfo(path=rel, size=st.st_size)
+        self.index.files[rel] = info
+        name = entry.name
+        dot = name.rfind(".")
+        suffix = name[dot:].lower() if dot > 0 else ""
+        if not wants_text(name, suffix, st.st_size):
+            return
+        if self.budget <= 0:
+            self.notes.group("not read (read budget spent)", rel)
+            return
+        cap = NOTEBOOK_CAP if suffix == ".ipynb" else READ_CAP
+        cap = min(cap, self.budget)
+        try:
+            data, size, truncated = _read_at(dir_fd, name, cap)
+        except OSError as exc:
+            info.unreadable = True
+            self.notes.group("unreadable files", f"{rel} ({_reason(exc)})")
+            return
+        self.budget -= len(data)
+        info.size = size
+        if b"\0" in data[:SNIFF_BYTES]:
+            info.binary = True
+            if suffix in (".py", ".ipynb", ".yaml", ".yml", ".toml", ".txt", ".cfg"):
+                self.notes.group("binary content in text files, not analysed", rel)
+            return
+        info.text = data.decode("utf-8", "replace")
+        if truncated:
+            info.truncated = True
+            self.notes.group(f"read only the first {cap // 1024} KiB of", f"{rel} ({size} bytes)")
+
+    # -- git metadata -------------------------------------------------------------------
+    def _read_git(self, root_fd: int) -> None:
+        git = self.index.git
+        if not git.present or ".git" in self.index.files:
+            return
+        try:
+            git_fd = os.open(".git", _DIR_FLAGS, dir_fd=root_fd)
+        except OSError as exc:
+            self.notes.add(f".git could not be opened ({_reason(exc)}); treated as not git")
+            return
+        try:
+            git.readable = True
+            hash_len = 20
+            try:
+                config, _, _ = _read_at(git_fd, "config", READ_CAP)
+                hash_len = gitmeta.hash_len_from_config(config.decode("utf-8", "replace"))
+            except OSError:
+                pass
+            try:
+                data, _, truncated = _read_at(git_fd, "index", GIT_INDEX_CAP)
+                if truncated:
+                    self.notes.add(".git/index is larger than 64 MiB; tracked files unknown")
+                else:
+                    git.tracked = gitmeta.parse_index(data, hash_len=hash_len)
+            except FileNotFoundError:
+                git.tracked = {}
+            except (OSError, gitmeta.GitIndexError) as exc:
+                self.notes.add(f".git/index not read: {exc}")
+            tags = self._loose_tags(git_fd)
+            try:
+                packed, _, _ = _read_at(git_fd, "packed-refs", PACKED_REFS_CAP)
+                tags.extend(gitmeta.parse_packed_refs(packed.decode("utf-8", "replace")))
+            except OSError:
+                pass
+            git.tags = sorted(set(tags))
+        finally:
+            os.close(git_fd)
+
+    def _loose_tags(self, git_fd: int) -> list[str]:
+        """Names of the files under ``.git/refs/tags`` (walked without following links)."""
+        tags: list[str] = []
+        try:
+            refs_fd = os.open("refs", _DIR_FLAGS, dir_fd=git_fd)
+        except OSError:
+            return tags
+        try:
+            tags_fd = os.open("tags", _DIR_FLAGS, dir_fd=refs_fd)
+        except OSError:
+            os.close(refs_fd)
+            return tags
+        os.close(refs_fd)
+        stack: list[tuple[int, str]] = [(tags_fd, "")]
+        while stack:
+            fd, prefix = stack.pop()
+            try:
+                with os.scandir(fd) as it:
+                    for entry in it:
+                        if len(tags) >= MAX_TAGS:
+                            break
+                        if entry.is_dir(follow_symlinks=False) and len(stack) < MAX_DEPTH:
+                            try:
+                                sub = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
+                            except OSError:
+                                continue
+                            stack.append((sub, f"{prefix}{entry.name}/"))
+                        elif entry.is_file(follow_symlinks=False):
+                            tags.append(prefix + entry.name)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        return tags
+
+
+def scan(root: Path, *, max_files: int = MAX_FILES) -> RepoIndex:
+    """Walk ``root`` safely and return the index; raises OSError if root cannot be opened."""
+    return _Scanner(root, max_files).run()

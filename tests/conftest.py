@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import REAL_DATA, make_trained_project
+from tests.support import REAL_DATA, copy_project, make_trained_project
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,12 +48,7 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory, isolated_home: Pat
 @pytest.fixture
 def project_copy(trained_project: Path, tmp_path: Path) -> Path:
     """A private copy of the trained project that a test may change."""
-    dest = tmp_path / "proj"
-    shutil.copytree(trained_project, dest, symlinks=True)
-    remote = trained_project.parent / "proj.dvc-storage"
-    if remote.exists():
-        shutil.copytree(remote, tmp_path / "proj.dvc-storage")
-    return dest
+    return copy_project(trained_project, tmp_path)
 
 
 @pytest.fixture(scope="session")

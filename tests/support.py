@@ -61,3 +61,45 @@ def make_trained_project(
     git("add", "-A", cwd=root)
     git("commit", "-qm", "train", cwd=root)
     return root
+
+
+def set_params(root: Path, **sections: dict[str, Any]) -> None:
+    """Update sections of params.yaml in place."""
+    import yaml
+
+    path = root / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    for section, values in sections.items():
+        params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def retrain(root: Path, message: str, **sections: dict[str, Any]) -> str:
+    """Change params, `dvc repro`, commit, `dvc push`; return the new commit."""
+    set_params(root, **sections)
+    run(["dvc", "repro", "-q"], root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", message, cwd=root)
+    run(["dvc", "push", "-q"], root)
+    return git("rev-parse", "HEAD", cwd=root)
+
+
+def gto_show(root: Path) -> dict[str, Any]:
+    """`gto show --json` of the catdetector artifact: {'latest', 'stages'}."""
+    data = json.loads(run(["gto", "show", "--json"], root).stdout)
+    entry = data.get("catdetector", {})
+    return {"latest": entry.get("version"), "stages": entry.get("stage", {})}
+
+
+def copy_project(src: Path, dest_parent: Path) -> Path:
+    """Copy a project and its sibling local DVC remote (the remote path stays valid)."""
+    import shutil
+
+    dest = dest_parent / src.name
+    shutil.copytree(src, dest, symlinks=True)
+    remote = src.parent / f"{src.name}.dvc-storage"
+    if remote.exists():
+        shutil.copytree(remote, dest_parent / remote.name)
+        url = str(dest_parent / remote.name)
+        run(["dvc", "remote", "modify", "--local", "storage", "url", url], dest)
+    return dest

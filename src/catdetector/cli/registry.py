@@ -1,0 +1,121 @@
+"""`catdetector register | promote | rollback | history | show`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catdetector.cli._common import console, print_json
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+PushOpt = Annotated[bool, typer.Option("--push", help="push the new tag to origin")]
+StageOpt = Annotated[str, typer.Option("--stage", help="stage name, e.g. prod")]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the registry commands."""
+
+    @app.command("register")
+    def register_cmd(
+        bump: Annotated[
+            str | None, typer.Option(help="major, minor or patch (default: patch)")
+        ] = None,
+        push: PushOpt = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Register HEAD's model as a new version (clean workspace, model in the DVC remote)."""
+        from catdetector.errors import UsageError
+        from catdetector.registry import register as do_register
+
+        if bump not in (None, "major", "minor", "patch"):
+            raise UsageError(f"--bump must be major, minor or patch (got {bump!r})")
+        result = do_register(Path.cwd(), bump, push)  # type: ignore[arg-type]
+        if json_out:
+            print_json(result.__dict__)
+        else:
+            console.print(
+                f"[green]registered[/green] {result.version} at {result.commit[:10]} "
+                f"(tag {result.tag}{', pushed' if push else ''})"
+            )
+
+    @app.command("promote")
+    def promote_cmd(
+        version: Annotated[str, typer.Argument(help="version to promote, e.g. v0.1.0")],
+        stage: StageOpt,
+        force: Annotated[bool, typer.Option(help="override a refusing gate")] = False,
+        reason: Annotated[
+            str | None, typer.Option(help="why you force it (kept in the tag message)")
+        ] = None,
+        push: PushOpt = False,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Assign VERSION to STAGE after the promotion gate."""
+        from catdetector.registry import promote
+
+        result = promote(Path.cwd(), version, stage, force, reason, push)
+        if json_out:
+            print_json(result.to_dict())
+            return
+        if result.forced:
+            console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(result.gate.reasons)}")  # type: ignore[union-attr]
+        console.print(
+            f"[green]promoted[/green] {result.version} to {result.stage}"
+            f" (was {result.previous or 'empty'}; tag {result.tag})"
+        )
+
+    @app.command("rollback")
+    def rollback_cmd(stage: StageOpt, push: PushOpt = False, json_out: JsonOpt = False) -> None:
+        """Put back the version that held STAGE before the current one."""
+        from catdetector.registry import rollback
+
+        result = rollback(Path.cwd(), stage, push)
+        if json_out:
+            print_json(result.to_dict())
+        else:
+            console.print(
+                f"[green]rolled back[/green] {stage}: {result.previous} -> {result.version}"
+                f" (tag {result.tag})"
+            )
+
+    @app.command("show")
+    def show_cmd(json_out: JsonOpt = False) -> None:
+        """Versions and what each stage holds (agrees with `gto show`)."""
+        from rich.table import Table
+
+        from catdetector.registry import show
+
+        state = show(Path.cwd())
+        data = state.to_dict()
+        if json_out:
+            print_json(data)
+            return
+        table = Table(title=f"{data['artifact']} (latest {data['latest'] or '-'})")
+        for col in ("version", "commit", "stages"):
+            table.add_column(col)
+        for v in data["versions"]:
+            table.add_row(v["version"], v["commit"][:10], ", ".join(v["stages"]))
+        console.print(table)
+
+    @app.command("history")
+    def history_cmd(json_out: JsonOpt = False) -> None:
+        """Every registration, promotion and rollback, oldest first."""
+        from rich.table import Table
+
+        from catdetector.registry import history
+
+        events = history(Path.cwd())
+        if json_out:
+            print_json(events)
+            return
+        table = Table(title="registry history")
+        for col in ("time (UTC)", "event", "version", "stage", "tag", "message"):
+            table.add_column(col)
+        for e in events:
+            when = dt.datetime.fromtimestamp(e["created"], dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+            table.add_row(
+                when, e["kind"], e["version"] or "?", e["stage"] or "", e["tag"], e["message"]
+            )
+        console.print(table)

@@ -1,0 +1,489 @@
+"""The model registry on GTO's git-tag conventions: register, promote (gated), rollback.
+
+Writes go through ``gto.api`` so that plain ``gto show`` always agrees. Reads
+parse tag names with GTO's own parser and order stage assignments by GTO's
+``#N`` counter (tag times have one-second resolution). Every assignment is
+made in a later second than the previous one, so GTO's timestamp order and
+the counter order never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import gto.api
+import yaml
+from gto.constants import Action
+from gto.exceptions import GTOException
+from gto.tag import parse_name
+
+from catdetector import layout, tools
+from catdetector.config import GateParams, Params, load_params
+from catdetector.errors import GateError, RegistryError, UsageError
+
+ROLLBACK_MARK = "catdetector rollback"
+Bump = Literal["major", "minor", "patch"]
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A git tag with what GTO's parser reads from its name."""
+
+    name: str
+    commit: str
+    created: int = 0
+    message: str = ""
+
+    @property
+    def parsed(self) -> dict[str, Any]:
+        """GTO's parse of the name ({} when it is not a GTO tag)."""
+        return parse_name(self.name, raise_on_fail=False) or {}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One stage event (assign or unassign), ordered by ``counter``."""
+
+    stage: str
+    version: str | None
+    commit: str
+    counter: int
+    tag: str
+    unassign: bool = False
+    message: str = ""
+    created: int = 0
+
+
+@dataclass
+class RegistryState:
+    """Versions and stages of one artifact, read from tags."""
+
+    artifact: str
+    versions: dict[str, str] = field(default_factory=dict)  # version -> commit
+    deregistered: set[str] = field(default_factory=set)
+    events: list[Assignment] = field(default_factory=list)  # ascending counter
+
+    def stage_version(self, stage: str) -> str | None:
+        """The version in ``stage`` now: GTO's rule, newest active assignment wins."""
+        active: dict[str, int] = {}
+        for event in self.events:
+            if event.stage != stage or event.version is None:
+                continue
+            if event.unassign:
+                active.pop(event.version, None)
+            else:
+                active[event.version] = event.counter
+        return max(active, key=lambda v: active[v]) if active else None
+
+    def stages(self) -> dict[str, str]:
+        """Every stage that holds a version, with that version."""
+        names = sorted({e.stage for e in self.events})
+        return {s: v for s in names if (v := self.stage_version(s)) is not None}
+
+    def latest(self) -> str | None:
+        """Highest registered version by SemVer."""
+        live = [v for v in self.versions if v not in self.deregistered]
+        return max(live, key=_semver_key) if live else None
+
+    def rollback_stack(self, stage: str) -> list[str]:
+        """Versions the stage went through, each rollback popping the one it undid."""
+        stack: list[str] = []
+        for event in self.events:
+            if event.stage != stage or event.version is None:
+                continue
+            if event.unassign:
+                stack = [v for v in stack if v != event.version]
+            elif event.message.startswith(ROLLBACK_MARK) and len(stack) >= 2:
+                stack.pop()
+            elif not stack or stack[-1] != event.version:
+                stack.append(event.version)
+        return stack
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view, in the shape of ``gto show --json`` plus commits and events."""
+        return {
+            "artifact": self.artifact,
+            "latest": self.latest(),
+            "stages": self.stages(),
+            "versions": [
+                {
+                    "version": v,
+                    "commit": c,
+                    "stages": [s for s, sv in self.stages().items() if sv == v],
+                }
+                for v, c in sorted(self.versions.items(), key=lambda kv: _semver_key(kv[0]))
+                if v not in self.deregistered
+            ],
+        }
+
+
+def _semver_key(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in version.lstrip("v").split("-")[0].split("."))
+    except ValueError:
+        return (-1,)
+
+
+def build_state(tags: list[Tag], artifact: str = layout.ARTIFACT) -> RegistryState:
+    """Registry state from tags (from ``git for-each-ref`` or ``git ls-remote``)."""
+    state = RegistryState(artifact)
+    by_commit: dict[str, str] = {}
+    for tag in tags:
+        parsed = tag.parsed
+        if parsed.get("name") != artifact or "stage" in parsed:
+            continue
+        if "version" in parsed:
+            if parsed.get("action") == Action.DEREGISTER:
+                state.deregistered.add(parsed["version"])
+            else:
+                state.versions[parsed["version"]] = tag.commit
+                by_commit[tag.commit] = parsed["version"]
+    for tag in tags:
+        parsed = tag.parsed
+        if parsed.get("name") != artifact or "stage" not in parsed:
+            continue
+        unassign = parsed.get("action") == Action.UNASSIGN
+        state.events.append(
+            Assignment(
+                stage=parsed["stage"],
+                version=by_commit.get(tag.commit),
+                commit=tag.commit,
+                counter=int(parsed.get("counter", 0)),
+                tag=tag.name,
+                unassign=unassign,
+                message=tag.message.strip(),
+                created=tag.created,
+            )
+        )
+    state.events.sort(key=lambda e: e.counter)
+    return state
+
+
+def local_tags(root: Path) -> list[Tag]:
+    """Every tag of the repository with its commit, time and message."""
+    fmt = (
+        "%(refname:strip=2)%00%(*objectname)%00%(objectname)%00%(taggerdate:unix)%00%(contents)%01"
+    )
+    out = tools.run(["git", "for-each-ref", f"--format={fmt}", "refs/tags"], root).stdout
+    tags = []
+    for record in out.split("\x01"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        name, peeled, obj, created, message = record.split("\x00", 4)
+        tags.append(Tag(name, peeled or obj, int(created or 0), message))
+    return tags
+
+
+def remote_tags(url: str, timeout: float = 30) -> list[Tag]:
+    """Tags of a remote repository from ``git ls-remote --tags`` (no clone)."""
+    from catdetector.errors import RemoteError
+
+    proc = tools.run(["git", "ls-remote", "--tags", url], None, timeout=timeout, error=RemoteError)
+    refs: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        name = ref.removeprefix("refs/tags/")
+        if name.endswith("^{}"):
+            refs[name[:-3]] = sha  # the peeled commit wins over the tag object
+        else:
+            refs.setdefault(name, sha)
+    return [Tag(name, sha) for name, sha in refs.items()]
+
+
+def read_state(root: Path, artifact: str = layout.ARTIFACT) -> RegistryState:
+    """State of the local repository."""
+    return build_state(local_tags(root), artifact)
+
+
+def show(root: Path) -> RegistryState:
+    """State of the project that ``root`` is in (RegistryError outside one)."""
+    return read_state(_require_root(root))
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return getattr(gto.api, call)(*args, **kwargs)
+    except GTOException as exc:
+        raise RegistryError(
+            f"gto {call} refused: {exc.msg if hasattr(exc, 'msg') else exc}"
+        ) from exc
+
+
+def _wait_for_fresh_second(state: RegistryState) -> None:
+    """Make the next tag's time strictly later than every stage tag's (GTO orders by time)."""
+    newest = max((e.created for e in state.events), default=0)
+    while int(time.time()) <= newest:
+        time.sleep(0.05 + (1 - time.time() % 1))
+
+
+def _require_root(root: Path) -> Path:
+    found = layout.find_root(root)
+    if found is None:
+        raise RegistryError(f"{root} is not inside a catdetector project")
+    return found
+
+
+def _lock_model_md5(root: Path, rev: str) -> str | None:
+    proc = tools.run(["git", "show", f"{rev}:{layout.DVC_LOCK}"], root, check=False)
+    if proc.returncode != 0:
+        return None
+    doc = yaml.safe_load(proc.stdout) or {}
+    for out in doc.get("stages", {}).get("train", {}).get("outs", []):
+        if out.get("path") == str(layout.MODEL_DIR):
+            return str(out.get("md5"))
+    return None
+
+
+def committed_metrics(root: Path, rev: str) -> dict[str, Any] | None:
+    """``metrics/test.json`` as committed at ``rev``, or None."""
+    proc = tools.run(["git", "show", f"{rev}:{layout.TEST_METRICS}"], root, check=False)
+    if proc.returncode != 0:
+        return None
+    try:
+        data = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass
+class Registered:
+    """Result of register."""
+
+    version: str
+    commit: str
+    tag: str
+    pushed: bool
+
+
+def register(root: Path, bump: Bump | None = None, push: bool = False) -> Registered:
+    """Tag HEAD (clean, model in dvc.lock and in the DVC remote) as a new version."""
+    root = _require_root(root)
+    status = tools.run(["git", "status", "--porcelain"], root).stdout.strip()
+    if status:
+        first = status.splitlines()[0].strip()
+        raise RegistryError(
+            f"the workspace has uncommitted changes ({first}, ...)",
+            hint="commit them first, so the version names exactly what was trained",
+        )
+    head = tools.head_commit(root)
+    if head is None or _lock_model_md5(root, "HEAD") is None:
+        raise RegistryError(
+            "HEAD's dvc.lock holds no model", hint="run `dvc repro` and commit dvc.lock"
+        )
+    dvc_status = tools.run(["dvc", "status", "--json"], root, check=False)
+    if dvc_status.returncode != 0 or json.loads(dvc_status.stdout or "{}"):
+        raise RegistryError(
+            "the workspace model does not match dvc.lock (`dvc status` is not clean)",
+            hint="run `dvc repro` (or `dvc checkout`) and commit",
+        )
+    cloud = tools.run(
+        ["dvc", "status", "--cloud", "--json", str(layout.MODEL_DIR)], root, check=False
+    )
+    if cloud.returncode != 0:
+        raise RegistryError(f"cannot reach the DVC remote: {cloud.stderr.strip()[-300:]}")
+    if json.loads(cloud.stdout or "{}"):
+        raise RegistryError(
+            "the model is not in the DVC remote: nobody else could fetch this version",
+            hint="run `dvc push` first",
+        )
+    state = read_state(root)
+    for version, commit in state.versions.items():
+        if commit == head and version not in state.deregistered:
+            raise RegistryError(f"HEAD is already registered as {version}")
+    kwargs: dict[str, Any] = {"push": push, "stdout": False}
+    if state.latest() is None:
+        kwargs["version"] = "v1.0.0" if bump == "major" else "v0.1.0"
+    elif bump:
+        kwargs[f"bump_{bump}"] = True
+    event = _gto("register", str(root), layout.ARTIFACT, "HEAD", **kwargs)
+    return Registered(event.version, head, event.tag, push)
+
+
+@dataclass
+class GateResult:
+    """The promotion gate's verdict."""
+
+    passed: bool
+    reasons: list[str]
+    candidate_accuracy: float | None
+    dummy_accuracy: float | None
+    current_version: str | None
+    current_accuracy: float | None
+
+
+def gate(
+    root: Path, state: RegistryState, version: str, stage: str, params: GateParams
+) -> GateResult:
+    """Beat the dummy by a margin; do not fall more than a tolerance below the stage's model."""
+    reasons: list[str] = []
+    metrics = committed_metrics(root, state.versions[version]) or {}
+    accuracy = metrics.get("accuracy")
+    dummy = (metrics.get("ladder_test_accuracy") or {}).get("dummy")
+    if accuracy is None or dummy is None:
+        reasons.append(f"{version} has no committed {layout.TEST_METRICS} with accuracy and dummy")
+    elif accuracy < dummy + params.min_margin_over_dummy:
+        reasons.append(
+            f"test accuracy {accuracy:.3f} does not beat the dummy baseline {dummy:.3f} "
+            f"by the margin {params.min_margin_over_dummy:.3f}"
+        )
+    current = state.stage_version(stage)
+    current_accuracy = None
+    if current and current != version:
+        current_accuracy = (committed_metrics(root, state.versions[current]) or {}).get("accuracy")
+        if (
+            accuracy is not None
+            and current_accuracy is not None
+            and accuracy < current_accuracy - params.max_regression
+        ):
+            reasons.append(
+                f"test accuracy {accuracy:.3f} is worse than {current} in {stage} "
+                f"({current_accuracy:.3f}) by more than {params.max_regression:.3f}"
+            )
+    return GateResult(not reasons, reasons, accuracy, dummy, current, current_accuracy)
+
+
+@dataclass
+class Promoted:
+    """Result of promote or rollback."""
+
+    version: str
+    stage: str
+    tag: str
+    previous: str | None
+    gate: GateResult | None
+    forced: bool
+    pushed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return asdict(self)
+
+
+def _assign(
+    root: Path, state: RegistryState, version: str, stage: str, message: str, push: bool
+) -> str:
+    _wait_for_fresh_second(state)
+    seen_in_stage = any(e.stage == stage and e.version == version for e in state.events)
+    event = _gto(
+        "assign",
+        str(root),
+        layout.ARTIFACT,
+        stage,
+        version=version,
+        message=message,
+        force=seen_in_stage,
+        push=push,
+        stdout=False,
+    )
+    return str(event.tag)
+
+
+def _check_stage(stage: str) -> None:
+    if not stage or not all(c.isalnum() or c in "-_" for c in stage):
+        raise UsageError(f"invalid stage name {stage!r}: use letters, digits, - and _")
+
+
+def promote(
+    root: Path,
+    version: str,
+    stage: str,
+    force: bool = False,
+    reason: str | None = None,
+    push: bool = False,
+) -> Promoted:
+    """Assign ``version`` to ``stage`` if the gate passes (or ``force`` with a reason)."""
+    root = _require_root(root)
+    _check_stage(stage)
+    if force and not (reason and reason.strip()):
+        raise UsageError("--force needs --reason TEXT: the reason is kept in the tag")
+    state = read_state(root)
+    version = version if version.startswith("v") else f"v{version}"
+    if version not in state.versions or version in state.deregistered:
+        known = ", ".join(sorted(state.versions, key=_semver_key)) or "none"
+        raise RegistryError(f"version {version} is not registered (registered: {known})")
+    current = state.stage_version(stage)
+    if current == version:
+        raise RegistryError(f"{version} is already in {stage}")
+    params: Params = load_params(root / layout.PARAMS)
+    verdict = gate(root, state, version, stage, params.gate)
+    if not verdict.passed and not force:
+        raise GateError(
+            f"the gate refused {version} for {stage}: " + "; ".join(verdict.reasons),
+            hint="fix the model, or override with --force --reason TEXT",
+        )
+    message = f"catdetector promote {version} to {stage}"
+    if force and not verdict.passed:
+        message += f": FORCED past the gate ({'; '.join(verdict.reasons)}); reason: {reason}"
+    elif force:
+        message += f" (force requested; gate passed); reason: {reason}"
+    tag = _assign(root, state, version, stage, message, push)
+    return Promoted(version, stage, tag, current, verdict, force and not verdict.passed, push)
+
+
+def rollback(root: Path, stage: str, push: bool = False) -> Promoted:
+    """Put back the version that held ``stage`` before the current one."""
+    root = _require_root(root)
+    _check_stage(stage)
+    state = read_state(root)
+    current = state.stage_version(stage)
+    if current is None:
+        raise RegistryError(f"no version is in stage {stage}: nothing to roll back")
+    stack = state.rollback_stack(stage)
+    if len(stack) < 2:
+        raise RegistryError(f"{current} is the first version {stage} ever held: nothing earlier")
+    target = stack[-2]
+    message = f"{ROLLBACK_MARK}: {stage} from {current} back to {target}"
+    tag = _assign(root, state, target, stage, message, push)
+    return Promoted(target, stage, tag, current, None, False, push)
+
+
+def history(root: Path) -> list[dict[str, Any]]:
+    """Every registration and stage event, oldest first."""
+    root = _require_root(root)
+    tags = local_tags(root)
+    state = build_state(tags)
+    events: list[dict[str, Any]] = []
+    for tag in tags:
+        parsed = tag.parsed
+        if parsed.get("name") == layout.ARTIFACT and "version" in parsed and "stage" not in parsed:
+            events.append(
+                {
+                    "kind": "register",
+                    "version": parsed["version"],
+                    "stage": None,
+                    "commit": tag.commit,
+                    "tag": tag.name,
+                    "created": tag.created,
+                    "message": tag.message.strip(),
+                    "counter": 0,
+                }
+            )
+    for e in state.events:
+        kind = (
+            "unassign"
+            if e.unassign
+            else ("rollback" if e.message.startswith(ROLLBACK_MARK) else "promote")
+        )
+        events.append(
+            {
+                "kind": kind,
+                "version": e.version,
+                "stage": e.stage,
+                "commit": e.commit,
+                "tag": e.tag,
+                "created": e.created,
+                "message": e.message,
+                "counter": e.counter,
+            }
+        )
+    events.sort(key=lambda e: (e["created"], e["counter"]))
+    return events

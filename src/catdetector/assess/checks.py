@@ -19,7 +19,6 @@ from catdetector.assess.facts import (
     CI_TEST_RE,
     CI_TRAIN_RE,
     COMMENTED_CODE_RE,
-    DATA_DIR_NAMES,
     DATA_SUFFIXES,
     DEAD_IF_RE,
     DEAD_NAME_RE,
@@ -29,7 +28,6 @@ from catdetector.assess.facts import (
     GATE_WORD_RE,
     LAPTOP_RE,
     MODEL_SUFFIXES,
-    NON_DATA_DIRS,
     PARAM_SEED_RE,
     PREP_DEF_RE,
     PREP_STMT_RE,
@@ -47,6 +45,7 @@ from catdetector.assess.facts import (
     EnvSpec,
     Facts,
     Requirement,
+    data_group,
     glob_root,
     line_numbers,
     normpath,
@@ -187,7 +186,7 @@ def no_rollback(f: Facts) -> list[Evidence]:
         *((u, READ_RE, "serves the model from a fixed path") for u in f.serving_units),
         *((u, WRITE_RE, "saves the model to a fixed path") for u in f.training_units),
     ):
-        for number, line in unit.find(verb_re):
+        for number, line in unit.find(verb_re, raw=True):
             for literal in unit.path_literals(line):
                 if posixpath.splitext(literal)[1].lower() not in MODEL_SUFFIXES:
                     continue
@@ -344,24 +343,6 @@ def training_serving_skew(f: Facts) -> list[Evidence]:
     return _env_skew(f) + _preprocessing_skew(f)
 
 
-def _is_data_file(path: str, suffix: str) -> str | None:
-    """The data group a path belongs to, or None when it is not data."""
-    parts = path.split("/")
-    if any(p.lower() in NON_DATA_DIRS for p in parts[:-1]):
-        return None
-    for i, part in enumerate(parts[:-1]):
-        if part.lower() in DATA_DIR_NAMES:
-            name = parts[-1].lower()
-            if name in (".gitignore", ".gitkeep", ".keep") or name.startswith("readme"):
-                return None
-            if suffix in (".py", ".dvc", ".md", ".ipynb"):
-                return None
-            return "/".join(parts[: i + 1]) + "/"
-    if suffix in DATA_SUFFIXES:
-        return "/".join(parts[:-1]) + "/" if len(parts) > 1 else path
-    return None
-
-
 @check(
     "no-data-versioning",
     risk="No data versioning: the data a model was trained on cannot be recovered",
@@ -377,9 +358,8 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
     if not f.is_ml:
         return []
     groups: dict[str, list[int]] = {}
-    for info in f.index.files.values():
-        group = _is_data_file(info.path, info.suffix)
-        if group is not None and info.suffix not in MODEL_SUFFIXES and not f.versioned(info.path):
+    for info, group in f.data_files:
+        if not f.versioned(info.path):
             groups.setdefault(group, []).append(info.size)
     ev = [
         Evidence(
@@ -401,11 +381,11 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
             ev.append(
                 Evidence(stage.file, None, f"stage {stage.name} reads {dep}, which nothing tracks")
             )
-    if not ev and not f.dvc_tracked and not f.lfs_patterns and f.training_units:
+    if not f.data_files and not f.dvc_tracked and not f.lfs_patterns and f.training_units:
         for unit in f.training_units:
             for number, line in unit.find(READ_RE):
                 literals = unit.path_literals(line)
-                if any(_is_data_file(lit, _suffix(lit)) or "data" in lit for lit in literals):
+                if any(data_group(lit, _suffix(lit)) or "data" in lit for lit in literals):
                     detail = f"reads data nothing versions: {snippet(line)}"
                     ev.append(unit.evidence(number, detail))
                     break
@@ -728,8 +708,10 @@ def no_deployment_manifest(f: Facts) -> list[Evidence]:
     if f.deployment_manifests:
         return []
     if f.serving_units:
-        return [Evidence(u.path, None, "started by hand: no manifest deploys it") for u in
-                f.serving_units]
+        return [
+            Evidence(u.path, None, "started by hand: no manifest deploys it")
+            for u in f.serving_units
+        ]
     return [Evidence(None, None, "no Dockerfile, compose, Kubernetes or PaaS manifest")]
 
 
@@ -738,7 +720,7 @@ def _paths_by_verb(
 ) -> dict[str, tuple[CodeUnit, int, str]]:
     found: dict[str, tuple[CodeUnit, int, str]] = {}
     for unit in units:
-        for number, line in unit.find(verb):
+        for number, line in unit.find(verb, raw=True):
             if verb is READ_RE and WRITE_RE.search(line):
                 continue
             for literal in unit.path_literals(line):
@@ -843,8 +825,13 @@ def dead_experimental_code(f: Facts) -> list[Evidence]:
     """Leftover-looking files, ``if False:`` blocks, long commented-out code."""
     ev: list[Evidence] = []
     for info in f.index.files.values():
-        if DEAD_NAME_RE.search(info.path) and info.suffix in (".py", ".ipynb", ".bak", ".orig",
-                                                              ".old"):
+        if DEAD_NAME_RE.search(info.path) and info.suffix in (
+            ".py",
+            ".ipynb",
+            ".bak",
+            ".orig",
+            ".old",
+        ):
             ev.append(Evidence(info.path, None, "looks like a leftover experiment"))
     for unit in f.source_units:
         if unit.kind != "py":

@@ -26,43 +26,134 @@ _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MODEL_SUFFIXES = frozenset(
     {
-        ".h5", ".hdf5", ".keras", ".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt",
-        ".onnx", ".pb", ".tflite", ".safetensors", ".skops", ".mlmodel", ".sav", ".cbm",
+        ".h5",
+        ".hdf5",
+        ".keras",
+        ".pkl",
+        ".pickle",
+        ".joblib",
+        ".pt",
+        ".pth",
+        ".ckpt",
+        ".onnx",
+        ".pb",
+        ".tflite",
+        ".safetensors",
+        ".skops",
+        ".mlmodel",
+        ".sav",
+        ".cbm",
     }
 )
 DATA_SUFFIXES = frozenset(
     {
-        ".csv", ".tsv", ".parquet", ".feather", ".arrow", ".tfrecord", ".tfrecords", ".npy",
-        ".npz", ".jsonl", ".ndjson", ".avro", ".orc", ".xlsx", ".xls", ".jpg", ".jpeg",
-        ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".wav", ".mp3", ".flac",
-        ".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".db", ".sqlite", ".sqlite3",
+        ".csv",
+        ".tsv",
+        ".parquet",
+        ".feather",
+        ".arrow",
+        ".tfrecord",
+        ".tfrecords",
+        ".npy",
+        ".npz",
+        ".jsonl",
+        ".ndjson",
+        ".avro",
+        ".orc",
+        ".xlsx",
+        ".xls",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".bmp",
+        ".gif",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".wav",
+        ".mp3",
+        ".flac",
+        ".zip",
+        ".tar",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".db",
+        ".sqlite",
+        ".sqlite3",
     }
 )
 DATA_DIR_NAMES = frozenset({"data", "dataset", "datasets", "raw_data", "training_data"})
 NON_DATA_DIRS = frozenset(
     {
-        "docs", "doc", "static", "assets", "templates", "public", "site", ".github",
-        "images_docs", "img", "tests", "test", "examples", "fixtures", ".dvc",
+        "docs",
+        "doc",
+        "static",
+        "assets",
+        "templates",
+        "public",
+        "site",
+        ".github",
+        "images_docs",
+        "img",
+        "tests",
+        "test",
+        "examples",
+        "fixtures",
+        ".dvc",
     }
 )
 LOCK_NAMES = frozenset(
     {
-        "poetry.lock", "uv.lock", "pipfile.lock", "pdm.lock", "conda-lock.yml",
-        "conda-lock.yaml", "pixi.lock", "requirements.lock", "requirements-lock.txt",
+        "poetry.lock",
+        "uv.lock",
+        "pipfile.lock",
+        "pdm.lock",
+        "conda-lock.yml",
+        "conda-lock.yaml",
+        "pixi.lock",
+        "requirements.lock",
+        "requirements-lock.txt",
         "requirements.lock.txt",
     }
 )
 WEB_MODULES = frozenset(
     {
-        "flask", "fastapi", "starlette", "bottle", "tornado", "sanic", "aiohttp", "django",
-        "falcon", "gradio", "streamlit", "bentoml", "litserve", "cherrypy", "quart",
+        "flask",
+        "fastapi",
+        "starlette",
+        "bottle",
+        "tornado",
+        "sanic",
+        "aiohttp",
+        "django",
+        "falcon",
+        "gradio",
+        "streamlit",
+        "bentoml",
+        "litserve",
+        "cherrypy",
+        "quart",
         "connexion",
     }
 )
 DL_MODULES = frozenset(
     {
-        "tensorflow", "keras", "torch", "jax", "flax", "pytorch_lightning", "lightning",
-        "transformers", "mxnet", "paddle", "tf_keras", "torchvision", "timm",
+        "tensorflow",
+        "keras",
+        "torch",
+        "jax",
+        "flax",
+        "pytorch_lightning",
+        "lightning",
+        "transformers",
+        "mxnet",
+        "paddle",
+        "tf_keras",
+        "torchvision",
+        "timm",
     }
 )
 ML_MODULES = DL_MODULES | frozenset(
@@ -70,15 +161,35 @@ ML_MODULES = DL_MODULES | frozenset(
 )
 MONITOR_MODULES = frozenset(
     {
-        "prometheus_client", "prometheus_fastapi_instrumentator", "starlette_exporter",
-        "evidently", "whylogs", "nannyml", "alibi_detect", "deepchecks", "opentelemetry",
-        "statsd", "datadog", "ddtrace", "arize", "fiddler", "prometheus_flask_exporter",
+        "prometheus_client",
+        "prometheus_fastapi_instrumentator",
+        "starlette_exporter",
+        "evidently",
+        "whylogs",
+        "nannyml",
+        "alibi_detect",
+        "deepchecks",
+        "opentelemetry",
+        "statsd",
+        "datadog",
+        "ddtrace",
+        "arize",
+        "fiddler",
+        "prometheus_flask_exporter",
     }
 )
 VALIDATION_MODULES = frozenset(
     {
-        "pydantic", "marshmallow", "jsonschema", "cerberus", "voluptuous", "pandera",
-        "great_expectations", "schema", "attrs", "msgspec",
+        "pydantic",
+        "marshmallow",
+        "jsonschema",
+        "cerberus",
+        "voluptuous",
+        "pandera",
+        "great_expectations",
+        "schema",
+        "attrs",
+        "msgspec",
     }
 )
 
@@ -236,8 +347,22 @@ LOCK_INSTALL_RE = re.compile(
 TRAIN_TOKENS = frozenset({"train", "training", "trainer", "notebook", "notebooks", "research"})
 SERVE_TOKENS = frozenset(
     {
-        "serve", "serving", "server", "api", "app", "deploy", "deployment", "inference",
-        "prod", "production", "web", "service", "backend", "predict", "docker", "dockerfile",
+        "serve",
+        "serving",
+        "server",
+        "api",
+        "app",
+        "deploy",
+        "deployment",
+        "inference",
+        "prod",
+        "production",
+        "web",
+        "service",
+        "backend",
+        "predict",
+        "docker",
+        "dockerfile",
     }
 )
 
@@ -401,9 +526,12 @@ def _looks_like_path(value: str) -> bool:
         return False
     dot = value.rfind(".")
     suffix = value[dot:].lower() if dot > 0 else ""
-    return "/" in value or suffix in MODEL_SUFFIXES or suffix in DATA_SUFFIXES or suffix in {
-        ".json", ".txt", ".log", ".yaml", ".yml", ".pkl"
-    }
+    return (
+        "/" in value
+        or suffix in MODEL_SUFFIXES
+        or suffix in DATA_SUFFIXES
+        or suffix in {".json", ".txt", ".log", ".yaml", ".yml", ".pkl"}
+    )
 
 
 def _notebook_unit(info: FileInfo) -> CodeUnit:
@@ -617,6 +745,24 @@ def _dockerfile(info: FileInfo) -> EnvSpec:
     return spec
 
 
+def data_group(path: str, suffix: str) -> str | None:
+    """The data group a path belongs to, or None when it is not data."""
+    parts = path.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() in NON_DATA_DIRS:
+            return None
+        if part.lower() in DATA_DIR_NAMES:
+            name = parts[-1].lower()
+            if name in (".gitignore", ".gitkeep", ".keep") or name.startswith("readme"):
+                return None
+            if suffix in (".py", ".dvc", ".md", ".ipynb"):
+                return None
+            return "/".join(parts[: i + 1]) + "/"
+    if suffix in DATA_SUFFIXES:
+        return "/".join(parts[:-1]) + "/" if len(parts) > 1 else path
+    return None
+
+
 class Facts:
     """Lazily derived facts about one scanned repository."""
 
@@ -680,6 +826,18 @@ class Facts:
             for f in self.index.texts()
             if f.suffix in (".yaml", ".yml", ".toml", ".cfg", ".ini", ".json")
         ]
+
+    @cached_property
+    def data_files(self) -> list[tuple[FileInfo, str]]:
+        """(file, group) for each data file: data directories and data suffixes, not models."""
+        found: list[tuple[FileInfo, str]] = []
+        for info in self.index.files.values():
+            if info.suffix in MODEL_SUFFIXES:
+                continue
+            group = data_group(info.path, info.suffix)
+            if group is not None:
+                found.append((info, group))
+        return found
 
     @cached_property
     def is_ml(self) -> bool:
@@ -896,7 +1054,8 @@ class Facts:
         return [
             f
             for f in self.index.files.values()
-            if f.suffix in MODEL_SUFFIXES and not TEST_PATH_RE.search(f.path)
+            if f.suffix in MODEL_SUFFIXES
+            and not TEST_PATH_RE.search(f.path)
             and not f.path.startswith(".dvc/")
         ] + [
             self.index.files[p]
@@ -958,7 +1117,7 @@ class Facts:
                 continue
             name = info.name.lower()
             requirements = name.startswith(("requirements", "constraints"))
-            if requirements and info.suffix in (".txt", ".in", ""):
+            if requirements and info.suffix in (".txt", ".in", ".lock", ""):
                 specs.append(_requirements_file(info))
             elif name == "pyproject.toml":
                 if (spec := _pyproject(info)) is not None:
@@ -1026,9 +1185,7 @@ class Facts:
     @cached_property
     def ci_paths(self) -> list[str]:
         """CI definitions."""
-        return sorted(
-            p for p in self.index.files if any(rx.match(p) for rx in CI_PATTERNS)
-        )
+        return sorted(p for p in self.index.files if any(rx.match(p) for rx in CI_PATTERNS))
 
     @cached_property
     def ci_text(self) -> str:
@@ -1100,9 +1257,7 @@ class Facts:
             ):
                 found.append(Evidence(info.path, None, "monitoring configuration"))
             elif (
-                info.text
-                and info.suffix in (".yaml", ".yml")
-                and MONITOR_KIND_RE.search(info.text)
+                info.text and info.suffix in (".yaml", ".yml") and MONITOR_KIND_RE.search(info.text)
             ):
                 found.append(Evidence(info.path, None, "Prometheus monitoring resource"))
         files = self.index.files

@@ -149,6 +149,17 @@ class ServeSettings(BaseSettings):
     max_batch: int = Field(32, ge=1)
     golden_tolerance: float = Field(1e-6, ge=0)
     workers: int = Field(1, ge=1)
+    remote_config: str | None = Field(
+        None, description="comma-separated DVC remote options, e.g. endpointurl=http://host:9000"
+    )
+
+    def remote_config_items(self) -> list[str]:
+        """``remote_config`` as ``name=value`` items for ``dvc get --remote-config``."""
+        items = [i.strip() for i in (self.remote_config or "").split(",") if i.strip()]
+        for item in items:
+            if "=" not in item:
+                raise ConfigError(f"remote config item {item!r} is not name=value")
+        return items
 
 
 def build_serve_settings(**overrides: Any) -> ServeSettings:

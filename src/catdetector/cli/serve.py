@@ -1,0 +1,74 @@
+"""`catdetector serve`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catdetector.cli._common import console_err
+
+
+def register(app: typer.Typer) -> None:
+    """Attach serve."""
+
+    @app.command("serve")
+    def serve(
+        registry: Annotated[
+            str | None, typer.Option(help="git URL (or path) of the registry repository to follow")
+        ] = None,
+        stage: Annotated[str, typer.Option(help="stage to follow")] = "prod",
+        bundle: Annotated[
+            Path | None, typer.Option(help="serve this bundle folder instead of a registry stage")
+        ] = None,
+        host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="port")] = 8000,
+        poll_interval: Annotated[
+            float | None, typer.Option(help="seconds between registry polls")
+        ] = None,
+        workers: Annotated[int, typer.Option(help="server processes (one per core)")] = 1,
+        cache_dir: Annotated[Path | None, typer.Option(help="bundle cache folder")] = None,
+        allow_env_mismatch: Annotated[
+            bool, typer.Option(help="load models whose packages differ from here (reported)")
+        ] = False,
+        remote_config: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="DVC remote option name=value for fetching (repeatable), "
+                "e.g. endpointurl=http://127.0.0.1:9000"
+            ),
+        ] = None,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    ) -> None:
+        """Serve the model of a registry stage; follow it without a restart.
+
+        The admin endpoint POST /v1/admin/reload is on only when CATDETECTOR_ADMIN_TOKEN is set.
+        """
+        import logging
+
+        from catdetector.errors import UsageError
+        from catdetector.serve.run import run
+
+        logging.basicConfig(
+            level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if (registry is None) == (bundle is None):
+            raise UsageError("give exactly one of --registry URL or --bundle DIR")
+        console_err.print(
+            f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
+            f" on http://{host}:{port} ({workers} worker(s))"
+        )
+        run(
+            registry=registry,
+            stage=stage,
+            bundle=bundle.resolve() if bundle else None,
+            host=host,
+            port=port,
+            poll_interval=poll_interval,
+            workers=workers,
+            cache_dir=cache_dir.resolve() if cache_dir else None,
+            allow_env_mismatch=allow_env_mismatch,
+            log_level=log_level,
+            remote_config=",".join(remote_config) if remote_config else None,
+        )

@@ -1,0 +1,1 @@
+"""The serving side: a FastAPI app that follows the registry and hot-swaps verified models."""

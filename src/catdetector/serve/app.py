@@ -1,0 +1,342 @@
+"""FastAPI app factory: predict, model info, health, metrics, admin reload."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.formparsers import MultiPartException
+
+from catdetector import __version__
+from catdetector.config import ServeSettings, build_serve_settings
+from catdetector.errors import CatDetectorError, ImageError
+from catdetector.images import Limits
+from catdetector.serve.holder import ModelHolder, Served
+from catdetector.serve.metrics import MetricsMiddleware, ServerMetrics
+from catdetector.serve.watcher import RegistryWatcher, load_static
+
+log = logging.getLogger("catdetector.serve")
+
+IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                }
+            },
+        },
+    }
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "model": None}
+    for code, text in [
+        (400, "malformed multipart body"),
+        (413, "body or image over the limit"),
+        (415, "not a supported image or content type"),
+        (422, "empty, truncated, corrupt or too small image"),
+        (503, "no model loaded yet"),
+    ]
+}
+
+
+class Prediction(BaseModel):
+    """One image's prediction."""
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    version: str
+    filename: str | None = None
+
+
+class BatchPrediction(BaseModel):
+    """A batch's predictions, all by the same model version."""
+
+    version: str
+    predictions: list[Prediction]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body."""
+
+    detail: str
+
+
+class Runtime:
+    """What the routes need: settings, the holder, the watcher (if following a registry)."""
+
+    def __init__(
+        self, settings: ServeSettings, holder: ModelHolder, metrics: ServerMetrics
+    ) -> None:
+        self.settings = settings
+        self.holder = holder
+        self.metrics = metrics
+        self.watcher: RegistryWatcher | None = None
+        self.startup_error: str | None = None
+
+
+def cache_dir_for(settings: ServeSettings) -> Path:
+    """The bundle cache folder: the setting, else the user cache of catdetector."""
+    return settings.cache_dir or Path(platformdirs.user_cache_dir("catdetector")) / "serve"
+
+
+def get_runtime(request: Request) -> Runtime:
+    """Dependency: the app's runtime."""
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_served(runtime: RuntimeDep) -> Served:
+    """Dependency: one snapshot of the serving model (503 when none)."""
+    served = runtime.holder.current
+    if served is None:
+        raise HTTPException(503, "no model loaded yet: see /readyz and /v1/model")
+    return served
+
+
+ServedDep = Annotated[Served, Depends(get_served)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refusing (413) anything over ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {declared} bytes is over the limit of {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # let request.form() parse what we already read
+    return body
+
+
+async def extract_images(
+    request: Request, runtime: Runtime
+) -> tuple[list[tuple[str | None, bytes]], bool]:
+    """(images, is_batch): raw body (image/*, octet-stream) or multipart 'file'/'files'."""
+    settings = runtime.settings
+    body = await read_body(request, settings.max_body_bytes)
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        try:
+            form = await request.form(max_files=settings.max_batch, max_fields=settings.max_batch)
+        except MultiPartException as exc:
+            raise HTTPException(400, f"malformed multipart body: {exc.message}") from exc
+        files: list[tuple[str | None, bytes]] = []
+        batch = "files" in form
+        for key, value in form.multi_items():
+            if key not in ("file", "files"):
+                continue
+            if isinstance(value, str):
+                raise HTTPException(415, f"form field {key!r} must be a file upload, not text")
+            files.append((value.filename, await value.read()))
+        await form.close()
+        if not files:
+            raise HTTPException(422, "multipart body has no 'file' or 'files' part")
+        if len(files) > settings.max_batch:
+            raise HTTPException(
+                413, f"batch of {len(files)} images is over the limit of {settings.max_batch}"
+            )
+        return files, batch
+    if ctype.startswith("image/") or ctype == "application/octet-stream":
+        return [(None, body)], False
+    raise HTTPException(
+        415,
+        f"unsupported content type {ctype or '(none)'!r}: send the image as the body "
+        "(image/*, application/octet-stream) or as multipart/form-data 'file'/'files'",
+    )
+
+
+def _predict(
+    served: Served, images: list[tuple[str | None, bytes]], limits: Limits
+) -> list[Prediction]:
+    out = []
+    for index, (name, data) in enumerate(images):
+        try:
+            pred = served.model.predict_bytes([data], limits)[0]
+        except ImageError as exc:
+            where = f"image {index + 1}" + (f" ({name})" if name else "")
+            raise HTTPException(
+                exc.status, f"{where}: {exc.message}" if len(images) > 1 else exc.message
+            ) from exc
+        out.append(
+            Prediction(
+                label=pred.label,
+                probability=pred.probability,
+                probabilities=pred.probabilities,
+                version=served.version,
+                filename=name,
+            )
+        )
+    return out
+
+
+def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = True) -> FastAPI:
+    """Build the app for ``settings`` (from the environment when None)."""
+    settings = settings or build_serve_settings()
+    metrics = ServerMetrics()
+    runtime = Runtime(settings, ModelHolder(), metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if settings.bundle is not None:
+                await run_in_threadpool(load_static, settings.bundle, settings, runtime.holder)
+            elif settings.registry:
+                runtime.watcher = RegistryWatcher(settings, runtime.holder, cache_dir_for(settings))
+                await run_in_threadpool(runtime.watcher.check_once)
+                if start_watcher:
+                    runtime.watcher.start()
+        except CatDetectorError as exc:
+            runtime.startup_error = str(exc)
+            log.error("startup: %s", exc)
+        yield
+        if runtime.watcher is not None:
+            runtime.watcher.stop()
+
+    app = FastAPI(
+        title="catdetector",
+        version=__version__,
+        description="Cat-or-not image classifier that follows a GTO registry stage.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        served = runtime.holder.current
+        headers = {"x-model-version": served.version} if served else {}
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.post(
+        "/v1/predict",
+        response_model=Prediction | BatchPrediction,
+        responses={
+            k: {"description": v["description"], "model": ErrorBody} for k, v in ERRORS.items()
+        },
+        openapi_extra=IMAGE_BODY,
+        summary="Classify one image (raw body or multipart 'file') or a batch (multipart 'files')",
+    )
+    async def predict(
+        request: Request, runtime: RuntimeDep, served: ServedDep, response: Response
+    ) -> Any:
+        images, is_batch = await extract_images(request, runtime)
+        limits = Limits(
+            max_bytes=settings.max_body_bytes,
+            max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
+            min_side=served.model.limits.min_side,
+        )
+        preds = await run_in_threadpool(_predict, served, images, limits)
+        response.headers["x-model-version"] = served.version
+        if is_batch:
+            return BatchPrediction(version=served.version, predictions=preds)
+        return preds[0]
+
+    @app.get("/v1/model", summary="The served model, and the last load check")
+    async def model_info(runtime: RuntimeDep) -> dict[str, Any]:
+        served = runtime.holder.current
+        check = runtime.holder.last_check
+        watcher = runtime.watcher
+        return {
+            **(served.describe() if served else {"version": None, "stage": settings.stage}),
+            "registry": settings.registry,
+            "following_stage": settings.stage if settings.registry else None,
+            "last_check": check.to_dict() if check else None,
+            "poll_error": watcher.poll_error if watcher else None,
+            "startup_error": runtime.startup_error,
+        }
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: a verified model is loaded",
+        responses={503: {"model": ErrorBody, "description": "not ready"}},
+    )
+    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+        served = runtime.holder.current
+        check = runtime.holder.last_check
+        if served is None:
+            reason = (
+                (check.error if check and check.error else None)
+                or runtime.startup_error
+                or "no model yet"
+            )
+            return JSONResponse({"ready": False, "detail": reason}, status_code=503)
+        body: dict[str, Any] = {"ready": True, "version": served.version}
+        if check is not None and not check.ok:
+            body["last_candidate_refused"] = {"version": check.version, "error": check.error}
+        return JSONResponse(body, headers={"x-model-version": served.version})
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    if settings.admin_token:
+        bearer = HTTPBearer(auto_error=False)
+        token = settings.admin_token
+
+        def require_admin(
+            creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        ) -> None:
+            if creds is None or not secrets.compare_digest(
+                creds.credentials.encode(), token.encode()
+            ):
+                raise HTTPException(401, "admin endpoints need 'Authorization: Bearer <token>'")
+
+        @app.post(
+            "/v1/admin/reload",
+            dependencies=[Depends(require_admin)],
+            responses={401: {"model": ErrorBody, "description": "missing or wrong token"}},
+            summary="Resolve the stage again now (retrying a refused candidate)",
+        )
+        async def reload(runtime: RuntimeDep) -> dict[str, Any]:
+            if runtime.watcher is not None:
+                record = await run_in_threadpool(runtime.watcher.check_once, True)
+            elif settings.bundle is not None:
+                try:
+                    await run_in_threadpool(load_static, settings.bundle, settings, runtime.holder)
+                except CatDetectorError as exc:
+                    raise HTTPException(409, f"reload refused: {exc}") from exc
+                record = runtime.holder.last_check
+            else:
+                record = None
+            served = runtime.holder.current
+            return {
+                "version": served.version if served else None,
+                "last_check": record.to_dict() if record else None,
+            }
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for multi-worker serving: settings come from CATDETECTOR_* variables."""
+    return create_app(build_serve_settings())

@@ -1,0 +1,95 @@
+"""The served model and the record of the last load attempt, swapped atomically."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from catdetector.bundle import LoadedModel
+
+
+@dataclass(frozen=True)
+class Served:
+    """An immutable snapshot: one verified model and where it came from."""
+
+    model: LoadedModel
+    version: str
+    stage: str | None
+    commit: str | None
+    loaded_at: float
+
+    def describe(self) -> dict[str, Any]:
+        """The /v1/model view."""
+        meta = self.model.meta
+        return {
+            "version": self.version,
+            "stage": self.stage,
+            "commit": self.commit,
+            "model_id": self.model.model_id,
+            "chosen_rung": meta.get("chosen_rung"),
+            "labels": self.model.labels,
+            "metrics": meta.get("metrics", {}),
+            "loaded_at": _iso(self.loaded_at),
+            "env_mismatch_allowed": self.model.checks.env_mismatch_allowed,
+            "environment_differences": [d.__dict__ for d in self.model.checks.env_differences],
+        }
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """The outcome of the latest attempt to load a candidate."""
+
+    version: str | None
+    commit: str | None
+    ok: bool
+    error: str | None
+    at: float
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return {
+            "version": self.version,
+            "commit": self.commit,
+            "ok": self.ok,
+            "error": self.error,
+            "at": _iso(self.at),
+            "checks": self.checks,
+        }
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+class ModelHolder:
+    """Holds the current :class:`Served`; readers take one snapshot per request."""
+
+    def __init__(self) -> None:
+        self._current: Served | None = None
+        self._last_check: CheckRecord | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Served | None:
+        """The model serving now (one attribute read: atomic)."""
+        return self._current
+
+    @property
+    def last_check(self) -> CheckRecord | None:
+        """The latest load attempt."""
+        return self._last_check
+
+    def swap(self, served: Served, check: CheckRecord) -> Served | None:
+        """Put ``served`` in; in-flight requests keep the snapshot they took."""
+        with self._lock:
+            previous, self._current = self._current, served
+            self._last_check = check
+        return previous
+
+    def record_failure(self, check: CheckRecord) -> None:
+        """Keep the current model, remember why the candidate was refused."""
+        with self._lock:
+            self._last_check = check

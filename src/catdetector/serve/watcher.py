@@ -1,0 +1,138 @@
+"""Follow a stage of a remote registry: poll ``git ls-remote --tags``, load, verify, swap."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from catdetector import registry
+from catdetector.bundle import load_bundle
+from catdetector.config import ServeSettings
+from catdetector.errors import CatDetectorError
+from catdetector.serve.fetch import BundleFetcher
+from catdetector.serve.holder import CheckRecord, ModelHolder, Served
+
+log = logging.getLogger("catdetector.serve")
+
+
+def load_static(bundle: Path, settings: ServeSettings, holder: ModelHolder) -> Served:
+    """Serve one bundle folder (no registry); refuses it like any candidate."""
+    model = load_bundle(
+        bundle,
+        allow_env_mismatch=settings.allow_env_mismatch,
+        golden_tolerance=settings.golden_tolerance,
+    )
+    version = str(model.meta.get("version") or f"unregistered-{model.model_id}")
+    served = Served(model, version, None, None, time.time())
+    holder.swap(served, CheckRecord(version, None, True, None, time.time(), model.checks.to_dict()))
+    return served
+
+
+class RegistryWatcher:
+    """Resolves ``settings.stage`` of ``settings.registry`` and keeps the holder on it."""
+
+    def __init__(self, settings: ServeSettings, holder: ModelHolder, cache_dir: Path) -> None:
+        if not settings.registry:
+            raise ValueError("RegistryWatcher needs settings.registry")
+        self.settings = settings
+        self.holder = holder
+        self.fetcher = BundleFetcher(settings.registry, cache_dir, settings.remote_config_items())
+        self.poll_error: str | None = None
+        self.last_poll: float | None = None
+        self._failed: tuple[str, str] | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def target(self) -> tuple[str, str] | None:
+        """(version, commit) that the stage points to now, from ls-remote."""
+        state = registry.build_state(
+            registry.remote_tags(self.settings.registry or ""), self.settings.artifact
+        )
+        version = state.stage_version(self.settings.stage)
+        if version is None:
+            return None
+        return version, state.versions[version]
+
+    def check_once(self, force: bool = False) -> CheckRecord | None:
+        """One poll; returns the record of a load attempt, or None when nothing changed."""
+        with self._lock:
+            try:
+                target = self.target()
+                self.poll_error = None
+            except CatDetectorError as exc:
+                self.poll_error = str(exc)
+                log.warning("registry poll failed: %s", exc)
+                return None
+            finally:
+                self.last_poll = time.time()
+            if target is None:
+                self.poll_error = f"no version is in stage {self.settings.stage}"
+                return None
+            current = self.holder.current
+            if not force and current is not None and (current.version, current.commit) == target:
+                return None
+            if not force and self._failed == target:
+                return None
+            return self._load(*target)
+
+    def _load(self, version: str, commit: str) -> CheckRecord:
+        started = time.time()
+        md5 = None
+        try:
+            path, md5, from_network = self.fetcher.fetch(commit)
+            model = load_bundle(
+                path,
+                allow_env_mismatch=self.settings.allow_env_mismatch,
+                golden_tolerance=self.settings.golden_tolerance,
+            )
+        except CatDetectorError as exc:
+            if md5 is not None:
+                self.fetcher.evict(md5)  # never serve, nor trust later, a cache entry that failed
+            record = CheckRecord(version, commit, False, str(exc), time.time())
+            self.holder.record_failure(record)
+            self._failed = (version, commit)
+            log.error(
+                "refused %s (%s): %s; still serving %s",
+                version,
+                commit[:10],
+                exc,
+                self.holder.current.version if self.holder.current else "nothing",
+            )
+            return record
+        checks = model.checks.to_dict()
+        checks["fetched_from_network"] = from_network
+        checks["seconds"] = round(time.time() - started, 3)
+        record = CheckRecord(version, commit, True, None, time.time(), checks)
+        previous = self.holder.swap(
+            Served(model, version, self.settings.stage, commit, time.time()), record
+        )
+        self._failed = None
+        log.info(
+            "now serving %s (%s), was %s",
+            version,
+            commit[:10],
+            previous.version if previous else "nothing",
+        )
+        return record
+
+    def start(self) -> None:
+        """Poll in a daemon thread until :meth:`stop`."""
+        self._thread = threading.Thread(target=self._run, name="registry-watcher", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check_once()
+            except Exception:  # the watcher must outlive any surprise; the log tells
+                log.exception("registry watcher error")
+            self._stop.wait(self.settings.poll_interval)
+
+    def stop(self) -> None:
+        """Stop polling."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

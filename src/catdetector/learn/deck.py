@@ -120,7 +120,6 @@ _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 
 def _mark(text: str) -> str:
     """Replace HTML and Markdown emphasis by style sentinels."""
-    text = _BR.sub("\n", text)
 
     def tag(match: re.Match[str]) -> str:
         style = _HTML_STYLE.get(match.group(2).lower())
@@ -135,9 +134,40 @@ def _mark(text: str) -> str:
     return html.unescape(text)
 
 
+_HARD = "\x03"
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_BLOCK_LINE = re.compile(r"^\s*(?:#|>|\||```|~~~)")
+
+
+def _join_soft_breaks(text: str) -> str:
+    """Join lines of one paragraph (Markdown soft breaks); keep lists, blocks, <br>."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        prev = out[-1] if out else ""
+        if (
+            prev.strip() and line.strip()
+            and not prev.endswith(_HARD)
+            and not _LIST_ITEM.match(line)
+            and not _BLOCK_LINE.match(line)
+            and not _BLOCK_LINE.match(prev)
+        ):
+            out[-1] = f"{prev.rstrip()} {line.strip()}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _prepare(text: str) -> str:
+    """Repaired, paragraph-joined, emphasis-marked and tidied deck text."""
+    text = _BR.sub(_HARD, repair_mojibake(text))
+    text = "\n".join(line for line in text.split("\n") if not _RULE.match(line))
+    text = _join_soft_breaks(text).replace(_HARD + "\n", "\n").replace(_HARD, "\n")
+    return _tidy(_mark(text))
+
+
 def _tidy(text: str) -> str:
-    """Strip line ends, drop horizontal rules, collapse runs of blank lines."""
-    lines = [line.rstrip() for line in text.splitlines() if not _RULE.match(line)]
+    """Strip line ends, collapse runs of blank lines, remove common indentation."""
+    lines = [line.rstrip() for line in text.splitlines()]
     out = "\n".join(lines).strip("\n")
     out = re.sub(r"\n{3,}", "\n\n", out)
     return _dedent_common(out).strip()
@@ -153,14 +183,13 @@ def _dedent_common(text: str) -> str:
 
 def to_plain(text: str) -> str:
     """Deck text to plain text: tags and emphasis removed, code keeps its backticks."""
-    marked = _tidy(_mark(repair_mojibake(text)))
-    marked = re.sub(f"[{_OPEN}{_CLOSE}]C", "`", marked)
+    marked = re.sub(f"[{_OPEN}{_CLOSE}]C", "`", _prepare(text))
     return re.sub(f"[{_OPEN}{_CLOSE}][BI]", "", marked)
 
 
 def to_markup(text: str) -> str:
     """Deck text to rich console markup (literal brackets escaped)."""
-    marked = _tidy(_mark(repair_mojibake(text)))
+    marked = _prepare(text)
     out: list[str] = []
     stack: list[str] = []
     for piece in re.split(f"([{_OPEN}{_CLOSE}][BIC])", marked):

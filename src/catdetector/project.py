@@ -99,6 +99,13 @@ def init(root: Path, remote: str | None = None, endpoint_url: str | None = None)
         (root / ".gitignore").write_text(templates.GITIGNORE, encoding="utf-8")
         (root / "README.md").write_text(templates.README.format(name=root.name), encoding="utf-8")
         (root / layout.ENV_LOCK).write_text(envlock.render(envlock.closure()), encoding="utf-8")
+        for rel, text in (
+            (layout.CI_WORKFLOW, templates.CI_WORKFLOW),
+            (layout.CI_SCRIPT, templates.CI_SCRIPT),
+        ):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        (root / layout.CI_SCRIPT).chmod(0o755)
         tools.git("add", "-A", cwd=root)
         proc = tools.run(
             [

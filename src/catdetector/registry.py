@@ -320,35 +320,72 @@ class GateResult:
     current_accuracy: float | None
 
 
-def gate(
-    root: Path, state: RegistryState, version: str, stage: str, params: GateParams
+def evaluate_gate(
+    candidate: dict[str, Any],
+    name: str,
+    current: tuple[str, dict[str, Any]] | None,
+    stage: str,
+    params: GateParams,
 ) -> GateResult:
     """Beat the dummy by a margin; do not fall more than a tolerance below the stage's model."""
     reasons: list[str] = []
-    metrics = committed_metrics(root, state.versions[version]) or {}
-    accuracy = metrics.get("accuracy")
-    dummy = (metrics.get("ladder_test_accuracy") or {}).get("dummy")
+    accuracy = candidate.get("accuracy")
+    dummy = (candidate.get("ladder_test_accuracy") or {}).get("dummy")
     if accuracy is None or dummy is None:
-        reasons.append(f"{version} has no committed {layout.TEST_METRICS} with accuracy and dummy")
+        reasons.append(f"{name} has no {layout.TEST_METRICS} with accuracy and dummy accuracy")
     elif accuracy < dummy + params.min_margin_over_dummy:
         reasons.append(
             f"test accuracy {accuracy:.3f} does not beat the dummy baseline {dummy:.3f} "
             f"by the margin {params.min_margin_over_dummy:.3f}"
         )
-    current = state.stage_version(stage)
-    current_accuracy = None
-    if current and current != version:
-        current_accuracy = (committed_metrics(root, state.versions[current]) or {}).get("accuracy")
+    current_version, current_accuracy = None, None
+    if current is not None:
+        current_version, current_accuracy = current[0], current[1].get("accuracy")
         if (
             accuracy is not None
             and current_accuracy is not None
             and accuracy < current_accuracy - params.max_regression
         ):
             reasons.append(
-                f"test accuracy {accuracy:.3f} is worse than {current} in {stage} "
+                f"test accuracy {accuracy:.3f} is worse than {current_version} in {stage} "
                 f"({current_accuracy:.3f}) by more than {params.max_regression:.3f}"
             )
-    return GateResult(not reasons, reasons, accuracy, dummy, current, current_accuracy)
+    return GateResult(not reasons, reasons, accuracy, dummy, current_version, current_accuracy)
+
+
+def _current_in_stage(
+    root: Path, state: RegistryState, stage: str, exclude: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    version = state.stage_version(stage)
+    if version is None or version == exclude:
+        return None
+    return version, committed_metrics(root, state.versions[version]) or {}
+
+
+def gate(
+    root: Path, state: RegistryState, version: str, stage: str, params: GateParams
+) -> GateResult:
+    """The gate for a registered version (metrics as committed at its commit)."""
+    candidate = committed_metrics(root, state.versions[version]) or {}
+    current = _current_in_stage(root, state, stage, exclude=version)
+    return evaluate_gate(candidate, version, current, stage, params)
+
+
+def gate_workspace(root: Path, stage: str) -> GateResult:
+    """The gate for the workspace's freshly trained model (what CI runs after `dvc repro`)."""
+    root = _require_root(root)
+    try:
+        candidate = json.loads((root / layout.TEST_METRICS).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RegistryError(
+            f"cannot read {layout.TEST_METRICS}: {exc}", hint="run `dvc repro` first"
+        ) from exc
+    _check_stage(stage)
+    state = read_state(root)
+    params = load_params(root / layout.PARAMS)
+    return evaluate_gate(
+        candidate, "the workspace model", _current_in_stage(root, state, stage), stage, params.gate
+    )
 
 
 @dataclass

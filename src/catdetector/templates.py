@@ -96,3 +96,62 @@ Alice (serves): `catdetector serve --registry <git url> --stage prod`.
 
 Install the same environment everywhere: `pip install -r requirements.lock`.
 """
+
+CI_WORKFLOW = f"""\
+# Continuous training: on every push, run the tests, reproduce the pipeline and
+# apply the promotion gate. Every step calls {layout.CI_SCRIPT}, which you can run
+# locally too: `bash {layout.CI_SCRIPT}`.
+name: catdetector continuous training
+on:
+  push:
+  workflow_dispatch:
+jobs:
+  train:
+    runs-on: ubuntu-latest
+    env:
+      AWS_ACCESS_KEY_ID: ${{{{ secrets.AWS_ACCESS_KEY_ID }}}}
+      AWS_SECRET_ACCESS_KEY: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: install the locked environment
+        run: bash {layout.CI_SCRIPT} install
+      - name: tests
+        run: bash {layout.CI_SCRIPT} test
+      - name: reproduce the pipeline
+        run: bash {layout.CI_SCRIPT} repro
+      - name: promotion gate
+        run: bash {layout.CI_SCRIPT} gate
+"""
+
+CI_SCRIPT = """\
+#!/usr/bin/env bash
+# Continuous training steps, shared by CI and by people: install | test | repro | gate | all
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STAGE="${CATDETECTOR_GATE_STAGE:-prod}"
+
+install() { python -m pip install -r requirements.lock; }
+test_step() {
+  if [ -d tests ]; then python -m pytest -q tests; else echo "no tests/ folder: nothing to test"; fi
+}
+repro() {
+  dvc pull data/raw.dvc
+  dvc repro
+  dvc status --json | python -c "import json,sys; d=json.load(sys.stdin); sys.exit(1 if d else 0)"
+}
+gate() { catdetector gate --stage "$STAGE"; }
+
+case "${1:-all}" in
+  install) install ;;
+  test) test_step ;;
+  repro) repro ;;
+  gate) gate ;;
+  all) test_step; repro; gate ;;
+  *) echo "usage: $0 install|test|repro|gate|all" >&2; exit 2 ;;
+esac
+"""

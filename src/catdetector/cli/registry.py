@@ -66,6 +66,24 @@ def register(app: typer.Typer) -> None:
             f" (was {result.previous or 'empty'}; tag {result.tag})"
         )
 
+    @app.command("gate")
+    def gate_cmd(stage: StageOpt = "prod", json_out: JsonOpt = False) -> None:
+        """Run the promotion gate on the workspace model (for CI); exit 9 when it refuses."""
+        from catdetector.errors import GateError
+        from catdetector.registry import gate_workspace
+
+        result = gate_workspace(Path.cwd(), stage)
+        if json_out:
+            print_json(result.__dict__)
+        elif result.passed:
+            console.print(
+                f"[green]gate passed[/green] for {stage}: accuracy {result.candidate_accuracy:.3f}"
+                f" (dummy {result.dummy_accuracy:.3f};"
+                f" {stage} holds {result.current_version or 'nothing'})"
+            )
+        if not result.passed:
+            raise GateError("the gate refuses the workspace model: " + "; ".join(result.reasons))
+
     @app.command("rollback")
     def rollback_cmd(stage: StageOpt, push: PushOpt = False, json_out: JsonOpt = False) -> None:
         """Put back the version that held STAGE before the current one."""

@@ -1,0 +1,79 @@
+"""`env check`: which packages here differ from a lock or from a bundle's fingerprint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from catdetector import envlock, fingerprint, layout
+from catdetector.bundle import read_meta
+from catdetector.errors import UsageError
+
+
+@dataclass(frozen=True)
+class PackageDiff:
+    """One package that differs, and whether the model needs it."""
+
+    name: str
+    expected: str | None
+    installed: str | None
+    needed: bool
+
+
+@dataclass
+class EnvReport:
+    """Result of an environment check against one reference."""
+
+    reference: str
+    differences: list[PackageDiff] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no package the model needs differs."""
+        return not any(d.needed for d in self.differences)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON view."""
+        return {
+            "reference": self.reference,
+            "ok": self.ok,
+            "differences": [d.__dict__ for d in self.differences],
+        }
+
+
+MODEL_NEEDS = frozenset(canonicalize_name(n) for n in fingerprint.MODEL_PACKAGES)
+
+
+def check_lock(path: Path) -> EnvReport:
+    """Compare installed packages with a lock file."""
+    report = EnvReport(str(path))
+    for diff in envlock.compare_lock(envlock.read_lock(path)):
+        report.differences.append(
+            PackageDiff(diff.name, diff.locked, diff.installed, diff.name in MODEL_NEEDS)
+        )
+    return report
+
+
+def check_bundle(directory: Path) -> EnvReport:
+    """Compare this interpreter and its packages with a bundle's training fingerprint."""
+    meta = read_meta(directory)
+    report = EnvReport(str(directory))
+    for diff in fingerprint.compare(meta["environment"]):
+        report.differences.append(PackageDiff(diff.name, diff.recorded, diff.running, diff.needed))
+    return report
+
+
+def check(bundle: Path | None, lock: Path | None, cwd: Path) -> EnvReport:
+    """Check against the bundle or lock given, else the project's own lock."""
+    if bundle is not None and lock is not None:
+        raise UsageError("give --bundle or --lock, not both")
+    if bundle is not None:
+        return check_bundle(bundle)
+    if lock is not None:
+        return check_lock(lock)
+    root = layout.find_root(cwd)
+    if root is None:
+        raise UsageError("not inside a catdetector project: pass --bundle DIR or --lock FILE")
+    return check_lock(root / layout.ENV_LOCK)

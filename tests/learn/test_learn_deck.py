@@ -246,6 +246,18 @@ def test_tags_inside_code_fences_are_ignored() -> None:
     assert len(deck.cards) == 1 and deck.cards[0].line == 5
 
 
+def test_what_counts_as_a_reveal_button() -> None:
+    prose = "**Task**: Do it.\n\n"
+    for summary in ("Click to Reveal Answer", "Reveal", "Show the answer", "click here"):
+        deck = parse_deck(f"{prose}<details><summary>{summary}</summary>A</details>", source="x")
+        assert deck.cards[0].kind is CardKind.TASK, summary
+        assert deck.cards[0].question == "Task: Do it."
+    for question in ("Show that DVC hashes data?", "See any risk here?"):
+        deck = parse_deck(f"{prose}<details><summary>{question}</summary>A</details>", source="x")
+        assert deck.cards[0].kind is CardKind.FLASHCARD
+        assert deck.cards[0].question == question
+
+
 def test_one_line_card_and_inline_tags() -> None:
     deck = parse_deck("<details><summary>Q?</summary>A <b>b</b></details>", source="x")
     (card,) = deck.cards

@@ -206,11 +206,13 @@ def test_ctrl_c_in_the_lab_keeps_its_state(sandbox: Sandbox) -> None:
 def test_a_failing_command_is_reported(sandbox: Sandbox) -> None:
     result = run_action(sandbox, Run(("git", "rev-parse", "HEAD")))
     assert not result.ok and "not a git repository" in result.output
-    io = ScriptIO(["0", "", "", ""])
+    io = ScriptIO([])  # --auto with no input at all: the diagnosis answers count as blank
     lab = Lab(sandbox, io, auto=True)
     (sandbox.repo / ".git").write_text("not a directory")  # git init cannot work here
     with pytest.raises(ExternalToolError, match=r"lab step git-init: `git init -b main` failed"):
         lab.run()
+    assert io.shown[:3] == ["intro resumed=False", "diagnosis 0", "step 1/11 git-init"]
+    assert load_state(sandbox).completed == []
 
 
 def test_marker_is_json(sandbox: Sandbox) -> None:

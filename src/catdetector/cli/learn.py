@@ -70,8 +70,10 @@ a terminal, input is read line by line. Deck: for each card, one answer line
 (may be empty) then one grade line (again|good|easy). Lab: one line for the
 maturity level, three lines for the risks, then one line per step: `run`
 (the lab runs the commands), `check` or empty (you ran them), `skip`, `quit`;
-with --auto every step runs without reading a line. End of input saves and exits.
-A deck file literally named `lab` is given as ./lab.
+with --auto every step runs without reading a line (and missing diagnosis lines
+count as blank). End of input saves and exits. A lab folder that was started
+resumes where it stopped; its diagnosis is asked only once. A deck file
+literally named `lab` is given as ./lab.
 """
 
 
@@ -141,11 +143,11 @@ def _deck(target: str | None) -> Deck:
 @contextmanager
 def _input_lines(answers: Path | None) -> Iterator[ScriptedInput | None]:
     """Scripted input from --answers or a non-terminal stdin; None when interactive."""
-    if answers is None and sys.stdin.isatty():
+    if answers is None and sys.stdin is not None and sys.stdin.isatty():
         yield None
         return
     if answers is None or str(answers) == "-":
-        yield ScriptedInput(sys.stdin, name="stdin")
+        yield ScriptedInput(sys.stdin if sys.stdin is not None else [], name="stdin")
         return
     try:
         handle: TextIO = answers.open(encoding="utf-8")

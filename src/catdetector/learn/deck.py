@@ -237,7 +237,12 @@ _TOKEN = re.compile(
 )
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n.*?(?:^\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 _REVEAL = re.compile(
-    r"^\W*(?:click\s+(?:here\s+)?(?:to\s+)?)?(?:reveal|show|see)\b(?:\s+(?:the|a|an)\b)?\s*(.*)$",
+    r"^\W*(?:click(?:\s+here)?(?:\s+to)?\s*)?"
+    r"(?:(?:reveal|show|see)\b(?:\s+(?:the|a|an)\b)?)?\s*(.*)$",
+    re.IGNORECASE,
+)
+_REVEAL_ONLY = re.compile(
+    r"\breveal\b|^\W*click\b|^\W*(?:show|see)\s+(?:the\s+)?(?:answers?|solutions?)\W*$",
     re.IGNORECASE,
 )
 _SCENARIO_LABEL = re.compile(r"(\*\*|<b>)\s*scenario\s*:?\s*(\*\*|</b>)\s*:?", re.IGNORECASE)
@@ -370,7 +375,7 @@ class _Parser:
                 f"card {summary_plain!r} has no answer",
                 hint="write the answer between </summary> and </details>",
             )
-        reveal = _REVEAL.match(summary_plain)
+        reveal = _REVEAL.match(summary_plain) if _REVEAL_ONLY.search(summary_plain) else None
         prose_src = "".join(chunk for _, chunk in self.prose)
         kind = CardKind.FLASHCARD
         reveal_label: str | None = None

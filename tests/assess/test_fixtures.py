@@ -87,6 +87,7 @@ def test_level_2_drops_to_1_without_ci_training(tmp_path: Path) -> None:
     assert report.ids == ["no-ci-training"]
 
 
+@pytest.mark.slow  # builds the shared `trained_project` (real init + sample + dvc repro) once
 def test_catdetector_init_after_a_run_and_a_registered_version_is_level_1(
     project_copy: Path,
 ) -> None:

@@ -45,6 +45,7 @@ from catdetector.assess.facts import (
     EnvSpec,
     Facts,
     Requirement,
+    Rx,
     data_group,
     glob_root,
     line_numbers,
@@ -164,8 +165,8 @@ def _model_path_candidates(unit: CodeUnit, literal: str) -> list[str | None]:
     fix="Version the model: make it a pipeline output (dvc.yaml outs + dvc.lock) or `dvc add` "
     "it, and register versions (GTO: `catdetector register`, tag name@vX.Y.Z) so that serving "
     "can go back to the previous one.",
-    source="Course module 1 (risk 2); Google MLOps level 1 (model registry); "
-    "mllint version-control rules",
+    source="Course module 1 (risk 2); ML Test Score Infra 7 (serving models can be rolled "
+    "back); Google MLOps (model registry, continuous delivery of models)",
 )
 def no_rollback(f: Facts) -> list[Evidence]:
     """Model files or model paths that nothing versions."""
@@ -294,12 +295,12 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
     serving = [u for u in f.serving_units if not u.is_training]
     training = [u for u in f.training_units if not u.is_serving]
     for unit in training:
-        for number, m in line_numbers(unit.code, PREP_DEF_RE):
+        for number, m in unit.iter_code(PREP_DEF_RE):
             train_defs.setdefault(m.group(1).lower(), (unit, number))
         for number, line in unit.find(PREP_STMT_RE):
             train_stmts.setdefault(" ".join(line.split()), (unit, number))
     for unit in serving:
-        for number, m in line_numbers(unit.code, PREP_DEF_RE):
+        for number, m in unit.iter_code(PREP_DEF_RE):
             other = train_defs.get(m.group(1).lower())
             if other:
                 ev.append(
@@ -333,8 +334,8 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
     blocks_level=1,
     fix="Use one pinned environment (a lock file) for training and serving, and one "
     "preprocessing function that both import.",
-    source="Course module 1 (risk 3); ML Test Score Infra 3 / Monitor 3 (training and serving "
-    "compute the same features); Hidden Technical Debt (training-serving skew)",
+    source="Course module 1 (risk 3); ML Test Score Monitor 3 (training and serving features "
+    "compute the same values); Google MLOps level 1 (experimental-operational symmetry)",
 )
 def training_serving_skew(f: Facts) -> list[Evidence]:
     """Environments that differ or float, or preprocessing written twice."""
@@ -350,8 +351,8 @@ def training_serving_skew(f: Facts) -> list[Evidence]:
     blocks_level=1,
     fix="Track the data with DVC (`dvc add data/raw`, commit data/raw.dvc, `dvc push` to a "
     "remote) or make it a pipeline output.",
-    source="Course module 1 (no versioning of data; fix: dvc add); mllint version-control/data "
-    "(DVC); ML Test Score Infra 1",
+    source="Course module 1 (no versioning of data; fix: dvc add); mllint "
+    "version-control/data/dvc and dvc-has-files",
 )
 def no_data_versioning(f: Facts) -> list[Evidence]:
     """Data files, stage inputs or training reads that no DVC/lfs/git versioning covers."""
@@ -428,7 +429,7 @@ def large_binaries_in_git(f: Facts) -> list[Evidence]:
     blocks_level=1,
     fix="Pin the whole environment (`uv lock`, `poetry lock`, `pip-compile` or `pip freeze > "
     "requirements.lock`) and install training and serving from that lock.",
-    source="mllint dependency-management rules; ML Test Score Infra 1 (reproducible training)",
+    source="mllint dependency-management/use; ML Test Score Infra 1 (training is reproducible)",
 )
 def no_lock_file(f: Facts) -> list[Evidence]:
     """Python code or environment files, but no lock and no fully pinned requirements."""
@@ -447,17 +448,38 @@ def no_lock_file(f: Facts) -> list[Evidence]:
     return ev
 
 
-SECRET_RE = re.compile(
+SECRET_TOKEN_RE = Rx(
     r"(?P<aws>\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)|"
     r"(?P<pem>-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----)|"
     r"(?P<github>\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,})|"
     r"(?P<slack>\bxox[abprs]-[A-Za-z0-9-]{10,})|"
     r"(?P<google>\bAIza[0-9A-Za-z_\-]{35}\b)|"
     r"(?P<sk>\bsk-(?:proj-|ant-|live_)?[A-Za-z0-9_\-]{20,})|"
-    r"(?P<hf>\bhf_[A-Za-z0-9]{30,}\b)|"
-    r"(?P<cred>(?i:\b[\w.-]*?(?:secret|token|password|passwd|api[_-]?key|access[_-]?key"
-    r"(?:[_-]?id)?|private[_-]?key|account[_-]?key|connection[_-]?string|client[_-]?secret))"
-    r"\b['\"]?[ \t]*[:=][ \t]*(?P<q>['\"]?)(?P<val>[^\s'\"#,;]{8,})(?P=q))"
+    r"(?P<hf>\bhf_[A-Za-z0-9]{30,}\b)",
+    0,
+    (
+        "AKIA",
+        "ASIA",
+        "-----BEGIN",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "xox",
+        "AIza",
+        "sk-",
+        "hf_",
+    ),
+)
+SECRET_CRED_RE = Rx(
+    r"(?:secret|token|passw(?:or)?d|api[_-]?key|access[_-]?key(?:[_-]?id)?|private[_-]?key|"
+    r"account[_-]?key|connection[_-]?string)['\"]?[ \t]*[:=][ \t]*"
+    r"(?P<q>['\"]?)(?P<val>[^\s'\"#,;]{8,})(?P=q)",
+    re.I,
+    ("secret", "token", "passw", "key", "connection"),
+    lower=True,
 )
 SECRET_KINDS = {
     "aws": "AWS access key id",
@@ -498,8 +520,8 @@ def _would_commit(f: Facts, path: str) -> bool:
     blocks_level=1,
     fix="Revoke the key now; move credentials to .dvc/config.local (`dvc remote modify --local`) "
     "or the environment; add .env to .gitignore; purge the history.",
-    source="ML Test Score Infra 7 (privacy controls); DVC docs (credentials in config.local); "
-    "catdetector DESIGN (never in a commit)",
+    source="ML Test Score Data 5 (appropriate privacy controls); mllint code-quality/bandit "
+    "(hard-coded passwords); DVC docs (credentials in config.local)",
 )
 def secrets_committed(f: Facts) -> list[Evidence]:
     """Keys and credentials in files that are (or would be) committed; values are redacted."""
@@ -508,25 +530,23 @@ def secrets_committed(f: Facts) -> list[Evidence]:
         text = info.text or ""
         if not text or not _would_commit(f, info.path):
             continue
-        for number, m in line_numbers(text, SECRET_RE):
-            kind = m.lastgroup if m.lastgroup not in ("q", "val") else "cred"
-            if m.group("cred"):
-                kind = "cred"
-                value = m.group("val") or ""
-                if info.suffix in _DOC_SUFFIXES or _PLACEHOLDER_RE.search(value):
+        found: dict[int, str] = {}
+        for number, m in line_numbers(text, SECRET_TOKEN_RE):
+            if "EXAMPLE" not in m.group(0):
+                found.setdefault(
+                    number, f"{SECRET_KINDS[m.lastgroup or 'aws']} ({m.group(0)[:4]}…)"
+                )
+        if info.suffix not in _DOC_SUFFIXES:
+            for number, m in line_numbers(text, SECRET_CRED_RE):
+                value = m.group("val")
+                if _PLACEHOLDER_RE.search(value):
                     continue
                 if info.suffix in _CODE_SUFFIXES and not m.group("q"):
                     continue
                 if not (re.search(r"[\dA-Z/+=_-]", value) or len(value) >= 16):
                     continue
-                shown = value[:3] + "…"
-            else:
-                shown = m.group(0)[:4] + "…"
-                if "EXAMPLE" in m.group(0):
-                    continue
-            if ev and ev[-1].file == info.path and ev[-1].line == number:
-                continue
-            ev.append(Evidence(info.path, number, f"{SECRET_KINDS[kind or 'cred']} ({shown})"))
+                found.setdefault(number, f"credential ({value[:3]}…)")
+        ev.extend(Evidence(info.path, n, detail) for n, detail in sorted(found.items()))
     return ev
 
 
@@ -540,7 +560,8 @@ def secrets_committed(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Add tests (tests/test_*.py): preprocessing, a tiny training run, a prediction "
     "round-trip; run them in CI.",
-    source="mllint testing rules; ML Test Score (Tests for features, model, infrastructure)",
+    source="mllint testing/has-tests; ML Test Score Data 7 and Infra 2 (feature and model code "
+    "is unit tested)",
 )
 def no_tests(f: Facts) -> list[Evidence]:
     """No test file with a test in it."""
@@ -567,7 +588,7 @@ def no_seeds(f: Facts) -> list[Evidence]:
     )
     ev: list[Evidence] = []
     for unit in f.training_units:
-        if SEED_RE.search(unit.code):
+        if unit.matches(SEED_RE):
             continue
         if project_seed and re.search(r"\bparams\b|\bseed\b", unit.text, re.I):
             continue
@@ -583,7 +604,7 @@ def no_seeds(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Add a CI workflow (e.g. .github/workflows/ci.yml) that installs the lock, runs the "
     "tests and `dvc repro` on every push.",
-    source="Google MLOps level 2 (CI/CD pipeline automation); mllint continuous-integration rules",
+    source="mllint ci/use; Google MLOps level 2 (CI: build and test on every change)",
 )
 def no_ci(f: Facts) -> list[Evidence]:
     """No CI definition, or CI that runs no tests."""
@@ -602,7 +623,8 @@ def no_ci(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Add a CI job that runs the pipeline (`dvc repro`, on a sample if needed) so a change "
     "that breaks training fails the build.",
-    source="Google MLOps level 2 (CI builds and tests the pipeline); ML Test Score Infra 2/4",
+    source="Google MLOps level 2 (CI tests the pipeline components); ML Test Score Infra 3 "
+    "(the ML pipeline is integration tested)",
 )
 def no_ci_training(f: Facts) -> list[Evidence]:
     """CI exists but no job runs the training pipeline."""
@@ -618,8 +640,8 @@ def no_ci_training(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Add an evaluate stage that writes metrics, and a gate (thresholds in params.yaml, "
     "`catdetector promote` or a CI check on `dvc metrics diff`) that refuses a worse model.",
-    source="Google MLOps level 1-2 (model validation before promotion); ML Test Score "
-    "Infra 5/Monitor 2 (validated before serving)",
+    source="ML Test Score Infra 4 (model quality is validated before serving); Google MLOps "
+    "level 1 (model validation; required here from level 2)",
 )
 def no_evaluation_gate(f: Facts) -> list[Evidence]:
     """No evaluation step, or evaluation that nothing acts on."""
@@ -628,16 +650,17 @@ def no_evaluation_gate(f: Facts) -> list[Evidence]:
         if re.search(r"eval", stage.name + " " + stage.cmd, re.I) or stage.metrics:
             evaluation.append(Evidence(stage.file, None, f"stage {stage.name}"))
     for unit in f.source_units:
-        if EVAL_RE.search(unit.code):
+        if unit.matches(EVAL_RE):
             evaluation.append(Evidence(unit.path, None, "evaluation code"))
-    places = [f.ci_text] + [
+    places = [f.ci_text] + [info.text or "" for info in f.script_texts]
+    places += [
         info.text or ""
-        for info in f.config_texts + f.script_texts
-        if info.name.lower().startswith(("params", "dvc", "config")) or info in f.script_texts
+        for info in f.config_texts
+        if info.name.lower().startswith(("params", "dvc", "config"))
     ]
     gate = any(GATE_WORD_RE.search(text) for text in places)
     gate = gate or any(
-        GATE_WORD_RE.search(u.text) or (not u.is_training and GATE_CODE_RE.search(u.code))
+        GATE_WORD_RE.search(u.text, u.lower) or (not u.is_training and u.matches(GATE_CODE_RE))
         for u in f.source_units
     )
     if evaluation and gate:
@@ -655,14 +678,14 @@ def no_evaluation_gate(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Validate every request before predicting (pydantic models, size/format limits, "
     "4xx on bad input).",
-    source="ML Test Score Data 1 / Monitor 4 (input schema); catdetector DESIGN (bad input gets "
-    "a 4xx)",
+    source="ML Test Score Data 1 (expectations in a schema) and Monitor 2 (data invariants hold "
+    "for serving inputs); Google MLOps (data validation)",
 )
 def no_input_validation(f: Facts) -> list[Evidence]:
     """Serving code with no schema, limit or 4xx path."""
     ev: list[Evidence] = []
     for unit in f.serving_units:
-        if unit.top_imports & VALIDATION_MODULES or VALIDATION_RE.search(unit.code):
+        if unit.top_imports & VALIDATION_MODULES or unit.matches(VALIDATION_RE):
             continue
         if any(i.startswith("catdetector.images") for i in unit.imports):
             continue
@@ -680,7 +703,8 @@ def no_input_validation(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Log every prediction (input summary, output, model version) and export metrics "
     "(prometheus_client, `catdetector serve`); compare live inputs with training statistics.",
-    source="Google MLOps level 2 (monitoring, triggers); ML Test Score Monitor 1-7",
+    source="Google MLOps level 2 (performance monitoring, triggers); ML Test Score Monitor 2, "
+    "4 and 7",
 )
 def no_monitoring(f: Facts) -> list[Evidence]:
     """No metrics exporter, prediction log, drift tool or alerting configuration."""
@@ -701,7 +725,7 @@ def no_monitoring(f: Facts) -> list[Evidence]:
     blocks_level=2,
     fix="Describe the deployment as code (Dockerfile plus compose or Kubernetes manifest) that "
     "installs the lock and serves the registered model.",
-    source="Google MLOps level 2 (automated deployment); ML Test Score Infra 6",
+    source="Google MLOps level 2 (deployment service, continuous delivery)",
 )
 def no_deployment_manifest(f: Facts) -> list[Evidence]:
     """No Dockerfile, compose, Kubernetes, Helm or PaaS manifest."""
@@ -716,7 +740,7 @@ def no_deployment_manifest(f: Facts) -> list[Evidence]:
 
 
 def _paths_by_verb(
-    units: list[CodeUnit], verb: re.Pattern[str], *, strip_globs: bool = False
+    units: list[CodeUnit], verb: Rx, *, strip_globs: bool = False
 ) -> dict[str, tuple[CodeUnit, int, str]]:
     found: dict[str, tuple[CodeUnit, int, str]] = {}
     for unit in units:
@@ -836,8 +860,10 @@ def dead_experimental_code(f: Facts) -> list[Evidence]:
     for unit in f.source_units:
         if unit.kind != "py":
             continue
-        for number, _ in line_numbers(unit.code, DEAD_IF_RE):
+        for number, _ in unit.iter_code(DEAD_IF_RE):
             ev.append(unit.evidence(number, "code that never runs (if False)"))
+        if unit.text.count("#") < 8:
+            continue
         run_start, run = 0, 0
         for number, line in enumerate([*unit.lines, ""], start=1):
             if COMMENTED_CODE_RE.match(line):
@@ -860,14 +886,14 @@ def dead_experimental_code(f: Facts) -> list[Evidence]:
     fix="Train a dummy baseline (DummyClassifier) and a linear model first, record their "
     "metrics, and keep deep learning only if it beats them.",
     source="Course module 1 (Q2: dummy baseline, then linear, deep learning last); Hidden "
-    "Technical Debt (complexity); ML Test Score Model 7 (a simpler model is not better)",
+    "Technical Debt (complexity); ML Test Score Model 5 (a simpler model is not better)",
 )
 def no_baseline(f: Facts) -> list[Evidence]:
     """Deep-learning imports with no baseline anywhere in code or params."""
     deep = [u for u in f.source_units if u.top_imports & DL_MODULES]
     if not deep:
         return []
-    if any(BASELINE_RE.search(u.text) for u in f.source_units):
+    if any(BASELINE_RE.search(u.text, u.lower) for u in f.source_units):
         return []
     for info in f.config_texts:
         if info.name.lower().startswith(("params", "dvc", "config")) and BASELINE_RE.search(

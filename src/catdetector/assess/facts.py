@@ -24,6 +24,43 @@ from catdetector.assess.scan import FileInfo, RepoIndex
 
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+class Rx:
+    """A compiled regex with literal needles: the regex runs only if one of them occurs.
+
+    Most files contain none of a check's needles, and ``str.__contains__`` is far
+    cheaper than a regex scan, so this keeps one pass over 10,000 files fast.
+    ``lower`` needles are looked up in the lower-cased text.
+    """
+
+    __slots__ = ("lower", "needles", "regex")
+
+    def __init__(
+        self, pattern: str, flags: int = 0, needles: tuple[str, ...] = (), *, lower: bool = False
+    ) -> None:
+        self.regex = re.compile(pattern, flags)
+        self.needles = needles
+        self.lower = lower
+
+    def possible(self, text: str, lowered: str | None = None) -> bool:
+        """Whether the regex can match (some needle occurs, or there are none)."""
+        if not self.needles:
+            return True
+        hay = (lowered if lowered is not None else text.lower()) if self.lower else text
+        for needle in self.needles:  # noqa: SIM110 (a loop is faster than any() here)
+            if needle in hay:
+                return True
+        return False
+
+    def search(self, text: str, lowered: str | None = None) -> re.Match[str] | None:
+        """``re.search`` behind the needle filter."""
+        return self.regex.search(text) if self.possible(text, lowered) else None
+
+    def finditer(self, text: str, lowered: str | None = None) -> Iterator[re.Match[str]]:
+        """``re.finditer`` behind the needle filter."""
+        return self.regex.finditer(text) if self.possible(text, lowered) else iter(())
+
+
 MODEL_SUFFIXES = frozenset(
     {
         ".h5",
@@ -193,60 +230,113 @@ VALIDATION_MODULES = frozenset(
     }
 )
 
-IMPORT_RE = re.compile(
+IMPORT_RE = Rx(
     r"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|"
     r"import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))",
     re.M,
+    ("import",),
 )
-TRAIN_RE = re.compile(
+TRAIN_RE = Rx(
     r"\.fit(?:_generator)?\(|\btrainer\.train\(|optimizer\.step\(|\b(?:xgb|lgb|xgboost|lightgbm)"
-    r"\.train\(|\.partial_fit\(|\btrain_model\(|\bfit_model\("
+    r"\.train\(|\.partial_fit\(|\btrain_model\(|\bfit_model\(",
+    0,
+    (".fit", "train", ".step(", "fit_model"),
 )
-SERVE_RE = re.compile(
+SERVE_RE = Rx(
     r"@\w+\.(?:route|get|post|put|api_route|websocket)\(|\bFlask\(|\bFastAPI\(|uvicorn\.run\(|"
-    r"\bgr\.Interface\("
+    r"\bgr\.Interface\(",
+    0,
+    ("@", "Flask(", "FastAPI(", "uvicorn.run", "gr.Interface"),
 )
-PREP_DEF_RE = re.compile(
+PREP_DEF_RE = Rx(
     r"^[ \t]*def[ \t]+(\w*(?:preprocess|pre_process|transform|featuri[sz]|normali[sz]|resize|"
     r"prepare_(?:image|input|features?)|load_image|clean|encode)\w*)[ \t]*\(",
     re.M | re.I,
+    ("def ",),
 )
-PREP_STMT_RE = re.compile(
+PREP_STMT_RE = Rx(
     r"resize\(|/\s*255|\bnormali[sz]e\(|img_to_array\(|\.astype\(|preprocess_input\(|"
-    r"StandardScaler\(|\bmean\s*=|\bstd\s*=|tokeni[sz]e|\.convert\(\s*['\"]"
+    r"StandardScaler\(|\bmean\s*=|\bstd\s*=|tokeni[sz]e|\.convert\(\s*['\"]",
+    0,
+    (
+        "resize(",
+        "255",
+        "ormali",
+        "img_to_array",
+        ".astype(",
+        "preprocess_input",
+        "StandardScaler",
+        "mean",
+        "std",
+        "tokeni",
+        ".convert(",
+    ),
 )
-SEED_RE = re.compile(
+SEED_RE = Rx(
     r"random_state\s*=\s*\w|\bseed\s*\(|manual_seed\(|set_seed\(|set_random_seed\(|"
     r"PYTHONHASHSEED|default_rng\(\s*\w|random\.Random\(\s*\w|\bseeds?\s*=\s*\w",
     re.I,
+    ("seed", "random_state", "default_rng", "random.random("),
+    lower=True,
 )
 PARAM_SEED_RE = re.compile(r"^\s*(?:random_)?(?:seeds?|random_state)\s*:", re.M | re.I)
-LAPTOP_RE = re.compile(r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]+Users[\\/])[^'\"\n]*['\"]")
+LAPTOP_RE = Rx(
+    r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]+Users[\\/])[^'\"\n]*['\"]",
+    0,
+    ("/Users/", "/home/", "~/", "Users"),
+)
 STRING_RE = re.compile(r"['\"]([^'\"\n]{1,200})['\"]")
 CONST_RE = re.compile(
     r"^[ \t]*([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=[ \t]*(?:Path\(|os\.path\.join\(|pathlib\.Path\()?"
     r"[ \t]*[rfb]?['\"]([^'\"\n]+)['\"]",
     re.M,
 )
-WRITE_RE = re.compile(
+WRITE_RE = Rx(
     r"\.(?:to_csv|to_parquet|to_pickle|to_json|to_feather|to_hdf|to_excel|save|savez|"
     r"savez_compressed|dump|write_text|write_bytes|save_model|save_weights|savefig|imwrite|"
     r"write|writerow|writerows)\(|\bopen\([^)\n]*,\s*(?:mode\s*=\s*)?['\"][wax]b?\+?['\"]|"
     r"\b(?:save|dump|imwrite|copyfile|copy2?|move)\(|FileHandler\(|INSERT\s+INTO",
     re.I,
+    ("to_", "save", "dump", "write", "open(", "copy", "move(", "filehandler", "insert"),
+    lower=True,
 )
-READ_RE = re.compile(
+READ_RE = Rx(
     r"read_(?:csv|parquet|pickle|json|feather|hdf|excel|table|sql)\(|\.load(?:_model|_weights)?\(|"
     r"\bload(?:_model|_img)?\(|\bopen\(|\bimread\(|\bglob\(|listdir\(|\.iterdir\(|\.rglob\(|"
     r"flow_from_directory\(|image_dataset_from_directory\(|ImageFolder\(|\bFROM\s+\w+|"
     r"InferenceSession\(|\bconnect\(",
+    0,
+    (
+        "read_",
+        "load",
+        "open(",
+        "imread",
+        "glob(",
+        "listdir(",
+        "iterdir(",
+        "flow_from_directory",
+        "image_dataset_from_directory",
+        "ImageFolder(",
+        "FROM",
+        "InferenceSession(",
+        "connect(",
+    ),
 )
-SQL_INSERT_RE = re.compile(r"INSERT\s+INTO\s+[`'\"]?(\w+)", re.I)
+SQL_INSERT_RE = Rx(
+    r"INSERT\s+INTO\s+[`'\"]?(\w+)",
+    re.I,
+    ("insert",),
+    lower=True,
+)
 SQL_FROM_RE = re.compile(r"\bFROM\s+[`'\"]?(\w+)", re.I)
 TEST_PATH_RE = re.compile(
     r"(?:^|/)(?:tests?|testing)/|(?:^|/)(?:test_[^/]*|[^/]*_test|conftest)\.py$"
 )
-TEST_BODY_RE = re.compile(r"^\s*(?:async\s+)?def\s+test|^\s*class\s+Test|unittest", re.M)
+TEST_BODY_RE = Rx(
+    r"^\s*(?:async\s+)?def\s+test|^\s*class\s+Test|unittest",
+    re.M,
+    ("def test", "class Test", "unittest"),
+)
 PIPELINE_CODE_RE = {
     "airflow": re.compile(r"\bDAG\("),
     "kfp": re.compile(r"dsl\.pipeline|@pipeline|\bdsl\.component"),
@@ -282,47 +372,76 @@ CI_TRAIN_RE = re.compile(
     r"\bpython3?\s+(?:-m\s+)?[\w./-]*train[\w-]*(?:\.py)?\b|\bzenml\s+pipeline\s+run\b|"
     r"\bdagster\s+job\b"
 )
-K8S_KIND_RE = re.compile(
+K8S_KIND_RE = Rx(
     r"^kind:\s*(?:Deployment|StatefulSet|DaemonSet|Service|Pod|InferenceService|"
     r"SeldonDeployment|ServingRuntime|Rollout|Ingress|KnativeService)\b",
     re.M,
+    ("kind:",),
 )
-MONITOR_KIND_RE = re.compile(r"^kind:\s*(?:ServiceMonitor|PodMonitor|PrometheusRule)\b", re.M)
-MONITOR_CMD_RE = re.compile(r"\bcatdetector\s+(?:serve|monitor)\b")
-PRED_LOG_RE = re.compile(
+MONITOR_KIND_RE = Rx(
+    r"^kind:\s*(?:ServiceMonitor|PodMonitor|PrometheusRule)\b",
+    re.M,
+    ("kind:",),
+)
+MONITOR_CMD_RE = Rx(
+    r"\bcatdetector\s+(?:serve|monitor)\b",
+    0,
+    ("catdetector",),
+)
+PRED_LOG_RE = Rx(
     r"(?:log(?:ger|ging)?\.\w+|\.write|\.execute|\.insert\w*|\.add|\.append|\.info|\.log)\([^\n]*pred",
     re.I,
+    ("pred",),
+    lower=True,
 )
-VALIDATION_RE = re.compile(
+VALIDATION_RE = Rx(
     r"\bBaseModel\b|\bvalidat\w*\(|HTTPException\(\s*(?:status_code\s*=\s*)?4\d\d|"
     r"abort\(\s*4\d\d|,\s*4\d\d\s*\)?\s*$|status(?:_code)?\s*=\s*4\d\d|MAX_CONTENT_LENGTH|"
     r"\.verify\(\)|content_type|mimetype|raise\s+(?:ValueError|TypeError|HTTPException)|"
     r"HTTPStatus\.(?:BAD_REQUEST|UNPROCESSABLE)",
     re.M,
 )
-REQUEST_READ_RE = re.compile(
+REQUEST_READ_RE = Rx(
     r"request\.(?:files|get_json|json|form|data|args|body|stream)|\bUploadFile\b|"
     r"await\s+\w+\.read\(\)"
 )
-EVAL_RE = re.compile(
+EVAL_RE = Rx(
     r"accuracy_score\(|classification_report\(|\.evaluate\(|f1_score\(|roc_auc_score\(|"
-    r"confusion_matrix\(|mean_squared_error\(|\bevaluate\("
+    r"confusion_matrix\(|mean_squared_error\(|\bevaluate\(",
+    0,
+    ("_score(", "classification_report(", "evaluate(", "confusion_matrix(", "mean_squared_error("),
 )
-GATE_WORD_RE = re.compile(
+GATE_WORD_RE = Rx(
     r"\b(?:gate|min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae)|"
     r"fail[_-]?under|promotion_threshold|accuracy_threshold)\b|dvc\s+metrics\s+diff|"
     r"\bcatdetector\s+promote\b",
     re.I,
+    ("gate", "min_", "max_", "fail", "threshold", "metrics", "promote"),
+    lower=True,
 )
-GATE_CODE_RE = re.compile(
+GATE_CODE_RE = Rx(
     r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|rmse|mae|loss)\w*\b"
     r"\s*[<>]=?",
     re.M | re.I,
+    ("acc", "f1", "auc", "score", "rmse", "mae", "loss"),
+    lower=True,
 )
-BASELINE_RE = re.compile(
+BASELINE_RE = Rx(
     r"Dummy(?:Classifier|Regressor)|sklearn\.dummy|LogisticRegression|LinearRegression|"
     r"\bRidge(?:Classifier)?\b|\bLasso\b|SGDClassifier|LinearSVC|\bbaseline\b|majority[_ ]class",
     re.I,
+    (
+        "dummy",
+        "logisticregression",
+        "linearregression",
+        "ridge",
+        "lasso",
+        "sgdclassifier",
+        "linearsvc",
+        "baseline",
+        "majority",
+    ),
+    lower=True,
 )
 DEAD_NAME_RE = re.compile(
     r"(?:^|/)(?:old|backup|bak|deprecated|unused|scratch|trash|archive|attic|graveyard)/|"
@@ -330,13 +449,25 @@ DEAD_NAME_RE = re.compile(
     r"(?:^|/)(?:untitled\d*|scratch\w*|Untitled[-\s]?\d*)\.(?:py|ipynb)$|\.(?:py|ipynb)\.(?:bak|orig|old)$",
     re.I,
 )
-DEAD_IF_RE = re.compile(r"^\s*if\s+(?:False|0)\s*:", re.M)
+DEAD_IF_RE = Rx(
+    r"^\s*if\s+(?:False|0)\s*:",
+    re.M,
+    ("if False", "if 0"),
+)
 COMMENTED_CODE_RE = re.compile(
     r"^\s*#\s*(?:import\s|from\s\S+\simport|def\s|class\s|return\b|for\s|if\s|print\(|"
     r"\w+(?:\.\w+)*\s*=|\w+(?:\.\w+)*\()"
 )
-REGISTRY_CODE_RE = re.compile(r"register_model\(|registered_model_name\s*=|['\"]models:/")
-REGISTRY_CMD_RE = re.compile(r"\b(?:catdetector\s+register|gto\s+(?:register|assign))\b")
+REGISTRY_CODE_RE = Rx(
+    r"register_model\(|registered_model_name\s*=|['\"]models:/",
+    0,
+    ("register_model(", "registered_model_name", "models:/"),
+)
+REGISTRY_CMD_RE = Rx(
+    r"\b(?:catdetector\s+register|gto\s+(?:register|assign))\b",
+    0,
+    ("catdetector", "gto"),
+)
 GTO_TAG_RE = re.compile(r"^[A-Za-z0-9][\w.\-/]*(?:@v?\d+\.\d+\.\d+\S*|#[\w\-]+#\d+)$")
 REQ_LINE_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
 PY_VERSION_RE = re.compile(r"(\d+\.\d+)")
@@ -418,7 +549,7 @@ def glob_root(path: str) -> str:
     return path.rstrip("/")
 
 
-def line_numbers(text: str, regex: re.Pattern[str]) -> Iterator[tuple[int, re.Match[str]]]:
+def line_numbers(text: str, regex: re.Pattern[str] | Rx) -> Iterator[tuple[int, re.Match[str]]]:
     """Yield (1-based line number, match) for each match, counting newlines once."""
     line = 1
     last = 0
@@ -436,6 +567,9 @@ class CodeUnit:
     kind: str
     text: str
     cells: list[int] | None = None
+    found: dict[tuple[int, bool], list[tuple[int, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @cached_property
     def lines(self) -> list[str]:
@@ -448,10 +582,27 @@ class CodeUnit:
         return blank_strings(self.text)
 
     @cached_property
+    def lower(self) -> str:
+        """The text, lower-cased (for needle look-ups)."""
+        return self.text.lower()
+
+    def matches(self, regex: Rx) -> bool:
+        """Whether ``regex`` matches the code (not inside strings or comments)."""
+        if regex.search(self.text, self.lower) is None:
+            return False
+        return regex.regex.search(self.code) is not None
+
+    def iter_code(self, regex: Rx) -> Iterator[tuple[int, re.Match[str]]]:
+        """(line number, match) of each match in the code."""
+        if regex.search(self.text, self.lower) is None:
+            return iter(())
+        return line_numbers(self.code, regex.regex)
+
+    @cached_property
     def imports(self) -> set[str]:
         """Dotted module names imported."""
         names: set[str] = set()
-        for m in IMPORT_RE.finditer(self.code):
+        for m in IMPORT_RE.finditer(self.text):
             if m.group(1):
                 names.add(m.group(1))
             else:
@@ -473,7 +624,7 @@ class CodeUnit:
         """Whether the unit trains a model."""
         if self.is_test:
             return False
-        if TRAIN_RE.search(self.code):
+        if self.matches(TRAIN_RE):
             return True
         name = self.path.rsplit("/", 1)[-1].lower()
         return "train" in name and bool(self.top_imports & ML_MODULES)
@@ -483,7 +634,7 @@ class CodeUnit:
         """Whether the unit serves predictions over the network."""
         if self.is_test:
             return False
-        return bool(self.top_imports & WEB_MODULES) or bool(SERVE_RE.search(self.code))
+        return bool(self.top_imports & WEB_MODULES) or self.matches(SERVE_RE)
 
     @cached_property
     def constants(self) -> dict[str, str]:
@@ -498,12 +649,21 @@ class CodeUnit:
         prefix = f"cell {cell}: " if cell is not None else ""
         return Evidence(self.path, None, prefix + detail)
 
-    def find(self, regex: re.Pattern[str], *, raw: bool = False) -> list[tuple[int, str]]:
+    def find(self, regex: Rx, *, raw: bool = False) -> list[tuple[int, str]]:
         """(line number, line) of each line where ``regex`` matches the code (or raw text)."""
+        key = (id(regex), raw)
+        cached = self.found.get(key)
+        if cached is None:
+            cached = self.found[key] = self._find(regex, raw)
+        return cached
+
+    def _find(self, regex: Rx, raw: bool) -> list[tuple[int, str]]:
+        if regex.search(self.text, self.lower) is None:
+            return []
         seen: set[int] = set()
         found: list[tuple[int, str]] = []
         lines = self.lines
-        for number, _ in line_numbers(self.text if raw else self.code, regex):
+        for number, _ in line_numbers(self.text if raw else self.code, regex.regex):
             if number not in seen and number <= len(lines):
                 seen.add(number)
                 found.append((number, lines[number - 1]))
@@ -810,7 +970,7 @@ class Facts:
         return [
             u
             for u in self.code_units
-            if u.is_test and u.kind == "py" and TEST_BODY_RE.search(u.text)
+            if u.is_test and u.kind == "py" and TEST_BODY_RE.search(u.text, u.lower)
         ]
 
     @cached_property
@@ -1015,7 +1175,7 @@ class Facts:
             found.append(Evidence("pyproject.toml", None, "Kedro project"))
         for unit in self.source_units:
             for module, regex in PIPELINE_CODE_RE.items():
-                if module in unit.top_imports and regex.search(unit.code):
+                if module in unit.top_imports and regex.search(blank_strings(unit.text)):
                     found.append(Evidence(unit.path, None, f"{module} pipeline"))
                     break
         return found

@@ -60,3 +60,20 @@ def to_text(report: Report) -> str:
     for note in report.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def checks_table() -> str:
+    """The table of checks (id, risk, what it looks for, severity, level blocked, source)."""
+    from catdetector.assess.checks import CHECKS
+
+    lines = [
+        "| id | risk | looks for | severity | blocks level | source |",
+        "|----|------|-----------|----------|--------------|--------|",
+    ]
+    for check in CHECKS:
+        looks_for = " ".join((check.func.__doc__ or "").split())
+        lines.append(
+            f"| `{check.id}` | {_md_cell(check.risk)} | {_md_cell(looks_for)} | "
+            f"{check.severity} | {check.blocks_level} | {_md_cell(check.source)} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -132,18 +132,13 @@ class FileInfo:
     binary: bool = False
     truncated: bool = False
     unreadable: bool = False
+    name: str = field(init=False, repr=False)
+    suffix: str = field(init=False, repr=False)
 
-    @property
-    def name(self) -> str:
-        """The base name."""
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def suffix(self) -> str:
-        """The lower-case suffix with its dot, or an empty string."""
-        name = self.name
-        dot = name.rfind(".")
-        return name[dot:].lower() if dot > 0 else ""
+    def __post_init__(self) -> None:
+        self.name = self.path.rsplit("/", 1)[-1]
+        dot = self.name.rfind(".")
+        self.suffix = self.name[dot:].lower() if dot > 0 else ""
 
     @cached_property
     def lines(self) -> list[str]:

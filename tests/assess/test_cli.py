@@ -1,0 +1,112 @@
+"""`catdetector assess` through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.assess.builders import broken_startup, level1_repo
+
+
+def _exe() -> str:
+    exe = Path(sys.executable).parent / "catdetector"
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("catdetector")
+    if found is None:
+        pytest.skip("the catdetector console script is not installed")
+    return found
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``catdetector assess ...`` (no tracebacks wanted: CATDETECTOR_TRACEBACK unset)."""
+    env = {k: v for k, v in os.environ.items() if k != "CATDETECTOR_TRACEBACK"}
+    env["COLUMNS"] = "120"
+    return subprocess.run(
+        [_exe(), "assess", *args], capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def level0(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return broken_startup(tmp_path_factory.mktemp("cli") / "catdetector-ai")
+
+
+@pytest.fixture(scope="module")
+def level1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return level1_repo(tmp_path_factory.mktemp("cli") / "pipeline")
+
+
+def test_text_format(level0: Path) -> None:
+    proc = run(str(level0))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert out.startswith("Level 0: manual process")
+    positions = [out.index(i) for i in ("bus-factor", "no-rollback", "training-serving-skew")]
+    assert positions == sorted(positions)
+    assert "train.py:16" in out and "fix:" in out and "blocks level 1" in out
+
+
+def test_json_format(level0: Path) -> None:
+    proc = run(str(level0), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["level"] == 0 and data["path"] == str(level0)
+    assert [f["id"] for f in data["findings"][:3]] == [
+        "bus-factor",
+        "no-rollback",
+        "training-serving-skew",
+    ]
+    first = data["findings"][0]
+    assert set(first) >= {"id", "risk", "severity", "evidence", "blocks_level", "fix"}
+    assert set(first["evidence"][0]) == {"file", "line", "detail"}
+    assert isinstance(data["files_scanned"], int) and isinstance(data["notes"], list)
+
+
+def test_markdown_format(level0: Path) -> None:
+    proc = run(str(level0), "-f", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "# MLOps assessment: Level 0 (manual process)"
+    assert "| # | id | severity | blocks level | risk | evidence | minimal fix |" in lines
+    assert any(line.startswith("| 1 | `bus-factor` | critical | 1 |") for line in lines)
+
+
+def test_fail_under_fails_below_the_level(level0: Path) -> None:
+    proc = run(str(level0), "--fail-under", "1", "--format", "json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["level"] == 0  # the report is still printed
+    assert "level 0 is below --fail-under 1" in proc.stderr
+
+
+def test_fail_under_passes_at_the_level(level1: Path) -> None:
+    assert run(str(level1), "--fail-under", "1").returncode == 0
+    assert run(str(level1), "--fail-under", "0").returncode == 0
+    assert run(str(level1), "--fail-under", "2").returncode == 1
+
+
+def test_fail_under_out_of_range_is_a_usage_error(level1: Path) -> None:
+    proc = run(str(level1), "--fail-under", "3")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_bad_path_is_one_readable_line(tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "nope"
+    if kind == "file":
+        target.write_text("not a folder")
+    proc = run(str(target))
+    assert proc.returncode == 12
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    expected = "no such folder" if kind == "missing" else "not a folder"
+    assert lines[0].startswith("error: ") and expected in lines[0] and str(target) in lines[0]

@@ -1,0 +1,89 @@
+"""assess stays a read-only side branch: no ML imports, nothing run, docs table in sync."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import catdetector.assess as assess_pkg
+from catdetector.assess import CHECKS, Report, assess_repository
+from catdetector.assess.model import Evidence, Finding
+from catdetector.assess.render import checks_table
+
+PACKAGE = Path(assess_pkg.__file__).parent
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "assess-checks.md"
+FORBIDDEN_IMPORTS = {
+    "sklearn", "numpy", "dvc", "gto", "skops", "PIL", "skimage", "scipy", "torch",
+    "tensorflow", "subprocess", "multiprocessing", "pickle", "importlib", "runpy",
+}  # fmt: skip
+FORBIDDEN_CALLS = {"exec", "eval", "system", "popen", "spawn", "execv", "execvp", "fork"}
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.glob("*.py"))
+
+
+def test_assess_imports_nothing_ml_and_nothing_that_runs_code() -> None:
+    for path in _modules():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in FORBIDDEN_IMPORTS, f"{path.name} imports {name}"
+                if name.startswith("catdetector."):
+                    assert name.startswith(("catdetector.assess", "catdetector.errors")), name
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                assert called not in FORBIDDEN_CALLS, f"{path.name} calls {called}"
+
+
+def test_importing_assess_loads_no_ml_library() -> None:
+    code = (
+        "import sys, catdetector.assess, catdetector.cli.assess as _c; "
+        "heavy = {'sklearn','numpy','dvc','gto','skops','PIL','skimage','scipy'}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_library_never_prints() -> None:
+    for path in _modules():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "print":
+                raise AssertionError(f"{path.name}:{node.lineno} prints")
+
+
+def test_docs_table_lists_every_check_as_the_code_does() -> None:
+    text = DOCS.read_text()
+    start, end = "<!-- checks-table:start -->\n", "<!-- checks-table:end -->"
+    table = text[text.index(start) + len(start) : text.index(end)]
+    expected = checks_table()
+    assert table.strip() == expected.strip(), (
+        "docs/assess-checks.md is out of date: paste the output of "
+        "`python -c 'from catdetector.assess.render import checks_table; print(checks_table())'`"
+    )
+    for check in CHECKS:
+        assert f"`{check.id}`" in text
+
+
+def test_public_api_shape(tmp_path: Path) -> None:
+    sig = inspect.signature(assess_repository)
+    assert list(sig.parameters) == ["path"]
+    report = assess_repository(tmp_path)
+    assert isinstance(report, Report) and isinstance(report.level, int)
+    assert all(isinstance(f, Finding) for f in report.findings)
+    assert all(isinstance(e, Evidence) for f in report.findings for e in f.evidence)
+    data = report.to_dict()
+    assert {"level", "findings", "path", "files_scanned", "notes"} <= set(data)
+    assert report.level == 0 and report.files_scanned == 0  # an empty folder is Level 0
+    assert any("no ML code" in n for n in report.notes)

@@ -229,7 +229,7 @@ def test_code_of_the_repository_is_never_run(tmp_path: Path) -> None:
             "train.py": payload + TRAIN,
             "sitecustomize.py": payload,
             "notebook.ipynb": json.dumps({"cells": [{"cell_type": "code", "source": payload}]}),
-            "dvc.yaml": f"stages:\n  train:\n    cmd: python -c \"{payload.strip()}\"\n",
+            "dvc.yaml": f'stages:\n  train:\n    cmd: python -c "{payload.strip()}"\n',
             "params.yaml": "!!python/object/apply:os.system ['touch " + str(marker) + "']\n",
         },
     )

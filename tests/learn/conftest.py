@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -75,5 +76,33 @@ def run_cli(learn_env: dict[str, str], tmp_path: Path) -> RunCli:
             timeout=timeout,
             check=False,
         )
+
+    return run
+
+
+@pytest.fixture
+def run_main(
+    learn_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> RunCli:
+    """Run the console-script entry point in this process (faster than a subprocess)."""
+    from catdetector.cli import main
+
+    def run(
+        args: Sequence[str], *, stdin: str = "", cwd: Path | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        monkeypatch.setattr(sys, "argv", ["catdetector", *args])
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        monkeypatch.chdir(cwd or tmp_path)
+        capsys.readouterr()
+        code: int = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out, err)
 
     return run

@@ -54,7 +54,8 @@ def test_answers_file_session_and_restart(run_cli: RunCli, tmp_path: Path) -> No
     assert row["new"] == 5
 
 
-def test_whole_deck_then_nothing_due(run_cli: RunCli) -> None:
+def test_whole_deck_then_nothing_due(run_main: RunCli) -> None:
+    run_cli = run_main
     proc = run_cli(["learn", str(SEED), "--answers", "-"], stdin=SEED_ALL_GOOD)
     assert proc.returncode == 0, proc.stderr
     assert "Reviewed 5 cards (good 5)." in proc.stdout
@@ -63,8 +64,8 @@ def test_whole_deck_then_nothing_due(run_cli: RunCli) -> None:
     assert "Nothing is due in this deck; next review in 1 day" in again.stdout
 
 
-def test_builtin_deck_runs_by_default(run_cli: RunCli) -> None:
-    proc = run_cli(["learn"], stdin="\ngood\n")
+def test_builtin_deck_runs_by_default(run_main: RunCli) -> None:
+    proc = run_main(["learn"], stdin="\ngood\n")
     assert proc.returncode == 0, proc.stderr
     assert "Module 1: Foundations (the catdetector deck) (17 cards)" in proc.stdout
     assert "How does MLOps differ from ModelOps?" in proc.stdout
@@ -84,20 +85,25 @@ def test_builtin_deck_runs_by_default(run_cli: RunCli) -> None:
         (["learn", "deck.md", "extra"], "", 2, "error: unexpected argument 'extra'"),
         (["learn", "--auto"], "", 2, "error: --auto is for the lab"),
         (["learn", "--json"], "", 2, "error: --json goes with --stats"),
+        (["learn", "--stats", "--reset"], "", 2, "error: --stats and --reset do not go together"),
+        (["learn", "lab", "newlab", "--answers", "nope.txt"], "", 2,
+         "error: answers file not found: nope.txt"),
     ],
 )
 def test_user_errors_are_one_line(
-    run_cli: RunCli, tmp_path: Path, args: list[str], stdin: str, code: int, expected: str
+    run_main: RunCli, tmp_path: Path, args: list[str], stdin: str, code: int, expected: str
 ) -> None:
     (tmp_path / "broken.md").write_text("# Broken\n\n<details><summary>Q</summary>\nA\n")
     (tmp_path / "noanswer.md").write_text("<details><summary>Q?</summary>\n<br>\n</details>\n")
     (tmp_path / "deck.md").write_text("<details><summary>Q?</summary>A</details>\n")
-    proc = run_cli(args, stdin=stdin)
+    proc = run_main(args, stdin=stdin)
     assert proc.returncode == code, (proc.stdout, proc.stderr)
     assert _one_line_error(proc.stderr).startswith(expected)
+    assert not (tmp_path / "newlab").exists()  # nothing is created before the input is ready
 
 
-def test_bad_grade_keeps_earlier_progress(run_cli: RunCli, tmp_path: Path) -> None:
+def test_bad_grade_keeps_earlier_progress(run_main: RunCli, tmp_path: Path) -> None:
+    run_cli = run_main
     answers = tmp_path / "a.txt"
     answers.write_text("one\ngood\ntwo\nsuper\n")
     proc = run_cli(["learn", str(SEED), "--answers", str(answers)])
@@ -110,7 +116,8 @@ def test_bad_grade_keeps_earlier_progress(run_cli: RunCli, tmp_path: Path) -> No
     assert row["reviews"] == 1
 
 
-def test_corrupt_progress_is_one_line(run_cli: RunCli, learn_env: dict[str, str]) -> None:
+def test_corrupt_progress_is_one_line(run_main: RunCli, learn_env: dict[str, str]) -> None:
+    run_cli = run_main
     run_cli(["learn", str(SEED)], stdin="x\ngood\n")
     folder = Path(learn_env["CATDETECTOR_DATA_DIR"]) / "learn"
     (progress_file,) = folder.glob("*.json")
@@ -120,9 +127,22 @@ def test_corrupt_progress_is_one_line(run_cli: RunCli, learn_env: dict[str, str]
     assert "unreadable or corrupt" in _one_line_error(proc.stderr)
 
 
-def test_help_documents_the_formats(run_cli: RunCli) -> None:
-    proc = run_cli(["learn", "--help"])
+def test_help_documents_the_formats(run_main: RunCli) -> None:
+    proc = run_main(["learn", "--help"])
     assert proc.returncode == 0
     text = " ".join(proc.stdout.split())
     for phrase in ("catdetector learn lab [DIR]", "again|good|easy", "--answers", "Ctrl-C"):
         assert phrase in text
+
+
+def test_real_process_errors_have_no_traceback(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "broken.md").write_text("# Broken\n\n<details><summary>Q</summary>\nA\n")
+    proc = run_cli(["learn", "broken.md"])
+    assert proc.returncode == 13
+    assert _one_line_error(proc.stderr) == (
+        "error: broken.md, line 3: <details> opened here is never closed "
+        "(add </details> at the end of the block)"
+    )
+    proc = run_cli(["learn"], stdin="an answer\nperfect\n")
+    assert proc.returncode == 2
+    assert _one_line_error(proc.stderr).startswith("error: stdin, line 2: unknown grade 'perfect'")

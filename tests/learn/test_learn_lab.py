@@ -64,7 +64,8 @@ def test_train_py_rebuilds_the_same_model(sandbox: Sandbox) -> None:
     assert (sandbox.repo / "model.h5").read_bytes() == before
 
 
-def test_a_non_lab_folder_is_refused(run_cli: RunCli, tmp_path: Path) -> None:
+def test_a_non_lab_folder_is_refused(run_main: RunCli, tmp_path: Path) -> None:
+    run_cli = run_main
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
@@ -138,7 +139,8 @@ def test_scripted_lab_reaches_level_1(run_cli: RunCli, tmp_path: Path) -> None:
     assert again.returncode == 0 and "Level 1 reached" in again.stdout
 
 
-def test_unknown_lab_choice_names_the_line(run_cli: RunCli, tmp_path: Path) -> None:
+def test_unknown_lab_choice_names_the_line(run_main: RunCli, tmp_path: Path) -> None:
+    run_cli = run_main
     answers = tmp_path / "a.txt"
     answers.write_text("0\na\nb\nc\nmaybe\n")
     proc = run_cli(["learn", "lab", str(tmp_path / "lab"), "--answers", str(answers)])

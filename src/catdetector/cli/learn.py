@@ -115,6 +115,8 @@ def register(app: typer.Typer) -> None:
             )
         if auto:
             raise UsageError("--auto is for the lab: catdetector learn lab --auto")
+        if stats and reset:
+            raise UsageError("--stats and --reset do not go together")
         store = ProgressStore()
         deck = _deck(target)
         if stats:
@@ -455,6 +457,8 @@ class RichLabIO:
             self.out.print(f"  [green]risk gone:[/green] {gone}")
         for new in outcome.appeared:
             self.out.print(f"  [yellow]new finding:[/yellow] {new}")
+        for stays in (r for r in outcome.step.removes if check.ok and r in report.ids):
+            self.out.print(f"  [yellow]still reported:[/yellow] {stays} (this step should end it)")
         left = [r for r in COURSE_RISKS if r in report.ids]
         blockers = [f.id for f in report.findings if f.blocks_level <= 1]
         summary = f"assess: [bold]Level {report.level}[/bold] ({report.level_name})"
@@ -488,8 +492,8 @@ def _render_report(report: Report) -> str:
 
 def _run_lab(directory: Path | None, answers: Path | None, auto: bool) -> None:
     root = directory if directory is not None else DEFAULT_LAB_DIR
-    sandbox, resumed = create_sandbox(root)
     with _input_lines(answers) as scripted:
+        sandbox, resumed = create_sandbox(root)
         io = RichLabIO(console, scripted)
         result = Lab(sandbox, io, auto=auto, resumed=resumed).run()
     _lab_report(result)

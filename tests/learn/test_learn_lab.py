@@ -204,6 +204,12 @@ def test_ctrl_c_in_the_lab_keeps_its_state(sandbox: Sandbox) -> None:
     assert io2.shown[:2] == ["intro resumed=True", "step 2/11 dvc-init"]
     assert load_state(sandbox).skipped == ["dvc-init"]
 
+    io3 = ScriptIO(["run"])  # a skipped step is offered again in the next run
+    Lab(sandbox, io3, resumed=True).run()
+    assert io3.shown[1] == "step 2/11 dvc-init" and "check dvc-init True" in io3.shown
+    state = load_state(sandbox)
+    assert state.completed == ["git-init", "dvc-init"] and state.skipped == []
+
 
 def test_a_failing_command_is_reported(sandbox: Sandbox) -> None:
     result = run_action(sandbox, Run(("git", "rev-parse", "HEAD")))

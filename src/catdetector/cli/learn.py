@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from catdetector.cli._common import console, console_err
+from catdetector.cli._common import console, console_err, print_json
 from catdetector.errors import CatDetectorError, UsageError
 from catdetector.learn.deck import BUILTIN_PREFIX, Card, CardKind, Deck, builtin_deck, load_deck
 from catdetector.learn.lab import (
@@ -314,7 +313,7 @@ def _show_stats(store: ProgressStore, deck: Deck | None, as_json: bool) -> None:
     schedule = Leitner()
     rows = _stats_for(store, deck, schedule)
     if as_json:
-        print(json.dumps([r.to_json() for r in rows], indent=2))
+        print_json([r.to_json() for r in rows])
         return
     now = schedule.now()
     table = Table(title="catdetector learn: progress", title_justify="left")

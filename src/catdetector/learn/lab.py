@@ -941,8 +941,8 @@ class Lab:
                 save_state(self.sandbox, self.state)
             all_steps = steps(self.sandbox)
             for number, step in enumerate(all_steps, start=1):
-                if step.key in self.state.completed or step.key in self.state.skipped:
-                    continue
+                if step.key in self.state.completed:
+                    continue  # a step skipped in an earlier run is offered again
                 report, stop = self._step(step, number, len(all_steps), report)
                 if stop:
                     result.ended = LabEnded.QUIT
@@ -980,7 +980,8 @@ class Lab:
             if choice is Choice.QUIT:
                 return before, True
             if choice is Choice.SKIP:
-                self.state.skipped.append(step.key)
+                if step.key not in self.state.skipped:
+                    self.state.skipped.append(step.key)
                 save_state(self.sandbox, self.state)
                 return before, False
             if choice is Choice.RUN and not self._run_actions(step):
@@ -996,6 +997,8 @@ class Lab:
             self.io.show_outcome(outcome)
             if check.ok:
                 self.state.completed.append(step.key)
+                if step.key in self.state.skipped:
+                    self.state.skipped.remove(step.key)
                 save_state(self.sandbox, self.state)
                 return report, False
             if self.auto:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pytest import MonkeyPatch
+
 import catdetector.assess as assess_pkg
 from catdetector.assess import CHECKS, Report, assess_repository
 from catdetector.assess.model import Evidence, Finding
@@ -87,3 +89,17 @@ def test_public_api_shape(tmp_path: Path) -> None:
     assert {"level", "findings", "path", "files_scanned", "notes"} <= set(data)
     assert report.level == 0 and report.files_scanned == 0  # an empty folder is Level 0
     assert any("no ML code" in n for n in report.notes)
+
+
+def test_a_check_that_breaks_becomes_a_note(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    from catdetector.assess import api
+    from catdetector.assess.checks import Check
+
+    def broken(_facts: object) -> list[Evidence]:
+        raise RuntimeError("boom")
+
+    extra = Check("broken", "r", "low", 2, "f", "s", broken)
+    monkeypatch.setattr(api, "CHECKS", [*CHECKS, extra])
+    report = assess_repository(tmp_path)
+    assert "check broken could not run: RuntimeError: boom" in report.notes
+    assert report.ids  # the other checks still ran

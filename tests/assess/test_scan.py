@@ -307,3 +307,26 @@ def test_gitignore_style_patterns() -> None:
     assert not matches_pattern("src/data.py", "/data")
     assert matches_pattern(".env", ".env")
     assert not matches_pattern("x.env.py", ".env")
+
+
+def test_hostile_files_do_not_stop_the_assessment(tmp_path: Path) -> None:
+    deep = 50_000
+    write_tree(
+        tmp_path,
+        {
+            "dvc.yaml": "stages: " + "[" * deep + "]" * deep + "\n",
+            "environment.yml": "dependencies: " + "[" * deep + "]" * deep + "\n",
+            "pyproject.toml": "a = " + "[" * deep + "]" * deep + "\n",
+            "nb.ipynb": '{"cells": ' + "[" * deep + "]" * deep + "}",
+            "params.yaml": "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c]\n",
+            "Dockerfile": "FROM python:3.11\nRUN pip install " + "x" * 200_000 + "\n",
+        },
+    )
+    (tmp_path / os.fsdecode(b"bad\xff.py")).write_text(TRAIN)
+    report = assess_repository(tmp_path)
+    assert not any("could not run" in n for n in report.notes), report.notes
+    assert any("dvc.yaml is not valid YAML" in n for n in report.notes)
+    bus = report.finding("bus-factor")
+    assert bus is not None and any("bad" in (e.file or "") for e in bus.evidence)
+    json.dumps(report.to_dict())  # serialisable, even with an undecodable file name

@@ -31,8 +31,13 @@ def assess_repository(path: Path) -> Report:
         ) from exc
     facts = Facts(index)
     findings: list[Finding] = []
+    failed: list[str] = []
     for check in CHECKS:
-        evidence = check.func(facts)
+        try:
+            evidence = check.func(facts)
+        except Exception as exc:  # hostile input must not stop the other checks
+            failed.append(f"check {check.id} could not run: {type(exc).__name__}: {exc}")
+            continue
         if not evidence:
             continue
         if len(evidence) > MAX_EVIDENCE:
@@ -49,7 +54,7 @@ def assess_repository(path: Path) -> Report:
                 source=check.source,
             )
         )
-    notes = [*index.notes, *facts.notes]
+    notes = [*index.notes, *facts.notes, *failed]
     if not facts.is_ml:
         notes.append("no ML code, model, data or pipeline found")
     if not index.git.present:

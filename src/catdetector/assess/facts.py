@@ -700,7 +700,7 @@ def _notebook_unit(info: FileInfo) -> CodeUnit:
     try:
         nb = json.loads(text)
         cells = nb.get("cells", []) if isinstance(nb, dict) else []
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         strings: list[str] = []
         for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"', text):
             try:
@@ -809,7 +809,7 @@ def _requirements_file(info: FileInfo) -> EnvSpec:
 def _pyproject(info: FileInfo) -> EnvSpec | None:
     try:
         data = tomllib.loads(info.text or "")
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError):
         return None
     spec = EnvSpec(info.path, "pyproject")
     project = data.get("project", {})
@@ -840,7 +840,7 @@ def _line_of(info: FileInfo, needle: str) -> int | None:
 def _conda(info: FileInfo) -> EnvSpec | None:
     try:
         data = yaml.load(info.text or "", Loader=_YAML_LOADER)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("dependencies"), list):
         return None
@@ -1055,7 +1055,7 @@ class Facts:
                 continue
             try:
                 data = yaml.load(info.text, Loader=_YAML_LOADER)
-            except yaml.YAMLError as exc:
+            except (yaml.YAMLError, RecursionError, ValueError) as exc:
                 self.notes.append(f"{info.path} is not valid YAML: {str(exc).splitlines()[0]}")
                 continue
             if isinstance(data, dict):

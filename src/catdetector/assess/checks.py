@@ -495,6 +495,7 @@ _PLACEHOLDER_RE = re.compile(
     r"(?i)example|changeme|change_me|your[_-]|xxxx|placeholder|dummy|fake|redacted|\*\*\*|"
     r"<|>|\$|\{|\}|\(|\[|%|^none$|^null$|^true$|^false$|environ|getenv|secrets\.|settings\."
 )
+_FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
 _CODE_SUFFIXES = frozenset({".py", ".ipynb", ".js", ".ts", ".java", ".go", ".rs", ".scala", ".r"})
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
 
@@ -539,7 +540,8 @@ def secrets_committed(f: Facts) -> list[Evidence]:
         if info.suffix not in _DOC_SUFFIXES:
             for number, m in line_numbers(text, SECRET_CRED_RE):
                 value = m.group("val")
-                if _PLACEHOLDER_RE.search(value):
+                line_start = text.rfind("\n", 0, m.start()) + 1
+                if _PLACEHOLDER_RE.search(value) or _FAKE_NAME_RE.search(text, line_start, m.end()):
                     continue
                 if info.suffix in _CODE_SUFFIXES and not m.group("q"):
                     continue
@@ -685,6 +687,8 @@ def no_input_validation(f: Facts) -> list[Evidence]:
     """Serving code with no schema, limit or 4xx path."""
     ev: list[Evidence] = []
     for unit in f.serving_units:
+        if not unit.handles_requests:
+            continue
         if unit.top_imports & VALIDATION_MODULES or unit.matches(VALIDATION_RE):
             continue
         if any(i.startswith("catdetector.images") for i in unit.imports):

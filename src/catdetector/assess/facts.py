@@ -230,6 +230,14 @@ VALIDATION_MODULES = frozenset(
     }
 )
 
+ROLE_MODULES = (
+    WEB_MODULES
+    | DL_MODULES
+    | MONITOR_MODULES
+    | VALIDATION_MODULES
+    | frozenset({"airflow", "kfp", "zenml", "metaflow", "prefect", "dagster", "flytekit", "luigi"})
+)
+
 IMPORT_RE = Rx(
     r"^[ \t]*(?:from[ \t]+([A-Za-z_][\w.]*)[ \t]+import\b|"
     r"import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))",
@@ -336,6 +344,12 @@ TEST_BODY_RE = Rx(
     r"^\s*(?:async\s+)?def\s+test|^\s*class\s+Test|unittest",
     re.M,
     ("def test", "class Test", "unittest"),
+)
+ROUTE_RE = Rx(
+    r"@\w+\.(?:route|get|post|put|patch|delete|api_route|websocket)\(|\.add_url_rule\(|"
+    r"\.add_api_route\(|\bgr\.Interface\(|\bst\.(?:file_uploader|text_input|number_input)\(",
+    0,
+    ("@", "add_url_rule", "add_api_route", "gr.Interface", "st."),
 )
 PIPELINE_CODE_RE = {
     "airflow": re.compile(r"\bDAG\("),
@@ -559,6 +573,16 @@ def line_numbers(text: str, regex: re.Pattern[str] | Rx) -> Iterator[tuple[int, 
         yield line, m
 
 
+def _imports(text: str) -> set[str]:
+    names: set[str] = set()
+    for m in IMPORT_RE.finditer(text):
+        if m.group(1):
+            names.add(m.group(1))
+        else:
+            names.update(n.strip() for n in m.group(2).split(","))
+    return names
+
+
 @dataclass
 class CodeUnit:
     """A Python file or the code cells of a notebook."""
@@ -600,13 +624,11 @@ class CodeUnit:
 
     @cached_property
     def imports(self) -> set[str]:
-        """Dotted module names imported."""
-        names: set[str] = set()
-        for m in IMPORT_RE.finditer(self.text):
-            if m.group(1):
-                names.add(m.group(1))
-            else:
-                names.update(n.strip() for n in m.group(2).split(","))
+        """Dotted module names imported (not those quoted inside triple-quoted strings)."""
+        names = _imports(self.text)
+        top = {n.split(".", 1)[0] for n in names}
+        if top & ROLE_MODULES and ('"""' in self.text or "'''" in self.text):
+            names = _imports(self.code)
         return names
 
     @cached_property
@@ -635,6 +657,11 @@ class CodeUnit:
         if self.is_test:
             return False
         return bool(self.top_imports & WEB_MODULES) or self.matches(SERVE_RE)
+
+    @cached_property
+    def handles_requests(self) -> bool:
+        """Whether the unit defines request handlers (routes) or reads requests."""
+        return self.is_serving and (self.matches(ROUTE_RE) or self.matches(REQUEST_READ_RE))
 
     @cached_property
     def constants(self) -> dict[str, str]:

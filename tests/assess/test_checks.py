@@ -464,6 +464,18 @@ CASES = [
         False,
     ),
     Case("no-input-validation", "no serving code", {"train.py": SK_TRAIN}, False),
+    Case(
+        "no-input-validation",
+        "a launcher handles no request",
+        {"run.py": "import uvicorn\nuvicorn.run('app:app', port=8000)\n"},
+        False,
+    ),
+    Case(
+        "no-input-validation",
+        "flask app quoted in a docstring",
+        {"lab.py": 'APP = """\nfrom flask import Flask, request\nx = request.files\n"""\n'},
+        False,
+    ),
     # -- no-monitoring
     Case("no-monitoring", "serving without logs", {"app.py": FLASK_APP}, True),
     Case("no-monitoring", "nothing at all", {}, True),

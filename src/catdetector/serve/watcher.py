@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from catdetector import registry
@@ -30,18 +33,38 @@ def load_static(bundle: Path, settings: ServeSettings, holder: ModelHolder) -> S
     return served
 
 
+@contextlib.contextmanager
+def cache_lock(cache_dir: Path) -> Iterator[None]:
+    """Exclusive use of the bundle cache across processes (``--workers N`` share one cache)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with (cache_dir / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class RegistryWatcher:
-    """Resolves ``settings.stage`` of ``settings.registry`` and keeps the holder on it."""
+    """Resolves ``settings.stage`` of ``settings.registry`` and keeps the holder on it.
+
+    Between polls it prefetches, into the cache only, the bundles most likely to be
+    served next (the newest registered version, the stage's rollback target), so a
+    promotion or a rollback swaps within a poll instead of waiting for a download.
+    """
 
     def __init__(self, settings: ServeSettings, holder: ModelHolder, cache_dir: Path) -> None:
         if not settings.registry:
             raise ValueError("RegistryWatcher needs settings.registry")
         self.settings = settings
         self.holder = holder
+        self.cache_dir = cache_dir
         self.fetcher = BundleFetcher(settings.registry, cache_dir, settings.remote_config_items())
         self.poll_error: str | None = None
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
+        self._state: registry.RegistryState | None = None
+        self._prefetched: set[str] = set()  # commits tried once (a failure is not retried)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -51,6 +74,7 @@ class RegistryWatcher:
         state = registry.build_state(
             registry.remote_tags(self.settings.registry or ""), self.settings.artifact
         )
+        self._state = state
         version = state.stage_version(self.settings.stage)
         if version is None:
             return None
@@ -82,15 +106,19 @@ class RegistryWatcher:
         started = time.time()
         md5 = None
         try:
-            path, md5, from_network = self.fetcher.fetch(commit)
-            model = load_bundle(
-                path,
-                allow_env_mismatch=self.settings.allow_env_mismatch,
-                golden_tolerance=self.settings.golden_tolerance,
-            )
+            with cache_lock(self.cache_dir):
+                try:
+                    path, md5, from_network = self.fetcher.fetch(commit)
+                    model = load_bundle(
+                        path,
+                        allow_env_mismatch=self.settings.allow_env_mismatch,
+                        golden_tolerance=self.settings.golden_tolerance,
+                    )
+                except CatDetectorError:
+                    if md5 is not None:
+                        self.fetcher.evict(md5)  # never serve, nor trust later, a failed entry
+                    raise
         except CatDetectorError as exc:
-            if md5 is not None:
-                self.fetcher.evict(md5)  # never serve, nor trust later, a cache entry that failed
             record = CheckRecord(version, commit, False, str(exc), time.time())
             self.holder.record_failure(record)
             self._failed = (version, commit)
@@ -118,6 +146,38 @@ class RegistryWatcher:
         )
         return record
 
+    def prefetch(self) -> list[str]:
+        """Fetch (not load) the bundles likely to be served next; the versions fetched."""
+        with self._lock:
+            state = self._state
+            if state is None:
+                return []
+            wanted = [state.latest()]
+            stack = state.rollback_stack(self.settings.stage)
+            if len(stack) >= 2:
+                wanted.append(stack[-2])
+            current = self.holder.current
+            fetched = []
+            for version in dict.fromkeys(v for v in wanted if v is not None):
+                commit = state.versions.get(version)
+                if commit is None or commit in self._prefetched:
+                    continue
+                self._prefetched.add(commit)
+                if current is not None and current.commit == commit:
+                    continue
+                try:
+                    with cache_lock(self.cache_dir):
+                        _, _, from_network = self.fetcher.fetch(commit)
+                except CatDetectorError as exc:
+                    log.warning(
+                        "prefetch of %s failed (it is fetched when needed): %s", version, exc
+                    )
+                    continue
+                if from_network:
+                    log.info("prefetched %s (%s) into the cache", version, commit[:10])
+                    fetched.append(version)
+            return fetched
+
     def start(self) -> None:
         """Poll in a daemon thread until :meth:`stop`."""
         self._thread = threading.Thread(target=self._run, name="registry-watcher", daemon=True)
@@ -127,6 +187,8 @@ class RegistryWatcher:
         while not self._stop.is_set():
             try:
                 self.check_once()
+                if not self._stop.is_set():
+                    self.prefetch()
             except Exception:  # the watcher must outlive any surprise; the log tells
                 log.exception("registry watcher error")
             self._stop.wait(self.settings.poll_interval)

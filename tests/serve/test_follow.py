@@ -1,0 +1,145 @@
+"""A real server follows a real GTO registry: promote, rollback, swaps under load, cache."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from catdetector.bundle import load_bundle
+from tests.serve.serving import POLL, Registry, Server, client, tiny_png
+
+
+def test_promote_and_rollback_are_followed_without_restart(
+    private_registry: Registry, start_server: Callable[..., Server]
+) -> None:
+    reg = private_registry
+    server = start_server("--registry", reg.url, "--stage", "prod")
+    pid = server.proc.pid
+
+    assert reg.prod() == reg.v1
+    resp = server.predict(tiny_png())
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["version"] == reg.v1 == resp.headers["x-model-version"]
+    assert body["label"] in ("cat", "other") and 0.5 <= body["probability"] <= 1
+    info = server.model()
+    assert info["version"] == reg.v1 and info["stage"] == "prod" and info["commit"] == reg.c1
+    assert info["metrics"]["test"]["accuracy"] > 0.5 and info["loaded_at"]
+    assert info["last_check"]["ok"] is True and info["last_check"]["checks"]["golden_ok"]
+    assert info["last_check"]["checks"]["hash_ok"]
+
+    server.wait_log(f"prefetched {reg.v2}")  # the newest version is fetched ahead
+    reg.promote(reg.v2)
+    assert reg.prod() == reg.v2
+    waited = server.wait_version(reg.v2)
+    assert waited < 2 * POLL, f"v2 served {waited:.2f}s after the promote: over two polls"
+    info = server.model()
+    assert info["version"] == reg.v2 and info["commit"] == reg.c2
+
+    reg.rollback()
+    assert reg.prod() == reg.v1
+    waited = server.wait_version(reg.v1)
+    assert waited < 2 * POLL, f"v1 served {waited:.2f}s after the rollback: over two polls"
+    info = server.model()
+    assert info["version"] == reg.v1 and info["commit"] == reg.c1
+    assert info["last_check"]["checks"]["fetched_from_network"] is False  # v1 was cached
+
+    assert server.proc.poll() is None and server.proc.pid == pid  # no restart
+    assert "now serving " + reg.v2 in server.log() and "now serving " + reg.v1 in server.log()
+    # admin endpoints are off without CATDETECTOR_ADMIN_TOKEN
+    assert server.http.post("/v1/admin/reload").status_code == 404
+
+
+def test_ten_swaps_under_load_fail_no_request(
+    private_registry: Registry, start_server: Callable[..., Server]
+) -> None:
+    reg = private_registry
+    server = start_server("--registry", reg.url, "--stage", "prod")
+    image = tiny_png()
+    results: list[tuple[int, str | None, str | None, float | None]] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with client(server.url) as http:
+            while not stop.is_set():
+                try:
+                    resp = http.post(
+                        "/v1/predict", content=image, headers={"content-type": "image/png"}
+                    )
+                except httpx.HTTPError as exc:
+                    errors.append(repr(exc))
+                    continue
+                body = resp.json() if resp.status_code == 200 else {}
+                results.append(
+                    (
+                        resp.status_code,
+                        body.get("version"),
+                        resp.headers.get("x-model-version"),
+                        body.get("probability"),
+                    )
+                )
+
+    thread = threading.Thread(target=hammer, daemon=True)
+    thread.start()
+    try:
+        expected = reg.v1
+        for i in range(10):
+            if i % 2 == 0:
+                reg.promote(reg.v2, f"swap {i}")
+                expected = reg.v2
+            else:
+                reg.rollback()
+                expected = reg.v1
+            server.wait_version(expected)
+        time.sleep(2 * POLL)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert reg.prod() == reg.v1
+
+    assert not errors, errors[:5]
+    failed = [r for r in results if r[0] != 200]
+    assert not failed, failed[:5]
+    assert len(results) > 100
+    assert all(r[1] == r[2] for r in results), "body and header name different versions"
+    seen = {r[1] for r in results}
+    assert seen == {reg.v1, reg.v2}
+    # the named version really produced the answer: its probability is that model's
+    expected_p = {
+        version: load_bundle(server.cache_dir / "bundles" / reg.bundle_md5(commit))
+        .predict_bytes([image])[0]
+        .probability
+        for version, commit in ((reg.v1, reg.c1), (reg.v2, reg.c2))
+    }
+    assert expected_p[reg.v1] != expected_p[reg.v2]
+    assert all(abs(r[3] - expected_p[r[1]]) < 1e-12 for r in results)  # type: ignore[operator,index]
+    swaps = sum(line.count("now serving") for line in server.log().splitlines())
+    assert swaps == 11  # the first load and ten swaps
+
+
+def test_going_back_to_a_cached_version_needs_no_dvc_remote(
+    private_registry: Registry, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    reg = private_registry
+    server = start_server("--registry", reg.url, "--stage", "prod")
+    reg.promote(reg.v2)
+    server.wait_version(reg.v2)
+    assert server.model()["last_check"]["checks"]["fetched_from_network"] is not None
+
+    away = tmp_path / "storage-away"
+    shutil.move(reg.storage, away)
+    try:
+        reg.rollback()
+        server.wait_version(reg.v1)
+        info = server.model()
+        assert info["version"] == reg.v1 and info["last_check"]["ok"] is True
+        assert info["last_check"]["checks"]["fetched_from_network"] is False
+        assert server.predict(tiny_png()).json()["version"] == reg.v1
+    finally:
+        shutil.move(away, reg.storage)

@@ -432,6 +432,7 @@ class Demo:
             "Alice",
             f"server back on {self.v1} {total:.2f}s after the rollback command started",
             total,
+            seconds < 30,
         )
         self.check(
             "rollback: the server is back on v1 with no restart",

@@ -58,10 +58,16 @@ def run(
             f"`{' '.join(args)}` timed out after {timeout}s"
         ) from exc
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        tail = " | ".join(line.strip() for line in detail[-4:] if line.strip())
-        raise (error or ExternalToolError)(f"`{' '.join(args)}` failed: {tail or proc.returncode}")
+        raise (error or ExternalToolError)(f"`{' '.join(args)}` failed: {failure_text(proc)}")
     return proc
+
+
+def failure_text(proc: subprocess.CompletedProcess[str]) -> str:
+    """The useful part of a failed tool's output: its ERROR lines, else its last lines."""
+    lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if "Having any troubles?" not in ln]
+    errors = [ln for ln in lines if ln.startswith(("ERROR", "error:", "fatal:"))]
+    return " | ".join((errors or lines)[-4:]) or f"exit code {proc.returncode}"
 
 
 def git(*args: str, cwd: Path, check: bool = True) -> str:

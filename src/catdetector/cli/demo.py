@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console
+from catdetector.cli._common import console, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +26,9 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="S3 endpoint for an s3:// remote")
         ] = None,
         keep: Annotated[bool, typer.Option(help="keep the temp folder afterwards")] = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="print the checks as JSON (no narration)")
+        ] = False,
     ) -> None:
         """Run the Bob-and-Alice story end to end and check every claim (SYNTHETIC data)."""
         from rich.table import Table
@@ -43,7 +46,20 @@ def register(app: typer.Typer) -> None:
                 f"{step.seconds:6.2f}s  {mark}  [bold]{step.actor:5}[/bold] {step.text}{extra}"
             )
 
-        result = run_demo(workdir, remote, endpoint_url, keep, show)
+        result = run_demo(workdir, remote, endpoint_url, keep, None if json_out else show)
+        if json_out:
+            print_json(
+                {
+                    "ok": result.ok,
+                    "seconds": round(result.seconds, 1),
+                    "workdir": str(result.workdir),
+                    "checks": [c.__dict__ for c in result.checks],
+                    "steps": [s.__dict__ for s in result.steps],
+                }
+            )
+            if not result.ok:
+                raise typer.Exit(1)
+            return
         table = Table(
             title=f"catdetector demo: {len(result.checks)} checks in {result.seconds:.0f}s"
         )

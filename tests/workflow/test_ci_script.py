@@ -1,0 +1,42 @@
+"""The CI workflow that `init` writes calls one script; run that script locally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from tests.support import git, retrain, run
+
+
+def test_workflow_steps_call_the_script(project_copy: Path) -> None:
+    workflow = yaml.safe_load((project_copy / ".github/workflows/catdetector.yml").read_text())
+    steps = workflow["jobs"]["train"]["steps"]
+    commands = [s["run"] for s in steps if "run" in s]
+    assert commands == [
+        f"bash ci/continuous-training.sh {step}" for step in ("install", "test", "repro", "gate")
+    ]
+    assert True in workflow or "on" in workflow  # YAML reads `on:` as True
+
+
+def test_script_runs_tests_repro_and_gate(project_copy: Path) -> None:
+    run(["dvc", "push", "-q"], project_copy)
+    tests = project_copy / "tests"
+    tests.mkdir()
+    (tests / "test_params.py").write_text(
+        "import yaml\n\ndef test_params():\n"
+        "    assert yaml.safe_load(open('params.yaml'))['ladder']['rungs'][0] == 'dummy'\n"
+    )
+    git("add", "-A", cwd=project_copy)
+    git("commit", "-qm", "a project test", cwd=project_copy)
+    proc = run(["bash", "ci/continuous-training.sh", "all"], project_copy)
+    assert "1 passed" in proc.stdout
+    assert "gate passed" in " ".join(proc.stdout.split())
+
+
+def test_script_fails_when_the_gate_refuses(project_copy: Path) -> None:
+    run(["dvc", "push", "-q"], project_copy)
+    retrain(project_copy, "shuffled labels", train={"label_noise": 1.0})
+    proc = run(["bash", "ci/continuous-training.sh", "all"], project_copy, check=False)
+    assert proc.returncode != 0
+    assert "gate refuses" in " ".join(proc.stderr.split())

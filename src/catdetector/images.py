@@ -88,6 +88,23 @@ class Decoded:
     pixels: np.ndarray  # uint8, (size, size, 3)
 
 
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def _sniff(data: bytes) -> str | None:
+    """The format that the first bytes announce, if any."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for sig, fmt in _SIGNATURES if data.startswith(sig)), None)
+
+
 def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Decoded:
     """Decode and validate ``data`` fully, then resize to the spec's square.
 
@@ -105,6 +122,9 @@ def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Deco
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
+        fmt = _sniff(data)
+        if fmt in SUPPORTED_FORMATS:  # the signature of a format we read: the rest is broken
+            raise ImageError(f"truncated or corrupt {fmt} image", status=422) from exc
         raise ImageError("not an image (unrecognised format)", status=415) from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"image over the pixel limit: {exc}", status=413) from exc

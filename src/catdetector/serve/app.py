@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from catdetector import __version__
@@ -46,6 +47,7 @@ IMAGE_BODY = {
         },
     }
 }
+MULTIPART_CEILING = 1000  # parts the form parser accepts before we count images
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "model": None}
     for code, text in [
@@ -116,6 +118,9 @@ def get_served(runtime: RuntimeDep) -> Served:
 
 
 ServedDep = Annotated[Served, Depends(get_served)]
+# Module level: annotations are strings here, resolved against this module's globals.
+bearer_scheme = HTTPBearer(auto_error=False)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -143,9 +148,16 @@ async def extract_images(
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
         try:
-            form = await request.form(max_files=settings.max_batch, max_fields=settings.max_batch)
-        except MultiPartException as exc:
-            raise HTTPException(400, f"malformed multipart body: {exc.message}") from exc
+            # Parse generously (the body is already bounded), then apply our batch limit.
+            form = await request.form(max_files=MULTIPART_CEILING, max_fields=MULTIPART_CEILING)
+        except (MultiPartException, StarletteHTTPException) as exc:
+            # starlette turns its parser's MultiPartException into a bare 400 HTTPException
+            reason = str(getattr(exc, "message", None) or getattr(exc, "detail", "") or exc)
+            if reason.startswith("Too many"):
+                raise HTTPException(
+                    413, f"multipart body over the limit of {settings.max_batch} images"
+                ) from exc
+            raise HTTPException(400, f"malformed multipart body: {reason}") from exc
         files: list[tuple[str | None, bytes]] = []
         batch = "files" in form
         for key, value in form.multi_items():
@@ -230,7 +242,9 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         served = runtime.holder.current
-        headers = {"x-model-version": served.version} if served else {}
+        headers = dict(exc.headers or {})
+        if served is not None:
+            headers["x-model-version"] = served.version
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.post(
@@ -300,16 +314,17 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     if settings.admin_token:
-        bearer = HTTPBearer(auto_error=False)
-        token = settings.admin_token
 
-        def require_admin(
-            creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        ) -> None:
+        def require_admin(runtime: RuntimeDep, creds: BearerDep) -> None:
+            token = runtime.settings.admin_token or ""
             if creds is None or not secrets.compare_digest(
                 creds.credentials.encode(), token.encode()
             ):
-                raise HTTPException(401, "admin endpoints need 'Authorization: Bearer <token>'")
+                raise HTTPException(
+                    401,
+                    "admin endpoints need 'Authorization: Bearer <token>'",
+                    headers={"www-authenticate": "Bearer"},
+                )
 
         @app.post(
             "/v1/admin/reload",

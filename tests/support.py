@@ -48,10 +48,15 @@ def read_json(path: Path) -> Any:
 
 
 def make_trained_project(
-    root: Path, n: int = 200, seed: int = 0, remote: str | None = None
+    root: Path,
+    n: int = 200,
+    seed: int = 0,
+    remote: str | None = None,
+    endpoint_url: str | None = None,
 ) -> Path:
     """init -> sample -> dvc add -> dvc repro -> git commit, all with the real tools."""
     args = ["init", str(root)] + (["--remote", remote] if remote else [])
+    args += ["--endpoint-url", endpoint_url] if endpoint_url else []
     cli(*args, cwd=root.parent)
     cli("sample", "data/raw", "--n", str(n), "--seed", str(seed), cwd=root)
     run(["dvc", "add", "-q", "data/raw"], root)

@@ -8,29 +8,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import BIN, cli, git, run
+from tests.support import BIN, cli, git, make_trained_project, run
 from tests.workflow.conftest import MotoServer, _free_port
 
 
 def _bob(tmp_path: Path, s3: MotoServer) -> Path:
-    root = tmp_path / "bob"
-    cli(
-        "init",
-        str(root),
-        "--remote",
-        "s3://models/catdetector",
-        "--endpoint-url",
-        s3.url,
-        cwd=tmp_path,
+    return make_trained_project(
+        tmp_path / "bob", n=80, seed=1, remote="s3://models/catdetector", endpoint_url=s3.url
     )
-    cli("sample", "data/raw", "--n", "80", "--seed", "1", cwd=root)
-    run(["dvc", "add", "-q", "data/raw"], root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "data", cwd=root)
-    run(["dvc", "repro", "-q"], root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "train", cwd=root)
-    return root
 
 
 def _origin(tmp_path: Path, bob: Path) -> Path:

@@ -20,6 +20,7 @@ import yaml
 from gto.constants import Action
 from gto.exceptions import GTOException
 from gto.tag import parse_name
+from scmrepo.exceptions import SCMError
 
 from catdetector import layout, tools
 from catdetector.config import GateParams, Params, load_params
@@ -208,13 +209,29 @@ def show(root: Path) -> RegistryState:
 # ---------------------------------------------------------------- writes
 
 
-def _gto(call: str, *args: Any, **kwargs: Any) -> Any:
+def tagger(root: Path) -> tuple[str, str]:
+    """Who signs the tags: git's own answer (env vars, every config level), as GTO needs it."""
+    proc = tools.run(["git", "var", "GIT_COMMITTER_IDENT"], root, check=False)
+    ident = proc.stdout.strip()
+    if proc.returncode != 0 or "<" not in ident:
+        raise RegistryError(
+            "git does not know who you are: tags need a name and an email",
+            hint="set git config --global user.name and user.email",
+        )
+    name, _, rest = ident.partition("<")
+    return name.strip(), rest.split(">", 1)[0].strip()
+
+
+def _gto(call: str, root: Path, *args: Any, **kwargs: Any) -> Any:
+    author, email = tagger(root)
     try:
-        return getattr(gto.api, call)(*args, **kwargs)
+        return getattr(gto.api, call)(str(root), *args, author=author, author_email=email, **kwargs)
     except GTOException as exc:
         raise RegistryError(
             f"gto {call} refused: {exc.msg if hasattr(exc, 'msg') else exc}"
         ) from exc
+    except SCMError as exc:
+        raise RegistryError(f"gto {call} failed in git: {exc}") from exc
 
 
 def _wait_for_fresh_second(state: RegistryState) -> None:
@@ -304,7 +321,7 @@ def register(root: Path, bump: Bump | None = None, push: bool = False) -> Regist
         kwargs["version"] = "v1.0.0" if bump == "major" else "v0.1.0"
     elif bump:
         kwargs[f"bump_{bump}"] = True
-    event = _gto("register", str(root), layout.ARTIFACT, "HEAD", **kwargs)
+    event = _gto("register", root, layout.ARTIFACT, "HEAD", **kwargs)
     return Registered(event.version, head, event.tag, push)
 
 
@@ -412,7 +429,7 @@ def _assign(
     seen_in_stage = any(e.stage == stage and e.version == version for e in state.events)
     event = _gto(
         "assign",
-        str(root),
+        root,
         layout.ARTIFACT,
         stage,
         version=version,

@@ -152,3 +152,18 @@ def test_registry_user_errors(reg: dict) -> None:
     assert proc.returncode == 8 and "already in prod" in proc.stderr
     outside = cli("show", cwd=root.parent, check=False)
     assert outside.returncode == 8 and "not inside a catdetector project" in outside.stderr
+
+
+def test_register_without_git_identity_is_one_clear_line(reg: dict, tmp_path: Path) -> None:
+    import os
+
+    root: Path = reg["root"]
+    git("checkout", "-q", reg["good"], cwd=root)
+    run(["dvc", "checkout", "-q"], root)
+    env = {**os.environ, "HOME": str(tmp_path), "GIT_CONFIG_GLOBAL": "/dev/null"}
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        env.pop(var, None)
+    proc = cli("register", cwd=root, check=False, env=env)
+    assert proc.returncode == 8
+    assert "git does not know who you are" in proc.stderr and "Traceback" not in proc.stderr
+    assert git("tag", cwd=root) == ""

@@ -76,6 +76,9 @@ def test_second_clone_reproduces_identical_results(project_copy: Path, tmp_path:
     clone = tmp_path / "alice"
     run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)
     assert not (clone / ".dvc/cache").exists()  # its own, empty cache
+    # a test copy keeps its own remote in config.local; Alice points at the same one
+    url = run(["dvc", "config", "remote.storage.url"], project_copy).stdout.strip()
+    run(["dvc", "remote", "modify", "--local", "storage", "url", url], clone)
     run(["dvc", "pull", "-q"], clone)
     assert (clone / "data/raw/cat").is_dir()
     run(["dvc", "repro", "-f", "-q"], clone)

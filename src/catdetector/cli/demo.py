@@ -35,9 +35,10 @@ def register(app: typer.Typer) -> None:
 
         from catdetector.demo import Step, run_demo
 
-        console.print(
-            "[bold]catdetector demo[/bold]: Bob trains, Alice serves, nothing is emailed."
-        )
+        if not json_out:
+            console.print(
+                "[bold]catdetector demo[/bold]: Bob trains, Alice serves, nothing is emailed."
+            )
 
         def show(step: Step) -> None:
             mark = "[green]ok[/green]" if step.ok else "[red]FAILED[/red]"

@@ -11,20 +11,17 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 
 from catdetector import fingerprint
 from catdetector.errors import BundleError, ImageError, SkewError
+from catdetector.fsutil import staged_dir
 from catdetector.images import Limits, PreprocessSpec, decode, featurize
 
 MODEL_FILE = "model.skops"
@@ -41,6 +38,8 @@ def canonical_skops(estimator: Any) -> bytes:
     The object-identity structure is kept (same id -> same number), entries are
     sorted and zip timestamps fixed, so the same model gives the same bytes.
     """
+    import skops.io as sio  # heavy (imports sklearn's test helpers): only when needed
+
     src = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
     schema = json.loads(src.read("schema.json"))
     numbering: dict[int, int] = {}
@@ -93,17 +92,9 @@ def write_bundle(directory: Path, estimator: Any, meta: dict[str, Any]) -> dict[
     meta = dict(meta)
     meta["schema_version"] = SCHEMA_VERSION
     meta["files"] = {MODEL_FILE: {"sha256": sha256_bytes(blob), "size": len(blob)}}
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
+    with staged_dir(directory) as tmp:
         (tmp / MODEL_FILE).write_bytes(blob)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return meta
 
 
@@ -217,6 +208,8 @@ def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) 
             hint="fetch the bundle again (`dvc pull`)",
         )
     report.hash_ok = True
+    import skops.io as sio
+
     try:
         untrusted = set(sio.get_untrusted_types(data=blob))
     except Exception as exc:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,18 +16,9 @@ from catdetector import bundle, fingerprint, images, ladder, layout, tools
 from catdetector.config import Params, load_params
 from catdetector.data import SPLITS, ScanResult, check_usable, scan
 from catdetector.errors import DataError
+from catdetector.fsutil import staged_dir, write_json
 
 DRIFT_BINS = 10
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
 
 
 def reference_stats(values: dict[str, list[float]]) -> dict[str, Any]:
@@ -108,19 +96,11 @@ def prepare(root: Path) -> PrepareSummary:
         "duplicates": [{"dropped": d, "kept": k} for d, k in result.duplicates],
         "ignored": result.ignored,
     }
-    out = root / layout.PREPARED
-    tmp = Path(tempfile.mkdtemp(prefix=".prepared.", dir=out.parent))
-    try:
+    with staged_dir(root / layout.PREPARED) as tmp:
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", array, allow_pickle=False)
         write_json(tmp / "manifest.json", manifest)
         write_json(tmp / "report.json", report)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return PrepareSummary(
         manifest["counts"], len(result.bad), len(result.duplicates), len(result.ignored)
     )

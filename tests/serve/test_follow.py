@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -143,3 +144,39 @@ def test_going_back_to_a_cached_version_needs_no_dvc_remote(
         assert server.predict(tiny_png()).json()["version"] == reg.v1
     finally:
         shutil.move(away, reg.storage)
+
+
+def test_two_workers_both_follow_the_stage(
+    private_registry: Registry, start_server: Callable[..., Server]
+) -> None:
+    reg = private_registry
+    server = start_server("--registry", reg.url, "--stage", "prod", "--workers", "2")
+
+    def workers_serving(version: str) -> set[str]:
+        pattern = rf"catdetector\.serve\[(\d+)\]: now serving {re.escape(version)} "
+        return set(re.findall(pattern, server.log()))
+
+    deadline = time.monotonic() + 30
+    while len(workers_serving(reg.v1)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers_serving(reg.v1)) == 2, server.log()
+
+    server.wait_log(f"prefetched {reg.v2}")
+    reg.promote(reg.v2)
+    deadline = time.monotonic() + 30
+    while len(workers_serving(reg.v2)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers_serving(reg.v2) == workers_serving(reg.v1), server.log()
+    # fresh connections land on either worker: every one answers with v2 now
+    for _ in range(20):
+        with client(server.url) as http:
+            resp = http.post(
+                "/v1/predict", content=tiny_png(), headers={"content-type": "image/png"}
+            )
+            assert resp.status_code == 200 and resp.json()["version"] == reg.v2
+    metrics = server.http.get("/metrics").text  # summed over both processes
+    assert re.search(
+        rf'catdetector_requests_total\{{model_version="{re.escape(reg.v2)}",'
+        r'route="/v1/predict",status="200"\} (2\d|[3-9]\d|\d{3,})',
+        metrics,
+    ), metrics

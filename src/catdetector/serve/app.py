@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from PIL import Image
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
@@ -47,6 +49,8 @@ IMAGE_BODY = {
         },
     }
 }
+INLINE_MAX_BYTES = 1_000_000  # an image this small, and ...
+INLINE_MAX_PIXELS = 1_500_000  # ... declaring this few pixels, is predicted on the event loop
 MULTIPART_CEILING = 1000  # parts the form parser accepts before we count images
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "model": None}
@@ -101,15 +105,15 @@ def cache_dir_for(settings: ServeSettings) -> Path:
     return settings.cache_dir or Path(platformdirs.user_cache_dir("catdetector")) / "serve"
 
 
-def get_runtime(request: Request) -> Runtime:
-    """Dependency: the app's runtime."""
+async def get_runtime(request: Request) -> Runtime:
+    """Dependency: the app's runtime (async: a sync one costs a threadpool hop per request)."""
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_served(runtime: RuntimeDep) -> Served:
+async def get_served(runtime: RuntimeDep) -> Served:
     """Dependency: one snapshot of the serving model (503 when none)."""
     served = runtime.holder.current
     if served is None:
@@ -181,6 +185,22 @@ async def extract_images(
         f"unsupported content type {ctype or '(none)'!r}: send the image as the body "
         "(image/*, application/octet-stream) or as multipart/form-data 'file'/'files'",
     )
+
+
+def _quick(data: bytes) -> bool:
+    """True when decoding ``data`` takes a few ms: then it runs on the event loop.
+
+    Anything larger (by bytes or by the pixels its header declares) goes to the
+    threadpool, so one big image never stalls the other requests of this worker.
+    """
+    if len(data) > INLINE_MAX_BYTES:
+        return False
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except Exception:  # not an image, or a bomb: decode refuses it at once
+        return True
+    return width * height <= INLINE_MAX_PIXELS
 
 
 def _predict(
@@ -256,20 +276,26 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         openapi_extra=IMAGE_BODY,
         summary="Classify one image (raw body or multipart 'file') or a batch (multipart 'files')",
     )
-    async def predict(
-        request: Request, runtime: RuntimeDep, served: ServedDep, response: Response
-    ) -> Any:
+    async def predict(request: Request, runtime: RuntimeDep, served: ServedDep) -> Any:
         images, is_batch = await extract_images(request, runtime)
         limits = Limits(
             max_bytes=settings.max_body_bytes,
             max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
             min_side=served.model.limits.min_side,
         )
-        preds = await run_in_threadpool(_predict, served, images, limits)
-        response.headers["x-model-version"] = served.version
-        if is_batch:
-            return BatchPrediction(version=served.version, predictions=preds)
-        return preds[0]
+        if len(images) == 1 and _quick(images[0][1]):
+            preds = _predict(served, images, limits)  # a few ms: a thread hop costs more
+        else:
+            preds = await run_in_threadpool(_predict, served, images, limits)
+        result: BaseModel = (
+            BatchPrediction(version=served.version, predictions=preds) if is_batch else preds[0]
+        )
+        # Serialized by pydantic-core directly (the response_model above is for the docs).
+        return Response(
+            result.model_dump_json(),
+            media_type="application/json",
+            headers={"x-model-version": served.version},
+        )
 
     @app.get("/v1/model", summary="The served model, and the last load check")
     async def model_info(runtime: RuntimeDep) -> dict[str, Any]:

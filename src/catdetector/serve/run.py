@@ -1,16 +1,75 @@
-"""Start uvicorn with the app, in one process or several (settings travel as CATDETECTOR_*)."""
+"""Start uvicorn with the app: one process, or N worker processes that share the port."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
+import importlib.util
+import logging
+import multiprocessing
 import os
 import shutil
+import signal
+import socket
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+import uvicorn.config
 
-from catdetector.config import build_serve_settings
+if importlib.util.find_spec("httptools") is not None:  # uvicorn's faster parser, when present
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _BaseHTTP
+else:
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHTTP  # type: ignore[assignment]
+
+from catdetector.config import ServeSettings, build_serve_settings
+from catdetector.errors import ExternalToolError, UsageError
+
+log = logging.getLogger("catdetector.serve")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class NoDelayHTTP(_BaseHTTP):  # type: ignore[misc,valid-type]
+    """uvicorn's HTTP protocol with TCP_NODELAY on every connection.
+
+    With ``workers > 1`` uvicorn binds the socket itself with ``proto=0``, so asyncio
+    does not set TCP_NODELAY on accepted connections; Nagle's algorithm and the
+    client's delayed ACK then add about 40 ms to every keep-alive request.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging config plus the ``catdetector`` logger.
+
+    uvicorn applies it in every worker process, so swaps and refusals reach the log
+    with ``--workers N`` too (a ``logging.basicConfig`` in the parent would not).
+    """
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["catdetector"] = {
+        "format": "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    }
+    config["handlers"]["catdetector"] = {
+        "formatter": "catdetector",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["catdetector"] = {
+        "handlers": ["catdetector"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
 
 
 def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
@@ -28,23 +87,92 @@ def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
             host=settings.host,
             port=settings.port,
             log_level=log_level,
+            log_config=log_config(log_level),
             access_log=False,
+            http=NoDelayHTTP,
         )
         return
-    # Several processes: each worker builds its app from the environment.
-    for key, value in settings.model_dump(exclude_none=True).items():
-        os.environ[f"CATDETECTOR_{key.upper()}"] = str(value)
     prom_dir = Path(tempfile.mkdtemp(prefix="catdetector-prom-"))
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prom_dir)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prom_dir)  # the workers inherit it
     try:
-        uvicorn.run(
-            "catdetector.serve.app:app_from_env",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level=log_level,
-            access_log=False,
-        )
+        _supervise(settings, workers, log_level)
     finally:
         shutil.rmtree(prom_dir, ignore_errors=True)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A socket of one worker's own on ``host:port``, shared with the others by SO_REUSEPORT.
+
+    The kernel spreads new connections over the workers' sockets. With one shared
+    socket (uvicorn's ``workers=``) the first worker to wake accepts a whole burst of
+    connections, and one process ends up serving every keep-alive client.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    return sock
+
+
+def _worker(settings: ServeSettings, log_level: str) -> None:
+    """One worker process: its own socket, app, registry watcher and model."""
+    from catdetector.serve.app import create_app
+
+    sock = _bind(settings.host, settings.port)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        log_config=log_config(log_level),
+        access_log=False,
+        http=NoDelayHTTP,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _supervise(settings: ServeSettings, workers: int, log_level: str) -> None:
+    """Run ``workers`` processes until SIGINT/SIGTERM; restart one that dies later on."""
+    if settings.port == 0:
+        raise UsageError("--workers N needs a fixed --port (each worker binds it)")
+    _bind(settings.host, settings.port).close()  # fail here, not in N workers
+    ctx = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+
+    def start() -> tuple[Any, float]:
+        proc = ctx.Process(target=_worker, args=(settings, log_level), name="catdetector-worker")
+        proc.start()
+        return proc, time.monotonic()
+
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in STOP_SIGNALS}
+    procs = [start() for _ in range(workers)]
+    failure: str | None = None
+    try:
+        while not stop.wait(0.5):
+            for i, (proc, started) in enumerate(procs):
+                if proc.is_alive():
+                    continue
+                if time.monotonic() - started < 15:
+                    failure = f"a server worker exited with code {proc.exitcode} at start"
+                    stop.set()
+                    break
+                log.warning("worker %s exited with code %s: restarting it", proc.pid, proc.exitcode)
+                procs[i] = start()
+    finally:
+        for proc, _ in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc, _ in procs:
+            proc.join(timeout=15)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failure:
+        raise ExternalToolError(failure, hint="see the log above")

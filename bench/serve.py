@@ -1,0 +1,847 @@
+"""Benchmark: `catdetector serve` against in-process predict and `mlflow models serve`.
+
+Over the 400 real photos (../shared/data/dogscats-sample/{cat,other}/*.jpg, read in
+place, never copied into the repository) it measures, in one run:
+
+- in-process ``LoadedModel.predict_bytes`` on the same bytes: one process (latency at
+  concurrency 1) and two processes at once ("both cores"): the limit;
+- ``catdetector serve --workers 2`` following a real registry: throughput and p50/p99
+  latency at concurrency 1 and 8;
+- ``mlflow models serve`` (2 workers) of a pyfunc that does the same decode, features and
+  model (mlflow lives in its own venv, never a project dependency; skipped with a
+  message when it cannot be installed);
+- the time from `catdetector rollback` to the server answering with the old version,
+  while a client sends requests without pause (and how many of them failed).
+
+The load generator is a separate process (asyncio, keep-alive HTTP/1.1 connections,
+closed loop). Ratios are against references measured in this same run. Exit status 1
+when a target is missed.
+
+    /work/venv/bin/python bench/serve.py [--duration 10] [--mlflow-venv DIR] [--no-mlflow]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO.parent / "shared" / "data" / "dogscats-sample"
+OUT = REPO / "bench" / "out"
+BIN = Path(sys.executable).parent
+TARGETS = {
+    "vs_mlflow_c8": 2.5,  # our throughput / MLflow's, concurrency 8: at least
+    "vs_inprocess_2proc": 0.70,  # our c8 throughput / in-process on both cores: at least
+    "p50_c1_vs_inprocess": 1.3,  # our p50 at c1 / in-process p50: at most
+    "rollback_s": 2.0,  # rollback -> answering with the old version: under
+}
+MLFLOW_PINS = (
+    "numpy",
+    "pillow",
+    "scikit-image",
+    "scikit-learn",
+    "scipy",
+    "skops",
+    "pydantic",
+    "pydantic-settings",
+    "pyyaml",
+)
+
+# ---------------------------------------------------------------- load generator
+
+
+def _request(host: str, port: int, path: str, ctype: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {ctype}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _connection(
+    host: str,
+    port: int,
+    requests: list[bytes],
+    offset: int,
+    until: float,
+    warm_until: float,
+    expect: bytes,
+    out: dict[str, Any],
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    i = offset
+    try:
+        while True:
+            now = time.perf_counter()
+            if now >= until:
+                return
+            writer.write(requests[i % len(requests)])
+            i += 1
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = await reader.readexactly(length)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                out["errors"].append(repr(exc))
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+                continue
+            done = time.perf_counter()
+            if now < warm_until:
+                continue
+            out["latencies"].append(done - now)
+            if status != 200 or expect not in body:
+                out["failed"] += 1
+                if len(out["errors"]) < 5:
+                    out["errors"].append(f"{status} {body[:200]!r}")
+            else:
+                out["versions"][_version(body)] = out["versions"].get(_version(body), 0) + 1
+    finally:
+        writer.close()
+
+
+def _version(body: bytes) -> str:
+    at = body.find(b'"version":"')
+    if at < 0:
+        return "-"
+    end = body.find(b'"', at + 11)
+    return body[at + 11 : end].decode()
+
+
+async def _load(args: argparse.Namespace) -> dict[str, Any]:
+    bodies = json.loads(Path(args.bodies).read_text())
+    requests = [
+        _request(args.host, args.port, bodies["path"], bodies["ctype"], base64.b64decode(b))
+        for b in bodies["bodies"]
+    ]
+    out: dict[str, Any] = {"latencies": [], "failed": 0, "errors": [], "versions": {}}
+    start = time.perf_counter()
+    warm_until = start + args.warmup
+    until = warm_until + args.duration
+    step = max(1, len(requests) // args.concurrency)
+    await asyncio.gather(
+        *(
+            _connection(
+                args.host,
+                args.port,
+                requests,
+                c * step,
+                until,
+                warm_until,
+                bodies["expect"].encode(),
+                out,
+            )
+            for c in range(args.concurrency)
+        )
+    )
+    lat = out.pop("latencies")
+    return {
+        **out,
+        "requests": len(lat),
+        "seconds": args.duration,
+        "rps": len(lat) / args.duration,
+        "p50_ms": _pct(lat, 50),
+        "p99_ms": _pct(lat, 99),
+    }
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def loadgen_main(args: argparse.Namespace) -> None:
+    """The load generator process: prints one JSON line."""
+    print(json.dumps(asyncio.run(_load(args))))
+
+
+def run_load(
+    url: str, bodies: Path, concurrency: int, duration: float, warmup: float = 2.0
+) -> dict[str, Any]:
+    """Run the load generator in its own process against ``url``."""
+    host, port = url.removeprefix("http://").split(":")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--loadgen",
+            "--host",
+            host,
+            "--port",
+            port,
+            "--bodies",
+            str(bodies),
+            "--concurrency",
+            str(concurrency),
+            "--duration",
+            str(duration),
+            "--warmup",
+            str(warmup),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=duration + warmup + 120,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"load generator failed: {proc.stderr[-2000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+# ---------------------------------------------------------------- in-process reference
+
+
+def inproc_main(args: argparse.Namespace) -> None:
+    """One in-process predict loop over the photos for ``duration`` seconds (one JSON line)."""
+    from catdetector.bundle import load_bundle
+
+    model = load_bundle(Path(args.bundle))
+    photos = [p.read_bytes() for p in _photos()]
+    for data in photos[:20]:
+        model.predict_bytes([data])
+    if args.start_at:
+        time.sleep(max(0.0, args.start_at - time.time()))
+    lat = []
+    i = 0
+    until = time.perf_counter() + args.duration
+    start = time.perf_counter()
+    while time.perf_counter() < until:
+        t0 = time.perf_counter()
+        model.predict_bytes([photos[i % len(photos)]])
+        lat.append(time.perf_counter() - t0)
+        i += 1
+    elapsed = time.perf_counter() - start
+    print(
+        json.dumps(
+            {
+                "requests": len(lat),
+                "rps": len(lat) / elapsed,
+                "p50_ms": _pct(lat, 50),
+                "p99_ms": _pct(lat, 99),
+            }
+        )
+    )
+
+
+def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
+    """``processes`` in-process predict loops at once; summed throughput."""
+    start_at = time.time() + 6  # all processes loaded and warm before the clock starts
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--inproc",
+                "--bundle",
+                str(bundle),
+                "--duration",
+                str(duration),
+                "--start-at",
+                str(start_at),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    results = [json.loads(p.communicate(timeout=duration + 120)[0]) for p in procs]
+    return {
+        "processes": processes,
+        "rps": sum(r["rps"] for r in results),
+        "p50_ms": statistics.mean(r["p50_ms"] for r in results),
+        "p99_ms": max(r["p99_ms"] for r in results),
+    }
+
+
+# ---------------------------------------------------------------- the registry and servers
+
+
+def _photos() -> list[Path]:
+    return sorted(REAL.glob("cat/*.jpg")) + sorted(REAL.glob("other/*.jpg"))
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    exe = str(BIN / args[0]) if (BIN / args[0]).exists() else args[0]
+    proc = subprocess.run(
+        [exe, *args[1:]], cwd=cwd, capture_output=True, text=True, env=env, timeout=900
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{args} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+def _set_params(root: Path, section: str, **values: Any) -> None:
+    import yaml
+
+    path = root / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """A project trained on the real photos (copied into ``work``), a bare origin, v1 and v2."""
+    proj = work / "proj"
+    _run(["catdetector", "init", str(proj)], work, env)
+    for photo in _photos():
+        dest = proj / "data" / "raw" / photo.parent.name / photo.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(photo, dest)
+    _run(["dvc", "add", "-q", "data/raw"], proj, env)
+    _run(["git", "add", "-A"], proj, env)
+    _run(["git", "commit", "-qm", "data: the 400 photos"], proj, env)
+    _run(["dvc", "repro", "-q"], proj, env)
+    _run(["git", "add", "-A"], proj, env)
+    _run(["git", "commit", "-qm", "train"], proj, env)
+    origin = work / "origin.git"
+    _run(["git", "init", "-q", "--bare", str(origin)], work, env)
+    _run(["git", "remote", "add", "origin", str(origin)], proj, env)
+    _run(["git", "push", "-q", "origin", "main"], proj, env)
+    _run(["dvc", "push", "-q"], proj, env)
+    v1 = json.loads(_run(["catdetector", "register", "--push", "--json"], proj, env))["version"]
+    _set_params(proj, "train", label_noise=0.3)
+    _run(["dvc", "repro", "-q"], proj, env)
+    _run(["git", "add", "-A"], proj, env)
+    _run(["git", "commit", "-qm", "train with label noise"], proj, env)
+    _run(["dvc", "push", "-q"], proj, env)
+    v2 = json.loads(_run(["catdetector", "register", "--push", "--json"], proj, env))["version"]
+    _run(["catdetector", "promote", v1, "--stage", "prod", "--push"], proj, env)
+    chosen = json.loads((proj / "models/catdetector/model.json").read_text())["chosen_rung"]
+    return {"proj": proj, "origin": origin, "v1": v1, "v2": v2, "rung_v2": chosen}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Proc:
+    """A server subprocess in its own process group, its log in a file."""
+
+    def __init__(self, argv: list[str], log: Path, env: dict[str, str], cwd: Path) -> None:
+        self.log = log
+        self._fh = log.open("wb")
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_http(self, url: str, timeout: float = 120) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"server exited:\n{self.log.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url, timeout=2, trust_env=False).status_code == 200:
+                    return
+            time.sleep(0.2)
+        raise SystemExit(f"{url} not ready after {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._fh.close()
+
+
+def write_bodies(path: Path, kind: str) -> Path:
+    """The request bodies of every photo, for the load generator."""
+    photos = [p.read_bytes() for p in _photos()]
+    if kind == "catdetector":
+        doc = {
+            "path": "/v1/predict",
+            "ctype": "image/jpeg",
+            "expect": '"version"',
+            "bodies": [base64.b64encode(b).decode() for b in photos],
+        }
+    else:
+        doc = {
+            "path": "/invocations",
+            "ctype": "application/json",
+            "expect": "predictions",
+            "bodies": [
+                base64.b64encode(
+                    json.dumps(
+                        {
+                            "dataframe_split": {
+                                "columns": ["image"],
+                                "data": [[base64.b64encode(b).decode()]],
+                            }
+                        }
+                    ).encode()
+                ).decode()
+                for b in photos
+            ],
+        }
+    path.write_text(json.dumps(doc))
+    return path
+
+
+# ---------------------------------------------------------------- MLflow
+
+PYFUNC = '''
+"""An MLflow pyfunc doing what `catdetector serve` does: decode, features, model."""
+import base64
+
+import mlflow.pyfunc
+import pandas as pd
+
+
+class CatDetectorPyfunc(mlflow.pyfunc.PythonModel):
+    def load_context(self, context):
+        from catdetector.bundle import load_bundle
+
+        self.model = load_bundle(context.artifacts["bundle"])
+
+    def predict(self, context, model_input, params=None):
+        rows = []
+        for b64 in model_input["image"]:
+            pred = self.model.predict_bytes([base64.b64decode(b64)])[0]
+            rows.append({"label": pred.label, "probability": pred.probability})
+        return pd.DataFrame(rows)
+'''
+
+SAVE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import mlflow.pyfunc
+from pyfunc_catdetector import CatDetectorPyfunc
+mlflow.pyfunc.save_model(
+    sys.argv[2],
+    python_model=CatDetectorPyfunc(),
+    artifacts={"bundle": sys.argv[3]},
+    code_paths=[sys.argv[1] + "/pyfunc_catdetector.py", sys.argv[4]],
+)
+"""
+
+
+def ensure_mlflow(venv: Path) -> tuple[Path | None, str]:
+    """The mlflow venv's python (created and installed when absent), or None and why."""
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import mlflow, skops, skimage, pydantic_settings"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return python, "present"
+    from importlib import metadata
+
+    pins = [f"{name}=={metadata.version(name)}" for name in MLFLOW_PINS]
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        proc = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "mlflow", *pins],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+    except (subprocess.SubprocessError, OSError) as exc:
+        return None, f"could not create the venv: {exc}"
+    if proc.returncode != 0:
+        return None, f"pip install mlflow failed: {proc.stderr.strip()[-500:]}"
+    return python, "installed"
+
+
+def start_mlflow(
+    python: Path, bundle: Path, work: Path, env: dict[str, str], workers: int
+) -> tuple[Proc, str]:
+    """`mlflow models serve` of the pyfunc, on loopback."""
+    code = work / "mlflow-code"
+    code.mkdir(exist_ok=True)
+    (code / "pyfunc_catdetector.py").write_text(PYFUNC)
+    model_dir = work / "mlflow-model"
+    shutil.rmtree(model_dir, ignore_errors=True)
+    mlenv = {
+        **env,
+        "MLFLOW_TRACKING_URI": f"file://{work / 'mlruns'}",
+        "PATH": f"{python.parent}{os.pathsep}{env['PATH']}",  # its own uvicorn
+    }
+    subprocess.run(
+        [
+            str(python),
+            "-c",
+            SAVE,
+            str(code),
+            str(model_dir),
+            str(bundle),
+            str(REPO / "src" / "catdetector"),
+        ],
+        check=True,
+        capture_output=True,
+        env=mlenv,
+        cwd=work,
+    )
+    port = _free_port()
+    mlflow = python.parent / "mlflow"
+    server = Proc(
+        [
+            str(mlflow),
+            "models",
+            "serve",
+            "-m",
+            str(model_dir),
+            "--env-manager",
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        work / f"mlflow-{workers}.log",
+        mlenv,
+        work,
+    )
+    url = f"http://127.0.0.1:{port}"
+    server.wait_http(url + "/ping")
+    return server, url
+
+
+# ---------------------------------------------------------------- rollback timing
+
+
+def _hammer(url: str, stop: threading.Event, seen: list[tuple[float, int, str]]) -> None:
+    import httpx
+
+    body = _photos()[0].read_bytes()
+    with httpx.Client(base_url=url, timeout=10, trust_env=False) as http:
+        while not stop.is_set():
+            try:
+                resp = http.post(
+                    "/v1/predict", content=body, headers={"content-type": "image/jpeg"}
+                )
+                version = resp.json().get("version", "-") if resp.status_code == 200 else "-"
+                seen.append((time.perf_counter(), resp.status_code, version))
+            except httpx.HTTPError as exc:
+                seen.append((time.perf_counter(), 0, repr(exc)))
+
+
+def _first_at(seen: list[tuple[float, int, str]], version: str, after: float) -> float | None:
+    for at, status, got in list(seen):
+        if at > after and status == 200 and got == version:
+            return at
+    return None
+
+
+def measure_rollbacks(
+    url: str, reg: dict[str, Any], env: dict[str, str], rounds: int
+) -> dict[str, Any]:
+    """promote v2, then time `catdetector rollback` until the server answers v1; repeat."""
+    seen: list[tuple[float, int, str]] = []
+    stop = threading.Event()
+    thread = threading.Thread(target=_hammer, args=(url, stop, seen), daemon=True)
+    thread.start()
+    from_start, from_exit = [], []
+    try:
+        for _ in range(rounds):
+            _run(
+                [
+                    "catdetector",
+                    "promote",
+                    reg["v2"],
+                    "--stage",
+                    "prod",
+                    "--force",
+                    "--reason",
+                    "bench",
+                    "--push",
+                ],
+                reg["proj"],
+                env,
+            )
+            _wait_seen(seen, reg["v2"], time.perf_counter())
+            time.sleep(1.0)
+            t0 = time.perf_counter()
+            _run(["catdetector", "rollback", "--stage", "prod", "--push"], reg["proj"], env)
+            t1 = time.perf_counter()
+            at = _wait_seen(seen, reg["v1"], t0)
+            from_start.append(at - t0)
+            from_exit.append(max(0.0, at - t1))
+            time.sleep(1.0)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    failed = [s for s in seen if s[1] != 200]
+    return {
+        "rounds": rounds,
+        "from_command_start_s": from_start,
+        "from_command_exit_s": from_exit,
+        "requests": len(seen),
+        "failed": len(failed),
+        "failures": [f[1:] for f in failed[:5]],
+    }
+
+
+def _wait_seen(seen: list[tuple[float, int, str]], version: str, after: float) -> float:
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        at = _first_at(seen, version, after)
+        if at is not None:
+            return at
+        time.sleep(0.01)
+    raise SystemExit(f"the server never answered with {version}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def _fmt(r: dict[str, Any]) -> str:
+    return f"{r['rps']:7.1f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms"
+
+
+def bench(args: argparse.Namespace) -> int:
+    """The whole benchmark; 1 when a target is missed."""
+    import httpx
+
+    photos = _photos()
+    if len(photos) < 10:
+        print(f"skipped: the real photos are absent ({REAL}/{{cat,other}}/*.jpg)")
+        return 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="serve-bench-", dir=args.workdir))
+    home = work / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Bench\n\temail = bench@catdetector.test\n[init]\n\tdefaultBranch = main\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CATDETECTOR_")},
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    results: dict[str, Any] = {"photos": len(photos), "duration_s": args.duration}
+    servers: list[Proc] = []
+    try:
+        print(f"building a registry trained on the {len(photos)} photos in {work} ...")
+        reg = build_registry(work, env)
+        port = _free_port()
+        ours = Proc(
+            [
+                str(BIN / "catdetector"),
+                "serve",
+                "--registry",
+                str(reg["origin"]),
+                "--stage",
+                "prod",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--poll-interval",
+                str(args.poll_interval),
+                "--cache-dir",
+                str(work / "serve-cache"),
+                "--log-level",
+                "warning",
+            ],
+            work / "serve.log",
+            env,
+            work,
+        )
+        servers.append(ours)
+        url = f"http://127.0.0.1:{port}"
+        ours.wait_http(url + "/readyz")
+        info = httpx.get(url + "/v1/model", trust_env=False).json()
+        bundle = next(
+            b
+            for b in (work / "serve-cache" / "bundles").glob("[0-9a-f]*")
+            if json.loads((b / "model.json").read_text())["files"]["model.skops"][
+                "sha256"
+            ].startswith(info["model_id"])
+        )
+        results["model"] = {"version": info["version"], "rung": info["chosen_rung"]}
+        print(f"serving {info['version']} ({info['chosen_rung']}) on {url}, 2 workers")
+
+        ours_bodies = write_bodies(work / "bodies-catdetector.json", "catdetector")
+        duration = args.duration
+        configs: list[tuple[str, Any]] = [
+            ("inprocess_1proc", lambda: run_inproc(bundle, 1, duration)),
+            ("catdetector_c1", lambda: run_load(url, ours_bodies, 1, duration)),
+            ("inprocess_2proc", lambda: run_inproc(bundle, 2, duration)),
+            ("catdetector_c8", lambda: run_load(url, ours_bodies, 8, duration)),
+        ]
+        if args.no_mlflow:
+            print("mlflow: skipped (--no-mlflow)")
+        else:
+            python, why = ensure_mlflow(args.mlflow_venv)
+            if python is None:
+                print(f"mlflow: skipped ({why})")
+            else:
+                results["mlflow_version"] = subprocess.run(
+                    [str(python), "-c", "import mlflow;print(mlflow.__version__)"],
+                    capture_output=True,
+                    text=True,
+                ).stdout.strip()
+                ml_bodies = write_bodies(work / "bodies-mlflow.json", "mlflow")
+                for workers in (1, 2):
+                    ml_server, ml_url = start_mlflow(python, bundle, work, env, workers)
+                    servers.append(ml_server)
+                    for conc in (1, 8):
+                        configs.append(
+                            (
+                                f"mlflow_w{workers}_c{conc}",
+                                lambda u=ml_url, c=conc: run_load(u, ml_bodies, c, duration),
+                            )
+                        )
+                print(f"mlflow {results['mlflow_version']} serving the same model, 1 and 2 workers")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in configs}
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1}/{args.rounds} ({duration:g} s each)")
+            for name, measure in configs:
+                got = measure()
+                runs[name].append(got)
+                failed = f"   failed {got['failed']}" if "failed" in got else ""
+                print(f"  {name:18s} {_fmt(got)}{failed}")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        results["load_average_end"] = os.getloadavg()[0]
+        results["runs"] = runs
+
+        rb = measure_rollbacks(url, reg, env, args.rollbacks)
+        results["rollback"] = rb
+        print(
+            "rollback -> old version answering: from the command's start "
+            + ", ".join(f"{s:.2f}" for s in rb["from_command_start_s"])
+            + " s; after it exits "
+            + ", ".join(f"{s:.2f}" for s in rb["from_command_exit_s"])
+            + f" s; {rb['requests']} requests meanwhile, {rb['failed']} failed"
+        )
+    finally:
+        for server in servers:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def per_round(fn: Any) -> list[float]:
+        return [fn(i) for i in range(args.rounds)]
+
+    def ml_best(conc: int, i: int) -> dict[str, Any]:
+        found = [runs[f"mlflow_w{w}_c{conc}"][i] for w in (1, 2) if f"mlflow_w{w}_c{conc}" in runs]
+        if conc == 1:
+            return min(found, key=lambda r: r["p50_ms"])
+        return max(found, key=lambda r: r["rps"])
+
+    rounds = {
+        "vs_inprocess_2proc": per_round(
+            lambda i: runs["catdetector_c8"][i]["rps"] / runs["inprocess_2proc"][i]["rps"]
+        ),
+        "p50_c1_vs_inprocess": per_round(
+            lambda i: runs["catdetector_c1"][i]["p50_ms"] / runs["inprocess_1proc"][i]["p50_ms"]
+        ),
+    }
+    if "mlflow_w1_c8" in runs:
+        rounds["vs_mlflow_c8"] = per_round(
+            lambda i: runs["catdetector_c8"][i]["rps"] / ml_best(8, i)["rps"]
+        )
+        rounds["vs_mlflow_p50_c1"] = per_round(
+            lambda i: runs["catdetector_c1"][i]["p50_ms"] / ml_best(1, i)["p50_ms"]
+        )
+    ratios = {key: statistics.median(values) for key, values in rounds.items()}
+    ratios["rollback_s"] = max(rb["from_command_start_s"])
+    results["ratios_per_round"] = rounds
+    print("\nmedians over the rounds:")
+    for name, got in runs.items():
+        print(
+            f"  {name:18s} {statistics.median(r['rps'] for r in got):7.1f} req/s"
+            f"   p50 {statistics.median(r['p50_ms'] for r in got):6.2f} ms"
+            f"   p99 {statistics.median(r['p99_ms'] for r in got):6.2f} ms"
+        )
+    results["ratios"] = ratios
+    missed = []
+    print("\nratios (same run):")
+    for key, value in ratios.items():
+        target = TARGETS.get(key)
+        if target is None:
+            print(f"  {key:24s} {value:6.2f}")
+            continue
+        if key.startswith("vs_"):
+            sign, ok = ">=", value >= target
+        elif key.startswith("p50"):
+            sign, ok = "<=", value <= target
+        else:
+            sign, ok = "<", value < target
+        if not ok:
+            missed.append(key)
+        each = ", ".join(f"{v:.2f}" for v in rounds.get(key, []))
+        print(
+            f"  {key:24s} {value:6.2f}   target {sign} {target}   {'met' if ok else 'MISSED'}"
+            + (f"   (rounds: {each})" if each else "")
+        )
+    failures = rb["failed"] + sum(
+        r["failed"] for name in ("catdetector_c1", "catdetector_c8") for r in runs[name]
+    )
+    if failures:
+        missed.append("failed requests")
+    print(f"  failed requests          {failures}")
+    (OUT / "serve.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nfigures in {OUT / 'serve.json'}")
+    return 1 if missed else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument("--rollbacks", type=int, default=3, help="rollbacks to time")
+    parser.add_argument("--poll-interval", type=float, default=0.5, help="server's poll (s)")
+    parser.add_argument("--mlflow-venv", type=Path, default=OUT / "mlflow-venv")
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow reference")
+    parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    # internal modes: the load generator and the in-process reference run as processes
+    parser.add_argument("--loadgen", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--inproc", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--bodies", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--warmup", type=float, default=2.0, help=argparse.SUPPRESS)
+    parser.add_argument("--bundle", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.loadgen:
+        loadgen_main(args)
+    elif args.inproc:
+        inproc_main(args)
+    else:
+        sys.exit(bench(args))
+
+
+if __name__ == "__main__":
+    main()

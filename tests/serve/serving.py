@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import BIN, cli, git, gto_show, run
+from tests.support import BIN, cli, git, run
 
 POLL = 0.5  # --poll-interval of every test server
 MODEL_DIR = Path("models/catdetector")
@@ -204,8 +204,9 @@ class Registry:
         return self.cli("rollback", "--stage", "prod", "--push")
 
     def prod(self) -> str | None:
-        """What plain `gto show` says prod holds, in the origin's tags."""
-        return gto_show(self.proj).get("stages", {}).get("prod")
+        """What plain `gto show` says prod holds, read from the origin the server follows."""
+        out = run(["gto", "show", "--json", "-r", str(self.origin)], self.proj).stdout
+        return json.loads(out).get("catdetector", {}).get("stage", {}).get("prod")
 
     def bundle_md5(self, commit: str) -> str:
         """The DVC hash of the model that dvc.lock records at ``commit``."""

@@ -180,3 +180,21 @@ def test_two_workers_both_follow_the_stage(
         r'route="/v1/predict",status="200"\} (2\d|[3-9]\d|\d{3,})',
         metrics,
     ), metrics
+
+
+def test_not_ready_until_the_stage_holds_a_version(
+    private_registry: Registry, start_server: Callable[..., Server]
+) -> None:
+    reg = private_registry
+    server = start_server("--registry", reg.url, "--stage", "staging", ready=False)
+    server.wait_ready(path="/healthz")
+    ready = server.http.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["ready"] is False
+    assert "no version is in stage staging" in ready.json()["detail"]
+    resp = server.predict(tiny_png())
+    assert resp.status_code == 503 and "no model loaded yet" in resp.json()["detail"]
+    assert server.model()["version"] is None
+
+    reg.cli("promote", reg.v1, "--stage", "staging", "--push")
+    server.wait_version(reg.v1)
+    assert server.http.get("/readyz").json() == {"ready": True, "version": reg.v1}

@@ -327,6 +327,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             reason = (
                 (check.error if check and check.error else None)
                 or runtime.startup_error
+                or (runtime.watcher.poll_error if runtime.watcher else None)
                 or "no model yet"
             )
             return JSONResponse({"ready": False, "detail": reason}, status_code=503)

@@ -1,23 +1,29 @@
 """Benchmark: `catdetector serve` against in-process predict and `mlflow models serve`.
 
 Over the 400 real photos (../shared/data/dogscats-sample/{cat,other}/*.jpg, read in
-place, never copied into the repository) it measures, in one run:
+place, never copied into the repository; skipped with a message when absent) it builds
+a registry trained on them in a temporary folder (init, dvc repro, bare origin, v1 and
+v2 registered, v1 in prod) and measures, in one run, in ``--rounds`` interleaved rounds
+(ratios are the medians of the per-round ratios, so a busy machine shifts both sides):
 
 - in-process ``LoadedModel.predict_bytes`` on the same bytes: one process (latency at
-  concurrency 1) and two processes at once ("both cores"): the limit;
-- ``catdetector serve --workers 2`` following a real registry: throughput and p50/p99
-  latency at concurrency 1 and 8;
-- ``mlflow models serve`` (2 workers) of a pyfunc that does the same decode, features and
-  model (mlflow lives in its own venv, never a project dependency; skipped with a
-  message when it cannot be installed);
-- the time from `catdetector rollback` to the server answering with the old version,
-  while a client sends requests without pause (and how many of them failed).
+  concurrency 1, and the same with a 0.5 ms idle gap between calls, for information)
+  and two processes at once ("both cores"): the limit;
+- ``catdetector serve --workers 2`` following the registry: throughput and p50/p99 at
+  concurrency 1 and 8;
+- ``mlflow models serve`` with 1 and 2 workers of a pyfunc that does the same decode,
+  features and model, fed base64 JSON (its input format); the best of the two is the
+  reference. mlflow lives in its own venv (``--mlflow-venv``, created and installed
+  from the package registry when absent), never a project dependency; skipped with a
+  message when it cannot be installed;
+- the time from `catdetector rollback --push` to the server answering with the old
+  version, while a client sends requests without pause (and how many failed).
 
-The load generator is a separate process (asyncio, keep-alive HTTP/1.1 connections,
-closed loop). Ratios are against references measured in this same run. Exit status 1
-when a target is missed.
+The load generator is a separate process (asyncio, keep-alive HTTP/1.1, closed loop).
+Figures also go to bench/out/serve.json. Exit status 1 when a target is missed.
 
-    /work/venv/bin/python bench/serve.py [--duration 10] [--mlflow-venv DIR] [--no-mlflow]
+    /work/venv/bin/python bench/serve.py [--duration 8] [--rounds 3] [--mlflow-venv DIR]
+        [--no-mlflow] [--keep] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -230,7 +236,9 @@ def inproc_main(args: argparse.Namespace) -> None:
         model.predict_bytes([photos[i % len(photos)]])
         lat.append(time.perf_counter() - t0)
         i += 1
-    elapsed = time.perf_counter() - start
+        if args.gap_ms:
+            time.sleep(args.gap_ms / 1000)
+    elapsed = time.perf_counter() - start - (args.gap_ms / 1000) * len(lat)
     print(
         json.dumps(
             {
@@ -243,8 +251,13 @@ def inproc_main(args: argparse.Namespace) -> None:
     )
 
 
-def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
-    """``processes`` in-process predict loops at once; summed throughput."""
+def run_inproc(
+    bundle: Path, processes: int, duration: float, gap_ms: float = 0.0
+) -> dict[str, Any]:
+    """``processes`` in-process predict loops at once; summed throughput.
+
+    ``gap_ms`` sleeps between calls, as a server at concurrency 1 idles between requests.
+    """
     start_at = time.time() + 6  # all processes loaded and warm before the clock starts
     procs = [
         subprocess.Popen(
@@ -258,6 +271,8 @@ def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
                 str(duration),
                 "--start-at",
                 str(start_at),
+                "--gap-ms",
+                str(gap_ms),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -693,6 +708,7 @@ def bench(args: argparse.Namespace) -> int:
         configs: list[tuple[str, Any]] = [
             ("inprocess_1proc", lambda: run_inproc(bundle, 1, duration)),
             ("catdetector_c1", lambda: run_load(url, ours_bodies, 1, duration)),
+            ("inprocess_1proc_gap", lambda: run_inproc(bundle, 1, duration, gap_ms=0.5)),
             ("inprocess_2proc", lambda: run_inproc(bundle, 2, duration)),
             ("catdetector_c8", lambda: run_load(url, ours_bodies, 8, duration)),
         ]
@@ -728,7 +744,7 @@ def bench(args: argparse.Namespace) -> int:
                 got = measure()
                 runs[name].append(got)
                 failed = f"   failed {got['failed']}" if "failed" in got else ""
-                print(f"  {name:18s} {_fmt(got)}{failed}")
+                print(f"  {name:20s} {_fmt(got)}{failed}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         results["load_average_end"] = os.getloadavg()[0]
         results["runs"] = runs
@@ -765,6 +781,9 @@ def bench(args: argparse.Namespace) -> int:
             lambda i: runs["catdetector_c1"][i]["p50_ms"] / runs["inprocess_1proc"][i]["p50_ms"]
         ),
     }
+    rounds["p50_c1_vs_inprocess_gap"] = per_round(
+        lambda i: runs["catdetector_c1"][i]["p50_ms"] / runs["inprocess_1proc_gap"][i]["p50_ms"]
+    )
     if "mlflow_w1_c8" in runs:
         rounds["vs_mlflow_c8"] = per_round(
             lambda i: runs["catdetector_c8"][i]["rps"] / ml_best(8, i)["rps"]
@@ -778,7 +797,7 @@ def bench(args: argparse.Namespace) -> int:
     print("\nmedians over the rounds:")
     for name, got in runs.items():
         print(
-            f"  {name:18s} {statistics.median(r['rps'] for r in got):7.1f} req/s"
+            f"  {name:20s} {statistics.median(r['rps'] for r in got):7.1f} req/s"
             f"   p50 {statistics.median(r['p50_ms'] for r in got):6.2f} ms"
             f"   p99 {statistics.median(r['p99_ms'] for r in got):6.2f} ms"
         )
@@ -834,6 +853,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help=argparse.SUPPRESS)
     parser.add_argument("--bundle", default="", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--gap-ms", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         loadgen_main(args)

@@ -284,7 +284,9 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             min_side=served.model.limits.min_side,
         )
         if len(images) == 1 and _quick(images[0][1]):
-            preds = _predict(served, images, limits)  # a few ms: a thread hop costs more
+            # A few ms of mostly GIL-bound work: a thread would not run it in parallel,
+            # and the hop to it and back costs more than it frees the loop for.
+            preds = _predict(served, images, limits)
         else:
             preds = await run_in_threadpool(_predict, served, images, limits)
         result: BaseModel = (

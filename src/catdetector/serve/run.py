@@ -72,6 +72,21 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+def _config(settings: ServeSettings, log_level: str) -> uvicorn.Config:
+    """The uvicorn config of one serving process."""
+    from catdetector.serve.app import create_app
+
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        log_config=log_config(log_level),
+        access_log=False,
+        http=NoDelayHTTP,
+    )
+
+
 def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
     """Validate settings, then serve until interrupted."""
     settings = build_serve_settings(workers=workers, **overrides)
@@ -80,17 +95,7 @@ def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
 
         settings = settings.model_copy(update={"cache_dir": cache_dir_for(settings)})
     if workers == 1:
-        from catdetector.serve.app import create_app
-
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=log_level,
-            log_config=log_config(log_level),
-            access_log=False,
-            http=NoDelayHTTP,
-        )
+        uvicorn.Server(_config(settings, log_level)).run()
         return
     prom_dir = Path(tempfile.mkdtemp(prefix="catdetector-prom-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(prom_dir)  # the workers inherit it
@@ -121,19 +126,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _worker(settings: ServeSettings, log_level: str) -> None:
     """One worker process: its own socket, app, registry watcher and model."""
-    from catdetector.serve.app import create_app
-
     sock = _bind(settings.host, settings.port)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=log_level,
-        log_config=log_config(log_level),
-        access_log=False,
-        http=NoDelayHTTP,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(_config(settings, log_level)).run(sockets=[sock])
 
 
 def _supervise(settings: ServeSettings, workers: int, log_level: str) -> None:

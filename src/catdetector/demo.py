@@ -244,13 +244,7 @@ class Demo:
         )
         self.sh("Bob", "git push", ["git", "push", "-q", "-u", "origin", "main"], bob)
         self.sh("Bob", "dvc push (data and model to the remote)", ["dvc", "push", "-q"], bob)
-        out = self.sh(
-            "Bob",
-            "catdetector register --push",
-            ["catdetector", "register", "--push", "--json"],
-            bob,
-        )
-        self.v1 = json.loads(out)["version"]
+        self.v1 = self.register()
         self.sh(
             "Bob",
             f"catdetector promote {self.v1} --stage prod --push",
@@ -271,6 +265,12 @@ class Demo:
             self.gto_prod(bob) == self.v1,
             f"gto show: prod = {self.gto_prod(bob)}",
         )
+
+    def register(self) -> str:
+        """Bob: `catdetector register --push`; the new version."""
+        cmd = ["catdetector", "register", "--push", "--json"]
+        out = self.sh("Bob", "catdetector register --push", cmd, self.bob)
+        return str(json.loads(out)["version"])
 
     def gto_prod(self, repo: Path) -> str | None:
         """What plain `gto show` says prod holds."""
@@ -366,13 +366,7 @@ class Demo:
         )
         self.sh("Bob", "git push", ["git", "push", "-q"], bob)
         self.sh("Bob", "dvc push", ["dvc", "push", "-q"], bob)
-        out = self.sh(
-            "Bob",
-            "catdetector register --push",
-            ["catdetector", "register", "--push", "--json"],
-            bob,
-        )
-        v2 = json.loads(out)["version"]
+        v2 = self.register()
         refused = self.try_sh(["catdetector", "promote", v2, "--stage", "prod", "--push"], bob)
         reason = " ".join(refused.stderr.split())
         self.note(

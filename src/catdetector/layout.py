@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 ARTIFACT = "catdetector"
 PARAMS = Path("params.yaml")
 DVC_YAML = Path("dvc.yaml")
@@ -38,4 +40,18 @@ def find_root(start: Path) -> Path | None:
     for candidate in (start, *start.parents):
         if is_project(candidate):
             return candidate
+    return None
+
+
+def model_md5(lock_text: str) -> str | None:
+    """The DVC md5 (``...dir``) that a dvc.lock text records for the model output, or None."""
+    try:
+        doc = yaml.safe_load(lock_text) or {}
+    except yaml.YAMLError:
+        return None
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    outs = ((stages or {}).get("train") or {}).get("outs") or []
+    for out in outs:
+        if isinstance(out, dict) and out.get("path") == str(MODEL_DIR) and out.get("md5"):
+            return str(out["md5"])
     return None

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import gto.api
-import yaml
 from gto.constants import Action
 from gto.exceptions import GTOException
 from gto.tag import parse_name
@@ -250,13 +249,7 @@ def _require_root(root: Path) -> Path:
 
 def _lock_model_md5(root: Path, rev: str) -> str | None:
     proc = tools.run(["git", "show", f"{rev}:{layout.DVC_LOCK}"], root, check=False)
-    if proc.returncode != 0:
-        return None
-    doc = yaml.safe_load(proc.stdout) or {}
-    for out in doc.get("stages", {}).get("train", {}).get("outs", []):
-        if out.get("path") == str(layout.MODEL_DIR):
-            return str(out.get("md5"))
-    return None
+    return layout.model_md5(proc.stdout) if proc.returncode == 0 else None
 
 
 def committed_metrics(root: Path, rev: str) -> dict[str, Any] | None:

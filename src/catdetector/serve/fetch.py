@@ -7,8 +7,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from catdetector import layout, tools
 from catdetector.errors import BundleError, RemoteError
 
@@ -68,11 +66,9 @@ class BundleFetcher:
 
     def model_hash(self, commit: str) -> str:
         """The DVC md5 of the model output recorded in dvc.lock at ``commit``."""
-        text = self._git("show", f"{commit}:{layout.DVC_LOCK}", check=False)
-        doc = yaml.safe_load(text) if text else None
-        for out in (doc or {}).get("stages", {}).get("train", {}).get("outs", []):
-            if out.get("path") == str(layout.MODEL_DIR) and out.get("md5"):
-                return str(out["md5"]).removesuffix(".dir")
+        md5 = layout.model_md5(self._git("show", f"{commit}:{layout.DVC_LOCK}", check=False))
+        if md5:
+            return md5.removesuffix(".dir")
         raise BundleError(f"dvc.lock at {commit[:12]} records no {layout.MODEL_DIR} output")
 
     def cached(self, md5: str) -> Path | None:

@@ -15,14 +15,17 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from catdetector import fingerprint
 from catdetector.errors import BundleError, ImageError, SkewError
 from catdetector.fsutil import staged_dir
-from catdetector.images import Limits, PreprocessSpec, decode, featurize
+from catdetector.images import Limits, PreprocessSpec, decode, decode_image, featurize
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MODEL_FILE = "model.skops"
 META_FILE = "model.json"
@@ -178,6 +181,11 @@ class LoadedModel:
     def features(self, data: bytes, limits: Limits | None = None) -> np.ndarray:
         """Decode and featurize with this model's preprocessing."""
         return featurize(decode(data, self.spec, limits or self.limits), self.spec)
+
+    def predict_image(self, img: Image.Image) -> Prediction:
+        """Predict one image opened by :func:`~catdetector.images.open_image` (closes it)."""
+        features = featurize(decode_image(img, self.spec), self.spec)
+        return self._to_prediction(self.probabilities(features[np.newaxis, :])[0])
 
     def predict_bytes(self, items: list[bytes], limits: Limits | None = None) -> list[Prediction]:
         """Predict encoded images (ImageError on the first bad one)."""

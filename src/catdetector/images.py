@@ -105,11 +105,12 @@ def _sniff(data: bytes) -> str | None:
     return next((fmt for sig, fmt in _SIGNATURES if data.startswith(sig)), None)
 
 
-def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Decoded:
-    """Decode and validate ``data`` fully, then resize to the spec's square.
+def open_image(data: bytes, limits: Limits = Limits()) -> Image.Image:
+    """Open ``data`` and check what its header declares against ``limits``.
 
-    Raises ImageError with an HTTP-like ``status``: 413 too large, 415 not a
-    supported image, 422 truncated, corrupt or too small.
+    Nothing is decoded yet: this is cheap, and bombs are refused here. Raises
+    ImageError with an HTTP-like ``status``: 413 too large, 415 not a supported
+    image, 422 corrupt or too small.
     """
     if not data:
         raise ImageError("empty input: no image bytes", status=422)
@@ -130,23 +131,41 @@ def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Deco
         raise ImageError(f"image over the pixel limit: {exc}", status=413) from exc
     except Exception as exc:  # Pillow raises many types for corrupt headers
         raise ImageError(f"truncated or corrupt image: {exc}", status=422) from exc
+    try:
+        _check_header(img, limits)
+    except ImageError:
+        img.close()
+        raise
+    return img
+
+
+def _check_header(img: Image.Image, limits: Limits) -> None:
+    fmt = img.format or "unknown"
+    if fmt not in SUPPORTED_FORMATS:
+        raise ImageError(f"unsupported image format {fmt}", status=415)
+    width, height = img.size
+    if width * height > limits.max_pixels:
+        raise ImageError(
+            f"image is {width}x{height} = {width * height} pixels, "
+            f"over the limit of {limits.max_pixels}",
+            status=413,
+        )
+    if min(width, height) < limits.min_side:
+        raise ImageError(
+            f"image is {width}x{height}, smaller than the minimum side of "
+            f"{limits.min_side} pixels",
+            status=422,
+        )
+
+
+def decode_image(img: Image.Image, spec: PreprocessSpec) -> Decoded:
+    """Decode an image from :func:`open_image` (closing it), resized to the spec's square.
+
+    Raises ImageError (422) when the image data is truncated or corrupt.
+    """
     with img:
         fmt = img.format or "unknown"
-        if fmt not in SUPPORTED_FORMATS:
-            raise ImageError(f"unsupported image format {fmt}", status=415)
         width, height = img.size
-        if width * height > limits.max_pixels:
-            raise ImageError(
-                f"image is {width}x{height} = {width * height} pixels, "
-                f"over the limit of {limits.max_pixels}",
-                status=413,
-            )
-        if min(width, height) < limits.min_side:
-            raise ImageError(
-                f"image is {width}x{height}, smaller than the minimum side of "
-                f"{limits.min_side} pixels",
-                status=422,
-            )
         try:
             if fmt == "JPEG":
                 # DCT-domain downscale: much faster, and identical in training and serving.
@@ -157,6 +176,15 @@ def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Deco
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise ImageError(f"truncated or corrupt image data: {exc}", status=422) from exc
     return Decoded(width=width, height=height, format=fmt, pixels=np.asarray(small, np.uint8))
+
+
+def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Decoded:
+    """Decode and validate ``data`` fully, then resize to the spec's square.
+
+    Raises ImageError with an HTTP-like ``status``: 413 too large, 415 not a
+    supported image, 422 truncated, corrupt or too small.
+    """
+    return decode_image(open_image(data, limits), spec)
 
 
 def featurize(decoded: Decoded, spec: PreprocessSpec) -> np.ndarray:

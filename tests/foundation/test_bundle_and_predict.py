@@ -104,6 +104,20 @@ def test_canonical_skops_is_byte_stable(bundle_copy: Path) -> None:
     assert bundle.canonical_skops(model.estimator) == (bundle_copy / "model.skops").read_bytes()
 
 
+def test_server_path_predicts_exactly_what_predict_bytes_does(
+    trained_project: Path, bundle_copy: Path
+) -> None:
+    """The server opens once (header checks), then decodes: the same numbers as bytes in."""
+    from catdetector.images import open_image
+
+    model = bundle.load_bundle(bundle_copy)
+    paths = sorted((trained_project / "data/raw").rglob("*.png"))[:12]
+    assert len(paths) == 12
+    for path in paths:
+        data = path.read_bytes()
+        assert model.predict_image(open_image(data, model.limits)) == model.predict_bytes([data])[0]
+
+
 def test_predict_json_and_per_file_errors(trained_project: Path, tmp_path: Path) -> None:
     good = sorted((trained_project / "data/raw/cat").iterdir())[:2]
     (tmp_path / "bad.jpg").write_text("not an image")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +22,7 @@ from starlette.formparsers import MultiPartException
 from catdetector import __version__
 from catdetector.config import ServeSettings, build_serve_settings
 from catdetector.errors import CatDetectorError, ImageError
-from catdetector.images import Limits
+from catdetector.images import Limits, open_image
 from catdetector.serve.holder import ModelHolder, Served
 from catdetector.serve.metrics import MetricsMiddleware, ServerMetrics
 from catdetector.serve.watcher import RegistryWatcher, load_static
@@ -105,23 +104,14 @@ def cache_dir_for(settings: ServeSettings) -> Path:
     return settings.cache_dir or Path(platformdirs.user_cache_dir("catdetector")) / "serve"
 
 
-async def get_runtime(request: Request) -> Runtime:
-    """Dependency: the app's runtime (async: a sync one costs a threadpool hop per request)."""
-    return request.app.state.runtime  # type: ignore[no-any-return]
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def get_served(runtime: RuntimeDep) -> Served:
-    """Dependency: one snapshot of the serving model (503 when none)."""
+def _served(runtime: Runtime) -> Served:
+    """One snapshot of the serving model (503 when none)."""
     served = runtime.holder.current
     if served is None:
         raise HTTPException(503, "no model loaded yet: see /readyz and /v1/model")
     return served
 
 
-ServedDep = Annotated[Served, Depends(get_served)]
 # Module level: annotations are strings here, resolved against this module's globals.
 bearer_scheme = HTTPBearer(auto_error=False)
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
@@ -187,34 +177,53 @@ async def extract_images(
     )
 
 
-def _quick(data: bytes) -> bool:
-    """True when decoding ``data`` takes a few ms: then it runs on the event loop.
+def _open(images: list[tuple[str | None, bytes]], limits: Limits) -> list[Image.Image]:
+    """Open every image and check its header (cheap: nothing is decoded yet)."""
+    opened: list[Image.Image] = []
+    try:
+        for index, (name, data) in enumerate(images):
+            with _naming(images, index, name):
+                opened.append(open_image(data, limits))
+    except HTTPException:
+        for img in opened:
+            img.close()
+        raise
+    return opened
+
+
+def _quick(images: list[tuple[str | None, bytes]], opened: list[Image.Image]) -> bool:
+    """True for one image that decodes in a few ms: then it is predicted on the event loop.
 
     Anything larger (by bytes or by the pixels its header declares) goes to the
     threadpool, so one big image never stalls the other requests of this worker.
+    A few ms of mostly GIL-bound work would not run in parallel in a thread, and
+    the hop there and back costs more than it frees the loop for.
     """
-    if len(data) > INLINE_MAX_BYTES:
+    if len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
         return False
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            width, height = img.size
-    except Exception:  # not an image, or a bomb: decode refuses it at once
-        return True
+    width, height = opened[0].size
     return width * height <= INLINE_MAX_PIXELS
 
 
+@contextlib.contextmanager
+def _naming(images: list[tuple[str | None, bytes]], index: int, name: str | None) -> Iterator[None]:
+    """Turn an ImageError into the HTTP error, naming the image when there are several."""
+    try:
+        yield
+    except ImageError as exc:
+        where = f"image {index + 1}" + (f" ({name})" if name else "")
+        raise HTTPException(
+            exc.status, f"{where}: {exc.message}" if len(images) > 1 else exc.message
+        ) from exc
+
+
 def _predict(
-    served: Served, images: list[tuple[str | None, bytes]], limits: Limits
+    served: Served, images: list[tuple[str | None, bytes]], opened: list[Image.Image]
 ) -> list[Prediction]:
     out = []
-    for index, (name, data) in enumerate(images):
-        try:
-            pred = served.model.predict_bytes([data], limits)[0]
-        except ImageError as exc:
-            where = f"image {index + 1}" + (f" ({name})" if name else "")
-            raise HTTPException(
-                exc.status, f"{where}: {exc.message}" if len(images) > 1 else exc.message
-            ) from exc
+    for index, ((name, _), img) in enumerate(zip(images, opened, strict=True)):
+        with _naming(images, index, name):
+            pred = served.model.predict_image(img)
         out.append(
             Prediction(
                 label=pred.label,
@@ -256,7 +265,6 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         description="Cat-or-not image classifier that follows a GTO registry stage.",
         lifespan=lifespan,
     )
-    app.state.runtime = runtime
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.exception_handler(HTTPException)
@@ -276,19 +284,20 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         openapi_extra=IMAGE_BODY,
         summary="Classify one image (raw body or multipart 'file') or a batch (multipart 'files')",
     )
-    async def predict(request: Request, runtime: RuntimeDep, served: ServedDep) -> Any:
+    async def predict(request: Request) -> Any:
+        # No dependencies on this hot path: solving them costs ~0.1 ms per request.
+        served = _served(runtime)
         images, is_batch = await extract_images(request, runtime)
         limits = Limits(
             max_bytes=settings.max_body_bytes,
             max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
             min_side=served.model.limits.min_side,
         )
-        if len(images) == 1 and _quick(images[0][1]):
-            # A few ms of mostly GIL-bound work: a thread would not run it in parallel,
-            # and the hop to it and back costs more than it frees the loop for.
-            preds = _predict(served, images, limits)
+        opened = _open(images, limits)
+        if _quick(images, opened):
+            preds = _predict(served, images, opened)
         else:
-            preds = await run_in_threadpool(_predict, served, images, limits)
+            preds = await run_in_threadpool(_predict, served, images, opened)
         result: BaseModel = (
             BatchPrediction(version=served.version, predictions=preds) if is_batch else preds[0]
         )
@@ -300,7 +309,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         )
 
     @app.get("/v1/model", summary="The served model, and the last load check")
-    async def model_info(runtime: RuntimeDep) -> dict[str, Any]:
+    async def model_info() -> dict[str, Any]:
         served = runtime.holder.current
         check = runtime.holder.last_check
         watcher = runtime.watcher
@@ -322,7 +331,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         summary="Readiness: a verified model is loaded",
         responses={503: {"model": ErrorBody, "description": "not ready"}},
     )
-    async def readyz(runtime: RuntimeDep) -> JSONResponse:
+    async def readyz() -> JSONResponse:
         served = runtime.holder.current
         check = runtime.holder.last_check
         if served is None:
@@ -344,7 +353,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
 
     if settings.admin_token:
 
-        def require_admin(runtime: RuntimeDep, creds: BearerDep) -> None:
+        async def require_admin(creds: BearerDep) -> None:
             token = runtime.settings.admin_token or ""
             if creds is None or not secrets.compare_digest(
                 creds.credentials.encode(), token.encode()
@@ -361,7 +370,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             responses={401: {"model": ErrorBody, "description": "missing or wrong token"}},
             summary="Resolve the stage again now (retrying a refused candidate)",
         )
-        async def reload(runtime: RuntimeDep) -> dict[str, Any]:
+        async def reload() -> dict[str, Any]:
             if runtime.watcher is not None:
                 record = await run_in_threadpool(runtime.watcher.check_once, True)
             elif settings.bundle is not None:

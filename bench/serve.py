@@ -6,24 +6,29 @@ a registry trained on them in a temporary folder (init, dvc repro, bare origin, 
 v2 registered, v1 in prod) and measures, in one run, in ``--rounds`` interleaved rounds
 (ratios are the medians of the per-round ratios, so a busy machine shifts both sides):
 
-- in-process ``LoadedModel.predict_bytes`` on the same bytes: one process (latency at
-  concurrency 1, and the same with a 0.5 ms idle gap between calls, for information)
-  and two processes at once ("both cores"): the limit;
-- ``catdetector serve --workers 2`` following the registry: throughput and p50/p99 at
-  concurrency 1 and 8;
+- concurrency 1, in pairs: one pass of in-process ``LoadedModel.predict_bytes`` over
+  every photo and one pass of requests to ``catdetector serve --workers 2`` (following
+  the registry) over the same photos, one request at a time on a keep-alive connection,
+  alternated in chunks of 40 photos (order alternating), ``--pairs`` sweeps per round.
+  The p50 ratio is the median of the per-chunk ratios: both sides of a chunk see the
+  machine in the same state;
+- in-process predict in two processes at once ("both cores", the limit) and the server
+  at concurrency 8: throughput and p50/p99 over ``--duration`` seconds each;
 - ``mlflow models serve`` with 1 and 2 workers of a pyfunc that does the same decode,
-  features and model, fed base64 JSON (its input format); the best of the two is the
+  features and model, fed base64 JSON (its input format), at concurrency 1 (the same
+  client and passes) and 8; the best of the two is the
   reference. mlflow lives in its own venv (``--mlflow-venv``, created and installed
   from the package registry when absent), never a project dependency; skipped with a
   message when it cannot be installed;
 - the time from `catdetector rollback --push` to the server answering with the old
   version, while a client sends requests without pause (and how many failed).
 
-The load generator is a separate process (asyncio, keep-alive HTTP/1.1, closed loop).
+The clients are separate processes (keep-alive HTTP/1.1, closed loop; asyncio at
+concurrency 8).
 Figures also go to bench/out/serve.json. Exit status 1 when a target is missed.
 
-    /work/venv/bin/python bench/serve.py [--duration 8] [--rounds 3] [--mlflow-venv DIR]
-        [--no-mlflow] [--keep] [--workdir DIR]
+    /work/venv/bin/python bench/serve.py [--duration 8] [--rounds 3] [--pairs 4]
+        [--mlflow-venv DIR] [--no-mlflow] [--keep] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -236,9 +241,7 @@ def inproc_main(args: argparse.Namespace) -> None:
         model.predict_bytes([photos[i % len(photos)]])
         lat.append(time.perf_counter() - t0)
         i += 1
-        if args.gap_ms:
-            time.sleep(args.gap_ms / 1000)
-    elapsed = time.perf_counter() - start - (args.gap_ms / 1000) * len(lat)
+    elapsed = time.perf_counter() - start
     print(
         json.dumps(
             {
@@ -251,13 +254,8 @@ def inproc_main(args: argparse.Namespace) -> None:
     )
 
 
-def run_inproc(
-    bundle: Path, processes: int, duration: float, gap_ms: float = 0.0
-) -> dict[str, Any]:
-    """``processes`` in-process predict loops at once; summed throughput.
-
-    ``gap_ms`` sleeps between calls, as a server at concurrency 1 idles between requests.
-    """
+def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
+    """``processes`` in-process predict loops at once; summed throughput."""
     start_at = time.time() + 6  # all processes loaded and warm before the clock starts
     procs = [
         subprocess.Popen(
@@ -271,8 +269,6 @@ def run_inproc(
                 str(duration),
                 "--start-at",
                 str(start_at),
-                "--gap-ms",
-                str(gap_ms),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -286,6 +282,148 @@ def run_inproc(
         "p50_ms": statistics.mean(r["p50_ms"] for r in results),
         "p99_ms": max(r["p99_ms"] for r in results),
     }
+
+
+# ---------------------------------------------------------------- concurrency 1, paired
+
+
+def pass_main(args: argparse.Namespace) -> None:
+    """A long-lived process: one timed pass per line read from stdin ("START COUNT").
+
+    ``--pass-of inproc`` calls ``LoadedModel.predict_bytes`` on each photo;
+    ``--pass-of http`` sends each as one request on one keep-alive connection and
+    waits for the answer (a plain blocking client: concurrency 1). One JSON line per pass.
+    """
+    if args.pass_of == "inproc":
+        from catdetector.bundle import load_bundle
+
+        model = load_bundle(Path(args.bundle))
+        items = [p.read_bytes() for p in _photos()]
+
+        def one(data: bytes) -> bool:
+            model.predict_bytes([data])
+            return True
+
+    else:
+        bodies = json.loads(Path(args.bodies).read_text())
+        items = [
+            _request(args.host, args.port, bodies["path"], bodies["ctype"], base64.b64decode(b))
+            for b in bodies["bodies"]
+        ]
+        expect = bodies["expect"].encode()
+        sock = socket.create_connection((args.host, args.port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = sock.makefile("rb")
+
+        def one(data: bytes) -> bool:
+            sock.sendall(data)
+            status = int(stream.readline()[9:12])
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            return status == 200 and expect in stream.read(length)
+
+    for line in sys.stdin:
+        start, count = (int(x) for x in line.split())
+        lat, failed = [], 0
+        for data in items[start : start + count]:
+            t0 = time.perf_counter()
+            ok = one(data)
+            lat.append(time.perf_counter() - t0)
+            failed += not ok
+        print(json.dumps({"latencies": lat, "failed": failed}), flush=True)
+
+
+class Passes:
+    """A :func:`pass_main` process, driven one pass at a time."""
+
+    def __init__(self, *options: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--pass-of", *options],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, start: int = 0, count: int = 1_000_000) -> dict[str, Any]:
+        """One pass over photos ``start`` to ``start + count``: latencies (s), failures."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{start} {count}\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"pass process exited with {self.proc.wait()}")
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        """End the process (it stops at the end of stdin)."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def _summary(lat: list[float], failed: int) -> dict[str, Any]:
+    return {
+        "requests": len(lat),
+        "rps": len(lat) / sum(lat),
+        "p50_ms": _pct(lat, 50),
+        "p99_ms": _pct(lat, 99),
+        "failed": failed,
+    }
+
+
+def run_c1_paired(
+    bundle: Path, url: str, bodies: Path, sweeps: int, chunk: int = 40
+) -> dict[str, Any]:
+    """Concurrency 1: in-process and served passes over the same photos, alternated.
+
+    Each sweep goes over the photos in chunks of ``chunk``; every chunk is one
+    in-process pass and one served pass back to back (order alternating), well under
+    a second, so both see the machine in the same state. The ratio is the median of
+    the per-chunk ratios of p50.
+    """
+    host, port = url.removeprefix("http://").split(":")
+    inproc = Passes("inproc", "--bundle", str(bundle))
+    served = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
+    try:
+        inproc.run()  # warm: caches, the server's first requests
+        served.run()
+        got: dict[str, list[dict[str, Any]]] = {"inproc": [], "served": []}
+        order = [("inproc", inproc), ("served", served)]
+        n = len(_photos())
+        for i, start in enumerate(s for _ in range(sweeps) for s in range(0, n, chunk)):
+            for name, runner in order if i % 2 == 0 else order[::-1]:
+                got[name].append(runner.run(start, chunk))
+    finally:
+        inproc.close()
+        served.close()
+    ratios = [
+        _pct(s["latencies"], 50) / _pct(a["latencies"], 50)
+        for a, s in zip(got["inproc"], got["served"], strict=True)
+    ]
+    pooled = {
+        name: _summary(
+            [x for one in passes for x in one["latencies"]], sum(o["failed"] for o in passes)
+        )
+        for name, passes in got.items()
+    }
+    return {
+        "inprocess_1proc": pooled["inproc"],
+        "catdetector_c1": {**pooled["served"], "pair_ratios": ratios},
+    }
+
+
+def run_c1_passes(url: str, bodies: Path, passes: int) -> dict[str, Any]:
+    """Concurrency 1 with the same blocking client as :func:`run_c1_paired` (no pairing)."""
+    host, port = url.removeprefix("http://").split(":")
+    client = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
+    try:
+        client.run()
+        got = [client.run() for _ in range(passes)]
+    finally:
+        client.close()
+    return _summary([x for one in got for x in one["latencies"]], sum(o["failed"] for o in got))
 
 
 # ---------------------------------------------------------------- the registry and servers
@@ -705,12 +843,11 @@ def bench(args: argparse.Namespace) -> int:
 
         ours_bodies = write_bodies(work / "bodies-catdetector.json", "catdetector")
         duration = args.duration
-        configs: list[tuple[str, Any]] = [
-            ("inprocess_1proc", lambda: run_inproc(bundle, 1, duration)),
-            ("catdetector_c1", lambda: run_load(url, ours_bodies, 1, duration)),
-            ("inprocess_1proc_gap", lambda: run_inproc(bundle, 1, duration, gap_ms=0.5)),
-            ("inprocess_2proc", lambda: run_inproc(bundle, 2, duration)),
-            ("catdetector_c8", lambda: run_load(url, ours_bodies, 8, duration)),
+        # Each measure gives {name: result}; the concurrency-1 pairs give two at once.
+        configs: list[Any] = [
+            lambda: run_c1_paired(bundle, url, ours_bodies, args.pairs),
+            lambda: {"inprocess_2proc": run_inproc(bundle, 2, duration)},
+            lambda: {"catdetector_c8": run_load(url, ours_bodies, 8, duration)},
         ]
         if args.no_mlflow:
             print("mlflow: skipped (--no-mlflow)")
@@ -728,23 +865,29 @@ def bench(args: argparse.Namespace) -> int:
                 for workers in (1, 2):
                     ml_server, ml_url = start_mlflow(python, bundle, work, env, workers)
                     servers.append(ml_server)
-                    for conc in (1, 8):
-                        configs.append(
-                            (
-                                f"mlflow_w{workers}_c{conc}",
-                                lambda u=ml_url, c=conc: run_load(u, ml_bodies, c, duration),
-                            )
-                        )
+                    configs += [
+                        lambda u=ml_url, w=workers: {
+                            f"mlflow_w{w}_c1": run_c1_passes(u, ml_bodies, args.pairs)
+                        },
+                        lambda u=ml_url, w=workers: {
+                            f"mlflow_w{w}_c8": run_load(u, ml_bodies, 8, duration)
+                        },
+                    ]
                 print(f"mlflow {results['mlflow_version']} serving the same model, 1 and 2 workers")
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in configs}
+        runs: dict[str, list[dict[str, Any]]] = {}
         print(f"load average before: {os.getloadavg()[0]:.2f}")
         for round_ in range(args.rounds):
-            print(f"round {round_ + 1}/{args.rounds} ({duration:g} s each)")
-            for name, measure in configs:
-                got = measure()
-                runs[name].append(got)
-                failed = f"   failed {got['failed']}" if "failed" in got else ""
-                print(f"  {name:20s} {_fmt(got)}{failed}")
+            print(
+                f"round {round_ + 1}/{args.rounds} (concurrency 1: {args.pairs} passes over the "
+                f"photos each; concurrency 8 and in-process on both cores: {duration:g} s each)"
+            )
+            for measure in configs:
+                for name, got in measure().items():
+                    runs.setdefault(name, []).append(got)
+                    failed = f"   failed {got['failed']}" if "failed" in got else ""
+                    pairs = got.get("pair_ratios")
+                    each = f"   pair ratios {', '.join(f'{r:.2f}' for r in pairs)}" if pairs else ""
+                    print(f"  {name:20s} {_fmt(got)}{failed}{each}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         results["load_average_end"] = os.getloadavg()[0]
         results["runs"] = runs
@@ -778,12 +921,9 @@ def bench(args: argparse.Namespace) -> int:
             lambda i: runs["catdetector_c8"][i]["rps"] / runs["inprocess_2proc"][i]["rps"]
         ),
         "p50_c1_vs_inprocess": per_round(
-            lambda i: runs["catdetector_c1"][i]["p50_ms"] / runs["inprocess_1proc"][i]["p50_ms"]
+            lambda i: statistics.median(runs["catdetector_c1"][i]["pair_ratios"])
         ),
     }
-    rounds["p50_c1_vs_inprocess_gap"] = per_round(
-        lambda i: runs["catdetector_c1"][i]["p50_ms"] / runs["inprocess_1proc_gap"][i]["p50_ms"]
-    )
     if "mlflow_w1_c8" in runs:
         rounds["vs_mlflow_c8"] = per_round(
             lambda i: runs["catdetector_c8"][i]["rps"] / ml_best(8, i)["rps"]
@@ -838,6 +978,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--rollbacks", type=int, default=3, help="rollbacks to time")
+    parser.add_argument(
+        "--pairs", type=int, default=4, help="concurrency 1: pass pairs over the photos per round"
+    )
     parser.add_argument("--poll-interval", type=float, default=0.5, help="server's poll (s)")
     parser.add_argument("--mlflow-venv", type=Path, default=OUT / "mlflow-venv")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow reference")
@@ -853,12 +996,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help=argparse.SUPPRESS)
     parser.add_argument("--bundle", default="", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
-    parser.add_argument("--gap-ms", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--pass-of", choices=("inproc", "http"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:
         loadgen_main(args)
     elif args.inproc:
         inproc_main(args)
+    elif args.pass_of:
+        pass_main(args)
     else:
         sys.exit(bench(args))
 

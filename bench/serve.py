@@ -373,29 +373,55 @@ def _summary(lat: list[float], failed: int) -> dict[str, Any]:
     }
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
 def run_c1_paired(
-    bundle: Path, url: str, bodies: Path, sweeps: int, chunk: int = 40
+    bundle: Path, url: str, bodies: Path, sweeps: int, server_pid: int, chunk: int = 40
 ) -> dict[str, Any]:
     """Concurrency 1: in-process and served passes over the same photos, alternated.
 
     Each sweep goes over the photos in chunks of ``chunk``; every chunk is one
     in-process pass and one served pass back to back (order alternating), well under
-    a second, so both see the machine in the same state. The ratio is the median of
-    the per-chunk ratios of p50.
+    a second. On a VM each vCPU speeds up and slows down on its own (by up to 1.4x,
+    for a second or so), so the in-process process and the main thread of the worker
+    that serves the connection are pinned to the same core for each chunk, the core
+    alternating from chunk to chunk; the client is not pinned. The ratio is the
+    median of the per-chunk ratios of p50.
     """
     host, port = url.removeprefix("http://").split(":")
     inproc = Passes("inproc", "--bundle", str(bundle))
     served = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
+    cores = sorted(os.sched_getaffinity(0))
+    workers = _children(server_pid)
     try:
         inproc.run()  # warm: caches, the server's first requests
+        before = {w: _cpu_ticks(w) for w in workers}
         served.run()
+        # the worker the kernel gave this connection: the one that did the work
+        worker = max(workers, key=lambda w: _cpu_ticks(w) - before[w]) if workers else None
         got: dict[str, list[dict[str, Any]]] = {"inproc": [], "served": []}
         order = [("inproc", inproc), ("served", served)]
         n = len(_photos())
         for i, start in enumerate(s for _ in range(sweeps) for s in range(0, n, chunk)):
+            core = {cores[(i // 2) % len(cores)]}
+            os.sched_setaffinity(inproc.proc.pid, core)
+            if worker is not None:
+                os.sched_setaffinity(worker, core)
             for name, runner in order if i % 2 == 0 else order[::-1]:
                 got[name].append(runner.run(start, chunk))
     finally:
+        if worker is not None:
+            os.sched_setaffinity(worker, cores)
         inproc.close()
         served.close()
     ratios = [
@@ -845,7 +871,7 @@ def bench(args: argparse.Namespace) -> int:
         duration = args.duration
         # Each measure gives {name: result}; the concurrency-1 pairs give two at once.
         configs: list[Any] = [
-            lambda: run_c1_paired(bundle, url, ours_bodies, args.pairs),
+            lambda: run_c1_paired(bundle, url, ours_bodies, args.pairs, ours.proc.pid),
             lambda: {"inprocess_2proc": run_inproc(bundle, 2, duration)},
             lambda: {"catdetector_c8": run_load(url, ours_bodies, 8, duration)},
         ]

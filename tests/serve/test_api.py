@@ -103,6 +103,20 @@ RAW_CASES = [
         415,
         "image 2 (b.png)",
     ),
+    (
+        "multipart, one image in a batch whose data is cut short (found at decode)",
+        "multipart/form-data; boundary=b0undary",
+        _multipart(
+            b"b0undary",
+            [
+                ("files", "a.png", PNG),
+                ("files", "b.png", PNG[: len(PNG) // 2]),
+                ("files", "c.png", PNG),
+            ],
+        ),
+        422,
+        "image 2 (b.png): truncated",
+    ),
 ]
 
 

@@ -222,8 +222,13 @@ def _predict(
 ) -> list[Prediction]:
     out = []
     for index, ((name, _), img) in enumerate(zip(images, opened, strict=True)):
-        with _naming(images, index, name):
-            pred = served.model.predict_image(img)
+        try:
+            with _naming(images, index, name):
+                pred = served.model.predict_image(img)  # closes img
+        except HTTPException:
+            for rest in opened[index + 1 :]:
+                rest.close()
+            raise
         out.append(
             Prediction(
                 label=pred.label,

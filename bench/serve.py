@@ -187,11 +187,16 @@ def loadgen_main(args: argparse.Namespace) -> None:
     print(json.dumps(asyncio.run(_load(args))))
 
 
+def _host_port(url: str) -> tuple[str, str]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, port
+
+
 def run_load(
     url: str, bodies: Path, concurrency: int, duration: float, warmup: float = 2.0
 ) -> dict[str, Any]:
     """Run the load generator in its own process against ``url``."""
-    host, port = url.removeprefix("http://").split(":")
+    host, port = _host_port(url)
     proc = subprocess.run(
         [
             sys.executable,
@@ -398,7 +403,7 @@ def run_c1_paired(
     alternating from chunk to chunk; the client is not pinned. The ratio is the
     median of the per-chunk ratios of p50.
     """
-    host, port = url.removeprefix("http://").split(":")
+    host, port = _host_port(url)
     inproc = Passes("inproc", "--bundle", str(bundle))
     served = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
     cores = sorted(os.sched_getaffinity(0))
@@ -442,7 +447,7 @@ def run_c1_paired(
 
 def run_c1_passes(url: str, bodies: Path, passes: int) -> dict[str, Any]:
     """Concurrency 1 with the same blocking client as :func:`run_c1_paired` (no pairing)."""
-    host, port = url.removeprefix("http://").split(":")
+    host, port = _host_port(url)
     client = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
     try:
         client.run()

@@ -393,8 +393,3 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             }
 
     return app
-
-
-def app_from_env() -> FastAPI:
-    """uvicorn factory for multi-worker serving: settings come from CATDETECTOR_* variables."""
-    return create_app(build_serve_settings())

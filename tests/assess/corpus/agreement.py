@@ -83,9 +83,7 @@ def assessed_level(report: Report) -> Level:
 
 def critical_course_risks(repo: CorpusRepo, report: Report) -> list[str]:
     """The risks listed as not critical for ``repo`` that ``report`` calls CRITICAL."""
-    return [
-        f.id for f in report.findings if f.id in repo.not_critical and f.severity == "critical"
-    ]
+    return [f.id for f in report.findings if f.id in repo.not_critical and f.severity == "critical"]
 
 
 def assess_corpus(workdir: Path, repos: list[CorpusRepo] | None = None) -> dict[str, Report]:

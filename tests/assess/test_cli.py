@@ -110,8 +110,10 @@ def test_markdown_format(level0: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "# MLOps assessment: Level 0 (manual process)"
-    assert "| # | id | severity | blocks level | risk | evidence | minimal fix |" in lines
-    assert any(line.startswith("| 1 | `bus-factor` | critical | 1 |") for line in lines)
+    assert "| # | id | severity | level | risk | evidence | minimal fix |" in lines
+    first = "| 1 | `bus-factor` | critical | keeps the level below 1 |"
+    assert any(line.startswith(first) for line in lines)
+    assert any(line.startswith("**Next:** to reach Level 1:") for line in lines)
 
 
 def test_fail_under_fails_below_the_level(level0: Path) -> None:

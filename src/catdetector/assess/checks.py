@@ -118,12 +118,14 @@ CHECKS: list[Check] = [
     Check(
         "no-lock-file",
         func=environment.no_lock_file,
-        risk="No lock file: installs are not reproducible",
+        severity_for=environment.lock_severity,
+        risk="Unpinned dependencies: training and serving installs are not reproducible",
         severity="high",
         blocks_level=1,
-        fix="Pin the whole environment (`uv lock`, `poetry lock`, `pip-compile` or `pip freeze > "
-        "requirements.lock`) and install training and serving from that lock.",
-        source="mllint dependency-management/use; ML Test Score Infra 1 (training is reproducible)",
+        fix="Pin the runtime environment (`uv lock`, `poetry lock`, `pip-compile` or `pip freeze "
+        "> requirements.lock`) and install training and serving from that lock.",
+        source="mllint dependency-management/use; ML Test Score Infra 1 (training is "
+        "reproducible) and Monitor 3 (training-serving skew)",
     ),
     Check(
         "secrets-committed",

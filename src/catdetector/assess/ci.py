@@ -7,9 +7,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess.code import CodeFacts
+from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
-from catdetector.assess.text import Rx, normpath
+from catdetector.assess.text import Rx
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -37,22 +38,42 @@ CI_TRAIN_RE = re.compile(
     r"\bdvc\s+(?:repro|exp\s+run)\b|\bcatdetector\s+(?:train|repro|pipeline)\b|\bmlflow\s+run\b|"
     r"\bkedro\s+run\b|\bsnakemake\b|\bpapermill\b|\bmake\s+train\w*|"
     r"\bpython3?\s+(?:-m\s+)?[\w./-]*train[\w-]*(?:\.py)?\b|\bzenml\s+pipeline\s+run\b|"
-    r"\bdagster\s+job\b"
+    r"\bdagster\s+job\b|\btrigger_pipeline\(|\bairflow\s+dags\s+(?:trigger|test)\b|"
+    r"\bprefect\s+deployment\s+run\b|\bmetaflow\b.*\brun\b|\bpython3?\s+\S*flow\S*\.py\s+run\b|"
+    r"\bcreate_run_from_pipeline\w*\(|\bpipeline\.start\(|\bsagemaker\b.*\bpipeline\b.*\bstart"
+)
+CI_MODEL_TEST_RE = re.compile(
+    r"\b(?:pytest|py\.test)\b[^\n]*(?:--run[-_]id|\btests?/models?\b|test_model|behavio)"
 )
 
 
 EVAL_RE = Rx(
-    r"accuracy_score\(|classification_report\(|\.evaluate\(|f1_score\(|roc_auc_score\(|"
+    r"\w+_score\(|classification_report\(|\.evaluate\(|precision_recall_fscore_support\(|"
     r"confusion_matrix\(|mean_squared_error\(|\bevaluate\(",
     0,
-    ("_score(", "classification_report(", "evaluate(", "confusion_matrix(", "mean_squared_error("),
+    (
+        "_score(",
+        "classification_report(",
+        "evaluate(",
+        "confusion_matrix(",
+        "mean_squared_error(",
+        "precision_recall_fscore_support(",
+    ),
+)
+CI_EVAL_RE = re.compile(
+    r"\bpython3?\s+(?:-m\s+)?[\w./-]*eval\w*|\bdvc\s+(?:metrics|exp)\s+(?:show|diff)\b|"
+    r"\bmlflow\.evaluate\("
+)
+BEST_RUN_RE = Rx(
+    r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",)
 )
 GATE_WORD_RE = Rx(
     r"\b(?:gate|min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae)|"
-    r"fail[_-]?under|promotion_threshold|accuracy_threshold)\b|dvc\s+metrics\s+diff|"
+    r"fail[_-]?under|promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
+    r"dvc\s+(?:metrics|exp)\s+diff|\bcml\s+(?:comment|send-comment)\b|MetricThreshold\(|"
     r"\bcatdetector\s+promote\b",
     re.I,
-    ("gate", "min_", "max_", "fail", "threshold", "metrics", "promote"),
+    ("gate", "min_", "max_", "fail", "threshold", "metrics", "diff", "cml", "promote"),
     lower=True,
 )
 GATE_CODE_RE = Rx(
@@ -79,27 +100,49 @@ class CIFacts(CodeFacts):
             or f.path in self.ci_paths
         ]
 
-    # -- CI, deployment, monitoring ---------------------------------------------------------
     @cached_property
     def ci_paths(self) -> list[str]:
         """CI definitions."""
         return sorted(p for p in self.index.files if any(rx.match(p) for rx in CI_PATTERNS))
 
     @cached_property
+    def ci_commands(self) -> list[Command]:
+        """Lines of the CI definitions and of what they run, followed (scripts, jobs, make)."""
+        return follow(self.index, self.ci_paths)
+
+    @cached_property
     def ci_text(self) -> str:
-        """CI definitions plus the scripts and Makefile they call (one level)."""
-        parts = [self.index.text(p) or "" for p in self.ci_paths]
-        text = "\n".join(parts)
-        extra: list[str] = []
-        if re.search(r"\bmake\b", text):
-            extra.extend(f.text or "" for f in self.named("Makefile", "GNUmakefile"))
-        if re.search(r"\b(?:tox|nox)\b", text):
-            extra.extend(f.text or "" for f in self.named("tox.ini", "noxfile.py"))
-        for token in set(re.findall(r"[\w./-]+\.(?:sh|bash|py)\b", text)):
-            path = normpath(token)
-            if path and path in self.index.files:
-                extra.append(self.index.text(path) or "")
-        return "\n".join([text, *extra])
+        """Every line CI runs, directly or through the files it invokes."""
+        return "\n".join(c.text for c in self.ci_commands)
+
+    def ci_find(self, regex: re.Pattern[str] | Rx) -> Command | None:
+        """The first command CI runs that matches ``regex``."""
+        for command in self.ci_commands:
+            if regex.search(command.text):
+                return command
+        return None
+
+    @cached_property
+    def ci_tests(self) -> Command | None:
+        """The command by which CI runs tests, if any."""
+        return self.ci_find(CI_TEST_RE)
+
+    @cached_property
+    def ci_training(self) -> Command | None:
+        """The command by which CI runs training or a pipeline, if any."""
+        found = self.ci_find(CI_TRAIN_RE)
+        if found is not None:
+            return found
+        training = {u.path for u in self.training_units}
+        for command in self.ci_commands:
+            if command.file in training:
+                return Command(command.file, 1, "training code run by CI", command.via)
+        return None
+
+    @cached_property
+    def ci_model_tests(self) -> Command | None:
+        """CI testing a trained model (tests of the model, by run id), after training."""
+        return self.ci_find(CI_MODEL_TEST_RE)
 
 
 def no_tests(f: Facts) -> list[Evidence]:
@@ -110,43 +153,69 @@ def no_tests(f: Facts) -> list[Evidence]:
 
 
 def no_ci(f: Facts) -> list[Evidence]:
-    """No CI definition, or CI that runs no tests."""
+    """No CI definition, or CI that runs no tests (followed into the scripts, Makefile
+    targets, job specs and images it runs)."""
     if not f.ci_paths:
         detail = "no CI configuration (.github/workflows, .gitlab-ci.yml, ...)"
         return [Evidence(None, None, detail)]
-    if CI_TEST_RE.search(f.ci_text):
+    if f.ci_tests is not None:
         return []
-    return [Evidence(p, None, "CI runs no tests") for p in f.ci_paths]
+    return [Evidence(p, None, "CI runs no tests (nor do the files it runs)") for p in f.ci_paths]
 
 
 def no_ci_training(f: Facts) -> list[Evidence]:
-    """CI exists but no job runs the training pipeline."""
-    if not f.ci_paths or CI_TRAIN_RE.search(f.ci_text):
+    """CI exists but nothing it runs (followed one step and more) runs the training pipeline."""
+    if not f.ci_paths or f.ci_training is not None:
         return []
     return [Evidence(p, None, "no step runs the training pipeline") for p in f.ci_paths]
 
 
-def no_evaluation_gate(f: Facts) -> list[Evidence]:
-    """No evaluation step, or evaluation that nothing acts on."""
-    evaluation: list[Evidence] = []
+def evaluation_steps(f: Facts) -> list[Evidence]:
+    """Where models are scored: evaluate stages, metrics, evaluation code or commands."""
+    found: list[Evidence] = []
     for stage in f.stages:
         if re.search(r"eval", stage.name + " " + stage.cmd, re.I) or stage.metrics:
-            evaluation.append(Evidence(stage.file, None, f"stage {stage.name}"))
+            found.append(Evidence(stage.file, None, f"stage {stage.name}"))
     for unit in f.source_units:
         if unit.matches(EVAL_RE):
-            evaluation.append(Evidence(unit.path, None, "evaluation code"))
-    places = [f.ci_text] + [info.text or "" for info in f.script_texts]
-    places += [
-        info.text or ""
-        for info in f.config_texts
-        if info.name.lower().startswith(("params", "dvc", "config"))
+            found.append(Evidence(unit.path, None, "evaluation code"))
+    if (command := f.ci_find(CI_EVAL_RE)) is not None:
+        found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
+    return found
+
+
+def gates(f: Facts) -> list[Evidence]:
+    """What acts on the evaluation: thresholds, metric diffs and model tests in CI, promotion
+    of the best run by its metric."""
+    found: list[Evidence] = []
+    if (command := f.ci_find(GATE_WORD_RE)) is not None:
+        found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
+    if (command := f.ci_model_tests) is not None:
+        found.append(Evidence(command.file, command.line, "CI tests the trained model"))
+    texts = [info for info in f.script_texts if info.path not in f.ci_paths]
+    texts += [
+        info for info in f.config_texts if info.name.lower().startswith(("params", "dvc", "config"))
     ]
-    gate = any(GATE_WORD_RE.search(text) for text in places)
-    gate = gate or any(
-        GATE_WORD_RE.search(u.text, u.lower) or (not u.is_training and u.matches(GATE_CODE_RE))
-        for u in f.source_units
-    )
-    if evaluation and gate:
+    for info in texts:
+        if GATE_WORD_RE.search(info.text or ""):
+            found.append(Evidence(info.path, None, "gate threshold"))
+            break
+    for unit in f.source_units:
+        if GATE_WORD_RE.search(unit.text, unit.lower) or (
+            not unit.is_training and unit.matches(GATE_CODE_RE)
+        ):
+            found.append(Evidence(unit.path, None, "gate in code"))
+            break
+        if BEST_RUN_RE.search(unit.text, unit.lower):
+            found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))
+            break
+    return found
+
+
+def no_evaluation_gate(f: Facts) -> list[Evidence]:
+    """No evaluation step, or evaluation that nothing acts on."""
+    evaluation = evaluation_steps(f)
+    if evaluation and gates(f):
         return []
     if not evaluation:
         return [Evidence(None, None, "no evaluation step: models are never scored before use")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,7 @@ from catdetector.assess import gitmeta
 from catdetector.assess.code import READ_RE, CodeFacts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
-from catdetector.assess.text import human, snippet, suffix_of
+from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
 from catdetector.assess.vocab import DATA_DIR_NAMES, DATA_SUFFIXES, MODEL_SUFFIXES, NON_DATA_DIRS
 
 if TYPE_CHECKING:
@@ -19,6 +20,29 @@ if TYPE_CHECKING:
 
 LARGE_FILE_BYTES = 10 * 1024 * 1024
 LARGE_ARTIFACT_BYTES = 1024 * 1024
+MANY_FILES = 100
+
+DATA_VERSION_RE = Rx(
+    r"lakefs://|\bimport\s+lakefs\w*|\bfrom\s+lakefs\w*|\blakectl\b|"
+    r"\.use_artifact\([^)\n]*type\s*=\s*['\"]dataset|\.use_artifact\(\s*['\"][\w./-]+:(?:v\d+|latest)|"
+    r"\bmlflow\.log_input\(|\bmlflow\.data\.from_\w+\(|\bdvc\.api\.|\bArtifactConfig\(|"
+    r"\bfrom\s+zenml\s+import\b[^\n]*\bstep\b|\bversionAsOf\b|load_dataset\([^)\n]*revision\s*=|"
+    r"['\"]s3://[^'\"\n]*/(?:v\d+|\d{4}-\d\d-\d\d)[/'\"]",
+    0,
+    (
+        "lakefs",
+        "lakectl",
+        "use_artifact(",
+        "mlflow.",
+        "dvc.api.",
+        "ArtifactConfig(",
+        "zenml",
+        "versionAsOf",
+        "revision",
+        "s3://",
+    ),
+)
+_MD_LINK_RE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)|<img[^>]*\ssrc=['\"]([^'\"]+)")
 
 
 def data_group(path: str, suffix: str) -> str | None:
@@ -46,12 +70,39 @@ class DataFacts(CodeFacts):
     def data_files(self) -> list[tuple[FileInfo, str]]:
         """(file, group) for each data file: data directories and data suffixes, not models."""
         found: list[tuple[FileInfo, str]] = []
+        pictures = self.doc_pictures
         for info in self.index.files.values():
-            if info.suffix in MODEL_SUFFIXES:
+            if info.suffix in MODEL_SUFFIXES or info.path in pictures:
                 continue
             group = data_group(info.path, info.suffix)
             if group is not None:
                 found.append((info, group))
+        return found
+
+    @cached_property
+    def doc_pictures(self) -> set[str]:
+        """Images that Markdown files show (README pictures are not data)."""
+        found: set[str] = set()
+        for info in self.index.texts():
+            text = info.text or ""
+            linked = "](" in text or "<img" in text
+            if info.suffix not in (".md", ".rst", ".html") or not linked:
+                continue
+            base = posixpath.dirname(info.path)
+            for m in _MD_LINK_RE.finditer(text):
+                target = normpath((m.group(1) or m.group(2)).split("#")[0], base)
+                if target:
+                    found.add(target)
+        return found
+
+    @cached_property
+    def data_versioning(self) -> list[Evidence]:
+        """Data versioned by a tool other than DVC: lakeFS, W&B or MLflow datasets, ZenML
+        artifacts, dated or versioned object-store paths, pinned dataset revisions."""
+        found: list[Evidence] = []
+        for unit in self.source_units:
+            for number, line in unit.find(DATA_VERSION_RE, raw=True)[:1]:
+                found.append(unit.evidence(number, f"versioned data: {snippet(line)}"))
         return found
 
 
@@ -83,7 +134,8 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
             ev.append(
                 Evidence(stage.file, None, f"stage {stage.name} reads {dep}, which nothing tracks")
             )
-    if not f.data_files and not f.dvc_tracked and not f.lfs_patterns and f.training_units:
+    quiet = f.data_files or f.dvc_tracked or f.lfs_patterns or f.data_versioning
+    if not quiet and f.training_units:
         for unit in f.training_units:
             for number, line in unit.find(READ_RE):
                 literals = unit.path_literals(line)
@@ -102,12 +154,20 @@ def large_binaries_in_git(f: Facts) -> list[Evidence]:
     if not tracked:
         return []
     ev: list[Evidence] = []
+    folders: dict[str, list[int]] = {}
     for path, size in sorted(tracked.items()):
         suffix = posixpath.splitext(path)[1].lower()
         artifact = suffix in MODEL_SUFFIXES or suffix in DATA_SUFFIXES
-        if size < LARGE_FILE_BYTES and not (artifact and size >= LARGE_ARTIFACT_BYTES):
-            continue
         if any(gitmeta.matches_pattern(path, p) for p in f.lfs_patterns):
             continue
+        if artifact:
+            folders.setdefault(posixpath.dirname(path), []).append(size)
+        if size < LARGE_FILE_BYTES and not (artifact and size >= LARGE_ARTIFACT_BYTES):
+            continue
         ev.append(Evidence(path, None, f"{human(size)} committed to git"))
+    for folder, sizes in sorted(folders.items()):
+        if len(sizes) >= MANY_FILES and sum(sizes) >= LARGE_FILE_BYTES:
+            where = f"{folder}/" if folder else "."
+            detail = f"{len(sizes)} files, {human(sum(sizes))} together, committed to git"
+            ev.append(Evidence(where, None, detail))
     return ev

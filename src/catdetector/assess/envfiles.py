@@ -14,6 +14,25 @@ from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import YAML_LOADER, normpath
 from catdetector.assess.vocab import SERVE_TOKENS, TRAIN_TOKENS
 
+DEV_TOKENS = frozenset(
+    {"dev", "docs", "doc", "test", "tests", "lint", "style", "ci", "devcontainer", "gitpod"}
+)
+DEV_SECTION_WORDS = frozenset(
+    {"docs", "documentation", "doc", "dev", "development", "test", "tests", "testing", "lint",
+     "linting", "style", "styling", "notebook", "notebooks", "jupyter"}
+)  # fmt: skip
+ENV_SUBDIRS = frozenset(
+    {"docker", "deploy", "deployment", "requirements", "envs", "env", "environment", "ci",
+     "api", "app", "serve", "serving", "train", "training", "inference", "code"}
+)  # fmt: skip
+DEV_PACKAGES = frozenset(
+    {"jupyter", "jupyterlab", "notebook", "ipykernel", "ipython", "ipywidgets", "nbconvert",
+     "nbformat", "jupytext", "nbstripout", "black", "ruff", "flake8", "isort", "mypy", "pylint",
+     "pre-commit", "coverage", "tox", "nox", "pyupgrade", "bandit", "furo", "myst-parser",
+     "twine", "build", "wheel", "setuptools", "pip", "great-tables", "pip-tools"}
+)  # fmt: skip
+DEV_PREFIXES = ("mkdocs", "sphinx", "pytest", "types-", "flake8-", "jupyter")
+
 REQ_LINE_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
 PY_VERSION_RE = re.compile(r"(\d+\.\d+)")
 LOCK_INSTALL_RE = re.compile(
@@ -28,6 +47,13 @@ class Requirement:
     name: str
     spec: str
     line: int | None
+    file: str = ""
+    dev: bool = False
+
+    @property
+    def runtime(self) -> bool:
+        """False for docs, notebook, lint and test tools (not installed to train or serve)."""
+        return not self.dev and not is_dev_package(self.name)
 
     @property
     def pinned(self) -> bool:
@@ -52,6 +78,18 @@ class EnvSpec:
     uses_lock: bool = False
 
     @property
+    def dev(self) -> bool:
+        """A docs, test, lint or dev-only environment (by its path)."""
+        return bool(set(re.split(r"[/._\-]+", self.path.lower())) & DEV_TOKENS)
+
+    @property
+    def project(self) -> str:
+        """The project folder the file belongs to (its folder, above docker/, deploy/...)."""
+        folder = posixpath.dirname(self.path)
+        head, _, last = folder.rpartition("/")
+        return head if last.lower() in ENV_SUBDIRS else folder
+
+    @property
     def side(self) -> str:
         """'train', 'serve' or 'shared', from the path (Dockerfiles serve)."""
         tokens = set(re.split(r"[/._\-]+", self.path.lower()))
@@ -74,11 +112,24 @@ def _parse_requirement(text: str) -> tuple[str, str] | None:
     return name, m.group(3).strip()
 
 
+def is_dev_package(name: str) -> bool:
+    """Whether a package is a docs, notebook, lint or test tool."""
+    return name in DEV_PACKAGES or name.startswith(DEV_PREFIXES)
+
+
 def requirements_env(info: FileInfo) -> EnvSpec:
     spec = EnvSpec(info.path, "requirements")
     base = posixpath.dirname(info.path)
+    dev_section = False
     for number, raw in enumerate(info.lines, start=1):
         line = raw.strip()
+        if line.startswith("#"):
+            words = set(re.findall(r"[a-z]+", line.lower()))
+            if words & DEV_SECTION_WORDS:
+                dev_section = True
+            elif words & {"default", "runtime", "core", "main", "base", "prod", "production"}:
+                dev_section = False
+            continue
         if line.startswith(("-r", "--requirement", "-c", "--constraint")):
             parts = line.split(None, 1) if " " in line else [line[:2], line[2:]]
             if len(parts) == 2:
@@ -88,7 +139,7 @@ def requirements_env(info: FileInfo) -> EnvSpec:
             continue
         parsed = _parse_requirement(line)
         if parsed:
-            spec.reqs[parsed[0]] = Requirement(parsed[0], parsed[1], number)
+            spec.reqs[parsed[0]] = Requirement(parsed[0], parsed[1], number, dev=dev_section)
     return spec
 
 

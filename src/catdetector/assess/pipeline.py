@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from catdetector.assess.code import TRAIN_RE, CodeFacts, first_hit
+from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
+from catdetector.assess.code import TRAIN_RE, first_hit
+from catdetector.assess.follow import follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import YAML_LOADER, Rx, blank_strings, normpath, snippet
@@ -21,9 +23,14 @@ if TYPE_CHECKING:
 
 
 LAPTOP_RE = Rx(
-    r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]+Users[\\/])[^'\"\n]*['\"]",
+    r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]|/kaggle/|/content/(?:drive|gdrive)|/Volumes/|"
+    r"/mnt/)[^'\"\n]*['\"]",
     0,
-    ("/Users/", "/home/", "~/", "Users"),
+    ("/Users/", "/home/", "~/", ":\\", ":/", "/kaggle/", "/content/", "/Volumes/", "/mnt/"),
+)
+JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
+WORKFLOW_KIND_RE = re.compile(
+    r"^kind:\s*(?:Workflow|CronWorkflow|WorkflowTemplate|Job|CronJob|RayJob|PipelineRun)\b", re.M
 )
 
 
@@ -36,6 +43,7 @@ PIPELINE_CODE_RE = {
     "dagster": re.compile(r"@(?:job|asset|op)\b"),
     "flytekit": re.compile(r"@workflow"),
     "luigi": re.compile(r"luigi\.Task"),
+    "sagemaker": re.compile(r"\bPipeline\("),
 }
 TRAIN_WORD_RE = re.compile(r"train|fit\b", re.I)
 
@@ -70,7 +78,7 @@ def _paths(raw: Any, base: str) -> list[str]:
     return out
 
 
-class PipelineFacts(CodeFacts):
+class PipelineFacts(CIFacts):
     """DVC files, stages and other pipeline definitions."""
 
     # -- DVC ------------------------------------------------------------------------------
@@ -218,7 +226,29 @@ class PipelineFacts(CodeFacts):
                 if module in unit.top_imports and regex.search(blank_strings(unit.text)):
                     found.append(Evidence(unit.path, None, f"{module} pipeline"))
                     break
+        found.extend(Evidence(path, None, "job spec") for path in self.job_specs)
+        if (command := self.ci_training) is not None:
+            found.append(Evidence(command.file, command.line, "training that CI runs"))
         return found
+
+    @cached_property
+    def job_specs(self) -> list[str]:
+        """YAML job specs: Ray/Anyscale jobs (``entrypoint:``), Argo, Kubernetes jobs."""
+        ci = set(self.ci_paths)
+        return [
+            info.path
+            for info in self.index.texts()
+            if info.suffix in (".yaml", ".yml")
+            and info.path not in ci
+            and (JOB_SPEC_RE.search(info.text or "") or WORKFLOW_KIND_RE.search(info.text or ""))
+        ]
+
+    def _runs_training(self, path: str) -> bool:
+        training = {u.path for u in self.training_units}
+        for command in follow(self.index, [path]):
+            if command.file in training or CI_TRAIN_RE.search(command.text):
+                return True
+        return False
 
     @cached_property
     def training_stages(self) -> list[Stage]:
@@ -241,6 +271,12 @@ class PipelineFacts(CodeFacts):
             return True
         for ev in self.pipelines:
             if ev.detail == "DVC pipeline" or ev.file is None:
+                continue
+            if ev.detail == "training that CI runs":
+                return True
+            if ev.detail == "job spec":
+                if self._runs_training(ev.file):
+                    return True
                 continue
             text = self.index.text(ev.file) or ""
             if TRAIN_WORD_RE.search(text):

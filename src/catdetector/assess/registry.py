@@ -19,14 +19,39 @@ if TYPE_CHECKING:
 
 
 REGISTRY_CODE_RE = Rx(
-    r"register_model\(|registered_model_name\s*=|['\"]models:/",
+    # MLflow registry, aliases, stages, models loaded by run; W&B artifacts and model links;
+    # the BentoML model store; ZenML model versions; SageMaker model packages; the HF Hub
+    r"register_model\(|registered_model_name\s*=|['\"]models:/|set_registered_model_alias\(|"
+    r"transition_model_version_stage\(|['\"]runs:/|\bmlflow\.get_run\(|\.search_runs\(|"
+    r"\.use_artifact\(|\.link_model\(|\.use_model\(|\bwandb\.Artifact\(|"
+    r"\bbentoml\.\w+\.(?:save_model|get|load_model)\(|\bbentoml\.models\.get\(|"
+    r"\bArtifactConfig\(|\.set_stage\(|ModelPackageGroupName|\.push_to_hub\(",
     0,
-    ("register_model(", "registered_model_name", "models:/"),
+    (
+        "register_model(",
+        "registered_model_name",
+        "models:/",
+        "_alias(",
+        "transition_model_version_stage",
+        "runs:/",
+        "get_run(",
+        "search_runs(",
+        "use_artifact(",
+        "link_model(",
+        "use_model(",
+        "Artifact(",
+        "bentoml.",
+        "ArtifactConfig(",
+        "set_stage(",
+        "ModelPackageGroupName",
+        "push_to_hub(",
+    ),
 )
 REGISTRY_CMD_RE = Rx(
-    r"\b(?:catdetector\s+register|gto\s+(?:register|assign))\b",
+    r"\b(?:catdetector\s+register|gto\s+(?:register|assign)|bentoml\s+models\s+push|"
+    r"mlflow\s+models\s+serve\s+-m\s+['\"]?models:/)",
     0,
-    ("catdetector", "gto"),
+    ("catdetector", "gto", "bentoml", "mlflow"),
 )
 GTO_TAG_RE = re.compile(r"^[A-Za-z0-9][\w.\-/]*(?:@v?\d+\.\d+\.\d+\S*|#[\w\-]+#\d+)$")
 

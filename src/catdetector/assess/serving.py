@@ -49,8 +49,14 @@ MONITOR_CMD_RE = Rx(
     0,
     ("catdetector",),
 )
+SERVE_CONFIG_RE = re.compile(
+    r"^(?:ray_serve_config|applications|service_config|inferenceservice|endpoint_config):",
+    re.M | re.I,
+)
 PRED_LOG_RE = Rx(
-    r"(?:log(?:ger|ging)?\.\w+|\.write|\.execute|\.insert\w*|\.add|\.append|\.info|\.log)\([^\n]*pred",
+    # st.write, gr.Markdown and print show a prediction to the user; they do not log it
+    r"(?:log(?:ger|ging)?\.\w+|(?<!\bst)(?<!\bconsole)\.write|\.execute|\.insert\w*|\.add|"
+    r"(?<!\bst)\.append|(?<!\bst)\.info|\.log)\([^\n]*pred",
     re.I,
     ("pred",),
     lower=True,
@@ -100,6 +106,12 @@ class ServingFacts(CodeFacts):
                 and "apiVersion:" in info.text
             ):
                 found.append(Evidence(info.path, None, "Kubernetes manifest"))
+            elif (
+                info.suffix in (".yaml", ".yml")
+                and info.text
+                and SERVE_CONFIG_RE.search(info.text)
+            ):
+                found.append(Evidence(info.path, None, "model service config (Ray Serve, ...)"))
         return found
 
     @cached_property

@@ -58,6 +58,24 @@ COMMENTED_CODE_RE = re.compile(
 )
 
 
+_DEF_RE = re.compile(r"^([ \t]*)def[ \t]+(\w+)[ \t]*\(", re.M)
+
+
+def seed_helpers(f: Facts) -> list[str]:
+    """Names of functions, anywhere in the code, whose body sets a seed (``set_seeds()``)."""
+    names: list[str] = []
+    for unit in f.source_units:
+        if unit.kind != "py" or not unit.matches(SEED_RE):
+            continue
+        code = unit.code
+        defs = list(_DEF_RE.finditer(code))
+        for i, m in enumerate(defs):
+            end = defs[i + 1].start() if i + 1 < len(defs) else len(code)
+            if SEED_RE.regex.search(code, m.end(), end):
+                names.append(m.group(2))
+    return sorted(set(names))
+
+
 def no_seeds(f: Facts) -> list[Evidence]:
     """Training code that sets no seed (and no seed parameter it could read)."""
     project_seed = any(
@@ -65,9 +83,14 @@ def no_seeds(f: Facts) -> list[Evidence]:
         for info in f.config_texts
         if info.name.lower().startswith(("params", "config", "settings"))
     )
+    helpers = seed_helpers(f)
+    alternatives = "|".join(map(re.escape, helpers))
+    calls = re.compile(rf"\b(?:{alternatives})\s*\(") if helpers else None
     ev: list[Evidence] = []
     for unit in f.training_units:
         if unit.matches(SEED_RE):
+            continue
+        if calls is not None and calls.search(unit.code):
             continue
         if project_seed and re.search(r"\bparams\b|\bseed\b", unit.text, re.I):
             continue

@@ -11,11 +11,26 @@ from catdetector.assess.levels import compute_level, next_step, order_findings
 from catdetector.assess.model import Evidence, Finding, Report
 from catdetector.assess.scan import scan
 from catdetector.assess.score import ml_test_score
+from catdetector.assess.text import human
 from catdetector.errors import AssessError
 
 MAX_EVIDENCE = 10
 # what still matters in a folder with no ML in it
 NOT_ML_CHECKS = frozenset({"secrets-committed", "large-binaries-in-git"})
+
+
+HISTORY_NOTE_BYTES = 10 * 1024 * 1024
+
+
+def _history_note(pack_bytes: int, tracked_bytes: int) -> str | None:
+    """A note when git's packs are much larger than what is tracked now."""
+    if pack_bytes < HISTORY_NOTE_BYTES or pack_bytes < 2 * tracked_bytes + HISTORY_NOTE_BYTES // 2:
+        return None
+    return (
+        f"git history holds {human(pack_bytes)} of packs while the tracked files total "
+        f"{human(tracked_bytes)}: large files were committed and later removed, and every "
+        "clone still downloads them (`git filter-repo --strip-blobs-bigger-than 1M` purges them)"
+    )
 
 
 def assess_repository(path: Path) -> Report:
@@ -66,6 +81,8 @@ def assess_repository(path: Path) -> Report:
         findings = [f for f in findings if f.id in NOT_ML_CHECKS]
     if not index.git.present:
         notes.append("not a git repository: git-based checks (committed files, tags) skipped")
+    elif (note := _history_note(index.git.pack_bytes, index.git.repo_tracked_bytes)) is not None:
+        notes.append(note)
     ordered = order_findings(findings)
     level = compute_level(ordered, applicable=facts.is_ml)
     return Report(

@@ -107,8 +107,16 @@ class RegistryFacts(CodeFacts):
 
     @cached_property
     def gto_tags(self) -> list[str]:
-        """Git tags shaped like GTO versions or stage assignments."""
-        return [t for t in self.index.git.tags if GTO_TAG_RE.match(t)]
+        """Git tags shaped like GTO versions or stage assignments (in a subfolder of a
+        repository, only those of artifacts the subfolder declares or names as a prefix)."""
+        tags = [t for t in self.index.git.tags if GTO_TAG_RE.match(t)]
+        prefix = self.index.git.prefix
+        if not prefix:
+            return tags
+        declared = {name for _, name in self.dvc_artifacts}
+        return [
+            t for t in tags if t.startswith(prefix + "/") or re.split(r"[@#]", t)[0] in declared
+        ]
 
     @cached_property
     def registry(self) -> list[Evidence]:

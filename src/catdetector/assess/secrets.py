@@ -40,7 +40,7 @@ SECRET_TOKEN_RE = Rx(
 )
 SECRET_CRED_RE = Rx(
     r"(?:secret|token|passw(?:or)?d|api[_-]?key|access[_-]?key(?:[_-]?id)?|private[_-]?key|"
-    r"account[_-]?key|connection[_-]?string)['\"]?[ \t]*[:=][ \t]*"
+    r"account[_-]?key|connection[_-]?string)['\"]?\]?[ \t]*[:=][ \t]*"
     r"(?P<q>['\"]?)(?P<val>[^\s'\"#,;]{8,})(?P=q)",
     re.I,
     ("secret", "token", "passw", "key", "connection"),
@@ -82,10 +82,14 @@ def _would_commit(f: Facts, path: str) -> bool:
 def secrets_committed(f: Facts) -> list[Evidence]:
     """Keys and credentials in files that are (or would be) committed; values are redacted."""
     ev: list[Evidence] = []
+    notebooks = {u.path: u for u in f.code_units if u.kind == "ipynb"}
     for info in f.index.texts():
         text = info.text or ""
         if not text or not _would_commit(f, info.path):
             continue
+        unit = notebooks.get(info.path)
+        if unit is not None:
+            text = unit.text  # the cells' code, with the JSON's escaped quotes decoded
         found: dict[int, str] = {}
         for number, m in line_numbers(text, SECRET_TOKEN_RE):
             if "EXAMPLE" not in m.group(0):
@@ -103,5 +107,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 if not (re.search(r"[\dA-Z/+=_-]", value) or len(value) >= 16):
                     continue
                 found.setdefault(number, f"credential ({value[:3]}…)")
-        ev.extend(Evidence(info.path, n, detail) for n, detail in sorted(found.items()))
+        for number, detail in sorted(found.items()):
+            where = unit.evidence(number, detail) if unit else None
+            ev.append(where or Evidence(info.path, number, detail))
     return ev

@@ -40,12 +40,44 @@ PREP_STMT_RE = Rx(
 )
 
 
+INFERENCE_NAME_RE = re.compile(r"(?:^|/)(?:predict|inference|infer|serve|serving)\w*\.py$", re.I)
+
+
+def training_side(f: Facts) -> list[CodeUnit]:
+    """Training code and the project modules it imports (``utils.py``, ``data.py``...)."""
+    training = [u for u in f.training_units if not u.is_serving]
+    by_module: dict[str, list[CodeUnit]] = {}
+    for unit in f.source_units:
+        if unit.kind == "py":
+            stem = unit.path[:-3].replace("/", ".")
+            for i in range(stem.count(".") + 1):
+                by_module.setdefault(stem.split(".", i)[-1], []).append(unit)
+    side = {u.path: u for u in training}
+    for unit in training:
+        for name in unit.imports:
+            for other in by_module.get(name, []):
+                side.setdefault(other.path, other)
+    return list(side.values())
+
+
+def inference_side(f: Facts, training: list[CodeUnit]) -> list[CodeUnit]:
+    """Code that predicts: serving code and CLI prediction scripts, outside the training side."""
+    shared = {u.path for u in training}
+    return [
+        u
+        for u in f.source_units
+        if u.path not in shared
+        and not u.is_training
+        and (u.is_serving or (u.kind == "py" and INFERENCE_NAME_RE.search(u.path)))
+    ]
+
+
 def _preprocessing_skew(f: Facts) -> list[Evidence]:
     ev: list[Evidence] = []
     train_defs: dict[str, tuple[CodeUnit, int]] = {}
     train_stmts: dict[str, tuple[CodeUnit, int]] = {}
-    serving = [u for u in f.serving_units if not u.is_training]
-    training = [u for u in f.training_units if not u.is_serving]
+    training = training_side(f)
+    serving = inference_side(f, training)
     for unit in training:
         for number, m in unit.iter_code(PREP_DEF_RE):
             train_defs.setdefault(m.group(1).lower(), (unit, number))
@@ -58,7 +90,8 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
                 ev.append(
                     unit.evidence(
                         number,
-                        f"preprocessing `{m.group(1)}` re-implemented in serving code "
+                        f"preprocessing `{m.group(1)}` re-implemented in "
+                        f"{'serving' if unit.is_serving else 'prediction'} code "
                         f"(also defined in {other[0].path})",
                     )
                 )

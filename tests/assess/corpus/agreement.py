@@ -68,7 +68,7 @@ class CorpusRepo:
     @property
     def copy(self) -> Path:
         """The trimmed copy's folder."""
-        return CORPUS / self.name
+        return CORPUS / "repos" / self.name
 
 
 def load_manifest(path: Path = MANIFEST) -> list[CorpusRepo]:

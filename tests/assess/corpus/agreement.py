@@ -28,6 +28,7 @@ MAGIC = {
     ".h5": b"\x89HDF\r\n\x1a\n",
     ".pkl": b"\x80\x04\x95",
     ".zip": b"PK\x03\x04",
+    ".skops": b"PK\x03\x04",
     ".gz": b"\x1f\x8b\x08",
     ".tgz": b"\x1f\x8b\x08",
     ".png": b"\x89PNG\r\n\x1a\n",

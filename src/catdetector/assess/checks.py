@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
 
 CheckFn = Callable[["Facts"], list[Evidence]]
+SeverityFn = Callable[["Facts", list[Evidence]], Severity]
+FixFn = Callable[["Facts"], "str | None"]
 
 COURSE_RISKS = ("bus-factor", "no-rollback", "training-serving-skew")
 
@@ -45,11 +47,15 @@ class Check:
     fix: str
     source: str
     func: CheckFn
+    lowers_level: bool = False
+    severity_for: SeverityFn | None = None
+    fix_for: FixFn | None = None
 
 
 CHECKS: list[Check] = [
     Check(
         "bus-factor",
+        lowers_level=True,
         func=pipeline.bus_factor,
         risk="Bus factor: no reproducible pipeline; training only in notebooks or on one laptop",
         severity="critical",
@@ -62,6 +68,7 @@ CHECKS: list[Check] = [
     ),
     Check(
         "no-rollback",
+        lowers_level=True,
         func=registry.no_rollback,
         risk="No rollback: the model is not versioned or registered, and is served from a fixed "
         "path",
@@ -87,6 +94,7 @@ CHECKS: list[Check] = [
     ),
     Check(
         "no-data-versioning",
+        lowers_level=True,
         func=data.no_data_versioning,
         risk="No data versioning: the data a model was trained on cannot be recovered",
         severity="high",
@@ -131,6 +139,7 @@ CHECKS: list[Check] = [
     ),
     Check(
         "no-tests",
+        lowers_level=True,
         func=ci.no_tests,
         risk="No tests: nothing checks the code, the data or the model",
         severity="medium",
@@ -152,6 +161,7 @@ CHECKS: list[Check] = [
     ),
     Check(
         "no-ci",
+        lowers_level=True,
         func=ci.no_ci,
         risk="No CI: tests and pipeline run only when someone remembers",
         severity="high",
@@ -162,6 +172,7 @@ CHECKS: list[Check] = [
     ),
     Check(
         "no-ci-training",
+        lowers_level=True,
         func=ci.no_ci_training,
         risk="CI never runs the training pipeline",
         severity="medium",
@@ -173,6 +184,7 @@ CHECKS: list[Check] = [
     ),
     Check(
         "no-evaluation-gate",
+        lowers_level=True,
         func=ci.no_evaluation_gate,
         risk="No evaluation gate: a worse model can be promoted",
         severity="high",

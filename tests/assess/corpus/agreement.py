@@ -22,8 +22,34 @@ MANIFEST = CORPUS / "manifest.toml"
 DOCS = CORPUS.parents[2] / "docs" / "assess-checks.md"
 BEGIN, END = "<!-- corpus:begin -->", "<!-- corpus:end -->"
 NOT_APPLICABLE = "n/a"
+# First bytes of the stand-ins written for large or binary files the copies leave out.
+MAGIC = {
+    ".parquet": b"PAR1",
+    ".h5": b"\x89HDF\r\n\x1a\n",
+    ".pkl": b"\x80\x04\x95",
+    ".zip": b"PK\x03\x04",
+    ".skops": b"PK\x03\x04",
+    ".gz": b"\x1f\x8b\x08",
+    ".tgz": b"\x1f\x8b\x08",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpeg": b"\xff\xd8\xff\xe0",
+    ".jpg": b"\xff\xd8\xff\xe0",
+    ".pdf": b"%PDF-1.4\n",
+    ".pyc": b"\xa7\r\r\n",
+}
+
+TEXT_FILL = {".csv": b"0,0\n", ".json": b" ", ".txt": b"0\n"}
 
 Level = int | str
+
+
+def stand_in(suffix: str, size: int) -> bytes:
+    """``size`` bytes that look like a file with this suffix (magic bytes, then padding)."""
+    if suffix in TEXT_FILL:
+        fill = TEXT_FILL[suffix]
+        return (fill * (size // len(fill) + 1))[:size]
+    magic = MAGIC.get(suffix, b"")
+    return magic + bytes(max(0, size - len(magic)))
 
 
 @dataclass(frozen=True)
@@ -38,11 +64,12 @@ class CorpusRepo:
     why: str
     not_critical: tuple[str, ...]
     tags: tuple[str, ...]
+    stubs: tuple[tuple[str, int], ...] = ()
 
     @property
     def copy(self) -> Path:
         """The trimmed copy's folder."""
-        return CORPUS / self.name
+        return CORPUS / "repos" / self.name
 
 
 def load_manifest(path: Path = MANIFEST) -> list[CorpusRepo]:
@@ -58,16 +85,22 @@ def load_manifest(path: Path = MANIFEST) -> list[CorpusRepo]:
             why=entry["why"],
             not_critical=tuple(entry.get("not_critical", ())),
             tags=tuple(entry.get("tags", ())),
+            stubs=tuple(entry.get("stubs", {}).items()),
         )
         for entry in data["repo"]
     ]
 
 
 def materialise(repo: CorpusRepo, workdir: Path) -> Path:
-    """Copy ``repo``'s files under ``workdir`` and commit them to a new git repository with
-    the manifest's tags (the copies carry no ``.git``; the real repositories are git ones)."""
+    """Copy ``repo``'s files under ``workdir``, write a stand-in of each stub (the
+    repository's large or binary file: its first bytes and its size), and commit all to a new
+    git repository with the manifest's tags (the copies carry no ``.git``)."""
     dest = workdir / repo.name
     shutil.copytree(repo.copy, dest)
+    for rel, size in repo.stubs:
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(stand_in(path.suffix.lower(), size))
     return git_init(dest, tags=repo.tags, message=f"{repo.repository}@{repo.commit[:12]}")
 
 

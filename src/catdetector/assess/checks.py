@@ -56,6 +56,7 @@ CHECKS: list[Check] = [
     Check(
         "bus-factor",
         lowers_level=True,
+        severity_for=pipeline.bus_factor_severity,
         func=pipeline.bus_factor,
         risk="Bus factor: no reproducible pipeline; training only in notebooks or on one laptop",
         severity="critical",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -11,6 +12,7 @@ from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx
+from catdetector.assess.vocab import MODEL_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -192,6 +194,11 @@ def gates(f: Facts) -> list[Evidence]:
         found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
     if (command := f.ci_model_tests) is not None:
         found.append(Evidence(command.file, command.line, "CI tests the trained model"))
+    for stage in f.stages:
+        if CI_TEST_RE.search(stage.cmd) and any(
+            posixpath.splitext(d)[1].lower() in MODEL_SUFFIXES for d in stage.deps
+        ):
+            found.append(Evidence(stage.file, None, f"stage {stage.name} tests the model"))
     texts = [info for info in f.script_texts if info.path not in f.ci_paths]
     texts += [
         info for info in f.config_texts if info.name.lower().startswith(("params", "dvc", "config"))

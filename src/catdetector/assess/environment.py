@@ -160,14 +160,20 @@ def env_skew(f: Facts) -> list[Evidence]:
     for spec in specs:
         projects.setdefault(spec.project, []).append(spec)
     root = [s for s in projects.get("", []) if s.side == "shared"]
+    others = [folder + "/" for folder in projects if folder]
     for folder, group in sorted(projects.items()):
         shared = [s for s in group if s.side == "shared"] or root
         train = [s for s in group if s.side == "train"] or shared
         serve = [s for s in group if s.side == "serve"] or shared
-        inside = [u for u in f.code_units if not folder or u.path.startswith(folder + "/")]
-        if any(u.is_training for u in inside) and not train and serve:
+        if folder:
+            inside = [u for u in f.code_units if u.path.startswith(folder + "/")]
+        else:
+            inside = [u for u in f.code_units if not u.path.startswith(tuple(others))]
+        trains = any(u.is_training for u in inside)
+        serves = any(u.is_serving and not u.is_training for u in inside)
+        if trains and serves and not train and serve:
             ev.append(Evidence(None, None, "training has no environment file; serving has its own"))
-        if any(u.is_serving for u in inside) and not serve and train:
+        if trains and serves and not serve and train:
             ev.append(Evidence(None, None, "serving has no environment file; training has its own"))
         if train and serve and {s.path for s in train} != {s.path for s in serve}:
             ev.extend(_compare(f, train, serve))

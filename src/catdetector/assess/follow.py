@@ -129,6 +129,11 @@ class _Follower:
             refs.extend(self._make(m.group(1), local))
         if _DOCKER_RE.search(line):
             refs.extend(self._docker(line, local))
+        if re.search(r"\bdvc\s+(?:repro|exp\s+run)\b", line):
+            for base in dict.fromkeys((local, "")):
+                if found := self._exists(normpath("dvc.yaml", base)):
+                    refs.append((found, "", base))
+                    break
         if re.search(r"\b(?:tox|nox)\b", line):
             for name in ("tox.ini", "noxfile.py"):
                 if found := self._exists(normpath(name, local)):

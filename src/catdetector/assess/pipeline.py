@@ -14,9 +14,10 @@ import yaml
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
 from catdetector.assess.code import TRAIN_RE, first_hit
 from catdetector.assess.follow import follow
-from catdetector.assess.model import Evidence
+from catdetector.assess.model import Evidence, Severity
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import YAML_LOADER, Rx, blank_strings, normpath, snippet
+from catdetector.assess.vocab import DATA_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -35,7 +36,7 @@ WORKFLOW_KIND_RE = re.compile(
 
 
 PIPELINE_CODE_RE = {
-    "airflow": re.compile(r"\bDAG\("),
+    "airflow": re.compile(r"\bDAG\(|@dag\b|@task\b"),
     "kfp": re.compile(r"dsl\.pipeline|@pipeline|\bdsl\.component"),
     "zenml": re.compile(r"@pipeline"),
     "metaflow": re.compile(r"FlowSpec"),
@@ -58,6 +59,29 @@ class Stage:
     deps: list[str] = field(default_factory=list)
     outs: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+
+
+_TEMPLATE_RE = re.compile(r"\$\{\s*([\w.\-]+)\s*\}")
+
+
+def _lookup(values: dict[str, Any], dotted: str) -> str | None:
+    node: Any = values
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return str(node) if isinstance(node, str | int | float) else None
+
+
+def _substitute(data: Any, values: dict[str, Any]) -> Any:
+    """DVC's ``${...}`` templating resolved from params.yaml and ``vars`` (unknowns kept)."""
+    if isinstance(data, str):
+        return _TEMPLATE_RE.sub(lambda m: _lookup(values, m.group(1)) or m.group(0), data)
+    if isinstance(data, list):
+        return [_substitute(item, values) for item in data]
+    if isinstance(data, dict):
+        return {_substitute(k, values): _substitute(v, values) for k, v in data.items()}
+    return data
 
 
 def _paths(raw: Any, base: str) -> list[str]:
@@ -142,6 +166,8 @@ class PipelineFacts(CIFacts):
             raw = data.get("stages")
             if not isinstance(raw, dict):
                 continue
+            if "${" in (info.text or ""):
+                raw = _substitute(raw, self._template_values(info.path, data))
             for name, body in raw.items():
                 if not isinstance(body, dict):
                     continue
@@ -166,6 +192,20 @@ class PipelineFacts(CIFacts):
                     )
                 )
         return stages
+
+    def _template_values(self, dvc_path: str, data: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        params = posixpath.join(posixpath.dirname(dvc_path), "params.yaml")
+        try:
+            loaded = yaml.load(self.index.text(params) or "", Loader=YAML_LOADER)
+        except (yaml.YAMLError, RecursionError, ValueError):
+            loaded = None
+        if isinstance(loaded, dict):
+            values.update(loaded)
+        for item in data.get("vars") or []:
+            if isinstance(item, dict):
+                values.update(item)
+        return values
 
     @cached_property
     def dvc_tracked(self) -> set[str]:
@@ -301,6 +341,34 @@ def bus_factor(f: Facts) -> list[Evidence]:
                 Evidence(None, None, "no pipeline definition (dvc.yaml stages, MLproject, ...)")
             )
     for unit in f.training_units:
-        for number, line in unit.find(LAPTOP_RE, raw=True)[:3]:
+        found = unit.find(LAPTOP_RE, raw=True)[:3]
+        for number, line in found:
             ev.append(unit.evidence(number, f"reads a path on one machine: {snippet(line)}"))
+        if found:
+            continue
+        for number, line in unit.find(MACHINE_PATH_RE, raw=True):
+            if any(_machine_path(p) for p in unit.path_literals(line)):
+                ev.append(unit.evidence(number, f"reads a path on one machine: {snippet(line)}"))
+                break
     return ev
+
+
+MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
+SHARED_ROOTS = frozenset(
+    {"tmp", "app", "opt", "workspace", "srv", "code", "usr", "etc", "dev", "proc", "var", "data",
+     "models", "model", "artifacts", "output", "outputs", "input", "inputs", "ml", "src", "root"}
+)  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
+
+
+def _machine_path(literal: str) -> bool:
+    """An absolute path under a folder that only one machine has (``/disk/...``)."""
+    if not literal.startswith("/") or literal.startswith("//"):
+        return False
+    first = literal.strip("/").split("/", 1)[0].lower()
+    data = "data" in literal.lower() or posixpath.splitext(literal)[1].lower() in DATA_SUFFIXES
+    return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
+
+
+def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical when training exists that nobody else can re-run; high with no training."""
+    return "critical" if f.training_units else "high"

@@ -8,7 +8,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
-from catdetector.assess.code import READ_RE, TEST_PATH_RE, WRITE_RE, CodeFacts, CodeUnit
+from catdetector.assess.code import (
+    READ_RE,
+    TEST_PATH_RE,
+    TRAIN_RE,
+    WRITE_RE,
+    CodeFacts,
+    CodeUnit,
+    first_hit,
+)
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
@@ -25,7 +33,8 @@ REGISTRY_CODE_RE = Rx(
     r"transition_model_version_stage\(|['\"]runs:/|\bmlflow\.get_run\(|\.search_runs\(|"
     r"\.use_artifact\(|\.link_model\(|\.use_model\(|\bwandb\.Artifact\(|"
     r"\bbentoml\.\w+\.(?:save_model|get|load_model)\(|\bbentoml\.models\.get\(|"
-    r"\bArtifactConfig\(|\.set_stage\(|ModelPackageGroupName|\.push_to_hub\(",
+    r"\bArtifactConfig\(|\.set_stage\(|ModelPackageGroupName|\.push_to_hub\(|"
+    r"\b(?:Output|Input)\[Model\]|\baiplatform\.Model\.upload\(",
     0,
     (
         "register_model(",
@@ -45,11 +54,13 @@ REGISTRY_CODE_RE = Rx(
         "set_stage(",
         "ModelPackageGroupName",
         "push_to_hub(",
+        "[Model]",
+        "Model.upload(",
     ),
 )
 REGISTRY_CMD_RE = Rx(
     r"\b(?:catdetector\s+register|gto\s+(?:register|assign)|bentoml\s+models\s+push|"
-    r"mlflow\s+models\s+serve\s+-m\s+['\"]?models:/)",
+    r"mlflow\s+models\s+serve\s+-m\s+['\"]?(?:models|runs):/)",
     0,
     ("catdetector", "gto", "bentoml", "mlflow"),
 )
@@ -178,4 +189,26 @@ def no_rollback(f: Facts) -> list[Evidence]:
                     detail = f"{what} with no version to go back to: {snippet(line)}"
                 ev.append(unit.evidence(number, detail))
                 break
+    if not ev and f.training_units and not registered and not model_versioned(f):
+        unit = f.training_units[0]
+        hit = first_hit(unit, WRITE_RE) or first_hit(unit, TRAIN_RE)
+        what = f": {snippet(hit[1])}" if hit else ""
+        detail = (
+            "the trained model has no version to go back to (no registry, alias or versioned "
+            f"pipeline output){what}"
+        )
+        ev.append(unit.evidence(hit[0] if hit else 1, detail))
     return ev
+
+
+def model_versioned(f: Facts) -> bool:
+    """Whether some model is versioned: a training stage's outputs, a DVC-tracked or git-lfs
+    model path, a versioned model file."""
+    if any(stage.outs for stage in f.training_stages):
+        return True
+    for path in f.dvc_tracked:
+        parts = set(path.lower().replace(".", "/").split("/"))
+        if posixpath.splitext(path)[1].lower() in MODEL_SUFFIXES or parts & {"model", "models"}:
+            return True
+    lfs = " ".join(f.lfs_patterns)
+    return any(s in lfs for s in MODEL_SUFFIXES) or any(f.versioned(m.path) for m in f.model_files)

@@ -317,3 +317,33 @@ def test_fixes_name_the_repository_stack(tmp_path: Path) -> None:
     report = assess_repository(write_tree(tmp_path, files))
     finding = report.finding("no-ci-training")
     assert finding is not None and "job submit" in finding.fix, finding.fix
+
+
+# ------------------------------------------------------------------- ML Test Score -----
+
+
+def test_ml_test_score_marks_automated_present_and_absent(tmp_path: Path) -> None:
+    root = git_init(write_tree(tmp_path / "mwml", made_with_ml_like_files()))
+    score = {item.id: item for item in assess_repository(root).score}
+    assert score["Infra 2"].score == 1 and "workloads.sh" in score["Infra 2"].evidence
+    assert score["Infra 3"].score == 1 and score["Infra 5"].score == 1
+    assert score["Infra 7"].score == 0.5 and "predict.py" in score["Infra 7"].evidence
+    assert score["Model 5"].score == 0 and score["Infra 6"].score == 0
+    data = assess_repository(root).to_dict()["ml_test_score"]
+    assert data["max"] == len(data["tests"]) == 12 and data["total"] == sum(
+        t["score"] for t in data["tests"]
+    )
+    assert {"id", "section", "test", "score", "evidence"} == set(data["tests"][0])
+
+
+def test_ml_test_score_half_marks_what_is_run_by_hand(tmp_path: Path) -> None:
+    files = {
+        "train.py": SK_TRAIN,
+        "tests/test_train.py": "def test_fit():\n    assert True\n",
+        "requirements.txt": "scikit-learn==1.5.0\nnumpy==1.26.4\n",
+        ".github/dependabot.yml": "version: 2\n",
+    }
+    score = {i.id: i.score for i in assess_repository(write_tree(tmp_path, files)).score}
+    assert score["Infra 2"] == 0.5  # tests exist, nothing runs them
+    assert score["Infra 1"] == 0.5  # seeds and lock, no CI training run
+    assert score["Infra 6"] == 1 and score["Infra 3"] == 0

@@ -17,6 +17,7 @@ from catdetector.assess import (
     ci,
     data,
     environment,
+    fixes,
     pipeline,
     registry,
     secrets,
@@ -56,6 +57,7 @@ CHECKS: list[Check] = [
     Check(
         "bus-factor",
         lowers_level=True,
+        fix_for=fixes.bus_factor_fix,
         severity_for=pipeline.bus_factor_severity,
         func=pipeline.bus_factor,
         risk="Bus factor: no reproducible pipeline; training only in notebooks or on one laptop",
@@ -70,6 +72,7 @@ CHECKS: list[Check] = [
     Check(
         "no-rollback",
         lowers_level=True,
+        fix_for=fixes.no_rollback_fix,
         func=registry.no_rollback,
         risk="No rollback: the model is not versioned or registered, and is served from a fixed "
         "path",
@@ -96,6 +99,7 @@ CHECKS: list[Check] = [
     Check(
         "no-data-versioning",
         lowers_level=True,
+        fix_for=fixes.no_data_versioning_fix,
         func=data.no_data_versioning,
         risk="No data versioning: the data a model was trained on cannot be recovered",
         severity="high",
@@ -176,6 +180,7 @@ CHECKS: list[Check] = [
     Check(
         "no-ci-training",
         lowers_level=True,
+        fix_for=fixes.no_ci_training_fix,
         func=ci.no_ci_training,
         risk="CI never runs the training pipeline",
         severity="medium",
@@ -188,6 +193,7 @@ CHECKS: list[Check] = [
     Check(
         "no-evaluation-gate",
         lowers_level=True,
+        fix_for=fixes.no_evaluation_gate_fix,
         func=ci.no_evaluation_gate,
         risk="No evaluation gate: a worse model can be promoted",
         severity="high",

@@ -66,9 +66,7 @@ CI_EVAL_RE = re.compile(
     r"\bpython3?\s+(?:-m\s+)?[\w./-]*eval\w*|\bdvc\s+(?:metrics|exp)\s+(?:show|diff)\b|"
     r"\bmlflow\.evaluate\("
 )
-BEST_RUN_RE = Rx(
-    r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",)
-)
+BEST_RUN_RE = Rx(r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",))
 GATE_WORD_RE = Rx(
     r"\b(?:gate|min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae)|"
     r"fail[_-]?under|promotion_threshold|accuracy_threshold|validation_thresholds)\b|"

@@ -44,8 +44,10 @@ class EnvironmentFacts(CodeFacts):
                 if (spec := conda_env(info)) is not None:
                     specs.append(spec)
             elif (
-                name.startswith(("dockerfile", "containerfile")) or info.suffix == ".dockerfile"
-            ) and not name.startswith(".gitpod") and ".devcontainer/" not in info.path:
+                (name.startswith(("dockerfile", "containerfile")) or info.suffix == ".dockerfile")
+                and not name.startswith(".gitpod")
+                and ".devcontainer/" not in info.path
+            ):
                 specs.append(dockerfile_env(info))
             elif name == "pipfile":
                 specs.append(pipfile_env(info))
@@ -102,6 +104,11 @@ class EnvironmentFacts(CodeFacts):
             return True
         reqs = self.runtime_reqs(spec)
         return all(r.pinned for r in reqs.values())
+
+    @cached_property
+    def unpinned_evidence(self) -> list[Evidence]:
+        """Runtime requirements no lock pins (see ``unpinned_requirements``)."""
+        return unpinned_requirements(self)  # type: ignore[arg-type]
 
     @cached_property
     def runtime_specs(self) -> list[EnvSpec]:
@@ -206,7 +213,7 @@ def no_lock_file(f: Facts) -> list[Evidence]:
     test tools aside); high when serving code can resolve other versions than training."""
     if not (f.training_units or f.serving_units):
         return []
-    ev = unpinned_requirements(f)
+    ev = list(f.unpinned_evidence)
     if not ev and not f.runtime_specs and not f.lock_files:
         ev.append(Evidence(None, None, "no lock file (uv.lock, poetry.lock, pinned requirements)"))
     return ev

@@ -355,8 +355,30 @@ def bus_factor(f: Facts) -> list[Evidence]:
 
 MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
 SHARED_ROOTS = frozenset(
-    {"tmp", "app", "opt", "workspace", "srv", "code", "usr", "etc", "dev", "proc", "var", "data",
-     "models", "model", "artifacts", "output", "outputs", "input", "inputs", "ml", "src", "root"}
+    {
+        "tmp",
+        "app",
+        "opt",
+        "workspace",
+        "srv",
+        "code",
+        "usr",
+        "etc",
+        "dev",
+        "proc",
+        "var",
+        "data",
+        "models",
+        "model",
+        "artifacts",
+        "output",
+        "outputs",
+        "input",
+        "inputs",
+        "ml",
+        "src",
+        "root",
+    }
 )  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
 
 

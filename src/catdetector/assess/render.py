@@ -36,7 +36,7 @@ def score_lines(report: Report) -> list[str]:
     lines = [f"ML Test Score (static view): {report.score_total:g} of {len(report.score)}"]
     for item in report.score:
         where = f" ({item.evidence})" if item.evidence else ""
-        lines.append(f"{item.score:>3g}  {item.section} {item.id}: {item.test}{where}")
+        lines.append(f"{item.score:>3g}  {item.id}: {item.test}{where}")
     return lines
 
 
@@ -69,7 +69,7 @@ def to_markdown(report: Report) -> str:
         lines += ["| score | test | evidence |", "|-------|------|----------|"]
         for item in report.score:
             lines.append(
-                f"| {item.score:g} | {item.section} {item.id}: {_md_cell(item.test)} "
+                f"| {item.score:g} | {item.id}: {_md_cell(item.test)} "
                 f"| {_md_cell(item.evidence)} |"
             )
         lines.append(f"| **{report.score_total:g}** | of {len(report.score)} | |")

@@ -117,7 +117,6 @@ SKIP_DIRS = frozenset(
 )
 
 
-
 @dataclass
 class FileInfo:
     """One regular file: its size and, when it was read, a bounded decoded prefix."""

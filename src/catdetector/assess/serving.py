@@ -107,9 +107,7 @@ class ServingFacts(CodeFacts):
             ):
                 found.append(Evidence(info.path, None, "Kubernetes manifest"))
             elif (
-                info.suffix in (".yaml", ".yml")
-                and info.text
-                and SERVE_CONFIG_RE.search(info.text)
+                info.suffix in (".yaml", ".yml") and info.text and SERVE_CONFIG_RE.search(info.text)
             ):
                 found.append(Evidence(info.path, None, "model service config (Ray Serve, ...)"))
         return found

@@ -72,7 +72,8 @@ def inference_side(f: Facts, training: list[CodeUnit]) -> list[CodeUnit]:
     ]
 
 
-def _preprocessing_skew(f: Facts) -> list[Evidence]:
+def preprocessing_skew(f: Facts) -> list[Evidence]:
+    """Preprocessing defined or copied in both training-side and prediction code."""
     ev: list[Evidence] = []
     train_defs: dict[str, tuple[CodeUnit, int]] = {}
     train_stmts: dict[str, tuple[CodeUnit, int]] = {}
@@ -115,4 +116,4 @@ def training_serving_skew(f: Facts) -> list[Evidence]:
     """Environments that differ or float, or preprocessing written twice."""
     if not (f.training_units or f.serving_units or f.model_files or f.stages):
         return []
-    return env_skew(f) + _preprocessing_skew(f)
+    return env_skew(f) + preprocessing_skew(f)

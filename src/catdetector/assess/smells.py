@@ -158,18 +158,24 @@ def dead_experimental_code(f: Facts) -> list[Evidence]:
     return ev
 
 
-def no_baseline(f: Facts) -> list[Evidence]:
-    """Deep-learning imports with no baseline anywhere in code or params."""
-    deep = [u for u in f.source_units if u.top_imports & DL_MODULES]
-    if not deep:
-        return []
-    if any(BASELINE_RE.search(u.text, u.lower) for u in f.source_units):
-        return []
+def baseline(f: Facts) -> str | None:
+    """The file that names a simpler baseline model (code, params or dvc.yaml), if any."""
+    for unit in f.source_units:
+        if BASELINE_RE.search(unit.text, unit.lower):
+            return unit.path
     for info in f.config_texts:
         if info.name.lower().startswith(("params", "dvc", "config")) and BASELINE_RE.search(
             info.text or ""
         ):
-            return []
+            return info.path
+    return None
+
+
+def no_baseline(f: Facts) -> list[Evidence]:
+    """Deep-learning imports with no baseline anywhere in code or params."""
+    deep = [u for u in f.source_units if u.top_imports & DL_MODULES]
+    if not deep or baseline(f) is not None:
+        return []
     ev: list[Evidence] = []
     for unit in deep[:5]:
         modules = ", ".join(sorted(unit.top_imports & DL_MODULES))

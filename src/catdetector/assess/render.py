@@ -69,8 +69,7 @@ def to_markdown(report: Report) -> str:
         lines += ["| score | test | evidence |", "|-------|------|----------|"]
         for item in report.score:
             lines.append(
-                f"| {item.score:g} | {item.id}: {_md_cell(item.test)} "
-                f"| {_md_cell(item.evidence)} |"
+                f"| {item.score:g} | {item.id}: {_md_cell(item.test)} | {_md_cell(item.evidence)} |"
             )
         lines.append(f"| **{report.score_total:g}** | of {len(report.score)} | |")
     if report.notes:

@@ -56,9 +56,7 @@ def render_text(report: Report) -> None:
     style = _LEVEL_STYLE.get(report.level, "bold") if report.level is not None else "bold"
     title = f"Level {report.level}" if report.level is not None else "No level"
     console.print(f"[{style}]{escape(title)}: {escape(report.level_name)}[/{style}]")
-    _wrapped(
-        f"{report.path} ({report.files_scanned} files, {len(report.findings)} findings)", 2, 2
-    )
+    _wrapped(f"{report.path} ({report.files_scanned} files, {len(report.findings)} findings)", 2, 2)
     if report.next_step:
         _wrapped(f"next: {report.next_step}", 2, 6, "bold")
     for number, finding in enumerate(report.findings, start=1):

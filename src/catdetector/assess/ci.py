@@ -172,6 +172,10 @@ def no_ci_training(f: Facts) -> list[Evidence]:
 
 def evaluation_steps(f: Facts) -> list[Evidence]:
     """Where models are scored: evaluate stages, metrics, evaluation code or commands."""
+    return f.memo("evaluation_steps", lambda: _evaluation_steps(f))
+
+
+def _evaluation_steps(f: Facts) -> list[Evidence]:
     found: list[Evidence] = []
     for stage in f.stages:
         if re.search(r"eval", stage.name + " " + stage.cmd, re.I) or stage.metrics:
@@ -187,6 +191,10 @@ def evaluation_steps(f: Facts) -> list[Evidence]:
 def gates(f: Facts) -> list[Evidence]:
     """What acts on the evaluation: thresholds, metric diffs and model tests in CI, promotion
     of the best run by its metric."""
+    return f.memo("gates", lambda: _gates(f))
+
+
+def _gates(f: Facts) -> list[Evidence]:
     found: list[Evidence] = []
     if (command := f.ci_find(GATE_WORD_RE)) is not None:
         found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))

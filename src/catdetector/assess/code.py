@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar, cast
 
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo, RepoIndex
@@ -298,12 +299,22 @@ def paths_by_verb(
     return found
 
 
+T = TypeVar("T")
+
+
 class CodeFacts:
     """Files and code units of one scanned repository (the base of ``Facts``)."""
 
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
         self.notes: list[str] = []
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per repository (checks and the score share results)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     # -- files ----------------------------------------------------------------------------
     @cached_property

@@ -45,6 +45,10 @@ INFERENCE_NAME_RE = re.compile(r"(?:^|/)(?:predict|inference|infer|serve|serving
 
 def training_side(f: Facts) -> list[CodeUnit]:
     """Training code and the project modules it imports (``utils.py``, ``data.py``...)."""
+    return f.memo("training_side", lambda: _training_side(f))
+
+
+def _training_side(f: Facts) -> list[CodeUnit]:
     training = [u for u in f.training_units if not u.is_serving]
     by_module: dict[str, list[CodeUnit]] = {}
     for unit in f.source_units:
@@ -74,6 +78,10 @@ def inference_side(f: Facts, training: list[CodeUnit]) -> list[CodeUnit]:
 
 def preprocessing_skew(f: Facts) -> list[Evidence]:
     """Preprocessing defined or copied in both training-side and prediction code."""
+    return f.memo("preprocessing_skew", lambda: _preprocessing_skew(f))
+
+
+def _preprocessing_skew(f: Facts) -> list[Evidence]:
     ev: list[Evidence] = []
     train_defs: dict[str, tuple[CodeUnit, int]] = {}
     train_stmts: dict[str, tuple[CodeUnit, int]] = {}

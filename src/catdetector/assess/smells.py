@@ -58,18 +58,25 @@ COMMENTED_CODE_RE = re.compile(
 )
 
 
+HELPER_NAME_RE = re.compile(
+    r"def\s+\w*(?:seed|determinis|reproducib)\w*\s*\(|^\w*(?:seed|determinis|reproducib)\w*$",
+    re.I | re.M,
+)
 _DEF_RE = re.compile(r"^([ \t]*)def[ \t]+(\w+)[ \t]*\(", re.M)
 
 
 def seed_helpers(f: Facts) -> list[str]:
-    """Names of functions, anywhere in the code, whose body sets a seed (``set_seeds()``)."""
+    """Functions named for seeding (``set_seeds``, ``seed_everything``...) whose body sets
+    a seed, anywhere in the code."""
     names: list[str] = []
     for unit in f.source_units:
-        if unit.kind != "py" or not unit.matches(SEED_RE):
+        if unit.kind != "py" or "def " not in unit.text or not HELPER_NAME_RE.search(unit.text):
             continue
         code = unit.code
         defs = list(_DEF_RE.finditer(code))
         for i, m in enumerate(defs):
+            if not HELPER_NAME_RE.search(m.group(2)):
+                continue
             end = defs[i + 1].start() if i + 1 < len(defs) else len(code)
             if SEED_RE.regex.search(code, m.end(), end):
                 names.append(m.group(2))
@@ -77,7 +84,12 @@ def seed_helpers(f: Facts) -> list[str]:
 
 
 def no_seeds(f: Facts) -> list[Evidence]:
-    """Training code that sets no seed (and no seed parameter it could read)."""
+    """Training code that sets no seed (itself or through a seeding helper), and no seed
+    parameter it could read."""
+    return f.memo("no_seeds", lambda: _no_seeds(f))
+
+
+def _no_seeds(f: Facts) -> list[Evidence]:
     project_seed = any(
         PARAM_SEED_RE.search(info.text or "")
         for info in f.config_texts
@@ -90,7 +102,7 @@ def no_seeds(f: Facts) -> list[Evidence]:
     for unit in f.training_units:
         if unit.matches(SEED_RE):
             continue
-        if calls is not None and calls.search(unit.code):
+        if calls is not None and any(h in unit.text for h in helpers) and calls.search(unit.code):
             continue
         if project_seed and re.search(r"\bparams\b|\bseed\b", unit.text, re.I):
             continue

@@ -46,6 +46,8 @@ def read_git(index: RepoIndex, root_fd: int, note: Callable[[str], None]) -> Non
     if git.present:
         try:
             git_fd = os.open(".git", DIR_FLAGS, dir_fd=root_fd)
+        except NotADirectoryError:
+            return  # a .git file: the scan has already said so
         except OSError as exc:
             note(f".git could not be opened ({reason(exc)}); treated as not git")
             return

@@ -347,3 +347,12 @@ def test_ml_test_score_half_marks_what_is_run_by_hand(tmp_path: Path) -> None:
     assert score["Infra 2"] == 0.5  # tests exist, nothing runs them
     assert score["Infra 1"] == 0.5  # seeds and lock, no CI training run
     assert score["Infra 6"] == 1 and score["Infra 3"] == 0
+
+
+def test_ci_cd_back_to_the_root_in_a_script(tmp_path: Path) -> None:
+    files = {
+        ".github/workflows/ci.yml": CI.format("bash ci/run.sh"),
+        "ci/run.sh": "cd docs\nmake html\ncd ..\npython src/fit.py\n",
+        "src/fit.py": SK_TRAIN,
+    }
+    assert _check("no-ci-training", tmp_path, files) == []

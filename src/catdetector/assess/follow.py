@@ -87,7 +87,8 @@ class _Follower:
                 if not path.endswith((".yml", ".yaml")):
                     moved = _CD_RE.findall(line)
                     if moved and line.strip().startswith("cd "):
-                        cwd = normpath(moved[-1], cwd) or cwd
+                        target = normpath(moved[-1], cwd)
+                        cwd = target if target is not None else cwd
         return self.out
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
@@ -151,10 +152,12 @@ class _Follower:
                 skip = False
                 continue
             if word in ("-C", "--directory") and i + 1 < len(words):
-                directory = normpath(words[i + 1], cwd) or cwd
+                moved = normpath(words[i + 1], cwd)
+                directory = moved if moved is not None else cwd
                 skip = True
             elif word.startswith("-C") and len(word) > 2:
-                directory = normpath(word[2:], cwd) or cwd
+                moved = normpath(word[2:], cwd)
+                directory = moved if moved is not None else cwd
             elif not word.startswith("-") and "=" not in word:
                 targets.append(word)
         for name in ("Makefile", "makefile", "GNUmakefile"):

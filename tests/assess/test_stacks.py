@@ -17,6 +17,7 @@ from tests.assess.builders import (
     get_started_like_files,
     git,
     git_init,
+    level1_files,
     made_with_ml_like_files,
     notebook,
     write_tree,
@@ -356,3 +357,20 @@ def test_ci_cd_back_to_the_root_in_a_script(tmp_path: Path) -> None:
         "src/fit.py": SK_TRAIN,
     }
     assert _check("no-ci-training", tmp_path, files) == []
+
+
+def test_seeds_set_inside_the_step_a_pipeline_calls(tmp_path: Path) -> None:
+    files = {
+        "steps/train_model.py": "from sklearn.svm import SVC\n\n\ndef train_model(X, y):\n"
+        "    return SVC(random_state=42).fit(X, y)\n",
+        "pipeline/training_pipeline.py": "from sklearn.base import clone\n"
+        "from steps.train_model import train_model\n\n\ndef training_pipeline():\n"
+        "    return train_model(X, y)\n",
+    }
+    assert _check("no-seeds", tmp_path, files) == []
+
+
+def test_next_step_keeps_the_whole_first_sentence_of_a_fix(tmp_path: Path) -> None:
+    report = assess_repository(write_tree(tmp_path, level1_files()))
+    assert report.level == 1
+    assert "(e.g. .github/workflows/ci.yml)" in report.next_step, report.next_step

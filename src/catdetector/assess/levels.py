@@ -8,6 +8,8 @@ the level. A folder with no ML in it has no level (None: not applicable).
 
 from __future__ import annotations
 
+import re
+
 from catdetector.assess.checks import CHECKS, COURSE_RISKS
 from catdetector.assess.model import LEVEL_NAMES, SEVERITY_RANK, Finding
 
@@ -41,9 +43,11 @@ def order_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=key)
 
 
+_SENTENCE_END_RE = re.compile(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)\.\s+(?=[A-Z`(])|;\s")
+
+
 def _first_sentence(text: str) -> str:
-    head = text.split("; ", 1)[0].split(". ", 1)[0]
-    return head.rstrip(".")
+    return _SENTENCE_END_RE.split(text, maxsplit=1)[0].rstrip(".")
 
 
 def next_step(level: int | None, findings: list[Finding]) -> str:

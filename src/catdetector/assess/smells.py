@@ -58,34 +58,33 @@ COMMENTED_CODE_RE = re.compile(
 )
 
 
-HELPER_NAME_RE = re.compile(
-    r"def\s+\w*(?:seed|determinis|reproducib)\w*\s*\(|^\w*(?:seed|determinis|reproducib)\w*$",
-    re.I | re.M,
-)
-_DEF_RE = re.compile(r"^([ \t]*)def[ \t]+(\w+)[ \t]*\(", re.M)
+_DEF_RE = re.compile(r"^[ \t]*def[ \t]+(\w+)[ \t]*\(", re.M)
+_CALL_RE = re.compile(r"\b(\w+)\s*\(")
 
 
-def seed_helpers(f: Facts) -> list[str]:
-    """Functions named for seeding (``set_seeds``, ``seed_everything``...) whose body sets
-    a seed, anywhere in the code."""
-    names: list[str] = []
+def seed_functions(f: Facts) -> set[str]:
+    """Names of the project's functions whose body sets a seed (``set_seeds()``, a step that
+    trains with ``random_state=42``...)."""
+    names: set[str] = set()
     for unit in f.source_units:
-        if unit.kind != "py" or "def " not in unit.text or not HELPER_NAME_RE.search(unit.text):
+        if (
+            unit.kind != "py"
+            or "def " not in unit.text
+            or not SEED_RE.search(unit.text, unit.lower)
+        ):
             continue
-        code = unit.code
-        defs = list(_DEF_RE.finditer(code))
+        text = unit.text
+        defs = list(_DEF_RE.finditer(text))
         for i, m in enumerate(defs):
-            if not HELPER_NAME_RE.search(m.group(2)):
-                continue
-            end = defs[i + 1].start() if i + 1 < len(defs) else len(code)
-            if SEED_RE.regex.search(code, m.end(), end):
-                names.append(m.group(2))
-    return sorted(set(names))
+            end = defs[i + 1].start() if i + 1 < len(defs) else len(text)
+            if SEED_RE.regex.search(text, m.end(), end):
+                names.add(m.group(1))
+    return names
 
 
 def no_seeds(f: Facts) -> list[Evidence]:
-    """Training code that sets no seed (itself or through a seeding helper), and no seed
-    parameter it could read."""
+    """Training code that sets no seed (itself or through a project function it calls that
+    sets one), and no seed parameter it could read."""
     return f.memo("no_seeds", lambda: _no_seeds(f))
 
 
@@ -95,14 +94,12 @@ def _no_seeds(f: Facts) -> list[Evidence]:
         for info in f.config_texts
         if info.name.lower().startswith(("params", "config", "settings"))
     )
-    helpers = seed_helpers(f)
-    alternatives = "|".join(map(re.escape, helpers))
-    calls = re.compile(rf"\b(?:{alternatives})\s*\(") if helpers else None
+    seeding = seed_functions(f)
     ev: list[Evidence] = []
     for unit in f.training_units:
         if unit.matches(SEED_RE):
             continue
-        if calls is not None and any(h in unit.text for h in helpers) and calls.search(unit.code):
+        if seeding and seeding & set(_CALL_RE.findall(unit.text)):
             continue
         if project_seed and re.search(r"\bparams\b|\bseed\b", unit.text, re.I):
             continue

@@ -165,11 +165,22 @@ CASES = [
     ),
     Case(
         "training-serving-skew",
-        "unpinned shared",
+        "unpinned shared (a lock-file risk, not skew)",
         {"train.py": SK_TRAIN_SEEDED, "app.py": FLASK_APP, "requirements.txt": "numpy\nflask\n"},
+        False,
+    ),
+    Case(
+        "training-serving-skew",
+        "no environment file",
+        {"train.py": SK_TRAIN_SEEDED, "app.py": FLASK_APP},
         True,
     ),
-    Case("training-serving-skew", "no environment file", {"train.py": SK_TRAIN_SEEDED}, True),
+    Case(
+        "training-serving-skew",
+        "no environment file, nothing serves",
+        {"train.py": SK_TRAIN_SEEDED},
+        False,
+    ),
     Case(
         "training-serving-skew",
         "preprocessing re-implemented",
@@ -276,10 +287,10 @@ CASES = [
     Case(
         "no-lock-file",
         "ranges only",
-        {"x.py": "import numpy\n", "requirements.txt": "numpy>=1.2\n"},
+        {"train.py": SK_TRAIN_SEEDED, "requirements.txt": "numpy>=1.2\n"},
         True,
     ),
-    Case("no-lock-file", "no environment at all", {"x.py": "import numpy\n"}, True),
+    Case("no-lock-file", "no environment at all", {"train.py": SK_TRAIN_SEEDED}, True),
     Case(
         "no-lock-file",
         "fully pinned",

@@ -24,10 +24,10 @@ def _exe() -> str:
     return found
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, columns: int = 120) -> subprocess.CompletedProcess[str]:
     """Run ``catdetector assess ...`` (no tracebacks wanted: CATDETECTOR_TRACEBACK unset)."""
     env = {k: v for k, v in os.environ.items() if k != "CATDETECTOR_TRACEBACK"}
-    env["COLUMNS"] = "120"
+    env["COLUMNS"] = str(columns)
     return subprocess.run(
         [_exe(), "assess", *args], capture_output=True, text=True, timeout=120, env=env
     )
@@ -50,7 +50,43 @@ def test_text_format(level0: Path) -> None:
     assert out.startswith("Level 0: manual process")
     positions = [out.index(i) for i in ("bus-factor", "no-rollback", "training-serving-skew")]
     assert positions == sorted(positions)
-    assert "train.py:16" in out and "fix:" in out and "blocks level 1" in out
+    assert "train.py:16" in out and "fix:" in out and "keeps the level below 1" in out
+    assert "next: to reach Level 1:" in out and "ML Test Score" in out
+
+
+def test_text_output_wraps_under_its_item(level0: Path) -> None:
+    out = run(str(level0), columns=72).stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 72
+    for line in lines[1:]:
+        # only the numbered finding headers and notes start at the left margin
+        assert (
+            not line
+            or line[0] == " "
+            or line[:2].strip().isdigit()
+            or line[:1].isdigit()
+            or line.startswith(("note:", "ML Test Score"))
+        ), line
+    fixes = [i for i, line in enumerate(lines) if line.startswith("    fix: ")]
+    assert fixes and lines[fixes[0] + 1].startswith("         ")  # wrapped under the fix
+
+
+def test_json_error_for_a_missing_path(tmp_path: Path) -> None:
+    proc = run(str(tmp_path / "nope"), "--format", "json")
+    assert proc.returncode == 12
+    data = json.loads(proc.stdout)
+    assert "no such folder" in data["error"] and data["path"].endswith("nope")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_folder_without_ml_is_not_applicable(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# Awesome list\n\n- [a link](https://example.org)\n")
+    proc = run(str(tmp_path), "--format", "json")
+    data = json.loads(proc.stdout)
+    assert data["level"] is None and data["applicable"] is False and data["findings"] == []
+    text = run(str(tmp_path), "--fail-under", "0")
+    assert text.stdout.startswith("No level: not applicable")
+    assert text.returncode == 1 and "not applicable is below --fail-under 0" in text.stderr
 
 
 def test_json_format(level0: Path) -> None:
@@ -74,8 +110,10 @@ def test_markdown_format(level0: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "# MLOps assessment: Level 0 (manual process)"
-    assert "| # | id | severity | blocks level | risk | evidence | minimal fix |" in lines
-    assert any(line.startswith("| 1 | `bus-factor` | critical | 1 |") for line in lines)
+    assert "| # | id | severity | level | risk | evidence | minimal fix |" in lines
+    first = "| 1 | `bus-factor` | critical | keeps the level below 1 |"
+    assert any(line.startswith(first) for line in lines)
+    assert any(line.startswith("**Next:** to reach Level 1:") for line in lines)
 
 
 def test_fail_under_fails_below_the_level(level0: Path) -> None:

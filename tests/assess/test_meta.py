@@ -13,7 +13,7 @@ from pytest import MonkeyPatch
 import catdetector.assess as assess_pkg
 from catdetector.assess import CHECKS, Report, assess_repository
 from catdetector.assess.model import Evidence, Finding
-from catdetector.assess.render import checks_table
+from catdetector.assess.render import CORPUS_END, CORPUS_START, checks_table, update_checks_doc
 
 PACKAGE = Path(assess_pkg.__file__).parent
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "assess-checks.md"
@@ -65,29 +65,44 @@ def test_library_never_prints() -> None:
                 raise AssertionError(f"{path.name}:{node.lineno} prints")
 
 
+REGENERATE = (
+    "python -c 'from pathlib import Path; from catdetector.assess.render import "
+    'update_checks_doc as u; p = Path("docs/assess-checks.md"); p.write_text(u(p.read_text()))\''
+)
+
+
 def test_docs_table_lists_every_check_as_the_code_does() -> None:
     text = DOCS.read_text()
-    start, end = "<!-- checks-table:start -->\n", "<!-- checks-table:end -->"
-    table = text[text.index(start) + len(start) : text.index(end)]
-    expected = checks_table()
-    assert table.strip() == expected.strip(), (
-        "docs/assess-checks.md is out of date: paste the output of "
-        "`python -c 'from catdetector.assess.render import checks_table; print(checks_table())'`"
-    )
+    assert update_checks_doc(text) == text, f"docs/assess-checks.md is out of date: {REGENERATE}"
+    assert checks_table() in text
     for check in CHECKS:
         assert f"`{check.id}`" in text
+
+
+def test_regenerating_the_doc_keeps_the_corpus_region_verbatim() -> None:
+    text = DOCS.read_text()
+    start, end = text.index(CORPUS_START), text.index(CORPUS_END)
+    region = "\n| repo | judged | assess |\n|---|---|---|\n| x | Level 1 | Level 1 |\n"
+    edited = text[: start + len(CORPUS_START)] + region + text[end:]
+    stale = edited.replace(checks_table(), "| stale table |\n")
+    again = update_checks_doc(stale)
+    assert again == edited
+    assert again[again.index(CORPUS_START) : again.index(CORPUS_END)].endswith(region)
+    bare = stale[: stale.index(CORPUS_START)] + stale[stale.index(CORPUS_END) + len(CORPUS_END) :]
+    assert update_checks_doc(bare).rstrip().endswith(f"{CORPUS_START}\n{CORPUS_END}")
 
 
 def test_public_api_shape(tmp_path: Path) -> None:
     sig = inspect.signature(assess_repository)
     assert list(sig.parameters) == ["path"]
     report = assess_repository(tmp_path)
-    assert isinstance(report, Report) and isinstance(report.level, int)
+    assert isinstance(report, Report) and report.level is None  # nothing to assess
+    assert not report.applicable and "not applicable" in report.level_name
     assert all(isinstance(f, Finding) for f in report.findings)
     assert all(isinstance(e, Evidence) for f in report.findings for e in f.evidence)
     data = report.to_dict()
-    assert {"level", "findings", "path", "files_scanned", "notes"} <= set(data)
-    assert report.level == 0 and report.files_scanned == 0  # an empty folder is Level 0
+    assert {"level", "findings", "path", "files_scanned", "notes", "ml_test_score"} <= set(data)
+    assert data["level"] is None and data["applicable"] is False and report.files_scanned == 0
     assert any("no ML code" in n for n in report.notes)
 
 
@@ -100,6 +115,7 @@ def test_a_check_that_breaks_becomes_a_note(tmp_path: Path, monkeypatch: MonkeyP
 
     extra = Check("broken", "r", "low", 2, "f", "s", broken)
     monkeypatch.setattr(api, "CHECKS", [*CHECKS, extra])
+    (tmp_path / "train.py").write_text("from sklearn.svm import SVC\nSVC().fit(X, y)\n")
     report = assess_repository(tmp_path)
     assert "check broken could not run: RuntimeError: boom" in report.notes
     assert report.ids  # the other checks still ran

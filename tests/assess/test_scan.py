@@ -162,8 +162,7 @@ def test_symlinks_out_of_the_tree_are_not_followed(tmp_path: Path) -> None:
     report = assess_repository(root)
     assert report.files_scanned == 1
     assert "secrets-committed" not in report.ids and "no-rollback" not in report.ids
-    bus = report.finding("bus-factor")
-    assert bus is not None and all(e.file is None for e in bus.evidence)
+    assert report.level is None  # the training code behind the link was never read
     notes = " ".join(report.notes)
     assert "symlinks out of the folder, not followed (4)" in notes
     assert "leak.py ->" in notes and "ext ->" in notes and "up -> .." in notes
@@ -298,6 +297,7 @@ def test_git_file_pointing_elsewhere_is_not_followed(tmp_path: Path) -> None:
     index = scan(worktree)
     assert index.git.present and index.git.tracked is None
     assert any("outside the folder" in n for n in index.notes)
+    assert not any("could not be opened" in n for n in index.notes)  # said once, not twice
 
 
 def test_gitignore_style_patterns() -> None:

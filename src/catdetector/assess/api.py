@@ -7,12 +7,30 @@ from pathlib import Path
 
 from catdetector.assess.checks import CHECKS
 from catdetector.assess.facts import Facts
-from catdetector.assess.levels import compute_level, order_findings
+from catdetector.assess.levels import compute_level, next_step, order_findings
 from catdetector.assess.model import Evidence, Finding, Report
 from catdetector.assess.scan import scan
+from catdetector.assess.score import ml_test_score
+from catdetector.assess.text import human
 from catdetector.errors import AssessError
 
 MAX_EVIDENCE = 10
+# what still matters in a folder with no ML in it
+NOT_ML_CHECKS = frozenset({"secrets-committed", "large-binaries-in-git"})
+
+
+HISTORY_NOTE_BYTES = 10 * 1024 * 1024
+
+
+def _history_note(pack_bytes: int, tracked_bytes: int) -> str | None:
+    """A note when git's packs are much larger than what is tracked now."""
+    if pack_bytes < HISTORY_NOTE_BYTES or pack_bytes < 2 * tracked_bytes + HISTORY_NOTE_BYTES // 2:
+        return None
+    return (
+        f"git history holds {human(pack_bytes)} of packs while the tracked files total "
+        f"{human(tracked_bytes)}: large files were committed and later removed, and every "
+        "clone still downloads them (`git filter-repo --strip-blobs-bigger-than 1M` purges them)"
+    )
 
 
 def assess_repository(path: Path) -> Report:
@@ -43,28 +61,37 @@ def assess_repository(path: Path) -> Report:
         if len(evidence) > MAX_EVIDENCE:
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]
+        severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
+        fix = check.fix_for(facts) if check.fix_for else None
         findings.append(
             Finding(
                 id=check.id,
                 risk=check.risk,
-                severity=check.severity,
+                severity=severity,
                 evidence=evidence,
                 blocks_level=check.blocks_level,
-                fix=check.fix,
+                fix=fix or check.fix,
                 source=check.source,
+                lowers_level=check.lowers_level,
             )
         )
     notes = [*index.notes, *facts.notes, *failed]
     if not facts.is_ml:
-        notes.append("no ML code, model, data or pipeline found")
+        notes.append("no ML code, model, data or pipeline found: not applicable")
+        findings = [f for f in findings if f.id in NOT_ML_CHECKS]
     if not index.git.present:
         notes.append("not a git repository: git-based checks (committed files, tags) skipped")
+    elif (note := _history_note(index.git.pack_bytes, index.git.repo_tracked_bytes)) is not None:
+        notes.append(note)
     ordered = order_findings(findings)
+    level = compute_level(ordered, applicable=facts.is_ml)
     return Report(
         path=str(root),
-        level=compute_level(ordered),
+        level=level,
         findings=ordered,
         files_scanned=len(index.files),
         notes=notes,
         checks_run=len(CHECKS),
+        next_step=next_step(level, ordered),
+        score=ml_test_score(facts),
     )

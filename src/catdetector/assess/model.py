@@ -14,6 +14,7 @@ LEVEL_NAMES: dict[int, str] = {
     1: "ML pipeline automation",
     2: "CI/CD pipeline automation",
 }
+NOT_APPLICABLE = "not applicable (no ML found)"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Finding:
     blocks_level: int
     fix: str
     source: str = ""
+    lowers_level: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of this finding."""
@@ -55,8 +57,30 @@ class Finding:
             "severity": self.severity,
             "evidence": [e.to_dict() for e in self.evidence],
             "blocks_level": self.blocks_level,
+            "lowers_level": self.lowers_level,
             "fix": self.fix,
             "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """One test of the ML Test Score view: 0 absent, 0.5 present (run by hand), 1 in CI."""
+
+    id: str
+    section: str
+    test: str
+    score: float
+    evidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of this item."""
+        return {
+            "id": self.id,
+            "section": self.section,
+            "test": self.test,
+            "score": self.score,
+            "evidence": self.evidence,
         }
 
 
@@ -65,16 +89,28 @@ class Report:
     """The result of assessing one folder; ``findings`` are most critical first."""
 
     path: str
-    level: int
+    level: int | None
     findings: list[Finding]
     files_scanned: int
     notes: list[str] = field(default_factory=list)
     checks_run: int = 0
+    next_step: str = ""
+    score: list[ScoreItem] = field(default_factory=list)
+
+    @property
+    def applicable(self) -> bool:
+        """False when there is no ML in the folder (``level`` is then None)."""
+        return self.level is not None
 
     @property
     def level_name(self) -> str:
-        """Google's name for ``level``."""
-        return LEVEL_NAMES[self.level]
+        """Google's name for ``level``, or "not applicable"."""
+        return NOT_APPLICABLE if self.level is None else LEVEL_NAMES[self.level]
+
+    @property
+    def score_total(self) -> float:
+        """The sum of the ML Test Score items."""
+        return sum(item.score for item in self.score)
 
     def finding(self, finding_id: str) -> Finding | None:
         """The finding with this id, or None."""
@@ -86,13 +122,20 @@ class Report:
         return [f.id for f in self.findings]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape: level, findings, path, files_scanned, notes."""
+        """The JSON shape: level, findings, path, files_scanned, notes, ML Test Score."""
         return {
             "path": self.path,
             "level": self.level,
             "level_name": self.level_name,
+            "applicable": self.applicable,
+            "next_step": self.next_step,
             "files_scanned": self.files_scanned,
             "checks_run": self.checks_run,
             "findings": [f.to_dict() for f in self.findings],
+            "ml_test_score": {
+                "total": self.score_total,
+                "max": len(self.score),
+                "tests": [item.to_dict() for item in self.score],
+            },
             "notes": list(self.notes),
         }

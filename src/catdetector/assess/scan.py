@@ -11,25 +11,23 @@ are read, to learn what is tracked and which GTO tags exist.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from catdetector.assess import gitmeta
+from catdetector.assess.fsread import DIR_FLAGS as _DIR_FLAGS
+from catdetector.assess.fsread import read_at as _read_at
+from catdetector.assess.fsread import reason as _reason
+from catdetector.assess.gitread import read_git
 
 READ_CAP = 256 * 1024
 NOTEBOOK_CAP = 4 * 1024 * 1024
 TOTAL_READ_BUDGET = 256 * 1024 * 1024
-GIT_INDEX_CAP = 64 * 1024 * 1024
-PACKED_REFS_CAP = 16 * 1024 * 1024
 SNIFF_BYTES = 8192
 MAX_FILES = 200_000
 MAX_DEPTH = 64
-MAX_TAGS = 100_000
 MAX_NOTE_ITEMS = 10
 
 TEXT_SUFFIXES = frozenset(
@@ -118,9 +116,6 @@ SKIP_DIRS = frozenset(
     }
 )
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
-
 
 @dataclass
 class FileInfo:
@@ -154,6 +149,9 @@ class GitInfo:
     readable: bool = False
     tags: list[str] = field(default_factory=list)
     tracked: dict[str, int] | None = None
+    prefix: str = ""  # the folder's path inside the repository, when it is a subfolder
+    pack_bytes: int = 0
+    repo_tracked_bytes: int = 0
 
 
 @dataclass
@@ -212,31 +210,6 @@ class _Notes:
             more = f" and {len(items) - MAX_NOTE_ITEMS} more" if len(items) > MAX_NOTE_ITEMS else ""
             out.append(f"{kind} ({len(items)}): {shown}{more}")
         return out
-
-
-def _read_at(dir_fd: int, name: str, cap: int) -> tuple[bytes, int, bool]:
-    """Read at most ``cap`` bytes of a regular file ``name`` in ``dir_fd`` (no symlinks)."""
-    fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        chunks: list[bytes] = []
-        remaining = cap
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1024 * 1024))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        return data, st.st_size, st.st_size > len(data)
-    finally:
-        os.close(fd)
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or exc.__class__.__name__
 
 
 class _Scanner:
@@ -390,76 +363,7 @@ class _Scanner:
 
     # -- git metadata -------------------------------------------------------------------
     def _read_git(self, root_fd: int) -> None:
-        git = self.index.git
-        if not git.present or ".git" in self.index.files:
-            return
-        try:
-            git_fd = os.open(".git", _DIR_FLAGS, dir_fd=root_fd)
-        except OSError as exc:
-            self.notes.add(f".git could not be opened ({_reason(exc)}); treated as not git")
-            return
-        try:
-            git.readable = True
-            hash_len = 20
-            try:
-                config, _, _ = _read_at(git_fd, "config", READ_CAP)
-                hash_len = gitmeta.hash_len_from_config(config.decode("utf-8", "replace"))
-            except OSError:
-                pass
-            try:
-                data, _, truncated = _read_at(git_fd, "index", GIT_INDEX_CAP)
-                if truncated:
-                    self.notes.add(".git/index is larger than 64 MiB; tracked files unknown")
-                else:
-                    git.tracked = gitmeta.parse_index(data, hash_len=hash_len)
-            except FileNotFoundError:
-                git.tracked = {}
-            except (OSError, gitmeta.GitIndexError) as exc:
-                self.notes.add(f".git/index not read: {exc}")
-            tags = self._loose_tags(git_fd)
-            try:
-                packed, _, _ = _read_at(git_fd, "packed-refs", PACKED_REFS_CAP)
-                tags.extend(gitmeta.parse_packed_refs(packed.decode("utf-8", "replace")))
-            except OSError:
-                pass
-            git.tags = sorted(set(tags))
-        finally:
-            os.close(git_fd)
-
-    def _loose_tags(self, git_fd: int) -> list[str]:
-        """Names of the files under ``.git/refs/tags`` (walked without following links)."""
-        tags: list[str] = []
-        try:
-            refs_fd = os.open("refs", _DIR_FLAGS, dir_fd=git_fd)
-        except OSError:
-            return tags
-        try:
-            tags_fd = os.open("tags", _DIR_FLAGS, dir_fd=refs_fd)
-        except OSError:
-            os.close(refs_fd)
-            return tags
-        os.close(refs_fd)
-        stack: list[tuple[int, str]] = [(tags_fd, "")]
-        while stack:
-            fd, prefix = stack.pop()
-            try:
-                with os.scandir(fd) as it:
-                    for entry in it:
-                        if len(tags) >= MAX_TAGS:
-                            break
-                        if entry.is_dir(follow_symlinks=False) and len(stack) < MAX_DEPTH:
-                            try:
-                                sub = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
-                            except OSError:
-                                continue
-                            stack.append((sub, f"{prefix}{entry.name}/"))
-                        elif entry.is_file(follow_symlinks=False):
-                            tags.append(prefix + entry.name)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
-        return tags
+        read_git(self.index, root_fd, self.notes.add)
 
 
 def scan(root: Path, *, max_files: int = MAX_FILES) -> RepoIndex:

@@ -1,0 +1,236 @@
+"""CI: workflow files, what they run (followed one step), tests, the pipeline and gates."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from catdetector.assess.code import CodeFacts
+from catdetector.assess.follow import Command, follow
+from catdetector.assess.model import Evidence
+from catdetector.assess.scan import FileInfo
+from catdetector.assess.text import Rx
+from catdetector.assess.vocab import MODEL_SUFFIXES
+
+if TYPE_CHECKING:
+    from catdetector.assess.facts import Facts
+
+
+CI_PATTERNS = (
+    re.compile(r"^\.github/workflows/[^/]+\.ya?ml$"),
+    re.compile(r"^\.gitlab-ci\.ya?ml$"),
+    re.compile(r"^(?:.*/)?Jenkinsfile$"),
+    re.compile(r"^\.circleci/config\.ya?ml$"),
+    re.compile(r"^azure-pipelines\.ya?ml$"),
+    re.compile(r"^bitbucket-pipelines\.ya?ml$"),
+    re.compile(r"^\.travis\.ya?ml$"),
+    re.compile(r"^\.drone\.ya?ml$"),
+    re.compile(r"^\.buildkite/[^/]+\.ya?ml$"),
+    re.compile(r"^cloudbuild\.ya?ml$"),
+    re.compile(r"^\.woodpecker(?:\.ya?ml|/[^/]+\.ya?ml)$"),
+    re.compile(r"^\.ci/run$"),
+)
+CI_TEST_RE = re.compile(
+    r"\b(?:pytest|py\.test|unittest|tox|nox|make\s+(?:test|check)\w*|hatch\s+(?:run\s+)?test|"
+    r"npm\s+test|go\s+test|cargo\s+test)\b"
+)
+CI_TRAIN_RE = re.compile(
+    r"\bdvc\s+(?:repro|exp\s+run)\b|\bcatdetector\s+(?:train|repro|pipeline)\b|\bmlflow\s+run\b|"
+    r"\bkedro\s+run\b|\bsnakemake\b|\bpapermill\b|\bmake\s+train\w*|"
+    r"\bpython3?\s+(?:-m\s+)?[\w./-]*train[\w-]*(?:\.py)?\b|\bzenml\s+pipeline\s+run\b|"
+    r"\bdagster\s+job\b|\btrigger_pipeline\(|\bairflow\s+dags\s+(?:trigger|test)\b|"
+    r"\bprefect\s+deployment\s+run\b|\bmetaflow\b.*\brun\b|\bpython3?\s+\S*flow\S*\.py\s+run\b|"
+    r"\bcreate_run_from_pipeline\w*\(|\bpipeline\.start\(|\bsagemaker\b.*\bpipeline\b.*\bstart"
+)
+CI_MODEL_TEST_RE = re.compile(
+    r"\b(?:pytest|py\.test)\b[^\n]*(?:--run[-_]id|\btests?/models?\b|test_model|behavio)"
+)
+
+
+EVAL_RE = Rx(
+    r"\w+_score\(|classification_report\(|\.evaluate\(|precision_recall_fscore_support\(|"
+    r"confusion_matrix\(|mean_squared_error\(|\bevaluate\(",
+    0,
+    (
+        "_score(",
+        "classification_report(",
+        "evaluate(",
+        "confusion_matrix(",
+        "mean_squared_error(",
+        "precision_recall_fscore_support(",
+    ),
+)
+CI_EVAL_RE = re.compile(
+    r"\bpython3?\s+(?:-m\s+)?[\w./-]*eval\w*|\bdvc\s+(?:metrics|exp)\s+(?:show|diff)\b|"
+    r"\bmlflow\.evaluate\("
+)
+BEST_RUN_RE = Rx(r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",))
+GATE_WORD_RE = Rx(
+    r"\b(?:gate|min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae)|"
+    r"fail[_-]?under|promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
+    r"dvc\s+(?:metrics|exp)\s+diff|\bcml\s+(?:comment|send-comment)\b|MetricThreshold\(|"
+    r"\bcatdetector\s+promote\b",
+    re.I,
+    ("gate", "min_", "max_", "fail", "threshold", "metrics", "diff", "cml", "promote"),
+    lower=True,
+)
+GATE_CODE_RE = Rx(
+    r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|rmse|mae|loss)\w*\b"
+    r"\s*[<>]=?",
+    re.M | re.I,
+    ("acc", "f1", "auc", "score", "rmse", "mae", "loss"),
+    lower=True,
+)
+
+
+class CIFacts(CodeFacts):
+    """CI definitions and the places commands are written."""
+
+    @cached_property
+    def script_texts(self) -> list[FileInfo]:
+        """Shell scripts, Makefiles, CI and YAML files (places commands are written)."""
+        names = {"makefile", "gnumakefile", "justfile", "jenkinsfile", "procfile"}
+        return [
+            f
+            for f in self.index.texts()
+            if f.suffix in (".sh", ".bash", ".yml", ".yaml", ".mk", ".toml")
+            or f.name.lower() in names
+            or f.path in self.ci_paths
+        ]
+
+    @cached_property
+    def ci_paths(self) -> list[str]:
+        """CI definitions."""
+        return sorted(p for p in self.index.files if any(rx.match(p) for rx in CI_PATTERNS))
+
+    @cached_property
+    def ci_commands(self) -> list[Command]:
+        """Lines of the CI definitions and of what they run, followed (scripts, jobs, make)."""
+        return follow(self.index, self.ci_paths)
+
+    @cached_property
+    def ci_text(self) -> str:
+        """Every line CI runs, directly or through the files it invokes."""
+        return "\n".join(c.text for c in self.ci_commands)
+
+    def ci_find(self, regex: re.Pattern[str] | Rx) -> Command | None:
+        """The first command CI runs that matches ``regex``."""
+        for command in self.ci_commands:
+            if regex.search(command.text):
+                return command
+        return None
+
+    @cached_property
+    def ci_tests(self) -> Command | None:
+        """The command by which CI runs tests, if any."""
+        return self.ci_find(CI_TEST_RE)
+
+    @cached_property
+    def ci_training(self) -> Command | None:
+        """The command by which CI runs training or a pipeline, if any."""
+        found = self.ci_find(CI_TRAIN_RE)
+        if found is not None:
+            return found
+        training = {u.path for u in self.training_units}
+        for command in self.ci_commands:
+            if command.file in training:
+                return Command(command.file, 1, "training code run by CI", command.via)
+        return None
+
+    @cached_property
+    def ci_model_tests(self) -> Command | None:
+        """CI testing a trained model (tests of the model, by run id), after training."""
+        return self.ci_find(CI_MODEL_TEST_RE)
+
+
+def no_tests(f: Facts) -> list[Evidence]:
+    """No test file with a test in it."""
+    if f.test_units:
+        return []
+    return [Evidence(None, None, "no test files (tests/, test_*.py) with test functions")]
+
+
+def no_ci(f: Facts) -> list[Evidence]:
+    """No CI definition, or CI that runs no tests (followed into the scripts, Makefile
+    targets, job specs and images it runs)."""
+    if not f.ci_paths:
+        detail = "no CI configuration (.github/workflows, .gitlab-ci.yml, ...)"
+        return [Evidence(None, None, detail)]
+    if f.ci_tests is not None:
+        return []
+    return [Evidence(p, None, "CI runs no tests (nor do the files it runs)") for p in f.ci_paths]
+
+
+def no_ci_training(f: Facts) -> list[Evidence]:
+    """CI exists but nothing it runs (followed one step and more) runs the training pipeline."""
+    if not f.ci_paths or f.ci_training is not None:
+        return []
+    return [Evidence(p, None, "no step runs the training pipeline") for p in f.ci_paths]
+
+
+def evaluation_steps(f: Facts) -> list[Evidence]:
+    """Where models are scored: evaluate stages, metrics, evaluation code or commands."""
+    return f.memo("evaluation_steps", lambda: _evaluation_steps(f))
+
+
+def _evaluation_steps(f: Facts) -> list[Evidence]:
+    found: list[Evidence] = []
+    for stage in f.stages:
+        if re.search(r"eval", stage.name + " " + stage.cmd, re.I) or stage.metrics:
+            found.append(Evidence(stage.file, None, f"stage {stage.name}"))
+    for unit in f.source_units:
+        if unit.matches(EVAL_RE):
+            found.append(Evidence(unit.path, None, "evaluation code"))
+    if (command := f.ci_find(CI_EVAL_RE)) is not None:
+        found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
+    return found
+
+
+def gates(f: Facts) -> list[Evidence]:
+    """What acts on the evaluation: thresholds, metric diffs and model tests in CI, promotion
+    of the best run by its metric."""
+    return f.memo("gates", lambda: _gates(f))
+
+
+def _gates(f: Facts) -> list[Evidence]:
+    found: list[Evidence] = []
+    if (command := f.ci_find(GATE_WORD_RE)) is not None:
+        found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
+    if (command := f.ci_model_tests) is not None:
+        found.append(Evidence(command.file, command.line, "CI tests the trained model"))
+    for stage in f.stages:
+        if CI_TEST_RE.search(stage.cmd) and any(
+            posixpath.splitext(d)[1].lower() in MODEL_SUFFIXES for d in stage.deps
+        ):
+            found.append(Evidence(stage.file, None, f"stage {stage.name} tests the model"))
+    texts = [info for info in f.script_texts if info.path not in f.ci_paths]
+    texts += [
+        info for info in f.config_texts if info.name.lower().startswith(("params", "dvc", "config"))
+    ]
+    for info in texts:
+        if GATE_WORD_RE.search(info.text or ""):
+            found.append(Evidence(info.path, None, "gate threshold"))
+            break
+    for unit in f.source_units:
+        if GATE_WORD_RE.search(unit.text, unit.lower) or (
+            not unit.is_training and unit.matches(GATE_CODE_RE)
+        ):
+            found.append(Evidence(unit.path, None, "gate in code"))
+            break
+        if BEST_RUN_RE.search(unit.text, unit.lower):
+            found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))
+            break
+    return found
+
+
+def no_evaluation_gate(f: Facts) -> list[Evidence]:
+    """No evaluation step, or evaluation that nothing acts on."""
+    evaluation = evaluation_steps(f)
+    if evaluation and gates(f):
+        return []
+    if not evaluation:
+        return [Evidence(None, None, "no evaluation step: models are never scored before use")]
+    first = evaluation[0]
+    return [Evidence(first.file, None, f"evaluation ({first.detail}) but no gate acts on it")]

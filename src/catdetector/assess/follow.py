@@ -1,0 +1,185 @@
+"""Commands a file runs, followed into what they invoke (nothing is run).
+
+From CI definitions or job specs, each command line is read and the files it
+invokes are followed: shell and Python scripts (``./run.sh``, ``bash x.sh``,
+``cd dir && ./script.sh``, ``python -m pkg.mod``), Makefile targets
+(``make [-C dir] target``, with their prerequisites), YAML job specs a command
+submits (``anyscale job submit job.yaml``, ``kubectl apply -f``), the Dockerfile
+an image is built from, and tox/nox files. Python files are read but not
+followed further; the chain stops after ``MAX_DEPTH`` hops.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+
+from catdetector.assess.scan import RepoIndex
+from catdetector.assess.text import normpath
+
+MAX_DEPTH = 3
+MAX_COMMANDS = 20_000
+
+_FILE_TOKEN_RE = re.compile(r"[\w./${}-]*[\w}]\.(?:sh|bash|py|ya?ml)\b")
+_MODULE_RE = re.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+([\w.]+)")
+_MAKE_RE = re.compile(r"(?:^|[;&|(]\s*|\s)make\b((?:\s+[^\s;&|]+)*)")
+_CD_RE = re.compile(r"(?:^|[;&|:(]\s*|\s)cd\s+([^\s;&|)]+)")
+_DOCKER_RE = re.compile(r"\bdocker(?:-compose|\s+compose|\s+build|\s+buildx\s+build|\s+run)\b")
+_TARGET_RE = re.compile(r"^([A-Za-z0-9_.%/-]+(?:\s+[A-Za-z0-9_.%/-]+)*)\s*:(?!=)(.*)$")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One line a definition runs, where it is, and what led to it."""
+
+    file: str
+    line: int
+    text: str
+    via: str = ""
+
+    def where(self) -> str:
+        """``file:line`` plus the chain that led here."""
+        return f"{self.file}:{self.line}" + (f" (run from {self.via})" if self.via else "")
+
+
+def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]]]:
+    """Makefile target -> (prerequisites, recipe lines)."""
+    targets: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
+    current: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("\t"):
+            for name in current:
+                targets[name][1].append((number, line.strip()))
+            continue
+        m = _TARGET_RE.match(line)
+        if m and not line.startswith((" ", "#")):
+            current = [t for t in m.group(1).split() if t != ".PHONY"]
+            deps = m.group(2).split(";", 1)[0].split()
+            for name in current:
+                targets.setdefault(name, ([], []))[0].extend(deps)
+        elif line.strip() and not line.startswith("#"):
+            current = []
+    return targets
+
+
+class _Follower:
+    def __init__(self, index: RepoIndex) -> None:
+        self.index = index
+        self.out: list[Command] = []
+        self.seen: set[tuple[str, str]] = set()
+
+    def run(self, starts: list[str]) -> list[Command]:
+        queue: list[tuple[str, str, str, str, int]] = [(p, "", "", "", 0) for p in starts]
+        while queue and len(self.out) < MAX_COMMANDS:
+            path, target, cwd, via, depth = queue.pop(0)
+            if (path, target) in self.seen:
+                continue
+            self.seen.add((path, target))
+            for number, line in self._lines(path, target):
+                self.out.append(Command(path, number, line, via))
+                if depth >= MAX_DEPTH or path.endswith(".py"):
+                    continue
+                here = f"{path}:{number}"
+                for ref, ref_target, ref_cwd in self._refs(line, path, cwd):
+                    queue.append((ref, ref_target, ref_cwd, here, depth + 1))
+                if not path.endswith((".yml", ".yaml")):
+                    moved = _CD_RE.findall(line)
+                    if moved and line.strip().startswith("cd "):
+                        target = normpath(moved[-1], cwd)
+                        cwd = target if target is not None else cwd
+        return self.out
+
+    def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
+        text = self.index.text(path) or ""
+        if not target:
+            return [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+        targets = _make_targets(text)
+        chosen = [target] if target != "." else [next(iter(targets), "")]
+        lines: list[tuple[int, str]] = []
+        for name in chosen:
+            deps, recipe = targets.get(name, ([], []))
+            lines.extend(recipe)
+            for dep in deps[:8]:
+                lines.extend(targets.get(dep, ([], []))[1])
+        return lines
+
+    def _exists(self, path: str | None) -> str | None:
+        return path if path is not None and path in self.index.files else None
+
+    def _refs(self, line: str, path: str, cwd: str) -> list[tuple[str, str, str]]:
+        refs: list[tuple[str, str, str]] = []
+        moved = _CD_RE.findall(line)
+        local = normpath(moved[-1], cwd) if moved else cwd
+        local = local if local is not None else cwd
+        for token in _FILE_TOKEN_RE.findall(line):
+            if "$" in token or "{" in token:
+                continue
+            for base in dict.fromkeys((local, cwd, "")):
+                found = self._exists(normpath(token, base))
+                if found and found != path:
+                    refs.append((found, "", base if found.endswith((".sh", ".bash")) else ""))
+                    break
+        for module in _MODULE_RE.findall(line):
+            stem = module.replace(".", "/")
+            for candidate in (f"{stem}.py", f"{stem}/__main__.py"):
+                if found := self._exists(normpath(candidate, local)):
+                    refs.append((found, "", ""))
+        for m in _MAKE_RE.finditer(line):
+            refs.extend(self._make(m.group(1), local))
+        if _DOCKER_RE.search(line):
+            refs.extend(self._docker(line, local))
+        if re.search(r"\bdvc\s+(?:repro|exp\s+run)\b", line):
+            for base in dict.fromkeys((local, "")):
+                if found := self._exists(normpath("dvc.yaml", base)):
+                    refs.append((found, "", base))
+                    break
+        if re.search(r"\b(?:tox|nox)\b", line):
+            for name in ("tox.ini", "noxfile.py"):
+                if found := self._exists(normpath(name, local)):
+                    refs.append((found, "", ""))
+        return refs
+
+    def _make(self, args: str, cwd: str) -> list[tuple[str, str, str]]:
+        try:
+            words = shlex.split(args)
+        except ValueError:
+            words = args.split()
+        directory, targets, skip = cwd, [], False
+        for i, word in enumerate(words):
+            if skip:
+                skip = False
+                continue
+            if word in ("-C", "--directory") and i + 1 < len(words):
+                moved = normpath(words[i + 1], cwd)
+                directory = moved if moved is not None else cwd
+                skip = True
+            elif word.startswith("-C") and len(word) > 2:
+                moved = normpath(word[2:], cwd)
+                directory = moved if moved is not None else cwd
+            elif not word.startswith("-") and "=" not in word:
+                targets.append(word)
+        for name in ("Makefile", "makefile", "GNUmakefile"):
+            found = self._exists(normpath(name, directory))
+            if found:
+                return [(found, t, directory) for t in (targets or ["."])]
+        return []
+
+    def _docker(self, line: str, cwd: str) -> list[tuple[str, str, str]]:
+        m = re.search(r"(?:-f|--file)[\s=]+(\S+)", line)
+        candidates = [normpath(m.group(1), cwd)] if m else []
+        build = re.search(r"\bbuild\b.*\s(\S+)\s*(?:$|&&|;)", line)
+        context = normpath(build.group(1), cwd) if build else None
+        if context is not None:
+            candidates.append(posixpath.join(context, "Dockerfile") if context else "Dockerfile")
+        candidates += [normpath("Dockerfile", cwd), "Dockerfile"]
+        for candidate in candidates:
+            if found := self._exists(candidate):
+                return [(found, "", "")]
+        return []
+
+
+def follow(index: RepoIndex, starts: list[str]) -> list[Command]:
+    """Every command line of ``starts`` and of what they invoke, up to ``MAX_DEPTH`` hops."""
+    return _Follower(index).run(starts)

@@ -1,0 +1,396 @@
+"""Pipelines: DVC stages, MLflow projects and orchestrators, and whether they train."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
+from catdetector.assess.code import TRAIN_RE, first_hit
+from catdetector.assess.follow import follow
+from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.scan import FileInfo
+from catdetector.assess.text import YAML_LOADER, Rx, blank_strings, normpath, snippet
+from catdetector.assess.vocab import DATA_SUFFIXES
+
+if TYPE_CHECKING:
+    from catdetector.assess.facts import Facts
+
+
+LAPTOP_RE = Rx(
+    r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]|/kaggle/|/content/(?:drive|gdrive)|/Volumes/|"
+    r"/mnt/)[^'\"\n]*['\"]",
+    0,
+    ("/Users/", "/home/", "~/", ":\\", ":/", "/kaggle/", "/content/", "/Volumes/", "/mnt/"),
+)
+JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
+WORKFLOW_KIND_RE = re.compile(
+    r"^kind:\s*(?:Workflow|CronWorkflow|WorkflowTemplate|Job|CronJob|RayJob|PipelineRun)\b", re.M
+)
+
+
+PIPELINE_CODE_RE = {
+    "airflow": re.compile(r"\bDAG\(|@dag\b|@task\b"),
+    "kfp": re.compile(r"dsl\.pipeline|@pipeline|\bdsl\.component"),
+    "zenml": re.compile(r"@pipeline"),
+    "metaflow": re.compile(r"FlowSpec"),
+    "prefect": re.compile(r"@flow"),
+    "dagster": re.compile(r"@(?:job|asset|op)\b"),
+    "flytekit": re.compile(r"@workflow"),
+    "luigi": re.compile(r"luigi\.Task"),
+    "sagemaker": re.compile(r"\bPipeline\("),
+}
+TRAIN_WORD_RE = re.compile(r"train|fit\b", re.I)
+
+
+@dataclass
+class Stage:
+    """One DVC stage."""
+
+    name: str
+    file: str
+    cmd: str
+    deps: list[str] = field(default_factory=list)
+    outs: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+
+
+_TEMPLATE_RE = re.compile(r"\$\{\s*([\w.\-]+)\s*\}")
+
+
+def _lookup(values: dict[str, Any], dotted: str) -> str | None:
+    node: Any = values
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return str(node) if isinstance(node, str | int | float) else None
+
+
+def _substitute(data: Any, values: dict[str, Any]) -> Any:
+    """DVC's ``${...}`` templating resolved from params.yaml and ``vars`` (unknowns kept)."""
+    if isinstance(data, str):
+        return _TEMPLATE_RE.sub(lambda m: _lookup(values, m.group(1)) or m.group(0), data)
+    if isinstance(data, list):
+        return [_substitute(item, values) for item in data]
+    if isinstance(data, dict):
+        return {_substitute(k, values): _substitute(v, values) for k, v in data.items()}
+    return data
+
+
+def _paths(raw: Any, base: str) -> list[str]:
+    """Paths from a DVC deps/outs/metrics list (strings or one-key dicts)."""
+    out: list[str] = []
+    items: Iterable[Any] = raw if isinstance(raw, list) else []
+    for item in items:
+        if isinstance(item, dict):
+            names = [str(k) for k in item]
+        elif isinstance(item, str):
+            names = [item]
+        else:
+            continue
+        for name in names:
+            path = normpath(name, base)
+            if path is not None:
+                out.append(path)
+    return out
+
+
+class PipelineFacts(CIFacts):
+    """DVC files, stages and other pipeline definitions."""
+
+    # -- DVC ------------------------------------------------------------------------------
+    @cached_property
+    def dvc_initialized(self) -> bool:
+        """Whether ``.dvc/`` exists."""
+        return ".dvc" in self.index.dirs
+
+    @cached_property
+    def dvc_files(self) -> list[FileInfo]:
+        """``*.dvc`` files."""
+        return [f for f in self.index.files.values() if f.suffix == ".dvc" and f.name != ".dvc"]
+
+    @cached_property
+    def dvcfile_outs(self) -> dict[str, str]:
+        """Output path -> the ``.dvc`` file tracking it."""
+        outs: dict[str, str] = {}
+        for info in self.dvc_files:
+            base = posixpath.dirname(info.path)
+            section = ""
+            found = False
+            for line in info.lines:
+                top = re.match(r"^(\w+):", line)
+                if top:
+                    section = top.group(1)
+                    continue
+                m = re.match(r"^\s*-?\s*path:\s*(.+?)\s*$", line)
+                if m and section == "outs":
+                    target = normpath(m.group(1).strip("'\""), base)
+                    if target is not None:
+                        outs[target] = info.path
+                        found = True
+            if not found:
+                target = normpath(info.name[: -len(".dvc")], base)
+                if target:
+                    outs[target] = info.path
+        return outs
+
+    @cached_property
+    def dvc_yaml(self) -> list[tuple[FileInfo, dict[str, Any]]]:
+        """Parsed ``dvc.yaml`` files."""
+        parsed: list[tuple[FileInfo, dict[str, Any]]] = []
+        for info in self.named("dvc.yaml", "dvc.yml"):
+            if info.text is None:
+                continue
+            try:
+                data = yaml.load(info.text, Loader=YAML_LOADER)
+            except (yaml.YAMLError, RecursionError, ValueError) as exc:
+                self.notes.append(f"{info.path} is not valid YAML: {str(exc).splitlines()[0]}")
+                continue
+            if isinstance(data, dict):
+                parsed.append((info, data))
+        return parsed
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        """Every stage of every ``dvc.yaml``."""
+        stages: list[Stage] = []
+        for info, data in self.dvc_yaml:
+            base = posixpath.dirname(info.path)
+            raw = data.get("stages")
+            if not isinstance(raw, dict):
+                continue
+            if "${" in (info.text or ""):
+                raw = _substitute(raw, self._template_values(info.path, data))
+            for name, body in raw.items():
+                if not isinstance(body, dict):
+                    continue
+                if isinstance(body.get("do"), dict):
+                    body = body["do"]
+                cmd = body.get("cmd", "")
+                cmd_text = " && ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)
+                if not cmd_text.strip():
+                    continue
+                wdir = body.get("wdir", ".")
+                stage_base = normpath(str(wdir), base) if isinstance(wdir, str) else base
+                stage_base = stage_base if stage_base is not None else base
+                stages.append(
+                    Stage(
+                        name=str(name),
+                        file=info.path,
+                        cmd=cmd_text,
+                        deps=_paths(body.get("deps"), stage_base),
+                        outs=_paths(body.get("outs"), stage_base),
+                        metrics=_paths(body.get("metrics"), stage_base)
+                        + _paths(body.get("plots"), stage_base),
+                    )
+                )
+        return stages
+
+    def _template_values(self, dvc_path: str, data: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        params = posixpath.join(posixpath.dirname(dvc_path), "params.yaml")
+        try:
+            loaded = yaml.load(self.index.text(params) or "", Loader=YAML_LOADER)
+        except (yaml.YAMLError, RecursionError, ValueError):
+            loaded = None
+        if isinstance(loaded, dict):
+            values.update(loaded)
+        for item in data.get("vars") or []:
+            if isinstance(item, dict):
+                values.update(item)
+        return values
+
+    @cached_property
+    def dvc_tracked(self) -> set[str]:
+        """Paths DVC versions: ``.dvc`` outputs, stage outs, metrics and plots."""
+        tracked = set(self.dvcfile_outs)
+        for stage in self.stages:
+            tracked.update(stage.outs)
+            tracked.update(stage.metrics)
+        for info, data in self.dvc_yaml:
+            base = posixpath.dirname(info.path)
+            tracked.update(_paths(data.get("metrics"), base))
+            tracked.update(_paths(data.get("plots"), base))
+        tracked.discard("")
+        return tracked
+
+    @cached_property
+    def pipeline_paths(self) -> set[str]:
+        """Every path a pipeline declares (deps and outs)."""
+        paths = set(self.dvc_tracked)
+        for stage in self.stages:
+            paths.update(stage.deps)
+        return paths
+
+    @cached_property
+    def dvc_artifacts(self) -> list[tuple[str, str]]:
+        """(dvc.yaml, name) of each ``artifacts:`` entry."""
+        found: list[tuple[str, str]] = []
+        for info, data in self.dvc_yaml:
+            artifacts = data.get("artifacts")
+            if isinstance(artifacts, dict):
+                found.extend((info.path, str(name)) for name in artifacts)
+        return found
+
+    def dvc_covered(self, path: str) -> bool:
+        """Whether DVC versions ``path`` (itself or a parent directory)."""
+        tracked = self.dvc_tracked
+        parts = path.split("/")
+        return any("/".join(parts[:i]) in tracked for i in range(1, len(parts) + 1))
+
+    # -- pipelines --------------------------------------------------------------------------
+    @cached_property
+    def pipelines(self) -> list[Evidence]:
+        """Pipeline definitions found (dvc.yaml with stages, MLproject, orchestrators...)."""
+        found: list[Evidence] = []
+        seen: set[str] = set()
+        for stage in self.stages:
+            if stage.file not in seen:
+                seen.add(stage.file)
+                found.append(Evidence(stage.file, None, "DVC pipeline"))
+        for name, kind in (("MLproject", "MLflow project"), ("Snakefile", "Snakemake workflow")):
+            for info in self.named(name):
+                found.append(Evidence(info.path, None, kind))
+        pyproject = self.index.text("pyproject.toml") or ""
+        if ".kedro.yml" in self.by_name or "[tool.kedro]" in pyproject:
+            found.append(Evidence("pyproject.toml", None, "Kedro project"))
+        for unit in self.source_units:
+            for module, regex in PIPELINE_CODE_RE.items():
+                if module in unit.top_imports and regex.search(blank_strings(unit.text)):
+                    found.append(Evidence(unit.path, None, f"{module} pipeline"))
+                    break
+        found.extend(Evidence(path, None, "job spec") for path in self.job_specs)
+        if (command := self.ci_training) is not None:
+            found.append(Evidence(command.file, command.line, "training that CI runs"))
+        return found
+
+    @cached_property
+    def job_specs(self) -> list[str]:
+        """YAML job specs: Ray/Anyscale jobs (``entrypoint:``), Argo, Kubernetes jobs."""
+        ci = set(self.ci_paths)
+        return [
+            info.path
+            for info in self.index.texts()
+            if info.suffix in (".yaml", ".yml")
+            and info.path not in ci
+            and (JOB_SPEC_RE.search(info.text or "") or WORKFLOW_KIND_RE.search(info.text or ""))
+        ]
+
+    def _runs_training(self, path: str) -> bool:
+        training = {u.path for u in self.training_units}
+        for command in follow(self.index, [path]):
+            if command.file in training or CI_TRAIN_RE.search(command.text):
+                return True
+        return False
+
+    @cached_property
+    def training_stages(self) -> list[Stage]:
+        """DVC stages that train (by name, command, or the training code they run)."""
+        training_paths = {u.path for u in self.training_units}
+        out: list[Stage] = []
+        for stage in self.stages:
+            by_words = TRAIN_WORD_RE.search(stage.name) or TRAIN_WORD_RE.search(stage.cmd)
+            by_code = any(p in stage.cmd for p in training_paths) or any(
+                d in training_paths for d in stage.deps
+            )
+            if by_words or by_code:
+                out.append(stage)
+        return out
+
+    @cached_property
+    def pipeline_trains(self) -> bool:
+        """Whether some pipeline definition includes training."""
+        if self.training_stages:
+            return True
+        for ev in self.pipelines:
+            if ev.detail == "DVC pipeline" or ev.file is None:
+                continue
+            if ev.detail == "training that CI runs":
+                return True
+            if ev.detail == "job spec":
+                if self._runs_training(ev.file):
+                    return True
+                continue
+            text = self.index.text(ev.file) or ""
+            if TRAIN_WORD_RE.search(text):
+                return True
+        return False
+
+
+def bus_factor(f: Facts) -> list[Evidence]:
+    """No pipeline that trains, or training that depends on one machine's paths."""
+    ev: list[Evidence] = []
+    if not f.pipeline_trains:
+        if f.pipelines:
+            ev.append(Evidence(f.pipelines[0].file, None, "the pipeline has no training stage"))
+        for unit in f.training_units:
+            hit = first_hit(unit, TRAIN_RE)
+            where = "a notebook" if unit.kind == "ipynb" else "a script"
+            line = hit[0] if hit else 1
+            what = f": {snippet(hit[1])}" if hit else ""
+            ev.append(unit.evidence(line, f"training in {where}, outside any pipeline{what}"))
+        if not ev:
+            ev.append(
+                Evidence(None, None, "no pipeline definition (dvc.yaml stages, MLproject, ...)")
+            )
+    for unit in f.training_units:
+        found = unit.find(LAPTOP_RE, raw=True)[:3]
+        for number, line in found:
+            ev.append(unit.evidence(number, f"reads a path on one machine: {snippet(line)}"))
+        if found:
+            continue
+        for number, line in unit.find(MACHINE_PATH_RE, raw=True):
+            if any(_machine_path(p) for p in unit.path_literals(line)):
+                ev.append(unit.evidence(number, f"reads a path on one machine: {snippet(line)}"))
+                break
+    return ev
+
+
+MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
+SHARED_ROOTS = frozenset(
+    {
+        "tmp",
+        "app",
+        "opt",
+        "workspace",
+        "srv",
+        "code",
+        "usr",
+        "etc",
+        "dev",
+        "proc",
+        "var",
+        "data",
+        "models",
+        "model",
+        "artifacts",
+        "output",
+        "outputs",
+        "input",
+        "inputs",
+        "ml",
+        "src",
+        "root",
+    }
+)  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
+
+
+def _machine_path(literal: str) -> bool:
+    """An absolute path under a folder that only one machine has (``/disk/...``)."""
+    if not literal.startswith("/") or literal.startswith("//"):
+        return False
+    first = literal.strip("/").split("/", 1)[0].lower()
+    data = "data" in literal.lower() or posixpath.splitext(literal)[1].lower() in DATA_SUFFIXES
+    return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
+
+
+def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical when training exists that nobody else can re-run; high with no training."""
+    return "critical" if f.training_units else "high"

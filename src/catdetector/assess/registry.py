@@ -1,0 +1,214 @@
+"""Model versioning and registries: model files, GTO tags, MLflow registry, what versions a path."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from catdetector.assess import gitmeta
+from catdetector.assess.code import (
+    READ_RE,
+    TEST_PATH_RE,
+    TRAIN_RE,
+    WRITE_RE,
+    CodeFacts,
+    CodeUnit,
+    first_hit,
+)
+from catdetector.assess.model import Evidence
+from catdetector.assess.scan import FileInfo
+from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
+from catdetector.assess.vocab import MODEL_SUFFIXES
+
+if TYPE_CHECKING:
+    from catdetector.assess.facts import Facts
+
+
+REGISTRY_CODE_RE = Rx(
+    # MLflow registry, aliases, stages, models loaded by run; W&B artifacts and model links;
+    # the BentoML model store; ZenML model versions; SageMaker model packages; the HF Hub
+    r"register_model\(|registered_model_name\s*=|['\"]models:/|set_registered_model_alias\(|"
+    r"transition_model_version_stage\(|['\"]runs:/|\bmlflow\.get_run\(|\.search_runs\(|"
+    r"\.use_artifact\(|\.link_model\(|\.use_model\(|\bwandb\.Artifact\(|"
+    r"\bbentoml\.\w+\.(?:save_model|get|load_model)\(|\bbentoml\.models\.get\(|"
+    r"\bArtifactConfig\(|\.set_stage\(|ModelPackageGroupName|\.push_to_hub\(|"
+    r"\b(?:Output|Input)\[Model\]|\baiplatform\.Model\.upload\(",
+    0,
+    (
+        "register_model(",
+        "registered_model_name",
+        "models:/",
+        "_alias(",
+        "transition_model_version_stage",
+        "runs:/",
+        "get_run(",
+        "search_runs(",
+        "use_artifact(",
+        "link_model(",
+        "use_model(",
+        "Artifact(",
+        "bentoml.",
+        "ArtifactConfig(",
+        "set_stage(",
+        "ModelPackageGroupName",
+        "push_to_hub(",
+        "[Model]",
+        "Model.upload(",
+    ),
+)
+REGISTRY_CMD_RE = Rx(
+    r"\b(?:catdetector\s+register|gto\s+(?:register|assign)|bentoml\s+models\s+push|"
+    r"mlflow\s+models\s+serve\s+-m\s+['\"]?(?:models|runs):/)",
+    0,
+    ("catdetector", "gto", "bentoml", "mlflow"),
+)
+GTO_TAG_RE = re.compile(r"^[A-Za-z0-9][\w.\-/]*(?:@v?\d+\.\d+\.\d+\S*|#[\w\-]+#\d+)$")
+
+
+class RegistryFacts(CodeFacts):
+    """Model artifacts, registries and what versions a path."""
+
+    @cached_property
+    def lfs_patterns(self) -> list[str]:
+        """git-lfs patterns from the root ``.gitattributes``."""
+        return gitmeta.lfs_patterns(self.index.text(".gitattributes") or "")
+
+    def git_tracked(self, path: str) -> bool:
+        """Whether the git index lists ``path`` (or files under it)."""
+        tracked = self.index.git.tracked
+        if not tracked:
+            return False
+        if path in tracked:
+            return True
+        prefix = path.rstrip("/") + "/"
+        return any(p.startswith(prefix) for p in tracked)
+
+    def versioned(self, path: str) -> bool:
+        """Whether DVC, git-lfs or git versions ``path``."""
+        if self.dvc_covered(path):
+            return True
+        if any(gitmeta.matches_pattern(path, p) for p in self.lfs_patterns):
+            return True
+        return bool(self.index.git.tracked) and path in (self.index.git.tracked or {})
+
+    # -- models and registry ---------------------------------------------------------------
+    @cached_property
+    def model_files(self) -> list[FileInfo]:
+        """Model artifacts present in the tree (outside tests)."""
+        return [
+            f
+            for f in self.index.files.values()
+            if f.suffix in MODEL_SUFFIXES
+            and not TEST_PATH_RE.search(f.path)
+            and not f.path.startswith(".dvc/")
+        ] + [
+            self.index.files[p]
+            for p in self.index.files
+            if p.endswith("/saved_model.pb") and not TEST_PATH_RE.search(p)
+        ]
+
+    @cached_property
+    def model_symlinks(self) -> list[str]:
+        """Model artifacts present as symlinks (e.g. DVC's symlink cache)."""
+        return [
+            p for p in self.index.symlinks if posixpath.splitext(p)[1].lower() in MODEL_SUFFIXES
+        ]
+
+    @cached_property
+    def gto_tags(self) -> list[str]:
+        """Git tags shaped like GTO versions or stage assignments (in a subfolder of a
+        repository, only those of artifacts the subfolder declares or names as a prefix)."""
+        tags = [t for t in self.index.git.tags if GTO_TAG_RE.match(t)]
+        prefix = self.index.git.prefix
+        if not prefix:
+            return tags
+        declared = {name for _, name in self.dvc_artifacts}
+        return [
+            t for t in tags if t.startswith(prefix + "/") or re.split(r"[@#]", t)[0] in declared
+        ]
+
+    @cached_property
+    def registry(self) -> list[Evidence]:
+        """Signs of a model registry: GTO tags, dvc.yaml artifacts, MLflow registry use."""
+        found: list[Evidence] = []
+        if self.gto_tags:
+            shown = ", ".join(self.gto_tags[:3])
+            found.append(Evidence(".git/refs/tags", None, f"GTO tags: {shown}"))
+        for path, name in self.dvc_artifacts:
+            found.append(Evidence(path, None, f"artifact {name} declared for GTO"))
+        for info in self.named("artifacts.yaml"):
+            found.append(Evidence(info.path, None, "GTO artifacts.yaml"))
+        for unit in self.source_units:
+            for number, line in unit.find(REGISTRY_CODE_RE, raw=True)[:1]:
+                found.append(unit.evidence(number, f"model registry: {snippet(line)}"))
+        for info in self.script_texts:
+            for number, m in line_numbers(info.text or "", REGISTRY_CMD_RE):
+                found.append(Evidence(info.path, number, f"registry command: {m.group(0)}"))
+                break
+        return found
+
+
+def _model_path_candidates(unit: CodeUnit, literal: str) -> list[str | None]:
+    base = posixpath.dirname(unit.path)
+    return [normpath(literal), normpath(literal, base) if base else None]
+
+
+def no_rollback(f: Facts) -> list[Evidence]:
+    """Model files or model paths that nothing versions."""
+    ev: list[Evidence] = []
+    registered = bool(f.registry)
+    for info in f.model_files:
+        if not f.versioned(info.path):
+            ev.append(
+                Evidence(
+                    info.path,
+                    None,
+                    f"model file ({human(info.size)}) is not versioned: no .dvc file, not a "
+                    "pipeline output, not in git",
+                )
+            )
+    reported = {e.file for e in ev}
+    for unit, verb_re, what in (
+        *((u, READ_RE, "serves the model from a fixed path") for u in f.serving_units),
+        *((u, WRITE_RE, "saves the model to a fixed path") for u in f.training_units),
+    ):
+        for number, line in unit.find(verb_re, raw=True):
+            for literal in unit.path_literals(line):
+                if posixpath.splitext(literal)[1].lower() not in MODEL_SUFFIXES:
+                    continue
+                candidates = _model_path_candidates(unit, literal)
+                if any(c is not None and f.versioned(c) for c in candidates) or registered:
+                    continue
+                if any(c in reported for c in candidates if c):
+                    detail = f"{what} that nothing versions: {snippet(line)}"
+                elif all(c is None for c in candidates):
+                    detail = f"{what} outside the repository: {snippet(line)}"
+                else:
+                    detail = f"{what} with no version to go back to: {snippet(line)}"
+                ev.append(unit.evidence(number, detail))
+                break
+    if not ev and f.training_units and not registered and not model_versioned(f):
+        unit = f.training_units[0]
+        hit = first_hit(unit, WRITE_RE) or first_hit(unit, TRAIN_RE)
+        what = f": {snippet(hit[1])}" if hit else ""
+        detail = (
+            "the trained model has no version to go back to (no registry, alias or versioned "
+            f"pipeline output){what}"
+        )
+        ev.append(unit.evidence(hit[0] if hit else 1, detail))
+    return ev
+
+
+def model_versioned(f: Facts) -> bool:
+    """Whether some model is versioned: a training stage's outputs, a DVC-tracked or git-lfs
+    model path, a versioned model file."""
+    if any(stage.outs for stage in f.training_stages):
+        return True
+    for path in f.dvc_tracked:
+        parts = set(path.lower().replace(".", "/").split("/"))
+        if posixpath.splitext(path)[1].lower() in MODEL_SUFFIXES or parts & {"model", "models"}:
+            return True
+    lfs = " ".join(f.lfs_patterns)
+    return any(s in lfs for s in MODEL_SUFFIXES) or any(f.versioned(m.path) for m in f.model_files)

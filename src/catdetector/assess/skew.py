@@ -1,0 +1,127 @@
+"""Training-serving skew: environments that differ or float, preprocessing written twice."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from catdetector.assess.code import CodeUnit
+from catdetector.assess.environment import env_skew
+from catdetector.assess.model import Evidence
+from catdetector.assess.text import Rx, snippet
+
+if TYPE_CHECKING:
+    from catdetector.assess.facts import Facts
+
+
+PREP_DEF_RE = Rx(
+    r"^[ \t]*def[ \t]+(\w*(?:preprocess|pre_process|transform|featuri[sz]|normali[sz]|resize|"
+    r"prepare_(?:image|input|features?)|load_image|clean|encode)\w*)[ \t]*\(",
+    re.M | re.I,
+    ("def ",),
+)
+PREP_STMT_RE = Rx(
+    r"resize\(|/\s*255|\bnormali[sz]e\(|img_to_array\(|\.astype\(|preprocess_input\(|"
+    r"StandardScaler\(|\bmean\s*=|\bstd\s*=|tokeni[sz]e|\.convert\(\s*['\"]",
+    0,
+    (
+        "resize(",
+        "255",
+        "ormali",
+        "img_to_array",
+        ".astype(",
+        "preprocess_input",
+        "StandardScaler",
+        "mean",
+        "std",
+        "tokeni",
+        ".convert(",
+    ),
+)
+
+
+INFERENCE_NAME_RE = re.compile(r"(?:^|/)(?:predict|inference|infer|serve|serving)\w*\.py$", re.I)
+
+
+def training_side(f: Facts) -> list[CodeUnit]:
+    """Training code and the project modules it imports (``utils.py``, ``data.py``...)."""
+    return f.memo("training_side", lambda: _training_side(f))
+
+
+def _training_side(f: Facts) -> list[CodeUnit]:
+    training = [u for u in f.training_units if not u.is_serving]
+    by_module: dict[str, list[CodeUnit]] = {}
+    for unit in f.source_units:
+        if unit.kind == "py":
+            stem = unit.path[:-3].replace("/", ".")
+            for i in range(stem.count(".") + 1):
+                by_module.setdefault(stem.split(".", i)[-1], []).append(unit)
+    side = {u.path: u for u in training}
+    for unit in training:
+        for name in unit.imports:
+            for other in by_module.get(name, []):
+                side.setdefault(other.path, other)
+    return list(side.values())
+
+
+def inference_side(f: Facts, training: list[CodeUnit]) -> list[CodeUnit]:
+    """Code that predicts: serving code and CLI prediction scripts, outside the training side."""
+    shared = {u.path for u in training}
+    return [
+        u
+        for u in f.source_units
+        if u.path not in shared
+        and not u.is_training
+        and (u.is_serving or (u.kind == "py" and INFERENCE_NAME_RE.search(u.path)))
+    ]
+
+
+def preprocessing_skew(f: Facts) -> list[Evidence]:
+    """Preprocessing defined or copied in both training-side and prediction code."""
+    return f.memo("preprocessing_skew", lambda: _preprocessing_skew(f))
+
+
+def _preprocessing_skew(f: Facts) -> list[Evidence]:
+    ev: list[Evidence] = []
+    train_defs: dict[str, tuple[CodeUnit, int]] = {}
+    train_stmts: dict[str, tuple[CodeUnit, int]] = {}
+    training = training_side(f)
+    serving = inference_side(f, training)
+    for unit in training:
+        for number, m in unit.iter_code(PREP_DEF_RE):
+            train_defs.setdefault(m.group(1).lower(), (unit, number))
+        for number, line in unit.find(PREP_STMT_RE):
+            train_stmts.setdefault(" ".join(line.split()), (unit, number))
+    for unit in serving:
+        for number, m in unit.iter_code(PREP_DEF_RE):
+            other = train_defs.get(m.group(1).lower())
+            if other:
+                ev.append(
+                    unit.evidence(
+                        number,
+                        f"preprocessing `{m.group(1)}` re-implemented in "
+                        f"{'serving' if unit.is_serving else 'prediction'} code "
+                        f"(also defined in {other[0].path})",
+                    )
+                )
+        if ev:
+            continue
+        for number, line in unit.find(PREP_STMT_RE):
+            key = " ".join(line.split())
+            if key in train_stmts and not key.startswith(("import", "from")):
+                other_unit = train_stmts[key][0]
+                ev.append(
+                    unit.evidence(
+                        number,
+                        f"preprocessing copied from {other_unit.path}: {snippet(line)}",
+                    )
+                )
+                break
+    return ev
+
+
+def training_serving_skew(f: Facts) -> list[Evidence]:
+    """Environments that differ or float, or preprocessing written twice."""
+    if not (f.training_units or f.serving_units or f.model_files or f.stages):
+        return []
+    return env_skew(f) + preprocessing_skew(f)

@@ -1,0 +1,203 @@
+"""Names that identify roles: file suffixes, folder names and Python modules."""
+
+from __future__ import annotations
+
+MODEL_SUFFIXES = frozenset(
+    {
+        ".h5",
+        ".hdf5",
+        ".keras",
+        ".pkl",
+        ".pickle",
+        ".joblib",
+        ".pt",
+        ".pth",
+        ".ckpt",
+        ".onnx",
+        ".pb",
+        ".tflite",
+        ".safetensors",
+        ".skops",
+        ".mlmodel",
+        ".sav",
+        ".cbm",
+    }
+)
+DATA_SUFFIXES = frozenset(
+    {
+        ".csv",
+        ".tsv",
+        ".parquet",
+        ".feather",
+        ".arrow",
+        ".tfrecord",
+        ".tfrecords",
+        ".npy",
+        ".npz",
+        ".jsonl",
+        ".ndjson",
+        ".avro",
+        ".orc",
+        ".xlsx",
+        ".xls",
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".bmp",
+        ".gif",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".wav",
+        ".mp3",
+        ".flac",
+        ".zip",
+        ".tar",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".db",
+        ".sqlite",
+        ".sqlite3",
+    }
+)
+DATA_DIR_NAMES = frozenset({"data", "dataset", "datasets", "raw_data", "training_data"})
+NON_DATA_DIRS = frozenset(
+    {
+        "docs",
+        "doc",
+        "static",
+        "assets",
+        "templates",
+        "public",
+        "site",
+        ".github",
+        "images_docs",
+        "img",
+        "tests",
+        "test",
+        "examples",
+        "fixtures",
+        ".dvc",
+    }
+)
+LOCK_NAMES = frozenset(
+    {
+        "poetry.lock",
+        "uv.lock",
+        "pipfile.lock",
+        "pdm.lock",
+        "conda-lock.yml",
+        "conda-lock.yaml",
+        "pixi.lock",
+        "requirements.lock",
+        "requirements-lock.txt",
+        "requirements.lock.txt",
+    }
+)
+WEB_MODULES = frozenset(
+    {
+        "flask",
+        "fastapi",
+        "starlette",
+        "bottle",
+        "tornado",
+        "sanic",
+        "aiohttp",
+        "django",
+        "falcon",
+        "gradio",
+        "streamlit",
+        "bentoml",
+        "litserve",
+        "cherrypy",
+        "quart",
+        "connexion",
+    }
+)
+DL_MODULES = frozenset(
+    {
+        "tensorflow",
+        "keras",
+        "torch",
+        "jax",
+        "flax",
+        "pytorch_lightning",
+        "lightning",
+        "transformers",
+        "mxnet",
+        "paddle",
+        "tf_keras",
+        "torchvision",
+        "timm",
+    }
+)
+ML_MODULES = DL_MODULES | frozenset(
+    {"sklearn", "xgboost", "lightgbm", "catboost", "statsmodels", "catdetector", "skops"}
+)
+MONITOR_MODULES = frozenset(
+    {
+        "prometheus_client",
+        "prometheus_fastapi_instrumentator",
+        "starlette_exporter",
+        "evidently",
+        "whylogs",
+        "nannyml",
+        "alibi_detect",
+        "deepchecks",
+        "opentelemetry",
+        "statsd",
+        "datadog",
+        "ddtrace",
+        "arize",
+        "fiddler",
+        "prometheus_flask_exporter",
+    }
+)
+VALIDATION_MODULES = frozenset(
+    {
+        "pydantic",
+        "marshmallow",
+        "jsonschema",
+        "cerberus",
+        "voluptuous",
+        "pandera",
+        "great_expectations",
+        "schema",
+        "attrs",
+        "msgspec",
+    }
+)
+
+ROLE_MODULES = (
+    WEB_MODULES
+    | DL_MODULES
+    | MONITOR_MODULES
+    | VALIDATION_MODULES
+    | frozenset({"airflow", "kfp", "zenml", "metaflow", "prefect", "dagster", "flytekit", "luigi"})
+)
+
+
+TRAIN_TOKENS = frozenset({"train", "training", "trainer", "notebook", "notebooks", "research"})
+SERVE_TOKENS = frozenset(
+    {
+        "serve",
+        "serving",
+        "server",
+        "api",
+        "app",
+        "deploy",
+        "deployment",
+        "inference",
+        "prod",
+        "production",
+        "web",
+        "service",
+        "backend",
+        "predict",
+        "docker",
+        "dockerfile",
+    }
+)

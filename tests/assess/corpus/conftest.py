@@ -1,0 +1,3 @@
+"""repos/ holds copies of other projects (their own tests included): never collect them."""
+
+collect_ignore = ["repos"]

@@ -1,0 +1,1 @@
+# corpus copy of jobayer-mojumder/titanic-kaggle@7cc3367a85c3 src/anova/__init__.py (no license file; excerpt for tests)

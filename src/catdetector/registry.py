@@ -9,6 +9,7 @@ the counter order never disagree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -250,6 +251,33 @@ def _require_root(root: Path) -> Path:
 def _lock_model_md5(root: Path, rev: str) -> str | None:
     proc = tools.run(["git", "show", f"{rev}:{layout.DVC_LOCK}"], root, check=False)
     return layout.model_md5(proc.stdout) if proc.returncode == 0 else None
+
+
+def dir_md5(directory: Path) -> str:
+    """DVC's hash of a directory output (``<md5>.dir``), as dvc.lock records it."""
+    entries = []
+    for path in directory.rglob("*"):
+        if path.is_file():
+            digest = hashlib.md5(usedforsecurity=False)
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            entries.append(
+                {"md5": digest.hexdigest(), "relpath": path.relative_to(directory).as_posix()}
+            )
+    entries.sort(key=lambda e: e["relpath"])
+    listing = json.dumps(entries, sort_keys=True).encode("utf-8")
+    return hashlib.md5(listing, usedforsecurity=False).hexdigest() + ".dir"
+
+
+def version_with_model(root: Path, md5: str) -> str | None:
+    """The highest registered version whose commit's dvc.lock records the model ``md5``."""
+    state = read_state(root)
+    live = [v for v in state.versions if v not in state.deregistered]
+    for version in sorted(live, key=_semver_key, reverse=True):
+        if _lock_model_md5(root, state.versions[version]) == md5:
+            return version
+    return None
 
 
 def committed_metrics(root: Path, rev: str) -> dict[str, Any] | None:

@@ -71,7 +71,7 @@ def test_ci_script_on_a_fresh_clone_with_a_fresh_venv_and_empty_home(tmp_path: P
     assert "nothing to test" in out
     assert "gate passed" in out
     installed = run([str(venv / "bin" / "python"), "-m", "pip", "freeze"], clone, env=env).stdout
-    assert "catdetector==0.1.0" in installed and "-e " not in installed
+    assert "/vendor/catdetector-0.1.0-py3-none-any.whl" in installed and "-e " not in installed
     assert (clone / "models/catdetector/model.skops").is_file()
 
     # The installed catdetector vendors a byte-identical wheel: same hash in every lock.

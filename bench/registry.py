@@ -1,7 +1,7 @@
 """Benchmark: `catdetector register | promote | rollback | show` on a registry of 50 versions.
 
 Builds a trained project in a temporary folder with the real CLI and an isolated HOME
-(`catdetector init`, `sample --n 40`, `dvc add`, `dvc repro`, `dvc push`), then gives it
+(`catdetector init`, `sample` (200 synthetic images), `dvc add`, `dvc repro`, `dvc push`), then gives it
 ``--versions`` registered versions (default 50: empty commits, each tagged as
 `catdetector register` tags) and a few stage assignments. Then, ``--repeat`` rounds
 (default 5), each timing as a subprocess, wall clock:
@@ -54,7 +54,7 @@ def build(tmp: Path, versions: int, env: dict[str, str]) -> Path:
     """A trained, pushed project with ``versions`` registered versions and 3 assignments."""
     root = tmp / "proj"
     sh(["catdetector", "init", str(root)], tmp, env)
-    sh(["catdetector", "sample", "data/raw", "--n", "40"], root, env)
+    sh(["catdetector", "sample", "data/raw"], root, env)
     sh(["dvc", "add", "-q", "data/raw"], root, env)
     sh(["git", "add", "-A"], root, env)
     sh(["git", "commit", "-qm", "data"], root, env)

@@ -19,11 +19,13 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from catdetector import layout, tools
-from catdetector.config import GateParams, Params, load_params
 from catdetector.errors import GateError, RegistryError, UsageError
+
+if TYPE_CHECKING:  # config imports pydantic (0.3-0.4 s): only promote and gate need it
+    from catdetector.config import GateParams
 
 ROLLBACK_MARK = "catdetector rollback"
 Bump = Literal["major", "minor", "patch"]
@@ -517,6 +519,8 @@ def gate_workspace(root: Path, stage: str) -> GateResult:
         ) from exc
     _check_stage(stage)
     state = read_state(root)
+    from catdetector.config import load_params
+
     params = load_params(root / layout.PARAMS)
     return evaluate_gate(
         candidate, "the workspace model", _current_in_stage(root, state, stage), stage, params.gate
@@ -574,7 +578,9 @@ def promote(
     current = state.stage_version(stage)
     if current == version:
         raise RegistryError(f"{version} is already in {stage}")
-    params: Params = load_params(root / layout.PARAMS)
+    from catdetector.config import load_params
+
+    params = load_params(root / layout.PARAMS)
     verdict = gate(root, state, version, stage, params.gate)
     if not verdict.passed and not force:
         raise GateError(

@@ -1,26 +1,59 @@
-"""The environment lock of a project: exact pins of catdetector and its dependency closure."""
+"""The environment lock of a project: hash-pinned third-party packages plus catdetector.
+
+``requirements.lock`` is a pip requirements file in hash-checking mode: every
+third-party package of catdetector's closure is ``name==version`` with the sha256 of
+each of its distribution files on PyPI (the packaged ``data/third-party.lock``,
+generated at development time from constraints.txt by ``scripts/lock.py``), and
+catdetector itself comes from the source chosen at ``init``:
+
+- ``wheel`` (default): a wheel in ``vendor/`` that ``init`` writes (or copies), pinned by
+  its hash in the lock, so one ``pip install -r requirements.lock`` needs no index with
+  catdetector on it;
+- a version (``0.1.0``) on an index, or a git URL with a commit: pip cannot hash those
+  (it does not hash a VCS checkout, and the index's file is unknown at ``init``), so the
+  requirement goes to ``requirements-catdetector.txt``, installed with ``--no-deps``
+  after the lock.
+"""
 
 from __future__ import annotations
 
+import re
+import shutil
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
+from typing import Literal
 
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
-from catdetector.errors import ConfigError
+from catdetector import layout
+from catdetector.errors import ConfigError, UsageError
+
+SourceKind = Literal["wheel", "index", "git"]
+SELF = "catdetector"
+VENDOR = Path("vendor")
+SOURCE_FILE = Path("requirements-catdetector.txt")
+PACKAGED_LOCK = "third-party.lock"
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 HEADER = (
-    "# Environment lock written by `catdetector init`: exact pins of catdetector and\n"
-    "# everything it needs. Install it on training and serving machines alike:\n"
-    "#   pip install -r requirements.lock\n"
-    "# Check a machine against it: catdetector env check --lock requirements.lock\n"
+    "# Environment lock written by `catdetector init`: every package catdetector needs,\n"
+    "# pinned with its hashes (pip's hash-checking mode). Install it on training and\n"
+    "# serving machines alike, from the project root:\n"
+    "#   pip install -r requirements.lock{extra}\n"
+    "# Check a machine against it: catdetector env check\n"
+)
+SOURCE_HEADER = (
+    "# catdetector for this project ({kind}); pip cannot hash-check it, so it is installed\n"
+    "# after requirements.lock, which pins everything it needs:\n"
+    "#   pip install --no-deps -r requirements-catdetector.txt\n"
 )
 
 
-def closure(root: str = "catdetector") -> dict[str, str]:
+def closure(root: str = SELF) -> dict[str, str]:
     """Installed versions of ``root`` and every distribution it requires, transitively."""
     env = default_environment()
     found: dict[str, str] = {}
@@ -50,46 +83,216 @@ def closure(root: str = "catdetector") -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
-def render(pins: dict[str, str]) -> str:
-    """Lock file text."""
-    return HEADER + "".join(f"{name}=={version}\n" for name, version in pins.items())
+# ---------------------------------------------------------------- reading locks
 
 
-def read_lock(path: Path) -> dict[str, str]:
-    """Parse a lock (``name==version`` lines; comments and blanks ignored)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read lock file {path}: {exc.strerror or exc}") from exc
-    pins: dict[str, str] = {}
+@dataclass(frozen=True)
+class Pin:
+    """One locked package: a version, or (a git source) a commit."""
+
+    name: str
+    version: str | None
+    commit: str | None = None
+    hashes: tuple[str, ...] = ()
+
+
+def logical_lines(text: str) -> list[tuple[int, str]]:
+    """pip's view of a requirements file: comments dropped, ``\\`` continuations joined."""
+    out: list[tuple[int, str]] = []
+    buffer, start = "", 0
     for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("-"):
+        line = re.sub(r"(^|\s+)#.*$", "", raw)
+        if not buffer:
+            start = number
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
             continue
-        name, sep, version = line.partition("==")
-        if not sep or not name.strip() or not version.strip():
-            raise ConfigError(f"{path}:{number}: expected 'name==version', got {raw.strip()!r}")
-        pins[canonicalize_name(name.split("[")[0].strip())] = version.split(";")[0].strip()
+        buffer += line
+        if buffer.strip():
+            out.append((start, buffer.strip()))
+        buffer = ""
+    if buffer.strip():
+        out.append((start, buffer.strip()))
+    return out
+
+
+def parse_line(line: str, where: str) -> Pin | None:
+    """A pin from one logical line (None for a pip option line such as ``-r``)."""
+    spec, *options = re.split(r"\s+(?=--)", line)
+    if spec.startswith("-"):
+        return None
+    hashes = tuple(opt.split("=", 1)[1].strip() for opt in options if opt.startswith("--hash="))
+    if spec.endswith(".whl") and " @ " not in spec:
+        try:
+            name, version, _, _ = parse_wheel_filename(Path(spec).name)
+        except InvalidWheelFilename as exc:
+            raise ConfigError(f"{where}: {exc}") from exc
+        return Pin(str(name), str(version), None, hashes)
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement as exc:
+        raise ConfigError(f"{where}: expected 'name==version', got {spec!r}") from exc
+    name = canonicalize_name(req.name)
+    if req.url:
+        commit = req.url.rsplit("@", 1)[-1] if req.url.startswith("git+") else ""
+        if not _COMMIT.fullmatch(commit):
+            raise ConfigError(f"{where}: {spec!r} pins no commit (git URL ending @<40-hex sha>)")
+        return Pin(name, None, commit, hashes)
+    exact = [s.version for s in req.specifier if s.operator == "=="]
+    if len(exact) != 1 or len(req.specifier) != 1:
+        raise ConfigError(f"{where}: expected 'name==version', got {spec!r}")
+    return Pin(name, exact[0], None, hashes)
+
+
+def parse_lock(text: str, origin: str) -> dict[str, Pin]:
+    """Pins of a lock text, by canonical name."""
+    pins: dict[str, Pin] = {}
+    for number, line in logical_lines(text):
+        pin = parse_line(line, f"{origin}:{number}")
+        if pin is not None:
+            pins[pin.name] = pin
     return pins
+
+
+def read_lock(path: Path) -> dict[str, Pin]:
+    """Pins of a lock file, plus ``requirements-catdetector.txt`` when it sits beside it."""
+    pins: dict[str, Pin] = {}
+    for file in (path, path.parent / SOURCE_FILE):
+        if file != path and not file.is_file():
+            continue
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read lock file {file}: {exc.strerror or exc}") from exc
+        pins.update(parse_lock(text, str(file)))
+    return pins
+
+
+def packaged_lock_text() -> str:
+    """The hashed third-party lock shipped inside catdetector, without its header comment."""
+    text = resources.files("catdetector").joinpath("data", PACKAGED_LOCK).read_text("utf-8")
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "".join(lines)
+
+
+# ---------------------------------------------------------------- comparing
 
 
 @dataclass(frozen=True)
 class LockDifference:
-    """A package whose installed version differs from the lock."""
+    """A package whose installed version (or git commit) differs from the lock."""
 
     name: str
     locked: str | None
     installed: str | None
 
 
-def compare_lock(pins: dict[str, str]) -> list[LockDifference]:
-    """Packages of the lock that are missing or at another version here."""
+def installed_commit(name: str) -> str | None:
+    """The commit a distribution was installed from (PEP 610 ``direct_url.json``), or None."""
+    import json
+
+    try:
+        raw = metadata.distribution(name).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return None
+    try:
+        info = json.loads(raw or "{}")
+    except ValueError:
+        return None
+    commit = (info.get("vcs_info") or {}).get("commit_id")
+    return str(commit) if commit else None
+
+
+def compare_lock(pins: dict[str, Pin]) -> list[LockDifference]:
+    """Packages of the lock that are missing or at another version (or commit) here."""
     diffs = []
-    for name, version in pins.items():
+    for name, pin in pins.items():
         try:
             installed: str | None = metadata.version(name)
         except metadata.PackageNotFoundError:
             installed = None
-        if installed != version:
-            diffs.append(LockDifference(name, version, installed))
+        if pin.commit is not None:
+            here = installed_commit(name) if installed else None
+            if here != pin.commit:
+                diffs.append(LockDifference(name, f"commit {pin.commit}", here or installed))
+        elif installed != pin.version:
+            diffs.append(LockDifference(name, pin.version, installed))
     return diffs
+
+
+# ---------------------------------------------------------------- catdetector's source
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a project installs catdetector from."""
+
+    kind: SourceKind
+    requirement: str  # the pip line (for a wheel, set once it is in vendor/)
+    wheel: Path | None = None  # a wheel to copy; None with kind "wheel" = build one
+
+
+def parse_source(text: str | None) -> Source:
+    """``wheel`` (default), a path to a catdetector wheel, a version, or git+URL@commit."""
+    value = (text or "wheel").strip()
+    if value == "wheel":
+        return Source("wheel", "")
+    if value.endswith(".whl"):
+        path = Path(value).expanduser().resolve()
+        try:
+            name = parse_wheel_filename(path.name)[0]
+        except InvalidWheelFilename as exc:
+            raise UsageError(f"--catdetector-source {value!r}: {exc}") from exc
+        if name != SELF:
+            raise UsageError(f"--catdetector-source {value!r} is a wheel of {name}, not {SELF}")
+        if not path.is_file():
+            raise UsageError(f"--catdetector-source: no such wheel {path}")
+        return Source("wheel", "", path)
+    if value.startswith("git+"):
+        url, _, commit = value.rpartition("@")
+        if "://" not in url or not _COMMIT.fullmatch(commit):
+            raise UsageError(
+                f"--catdetector-source {value!r}: a git source needs a URL and a full commit",
+                hint="e.g. git+https://example.org/catdetector.git@<40-hex commit>",
+            )
+        return Source("git", f"{SELF} @ {value}")
+    version = value.removeprefix(f"{SELF}==")
+    try:
+        Version(version)
+    except InvalidVersion as exc:
+        raise UsageError(
+            f"--catdetector-source {value!r} is not 'wheel', a .whl file, a version or git+URL@sha"
+        ) from exc
+    return Source("index", f"{SELF}=={version}")
+
+
+def write(root: Path, source: Source) -> list[Path]:
+    """Write the lock (and the vendored wheel or source file) into ``root``; return the paths."""
+    from catdetector import selfwheel
+
+    lock = root / layout.ENV_LOCK
+    written = [lock]
+    body = packaged_lock_text()
+    if source.kind == "wheel":
+        vendor = root / VENDOR
+        if source.wheel is None:
+            wheel = selfwheel.build(vendor)
+        else:
+            vendor.mkdir(parents=True, exist_ok=True)
+            wheel = vendor / source.wheel.name
+            shutil.copyfile(source.wheel, wheel)
+        written.append(wheel)
+        rel = f"./{VENDOR.as_posix()}/{wheel.name}"
+        line = f"{rel} \\\n    --hash=sha256:{selfwheel.sha256_file(wheel)}\n"
+        lock.write_text(HEADER.format(extra="") + body + line, encoding="utf-8")
+    else:
+        extra = f"\n#   pip install --no-deps -r {SOURCE_FILE}"
+        lock.write_text(HEADER.format(extra=extra) + body, encoding="utf-8")
+        companion = root / SOURCE_FILE
+        companion.write_text(
+            SOURCE_HEADER.format(kind=source.kind) + source.requirement + "\n", encoding="utf-8"
+        )
+        written.append(companion)
+    return written

@@ -46,9 +46,20 @@ def find_bundle(bundle: Path | None, cwd: Path) -> Path:
     return root / layout.MODEL_DIR
 
 
-def model_version(model: LoadedModel) -> str:
-    """The registry version recorded in the bundle, else its content id."""
-    return str(model.meta.get("version") or f"unregistered-{model.model_id}")
+def model_version(model: LoadedModel, cwd: Path | None = None) -> str:
+    """The bundle's registry version: recorded in it, else the registered version of the
+    project (at the bundle or ``cwd``) with the same content hash, else its content id."""
+    if model.meta.get("version"):
+        return str(model.meta["version"])
+    from catdetector import registry
+
+    roots = {layout.find_root(start) for start in (model.path, cwd) if start is not None}
+    for root in sorted(r for r in roots if r is not None):
+        if (root / ".git").exists():
+            version = registry.version_with_model(root, registry.dir_md5(model.path))
+            if version is not None:
+                return version
+    return f"unregistered-{model.model_id}"
 
 
 def predict_files(

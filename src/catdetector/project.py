@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from catdetector import envlock, layout, templates, tools
@@ -21,6 +21,8 @@ class InitResult:
     remote: str
     created: bool  # False when the folder already was a catdetector project
     commit: str | None
+    source: str = "wheel"  # where the project installs catdetector from
+    lock_differences: list[envlock.LockDifference] = field(default_factory=list)
 
 
 def default_remote(root: Path) -> Path:
@@ -74,9 +76,19 @@ def _undo(root: Path, existed: bool) -> None:
         root.rmdir()
 
 
-def init(root: Path, remote: str | None = None, endpoint_url: str | None = None) -> InitResult:
-    """Create a catdetector project in ``root`` (git + dvc + params + pipeline + lock)."""
+def init(
+    root: Path,
+    remote: str | None = None,
+    endpoint_url: str | None = None,
+    catdetector_source: str | None = None,
+) -> InitResult:
+    """Create a catdetector project in ``root`` (git + dvc + params + pipeline + lock).
+
+    ``catdetector_source`` is where the project installs catdetector from (see
+    ``envlock.parse_source``); the default vendors a wheel of the running catdetector.
+    """
     root = root.expanduser().resolve()
+    source = envlock.parse_source(catdetector_source)
     if root.exists() and not root.is_dir():
         raise ProjectError(f"{root} exists and is not a folder")
     if root.is_dir() and layout.is_project(root):
@@ -98,7 +110,7 @@ def init(root: Path, remote: str | None = None, endpoint_url: str | None = None)
         (root / layout.DVC_YAML).write_text(templates.DVC_YAML, encoding="utf-8")
         (root / ".gitignore").write_text(templates.GITIGNORE, encoding="utf-8")
         (root / "README.md").write_text(templates.README.format(name=root.name), encoding="utf-8")
-        (root / layout.ENV_LOCK).write_text(envlock.render(envlock.closure()), encoding="utf-8")
+        envlock.write(root, source)
         for rel, text in (
             (layout.CI_WORKFLOW, templates.CI_WORKFLOW),
             (layout.CI_SCRIPT, templates.CI_SCRIPT),
@@ -127,4 +139,5 @@ def init(root: Path, remote: str | None = None, endpoint_url: str | None = None)
             f"git could not make the first commit in {root}: {proc.stderr.strip()}",
             hint="set git user.name and user.email, then run `git commit` there",
         )
-    return InitResult(root, url, True, tools.head_commit(root))
+    differences = envlock.compare_lock(envlock.read_lock(root / layout.ENV_LOCK))
+    return InitResult(root, url, True, tools.head_commit(root), source.kind, differences)

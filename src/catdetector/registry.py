@@ -1,32 +1,67 @@
 """The model registry on GTO's git-tag conventions: register, promote (gated), rollback.
 
-Writes go through ``gto.api`` so that plain ``gto show`` always agrees. Reads
-parse tag names with GTO's own parser and order stage assignments by GTO's
-``#N`` counter (tag times have one-second resolution). Every assignment is
-made in a later second than the previous one, so GTO's timestamp order and
-the counter order never disagree.
+The tags are exactly the ones ``gto register`` and ``gto assign`` create (annotated, same
+names, same messages, same ``#N`` counter rule), written with plain ``git tag`` so that a
+command does not pay for importing GTO (about a second); plain ``gto show`` agrees after
+every operation (tests/registry checks it). Reads parse tag names with GTO's grammar
+(``gto.constants.tag_re``, copied below; tests/registry/test_tag_names.py checks that
+both parsers agree) and order stage assignments by the ``#N`` counter (tag times have
+one-second resolution). Every assignment is made in a later second than the previous
+one, so GTO's timestamp order and the counter order never disagree.
 """
 
 from __future__ import annotations
 
+import configparser
+import hashlib
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-import gto.api
-from gto.constants import Action
-from gto.exceptions import GTOException
-from gto.tag import parse_name
-from scmrepo.exceptions import SCMError
+from typing import TYPE_CHECKING, Any, Literal
 
 from catdetector import layout, tools
-from catdetector.config import GateParams, Params, load_params
 from catdetector.errors import GateError, RegistryError, UsageError
+
+if TYPE_CHECKING:  # config imports pydantic (0.3-0.4 s): only promote and gate need it
+    from catdetector.config import GateParams
 
 ROLLBACK_MARK = "catdetector rollback"
 Bump = Literal["major", "minor", "patch"]
+
+# GTO's tag grammar, as in gto.constants (tag_re); "=" stands for ":" in artifact names.
+_NAME = r"[a-zA-Z0-9]([a-zA-Z0-9-/_]*[a-zA-Z0-9])?"
+_SEMVER = (
+    r"(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)"
+    r"(?:-(?P<prerelease>(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+    r"(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+(?P<buildmetadata>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+)
+_FULLNAME_IN_TAG = f"(?P<dirname>[a-zA-Z0-9-_./]+=)?(?P<name>{_NAME})"
+TAG_RE = re.compile(
+    f"^(?P<artifact>{_FULLNAME_IN_TAG})(((#(?P<stage>{_NAME})|@(?P<version>v{_SEMVER}))"
+    r"(?P<cancel>!?))|@((?P<deprecated>deprecated)|(?P<created>created)))(#(?P<counter>[0-9]+))?$"
+)
+
+
+def parse_name(name: str) -> dict[str, Any]:
+    """What GTO reads from a tag name: name, action, version, stage, counter ({} if none)."""
+    match = TAG_RE.search(name)
+    if not match:
+        return {}
+    parsed: dict[str, Any] = {"name": match["artifact"].replace("=", ":")}
+    if match["deprecated"]:
+        parsed["action"] = "deprecate"
+    if match["version"]:
+        parsed["version"] = match["version"]
+        parsed["action"] = "deregister" if match["cancel"] == "!" else "register"
+    if match["stage"]:
+        parsed["stage"] = match["stage"]
+        parsed["action"] = "unassign" if match["cancel"] == "!" else "assign"
+    if match["counter"]:
+        parsed["counter"] = int(match["counter"])
+    return parsed
 
 
 @dataclass(frozen=True)
@@ -41,7 +76,7 @@ class Tag:
     @property
     def parsed(self) -> dict[str, Any]:
         """GTO's parse of the name ({} when it is not a GTO tag)."""
-        return parse_name(self.name, raise_on_fail=False) or {}
+        return parse_name(self.name)
 
 
 @dataclass(frozen=True)
@@ -66,6 +101,7 @@ class RegistryState:
     versions: dict[str, str] = field(default_factory=dict)  # version -> commit
     deregistered: set[str] = field(default_factory=set)
     events: list[Assignment] = field(default_factory=list)  # ascending counter
+    counter: int = 0  # highest #N of the artifact's tags (the next assignment gets N + 1)
 
     def stage_version(self, stage: str) -> str | None:
         """The version in ``stage`` now: GTO's rule, newest active assignment wins."""
@@ -134,10 +170,13 @@ def build_state(tags: list[Tag], artifact: str = layout.ARTIFACT) -> RegistrySta
     by_commit: dict[str, str] = {}
     for tag in tags:
         parsed = tag.parsed
-        if parsed.get("name") != artifact or "stage" in parsed:
+        if parsed.get("name") != artifact:
+            continue
+        state.counter = max(state.counter, parsed.get("counter", 0))
+        if "stage" in parsed:
             continue
         if "version" in parsed:
-            if parsed.get("action") == Action.DEREGISTER:
+            if parsed.get("action") == "deregister":
                 state.deregistered.add(parsed["version"])
             else:
                 state.versions[parsed["version"]] = tag.commit
@@ -146,7 +185,7 @@ def build_state(tags: list[Tag], artifact: str = layout.ARTIFACT) -> RegistrySta
         parsed = tag.parsed
         if parsed.get("name") != artifact or "stage" not in parsed:
             continue
-        unassign = parsed.get("action") == Action.UNASSIGN
+        unassign = parsed.get("action") == "unassign"
         state.events.append(
             Assignment(
                 stage=parsed["stage"],
@@ -221,16 +260,34 @@ def tagger(root: Path) -> tuple[str, str]:
     return name.strip(), rest.split(">", 1)[0].strip()
 
 
-def _gto(call: str, root: Path, *args: Any, **kwargs: Any) -> Any:
-    author, email = tagger(root)
-    try:
-        return getattr(gto.api, call)(str(root), *args, author=author, author_email=email, **kwargs)
-    except GTOException as exc:
-        raise RegistryError(
-            f"gto {call} refused: {exc.msg if hasattr(exc, 'msg') else exc}"
-        ) from exc
-    except SCMError as exc:
-        raise RegistryError(f"gto {call} failed in git: {exc}") from exc
+def _create_tag(root: Path, name: str, commit: str, message: str, push: bool) -> str:
+    """An annotated tag, as GTO makes it (the tagger is git's committer identity)."""
+    tagger(root)
+    proc = tools.run(["git", "tag", "-a", name, commit, "-m", message], root, check=False)
+    if proc.returncode != 0:
+        raise RegistryError(f"git could not create tag {name}: {tools.failure_text(proc)}")
+    if push:
+        pushed = tools.run(["git", "push", "origin", f"refs/tags/{name}"], root, check=False)
+        if pushed.returncode != 0:
+            raise RegistryError(
+                f"tag {name} was made here but `git push origin {name}` failed: "
+                f"{tools.failure_text(pushed)}",
+                hint="sync with origin, then run `git push origin --tags`",
+            )
+    return name
+
+
+def _next_version(state: RegistryState, bump: Bump | None) -> str:
+    """GTO's rule: the first version is given; later ones bump the latest (patch by default)."""
+    latest = state.latest()
+    if latest is None:
+        return "v1.0.0" if bump == "major" else "v0.1.0"
+    major, minor, patch = (*_semver_key(latest), 0, 0, 0)[:3]
+    if bump == "major":
+        return f"v{major + 1}.0.0"
+    if bump == "minor":
+        return f"v{major}.{minor + 1}.0"
+    return f"v{major}.{minor}.{patch + 1}"
 
 
 def _wait_for_fresh_second(state: RegistryState) -> None:
@@ -252,6 +309,33 @@ def _lock_model_md5(root: Path, rev: str) -> str | None:
     return layout.model_md5(proc.stdout) if proc.returncode == 0 else None
 
 
+def dir_md5(directory: Path) -> str:
+    """DVC's hash of a directory output (``<md5>.dir``), as dvc.lock records it."""
+    entries = []
+    for path in directory.rglob("*"):
+        if path.is_file():
+            digest = hashlib.md5(usedforsecurity=False)
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            entries.append(
+                {"md5": digest.hexdigest(), "relpath": path.relative_to(directory).as_posix()}
+            )
+    entries.sort(key=lambda e: e["relpath"])
+    listing = json.dumps(entries, sort_keys=True).encode("utf-8")
+    return hashlib.md5(listing, usedforsecurity=False).hexdigest() + ".dir"
+
+
+def version_with_model(root: Path, md5: str) -> str | None:
+    """The highest registered version whose commit's dvc.lock records the model ``md5``."""
+    state = read_state(root)
+    live = [v for v in state.versions if v not in state.deregistered]
+    for version in sorted(live, key=_semver_key, reverse=True):
+        if _lock_model_md5(root, state.versions[version]) == md5:
+            return version
+    return None
+
+
 def committed_metrics(root: Path, rev: str) -> dict[str, Any] | None:
     """``metrics/test.json`` as committed at ``rev``, or None."""
     proc = tools.run(["git", "show", f"{rev}:{layout.TEST_METRICS}"], root, check=False)
@@ -262,6 +346,51 @@ def committed_metrics(root: Path, rev: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _local_remote(root: Path) -> Path | None:
+    """The default DVC remote's folder when the project's own config names a local one."""
+    sections: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local"):
+        path = root / ".dvc" / name
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            return None
+        for section in parser.sections():
+            values = dict(parser[section])
+            if "url" in values and "://" not in values["url"]:
+                values["url"] = str((path.parent / values["url"]).resolve())
+            sections.setdefault(section.strip("'"), {}).update(values)
+    remote = sections.get("core", {}).get("remote")
+    url = sections.get(f'remote "{remote}"', {}).get("url") if remote else None
+    return Path(url) if url and "://" not in url else None
+
+
+def _in_remote(root: Path, md5: str) -> bool:
+    """True when the model ``md5`` (a ``.dir``) and every file it lists are in the remote.
+
+    A local remote is read directly (DVC 3's ``files/md5/ab/cdef...`` layout), which costs
+    milliseconds; any other remote is asked through ``dvc status --cloud`` (about a second).
+    """
+    remote = _local_remote(root)
+    if remote is not None and remote.is_dir():
+        store = remote / "files" / "md5"
+        listing = store / md5[:2] / md5[2:]
+        try:
+            entries = json.loads(listing.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return all(
+            isinstance(e, dict) and (store / e["md5"][:2] / e["md5"][2:]).is_file() for e in entries
+        )
+    cloud = tools.run(
+        ["dvc", "status", "--cloud", "--json", str(layout.MODEL_DIR)], root, check=False
+    )
+    if cloud.returncode != 0:
+        raise RegistryError(f"cannot reach the DVC remote: {cloud.stderr.strip()[-300:]}")
+    return not json.loads(cloud.stdout or "{}")
 
 
 @dataclass
@@ -285,22 +414,18 @@ def register(root: Path, bump: Bump | None = None, push: bool = False) -> Regist
             hint="commit them first, so the version names exactly what was trained",
         )
     head = tools.head_commit(root)
-    if head is None or _lock_model_md5(root, "HEAD") is None:
+    md5 = _lock_model_md5(root, "HEAD") if head is not None else None
+    if head is None or md5 is None:
         raise RegistryError(
             "HEAD's dvc.lock holds no model", hint="run `dvc repro` and commit dvc.lock"
         )
-    dvc_status = tools.run(["dvc", "status", "--json"], root, check=False)
-    if dvc_status.returncode != 0 or json.loads(dvc_status.stdout or "{}"):
+    model = root / layout.MODEL_DIR
+    if not model.is_dir() or dir_md5(model) != md5:
         raise RegistryError(
-            "the workspace model does not match dvc.lock (`dvc status` is not clean)",
+            f"the workspace model does not match dvc.lock ({layout.MODEL_DIR} differs)",
             hint="run `dvc repro` (or `dvc checkout`) and commit",
         )
-    cloud = tools.run(
-        ["dvc", "status", "--cloud", "--json", str(layout.MODEL_DIR)], root, check=False
-    )
-    if cloud.returncode != 0:
-        raise RegistryError(f"cannot reach the DVC remote: {cloud.stderr.strip()[-300:]}")
-    if json.loads(cloud.stdout or "{}"):
+    if not _in_remote(root, md5):
         raise RegistryError(
             "the model is not in the DVC remote: nobody else could fetch this version",
             hint="run `dvc push` first",
@@ -309,13 +434,15 @@ def register(root: Path, bump: Bump | None = None, push: bool = False) -> Regist
     for version, commit in state.versions.items():
         if commit == head and version not in state.deregistered:
             raise RegistryError(f"HEAD is already registered as {version}")
-    kwargs: dict[str, Any] = {"push": push, "stdout": False}
-    if state.latest() is None:
-        kwargs["version"] = "v1.0.0" if bump == "major" else "v0.1.0"
-    elif bump:
-        kwargs[f"bump_{bump}"] = True
-    event = _gto("register", root, layout.ARTIFACT, "HEAD", **kwargs)
-    return Registered(event.version, head, event.tag, push)
+    version = _next_version(state, bump)
+    tag = _create_tag(
+        root,
+        f"{layout.ARTIFACT}@{version}",
+        head,
+        f"Registering artifact {layout.ARTIFACT} version {version}",
+        push,
+    )
+    return Registered(version, head, tag, push)
 
 
 @dataclass
@@ -392,6 +519,8 @@ def gate_workspace(root: Path, stage: str) -> GateResult:
         ) from exc
     _check_stage(stage)
     state = read_state(root)
+    from catdetector.config import load_params
+
     params = load_params(root / layout.PARAMS)
     return evaluate_gate(
         candidate, "the workspace model", _current_in_stage(root, state, stage), stage, params.gate
@@ -419,19 +548,8 @@ def _assign(
     root: Path, state: RegistryState, version: str, stage: str, message: str, push: bool
 ) -> str:
     _wait_for_fresh_second(state)
-    seen_in_stage = any(e.stage == stage and e.version == version for e in state.events)
-    event = _gto(
-        "assign",
-        root,
-        layout.ARTIFACT,
-        stage,
-        version=version,
-        message=message,
-        force=seen_in_stage,
-        push=push,
-        stdout=False,
-    )
-    return str(event.tag)
+    name = f"{layout.ARTIFACT}#{stage}#{state.counter + 1}"
+    return _create_tag(root, name, state.versions[version], message, push)
 
 
 def _check_stage(stage: str) -> None:
@@ -460,7 +578,9 @@ def promote(
     current = state.stage_version(stage)
     if current == version:
         raise RegistryError(f"{version} is already in {stage}")
-    params: Params = load_params(root / layout.PARAMS)
+    from catdetector.config import load_params
+
+    params = load_params(root / layout.PARAMS)
     verdict = gate(root, state, version, stage, params.gate)
     if not verdict.passed and not force:
         raise GateError(

@@ -103,7 +103,10 @@ Bob (trains):
 
 Alice (serves): `catdetector serve --registry <git url> --stage prod`.
 
-Install the same environment everywhere: `pip install -r requirements.lock`.
+Install the same environment everywhere, from this folder: `pip install -r requirements.lock`
+(every package pinned with its hashes; catdetector itself comes from the source that
+`catdetector init --catdetector-source` chose: by default the wheel in `vendor/`; for
+an index version or a git commit, also `pip install --no-deps -r requirements-catdetector.txt`).
 """
 
 CI_WORKFLOW = f"""\
@@ -139,12 +142,18 @@ jobs:
 
 CI_SCRIPT = """\
 #!/usr/bin/env bash
-# Continuous training steps, shared by CI and by people: install | test | repro | gate | all
+# Continuous training steps, shared by CI and by people: STEP... (install test repro gate all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE="${CATDETECTOR_GATE_STAGE:-prod}"
 
-install() { python -m pip install -r requirements.lock; }
+install() {
+  python -m pip install --require-hashes -r requirements.lock
+  if [ -f requirements-catdetector.txt ]; then
+    python -m pip install --no-deps -r requirements-catdetector.txt
+  fi
+  catdetector env check
+}
 test_step() {
   if [ -d tests ]; then python -m pytest -q tests; else echo "no tests/ folder: nothing to test"; fi
 }
@@ -155,12 +164,14 @@ repro() {
 }
 gate() { catdetector gate --stage "$STAGE"; }
 
-case "${1:-all}" in
-  install) install ;;
-  test) test_step ;;
-  repro) repro ;;
-  gate) gate ;;
-  all) test_step; repro; gate ;;
-  *) echo "usage: $0 install|test|repro|gate|all" >&2; exit 2 ;;
-esac
+for step in "${@:-all}"; do
+  case "$step" in
+    install) install ;;
+    test) test_step ;;
+    repro) repro ;;
+    gate) gate ;;
+    all) test_step; repro; gate ;;
+    *) echo "usage: $0 [install|test|repro|gate|all]..." >&2; exit 2 ;;
+  esac
+done
 """

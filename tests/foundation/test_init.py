@@ -26,7 +26,8 @@ def test_init_makes_a_plain_dvc_project(tmp_path: Path) -> None:
     assert Path(url) == tmp_path / "proj.dvc-storage"
     assert Path(url).is_dir()
     lock = (root / "requirements.lock").read_text()
-    assert "catdetector==" in lock and "scikit-learn==" in lock and "dvc==" in lock
+    assert "./vendor/catdetector-0.1.0-py3-none-any.whl" in lock
+    assert "scikit-learn==" in lock and "dvc==" in lock and "--hash=sha256:" in lock
     assert "pytest==" not in lock  # only what catdetector needs
 
 

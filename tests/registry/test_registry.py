@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+from catdetector.layout import model_md5
+from catdetector.registry import dir_md5
+from catdetector.synthetic import write_sample
 from tests.support import cli, git, gto_show, run
 
 
@@ -167,3 +171,25 @@ def test_register_without_git_identity_is_one_clear_line(reg: dict, tmp_path: Pa
     assert proc.returncode == 8
     assert "git does not know who you are" in proc.stderr and "Traceback" not in proc.stderr
     assert git("tag", cwd=root) == ""
+
+
+def test_predict_names_the_registered_version_of_the_same_model(reg: dict, tmp_path: Path) -> None:
+    root: Path = reg["root"]
+    image = sorted(write_sample(tmp_path / "imgs", 2, 7))[0]
+
+    def version(*extra: str, cwd: Path = root) -> str:
+        out = cli("predict", str(image), "--json", *extra, cwd=cwd).stdout
+        return json.loads(out)[0]["version"]
+
+    assert version().startswith("unregistered-")  # the bad model, nothing registered
+    assert json.loads(run(["dvc", "status", "--json"], root).stdout) == {}
+    assert dir_md5(root / "models/catdetector") == model_md5((root / "dvc.lock").read_text())
+    v1 = _register_at(root, reg["good"])
+    assert version() == v1
+    copy = tmp_path / "bundle"
+    shutil.copytree(root / "models/catdetector", copy)
+    assert version("--bundle", str(copy)) == v1  # found through the project of cwd
+    assert version("--bundle", str(copy), cwd=tmp_path).startswith("unregistered-")
+    git("checkout", "-q", reg["bad"], cwd=root)
+    run(["dvc", "checkout", "-q"], root)
+    assert version().startswith("unregistered-")  # another model: not v1

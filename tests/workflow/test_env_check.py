@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,13 +11,12 @@ from tests.support import cli
 
 
 def _lock_with(project: Path, tmp_path: Path, name: str, version: str) -> Path:
-    lines = [
-        line
-        for line in (project / "requirements.lock").read_text().splitlines()
-        if not line.startswith(f"{name}==")
-    ]
+    """The project's lock (hashed, one package per block) with ``name`` at ``version``."""
+    text = (project / "requirements.lock").read_text()
+    changed = re.sub(rf"(?m)^{re.escape(name)}==[^ ]+ ", f"{name}=={version} ", text)
+    assert changed != text
     lock = tmp_path / "other.lock"
-    lock.write_text("\n".join([*lines, f"{name}=={version}"]) + "\n")
+    lock.write_text(changed)
     return lock
 
 

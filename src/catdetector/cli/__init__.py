@@ -25,21 +25,50 @@ app = typer.Typer(
 )
 
 
-def _register_commands() -> None:
-    """Import the command modules so that they attach their commands to ``app``."""
-    import importlib
+# Which module defines each top-level command: `catdetector show` imports only
+# cli/registry.py, not the ~15 modules (and their libraries) of every other command.
+# A command missing here still works (every module is then imported); tests check the table.
+COMMAND_MODULES = {
+    "init": "project",
+    "sample": "project",
+    "register": "registry",
+    "promote": "registry",
+    "gate": "registry",
+    "rollback": "registry",
+    "show": "registry",
+    "history": "registry",
+    "predict": "predict",
+    "env": "env",
+    "assess": "assess",
+    "learn": "learn",
+    "stage": "stage",
+    "serve": "serve",
+    "demo": "demo",
+    "version": "version",
+}
+_loaded: set[str] = set()
+
+
+def command_modules() -> list[str]:
+    """Every command module of this package."""
     import pkgutil
 
-    for mod in pkgutil.iter_modules(__path__):  # type: ignore[name-defined]
-        if mod.name.startswith("_"):
+    return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]  # type: ignore[name-defined]
+
+
+def load_commands(argv: list[str] | None = None) -> None:
+    """Attach the commands to ``app``: only the module of ``argv[0]`` when known, else all."""
+    import importlib
+
+    known = COMMAND_MODULES.get(argv[0]) if argv else None
+    for name in [known] if known else command_modules():
+        if name in _loaded:
             continue
-        module = importlib.import_module(f"{__name__}.{mod.name}")
+        module = importlib.import_module(f"{__name__}.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(app)
-
-
-_register_commands()
+        _loaded.add(name)
 
 
 @app.callback()
@@ -50,6 +79,7 @@ def _root() -> None:
 def main() -> None:
     """Console-script entry point."""
     try:
+        load_commands(sys.argv[1:])
         app()
     except CatDetectorError as exc:
         if os.environ.get("CATDETECTOR_TRACEBACK"):

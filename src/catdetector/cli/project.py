@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console, print_json
+from catdetector.cli._common import console, console_err, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -24,12 +24,20 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(help="S3 endpoint (written to .dvc/config.local, never committed)"),
         ] = None,
+        catdetector_source: Annotated[
+            str | None,
+            typer.Option(
+                help="where the project installs catdetector from: 'wheel' (default: a wheel"
+                " of this catdetector in vendor/), a .whl file, a version on an index, or"
+                " git+URL@COMMIT"
+            ),
+        ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """Make a new catdetector project: git + DVC + params + pipeline + environment lock."""
         from catdetector.project import init as do_init
 
-        result = do_init(directory, remote, endpoint_url)
+        result = do_init(directory, remote, endpoint_url, catdetector_source)
         if json_out:
             print_json(
                 {
@@ -37,6 +45,8 @@ def register(app: typer.Typer) -> None:
                     "remote": result.remote,
                     "created": result.created,
                     "commit": result.commit,
+                    "catdetector_source": result.source,
+                    "lock_differences": [d.__dict__ for d in result.lock_differences],
                 }
             )
             return
@@ -44,6 +54,15 @@ def register(app: typer.Typer) -> None:
             console.print(f"{result.root} is already a catdetector project (nothing changed)")
             return
         console.print(f"[green]created[/green] {result.root}  (DVC remote: {result.remote})")
+        if result.lock_differences:
+            names = ", ".join(
+                f"{d.name} {d.installed or '(absent)'} (lock: {d.locked})"
+                for d in result.lock_differences
+            )
+            console_err.print(
+                f"[yellow]warning:[/yellow] this machine differs from requirements.lock: {names};"
+                " run `pip install -r requirements.lock` here before training"
+            )
         console.print("next: put images in data/raw/<label>/ (or `catdetector sample data/raw`),")
         console.print("      `dvc add data/raw`, `dvc repro`, `catdetector register`")
 

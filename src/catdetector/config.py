@@ -89,6 +89,19 @@ class GateParams(_Strict):
     max_regression: float = Field(0.02, ge=0, le=1)
 
 
+class MonitorParams(_Strict):
+    """Alarm thresholds of ``catdetector monitor report`` and ``monitor watch``."""
+
+    psi: float = Field(0.25, gt=0, description="PSI at or above this is drift")
+    ks_p: float = Field(0.01, gt=0, lt=1, description="KS p-value below this is drift")
+    min_accuracy: float = Field(
+        0.7, ge=0, le=1, description="feedback or ATC-estimated accuracy below this alarms"
+    )
+    min_samples: int = Field(
+        50, ge=1, description="fewer served predictions (or labels) than this: no verdict"
+    )
+
+
 class Params(_Strict):
     """All of ``params.yaml``."""
 
@@ -99,6 +112,7 @@ class Params(_Strict):
     ladder: LadderParams = LadderParams()
     train: TrainParams = TrainParams()
     gate: GateParams = GateParams()
+    monitor: MonitorParams = MonitorParams()
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """Plain dict for writing ``params.yaml``."""

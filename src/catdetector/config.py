@@ -90,15 +90,20 @@ class GateParams(_Strict):
 
 
 class MonitorParams(_Strict):
-    """Alarm thresholds of ``catdetector monitor report`` and ``monitor watch``."""
+    """Alarm thresholds of ``catdetector monitor report`` and ``monitor watch``.
 
-    psi: float = Field(0.25, gt=0, description="PSI at or above this is drift")
-    ks_p: float = Field(0.01, gt=0, lt=1, description="KS p-value below this is drift")
+    A statistic drifts when PSI is at or above ``psi`` and the KS p-value is below
+    ``ks_p`` (see ``monitor.drift``). Below ``min_samples`` values there is no verdict:
+    PSI over ten bins is biased upwards by about 9/n on n values.
+    """
+
+    psi: float = Field(0.25, gt=0, description="PSI at or above this is drift (0.25: major)")
+    ks_p: float = Field(0.001, gt=0, lt=1, description="KS p-value below this is drift")
     min_accuracy: float = Field(
         0.7, ge=0, le=1, description="feedback or ATC-estimated accuracy below this alarms"
     )
     min_samples: int = Field(
-        50, ge=1, description="fewer served predictions (or labels) than this: no verdict"
+        100, ge=1, description="fewer served predictions (or labels) than this: no verdict"
     )
 
 

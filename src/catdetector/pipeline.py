@@ -248,9 +248,7 @@ def train(root: Path) -> dict[str, Any]:
         }
         for r in results
     }
-    atc = atc_threshold(
-        test_probs.max(axis=1), np.argmax(test_probs, axis=1) == splits["test"][1]
-    )
+    atc = atc_threshold(test_probs.max(axis=1), np.argmax(test_probs, axis=1) == splits["test"][1])
     meta = {
         "name": layout.ARTIFACT,
         "labels": labels,

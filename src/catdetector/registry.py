@@ -476,9 +476,7 @@ def promote(
     return Promoted(version, stage, tag, current, verdict, force and not verdict.passed, push)
 
 
-def rollback(
-    root: Path, stage: str, push: bool = False, reason: str | None = None
-) -> Promoted:
+def rollback(root: Path, stage: str, push: bool = False, reason: str | None = None) -> Promoted:
     """Put back the version that held ``stage`` before the current one (``reason`` in the tag)."""
     root = _require_root(root)
     _check_stage(stage)

@@ -29,7 +29,8 @@ ParamsOpt = Annotated[
 ]
 
 monitor_app = typer.Typer(
-    name="monitor", help="Report on what is served; watch a stage and roll back on alarm.",
+    name="monitor",
+    help="Report on what is served; watch a stage and roll back on alarm.",
     no_args_is_help=True,
 )
 
@@ -142,8 +143,11 @@ def watch_cmd(
         int | None, typer.Option(help="stop after this many checks (default: run until Ctrl-C)")
     ] = None,
     window: Annotated[
-        str | None, typer.Option(help="only predictions this recent, e.g. 1h (default: all "
-                                      "since the version entered the stage)")
+        str | None,
+        typer.Option(
+            help="only predictions this recent, e.g. 1h (default: all "
+            "since the version entered the stage)"
+        ),
     ] = None,
     registry: Annotated[
         Path | None, typer.Option(help="clone of the registry repository (default: here)")

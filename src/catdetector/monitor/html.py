@@ -102,7 +102,9 @@ def drift_chart(d: dict[str, Any]) -> str:
     )
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], classes: Sequence[str] = ()) -> str:
+def _table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], classes: Sequence[str] = ()
+) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         f'<tr class="{classes[i] if i < len(classes) else ""}">'
@@ -123,14 +125,37 @@ def _version(v: dict[str, Any]) -> str:
     lat, fb, atc = v["latency_ms"], v["feedback"], v["atc"] or {}
     out.append(
         _table(
-            ["requests", "errors", "error rate", "latency p50 ms", "p95 ms", "p99 ms",
-             "labelled", "accuracy (labels)", "ATC estimate", "test accuracy"],
-            [[v["requests"], v["errors"], v["error_rate"], lat["p50"], lat["p95"], lat["p99"],
-              fb["n"], fb["accuracy"], atc.get("estimated_accuracy"), atc.get("test_accuracy")]],
+            [
+                "requests",
+                "errors",
+                "error rate",
+                "latency p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "labelled",
+                "accuracy (labels)",
+                "ATC estimate",
+                "test accuracy",
+            ],
+            [
+                [
+                    v["requests"],
+                    v["errors"],
+                    v["error_rate"],
+                    lat["p50"],
+                    lat["p95"],
+                    lat["p99"],
+                    fb["n"],
+                    fb["accuracy"],
+                    atc.get("estimated_accuracy"),
+                    atc.get("test_accuracy"),
+                ]
+            ],
         )
     )
     out.append(
-        "<p>Model md5: " + escape(", ".join(v["model_md5"]) or "–")
+        "<p>Model md5: "
+        + escape(", ".join(v["model_md5"]) or "–")
         + f"; loaded {escape(v['loaded_at'] or '–')}; served {escape(v['first_seen'] or '–')}"
         + f" to {escape(v['last_seen'] or '–')}; labels "
         + escape(", ".join(f"{k}: {n}" for k, n in sorted(v["labels"].items())) or "–")
@@ -140,11 +165,31 @@ def _version(v: dict[str, Any]) -> str:
     if drifts:
         out.append(
             _table(
-                ["statistic", "n", "mean", "reference mean", "PSI", "KS D", "KS p", "KS against",
-                 "drift"],
-                [[d["name"], d["n"], d["mean"], d["reference_mean"], d["psi"], d["ks_statistic"],
-                  d["ks_p"], d["ks_reference"],
-                  {True: "yes", False: "no", None: "–"}[d["drifted"]]] for d in drifts],
+                [
+                    "statistic",
+                    "n",
+                    "mean",
+                    "reference mean",
+                    "PSI",
+                    "KS D",
+                    "KS p",
+                    "KS against",
+                    "drift",
+                ],
+                [
+                    [
+                        d["name"],
+                        d["n"],
+                        d["mean"],
+                        d["reference_mean"],
+                        d["psi"],
+                        d["ks_statistic"],
+                        d["ks_p"],
+                        d["ks_reference"],
+                        {True: "yes", False: "no", None: "–"}[d["drifted"]],
+                    ]
+                    for d in drifts
+                ],
                 ["drifted" if d["drifted"] else "" for d in drifts],
             )
         )
@@ -165,7 +210,8 @@ def _version(v: dict[str, Any]) -> str:
 def render(report: dict[str, Any]) -> str:
     """The HTML page of a report (the dict of :meth:`Report.to_dict`)."""
     status = (
-        '<div class="alarm">a threshold is crossed</div>' if report["alarm"]
+        '<div class="alarm">a threshold is crossed</div>'
+        if report["alarm"]
         else '<div class="ok">no threshold crossed</div>'
     )
     thresholds = ", ".join(f"{k} = {v}" for k, v in report["thresholds"].items())

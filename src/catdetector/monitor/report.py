@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.config import MonitorParams
-from catdetector.errors import UsageError
+from catdetector.errors import StoreError, UsageError
 from catdetector.monitor.drift import drift_all
 from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
 
@@ -134,9 +135,12 @@ def _iso(when: datetime | None) -> str | None:
 
 
 def read_rows(
-    store: Store, since: datetime | None = None, versions: Sequence[str] | None = None
+    store: Store,
+    since: datetime | None = None,
+    versions: Sequence[str] | None = None,
+    last: int | None = None,
 ) -> list[Row]:
-    """The logged predictions (from ``since``; of ``versions`` only, when given)."""
+    """The logged predictions, oldest first (from ``since``; of ``versions``; the ``last`` N)."""
     cols = (
         Prediction.request_id,
         Prediction.created_at,
@@ -149,22 +153,23 @@ def read_rows(
         Prediction.probability,
         Prediction.confidence,
     )
-    query = select(*cols).order_by(Prediction.id)
+    query = select(*cols).order_by(Prediction.id.desc())
     if since is not None:
         query = query.where(Prediction.created_at >= since)
     if versions is not None:
         query = query.where(Prediction.model_version.in_(list(versions)))
+    if last is not None:
+        query = query.limit(last)
     with store.session() as session:
-        return [Row(*r) for r in session.execute(query)]
+        return [Row(*r) for r in session.execute(query)][::-1]
 
 
 def read_true_labels(store: Store, request_ids: Iterable[str]) -> dict[str, str]:
     """The latest label per request id from any source but a model (no feedback loop)."""
     wanted = set(request_ids)
     labels: dict[str, str] = {}
-    query = (
-        select(Feedback.request_id, Feedback.label, Feedback.source)
-        .order_by(Feedback.created_at, Feedback.id)
+    query = select(Feedback.request_id, Feedback.label, Feedback.source).order_by(
+        Feedback.created_at, Feedback.id
     )
     with store.session() as session:
         for request_id, label, source in session.execute(query):
@@ -190,9 +195,7 @@ def _percentiles(values: Sequence[float]) -> dict[str, float | None]:
     if not values:
         return {"p50": None, "p90": None, "p95": None, "p99": None, "max": None}
     arr = np.asarray(values, dtype=np.float64)
-    out: dict[str, float | None] = {
-        f"p{q}": float(np.percentile(arr, q)) for q in (50, 90, 95, 99)
-    }
+    out: dict[str, float | None] = {f"p{q}": float(np.percentile(arr, q)) for q in (50, 90, 95, 99)}
     out["max"] = float(arr.max())
     return out
 
@@ -230,18 +233,37 @@ def _atc(ok: list[Row], meta: dict[str, Any], params: MonitorParams) -> dict[str
     }
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the report knows of a model version: the meta its servers recorded on load."""
+
+    meta: dict[str, Any] | None
+    md5s: tuple[str, ...] = ()
+    loaded_at: datetime | None = None
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[ServedModel]) -> ModelInfo:
+        """From the ``models`` rows of one version (latest load last)."""
+        if not rows:
+            return cls(None)
+        return cls(dict(rows[-1].meta), tuple(r.model_md5 for r in rows), rows[-1].loaded_at)
+
+
 def version_report(
-    version: str, rows: list[Row], models: list[ServedModel], truth: dict[str, str],
+    version: str,
+    rows: list[Row],
+    model: ModelInfo,
+    truth: dict[str, str],
     params: MonitorParams,
 ) -> VersionReport:
-    """The report of one version from its rows and its ``models`` records."""
-    meta: dict[str, Any] = dict(models[-1].meta) if models else {}
+    """The report of one version from its rows and what is known of its model."""
+    meta: dict[str, Any] = model.meta or {}
     ok = [r for r in rows if r.status < 400 and r.probability is not None]
     errors = sum(1 for r in rows if r.status >= 400)
     conf = [r.confidence for r in ok if r.confidence is not None]
     notes: list[str] = []
     reference: dict[str, Any] = dict(meta.get("reference") or {})
-    if not models:
+    if model.meta is None:
         notes.append("no `models` record for this version: no reference, no ATC")
     elif not reference:
         notes.append("the bundle holds no reference statistics: no drift test")
@@ -260,8 +282,8 @@ def version_report(
         error_rate=errors / len(rows) if rows else 0.0,
         first_seen=_iso(rows[0].created_at) if rows else None,
         last_seen=_iso(rows[-1].created_at) if rows else None,
-        model_md5=sorted({r.model_md5 for r in rows} | {m.model_md5 for m in models}),
-        loaded_at=_iso(models[-1].loaded_at) if models else None,
+        model_md5=sorted({r.model_md5 for r in rows} | set(model.md5s)),
+        loaded_at=_iso(model.loaded_at),
         labels=dict(Counter(r.label for r in ok if r.label is not None)),
         latency_ms=_percentiles([r.latency_ms for r in rows]),
         confidence=_confidence(conf),
@@ -313,16 +335,19 @@ def build(
 ) -> Report:
     """The report of every version logged since ``since`` (or of ``versions`` only)."""
     params = params or MonitorParams()
-    rows = read_rows(store, since, versions)
-    models = read_models(store)
-    truth = read_true_labels(store, (r.request_id for r in rows))
+    try:
+        rows = read_rows(store, since, versions)
+        models = read_models(store)
+        truth = read_true_labels(store, (r.request_id for r in rows))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the prediction log {store.url}: {exc}") from exc
     by_version: dict[str, list[Row]] = {}
     for r in rows:
         by_version.setdefault(r.version, []).append(r)
     for version in versions or []:
         by_version.setdefault(version, [])
     reports = [
-        version_report(v, vrows, models.get(v, []), truth, params)
+        version_report(v, vrows, ModelInfo.from_rows(models.get(v, [])), truth, params)
         for v, vrows in by_version.items()
     ]
     reports.sort(key=lambda r: (r.first_seen or r.loaded_at or "~", r.version))

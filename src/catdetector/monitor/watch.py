@@ -131,19 +131,24 @@ class Watcher:
         if found.alarm:
             log.warning(
                 "%s %s: alarm %d/%d: %s",
-                self.stage, version, streak, self.checks, "; ".join(found.alarms),
+                self.stage,
+                version,
+                streak,
+                self.checks,
+                "; ".join(found.alarms),
             )
         if found.alarm and self.rollback and streak >= self.checks:
-            reason = (
-                f"monitor watch: {streak} checks in a row crossed a threshold: "
-                + "; ".join(found.alarms)
+            reason = f"monitor watch: {streak} checks in a row crossed a threshold: " + "; ".join(
+                found.alarms
             )
-            done = registry.rollback(self.root, self.stage, push=_has_origin(self.root),
-                                     reason=reason)
+            done = registry.rollback(
+                self.root, self.stage, push=_has_origin(self.root), reason=reason
+            )
             check.rolled_back_to, check.rollback_tag = done.version, done.tag
             self._streak = (None, 0)
-            log.warning("%s rolled back: %s -> %s (%s)", self.stage, version, done.version,
-                        done.tag)
+            log.warning(
+                "%s rolled back: %s -> %s (%s)", self.stage, version, done.version, done.tag
+            )
         return check
 
 

@@ -171,6 +171,14 @@ class ServeSettings(BaseSettings):
     remote_config: str | None = Field(
         None, description="comma-separated DVC remote options, e.g. endpointurl=http://host:9000"
     )
+    log_enabled: bool = Field(True, description="record every prediction (--no-log: off)")
+    log_db: str | None = Field(
+        None, description="prediction log: a SQLite file path or a postgresql:// URL"
+    )
+    log_images: Path | None = Field(None, description="keep inputs here, content-addressed")
+    log_queue: int = Field(10_000, ge=1, description="records held while the DB is slow or down")
+    log_batch: int = Field(500, ge=1, description="records per insert")
+    log_interval: float = Field(0.2, gt=0, description="seconds between writes when idle")
 
     def remote_config_items(self) -> list[str]:
         """``remote_config`` as ``name=value`` items for ``dvc get --remote-config``."""
@@ -179,6 +187,22 @@ class ServeSettings(BaseSettings):
             if "=" not in item:
                 raise ConfigError(f"remote config item {item!r} is not name=value")
         return items
+
+
+def default_log_db() -> Path:
+    """Where the prediction log is kept unless ``--log-db`` says otherwise.
+
+    A SQLite file in the user data folder (not the bundle cache, which may be wiped),
+    so ``feedback export`` and ``monitor report`` find it without options.
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("catdetector")) / "predictions.sqlite"
+
+
+def log_db_url(log_db: str | None) -> str:
+    """The prediction log's location: ``log_db`` when given, else :func:`default_log_db`."""
+    return log_db or str(default_log_db())
 
 
 def build_serve_settings(**overrides: Any) -> ServeSettings:

@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 from sklearn import metrics as skm
 
-from catdetector import bundle, fingerprint, images, ladder, layout, tools
+from catdetector import bundle, fingerprint, images, ladder, layout, provenance, tools
 from catdetector.config import Params, load_params
 from catdetector.data import SPLITS, ScanResult, check_usable, scan
 from catdetector.errors import DataError
@@ -97,6 +97,7 @@ def prepare(root: Path) -> PrepareSummary:
     spec = images.PreprocessSpec.from_params(params.image, params.features)
     limits = images.Limits.from_params(params.image)
     labels = params.data.labels
+    provenance.refuse_model_labels(root / layout.RAW)  # no training on a model's own labels
     result = scan(root / layout.RAW, labels, params.split, spec, limits)
     check_usable(result, labels, params.data.skip_bad_files)
     arrays = _prepared_arrays(result, spec, labels)

@@ -104,7 +104,7 @@ def report_cmd(
 
     Exits 1 when drift or accuracy crosses a threshold of params.yaml's monitor section.
     """
-    from catdetector.fsutil import write_text
+    from catdetector.fsutil import write_bytes
     from catdetector.monitor import html as html_report
     from catdetector.monitor import report, store
 
@@ -117,7 +117,7 @@ def report_cmd(
         db.close()
     data = built.to_dict()
     if html is not None:
-        write_text(html, html_report.render(data))
+        write_bytes(html, html_report.render(data).encode())
     if json_out:
         print_json(data["versions"])
     else:

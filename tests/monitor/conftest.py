@@ -1,0 +1,70 @@
+"""Fixtures of the monitor tests: a served bundle, real servers, a private PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.monitor.pg import Postgres, pg_bin
+from tests.serve.conftest import pytest_runtest_makereport, show_server_logs_on_failure
+from tests.serve.serving import MODEL_DIR, Server, clean_env
+
+__all__ = ["pytest_runtest_makereport", "show_server_logs_on_failure"]
+
+
+@pytest.fixture(scope="session")
+def bundle(trained_project: Path) -> Path:
+    """The trained project's model bundle (read-only)."""
+    return trained_project / MODEL_DIR
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, bundle: Path) -> Iterator[Callable[..., Server]]:
+    """Start `catdetector serve --bundle BUNDLE ARGS`; every one is stopped after the test."""
+    started: list[Server] = []
+
+    def start(*args: str, ready: bool = True, **env: str) -> Server:
+        server = Server(["--bundle", str(bundle), *args], tmp_path, clean_env(**env))
+        started.append(server)
+        if ready:
+            server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Postgres]:
+    """A private PostgreSQL cluster (Debian's binaries), running; skip when they are absent."""
+    bindir = pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries absent (apt-get install postgresql)")
+    cluster = Postgres(bindir)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def postgres(postgres_cluster: Postgres) -> Iterator[Postgres]:
+    """The cluster with an empty ``postgres`` database, running again if a test stopped it."""
+    import sqlalchemy as sa
+
+    from catdetector.monitor.store import database_url
+
+    if not postgres_cluster.running():
+        postgres_cluster.start()
+    engine = sa.create_engine(database_url(postgres_cluster.url))
+    with engine.begin() as conn:
+        for table in ("predictions", "feedback", "models", "alembic_version"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    engine.dispose()
+    yield postgres_cluster
+    if not postgres_cluster.running():
+        postgres_cluster.start()

@@ -12,13 +12,15 @@ from catdetector.cli._common import console, console_err, print_json
 
 if TYPE_CHECKING:
     from catdetector.config import MonitorParams
+    from catdetector.monitor.store import Store
 
 LOG_DB_ENV = "CATDETECTOR_LOG_DB"
 LogDbOpt = Annotated[
     str | None,
     typer.Option(
         "--log-db",
-        help=f"prediction log: SQLite file or postgresql:// URL (default: ${LOG_DB_ENV})",
+        help=f"prediction log: SQLite file or postgresql:// URL (default: ${LOG_DB_ENV}, "
+        "else the server's default file)",
     ),
 ]
 ParamsOpt = Annotated[
@@ -35,15 +37,20 @@ monitor_app = typer.Typer(
 )
 
 
-def _log_db(url: str | None) -> str:
-    from catdetector.errors import UsageError
+def _open_log(url: str | None) -> Store:
+    """The prediction log: --log-db, else $CATDETECTOR_LOG_DB, else the server's default."""
+    from catdetector.config import log_db_url
+    from catdetector.errors import StoreError
+    from catdetector.monitor import store
 
-    url = url or os.environ.get(LOG_DB_ENV)
-    if not url:
-        raise UsageError(
-            "no prediction log given", hint=f"pass --log-db FILE_OR_URL or set {LOG_DB_ENV}"
+    location = log_db_url(url or os.environ.get(LOG_DB_ENV))
+    full = store.database_url(location)
+    if full.startswith("sqlite:///") and not Path(full.removeprefix("sqlite:///")).is_file():
+        raise StoreError(
+            f"no prediction log at {location}",
+            hint="pass --log-db FILE_OR_URL (the server's --log-db) or set " + LOG_DB_ENV,
         )
-    return url
+    return store.open(location)
 
 
 def _params(path: Path | None) -> MonitorParams:
@@ -106,11 +113,11 @@ def report_cmd(
     """
     from catdetector.fsutil import write_bytes
     from catdetector.monitor import html as html_report
-    from catdetector.monitor import report, store
+    from catdetector.monitor import report
 
     thresholds = _params(params)
     when = report.parse_since(since) if since else None
-    db = store.open(_log_db(log_db))
+    db = _open_log(log_db)
     try:
         built = report.build(db, thresholds, since=when)
     finally:
@@ -162,13 +169,13 @@ def watch_cmd(
     """
     import json
 
-    from catdetector.monitor import report, store
+    from catdetector.monitor import report
     from catdetector.monitor.watch import Check, Watcher, watch
 
     interval = report.parse_duration(every)
     span = report.parse_duration(window) if window else None
     root = (registry or Path.cwd()).resolve()
-    db = store.open(_log_db(log_db))
+    db = _open_log(log_db)
     watcher = Watcher(
         db, root, stage, _params(params), checks=checks, rollback=rollback_on_alarm, window=span
     )

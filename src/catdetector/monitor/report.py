@@ -22,9 +22,9 @@ from catdetector.config import MonitorParams
 from catdetector.errors import StoreError, UsageError
 from catdetector.monitor.drift import drift_all
 from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
+from catdetector.provenance import is_model_source
 
 PREDICTION_STAT = "probability"  # the reference entry of the prediction distribution
-MODEL_SOURCE = "model"  # feedback from this source never counts as a true label
 CONFIDENCE_BINS = 20
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -173,7 +173,7 @@ def read_true_labels(store: Store, request_ids: Iterable[str]) -> dict[str, str]
     )
     with store.session() as session:
         for request_id, label, source in session.execute(query):
-            if request_id in wanted and source.strip().lower() != MODEL_SOURCE:
+            if request_id in wanted and not is_model_source(source):
                 labels[request_id] = label
     return labels
 

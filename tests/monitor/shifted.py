@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,67 @@ def served_values(model: LoadedModel, inputs: list[bytes]) -> dict[str, list[flo
 def stats_of(values: dict[str, list[float]], index: int) -> dict[str, Any]:
     """The descriptor dict of input ``index`` (the ``stats`` column of a logged prediction)."""
     return {k: v[index] for k, v in values.items() if k != "probability"}
+
+
+def model_meta(model: LoadedModel, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ``models`` row meta a server records for ``model`` (as serve.predlog keeps it)."""
+    from catdetector.serve.predlog import MODEL_META_KEYS
+
+    return {k: model.meta[k] for k in MODEL_META_KEYS if k in model.meta and k not in drop}
+
+
+def prediction_rows(
+    model: LoadedModel,
+    version: str,
+    values: dict[str, list[float]],
+    created_at: datetime,
+    latency_ms: float = 5.0,
+) -> list[dict[str, Any]]:
+    """One ``predictions`` row per input, as the server logs it."""
+    labels = model.labels
+    rows = []
+    for i, p in enumerate(values["probability"]):
+        probs = dict(zip(labels, [p, 1 - p], strict=True))
+        label = max(probs, key=probs.__getitem__)
+        stats = stats_of(values, i)
+        rows.append(
+            {
+                "request_id": uuid.uuid4().hex,
+                "created_at": created_at,
+                "model_version": version,
+                "model_md5": "0" * 32,
+                "status": 200,
+                "error": None,
+                "input_sha256": "a" * 64,
+                "width": int(stats["width"]),
+                "height": int(stats["height"]),
+                "stats": stats,
+                "label": label,
+                "probability": p,
+                "confidence": probs[label],
+                "latency_ms": latency_ms + i % 10,
+                "image_path": None,
+            }
+        )
+    return rows
+
+
+def error_row(version: str, created_at: datetime, status: int = 415) -> dict[str, Any]:
+    """The row of a refused request."""
+    return {
+        "request_id": uuid.uuid4().hex,
+        "created_at": created_at,
+        "model_version": version,
+        "model_md5": "0" * 32,
+        "status": status,
+        "error": "not an image",
+        "input_sha256": None,
+        "width": None,
+        "height": None,
+        "stats": None,
+        "label": None,
+        "probability": None,
+        "confidence": None,
+        "latency_ms": 0.5,
+        "image_path": None,
+    }

@@ -100,7 +100,10 @@ class MonitorParams(_Strict):
     psi: float = Field(0.25, gt=0, description="PSI at or above this is drift (0.25: major)")
     ks_p: float = Field(0.001, gt=0, lt=1, description="KS p-value below this is drift")
     min_accuracy: float = Field(
-        0.7, ge=0, le=1, description="feedback or ATC-estimated accuracy below this alarms"
+        0.5, ge=0, le=1, description="feedback or ATC-estimated accuracy below this alarms"
+    )
+    max_accuracy_drop: float = Field(
+        0.1, ge=0, le=1, description="... as does accuracy this far below the test accuracy"
     )
     min_samples: int = Field(
         100, ge=1, description="fewer served predictions (or labels) than this: no verdict"

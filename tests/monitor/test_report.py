@@ -153,7 +153,7 @@ def test_html_report_is_one_self_contained_file(served: dict[str, Any], tmp_path
 def test_thresholds_come_from_params(served: dict[str, Any], tmp_path: Path) -> None:
     path, _ = _log(tmp_path, served)
     params = tmp_path / "lenient.yaml"
-    params.write_text("monitor:\n  psi: 1000\n  min_accuracy: 0\n")
+    params.write_text("monitor:\n  psi: 1000\n  min_accuracy: 0\n  max_accuracy_drop: 1\n")
     proc = cli(
         "monitor", "report", "--log-db", str(path), "--params", str(params), "--json", cwd=tmp_path
     )

@@ -148,7 +148,7 @@ def _version(v: dict[str, Any]) -> str:
                     fb["n"],
                     fb["accuracy"],
                     atc.get("estimated_accuracy"),
-                    atc.get("test_accuracy"),
+                    v["test_accuracy"],
                 ]
             ],
         )

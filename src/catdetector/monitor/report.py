@@ -83,6 +83,7 @@ class VersionReport:
     model_md5: list[str]
     loaded_at: str | None
     labels: dict[str, int]
+    test_accuracy: float | None
     latency_ms: dict[str, float | None]
     confidence: dict[str, Any]
     feedback: dict[str, Any]
@@ -212,6 +213,11 @@ def _confidence(values: Sequence[float]) -> dict[str, Any]:
     }
 
 
+def _test_accuracy(meta: dict[str, Any]) -> float | None:
+    value = ((meta.get("metrics") or {}).get("test") or {}).get("accuracy")
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _feedback(ok: list[Row], truth: dict[str, str], params: MonitorParams) -> dict[str, Any]:
     pairs = [(r.label, truth[r.request_id]) for r in ok if r.request_id in truth]
     accuracy = float(np.mean([p == t for p, t in pairs])) if pairs else None
@@ -285,6 +291,7 @@ def version_report(
         model_md5=sorted({r.model_md5 for r in rows} | set(model.md5s)),
         loaded_at=_iso(model.loaded_at),
         labels=dict(Counter(r.label for r in ok if r.label is not None)),
+        test_accuracy=_test_accuracy(meta),
         latency_ms=_percentiles([r.latency_ms for r in rows]),
         confidence=_confidence(conf),
         feedback=_feedback(ok, truth, params),
@@ -312,17 +319,21 @@ def alarms(report: VersionReport, params: MonitorParams) -> list[str]:
                 f"KS p {d['ks_p']:.2g} < {params.ks_p} (mean {d['mean']:.3g}, "
                 f"reference {d['reference_mean']:.3g})"
             )
-    fb = report.feedback
-    if fb["enough"] and fb["accuracy"] < params.min_accuracy:
-        out.append(
-            f"accuracy on {fb['n']} labelled predictions {fb['accuracy']:.3f} "
-            f"< {params.min_accuracy}"
+    floor, why = params.min_accuracy, f"< monitor.min_accuracy {params.min_accuracy}"
+    if report.test_accuracy is not None and report.test_accuracy - params.max_accuracy_drop > floor:
+        floor = report.test_accuracy - params.max_accuracy_drop
+        why = (
+            f"more than monitor.max_accuracy_drop {params.max_accuracy_drop} below the "
+            f"test accuracy {report.test_accuracy:.3f}"
         )
+    fb = report.feedback
+    if fb["enough"] and fb["accuracy"] < floor:
+        out.append(f"accuracy on {fb['n']} labelled predictions {fb['accuracy']:.3f}: {why}")
     atc = report.atc
-    if atc and atc["enough"] and atc["estimated_accuracy"] < params.min_accuracy:
+    if atc and atc["enough"] and atc["estimated_accuracy"] < floor:
         out.append(
-            f"ATC-estimated accuracy {atc['estimated_accuracy']:.3f} < {params.min_accuracy}"
-            f" (threshold {atc['threshold']:.3f} on {atc['n']} predictions)"
+            f"ATC-estimated accuracy {atc['estimated_accuracy']:.3f} (threshold "
+            f"{atc['threshold']:.3f}, {atc['n']} predictions): {why}"
         )
     return out
 

@@ -24,6 +24,7 @@ from catdetector import __version__
 from catdetector.config import ServeSettings, build_serve_settings
 from catdetector.errors import CatDetectorError, FeedbackError, ImageError
 from catdetector.images import Limits, open_image
+from catdetector.serve.dashboard import create_router as create_dashboard
 from catdetector.serve.holder import ModelHolder, Served
 from catdetector.serve.metrics import MetricsMiddleware, ServerMetrics
 from catdetector.serve.predlog import PredLog, new_id, request_id
@@ -268,6 +269,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     settings = settings or build_serve_settings()
     metrics = ServerMetrics()
     runtime = Runtime(settings, ModelHolder(), metrics)
+    dashboard, summary = create_dashboard(settings, runtime.holder)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -287,6 +289,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         if runtime.watcher is not None:
             runtime.watcher.stop()
         await run_in_threadpool(runtime.predlog.close)  # writes every queued record
+        summary.close()
 
     app = FastAPI(
         title="catdetector",
@@ -295,6 +298,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         lifespan=lifespan,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(dashboard)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

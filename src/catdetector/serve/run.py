@@ -69,6 +69,7 @@ def log_config(level: str) -> dict[str, Any]:
         "level": level.upper(),
         "propagate": False,
     }
+    config["loggers"]["alembic"] = {"level": "WARNING"}  # the prediction log's migrations
     return config
 
 

@@ -181,3 +181,24 @@ def test_two_workers_each_log(tmp_path: Path, bundle: Path) -> None:
         if "prediction log: writing to" in line
     }
     assert len(pids) == 2, server.log()  # one writer per worker process
+
+
+def test_a_bad_log_db_is_one_clear_line(tmp_path: Path, bundle: Path) -> None:
+    from catdetector.errors import StoreError
+    from tests.support import cli
+
+    for workers in ("1", "2"):
+        proc = cli(
+            "serve",
+            "--bundle",
+            str(bundle),
+            "--workers",
+            workers,
+            "--log-db",
+            "mysql://bob@127.0.0.1/log",
+            cwd=tmp_path,
+            check=False,
+            timeout=60,
+        )
+        assert proc.returncode == StoreError.exit_code
+        assert "unsupported database 'mysql'" in proc.stderr and "Traceback" not in proc.stderr

@@ -245,7 +245,8 @@ class LogWriter:
             if not rows and not models:
                 rows, models, more = self._take(0 if stopping else self.interval)
                 flushes += more
-                if not rows and not models:
+                # Idle; but connect (and migrate) as soon as the thread starts.
+                if not rows and not models and (self.store is not None or stopping):
                     for marker in flushes:
                         marker.done.set()
                     flushes.clear()

@@ -182,6 +182,8 @@ class PredLog:
             raise FeedbackError(
                 "this server keeps no prediction log (started with --no-log)", status=404
             )
+        if self.writer.store is None:
+            self.writer.flush(timeout=2.0)  # still connecting: give it a moment
         target = self.writer.store
         if target is None:
             raise FeedbackError(

@@ -57,7 +57,10 @@ function line(target, values, colour, title) {
   svg.append(el("text", { x: left - 4, y: top + 8, "text-anchor": "end", "font-size": 10 },
     fmt(max, 1)));
   svg.append(el("text", { x: left - 4, y: h - bottom, "text-anchor": "end", "font-size": 10 }, "0"));
-  if (values.length) {
+  if (values.length === 1) {
+    const [x, y] = points[0].split(",");
+    svg.append(el("circle", { cx: x, cy: y, r: 3, fill: colour }));
+  } else if (values.length) {
     svg.append(el("polyline", { points: points.join(" "), fill: "none", stroke: colour,
       "stroke-width": 1.5 }));
   } else {

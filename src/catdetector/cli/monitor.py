@@ -53,11 +53,12 @@ def _open_log(url: str | None) -> Store:
     return store.open(location)
 
 
-def _params(path: Path | None) -> MonitorParams:
+def _params(path: Path | None, root: Path | None = None) -> MonitorParams:
+    """The monitor section of ``path``, else of ROOT/params.yaml if any, else the defaults."""
     from catdetector.config import MonitorParams, load_params
 
     if path is None:
-        path = Path.cwd() / "params.yaml"
+        path = (root or Path.cwd()) / "params.yaml"
         if not path.is_file():
             return MonitorParams()
     return load_params(path).monitor
@@ -169,16 +170,17 @@ def watch_cmd(
     """
     import json
 
+    from catdetector.errors import UsageError
     from catdetector.monitor import report
     from catdetector.monitor.watch import Check, Watcher, watch
 
     interval = report.parse_duration(every)
     span = report.parse_duration(window) if window else None
     root = (registry or Path.cwd()).resolve()
+    thresholds = _params(params, root)
+    if max_checks is not None and max_checks < 1:
+        raise UsageError(f"--max-checks must be at least 1 (got {max_checks})")
     db = _open_log(log_db)
-    watcher = Watcher(
-        db, root, stage, _params(params), checks=checks, rollback=rollback_on_alarm, window=span
-    )
 
     def show(check: Check) -> None:
         if json_out:
@@ -197,10 +199,14 @@ def watch_cmd(
         if check.rolled_back_to:
             console.print(
                 f"{check.at} [yellow]rolled back[/yellow] {stage}: {check.version} -> "
-                f"{check.rolled_back_to} (tag {check.rollback_tag}, pushed)"
+                f"{check.rolled_back_to} (tag {check.rollback_tag}"
+                + (", pushed)" if check.pushed else ", not pushed: no origin)")
             )
 
     try:
+        watcher = Watcher(
+            db, root, stage, thresholds, checks=checks, rollback=rollback_on_alarm, window=span
+        )
         last = watch(watcher, interval, max_checks, show)
     finally:
         db.close()

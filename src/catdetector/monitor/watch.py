@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from catdetector import registry, tools
+from catdetector import layout, registry, tools
 from catdetector.config import MonitorParams
-from catdetector.errors import CatDetectorError, UsageError
+from catdetector.errors import CatDetectorError, RegistryError, UsageError
 from catdetector.monitor import report
 from catdetector.monitor.store import Store
 
@@ -39,6 +39,7 @@ class Check:
     requests: int = 0
     rolled_back_to: str | None = None
     rollback_tag: str | None = None
+    pushed: bool = False
     error: str | None = None
     report: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -59,6 +60,7 @@ class Check:
             "requests": self.requests,
             "rolled_back_to": self.rolled_back_to,
             "rollback_tag": self.rollback_tag,
+            "pushed": self.pushed,
             "error": self.error,
         }
 
@@ -99,8 +101,14 @@ class Watcher:
     ) -> None:
         if checks < 1:
             raise UsageError(f"--checks must be at least 1 (got {checks})")
+        found = layout.find_root(root)
+        if found is None:
+            raise RegistryError(
+                f"{root} is not inside a catdetector project",
+                hint="run in a clone of the registry repository, or pass --registry PATH",
+            )
         self.store = store
-        self.root = root
+        self.root = found
         self.stage = stage
         self.params = params
         self.checks = checks
@@ -145,6 +153,7 @@ class Watcher:
                 self.root, self.stage, push=_has_origin(self.root), reason=reason
             )
             check.rolled_back_to, check.rollback_tag = done.version, done.tag
+            check.pushed = done.pushed
             self._streak = (None, 0)
             log.warning(
                 "%s rolled back: %s -> %s (%s)", self.stage, version, done.version, done.tag

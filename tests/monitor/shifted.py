@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from PIL import Image
 from catdetector import images
 from catdetector.bundle import LoadedModel
 from catdetector.synthetic import write_sample
+from tests.monitor.records import record
 
 
 def darken(data: bytes, factor: float = 0.3) -> bytes:
@@ -76,43 +76,29 @@ def prediction_rows(
         label = max(probs, key=probs.__getitem__)
         stats = stats_of(values, i)
         rows.append(
-            {
-                "request_id": uuid.uuid4().hex,
-                "created_at": created_at,
-                "model_version": version,
-                "model_md5": "0" * 32,
-                "status": 200,
-                "error": None,
-                "input_sha256": "a" * 64,
-                "width": int(stats["width"]),
-                "height": int(stats["height"]),
-                "stats": stats,
-                "label": label,
-                "probability": p,
-                "confidence": probs[label],
-                "latency_ms": latency_ms + i % 10,
-                "image_path": None,
-            }
+            record(
+                created_at=created_at,
+                model_version=version,
+                width=int(stats["width"]),
+                height=int(stats["height"]),
+                stats=stats,
+                label=label,
+                probability=p,
+                confidence=probs[label],
+                latency_ms=latency_ms + i % 10,
+            )
         )
     return rows
 
 
 def error_row(version: str, created_at: datetime, status: int = 415) -> dict[str, Any]:
     """The row of a refused request."""
-    return {
-        "request_id": uuid.uuid4().hex,
-        "created_at": created_at,
-        "model_version": version,
-        "model_md5": "0" * 32,
-        "status": status,
-        "error": "not an image",
-        "input_sha256": None,
-        "width": None,
-        "height": None,
-        "stats": None,
-        "label": None,
-        "probability": None,
-        "confidence": None,
-        "latency_ms": 0.5,
-        "image_path": None,
-    }
+    empty = ("input_sha256", "width", "height", "stats", "label", "probability", "confidence")
+    return record(
+        created_at=created_at,
+        model_version=version,
+        status=status,
+        error="not an image",
+        latency_ms=0.5,
+        **dict.fromkeys(empty),
+    )

@@ -66,7 +66,11 @@ def _feed(server: Server, inputs: list[bytes], version: str, db: Path) -> None:
         time.sleep(0.1)
 
 
-def _watch(s: dict[str, Any], *args: str) -> tuple[int, list[dict[str, Any]], str]:
+def _watch(
+    s: dict[str, Any], *args: str, json_out: bool = True, cwd: Path | None = None
+) -> tuple[int, list[dict[str, Any]], str]:
+    """Run `monitor watch` on the setup's log and registry: exit code, JSON checks, output."""
+    where = [] if cwd else ["--registry", str(s["reg"].proj)]
     proc = cli(
         "monitor",
         "watch",
@@ -78,14 +82,15 @@ def _watch(s: dict[str, Any], *args: str) -> tuple[int, list[dict[str, Any]], st
         str(s["db"]),
         "--params",
         str(s["params"]),
-        "--registry",
-        str(s["reg"].proj),
-        "--json",
+        *where,
+        *(["--json"] if json_out else []),
         *args,
-        cwd=s["tmp"],
+        cwd=cwd or s["tmp"],
         check=False,
         env=clean_env(),
     )
+    if not json_out:
+        return proc.returncode, [], proc.stdout + proc.stderr
     checks = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, checks, proc.stderr
 
@@ -151,23 +156,9 @@ def test_without_the_flag_it_only_alerts(
     ]
     assert all(c["rolled_back_to"] is None for c in checks)
     assert reg.prod() == reg.v1
-    # the human form: one ALARM line per check, on stdout
-    proc = cli(
-        "monitor",
-        "watch",
-        "--every",
-        "1s",
-        "--max-checks",
-        "1",
-        "--log-db",
-        str(setup["db"]),
-        "--params",
-        str(setup["params"]),
-        cwd=reg.proj,
-        check=False,
-        env=clean_env(),
-    )
-    assert proc.returncode == 1 and f"ALARM prod {reg.v1}" in proc.stdout
+    # the human form, run inside the registry clone: one ALARM line per check
+    code, _, out = _watch(setup, "--max-checks", "1", json_out=False, cwd=reg.proj)
+    assert code == 1 and f"ALARM prod {reg.v1}" in out
 
 
 @pytest.mark.parametrize(

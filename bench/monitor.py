@@ -17,7 +17,7 @@ is counted: dropped records (from /metrics, before the stop) and stored records.
 Targets: logging costs under 10 % of throughput, and drops no record.
 Figures also go to bench/out/monitor.json. Exit status 1 when a target is missed.
 
-    .venv/bin/python bench/monitor.py [--duration 8] [--rounds 3] [--keep]
+    .venv/bin/python bench/monitor.py [--duration 8] [--rounds 3] [--photos DIR] [--keep]
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.monitor.pg
 
+import bench.serve as serve_bench
 from bench.serve import (
     BIN,
     OUT,
@@ -76,6 +77,8 @@ def _stored(kind: str, target: str) -> int:
 
 def bench(args: argparse.Namespace) -> int:
     """The whole benchmark; 1 when a target is missed."""
+    if args.photos is not None:
+        serve_bench.REAL = args.photos.resolve()  # what _photos() reads
     photos = _photos()
     if len(photos) < 10:
         print("skipped: the real photos are absent")
@@ -127,6 +130,8 @@ def bench(args: argparse.Namespace) -> int:
                     "2",
                     "--cache-dir",
                     str(work / f"cache-{name}"),
+                    "--poll-interval",
+                    "30",  # registry polls (git processes) would add noise to every measure
                     "--log-level",
                     "warning",
                     *log_args,
@@ -197,6 +202,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measure")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument(
+        "--photos", type=Path, default=None, help="the photos folder, if not ../shared/data/..."
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the work folder")
     sys.exit(bench(parser.parse_args()))

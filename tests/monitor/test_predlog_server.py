@@ -24,12 +24,10 @@ def stop_with_sigterm(server: Server) -> None:
     server.stop()
 
 
-def test_request_ids_and_one_record_per_image(
-    start_server: Callable[..., Server], tmp_path: Path
-) -> None:
+def test_request_ids_and_one_record_per_image(serve: Callable[..., Server], tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite"
     images = tmp_path / "images"
-    server = start_server("--log-db", str(db), "--log-images", str(images))
+    server = serve("--log-db", str(db), "--log-images", str(images))
     one = server.predict(tiny_png())
     assert one.status_code == 200
     rid = one.json()["request_id"]
@@ -90,17 +88,17 @@ def test_request_ids_and_one_record_per_image(
     log.close()
 
 
-def test_metrics_show_the_log(start_server: Callable[..., Server], tmp_path: Path) -> None:
-    server = start_server("--log-db", str(tmp_path / "log.sqlite"))
+def test_metrics_show_the_log(serve: Callable[..., Server], tmp_path: Path) -> None:
+    server = serve("--log-db", str(tmp_path / "log.sqlite"))
     server.predict(tiny_png())
     text = server.http.get("/metrics").text
     assert "catdetector_predlog_dropped_total" in text or "catdetector_predlog_written" in text
     assert "catdetector_predlog_write_failures_total" in text
 
 
-def test_no_log_writes_nothing(start_server: Callable[..., Server], tmp_path: Path) -> None:
+def test_no_log_writes_nothing(serve: Callable[..., Server], tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite"
-    server = start_server("--no-log", "--log-db", str(db))
+    server = serve("--no-log", "--log-db", str(db))
     resp = server.predict(tiny_png())
     assert resp.status_code == 200 and resp.json()["request_id"]
     fb = server.http.post(
@@ -113,11 +111,11 @@ def test_no_log_writes_nothing(start_server: Callable[..., Server], tmp_path: Pa
 
 
 def test_default_log_is_in_the_user_data_folder(
-    start_server: Callable[..., Server], isolated_home: Path
+    serve: Callable[..., Server], isolated_home: Path
 ) -> None:
     from catdetector.config import default_log_db
 
-    server = start_server()
+    server = serve()
     rid = server.predict(tiny_png()).json()["request_id"]
     server.wait_log(f"prediction log: writing to sqlite:///{default_log_db()}")
     stop_with_sigterm(server)
@@ -127,10 +125,10 @@ def test_default_log_is_in_the_user_data_folder(
 
 
 def test_2000_predictions_then_sigterm_none_lost(
-    start_server: Callable[..., Server], tmp_path: Path
+    serve: Callable[..., Server], tmp_path: Path
 ) -> None:
     db = tmp_path / "log.sqlite"
-    server = start_server("--log-db", str(db))
+    server = serve("--log-db", str(db))
     image = jpeg(120, 90)
 
     def send(n: int) -> list[str]:

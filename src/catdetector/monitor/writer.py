@@ -104,6 +104,7 @@ class LogWriter:
         self._size = 0  # predictions queued (ModelRecords and flushes are not bounded)
         self._size_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # ends the writer's wait for a fuller batch
         self._deadline = float("inf")  # at shutdown: when to stop retrying an unreachable DB
         self._thread: threading.Thread | None = None
         self.store: store_mod.Store | None = None
@@ -128,6 +129,8 @@ class LogWriter:
             self._drop(1, SHUTDOWN if self._stop.is_set() else self._full_reason())
             return False
         self._queue.put_nowait(record)
+        if self._size >= self.batch_size:
+            self._wake.set()  # a full batch is waiting: write it now
         return True
 
     def submit_model(self, record: ModelRecord) -> None:
@@ -140,6 +143,7 @@ class LogWriter:
             return False
         marker = _Flush()
         self._queue.put_nowait(marker)
+        self._wake.set()
         return marker.done.wait(timeout)
 
     @property
@@ -155,6 +159,7 @@ class LogWriter:
         """
         self._deadline = time.monotonic() + max(0.0, timeout - 1.0)
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -186,7 +191,12 @@ class LogWriter:
             )
 
     def _take(self, wait: float) -> tuple[list[dict[str, Any]], list[ModelRecord], list[_Flush]]:
-        """Up to ``batch_size`` records, waiting at most ``wait`` for the first one."""
+        """Up to ``batch_size`` records, waiting at most ``wait`` for the first one.
+
+        Then it lingers up to ``wait`` for more (unless a flush or the shutdown wakes
+        it, or the queue holds a full batch): one transaction per batch, not per record,
+        is what keeps the log cheap under load.
+        """
         rows: list[dict[str, Any]] = []
         models: list[ModelRecord] = []
         flushes: list[_Flush] = []
@@ -194,6 +204,9 @@ class LogWriter:
             item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
         except queue.Empty:
             return rows, models, flushes
+        if wait > 0 and self._size < self.batch_size and not isinstance(item, _Flush):
+            self._wake.wait(wait)
+        self._wake.clear()
         while True:
             if isinstance(item, _Flush):
                 flushes.append(item)

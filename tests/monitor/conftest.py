@@ -10,13 +10,21 @@ import pytest
 
 from tests.monitor.pg import Postgres, pg_bin
 from tests.serve.conftest import (
+    private_registry,
     pytest_runtest_makereport,
+    registry,
     show_server_logs_on_failure,
     start_server,
 )
 from tests.serve.serving import MODEL_DIR, Server
 
-__all__ = ["pytest_runtest_makereport", "show_server_logs_on_failure", "start_server"]
+__all__ = [
+    "private_registry",
+    "pytest_runtest_makereport",
+    "registry",
+    "show_server_logs_on_failure",
+    "start_server",
+]
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from catdetector.monitor import store
-from tests.serve.serving import Server, jpeg, png, tiny_png
+from catdetector.monitor.store import ServedModel
+from tests.serve.serving import Registry, Server, jpeg, png, tiny_png
 
 
 def stop_with_sigterm(server: Server) -> None:
@@ -200,3 +202,27 @@ def test_a_bad_log_db_is_one_clear_line(tmp_path: Path, bundle: Path) -> None:
         )
         assert proc.returncode == StoreError.exit_code
         assert "unsupported database 'mysql'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_swap_records_the_new_model(
+    start_server: Callable[..., Server], private_registry: Registry, tmp_path: Path
+) -> None:
+    """Following a registry: each model swapped in gets its models row; records name it."""
+    reg = private_registry
+    db = tmp_path / "log.sqlite"
+    server = start_server("--registry", reg.url, "--stage", "prod", "--log-db", str(db))
+    first = server.predict(tiny_png()).json()
+    reg.promote(reg.v2, "monitor test")
+    server.wait_version(reg.v2)
+    second = server.predict(tiny_png()).json()
+    stop_with_sigterm(server)
+    log = store.open(db)
+    with log.session() as session:
+        models = {m.version: m for m in session.scalars(sa.select(ServedModel))}
+    assert set(models) == {reg.v1, reg.v2}
+    assert models[reg.v1].model_md5 != models[reg.v2].model_md5
+    for resp, version in ((first, reg.v1), (second, reg.v2)):
+        row = log.prediction(resp["request_id"])
+        assert row is not None and row.model_version == version
+        assert row.model_md5 == models[version].model_md5
+    log.close()

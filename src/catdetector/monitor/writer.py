@@ -30,6 +30,7 @@ QUEUE_FULL = "queue_full"
 DB_UNAVAILABLE = "db_unavailable"
 SHUTDOWN = "shutdown"
 DUPLICATE = "duplicate_request_id"
+WRITE_ERROR = "error"
 
 
 @dataclass
@@ -55,7 +56,7 @@ class WriterMetrics:
         self.dropped = Counter(
             "catdetector_predlog_dropped",
             "Prediction records dropped, by reason (queue_full, db_unavailable, shutdown, "
-            "duplicate_request_id)",
+            "duplicate_request_id, error)",
             ["reason"],
             registry=registry,
         )
@@ -239,7 +240,7 @@ class LogWriter:
                 target.upsert_model(model.version, model.model_md5, model.meta, model.loaded_at)
             duplicates = target.insert_predictions(rows)
         except SQLAlchemyError as exc:
-            raise StoreError(store_mod._reason(exc)) from exc
+            raise StoreError(store_mod.reason(exc)) from exc
         written = len(rows) - len(duplicates)
         if duplicates:
             self._drop(len(duplicates), DUPLICATE)
@@ -286,7 +287,7 @@ class LogWriter:
                 log.exception("prediction log: unexpected error; %d records dropped", len(rows))
                 with self._size_lock:
                     self._size -= len(rows)
-                self._drop(len(rows), DB_UNAVAILABLE)
+                self._drop(len(rows), WRITE_ERROR)
             if self.unavailable is not None:
                 log.warning(
                     "prediction log: the database is back after %.1fs; catching up (%d queued)",

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.monitor.pg import Postgres, pg_bin
-from tests.serve.conftest import pytest_runtest_makereport, show_server_logs_on_failure
-from tests.serve.serving import MODEL_DIR, Server, clean_env
+from tests.serve.conftest import (
+    private_registry,
+    pytest_runtest_makereport,
+    registry,
+    show_server_logs_on_failure,
+    start_server,
+)
+from tests.serve.serving import MODEL_DIR, Server
 
-__all__ = ["pytest_runtest_makereport", "show_server_logs_on_failure"]
+__all__ = [
+    "private_registry",
+    "pytest_runtest_makereport",
+    "registry",
+    "show_server_logs_on_failure",
+    "start_server",
+]
 
 
 @pytest.fixture(scope="session")
@@ -21,20 +34,13 @@ def bundle(trained_project: Path) -> Path:
 
 
 @pytest.fixture
-def start_server(tmp_path: Path, bundle: Path) -> Iterator[Callable[..., Server]]:
-    """Start `catdetector serve --bundle BUNDLE ARGS`; every one is stopped after the test."""
-    started: list[Server] = []
+def serve(start_server: Callable[..., Server], bundle: Path) -> Callable[..., Server]:
+    """Start `catdetector serve --bundle BUNDLE ARGS` (stopped after the test)."""
 
-    def start(*args: str, ready: bool = True, **env: str) -> Server:
-        server = Server(["--bundle", str(bundle), *args], tmp_path, clean_env(**env))
-        started.append(server)
-        if ready:
-            server.wait_ready()
-        return server
+    def start(*args: str, **kw: Any) -> Server:
+        return start_server("--bundle", str(bundle), *args, **kw)
 
-    yield start
-    for server in started:
-        server.stop()
+    return start
 
 
 @pytest.fixture(scope="session")

@@ -24,10 +24,10 @@ def feedback(
 
 
 def test_feedback_flow_export_and_prepare_refusal(
-    start_server: Callable[..., Server], tmp_path: Path, project_copy: Path
+    serve: Callable[..., Server], tmp_path: Path, project_copy: Path
 ) -> None:
     db, images = tmp_path / "log.sqlite", tmp_path / "inputs"
-    server = start_server("--log-db", str(db), "--log-images", str(images))
+    server = serve("--log-db", str(db), "--log-images", str(images))
     inputs = [png(80, 80, seed=100 + i) for i in range(4)]
     ids = []
     for data in inputs:
@@ -97,13 +97,13 @@ def test_feedback_flow_export_and_prepare_refusal(
     assert "label came from a model" in refused.stderr and model_file in refused.stderr
 
 
-def test_export_refuses_clearly(tmp_path: Path, start_server: Callable[..., Server]) -> None:
+def test_export_refuses_clearly(tmp_path: Path, serve: Callable[..., Server]) -> None:
     db = tmp_path / "log.sqlite"
     empty = cli(
         "feedback", "export", str(tmp_path / "o"), "--log-db", str(db), cwd=tmp_path, check=False
     )
     assert empty.returncode == 2 and "no feedback labels" in empty.stderr
-    server = start_server("--log-db", str(db))  # no --log-images: nothing to export
+    server = serve("--log-db", str(db))  # no --log-images: nothing to export
     rid = server.predict(png(seed=3)).json()["request_id"]
     assert feedback(server, rid, "cat")[0] == 201
     stop_with_sigterm(server)

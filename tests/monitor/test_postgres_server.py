@@ -20,11 +20,9 @@ def send(server: Server, n: int) -> list[str]:
     return [server.predict(tiny_png()).headers["x-request-id"] for _ in range(n)]
 
 
-def test_two_replicas_share_one_postgres(
-    start_server: Callable[..., Server], postgres: Postgres
-) -> None:
-    one = start_server("--log-db", postgres.url)
-    two = start_server("--log-db", postgres.url)
+def test_two_replicas_share_one_postgres(serve: Callable[..., Server], postgres: Postgres) -> None:
+    one = serve("--log-db", postgres.url)
+    two = serve("--log-db", postgres.url)
     sent = send(one, 150) + send(two, 100)
     stop_with_sigterm(one)
     stop_with_sigterm(two)
@@ -89,9 +87,9 @@ def outage(server: Server, postgres: Postgres) -> Load:
 
 
 def test_postgres_outage_under_load_loses_nothing_within_the_bound(
-    start_server: Callable[..., Server], postgres: Postgres
+    serve: Callable[..., Server], postgres: Postgres
 ) -> None:
-    server = start_server("--log-db", postgres.url)
+    server = serve("--log-db", postgres.url)
     load = outage(server, postgres)
     server.wait_log("the database is back", timeout=30)
     assert dropped(server) == 0
@@ -103,9 +101,9 @@ def test_postgres_outage_under_load_loses_nothing_within_the_bound(
 
 
 def test_postgres_outage_beyond_the_bound_is_counted(
-    start_server: Callable[..., Server], postgres: Postgres
+    serve: Callable[..., Server], postgres: Postgres
 ) -> None:
-    server = start_server("--log-db", postgres.url, CATDETECTOR_LOG_QUEUE="40")
+    server = serve("--log-db", postgres.url, CATDETECTOR_LOG_QUEUE="40")
     load = outage(server, postgres)
     server.wait_log("the database is back", timeout=30)
     lost = dropped(server)

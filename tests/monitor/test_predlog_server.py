@@ -10,9 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
 from catdetector.monitor import store
-from tests.serve.serving import Server, jpeg, png, tiny_png
+from catdetector.monitor.store import ServedModel
+from tests.serve.serving import Registry, Server, jpeg, png, tiny_png
 
 
 def stop_with_sigterm(server: Server) -> None:
@@ -24,12 +26,10 @@ def stop_with_sigterm(server: Server) -> None:
     server.stop()
 
 
-def test_request_ids_and_one_record_per_image(
-    start_server: Callable[..., Server], tmp_path: Path
-) -> None:
+def test_request_ids_and_one_record_per_image(serve: Callable[..., Server], tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite"
     images = tmp_path / "images"
-    server = start_server("--log-db", str(db), "--log-images", str(images))
+    server = serve("--log-db", str(db), "--log-images", str(images))
     one = server.predict(tiny_png())
     assert one.status_code == 200
     rid = one.json()["request_id"]
@@ -90,17 +90,17 @@ def test_request_ids_and_one_record_per_image(
     log.close()
 
 
-def test_metrics_show_the_log(start_server: Callable[..., Server], tmp_path: Path) -> None:
-    server = start_server("--log-db", str(tmp_path / "log.sqlite"))
+def test_metrics_show_the_log(serve: Callable[..., Server], tmp_path: Path) -> None:
+    server = serve("--log-db", str(tmp_path / "log.sqlite"))
     server.predict(tiny_png())
     text = server.http.get("/metrics").text
     assert "catdetector_predlog_dropped_total" in text or "catdetector_predlog_written" in text
     assert "catdetector_predlog_write_failures_total" in text
 
 
-def test_no_log_writes_nothing(start_server: Callable[..., Server], tmp_path: Path) -> None:
+def test_no_log_writes_nothing(serve: Callable[..., Server], tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite"
-    server = start_server("--no-log", "--log-db", str(db))
+    server = serve("--no-log", "--log-db", str(db))
     resp = server.predict(tiny_png())
     assert resp.status_code == 200 and resp.json()["request_id"]
     fb = server.http.post(
@@ -113,11 +113,11 @@ def test_no_log_writes_nothing(start_server: Callable[..., Server], tmp_path: Pa
 
 
 def test_default_log_is_in_the_user_data_folder(
-    start_server: Callable[..., Server], isolated_home: Path
+    serve: Callable[..., Server], isolated_home: Path
 ) -> None:
     from catdetector.config import default_log_db
 
-    server = start_server()
+    server = serve()
     rid = server.predict(tiny_png()).json()["request_id"]
     server.wait_log(f"prediction log: writing to sqlite:///{default_log_db()}")
     stop_with_sigterm(server)
@@ -127,10 +127,10 @@ def test_default_log_is_in_the_user_data_folder(
 
 
 def test_2000_predictions_then_sigterm_none_lost(
-    start_server: Callable[..., Server], tmp_path: Path
+    serve: Callable[..., Server], tmp_path: Path
 ) -> None:
     db = tmp_path / "log.sqlite"
-    server = start_server("--log-db", str(db))
+    server = serve("--log-db", str(db))
     image = jpeg(120, 90)
 
     def send(n: int) -> list[str]:
@@ -202,3 +202,27 @@ def test_a_bad_log_db_is_one_clear_line(tmp_path: Path, bundle: Path) -> None:
         )
         assert proc.returncode == StoreError.exit_code
         assert "unsupported database 'mysql'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_swap_records_the_new_model(
+    start_server: Callable[..., Server], private_registry: Registry, tmp_path: Path
+) -> None:
+    """Following a registry: each model swapped in gets its models row; records name it."""
+    reg = private_registry
+    db = tmp_path / "log.sqlite"
+    server = start_server("--registry", reg.url, "--stage", "prod", "--log-db", str(db))
+    first = server.predict(tiny_png()).json()
+    reg.promote(reg.v2, "monitor test")
+    server.wait_version(reg.v2)
+    second = server.predict(tiny_png()).json()
+    stop_with_sigterm(server)
+    log = store.open(db)
+    with log.session() as session:
+        models = {m.version: m for m in session.scalars(sa.select(ServedModel))}
+    assert set(models) == {reg.v1, reg.v2}
+    assert models[reg.v1].model_md5 != models[reg.v2].model_md5
+    for resp, version in ((first, reg.v1), (second, reg.v2)):
+        row = log.prediction(resp["request_id"])
+        assert row is not None and row.model_version == version
+        assert row.model_md5 == models[version].model_md5
+    log.close()

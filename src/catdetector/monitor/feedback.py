@@ -19,14 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from catdetector import provenance
 from catdetector.errors import DataError, FeedbackError, StoreError, UsageError
 from catdetector.fsutil import write_bytes, write_json
-from catdetector.monitor.store import Feedback, Prediction, Store, utcnow
+from catdetector.monitor.store import Feedback, Prediction, Store, reason, utcnow
 
 SOURCE = re.compile(r"[a-z][a-z0-9_.-]{0,31}(:[A-Za-z0-9_.-]{1,31})?")
 
 
 def _db(action: str, exc: SQLAlchemyError) -> StoreError:
-    orig = getattr(exc, "orig", None) or exc
-    return StoreError(f"{action}: {str(orig).strip().splitlines()[0]}")
+    return StoreError(f"{action}: {reason(exc)}")
 
 
 def find_prediction(

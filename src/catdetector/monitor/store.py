@@ -218,13 +218,14 @@ def open(url: str | Path) -> Store:
     except SQLAlchemyError as exc:
         engine.dispose()
         raise StoreError(
-            f"cannot open the prediction log {redacted(url)}: {_reason(exc)}",
+            f"cannot open the prediction log {redacted(url)}: {reason(exc)}",
             hint="is the database running and reachable?",
         ) from exc
     return Store(engine)
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """The first line of what the database driver said."""
     orig = getattr(exc, "orig", None)
     return str(orig or exc).strip().splitlines()[0]
 

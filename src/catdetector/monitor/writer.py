@@ -30,6 +30,7 @@ QUEUE_FULL = "queue_full"
 DB_UNAVAILABLE = "db_unavailable"
 SHUTDOWN = "shutdown"
 DUPLICATE = "duplicate_request_id"
+WRITE_ERROR = "error"
 
 
 @dataclass
@@ -55,7 +56,7 @@ class WriterMetrics:
         self.dropped = Counter(
             "catdetector_predlog_dropped",
             "Prediction records dropped, by reason (queue_full, db_unavailable, shutdown, "
-            "duplicate_request_id)",
+            "duplicate_request_id, error)",
             ["reason"],
             registry=registry,
         )
@@ -104,6 +105,7 @@ class LogWriter:
         self._size = 0  # predictions queued (ModelRecords and flushes are not bounded)
         self._size_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # ends the writer's wait for a fuller batch
         self._deadline = float("inf")  # at shutdown: when to stop retrying an unreachable DB
         self._thread: threading.Thread | None = None
         self.store: store_mod.Store | None = None
@@ -128,6 +130,8 @@ class LogWriter:
             self._drop(1, SHUTDOWN if self._stop.is_set() else self._full_reason())
             return False
         self._queue.put_nowait(record)
+        if self._size >= self.batch_size:
+            self._wake.set()  # a full batch is waiting: write it now
         return True
 
     def submit_model(self, record: ModelRecord) -> None:
@@ -140,6 +144,7 @@ class LogWriter:
             return False
         marker = _Flush()
         self._queue.put_nowait(marker)
+        self._wake.set()
         return marker.done.wait(timeout)
 
     @property
@@ -155,6 +160,7 @@ class LogWriter:
         """
         self._deadline = time.monotonic() + max(0.0, timeout - 1.0)
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -186,7 +192,12 @@ class LogWriter:
             )
 
     def _take(self, wait: float) -> tuple[list[dict[str, Any]], list[ModelRecord], list[_Flush]]:
-        """Up to ``batch_size`` records, waiting at most ``wait`` for the first one."""
+        """Up to ``batch_size`` records, waiting at most ``wait`` for the first one.
+
+        Then it lingers up to ``wait`` for more (unless a flush or the shutdown wakes
+        it, or the queue holds a full batch): one transaction per batch, not per record,
+        is what keeps the log cheap under load.
+        """
         rows: list[dict[str, Any]] = []
         models: list[ModelRecord] = []
         flushes: list[_Flush] = []
@@ -194,6 +205,9 @@ class LogWriter:
             item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
         except queue.Empty:
             return rows, models, flushes
+        if wait > 0 and self._size < self.batch_size and not isinstance(item, _Flush):
+            self._wake.wait(wait)
+        self._wake.clear()
         while True:
             if isinstance(item, _Flush):
                 flushes.append(item)
@@ -226,7 +240,7 @@ class LogWriter:
                 target.upsert_model(model.version, model.model_md5, model.meta, model.loaded_at)
             duplicates = target.insert_predictions(rows)
         except SQLAlchemyError as exc:
-            raise StoreError(store_mod._reason(exc)) from exc
+            raise StoreError(store_mod.reason(exc)) from exc
         written = len(rows) - len(duplicates)
         if duplicates:
             self._drop(len(duplicates), DUPLICATE)
@@ -273,7 +287,7 @@ class LogWriter:
                 log.exception("prediction log: unexpected error; %d records dropped", len(rows))
                 with self._size_lock:
                     self._size -= len(rows)
-                self._drop(len(rows), DB_UNAVAILABLE)
+                self._drop(len(rows), WRITE_ERROR)
             if self.unavailable is not None:
                 log.warning(
                     "prediction log: the database is back after %.1fs; catching up (%d queued)",

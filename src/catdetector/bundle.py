@@ -22,7 +22,15 @@ import numpy as np
 from catdetector import fingerprint
 from catdetector.errors import BundleError, ImageError, SkewError
 from catdetector.fsutil import staged_dir
-from catdetector.images import Limits, PreprocessSpec, decode, decode_image, featurize
+from catdetector.images import (
+    Decoded,
+    Limits,
+    PreprocessSpec,
+    decode,
+    decode_image,
+    describe,
+    featurize,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -184,7 +192,15 @@ class LoadedModel:
 
     def predict_image(self, img: Image.Image) -> Prediction:
         """Predict one image opened by :func:`~catdetector.images.open_image` (closes it)."""
-        features = featurize(decode_image(img, self.spec), self.spec)
+        return self._predict_decoded(decode_image(img, self.spec))
+
+    def predict_described(self, img: Image.Image) -> tuple[Prediction, dict[str, float]]:
+        """:meth:`predict_image`, plus the input's descriptors (for the prediction log)."""
+        decoded = decode_image(img, self.spec)
+        return self._predict_decoded(decoded), describe(decoded)
+
+    def _predict_decoded(self, decoded: Decoded) -> Prediction:
+        features = featurize(decoded, self.spec)
         return self._to_prediction(self.probabilities(features[np.newaxis, :])[0])
 
     def predict_bytes(self, items: list[bytes], limits: Limits | None = None) -> list[Prediction]:

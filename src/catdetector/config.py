@@ -89,6 +89,27 @@ class GateParams(_Strict):
     max_regression: float = Field(0.02, ge=0, le=1)
 
 
+class MonitorParams(_Strict):
+    """Alarm thresholds of ``catdetector monitor report`` and ``monitor watch``.
+
+    A statistic drifts when PSI is at or above ``psi`` and the KS p-value is below
+    ``ks_p`` (see ``monitor.drift``). Below ``min_samples`` values there is no verdict:
+    PSI over ten bins is biased upwards by about 9/n on n values.
+    """
+
+    psi: float = Field(0.25, gt=0, description="PSI at or above this is drift (0.25: major)")
+    ks_p: float = Field(0.001, gt=0, lt=1, description="KS p-value below this is drift")
+    min_accuracy: float = Field(
+        0.5, ge=0, le=1, description="feedback or ATC-estimated accuracy below this alarms"
+    )
+    max_accuracy_drop: float = Field(
+        0.1, ge=0, le=1, description="... as does accuracy this far below the test accuracy"
+    )
+    min_samples: int = Field(
+        100, ge=1, description="fewer served predictions (or labels) than this: no verdict"
+    )
+
+
 class Params(_Strict):
     """All of ``params.yaml``."""
 
@@ -99,6 +120,7 @@ class Params(_Strict):
     ladder: LadderParams = LadderParams()
     train: TrainParams = TrainParams()
     gate: GateParams = GateParams()
+    monitor: MonitorParams = MonitorParams()
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """Plain dict for writing ``params.yaml``."""
@@ -152,6 +174,14 @@ class ServeSettings(BaseSettings):
     remote_config: str | None = Field(
         None, description="comma-separated DVC remote options, e.g. endpointurl=http://host:9000"
     )
+    log_enabled: bool = Field(True, description="record every prediction (--no-log: off)")
+    log_db: str | None = Field(
+        None, description="prediction log: a SQLite file path or a postgresql:// URL"
+    )
+    log_images: Path | None = Field(None, description="keep inputs here, content-addressed")
+    log_queue: int = Field(10_000, ge=1, description="records held while the DB is slow or down")
+    log_batch: int = Field(500, ge=1, description="records per insert")
+    log_interval: float = Field(0.2, gt=0, description="seconds between writes when idle")
 
     def remote_config_items(self) -> list[str]:
         """``remote_config`` as ``name=value`` items for ``dvc get --remote-config``."""
@@ -160,6 +190,22 @@ class ServeSettings(BaseSettings):
             if "=" not in item:
                 raise ConfigError(f"remote config item {item!r} is not name=value")
         return items
+
+
+def default_log_db() -> Path:
+    """Where the prediction log is kept unless ``--log-db`` says otherwise.
+
+    A SQLite file in the user data folder (not the bundle cache, which may be wiped),
+    so ``feedback export`` and ``monitor report`` find it without options.
+    """
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("catdetector")) / "predictions.sqlite"
+
+
+def log_db_url(log_db: str | None) -> str:
+    """The prediction log's location: ``log_db`` when given, else :func:`default_log_db`."""
+    return log_db or str(default_log_db())
 
 
 def build_serve_settings(**overrides: Any) -> ServeSettings:

@@ -10,6 +10,7 @@ from pathlib import Path
 from catdetector.config import SplitParams
 from catdetector.errors import DataError, ImageError
 from catdetector.images import SUPPORTED_SUFFIXES, Decoded, Limits, PreprocessSpec, decode
+from catdetector.provenance import MANIFEST
 
 SPLITS = ("train", "val", "test")
 
@@ -71,7 +72,7 @@ def scan(
     for path in _walk(raw):
         rel = path.relative_to(raw).as_posix()
         parts = path.relative_to(raw).parts
-        if any(part.startswith(".") for part in parts):
+        if any(part.startswith(".") for part in parts) or rel == MANIFEST:
             result.ignored.append(rel)
             continue
         if path.is_symlink():

@@ -95,3 +95,19 @@ class DeckError(CatDetectorError):
     """A learn deck is malformed."""
 
     exit_code = 13
+
+
+class StoreError(CatDetectorError):
+    """The prediction log's database could not be opened, migrated or written."""
+
+    exit_code = 14
+
+
+class FeedbackError(CatDetectorError):
+    """A feedback label was refused; ``status`` is the HTTP status the API answers with."""
+
+    exit_code = 15
+
+    def __init__(self, message: str, *, status: int = 422, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status

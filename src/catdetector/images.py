@@ -98,8 +98,8 @@ _SIGNATURES = (
 )
 
 
-def _sniff(data: bytes) -> str | None:
-    """The format that the first bytes announce, if any."""
+def sniff_format(data: bytes) -> str | None:
+    """The image format that the first bytes announce (PNG, JPEG, ...), if any."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
     return next((fmt for sig, fmt in _SIGNATURES if data.startswith(sig)), None)
@@ -123,7 +123,7 @@ def open_image(data: bytes, limits: Limits = Limits()) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
-        fmt = _sniff(data)
+        fmt = sniff_format(data)
         if fmt in SUPPORTED_FORMATS:  # the signature of a format we read: the rest is broken
             raise ImageError(f"truncated or corrupt {fmt} image", status=422) from exc
         raise ImageError("not an image (unrecognised format)", status=415) from exc

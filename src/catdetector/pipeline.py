@@ -12,20 +12,27 @@ import numpy as np
 import yaml
 from sklearn import metrics as skm
 
-from catdetector import bundle, fingerprint, images, ladder, layout, tools
+from catdetector import bundle, fingerprint, images, ladder, layout, provenance, tools
 from catdetector.config import Params, load_params
 from catdetector.data import SPLITS, ScanResult, check_usable, scan
 from catdetector.errors import DataError
 from catdetector.fsutil import staged_dir, write_json
 
 DRIFT_BINS = 10
+REFERENCE_SAMPLE = 200  # order statistics kept per descriptor, for two-sample KS tests
 
 
 def reference_stats(values: dict[str, list[float]]) -> dict[str, Any]:
-    """Per-descriptor mean, std, quantiles and a histogram: the drift reference."""
+    """Per-descriptor mean, std, quantiles, a histogram and a sample: the drift reference.
+
+    The sample is the sorted values at evenly spaced ranks (all of them when there are
+    few): deterministic, and it keeps ties (atoms such as a common width) that a CDF
+    rebuilt from the histogram's quantile edges would smear out.
+    """
     stats: dict[str, Any] = {}
     for name, column in values.items():
         arr = np.asarray(column, dtype=np.float64)
+        ranks = np.linspace(0, len(arr) - 1, min(len(arr), REFERENCE_SAMPLE)).round().astype(int)
         edges = np.unique(np.quantile(arr, np.linspace(0, 1, DRIFT_BINS + 1)))
         counts, _ = (
             np.histogram(arr, bins=edges) if len(edges) > 1 else (np.array([len(arr)]), edges)
@@ -37,8 +44,24 @@ def reference_stats(values: dict[str, list[float]]) -> dict[str, Any]:
             "max": float(arr.max()),
             "edges": [float(e) for e in edges],
             "counts": [int(c) for c in counts],
+            "sample": [float(v) for v in np.sort(arr)[ranks]],
         }
     return stats
+
+
+def atc_threshold(confidence: np.ndarray, correct: np.ndarray) -> dict[str, float]:
+    """Average Thresholded Confidence (Garg et al. 2022), fitted on a labelled split.
+
+    The threshold t makes the share of predictions with confidence > t equal to the
+    split's accuracy (as close as ties allow); on unlabelled data, the share above t
+    estimates accuracy.
+    """
+    conf = np.asarray(confidence, dtype=np.float64)
+    accuracy = float(np.mean(correct))
+    candidates = np.concatenate([[0.0], np.unique(conf)])
+    shares = np.array([np.mean(conf > t) for t in candidates])
+    best = int(np.argmin(np.abs(shares - accuracy)))
+    return {"threshold": float(candidates[best]), "test_accuracy": accuracy}
 
 
 # ---------------------------------------------------------------- prepare
@@ -74,6 +97,7 @@ def prepare(root: Path) -> PrepareSummary:
     spec = images.PreprocessSpec.from_params(params.image, params.features)
     limits = images.Limits.from_params(params.image)
     labels = params.data.labels
+    provenance.refuse_model_labels(root / layout.RAW)  # no training on a model's own labels
     result = scan(root / layout.RAW, labels, params.split, spec, limits)
     check_usable(result, labels, params.data.skip_bad_files)
     arrays = _prepared_arrays(result, spec, labels)
@@ -213,9 +237,12 @@ def train(root: Path) -> dict[str, Any]:
         results.append(result)
     chosen = ladder.choose(results, params.ladder.tolerance)
     model = chosen.estimator
-    train_probs = model.predict_proba(x_train)
+    test_probs = model.predict_proba(splits["test"][0])
+    # The prediction reference comes from held-out inputs: on its own training split a
+    # model is more confident than on any new input, and that would read as drift.
+    held_out = np.concatenate([model.predict_proba(splits["val"][0])[:, 0], test_probs[:, 0]])
     reference = dict(manifest["reference"])
-    reference["probability"] = reference_stats({"p": list(train_probs[:, 0])})["p"]
+    reference["probability"] = reference_stats({"p": list(held_out)})["p"]
     ladder_table = {
         r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
         for r in results
@@ -230,6 +257,7 @@ def train(root: Path) -> dict[str, Any]:
         }
         for r in results
     ]
+    atc = atc_threshold(test_probs.max(axis=1), np.argmax(test_probs, axis=1) == splits["test"][1])
     meta = {
         "name": layout.ARTIFACT,
         "labels": labels,
@@ -238,7 +266,7 @@ def train(root: Path) -> dict[str, Any]:
         "params": params.to_yaml_dict(),
         "metrics": {
             "val": _scores(splits["val"][1], model.predict_proba(splits["val"][0]), labels),
-            "test": _scores(splits["test"][1], model.predict_proba(splits["test"][0]), labels),
+            "test": _scores(splits["test"][1], test_probs, labels),
             "ladder": ladder_table,
         },
         "lineage": {
@@ -252,6 +280,7 @@ def train(root: Path) -> dict[str, Any]:
         "limits": manifest["limits"],
         "environment": fingerprint.current(),
         "reference": reference,
+        "atc": atc,
         "golden": _golden(root, manifest, model, spec, params.train.golden_samples),
     }
     bundle.write_bundle(root / layout.MODEL_DIR, model, meta)

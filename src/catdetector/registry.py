@@ -596,8 +596,8 @@ def promote(
     return Promoted(version, stage, tag, current, verdict, force and not verdict.passed, push)
 
 
-def rollback(root: Path, stage: str, push: bool = False) -> Promoted:
-    """Put back the version that held ``stage`` before the current one."""
+def rollback(root: Path, stage: str, push: bool = False, reason: str | None = None) -> Promoted:
+    """Put back the version that held ``stage`` before the current one (``reason`` in the tag)."""
     root = _require_root(root)
     _check_stage(stage)
     state = read_state(root)
@@ -609,6 +609,8 @@ def rollback(root: Path, stage: str, push: bool = False) -> Promoted:
         raise RegistryError(f"{current} is the first version {stage} ever held: nothing earlier")
     target = stack[-2]
     message = f"{ROLLBACK_MARK}: {stage} from {current} back to {target}"
+    if reason and reason.strip():
+        message += f"; reason: {reason.strip()}"
     tag = _assign(root, state, target, stage, message, push)
     return Promoted(target, stage, tag, current, None, False, push)
 

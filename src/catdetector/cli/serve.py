@@ -40,6 +40,20 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+        log: Annotated[
+            bool, typer.Option("--log/--no-log", help="record every prediction in the log")
+        ] = True,
+        log_db: Annotated[
+            str | None,
+            typer.Option(
+                help="prediction log: SQLite file or postgresql:// URL "
+                "[default: predictions.sqlite in the user data folder]"
+            ),
+        ] = None,
+        log_images: Annotated[
+            Path | None,
+            typer.Option(help="keep every input image here, content-addressed (off by default)"),
+        ] = None,
     ) -> None:
         """Serve the model of a registry stage; follow it without a restart.
 
@@ -47,7 +61,9 @@ def register(app: typer.Typer) -> None:
         """
         import logging
 
+        from catdetector.config import log_db_url
         from catdetector.errors import UsageError
+        from catdetector.monitor.store import redacted
         from catdetector.serve.run import run
 
         logging.basicConfig(
@@ -58,6 +74,9 @@ def register(app: typer.Typer) -> None:
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
             f" on http://{host}:{port} ({workers} worker(s))"
+        )
+        console_err.print(
+            f"prediction log: {redacted(log_db_url(log_db))}" if log else "prediction log: off"
         )
         run(
             registry=registry,
@@ -71,4 +90,7 @@ def register(app: typer.Typer) -> None:
             allow_env_mismatch=allow_env_mismatch,
             log_level=log_level,
             remote_config=",".join(remote_config) if remote_config else None,
+            log_enabled=None if log else False,
+            log_db=log_db,
+            log_images=log_images.resolve() if log_images else None,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,16 +16,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from catdetector import __version__
 from catdetector.config import ServeSettings, build_serve_settings
-from catdetector.errors import CatDetectorError, ImageError
+from catdetector.errors import CatDetectorError, FeedbackError, ImageError
 from catdetector.images import Limits, open_image
+from catdetector.serve.dashboard import create_router as create_dashboard
 from catdetector.serve.holder import ModelHolder, Served
 from catdetector.serve.metrics import MetricsMiddleware, ServerMetrics
+from catdetector.serve.predlog import PredLog, new_id, request_id
 from catdetector.serve.watcher import RegistryWatcher, load_static
 
 log = logging.getLogger("catdetector.serve")
@@ -71,6 +74,7 @@ class Prediction(BaseModel):
     probabilities: dict[str, float]
     version: str
     filename: str | None = None
+    request_id: str | None = None  # the id to send feedback for (each image of a batch its own)
 
 
 class BatchPrediction(BaseModel):
@@ -78,6 +82,15 @@ class BatchPrediction(BaseModel):
 
     version: str
     predictions: list[Prediction]
+    request_id: str | None = None
+
+
+class FeedbackIn(BaseModel):
+    """POST /v1/feedback."""
+
+    request_id: str = Field(min_length=1, max_length=32)
+    label: str = Field(min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=64, description="human, model, or a name")
 
 
 class ErrorBody(BaseModel):
@@ -97,6 +110,8 @@ class Runtime:
         self.metrics = metrics
         self.watcher: RegistryWatcher | None = None
         self.startup_error: str | None = None
+        self.predlog = PredLog(settings, metrics.registry)
+        holder.listeners.append(self.predlog.model_loaded)
 
 
 def cache_dir_for(settings: ServeSettings) -> Path:
@@ -218,13 +233,21 @@ def _naming(images: list[tuple[str | None, bytes]], index: int, name: str | None
 
 
 def _predict(
-    served: Served, images: list[tuple[str | None, bytes]], opened: list[Image.Image]
+    served: Served,
+    images: list[tuple[str | None, bytes]],
+    opened: list[Image.Image],
+    stats: list[dict[str, float]] | None = None,
 ) -> list[Prediction]:
+    """Predict each image; with ``stats``, also append each input's descriptors to it."""
     out = []
     for index, ((name, _), img) in enumerate(zip(images, opened, strict=True)):
         try:
             with _naming(images, index, name):
-                pred = served.model.predict_image(img)  # closes img
+                if stats is None:
+                    pred = served.model.predict_image(img)  # closes img
+                else:
+                    pred, described = served.model.predict_described(img)
+                    stats.append(described)
         except HTTPException:
             for rest in opened[index + 1 :]:
                 rest.close()
@@ -246,9 +269,11 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     settings = settings or build_serve_settings()
     metrics = ServerMetrics()
     runtime = Runtime(settings, ModelHolder(), metrics)
+    dashboard, summary = create_dashboard(settings, runtime.holder)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.predlog.start()
         try:
             if settings.bundle is not None:
                 await run_in_threadpool(load_static, settings.bundle, settings, runtime.holder)
@@ -263,6 +288,8 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         yield
         if runtime.watcher is not None:
             runtime.watcher.stop()
+        await run_in_threadpool(runtime.predlog.close)  # writes every queued record
+        summary.close()
 
     app = FastAPI(
         title="catdetector",
@@ -271,6 +298,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         lifespan=lifespan,
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(dashboard)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -291,27 +319,67 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     )
     async def predict(request: Request) -> Any:
         # No dependencies on this hot path: solving them costs ~0.1 ms per request.
+        started = time.perf_counter()
+        rid = request_id(request.headers.get("x-request-id"))
         served = _served(runtime)
-        images, is_batch = await extract_images(request, runtime)
-        limits = Limits(
-            max_bytes=settings.max_body_bytes,
-            max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
-            min_side=served.model.limits.min_side,
-        )
-        opened = _open(images, limits)
-        if _quick(images, opened):
-            preds = _predict(served, images, opened)
-        else:
-            preds = await run_in_threadpool(_predict, served, images, opened)
+        predlog = runtime.predlog
+        stats: list[dict[str, float]] | None = [] if predlog.enabled else None
+        images: list[tuple[str | None, bytes]] = []
+        try:
+            images, is_batch = await extract_images(request, runtime)
+            limits = Limits(
+                max_bytes=settings.max_body_bytes,
+                max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
+                min_side=served.model.limits.min_side,
+            )
+            opened = _open(images, limits)
+            if _quick(images, opened):
+                preds = _predict(served, images, opened, stats)
+            else:
+                preds = await run_in_threadpool(_predict, served, images, opened, stats)
+        except HTTPException as exc:
+            predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started)
+            exc.headers = {**(exc.headers or {}), "x-request-id": rid}
+            raise
+        for pred in preds:
+            pred.request_id = new_id() if is_batch else rid
+        if stats is not None:
+            ids = [p.request_id or rid for p in preds]
+            predlog.served(served, ids, images, [p.probabilities for p in preds], stats, started)
         result: BaseModel = (
-            BatchPrediction(version=served.version, predictions=preds) if is_batch else preds[0]
+            BatchPrediction(version=served.version, predictions=preds, request_id=rid)
+            if is_batch
+            else preds[0]
         )
         # Serialized by pydantic-core directly (the response_model above is for the docs).
         return Response(
             result.model_dump_json(),
             media_type="application/json",
-            headers={"x-model-version": served.version},
+            headers={"x-model-version": served.version, "x-request-id": rid},
         )
+
+    @app.post(
+        "/v1/feedback",
+        status_code=201,
+        responses={
+            404: {"model": ErrorBody, "description": "unknown request id"},
+            409: {"model": ErrorBody, "description": "that request already has a label"},
+            422: {"model": ErrorBody, "description": "label or source refused"},
+            503: {"model": ErrorBody, "description": "the prediction log is unavailable"},
+        },
+        summary="The true label of a served prediction, and where it came from",
+    )
+    async def post_feedback(body: FeedbackIn) -> dict[str, Any]:
+        try:
+            return await run_in_threadpool(
+                runtime.predlog.feedback,
+                body.request_id,
+                body.label,
+                body.source,
+                runtime.holder.current,
+            )
+        except FeedbackError as exc:
+            raise HTTPException(exc.status, str(exc)) from exc
 
     @app.get("/v1/model", summary="The served model, and the last load check")
     async def model_info() -> dict[str, Any]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from catdetector.bundle import LoadedModel
+
+log = logging.getLogger("catdetector.serve")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class ModelHolder:
         self._current: Served | None = None
         self._last_check: CheckRecord | None = None
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[Served], None]] = []  # called after each swap
 
     @property
     def current(self) -> Served | None:
@@ -87,6 +92,11 @@ class ModelHolder:
         with self._lock:
             previous, self._current = self._current, served
             self._last_check = check
+        for listener in self.listeners:
+            try:
+                listener(served)
+            except Exception:  # a listener (the prediction log) never blocks a swap
+                log.exception("swap listener failed")
         return previous
 
     def record_failure(self, check: CheckRecord) -> None:

@@ -24,6 +24,7 @@ KNOWN_ROUTES = frozenset(
         "/readyz",
         "/metrics",
         "/v1/admin/reload",
+        "/v1/feedback",
         "/docs",
         "/openapi.json",
     }

@@ -26,7 +26,7 @@ if importlib.util.find_spec("httptools") is not None:  # uvicorn's faster parser
 else:
     from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHTTP  # type: ignore[assignment]
 
-from catdetector.config import ServeSettings, build_serve_settings
+from catdetector.config import ServeSettings, build_serve_settings, log_db_url
 from catdetector.errors import ExternalToolError, UsageError
 
 log = logging.getLogger("catdetector.serve")
@@ -69,6 +69,7 @@ def log_config(level: str) -> dict[str, Any]:
         "level": level.upper(),
         "propagate": False,
     }
+    config["loggers"]["alembic"] = {"level": "WARNING"}  # the prediction log's migrations
     return config
 
 
@@ -94,6 +95,10 @@ def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
         from catdetector.serve.app import cache_dir_for
 
         settings = settings.model_copy(update={"cache_dir": cache_dir_for(settings)})
+    if settings.log_enabled:  # a bad --log-db fails here, once, not in every worker
+        from catdetector.monitor.store import create
+
+        create(log_db_url(settings.log_db)).dispose()
     if workers == 1:
         uvicorn.Server(_config(settings, log_level)).run()
         return

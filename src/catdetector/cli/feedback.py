@@ -1,0 +1,57 @@
+"""`catdetector feedback export`: feedback-labelled inputs as a data folder with provenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catdetector.cli._common import console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the feedback sub-commands."""
+    feedback = typer.Typer(help="Feedback labels of served predictions.", no_args_is_help=True)
+    app.add_typer(feedback, name="feedback")
+
+    @feedback.command("export")
+    def export(
+        dest: Annotated[
+            Path, typer.Argument(help="data folder to write <label>/<sha256>.<ext> in")
+        ],
+        log_db: Annotated[
+            str | None,
+            typer.Option(
+                help="prediction log (SQLite file or postgresql:// URL) [default: the "
+                "server's default]"
+            ),
+        ] = None,
+        images: Annotated[
+            Path | None,
+            typer.Option(help="where the server kept the inputs (--log-images), if they moved"),
+        ] = None,
+        skip_model_labels: Annotated[
+            bool, typer.Option(help="leave out labels that came from a model instead of refusing")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    ) -> None:
+        """Write the labelled inputs and DEST/provenance.json; refuse labels from a model."""
+        from catdetector.config import log_db_url
+        from catdetector.monitor.feedback import export_log
+
+        summary = export_log(
+            log_db_url(log_db),
+            dest.resolve(),
+            images=images.resolve() if images else None,
+            skip_model_labels=skip_model_labels,
+        )
+        if as_json:
+            print_json(summary.to_dict())
+            return
+        console.print(
+            f"exported {len(summary.written)} new file(s) to {summary.dest} "
+            f"({len(summary.already)} already there); provenance in {summary.dest}/provenance.json"
+        )
+        if summary.skipped_model:
+            console.print(f"left out {len(summary.skipped_model)} label(s) that came from a model")

@@ -1,0 +1,214 @@
+"""`catdetector monitor report | watch`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from catdetector.cli._common import console, console_err, print_json
+
+if TYPE_CHECKING:
+    from catdetector.config import MonitorParams
+    from catdetector.monitor.store import Store
+
+LOG_DB_ENV = "CATDETECTOR_LOG_DB"
+LogDbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-db",
+        help=f"prediction log: SQLite file or postgresql:// URL (default: ${LOG_DB_ENV}, "
+        "else the server's default file)",
+    ),
+]
+ParamsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--params", help="params.yaml with the monitor thresholds (default: ./params.yaml if any)"
+    ),
+]
+
+monitor_app = typer.Typer(
+    name="monitor",
+    help="Report on what is served; watch a stage and roll back on alarm.",
+    no_args_is_help=True,
+)
+
+
+def _open_log(url: str | None) -> Store:
+    """The prediction log: --log-db, else $CATDETECTOR_LOG_DB, else the server's default."""
+    from catdetector.config import log_db_url
+    from catdetector.errors import StoreError
+    from catdetector.monitor import store
+
+    location = log_db_url(url or os.environ.get(LOG_DB_ENV))
+    full = store.database_url(location)
+    if full.startswith("sqlite:///") and not Path(full.removeprefix("sqlite:///")).is_file():
+        raise StoreError(
+            f"no prediction log at {location}",
+            hint="pass --log-db FILE_OR_URL (the server's --log-db) or set " + LOG_DB_ENV,
+        )
+    return store.open(location)
+
+
+def _params(path: Path | None, root: Path | None = None) -> MonitorParams:
+    """The monitor section of ``path``, else of ROOT/params.yaml if any, else the defaults."""
+    from catdetector.config import MonitorParams, load_params
+
+    if path is None:
+        path = (root or Path.cwd()) / "params.yaml"
+        if not path.is_file():
+            return MonitorParams()
+    return load_params(path).monitor
+
+
+def _render_version(v: dict[str, Any]) -> None:
+    lat, fb, atc = v["latency_ms"], v["feedback"], v["atc"]
+    head = "[red]ALARM[/red]" if v["alarm"] else "[green]ok[/green]"
+    p50 = f"{lat['p50']:.1f}" if lat["p50"] is not None else "-"
+    p99 = f"{lat['p99']:.1f}" if lat["p99"] is not None else "-"
+    console.print(
+        f"{head} {v['version']}: {v['requests']} requests, error rate {v['error_rate']:.1%}, "
+        f"latency p50 {p50} ms p99 {p99} ms"
+    )
+    if fb["n"]:
+        console.print(f"  accuracy on {fb['n']} labelled: {fb['accuracy']:.3f}")
+    if atc and atc["estimated_accuracy"] is not None:
+        console.print(
+            f"  ATC-estimated accuracy {atc['estimated_accuracy']:.3f} "
+            f"(test accuracy {atc['test_accuracy']:.3f})"
+        )
+    for d in [*v["drift"], *([v["prediction_drift"]] if v["prediction_drift"] else [])]:
+        flag = {True: "[red]drift[/red]", False: "ok", None: "-"}[d["drifted"]]
+        psi = f"{d['psi']:.3f}" if d["psi"] is not None else "-"
+        p = f"{d['ks_p']:.2g}" if d["ks_p"] is not None else "-"
+        console.print(f"  {d['name']:<12} PSI {psi:>7}  KS p {p:>8}  {flag}")
+    for note in v["notes"]:
+        console.print(f"  [dim]{note}[/dim]")
+    for alarm in v["alarms"]:
+        console.print(f"  [red]alarm:[/red] {alarm}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the monitor commands."""
+    app.add_typer(monitor_app)
+
+
+@monitor_app.command("report")
+def report_cmd(
+    log_db: LogDbOpt = None,
+    since: Annotated[
+        str | None, typer.Option(help="only predictions from then: ISO time or look-back (2h)")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON object per version")] = False,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="also write a self-contained HTML report here")
+    ] = None,
+    params: ParamsOpt = None,
+) -> None:
+    """Per model version: traffic, latency, confidence, accuracy, ATC estimate, drift.
+
+    Exits 1 when drift or accuracy crosses a threshold of params.yaml's monitor section.
+    """
+    from catdetector.fsutil import write_bytes
+    from catdetector.monitor import html as html_report
+    from catdetector.monitor import report
+
+    thresholds = _params(params)
+    when = report.parse_since(since) if since else None
+    db = _open_log(log_db)
+    try:
+        built = report.build(db, thresholds, since=when)
+    finally:
+        db.close()
+    data = built.to_dict()
+    if html is not None:
+        write_bytes(html, html_report.render(data).encode())
+    if json_out:
+        print_json(data["versions"])
+    else:
+        if not data["versions"]:
+            console.print("no predictions logged" + (f" since {data['since']}" if since else ""))
+        for v in data["versions"]:
+            _render_version(v)
+        if html is not None:
+            console.print(f"HTML report: {html}")
+    if built.alarm:
+        raise typer.Exit(1)
+
+
+@monitor_app.command("watch")
+def watch_cmd(
+    stage: Annotated[str, typer.Option(help="stage to watch")] = "prod",
+    every: Annotated[str, typer.Option(help="time between checks, e.g. 30s, 5m, 1h")] = "5m",
+    rollback_on_alarm: Annotated[
+        bool, typer.Option(help="roll the stage back (and push) after --checks alarms in a row")
+    ] = False,
+    checks: Annotated[int, typer.Option(help="alarms in a row that trigger the rollback")] = 3,
+    max_checks: Annotated[
+        int | None, typer.Option(help="stop after this many checks (default: run until Ctrl-C)")
+    ] = None,
+    window: Annotated[
+        str | None,
+        typer.Option(
+            help="only predictions this recent, e.g. 1h (default: all "
+            "since the version entered the stage)"
+        ),
+    ] = None,
+    registry: Annotated[
+        Path | None, typer.Option(help="clone of the registry repository (default: here)")
+    ] = None,
+    log_db: LogDbOpt = None,
+    params: ParamsOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON line per check")] = False,
+) -> None:
+    """Check the version in STAGE on a schedule; alert, or roll back on a lasting alarm.
+
+    The exit code is that of the last check: 1 when it crossed a threshold.
+    """
+    import json
+
+    from catdetector.errors import UsageError
+    from catdetector.monitor import report
+    from catdetector.monitor.watch import Check, Watcher, watch
+
+    interval = report.parse_duration(every)
+    span = report.parse_duration(window) if window else None
+    root = (registry or Path.cwd()).resolve()
+    thresholds = _params(params, root)
+    if max_checks is not None and max_checks < 1:
+        raise UsageError(f"--max-checks must be at least 1 (got {max_checks})")
+    db = _open_log(log_db)
+
+    def show(check: Check) -> None:
+        if json_out:
+            print(json.dumps(check.to_dict()), flush=True)
+            return
+        if check.error:
+            console_err.print(f"[yellow]{check.at} check failed:[/yellow] {check.error}")
+        elif check.alarm:
+            console.print(
+                f"{check.at} [red]ALARM[/red] {stage} {check.version} "
+                f"({check.streak}/{checks} in a row, {check.requests} requests): "
+                + "; ".join(check.alarms)
+            )
+        else:
+            console.print(f"{check.at} ok {stage} {check.version} ({check.requests} requests)")
+        if check.rolled_back_to:
+            console.print(
+                f"{check.at} [yellow]rolled back[/yellow] {stage}: {check.version} -> "
+                f"{check.rolled_back_to} (tag {check.rollback_tag}"
+                + (", pushed)" if check.pushed else ", not pushed: no origin)")
+            )
+
+    try:
+        watcher = Watcher(
+            db, root, stage, thresholds, checks=checks, rollback=rollback_on_alarm, window=span
+        )
+        last = watch(watcher, interval, max_checks, show)
+    finally:
+        db.close()
+    if last is not None and (last.alarm or last.error):
+        raise typer.Exit(1)

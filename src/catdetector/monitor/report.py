@@ -1,0 +1,370 @@
+"""The monitoring report: per model version, what was served and whether it still holds.
+
+Everything comes from the prediction log (11a's :mod:`catdetector.monitor.store`):
+the ``predictions`` and ``feedback`` tables, and the ``models`` table, where each
+server records the meta (reference statistics, ATC threshold) of the model it loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from catdetector.config import MonitorParams
+from catdetector.errors import StoreError, UsageError
+from catdetector.monitor.drift import drift_all
+from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
+from catdetector.provenance import is_model_source
+
+PREDICTION_STAT = "probability"  # the reference entry of the prediction distribution
+CONFIDENCE_BINS = 20
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``30s``, ``5m``, ``1h``, ``2d``, ``1w`` (or a bare number of seconds)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text or "")
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(
+            f"not a duration: {text!r}", hint="use a positive number with s, m, h, d or w: 10m"
+        )
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """A UTC datetime from an ISO time (``2026-12-03T09:00``) or a look-back (``2h``)."""
+    now = now or datetime.now(UTC)
+    if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*[smhdw]?\s*", text or ""):
+        return now - timedelta(seconds=parse_duration(text))
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"--since {text!r} is neither an ISO time nor a duration",
+            hint="e.g. 2026-12-03T09:00:00Z or 2h",
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@dataclass
+class Row:
+    """The columns of one logged prediction that the report reads."""
+
+    request_id: str
+    created_at: datetime
+    version: str
+    model_md5: str
+    status: int
+    latency_ms: float
+    stats: dict[str, float] | None
+    label: str | None
+    probability: float | None
+    confidence: float | None
+
+
+@dataclass
+class VersionReport:
+    """The report of one model version."""
+
+    version: str
+    requests: int
+    errors: int
+    error_rate: float
+    first_seen: str | None
+    last_seen: str | None
+    model_md5: list[str]
+    loaded_at: str | None
+    labels: dict[str, int]
+    test_accuracy: float | None
+    latency_ms: dict[str, float | None]
+    confidence: dict[str, Any]
+    feedback: dict[str, Any]
+    atc: dict[str, Any] | None
+    drift: list[dict[str, Any]]
+    prediction_drift: dict[str, Any] | None
+    alarms: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def alarm(self) -> bool:
+        """True when a threshold is crossed."""
+        return bool(self.alarms)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view (what ``monitor report --json`` prints, one per version)."""
+        return {**asdict(self), "alarm": self.alarm}
+
+
+@dataclass
+class Report:
+    """The whole report: one entry per model version, oldest first."""
+
+    generated_at: str
+    since: str | None
+    thresholds: dict[str, Any]
+    versions: list[VersionReport]
+
+    @property
+    def alarm(self) -> bool:
+        """True when any version crosses a threshold."""
+        return any(v.alarm for v in self.versions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view of everything (what the HTML renderer reads)."""
+        return {
+            "generated_at": self.generated_at,
+            "since": self.since,
+            "thresholds": self.thresholds,
+            "alarm": self.alarm,
+            "versions": [v.to_dict() for v in self.versions],
+        }
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+
+
+# ---------------------------------------------------------------- reading the store
+
+
+def read_rows(
+    store: Store,
+    since: datetime | None = None,
+    versions: Sequence[str] | None = None,
+    last: int | None = None,
+) -> list[Row]:
+    """The logged predictions, oldest first (from ``since``; of ``versions``; the ``last`` N)."""
+    cols = (
+        Prediction.request_id,
+        Prediction.created_at,
+        Prediction.model_version,
+        Prediction.model_md5,
+        Prediction.status,
+        Prediction.latency_ms,
+        Prediction.stats,
+        Prediction.label,
+        Prediction.probability,
+        Prediction.confidence,
+    )
+    query = select(*cols).order_by(Prediction.id.desc())
+    if since is not None:
+        query = query.where(Prediction.created_at >= since)
+    if versions is not None:
+        query = query.where(Prediction.model_version.in_(list(versions)))
+    if last is not None:
+        query = query.limit(last)
+    with store.session() as session:
+        return [Row(*r) for r in session.execute(query)][::-1]
+
+
+def read_true_labels(store: Store, request_ids: Iterable[str]) -> dict[str, str]:
+    """The latest label per request id from any source but a model (no feedback loop)."""
+    wanted = set(request_ids)
+    labels: dict[str, str] = {}
+    query = select(Feedback.request_id, Feedback.label, Feedback.source).order_by(
+        Feedback.created_at, Feedback.id
+    )
+    with store.session() as session:
+        for request_id, label, source in session.execute(query):
+            if request_id in wanted and not is_model_source(source):
+                labels[request_id] = label
+    return labels
+
+
+def read_models(store: Store) -> dict[str, list[ServedModel]]:
+    """The ``models`` rows by version, the latest load last."""
+    by_version: dict[str, list[ServedModel]] = {}
+    with store.session() as session:
+        query = select(ServedModel).order_by(ServedModel.loaded_at, ServedModel.id)
+        for row in session.scalars(query):
+            by_version.setdefault(row.version, []).append(row)
+    return by_version
+
+
+# ---------------------------------------------------------------- computing
+
+
+def _percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p90": None, "p95": None, "p99": None, "max": None}
+    arr = np.asarray(values, dtype=np.float64)
+    out: dict[str, float | None] = {f"p{q}": float(np.percentile(arr, q)) for q in (50, 90, 95, 99)}
+    out["max"] = float(arr.max())
+    return out
+
+
+def _confidence(values: Sequence[float]) -> dict[str, Any]:
+    edges = np.linspace(0.0, 1.0, CONFIDENCE_BINS + 1)
+    counts, _ = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)
+    return {
+        "n": len(values),
+        "mean": float(np.mean(values)) if values else None,
+        "p10": float(np.percentile(values, 10)) if values else None,
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+    }
+
+
+def _test_accuracy(meta: dict[str, Any]) -> float | None:
+    value = ((meta.get("metrics") or {}).get("test") or {}).get("accuracy")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _feedback(ok: list[Row], truth: dict[str, str], params: MonitorParams) -> dict[str, Any]:
+    pairs = [(r.label, truth[r.request_id]) for r in ok if r.request_id in truth]
+    accuracy = float(np.mean([p == t for p, t in pairs])) if pairs else None
+    return {"n": len(pairs), "accuracy": accuracy, "enough": len(pairs) >= params.min_samples}
+
+
+def _atc(ok: list[Row], meta: dict[str, Any], params: MonitorParams) -> dict[str, Any] | None:
+    atc = meta.get("atc")
+    if not isinstance(atc, dict) or "threshold" not in atc:
+        return None
+    conf = [r.confidence for r in ok if r.confidence is not None]
+    estimate = float(np.mean(np.asarray(conf) > atc["threshold"])) if conf else None
+    return {
+        "threshold": float(atc["threshold"]),
+        "test_accuracy": atc.get("test_accuracy"),
+        "estimated_accuracy": estimate,
+        "n": len(conf),
+        "enough": len(conf) >= params.min_samples,
+    }
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the report knows of a model version: the meta its servers recorded on load."""
+
+    meta: dict[str, Any] | None
+    md5s: tuple[str, ...] = ()
+    loaded_at: datetime | None = None
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[ServedModel]) -> ModelInfo:
+        """From the ``models`` rows of one version (latest load last)."""
+        if not rows:
+            return cls(None)
+        return cls(dict(rows[-1].meta), tuple(r.model_md5 for r in rows), rows[-1].loaded_at)
+
+
+def version_report(
+    version: str,
+    rows: list[Row],
+    model: ModelInfo,
+    truth: dict[str, str],
+    params: MonitorParams,
+) -> VersionReport:
+    """The report of one version from its rows and what is known of its model."""
+    meta: dict[str, Any] = model.meta or {}
+    ok = [r for r in rows if r.status < 400 and r.probability is not None]
+    errors = sum(1 for r in rows if r.status >= 400)
+    conf = [r.confidence for r in ok if r.confidence is not None]
+    notes: list[str] = []
+    reference: dict[str, Any] = dict(meta.get("reference") or {})
+    if model.meta is None:
+        notes.append("no `models` record for this version: no reference, no ATC")
+    elif not reference:
+        notes.append("the bundle holds no reference statistics: no drift test")
+    samples: dict[str, list[float]] = {}
+    for r in ok:
+        for name, value in (r.stats or {}).items():
+            samples.setdefault(name, []).append(value)
+    samples[PREDICTION_STAT] = [r.probability for r in ok if r.probability is not None]
+    drifts = [d.to_dict() for d in drift_all(reference, samples, params)]
+    prediction = next((d for d in drifts if d["name"] == PREDICTION_STAT), None)
+    inputs = [d for d in drifts if d["name"] != PREDICTION_STAT]
+    report = VersionReport(
+        version=version,
+        requests=len(rows),
+        errors=errors,
+        error_rate=errors / len(rows) if rows else 0.0,
+        first_seen=_iso(rows[0].created_at) if rows else None,
+        last_seen=_iso(rows[-1].created_at) if rows else None,
+        model_md5=sorted({r.model_md5 for r in rows} | set(model.md5s)),
+        loaded_at=_iso(model.loaded_at),
+        labels=dict(Counter(r.label for r in ok if r.label is not None)),
+        test_accuracy=_test_accuracy(meta),
+        latency_ms=_percentiles([r.latency_ms for r in rows]),
+        confidence=_confidence(conf),
+        feedback=_feedback(ok, truth, params),
+        atc=_atc(ok, meta, params),
+        drift=inputs,
+        prediction_drift=prediction,
+        notes=notes,
+    )
+    report.alarms = alarms(report, params)
+    if len(ok) < params.min_samples:
+        notes.append(
+            f"{len(ok)} served predictions, fewer than monitor.min_samples "
+            f"({params.min_samples}): no drift or ATC verdict yet"
+        )
+    return report
+
+
+def alarms(report: VersionReport, params: MonitorParams) -> list[str]:
+    """The thresholds that ``report`` crosses, one readable line each."""
+    out = []
+    for d in [*report.drift, *([report.prediction_drift] if report.prediction_drift else [])]:
+        if d["drifted"]:
+            out.append(
+                f"drift of {d['name']}: PSI {d['psi']:.3f} >= {params.psi} and "
+                f"KS p {d['ks_p']:.2g} < {params.ks_p} (mean {d['mean']:.3g}, "
+                f"reference {d['reference_mean']:.3g})"
+            )
+    floor, why = params.min_accuracy, f"< monitor.min_accuracy {params.min_accuracy}"
+    if report.test_accuracy is not None and report.test_accuracy - params.max_accuracy_drop > floor:
+        floor = report.test_accuracy - params.max_accuracy_drop
+        why = (
+            f"more than monitor.max_accuracy_drop {params.max_accuracy_drop} below the "
+            f"test accuracy {report.test_accuracy:.3f}"
+        )
+    fb = report.feedback
+    if fb["enough"] and fb["accuracy"] < floor:
+        out.append(f"accuracy on {fb['n']} labelled predictions {fb['accuracy']:.3f}: {why}")
+    atc = report.atc
+    if atc and atc["enough"] and atc["estimated_accuracy"] < floor:
+        out.append(
+            f"ATC-estimated accuracy {atc['estimated_accuracy']:.3f} (threshold "
+            f"{atc['threshold']:.3f}, {atc['n']} predictions): {why}"
+        )
+    return out
+
+
+def build(
+    store: Store,
+    params: MonitorParams | None = None,
+    since: datetime | None = None,
+    versions: Sequence[str] | None = None,
+) -> Report:
+    """The report of every version logged since ``since`` (or of ``versions`` only)."""
+    params = params or MonitorParams()
+    try:
+        rows = read_rows(store, since, versions)
+        models = read_models(store)
+        truth = read_true_labels(store, (r.request_id for r in rows))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the prediction log {store.url}: {exc}") from exc
+    by_version: dict[str, list[Row]] = {}
+    for r in rows:
+        by_version.setdefault(r.version, []).append(r)
+    for version in versions or []:
+        by_version.setdefault(version, [])
+    reports = [
+        version_report(v, vrows, ModelInfo.from_rows(models.get(v, [])), truth, params)
+        for v, vrows in by_version.items()
+    ]
+    reports.sort(key=lambda r: (r.first_seen or r.loaded_at or "~", r.version))
+    return Report(
+        generated_at=_iso(datetime.now(UTC)) or "",
+        since=_iso(since),
+        thresholds=params.model_dump(),
+        versions=reports,
+    )

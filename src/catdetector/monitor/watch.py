@@ -1,0 +1,193 @@
+"""Watch the version in a stage: the report on a schedule, and rollback on a lasting alarm.
+
+Each check reads the registry (after fetching the tags of ``origin``), finds the
+version the stage holds and when it was put there, and builds the report of the
+predictions that version served since then. A threshold crossed in ``checks``
+checks in a row rolls the stage back through :func:`catdetector.registry.rollback`
+(the same as ``catdetector rollback``, the alarm in the tag message) and pushes the
+tag, so every server that follows the registry goes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from catdetector import layout, registry, tools
+from catdetector.config import MonitorParams
+from catdetector.errors import CatDetectorError, RegistryError, UsageError
+from catdetector.monitor import report
+from catdetector.monitor.store import Store
+
+log = logging.getLogger("catdetector.monitor.watch")
+
+
+@dataclass
+class Check:
+    """The outcome of one check."""
+
+    at: str
+    stage: str
+    version: str | None
+    alarms: list[str]
+    streak: int
+    requests: int = 0
+    rolled_back_to: str | None = None
+    rollback_tag: str | None = None
+    pushed: bool = False
+    error: str | None = None
+    report: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def alarm(self) -> bool:
+        """True when this check crossed a threshold."""
+        return bool(self.alarms)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view (without the full report)."""
+        return {
+            "at": self.at,
+            "stage": self.stage,
+            "version": self.version,
+            "alarm": self.alarm,
+            "alarms": self.alarms,
+            "streak": self.streak,
+            "requests": self.requests,
+            "rolled_back_to": self.rolled_back_to,
+            "rollback_tag": self.rollback_tag,
+            "pushed": self.pushed,
+            "error": self.error,
+        }
+
+
+def _has_origin(root: Path) -> bool:
+    return "origin" in tools.git("remote", cwd=root, check=False).split()
+
+
+def fetch_tags(root: Path) -> None:
+    """Bring the stage tags of ``origin`` (someone may have promoted meanwhile)."""
+    if _has_origin(root):
+        tools.run(["git", "fetch", "-q", "--tags", "--force", "origin"], root)
+
+
+def stage_entry(state: registry.RegistryState, stage: str) -> tuple[str | None, datetime | None]:
+    """The version in ``stage`` and the time of the assignment that put it there."""
+    version = state.stage_version(stage)
+    when = None
+    for event in state.events:
+        if event.stage == stage and event.version == version and not event.unassign:
+            when = datetime.fromtimestamp(event.created, UTC) if event.created else None
+    return version, when
+
+
+class Watcher:
+    """Checks the version in one stage; rolls back after ``checks`` alarms in a row."""
+
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        stage: str,
+        params: MonitorParams,
+        *,
+        checks: int = 3,
+        rollback: bool = False,
+        window: float | None = None,
+    ) -> None:
+        if checks < 1:
+            raise UsageError(f"--checks must be at least 1 (got {checks})")
+        found = layout.find_root(root)
+        if found is None:
+            raise RegistryError(
+                f"{root} is not inside a catdetector project",
+                hint="run in a clone of the registry repository, or pass --registry PATH",
+            )
+        self.store = store
+        self.root = found
+        self.stage = stage
+        self.params = params
+        self.checks = checks
+        self.rollback = rollback
+        self.window = window
+        self._streak: tuple[str | None, int] = (None, 0)
+
+    def check_once(self) -> Check:
+        """One check: the report of the version in the stage, and a rollback when due."""
+        now = datetime.now(UTC)
+        at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        fetch_tags(self.root)
+        version, since = stage_entry(registry.read_state(self.root), self.stage)
+        if version is None:
+            self._streak = (None, 0)
+            return Check(at, self.stage, None, [], 0, error=f"no version is in {self.stage}")
+        if self.window is not None:
+            recent = now - timedelta(seconds=self.window)
+            since = max(since, recent) if since else recent
+        built = report.build(self.store, self.params, since=since, versions=[version])
+        found = built.versions[0]
+        last, count = self._streak
+        streak = (count + 1 if last == version else 1) if found.alarm else 0
+        self._streak = (version, streak)
+        check = Check(
+            at, self.stage, version, found.alarms, streak, found.requests, report=found.to_dict()
+        )
+        if found.alarm:
+            log.warning(
+                "%s %s: alarm %d/%d: %s",
+                self.stage,
+                version,
+                streak,
+                self.checks,
+                "; ".join(found.alarms),
+            )
+        if found.alarm and self.rollback and streak >= self.checks:
+            reason = f"monitor watch: {streak} checks in a row crossed a threshold: " + "; ".join(
+                found.alarms
+            )
+            done = registry.rollback(
+                self.root, self.stage, push=_has_origin(self.root), reason=reason
+            )
+            check.rolled_back_to, check.rollback_tag = done.version, done.tag
+            check.pushed = done.pushed
+            self._streak = (None, 0)
+            log.warning(
+                "%s rolled back: %s -> %s (%s)", self.stage, version, done.version, done.tag
+            )
+        return check
+
+
+def watch(
+    watcher: Watcher,
+    every: float,
+    max_checks: int | None = None,
+    on_check: Callable[[Check], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Check | None:
+    """Check every ``every`` seconds (``max_checks`` times, or until interrupted); the last.
+
+    A check that fails (the database or the registry unreachable) is reported and
+    the watch goes on; only a usage error stops it.
+    """
+    last: Check | None = None
+    done = 0
+    while max_checks is None or done < max_checks:
+        started = time.monotonic()
+        try:
+            last = watcher.check_once()
+        except UsageError:
+            raise
+        except CatDetectorError as exc:
+            at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            last = Check(at, watcher.stage, None, [], 0, error=str(exc))
+        done += 1
+        if on_check is not None:
+            on_check(last)
+        if max_checks is not None and done >= max_checks:
+            break
+        sleep(max(0.0, every - (time.monotonic() - started)))
+    return last

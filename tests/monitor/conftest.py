@@ -1,0 +1,76 @@
+"""Fixtures of the monitor tests: a served bundle, real servers, a private PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.monitor.pg import Postgres, pg_bin
+from tests.serve.conftest import (
+    private_registry,
+    pytest_runtest_makereport,
+    registry,
+    show_server_logs_on_failure,
+    start_server,
+)
+from tests.serve.serving import MODEL_DIR, Server
+
+__all__ = [
+    "private_registry",
+    "pytest_runtest_makereport",
+    "registry",
+    "show_server_logs_on_failure",
+    "start_server",
+]
+
+
+@pytest.fixture(scope="session")
+def bundle(trained_project: Path) -> Path:
+    """The trained project's model bundle (read-only)."""
+    return trained_project / MODEL_DIR
+
+
+@pytest.fixture
+def serve(start_server: Callable[..., Server], bundle: Path) -> Callable[..., Server]:
+    """Start `catdetector serve --bundle BUNDLE ARGS` (stopped after the test)."""
+
+    def start(*args: str, **kw: Any) -> Server:
+        return start_server("--bundle", str(bundle), *args, **kw)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Postgres]:
+    """A private PostgreSQL cluster (Debian's binaries), running; skip when they are absent."""
+    bindir = pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries absent (apt-get install postgresql)")
+    cluster = Postgres(bindir)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def postgres(postgres_cluster: Postgres) -> Iterator[Postgres]:
+    """The cluster with an empty ``postgres`` database, running again if a test stopped it."""
+    import sqlalchemy as sa
+
+    from catdetector.monitor.store import database_url
+
+    if not postgres_cluster.running():
+        postgres_cluster.start()
+    engine = sa.create_engine(database_url(postgres_cluster.url))
+    with engine.begin() as conn:
+        for table in ("predictions", "feedback", "models", "alembic_version"):
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    engine.dispose()
+    yield postgres_cluster
+    if not postgres_cluster.running():
+        postgres_cluster.start()

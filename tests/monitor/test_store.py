@@ -1,0 +1,86 @@
+"""The store: migrations on first connect, SQLite WAL, PostgreSQL by URL, duplicates, models."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from catdetector.errors import StoreError
+from catdetector.monitor import store
+from tests.monitor.pg import Postgres
+from tests.monitor.records import record
+
+
+def test_sqlite_file_is_migrated_to_head_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "log.sqlite"
+    first = store.open(path)
+    first.close()
+    again = store.open(path)  # a second open finds the schema at head and changes nothing
+    again.close()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"predictions", "feedback", "models", "alembic_version"} <= tables
+    con.close()
+
+
+def test_round_trip_duplicates_and_model_upsert(tmp_path: Path) -> None:
+    log = store.open(tmp_path / "log.sqlite")
+    rows = [record() for _ in range(3)]
+    assert log.insert_predictions(rows) == []
+    # A re-sent id is refused alone; the rest of its batch is stored.
+    fresh = record()
+    assert log.insert_predictions([rows[0], fresh]) == [rows[0]["request_id"]]
+    assert log.count_predictions() == 4
+    got = log.prediction(fresh["request_id"])
+    assert got is not None and got.stats == fresh["stats"] and got.label == "cat"
+    assert got.created_at == fresh["created_at"]  # aware UTC in, aware UTC out
+    log.upsert_model("v0.1.0", "0" * 32, {"labels": ["cat", "other"]})
+    log.upsert_model("v0.1.0", "0" * 32, {"labels": ["cat", "other"], "atc": {"threshold": 0.7}})
+    with log.session() as session:
+        models = session.scalars(sa.select(store.ServedModel)).all()
+    assert len(models) == 1 and models[0].meta["atc"] == {"threshold": 0.7}
+    log.close()
+
+
+@pytest.mark.parametrize(
+    "url, text",
+    [
+        ("mysql://x@127.0.0.1/db", "unsupported database 'mysql'"),
+        ("sqlite://", "needs a SQLite file"),
+        ("postgresql+nosuchdriver://x@127.0.0.1/db", "cannot use the database"),
+    ],
+)
+def test_bad_urls_are_refused_clearly(url: str, text: str) -> None:
+    with pytest.raises(StoreError, match=text):
+        store.open(url)
+
+
+def test_unreachable_postgres_is_a_store_error_without_the_password() -> None:
+    from tests.serve.serving import free_port
+
+    url = f"postgresql://bob:hunter2@127.0.0.1:{free_port()}/db"
+    with pytest.raises(StoreError, match="cannot open the prediction log") as info:
+        store.open(url)
+    assert "hunter2" not in str(info.value) and "***" in str(info.value)
+
+
+def test_postgres_is_migrated_and_shared(postgres: Postgres) -> None:
+    first, second = store.open(postgres.url), store.open(postgres.url)
+    first.insert_predictions([record() for _ in range(5)])
+    second.insert_predictions([record() for _ in range(7)])
+    assert first.count_predictions() == second.count_predictions() == 12
+    with first.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        query = sa.text(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'predictions'"
+        )
+        kinds = {name: kind for name, kind in conn.execute(query)}
+    assert kinds["stats"] == "json" and kinds["request_id"] == "character varying"
+    first.close()
+    second.close()

@@ -104,3 +104,20 @@ def test_close_with_the_database_down_counts_what_is_lost(postgres: Postgres) ->
     writer.close(timeout=3)
     assert time.monotonic() - started < 5
     assert metric(registry, 'catdetector_predlog_dropped_total{reason="shutdown"}') == 7
+
+
+def test_a_small_bound_does_not_fill_while_the_writer_waits_for_a_batch(tmp_path: Path) -> None:
+    """The writer lingers for a fuller batch, but writes once half the bound is queued."""
+    registry = CollectorRegistry()
+    writer = LogWriter(
+        tmp_path / "log.sqlite", capacity=20, interval=5.0, metrics=WriterMetrics(registry)
+    )
+    writer.start()
+    assert writer.flush(10)  # connected
+    rows = [record() for _ in range(200)]
+    for row in rows:
+        assert writer.submit(row)
+        time.sleep(0.002)
+    writer.close()
+    assert metric(registry, 'catdetector_predlog_dropped_total{reason="queue_full"}') == 0
+    assert store.open(tmp_path / "log.sqlite").count_predictions() == 200

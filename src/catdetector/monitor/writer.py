@@ -111,7 +111,10 @@ class LogWriter:
         self.store: store_mod.Store | None = None
         self.unavailable: str | None = None  # why the last attempt to write failed
         self.dropped = 0
-        self._last_drop_log = 0.0
+        self._last_drop_log: dict[str, float] = {}  # reason -> when last logged
+        # Enough queued to write now rather than wait for more (a small bound must not
+        # fill while the writer lingers).
+        self._enough = max(1, min(batch_size, capacity // 2))
 
     # ------------------------------------------------------------ producer side
 
@@ -130,7 +133,7 @@ class LogWriter:
             self._drop(1, SHUTDOWN if self._stop.is_set() else self._full_reason())
             return False
         self._queue.put_nowait(record)
-        if self._size >= self.batch_size:
+        if self._size >= self._enough:
             self._wake.set()  # a full batch is waiting: write it now
         return True
 
@@ -181,8 +184,9 @@ class LogWriter:
         self.dropped += count
         self.metrics.dropped.labels(reason).inc(count)
         now = time.monotonic()
-        if reason in (SHUTDOWN, DUPLICATE) or now - self._last_drop_log > 5:
-            self._last_drop_log = now
+        last = self._last_drop_log.get(reason)
+        if reason in (SHUTDOWN, DUPLICATE) or last is None or now - last > 5:
+            self._last_drop_log[reason] = now
             log.warning(
                 "prediction log: dropped %d record(s) (%s); %d dropped in all by this process%s",
                 count,
@@ -205,7 +209,7 @@ class LogWriter:
             item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
         except queue.Empty:
             return rows, models, flushes
-        if wait > 0 and self._size < self.batch_size and not isinstance(item, _Flush):
+        if wait > 0 and self._size < self._enough and not isinstance(item, _Flush):
             self._wake.wait(wait)
         self._wake.clear()
         while True:

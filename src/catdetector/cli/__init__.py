@@ -43,6 +43,8 @@ COMMAND_MODULES = {
     "learn": "learn",
     "stage": "stage",
     "serve": "serve",
+    "monitor": "monitor",
+    "feedback": "feedback",
     "demo": "demo",
     "version": "version",
 }

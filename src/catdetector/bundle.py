@@ -184,8 +184,24 @@ class LoadedModel:
 
     def predict_image(self, img: Image.Image) -> Prediction:
         """Predict one image opened by :func:`~catdetector.images.open_image` (closes it)."""
-        features = featurize(decode_image(img, self.spec), self.spec)
-        return self._to_prediction(self.probabilities(features[np.newaxis, :])[0])
+        return self.predict_rows(self.prepare(img)[np.newaxis, :])[0]
+
+    @property
+    def batches_pay(self) -> bool:
+        """Whether one predict over n rows costs clearly less than n predicts of one row.
+
+        False for the scikit-learn rungs (featurizing each image dominates), so the
+        server's adaptive batching (``--batching auto``) stays off for them.
+        """
+        return False
+
+    def prepare(self, img: Image.Image) -> np.ndarray:
+        """The per-image part of predict: one opened image as the model's input row (closes it)."""
+        return featurize(decode_image(img, self.spec), self.spec)
+
+    def predict_rows(self, rows: np.ndarray) -> list[Prediction]:
+        """The batchable part of predict: a stack of :meth:`prepare` rows, one prediction each."""
+        return [self._to_prediction(row) for row in self.probabilities(rows)]
 
     def predict_bytes(self, items: list[bytes], limits: Limits | None = None) -> list[Prediction]:
         """Predict encoded images (ImageError on the first bad one)."""

@@ -118,10 +118,14 @@ def load_params(path: Path) -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise ConfigError(f"{path}: {_problems(exc)}") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error as one line: ``where: what; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
 
 
 def dump_params(params: Params) -> str:
@@ -149,6 +153,13 @@ class ServeSettings(BaseSettings):
     max_batch: int = Field(32, ge=1)
     golden_tolerance: float = Field(1e-6, ge=0)
     workers: int = Field(1, ge=1)
+    batching: Literal["auto", "on", "off"] = Field(
+        "auto", description="group concurrent requests: auto = when the model says batches pay"
+    )
+    batching_max_size: int = Field(8, ge=1, le=256, description="images per batched predict")
+    batching_max_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="longest wait for requests still being decoded"
+    )
     remote_config: str | None = Field(
         None, description="comma-separated DVC remote options, e.g. endpointurl=http://host:9000"
     )
@@ -168,4 +179,4 @@ def build_serve_settings(**overrides: Any) -> ServeSettings:
     try:
         return ServeSettings(**clean)
     except ValidationError as exc:
-        raise ConfigError(f"invalid serve settings: {exc}") from exc
+        raise ConfigError(f"invalid serve settings: {_problems(exc)}") from exc

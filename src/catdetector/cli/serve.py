@@ -39,6 +39,20 @@ def register(app: typer.Typer) -> None:
                 "e.g. endpointurl=http://127.0.0.1:9000"
             ),
         ] = None,
+        batching: Annotated[
+            str | None,
+            typer.Option(
+                help="group concurrent requests into one predict: auto (when the model's "
+                "predict is cheaper per image in a batch), on, off"
+            ),
+        ] = None,
+        batching_max_size: Annotated[
+            int | None, typer.Option(help="most images in one batched predict")
+        ] = None,
+        batching_max_wait_ms: Annotated[
+            float | None,
+            typer.Option(help="longest a batch waits for requests still being decoded (ms)"),
+        ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
     ) -> None:
         """Serve the model of a registry stage; follow it without a restart.
@@ -71,4 +85,7 @@ def register(app: typer.Typer) -> None:
             allow_env_mismatch=allow_env_mismatch,
             log_level=log_level,
             remote_config=",".join(remote_config) if remote_config else None,
+            batching=batching,
+            batching_max_size=batching_max_size,
+            batching_max_wait_ms=batching_max_wait_ms,
         )

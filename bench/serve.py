@@ -483,10 +483,12 @@ def _set_params(root: Path, section: str, **values: Any) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
-    """A project trained on the real photos (copied into ``work``), a bare origin, v1 and v2."""
+def train_project(work: Path, env: dict[str, str], **ladder: Any) -> Path:
+    """A project trained on the real photos (copied into ``work``); ``ladder`` params on top."""
     proj = work / "proj"
     _run(["catdetector", "init", str(proj)], work, env)
+    if ladder:
+        _set_params(proj, "ladder", **ladder)
     for photo in _photos():
         dest = proj / "data" / "raw" / photo.parent.name / photo.name
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -497,6 +499,12 @@ def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
     _run(["dvc", "repro", "-q"], proj, env)
     _run(["git", "add", "-A"], proj, env)
     _run(["git", "commit", "-qm", "train"], proj, env)
+    return proj
+
+
+def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """A project trained on the real photos (copied into ``work``), a bare origin, v1 and v2."""
+    proj = train_project(work, env)
     origin = work / "origin.git"
     _run(["git", "init", "-q", "--bare", str(origin)], work, env)
     _run(["git", "remote", "add", "origin", str(origin)], proj, env)
@@ -805,6 +813,24 @@ def _fmt(r: dict[str, Any]) -> str:
     return f"{r['rps']:7.1f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms"
 
 
+def isolated_env(work: Path) -> dict[str, str]:
+    """The environment of every command the bench runs: a HOME and git identity in ``work``."""
+    home = work / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Bench\n\temail = bench@catdetector.test\n[init]\n\tdefaultBranch = main\n"
+    )
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CATDETECTOR_")},
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+
 def bench(args: argparse.Namespace) -> int:
     """The whole benchmark; 1 when a target is missed."""
     import httpx
@@ -815,20 +841,7 @@ def bench(args: argparse.Namespace) -> int:
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="serve-bench-", dir=args.workdir))
-    home = work / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = Bench\n\temail = bench@catdetector.test\n[init]\n\tdefaultBranch = main\n"
-    )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CATDETECTOR_")},
-        "HOME": str(home),
-        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "DVC_NO_ANALYTICS": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
+    env = isolated_env(work)
     results: dict[str, Any] = {"photos": len(photos), "duration_s": args.duration}
     servers: list[Proc] = []
     try:

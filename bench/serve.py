@@ -227,14 +227,26 @@ def run_load(
 # ---------------------------------------------------------------- in-process reference
 
 
-def inproc_main(args: argparse.Namespace) -> None:
-    """One in-process predict loop over the photos for ``duration`` seconds (one JSON line)."""
+def load_model(bundle: str | Path, threads: int = 0) -> Any:
+    """``load_bundle``; ``threads`` > 0 sets the onnxruntime threads of a backbone bundle."""
     from catdetector.bundle import load_bundle
 
-    model = load_bundle(Path(args.bundle))
+    if threads:
+        return load_bundle(Path(bundle), threads=threads)
+    return load_bundle(Path(bundle))
+
+
+def inproc_main(args: argparse.Namespace) -> None:
+    """One in-process predict loop over the photos for ``duration`` seconds (one JSON line).
+
+    Each call predicts ``--batch`` photos at once; latencies are per call, ``rps``
+    counts photos.
+    """
+    model = load_model(args.bundle, args.threads)
     photos = [p.read_bytes() for p in _photos()]
-    for data in photos[:20]:
-        model.predict_bytes([data])
+    batch = args.batch
+    for i in range(0, 20 * batch, batch):
+        model.predict_bytes([photos[(i + k) % len(photos)] for k in range(batch)])
     if args.start_at:
         time.sleep(max(0.0, args.start_at - time.time()))
     lat = []
@@ -242,16 +254,17 @@ def inproc_main(args: argparse.Namespace) -> None:
     until = time.perf_counter() + args.duration
     start = time.perf_counter()
     while time.perf_counter() < until:
+        items = [photos[(i + k) % len(photos)] for k in range(batch)]
         t0 = time.perf_counter()
-        model.predict_bytes([photos[i % len(photos)]])
+        model.predict_bytes(items)
         lat.append(time.perf_counter() - t0)
-        i += 1
+        i += batch
     elapsed = time.perf_counter() - start
     print(
         json.dumps(
             {
-                "requests": len(lat),
-                "rps": len(lat) / elapsed,
+                "requests": len(lat) * batch,
+                "rps": len(lat) * batch / elapsed,
                 "p50_ms": _pct(lat, 50),
                 "p99_ms": _pct(lat, 99),
             }
@@ -259,7 +272,9 @@ def inproc_main(args: argparse.Namespace) -> None:
     )
 
 
-def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
+def run_inproc(
+    bundle: Path, processes: int, duration: float, batch: int = 1, threads: int = 0
+) -> dict[str, Any]:
     """``processes`` in-process predict loops at once; summed throughput."""
     start_at = time.time() + 6  # all processes loaded and warm before the clock starts
     procs = [
@@ -274,6 +289,10 @@ def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
                 str(duration),
                 "--start-at",
                 str(start_at),
+                "--batch",
+                str(batch),
+                "--threads",
+                str(threads),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -283,6 +302,8 @@ def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
     results = [json.loads(p.communicate(timeout=duration + 120)[0]) for p in procs]
     return {
         "processes": processes,
+        "batch": batch,
+        "threads": threads,
         "rps": sum(r["rps"] for r in results),
         "p50_ms": statistics.mean(r["p50_ms"] for r in results),
         "p99_ms": max(r["p99_ms"] for r in results),
@@ -300,9 +321,7 @@ def pass_main(args: argparse.Namespace) -> None:
     waits for the answer (a plain blocking client: concurrency 1). One JSON line per pass.
     """
     if args.pass_of == "inproc":
-        from catdetector.bundle import load_bundle
-
-        model = load_bundle(Path(args.bundle))
+        model = load_model(args.bundle, args.threads)
         items = [p.read_bytes() for p in _photos()]
 
         def one(data: bytes) -> bool:
@@ -391,7 +410,13 @@ def _cpu_ticks(pid: int) -> int:
 
 
 def run_c1_paired(
-    bundle: Path, url: str, bodies: Path, sweeps: int, server_pid: int, chunk: int = 40
+    bundle: Path,
+    url: str,
+    bodies: Path,
+    sweeps: int,
+    server_pid: int,
+    chunk: int = 40,
+    threads: int = 0,
 ) -> dict[str, Any]:
     """Concurrency 1: in-process and served passes over the same photos, alternated.
 
@@ -404,7 +429,7 @@ def run_c1_paired(
     median of the per-chunk ratios of p50.
     """
     host, port = _host_port(url)
-    inproc = Passes("inproc", "--bundle", str(bundle))
+    inproc = Passes("inproc", "--bundle", str(bundle), "--threads", str(threads))
     served = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
     cores = sorted(os.sched_getaffinity(0))
     workers = _children(server_pid)
@@ -641,17 +666,26 @@ mlflow.pyfunc.save_model(
 """
 
 
-def ensure_mlflow(venv: Path) -> tuple[Path | None, str]:
-    """The mlflow venv's python (created and installed when absent), or None and why."""
+def ensure_mlflow(
+    venv: Path, extra: tuple[str, ...] = (), modules: tuple[str, ...] = ()
+) -> tuple[Path | None, str]:
+    """The mlflow venv's python (created and installed when absent), or None and why.
+
+    ``extra`` packages are pinned to this venv's versions too; ``modules`` must import.
+    """
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import mlflow, skops, skimage, pydantic_settings"]
+    imports = ", ".join(("mlflow", "skops", "skimage", "pydantic_settings", *modules))
+    probe = [str(python), "-c", f"import {imports}"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python, "present"
     from importlib import metadata
 
-    pins = [f"{name}=={metadata.version(name)}" for name in MLFLOW_PINS]
+    pins = [f"{name}=={metadata.version(name)}" for name in (*MLFLOW_PINS, *extra)]
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        if not python.exists():
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True
+            )
         proc = subprocess.run(
             [str(python), "-m", "pip", "install", "-q", "mlflow", *pins],
             capture_output=True,
@@ -1040,6 +1074,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help=argparse.SUPPRESS)
     parser.add_argument("--bundle", default="", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--pass-of", choices=("inproc", "http"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:

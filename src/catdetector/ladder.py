@@ -57,6 +57,7 @@ class RungResult:
     fit_seconds: float
     predict_ms_per_image: float
     size_bytes: int = 0
+    install_bytes: int = 0
 
 
 def fit_and_score(

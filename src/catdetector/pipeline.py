@@ -193,7 +193,11 @@ def _scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, fl
 
 
 def train(root: Path) -> dict[str, Any]:
-    """Climb the ladder, choose the simplest good rung, write the bundle and ladder table."""
+    """Climb the ladder, choose the simplest good rung, write the bundle, ladder and costs.
+
+    Scores go to the metrics file (identical across clones of one commit); timings and
+    sizes go to the cost report, which DVC shows as a plot, never in ``dvc metrics diff``.
+    """
     params: Params = load_params(root / layout.PARAMS)
     manifest, splits = load_prepared(root)
     labels = manifest["labels"]
@@ -213,15 +217,19 @@ def train(root: Path) -> dict[str, Any]:
     reference = dict(manifest["reference"])
     reference["probability"] = reference_stats({"p": list(train_probs[:, 0])})["p"]
     ladder_table = {
-        r.rung: {
-            "val_accuracy": r.val_accuracy,
-            "test_accuracy": r.test_accuracy,
+        r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
+        for r in results
+    }
+    costs = [
+        {
+            "rung": r.rung,
             "fit_seconds": round(r.fit_seconds, 4),
             "predict_ms_per_image": round(r.predict_ms_per_image, 4),
             "size_bytes": r.size_bytes,
+            "install_bytes": r.install_bytes,
         }
         for r in results
-    }
+    ]
     meta = {
         "name": layout.ARTIFACT,
         "labels": labels,
@@ -231,10 +239,7 @@ def train(root: Path) -> dict[str, Any]:
         "metrics": {
             "val": _scores(splits["val"][1], model.predict_proba(splits["val"][0]), labels),
             "test": _scores(splits["test"][1], model.predict_proba(splits["test"][0]), labels),
-            "ladder": {
-                r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
-                for r in results
-            },
+            "ladder": ladder_table,
         },
         "lineage": {
             "git_commit": tools.head_commit(root),
@@ -253,7 +258,8 @@ def train(root: Path) -> dict[str, Any]:
     bundle.load_bundle(root / layout.MODEL_DIR)  # self-check: what we wrote loads and agrees
     table = {"chosen": chosen.rung, "tolerance": params.ladder.tolerance, "rungs": ladder_table}
     write_json(root / layout.LADDER_METRICS, table)
-    return table
+    write_json(root / layout.COSTS_REPORT, costs)
+    return {**table, "costs": costs}
 
 
 # ---------------------------------------------------------------- evaluate

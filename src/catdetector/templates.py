@@ -31,6 +31,8 @@ stages:
       - {layout.MODEL_DIR}
       - {layout.LADDER_METRICS}:
           cache: false
+      - {layout.COSTS_REPORT}:
+          cache: false
   evaluate:
     cmd: catdetector stage evaluate
     deps:
@@ -44,6 +46,8 @@ stages:
       - {layout.ROC_PLOT}:
           cache: false
 
+# metrics hold only values that two clones of one commit agree on (scores);
+# costs (fit time, predict latency, sizes) are a plot, so `dvc metrics diff` stays quiet.
 metrics:
   - {layout.TEST_METRICS}
   - {layout.LADDER_METRICS}
@@ -59,6 +63,11 @@ plots:
       x: fpr
       y: tpr
       title: ROC (test split)
+  - {layout.COSTS_REPORT}:
+      template: bar_horizontal
+      x: predict_ms_per_image
+      y: rung
+      title: Cost per rung (predict ms per image; see the file for fit time and sizes)
 
 artifacts:
   {layout.ARTIFACT}:

@@ -10,14 +10,6 @@ import pytest
 from tests.support import cli, git, make_trained_project, read_json, run
 
 
-def _scores(ladder: dict) -> dict:
-    """The deterministic part of the ladder table (no timings)."""
-    return {
-        rung: (row["val_accuracy"], row["test_accuracy"], row["size_bytes"])
-        for rung, row in ladder["rungs"].items()
-    }
-
-
 def test_repro_writes_metrics_and_second_repro_is_noop(trained_project: Path) -> None:
     test_metrics = read_json(trained_project / "metrics/test.json")
     for key in ("accuracy", "precision", "recall", "f1", "roc_auc", "ladder_test_accuracy"):
@@ -37,7 +29,8 @@ def test_plain_dvc_metrics_and_plots(trained_project: Path) -> None:
     shown = json.dumps(metrics)
     assert "metrics/test.json" in shown and "accuracy" in shown
     plots = json.loads(run(["dvc", "plots", "show", "--json"], trained_project).stdout)
-    assert {"plots/confusion.json", "plots/roc.json"} <= set(plots["data"])
+    assert {"plots/confusion.json", "plots/roc.json", "reports/costs.json"} <= set(plots["data"])
+    assert "fit_seconds" not in shown and "predict_ms_per_image" not in shown
     assert git("status", "--porcelain", cwd=trained_project) == ""
 
 
@@ -46,13 +39,18 @@ def test_ladder_has_every_rung_dummy_worst(trained_project: Path) -> None:
     rungs = ladder["rungs"]
     assert list(rungs) == ["dummy", "heuristic", "linear", "nonlinear"]
     for row in rungs.values():
-        assert {
-            "val_accuracy",
-            "test_accuracy",
+        assert set(row) == {"val_accuracy", "test_accuracy"}  # scores only: no timings
+    costs = read_json(trained_project / "reports/costs.json")
+    assert [c["rung"] for c in costs] == list(rungs)
+    for cost in costs:
+        assert set(cost) == {
+            "rung",
             "fit_seconds",
             "predict_ms_per_image",
             "size_bytes",
-        } <= set(row)
+            "install_bytes",
+        }
+        assert cost["size_bytes"] > 0 and cost["install_bytes"] == 0
     dummy = rungs["dummy"]["val_accuracy"]
     assert all(dummy <= row["val_accuracy"] for row in rungs.values())
     chosen = ladder["chosen"]
@@ -83,11 +81,14 @@ def test_second_clone_reproduces_identical_results(project_copy: Path, tmp_path:
     assert (clone / "data/raw/cat").is_dir()
     run(["dvc", "repro", "-f", "-q"], clone)
 
-    for rel in ("metrics/test.json",):
+    for rel in ("metrics/test.json", "metrics/ladder.json"):
         assert read_json(clone / rel) == read_json(project_copy / rel)
-    assert _scores(read_json(clone / "metrics/ladder.json")) == _scores(
-        read_json(project_copy / "metrics/ladder.json")
-    )
+    # the clone's workspace against the commit Bob made: no metric differs
+    assert run(["dvc", "metrics", "diff", "--json"], clone).stdout.strip() in ("", "{}")
+    sizes = [(c["rung"], c["size_bytes"]) for c in read_json(clone / "reports/costs.json")]
+    assert sizes == [
+        (c["rung"], c["size_bytes"]) for c in read_json(project_copy / "reports/costs.json")
+    ]
     bob_model = (project_copy / "models/catdetector/model.skops").read_bytes()
     assert (clone / "models/catdetector/model.skops").read_bytes() == bob_model
     bob_meta = read_json(project_copy / "models/catdetector/model.json")

@@ -35,16 +35,18 @@ def register(app: typer.Typer) -> None:
 
         table = run(Path.cwd())
         view = Table(title=f"ladder (chosen: {table['chosen']})")
-        for col in ("rung", "val acc", "test acc", "fit s", "predict ms/img", "size"):
+        for col in ("rung", "val acc", "test acc", "fit s", "predict ms/img", "size", "install"):
             view.add_column(col)
-        for rung, row in table["rungs"].items():
+        for cost in table["costs"]:
+            row = table["rungs"][cost["rung"]]
             view.add_row(
-                rung,
+                cost["rung"],
                 f"{row['val_accuracy']:.3f}",
                 f"{row['test_accuracy']:.3f}",
-                f"{row['fit_seconds']:.3f}",
-                f"{row['predict_ms_per_image']:.3f}",
-                f"{row['size_bytes']:,}",
+                f"{cost['fit_seconds']:.3f}",
+                f"{cost['predict_ms_per_image']:.3f}",
+                f"{cost['size_bytes']:,}",
+                f"{cost['install_bytes'] / 1e6:,.1f} MB" if cost["install_bytes"] else "-",
             )
         console.print(view)
 

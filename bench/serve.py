@@ -52,9 +52,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = REPO.parent / "shared" / "data" / "dogscats-sample"
+# The photos beside the checkout (../shared), or where BENCH_PHOTOS says (e.g. from a worktree).
+REAL = Path(os.environ.get("BENCH_PHOTOS") or REPO.parent / "shared" / "data" / "dogscats-sample")
 OUT = REPO / "bench" / "out"
 BIN = Path(sys.executable).parent
+# The interpreter of the measuring subprocesses (load generator, in-process loops, passes);
+# another bench may point it at a serving-only venv.
+PYTHON = sys.executable
 TARGETS = {
     "vs_mlflow_c8": 2.5,  # our throughput / MLflow's, concurrency 8: at least
     "vs_inprocess_2proc": 0.70,  # our c8 throughput / in-process on both cores: at least
@@ -199,7 +203,7 @@ def run_load(
     host, port = _host_port(url)
     proc = subprocess.run(
         [
-            sys.executable,
+            PYTHON,
             __file__,
             "--loadgen",
             "--host",
@@ -280,7 +284,7 @@ def run_inproc(
     procs = [
         subprocess.Popen(
             [
-                sys.executable,
+                PYTHON,
                 __file__,
                 "--inproc",
                 "--bundle",
@@ -364,7 +368,7 @@ class Passes:
 
     def __init__(self, *options: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--pass-of", *options],
+            [PYTHON, __file__, "--pass-of", *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

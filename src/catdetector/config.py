@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -160,9 +161,19 @@ class ServeSettings(BaseSettings):
     batching_max_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="longest wait for requests still being decoded"
     )
+    onnx_threads: int = Field(
+        0, ge=0, le=256, description="onnxruntime threads per worker; 0: cores / workers"
+    )
     remote_config: str | None = Field(
         None, description="comma-separated DVC remote options, e.g. endpointurl=http://host:9000"
     )
+
+    def threads_per_worker(self) -> int:
+        """onnxruntime intra-op threads of each worker: the setting, else the cores shared out."""
+        if self.onnx_threads:
+            return self.onnx_threads
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, (cores or 1) // self.workers)
 
     def remote_config_items(self) -> list[str]:
         """``remote_config`` as ``name=value`` items for ``dvc get --remote-config``."""

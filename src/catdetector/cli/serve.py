@@ -53,6 +53,12 @@ def register(app: typer.Typer) -> None:
             float | None,
             typer.Option(help="longest a batch waits for requests still being decoded (ms)"),
         ] = None,
+        onnx_threads: Annotated[
+            int | None,
+            typer.Option(
+                help="onnxruntime threads per worker for a backbone model (0: cores / workers)"
+            ),
+        ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
     ) -> None:
         """Serve the model of a registry stage; follow it without a restart.
@@ -88,4 +94,5 @@ def register(app: typer.Typer) -> None:
             batching=batching,
             batching_max_size=batching_max_size,
             batching_max_wait_ms=batching_max_wait_ms,
+            onnx_threads=onnx_threads,
         )

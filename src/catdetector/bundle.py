@@ -1,8 +1,9 @@
 """The model bundle: ``model.skops`` + ``model.json`` in one directory (one DVC output).
 
 Loading never unpickles: skops loads only the types in :data:`TRUSTED_TYPES`,
-and the sha256 and size of ``model.skops`` recorded in ``model.json`` must
-match before skops even reads it.
+and the sha256 and size of every file recorded in ``model.json`` must match
+before it is read. The pretrained rung's bundle also holds ``backbone.onnx``
+(its feature extractor, run by onnxruntime; see ``embed``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ import numpy as np
 from catdetector import fingerprint
 from catdetector.errors import BundleError, ImageError, SkewError
 from catdetector.fsutil import staged_dir
-from catdetector.images import Limits, PreprocessSpec, decode, decode_image, featurize
+from catdetector.images import (
+    BackboneSpec,
+    Featurizer,
+    HandFeatures,
+    Limits,
+    PreprocessSpec,
+    open_image,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -89,14 +97,22 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_bundle(directory: Path, estimator: Any, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write the bundle atomically (temp dir, then rename); return the final meta."""
-    blob = canonical_skops(estimator)
+def write_bundle(
+    directory: Path, estimator: Any, meta: dict[str, Any], extra: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Write the bundle atomically (temp dir, then rename); return the final meta.
+
+    ``extra`` files (e.g. ``backbone.onnx``) are recorded with their hash like the model.
+    """
+    files = {MODEL_FILE: canonical_skops(estimator), **(extra or {})}
     meta = dict(meta)
     meta["schema_version"] = SCHEMA_VERSION
-    meta["files"] = {MODEL_FILE: {"sha256": sha256_bytes(blob), "size": len(blob)}}
+    meta["files"] = {
+        name: {"sha256": sha256_bytes(blob), "size": len(blob)} for name, blob in files.items()
+    }
     with staged_dir(directory) as tmp:
-        (tmp / MODEL_FILE).write_bytes(blob)
+        for name, blob in files.items():
+            (tmp / name).write_bytes(blob)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta
 
@@ -163,6 +179,11 @@ class LoadedModel:
     limits: Limits
     checks: CheckReport
     path: Path
+    featurizer: Featurizer | None = None  # None: the hand-made features of ``spec``
+
+    def __post_init__(self) -> None:
+        if self.featurizer is None:
+            self.featurizer = HandFeatures(self.spec)
 
     @property
     def labels(self) -> list[str]:
@@ -178,19 +199,39 @@ class LoadedModel:
         """Class probabilities for a (n, d) feature matrix."""
         return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
 
+    @property
+    def batches_pay(self) -> bool:
+        """True when predicting n images at once is cheaper per image (the backbone rung)."""
+        return not isinstance(self.featurizer, HandFeatures)
+
     def features(self, data: bytes, limits: Limits | None = None) -> np.ndarray:
         """Decode and featurize with this model's preprocessing."""
-        return featurize(decode(data, self.spec, limits or self.limits), self.spec)
+        return self.feature_rows([open_image(data, limits or self.limits)])[0]
+
+    def feature_rows(self, images: list[Image.Image]) -> np.ndarray:
+        """Feature rows of opened images (closes them), in one pass of the featurizer."""
+        assert self.featurizer is not None  # set in __post_init__
+        return self.featurizer.rows(images)
 
     def predict_image(self, img: Image.Image) -> Prediction:
         """Predict one image opened by :func:`~catdetector.images.open_image` (closes it)."""
-        features = featurize(decode_image(img, self.spec), self.spec)
-        return self._to_prediction(self.probabilities(features[np.newaxis, :])[0])
+        return self.predict_images([img])[0]
+
+    def predict_images(self, images: list[Image.Image]) -> list[Prediction]:
+        """Predict opened images in one batch (closes them); ImageError on a corrupt one."""
+        return [self._to_prediction(row) for row in self.probabilities(self.feature_rows(images))]
 
     def predict_bytes(self, items: list[bytes], limits: Limits | None = None) -> list[Prediction]:
-        """Predict encoded images (ImageError on the first bad one)."""
-        feats = np.vstack([self.features(b, limits) for b in items])
-        return [self._to_prediction(row) for row in self.probabilities(feats)]
+        """Predict encoded images in one batch (ImageError on the first bad one)."""
+        opened: list[Image.Image] = []
+        try:
+            for data in items:
+                opened.append(open_image(data, limits or self.limits))
+        except ImageError:
+            for img in opened:
+                img.close()
+            raise
+        return self.predict_images(opened)
 
     def _to_prediction(self, row: np.ndarray) -> Prediction:
         best = int(np.argmax(row))
@@ -202,19 +243,43 @@ class LoadedModel:
         )
 
 
-def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:
-    path = directory / MODEL_FILE
+def _read_checked(directory: Path, meta: dict[str, Any], name: str) -> bytes:
+    """A bundle file's bytes, refused unless size and sha256 match model.json."""
+    path = directory / name
     try:
         blob = path.read_bytes()
     except OSError as exc:
         raise BundleError(f"{path} is missing or unreadable: {exc}") from exc
-    expected = meta["files"].get(MODEL_FILE, {})
+    expected = meta["files"].get(name, {})
     if len(blob) != expected.get("size") or sha256_bytes(blob) != expected.get("sha256"):
         raise BundleError(
             f"{path} does not match model.json (size {len(blob)} vs {expected.get('size')}, "
             "or its sha256 differs): truncated, edited or from another bundle",
             hint="fetch the bundle again (`dvc pull`)",
         )
+    return blob
+
+
+def _load_backbone(directory: Path, meta: dict[str, Any]) -> Featurizer | None:
+    """The pretrained rung's featurizer (ONNX file checked, onnxruntime session), or None."""
+    info = meta.get("backbone")
+    if info is None:
+        return None
+    from catdetector import embed  # onnxruntime is imported only for bundles that need it
+
+    blob = _read_checked(directory, meta, embed.ONNX_FILE)
+    try:
+        spec = BackboneSpec.from_dict(info["spec"])
+    except (KeyError, TypeError) as exc:
+        raise BundleError(f"model.json backbone spec is invalid: {exc}") from exc
+    if spec.digest() != info.get("spec_sha256"):
+        raise SkewError("model.json backbone preprocessing hash does not match its spec")
+    return embed.BackboneFeatures(embed.Backbone(blob), spec)
+
+
+def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:
+    path = directory / MODEL_FILE
+    blob = _read_checked(directory, meta, MODEL_FILE)
     report.hash_ok = True
     import skops.io as sio
 
@@ -278,7 +343,8 @@ def load_bundle(
     if spec.digest() != meta["preprocess"].get("sha256"):
         raise SkewError("model.json preprocessing hash does not match its spec")
     limits = Limits(**meta.get("limits", {}))
-    model = LoadedModel(estimator, meta, spec, limits, report, directory)
+    featurizer = _load_backbone(directory, meta)
+    model = LoadedModel(estimator, meta, spec, limits, report, directory, featurizer)
     report.golden_max_error = run_golden(model, golden_tolerance)
     report.golden_ok = True
     return model

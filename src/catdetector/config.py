@@ -12,8 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catdetector.errors import ConfigError
 
-RUNGS = ("dummy", "heuristic", "linear", "nonlinear")
-Rung = Literal["dummy", "heuristic", "linear", "nonlinear"]
+RUNGS = ("dummy", "heuristic", "linear", "nonlinear", "pretrained")
+Rung = Literal["dummy", "heuristic", "linear", "nonlinear", "pretrained"]
+# Rungs that need an optional extra: off by default, listed commented out in params.yaml.
+OPTIONAL_RUNGS: dict[str, str] = {"pretrained": "needs catdetector[deep]"}
 
 
 class _Strict(BaseModel):
@@ -65,6 +67,7 @@ class LadderParams(_Strict):
     tolerance: float = Field(0.02, ge=0, le=1, description="simplest rung within this of the best")
     linear_c: float = Field(0.05, gt=0)
     nonlinear_trees: int = Field(200, ge=1)
+    pretrained_c: float = Field(0.1, gt=0, description="head regularisation (pretrained rung)")
 
     @model_validator(mode="after")
     def _has_dummy(self) -> LadderParams:
@@ -130,8 +133,20 @@ def _problems(exc: ValidationError) -> str:
 
 
 def dump_params(params: Params) -> str:
-    """YAML text of params, in section order."""
-    return yaml.safe_dump(params.to_yaml_dict(), sort_keys=False)
+    """YAML text of params, in section order; optional rungs not in use are listed commented
+    out after the ladder's rungs, so enabling one is uncommenting one line."""
+    lines = yaml.safe_dump(params.to_yaml_dict(), sort_keys=False).splitlines()
+    start = lines.index("ladder:") + 1
+    rungs = lines.index("  rungs:", start) + 1
+    end = rungs
+    while end < len(lines) and lines[end].startswith("  - "):
+        end += 1
+    hidden = [
+        f"  # - {rung}  # {why}"
+        for rung, why in OPTIONAL_RUNGS.items()
+        if rung not in params.ladder.rungs
+    ]
+    return "\n".join(lines[:end] + hidden + lines[end:]) + "\n"
 
 
 class ServeSettings(BaseSettings):

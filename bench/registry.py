@@ -1,7 +1,8 @@
 """Benchmark: `catdetector register | promote | rollback | show` on a registry of 50 versions.
 
 Builds a trained project in a temporary folder with the real CLI and an isolated HOME
-(`catdetector init`, `sample` (200 synthetic images), `dvc add`, `dvc repro`, `dvc push`), then gives it
+(`catdetector init`, `sample` (200 synthetic images), `dvc add`, `dvc repro`,
+`dvc push`), then gives it
 ``--versions`` registered versions (default 50: empty commits, each tagged as
 `catdetector register` tags) and a few stage assignments. Then, ``--repeat`` rounds
 (default 5), each timing as a subprocess, wall clock:

@@ -52,9 +52,13 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-REAL = REPO.parent / "shared" / "data" / "dogscats-sample"
+# The photos beside the checkout (../shared), or where BENCH_PHOTOS says (e.g. from a worktree).
+REAL = Path(os.environ.get("BENCH_PHOTOS") or REPO.parent / "shared" / "data" / "dogscats-sample")
 OUT = REPO / "bench" / "out"
 BIN = Path(sys.executable).parent
+# The interpreter of the measuring subprocesses (load generator, in-process loops, passes);
+# another bench may point it at a serving-only venv.
+PYTHON = sys.executable
 TARGETS = {
     "vs_mlflow_c8": 2.5,  # our throughput / MLflow's, concurrency 8: at least
     "vs_inprocess_2proc": 0.70,  # our c8 throughput / in-process on both cores: at least
@@ -199,7 +203,7 @@ def run_load(
     host, port = _host_port(url)
     proc = subprocess.run(
         [
-            sys.executable,
+            PYTHON,
             __file__,
             "--loadgen",
             "--host",
@@ -227,14 +231,26 @@ def run_load(
 # ---------------------------------------------------------------- in-process reference
 
 
-def inproc_main(args: argparse.Namespace) -> None:
-    """One in-process predict loop over the photos for ``duration`` seconds (one JSON line)."""
+def load_model(bundle: str | Path, threads: int = 0) -> Any:
+    """``load_bundle``; ``threads`` > 0 sets the onnxruntime threads of a backbone bundle."""
     from catdetector.bundle import load_bundle
 
-    model = load_bundle(Path(args.bundle))
+    if threads:
+        return load_bundle(Path(bundle), threads=threads)
+    return load_bundle(Path(bundle))
+
+
+def inproc_main(args: argparse.Namespace) -> None:
+    """One in-process predict loop over the photos for ``duration`` seconds (one JSON line).
+
+    Each call predicts ``--batch`` photos at once; latencies are per call, ``rps``
+    counts photos.
+    """
+    model = load_model(args.bundle, args.threads)
     photos = [p.read_bytes() for p in _photos()]
-    for data in photos[:20]:
-        model.predict_bytes([data])
+    batch = args.batch
+    for i in range(0, 20 * batch, batch):
+        model.predict_bytes([photos[(i + k) % len(photos)] for k in range(batch)])
     if args.start_at:
         time.sleep(max(0.0, args.start_at - time.time()))
     lat = []
@@ -242,16 +258,17 @@ def inproc_main(args: argparse.Namespace) -> None:
     until = time.perf_counter() + args.duration
     start = time.perf_counter()
     while time.perf_counter() < until:
+        items = [photos[(i + k) % len(photos)] for k in range(batch)]
         t0 = time.perf_counter()
-        model.predict_bytes([photos[i % len(photos)]])
+        model.predict_bytes(items)
         lat.append(time.perf_counter() - t0)
-        i += 1
+        i += batch
     elapsed = time.perf_counter() - start
     print(
         json.dumps(
             {
-                "requests": len(lat),
-                "rps": len(lat) / elapsed,
+                "requests": len(lat) * batch,
+                "rps": len(lat) * batch / elapsed,
                 "p50_ms": _pct(lat, 50),
                 "p99_ms": _pct(lat, 99),
             }
@@ -259,13 +276,15 @@ def inproc_main(args: argparse.Namespace) -> None:
     )
 
 
-def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
+def run_inproc(
+    bundle: Path, processes: int, duration: float, batch: int = 1, threads: int = 0
+) -> dict[str, Any]:
     """``processes`` in-process predict loops at once; summed throughput."""
     start_at = time.time() + 6  # all processes loaded and warm before the clock starts
     procs = [
         subprocess.Popen(
             [
-                sys.executable,
+                PYTHON,
                 __file__,
                 "--inproc",
                 "--bundle",
@@ -274,6 +293,10 @@ def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
                 str(duration),
                 "--start-at",
                 str(start_at),
+                "--batch",
+                str(batch),
+                "--threads",
+                str(threads),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -283,6 +306,8 @@ def run_inproc(bundle: Path, processes: int, duration: float) -> dict[str, Any]:
     results = [json.loads(p.communicate(timeout=duration + 120)[0]) for p in procs]
     return {
         "processes": processes,
+        "batch": batch,
+        "threads": threads,
         "rps": sum(r["rps"] for r in results),
         "p50_ms": statistics.mean(r["p50_ms"] for r in results),
         "p99_ms": max(r["p99_ms"] for r in results),
@@ -300,9 +325,7 @@ def pass_main(args: argparse.Namespace) -> None:
     waits for the answer (a plain blocking client: concurrency 1). One JSON line per pass.
     """
     if args.pass_of == "inproc":
-        from catdetector.bundle import load_bundle
-
-        model = load_bundle(Path(args.bundle))
+        model = load_model(args.bundle, args.threads)
         items = [p.read_bytes() for p in _photos()]
 
         def one(data: bytes) -> bool:
@@ -345,7 +368,7 @@ class Passes:
 
     def __init__(self, *options: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--pass-of", *options],
+            [PYTHON, __file__, "--pass-of", *options],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -391,7 +414,13 @@ def _cpu_ticks(pid: int) -> int:
 
 
 def run_c1_paired(
-    bundle: Path, url: str, bodies: Path, sweeps: int, server_pid: int, chunk: int = 40
+    bundle: Path,
+    url: str,
+    bodies: Path,
+    sweeps: int,
+    server_pid: int,
+    chunk: int = 40,
+    threads: int = 0,
 ) -> dict[str, Any]:
     """Concurrency 1: in-process and served passes over the same photos, alternated.
 
@@ -404,7 +433,7 @@ def run_c1_paired(
     median of the per-chunk ratios of p50.
     """
     host, port = _host_port(url)
-    inproc = Passes("inproc", "--bundle", str(bundle))
+    inproc = Passes("inproc", "--bundle", str(bundle), "--threads", str(threads))
     served = Passes("http", "--host", host, "--port", port, "--bodies", str(bodies))
     cores = sorted(os.sched_getaffinity(0))
     workers = _children(server_pid)
@@ -483,10 +512,12 @@ def _set_params(root: Path, section: str, **values: Any) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
-    """A project trained on the real photos (copied into ``work``), a bare origin, v1 and v2."""
+def train_project(work: Path, env: dict[str, str], **ladder: Any) -> Path:
+    """A project trained on the real photos (copied into ``work``); ``ladder`` params on top."""
     proj = work / "proj"
     _run(["catdetector", "init", str(proj)], work, env)
+    if ladder:
+        _set_params(proj, "ladder", **ladder)
     for photo in _photos():
         dest = proj / "data" / "raw" / photo.parent.name / photo.name
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -497,6 +528,12 @@ def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
     _run(["dvc", "repro", "-q"], proj, env)
     _run(["git", "add", "-A"], proj, env)
     _run(["git", "commit", "-qm", "train"], proj, env)
+    return proj
+
+
+def build_registry(work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """A project trained on the real photos (copied into ``work``), a bare origin, v1 and v2."""
+    proj = train_project(work, env)
     origin = work / "origin.git"
     _run(["git", "init", "-q", "--bare", str(origin)], work, env)
     _run(["git", "remote", "add", "origin", str(origin)], proj, env)
@@ -633,17 +670,26 @@ mlflow.pyfunc.save_model(
 """
 
 
-def ensure_mlflow(venv: Path) -> tuple[Path | None, str]:
-    """The mlflow venv's python (created and installed when absent), or None and why."""
+def ensure_mlflow(
+    venv: Path, extra: tuple[str, ...] = (), modules: tuple[str, ...] = ()
+) -> tuple[Path | None, str]:
+    """The mlflow venv's python (created and installed when absent), or None and why.
+
+    ``extra`` packages are pinned to this venv's versions too; ``modules`` must import.
+    """
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import mlflow, skops, skimage, pydantic_settings"]
+    imports = ", ".join(("mlflow", "skops", "skimage", "pydantic_settings", *modules))
+    probe = [str(python), "-c", f"import {imports}"]
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python, "present"
     from importlib import metadata
 
-    pins = [f"{name}=={metadata.version(name)}" for name in MLFLOW_PINS]
+    pins = [f"{name}=={metadata.version(name)}" for name in (*MLFLOW_PINS, *extra)]
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        if not python.exists():
+            subprocess.run(
+                [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True
+            )
         proc = subprocess.run(
             [str(python), "-m", "pip", "install", "-q", "mlflow", *pins],
             capture_output=True,
@@ -805,6 +851,24 @@ def _fmt(r: dict[str, Any]) -> str:
     return f"{r['rps']:7.1f} req/s   p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms"
 
 
+def isolated_env(work: Path) -> dict[str, str]:
+    """The environment of every command the bench runs: a HOME and git identity in ``work``."""
+    home = work / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Bench\n\temail = bench@catdetector.test\n[init]\n\tdefaultBranch = main\n"
+    )
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CATDETECTOR_")},
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "DVC_NO_ANALYTICS": "1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+
+
 def bench(args: argparse.Namespace) -> int:
     """The whole benchmark; 1 when a target is missed."""
     import httpx
@@ -815,20 +879,7 @@ def bench(args: argparse.Namespace) -> int:
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="serve-bench-", dir=args.workdir))
-    home = work / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = Bench\n\temail = bench@catdetector.test\n[init]\n\tdefaultBranch = main\n"
-    )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CATDETECTOR_")},
-        "HOME": str(home),
-        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "DVC_NO_ANALYTICS": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
+    env = isolated_env(work)
     results: dict[str, Any] = {"photos": len(photos), "duration_s": args.duration}
     servers: list[Proc] = []
     try:
@@ -1027,6 +1078,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help=argparse.SUPPRESS)
     parser.add_argument("--bundle", default="", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--pass-of", choices=("inproc", "http"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dogscats-sample"
+# ../shared beside the repository (as in CI); CATDETECTOR_TEST_REAL_DATA overrides it (a worktree).
+REAL_DATA = Path(
+    os.environ.get("CATDETECTOR_TEST_REAL_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dogscats-sample"
+)
 BIN = Path(sys.executable).parent
 
 

@@ -1,8 +1,9 @@
 """The model bundle: ``model.skops`` + ``model.json`` in one directory (one DVC output).
 
 Loading never unpickles: skops loads only the types in :data:`TRUSTED_TYPES`,
-and the sha256 and size of ``model.skops`` recorded in ``model.json`` must
-match before skops even reads it.
+and the sha256 and size of every file recorded in ``model.json`` must match
+before it is read. The pretrained rung's bundle also holds ``backbone.onnx``
+(its feature extractor, run by onnxruntime; see ``embed``).
 """
 
 from __future__ import annotations
@@ -23,17 +24,22 @@ from catdetector import fingerprint
 from catdetector.errors import BundleError, ImageError, SkewError
 from catdetector.fsutil import staged_dir
 from catdetector.images import (
-    Decoded,
+    BackboneSpec,
+    Featurizer,
+    HandFeatures,
     Limits,
     PreprocessSpec,
-    decode,
+    backbone_pixels,
     decode_image,
     describe,
     featurize,
+    open_image,
 )
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from catdetector.embed import BackboneFeatures
 
 MODEL_FILE = "model.skops"
 META_FILE = "model.json"
@@ -97,14 +103,22 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_bundle(directory: Path, estimator: Any, meta: dict[str, Any]) -> dict[str, Any]:
-    """Write the bundle atomically (temp dir, then rename); return the final meta."""
-    blob = canonical_skops(estimator)
+def write_bundle(
+    directory: Path, estimator: Any, meta: dict[str, Any], extra: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """Write the bundle atomically (temp dir, then rename); return the final meta.
+
+    ``extra`` files (e.g. ``backbone.onnx``) are recorded with their hash like the model.
+    """
+    files = {MODEL_FILE: canonical_skops(estimator), **(extra or {})}
     meta = dict(meta)
     meta["schema_version"] = SCHEMA_VERSION
-    meta["files"] = {MODEL_FILE: {"sha256": sha256_bytes(blob), "size": len(blob)}}
+    meta["files"] = {
+        name: {"sha256": sha256_bytes(blob), "size": len(blob)} for name, blob in files.items()
+    }
     with staged_dir(directory) as tmp:
-        (tmp / MODEL_FILE).write_bytes(blob)
+        for name, blob in files.items():
+            (tmp / name).write_bytes(blob)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta
 
@@ -171,6 +185,11 @@ class LoadedModel:
     limits: Limits
     checks: CheckReport
     path: Path
+    featurizer: Featurizer | None = None  # None: the hand-made features of ``spec``
+
+    def __post_init__(self) -> None:
+        if self.featurizer is None:
+            self.featurizer = HandFeatures(self.spec)
 
     @property
     def labels(self) -> list[str]:
@@ -186,27 +205,71 @@ class LoadedModel:
         """Class probabilities for a (n, d) feature matrix."""
         return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
 
+    @property
+    def batches_pay(self) -> bool:
+        """True when predicting n images at once is cheaper per image (the backbone rung)."""
+        return not isinstance(self.featurizer, HandFeatures)
+
     def features(self, data: bytes, limits: Limits | None = None) -> np.ndarray:
         """Decode and featurize with this model's preprocessing."""
-        return featurize(decode(data, self.spec, limits or self.limits), self.spec)
+        return self.feature_rows([open_image(data, limits or self.limits)])[0]
+
+    def feature_rows(self, images: list[Image.Image]) -> np.ndarray:
+        """Feature rows of opened images (closes them), in one pass of the featurizer."""
+        assert self.featurizer is not None  # set in __post_init__
+        return self.featurizer.rows(images)
 
     def predict_image(self, img: Image.Image) -> Prediction:
         """Predict one image opened by :func:`~catdetector.images.open_image` (closes it)."""
-        return self._predict_decoded(decode_image(img, self.spec))
+        return self.predict_images([img])[0]
 
-    def predict_described(self, img: Image.Image) -> tuple[Prediction, dict[str, float]]:
-        """:meth:`predict_image`, plus the input's descriptors (for the prediction log)."""
-        decoded = decode_image(img, self.spec)
-        return self._predict_decoded(decoded), describe(decoded)
+    def predict_images(self, images: list[Image.Image]) -> list[Prediction]:
+        """Predict opened images in one batch (closes them); ImageError on a corrupt one."""
+        return [self._to_prediction(row) for row in self.probabilities(self.feature_rows(images))]
 
-    def _predict_decoded(self, decoded: Decoded) -> Prediction:
-        features = featurize(decoded, self.spec)
-        return self._to_prediction(self.probabilities(features[np.newaxis, :])[0])
+    def prepare(self, img: Image.Image) -> np.ndarray:
+        """The per-image part of predict (decoding: a bad image fails here, on its own).
+
+        One opened image (closed here) as the input of :meth:`predict_rows`: the
+        feature row of the hand-made rungs, the backbone's input pixels otherwise.
+        """
+        featurizer = self.featurizer
+        if isinstance(featurizer, HandFeatures):
+            return featurizer.rows([img])[0]
+        return backbone_pixels(img, _backbone(featurizer).spec)
+
+    def prepare_described(
+        self, img: Image.Image, data: bytes, limits: Limits
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """:meth:`prepare`, plus the input's descriptors (for the prediction log).
+
+        The descriptors are those of the prepare stage's decode, whatever the rung: the
+        reference statistics in the bundle were measured on them.
+        """
+        if isinstance(self.featurizer, HandFeatures):
+            decoded = decode_image(img, self.spec)
+            return featurize(decoded, self.spec), describe(decoded)
+        row = self.prepare(img)  # the backbone's own decode closed img: open the bytes again
+        return row, describe(decode_image(open_image(data, limits), self.spec))
+
+    def predict_rows(self, rows: np.ndarray) -> list[Prediction]:
+        """The batchable part of predict: a stack of :meth:`prepare` rows, one prediction each."""
+        featurizer = self.featurizer
+        if not isinstance(featurizer, HandFeatures):
+            rows = _backbone(featurizer).backbone.embed(rows).astype(np.float64)
+        return [self._to_prediction(row) for row in self.probabilities(rows)]
 
     def predict_bytes(self, items: list[bytes], limits: Limits | None = None) -> list[Prediction]:
-        """Predict encoded images (ImageError on the first bad one)."""
-        feats = np.vstack([self.features(b, limits) for b in items])
-        return [self._to_prediction(row) for row in self.probabilities(feats)]
+        """Predict encoded images in one batch (ImageError on the first bad one)."""
+        opened: list[Image.Image] = []
+        try:
+            for data in items:
+                opened.append(open_image(data, limits or self.limits))
+        except ImageError:
+            for img in opened:
+                img.close()
+            raise
+        return self.predict_images(opened)
 
     def _to_prediction(self, row: np.ndarray) -> Prediction:
         best = int(np.argmax(row))
@@ -218,19 +281,53 @@ class LoadedModel:
         )
 
 
-def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:
-    path = directory / MODEL_FILE
+def _backbone(featurizer: Featurizer | None) -> BackboneFeatures:
+    """The backbone featurizer of a pretrained-rung model."""
+    from catdetector.embed import BackboneFeatures
+
+    assert isinstance(featurizer, BackboneFeatures)
+    return featurizer
+
+
+def _read_checked(directory: Path, meta: dict[str, Any], name: str) -> bytes:
+    """A bundle file's bytes, refused unless size and sha256 match model.json."""
+    path = directory / name
     try:
         blob = path.read_bytes()
     except OSError as exc:
         raise BundleError(f"{path} is missing or unreadable: {exc}") from exc
-    expected = meta["files"].get(MODEL_FILE, {})
+    expected = meta["files"].get(name, {})
     if len(blob) != expected.get("size") or sha256_bytes(blob) != expected.get("sha256"):
         raise BundleError(
             f"{path} does not match model.json (size {len(blob)} vs {expected.get('size')}, "
             "or its sha256 differs): truncated, edited or from another bundle",
             hint="fetch the bundle again (`dvc pull`)",
         )
+    return blob
+
+
+def _load_backbone(
+    directory: Path, meta: dict[str, Any], threads: int | None = None
+) -> Featurizer | None:
+    """The pretrained rung's featurizer (ONNX file checked, onnxruntime session), or None."""
+    info = meta.get("backbone")
+    if info is None:
+        return None
+    from catdetector import embed  # onnxruntime is imported only for bundles that need it
+
+    blob = _read_checked(directory, meta, embed.ONNX_FILE)
+    try:
+        spec = BackboneSpec.from_dict(info["spec"])
+    except (KeyError, TypeError) as exc:
+        raise BundleError(f"model.json backbone spec is invalid: {exc}") from exc
+    if spec.digest() != info.get("spec_sha256"):
+        raise SkewError("model.json backbone preprocessing hash does not match its spec")
+    return embed.BackboneFeatures(embed.Backbone(blob, threads), spec)
+
+
+def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:
+    path = directory / MODEL_FILE
+    blob = _read_checked(directory, meta, MODEL_FILE)
     report.hash_ok = True
     import skops.io as sio
 
@@ -269,9 +366,16 @@ def run_golden(model: LoadedModel, tolerance: float) -> float:
 
 
 def load_bundle(
-    directory: Path, *, allow_env_mismatch: bool = False, golden_tolerance: float = 1e-6
+    directory: Path,
+    *,
+    allow_env_mismatch: bool = False,
+    golden_tolerance: float = 1e-6,
+    threads: int | None = None,
 ) -> LoadedModel:
-    """Verify and load a bundle: hash, trusted types, environment, golden samples."""
+    """Verify and load a bundle: hash, trusted types, environment, golden samples.
+
+    ``threads``: onnxruntime's intra-op threads for a backbone (None: its default).
+    """
     directory = Path(directory)
     meta = read_meta(directory)
     report = CheckReport()
@@ -294,7 +398,8 @@ def load_bundle(
     if spec.digest() != meta["preprocess"].get("sha256"):
         raise SkewError("model.json preprocessing hash does not match its spec")
     limits = Limits(**meta.get("limits", {}))
-    model = LoadedModel(estimator, meta, spec, limits, report, directory)
+    featurizer = _load_backbone(directory, meta, threads)
+    model = LoadedModel(estimator, meta, spec, limits, report, directory, featurizer)
     report.golden_max_error = run_golden(model, golden_tolerance)
     report.golden_ok = True
     return model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,8 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from catdetector.errors import ConfigError
 
-RUNGS = ("dummy", "heuristic", "linear", "nonlinear")
-Rung = Literal["dummy", "heuristic", "linear", "nonlinear"]
+RUNGS = ("dummy", "heuristic", "linear", "nonlinear", "pretrained")
+Rung = Literal["dummy", "heuristic", "linear", "nonlinear", "pretrained"]
+# Rungs that need an optional extra: off by default, listed commented out in params.yaml.
+OPTIONAL_RUNGS: dict[str, str] = {"pretrained": "needs catdetector[deep]"}
 
 
 class _Strict(BaseModel):
@@ -64,6 +67,7 @@ class LadderParams(_Strict):
     tolerance: float = Field(0.02, ge=0, le=1, description="simplest rung within this of the best")
     linear_c: float = Field(0.05, gt=0)
     nonlinear_trees: int = Field(200, ge=1)
+    pretrained_c: float = Field(0.1, gt=0, description="head regularisation (pretrained rung)")
 
     @model_validator(mode="after")
     def _has_dummy(self) -> LadderParams:
@@ -140,15 +144,31 @@ def load_params(path: Path) -> Params:
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise ConfigError(f"{path}: {_problems(exc)}") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error as one line: ``where: what; ...``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
 
 
 def dump_params(params: Params) -> str:
-    """YAML text of params, in section order."""
-    return yaml.safe_dump(params.to_yaml_dict(), sort_keys=False)
+    """YAML text of params, in section order; optional rungs not in use are listed commented
+    out after the ladder's rungs, so enabling one is uncommenting one line."""
+    lines = yaml.safe_dump(params.to_yaml_dict(), sort_keys=False).splitlines()
+    start = lines.index("ladder:") + 1
+    rungs = lines.index("  rungs:", start) + 1
+    end = rungs
+    while end < len(lines) and lines[end].startswith("  - "):
+        end += 1
+    hidden = [
+        f"  # - {rung}  # {why}"
+        for rung, why in OPTIONAL_RUNGS.items()
+        if rung not in params.ladder.rungs
+    ]
+    return "\n".join(lines[:end] + hidden + lines[end:]) + "\n"
 
 
 class ServeSettings(BaseSettings):
@@ -171,6 +191,16 @@ class ServeSettings(BaseSettings):
     max_batch: int = Field(32, ge=1)
     golden_tolerance: float = Field(1e-6, ge=0)
     workers: int = Field(1, ge=1)
+    batching: Literal["auto", "on", "off"] = Field(
+        "auto", description="group concurrent requests: auto = when the model says batches pay"
+    )
+    batching_max_size: int = Field(8, ge=1, le=256, description="images per batched predict")
+    batching_max_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="longest wait for requests still being decoded"
+    )
+    onnx_threads: int = Field(
+        0, ge=0, le=256, description="onnxruntime threads per worker; 0: cores / workers"
+    )
     remote_config: str | None = Field(
         None, description="comma-separated DVC remote options, e.g. endpointurl=http://host:9000"
     )
@@ -182,6 +212,13 @@ class ServeSettings(BaseSettings):
     log_queue: int = Field(10_000, ge=1, description="records held while the DB is slow or down")
     log_batch: int = Field(500, ge=1, description="records per insert")
     log_interval: float = Field(0.2, gt=0, description="seconds between writes when idle")
+
+    def threads_per_worker(self) -> int:
+        """onnxruntime intra-op threads of each worker: the setting, else the cores shared out."""
+        if self.onnx_threads:
+            return self.onnx_threads
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, (cores or 1) // self.workers)
 
     def remote_config_items(self) -> list[str]:
         """``remote_config`` as ``name=value`` items for ``dvc get --remote-config``."""
@@ -214,4 +251,4 @@ def build_serve_settings(**overrides: Any) -> ServeSettings:
     try:
         return ServeSettings(**clean)
     except ValidationError as exc:
-        raise ConfigError(f"invalid serve settings: {exc}") from exc
+        raise ConfigError(f"invalid serve settings: {_problems(exc)}") from exc

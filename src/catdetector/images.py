@@ -2,16 +2,20 @@
 
 Training (``pipeline``), ``predict`` and the server all call :func:`decode` and
 :func:`featurize` with the :class:`PreprocessSpec` stored in the model bundle,
-so serving cannot drift from training.
+so serving cannot drift from training. The pretrained rung's input (resize,
+centre crop, normalisation) is :func:`backbone_pixels` with a :class:`BackboneSpec`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -60,8 +64,43 @@ class PreprocessSpec:
 
     def digest(self) -> str:
         """Stable sha256 of the spec (the preprocessing hash)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()
+        return _digest(self.to_dict())
+
+
+def _digest(spec: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+# Bump when backbone_pixels changes behaviour: it is part of the backbone spec hash.
+BACKBONE_PREPROCESS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """The pretrained backbone's input: shorter side resized, centre crop, normalisation.
+
+    The defaults are EfficientNet-Lite's own evaluation preprocessing: crop 224 of a
+    256 resize (224 / 0.875) and (pixel - 127) / 128 on every channel.
+    """
+
+    input_size: int = 224
+    resize: int = 256
+    mean: float = 127.0
+    std: float = 128.0
+    version: int = BACKBONE_PREPROCESS_VERSION
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float]) -> BackboneSpec:
+        """Rebuild from the dict stored in a bundle."""
+        return cls(**data)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, float]:
+        """Plain dict for JSON."""
+        return asdict(self)
+
+    def digest(self) -> str:
+        """Stable sha256 of the spec."""
+        return _digest(self.to_dict())
 
 
 @dataclass(frozen=True)
@@ -158,24 +197,51 @@ def _check_header(img: Image.Image, limits: Limits) -> None:
         )
 
 
+@contextlib.contextmanager
+def _decoding(img: Image.Image, draft: int) -> Iterator[Image.Image]:
+    """Load ``img`` (closing it after), as RGB; JPEGs are DCT-downscaled to at least ``draft``.
+
+    Errors while decoding, or in the caller's resize, become ImageError (422).
+    """
+    with img:
+        try:
+            if img.format == "JPEG":
+                # DCT-domain downscale: much faster, and identical in training and serving.
+                img.draft("RGB", (draft, draft))
+            img.load()
+            yield img.convert("RGB")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise ImageError(f"truncated or corrupt image data: {exc}", status=422) from exc
+
+
 def decode_image(img: Image.Image, spec: PreprocessSpec) -> Decoded:
     """Decode an image from :func:`open_image` (closing it), resized to the spec's square.
 
     Raises ImageError (422) when the image data is truncated or corrupt.
     """
-    with img:
-        fmt = img.format or "unknown"
-        width, height = img.size
-        try:
-            if fmt == "JPEG":
-                # DCT-domain downscale: much faster, and identical in training and serving.
-                img.draft("RGB", (spec.size * 2, spec.size * 2))
-            img.load()
-            rgb = img.convert("RGB")
-            small = rgb.resize((spec.size, spec.size), Image.Resampling.BILINEAR)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise ImageError(f"truncated or corrupt image data: {exc}", status=422) from exc
+    fmt = img.format or "unknown"
+    width, height = img.size
+    with _decoding(img, spec.size * 2) as rgb:
+        small = rgb.resize((spec.size, spec.size), Image.Resampling.BILINEAR)
     return Decoded(width=width, height=height, format=fmt, pixels=np.asarray(small, np.uint8))
+
+
+def backbone_pixels(img: Image.Image, spec: BackboneSpec) -> np.ndarray:
+    """The backbone's input for an image from :func:`open_image` (closing it).
+
+    Shorter side resized to ``spec.resize``, centre crop of ``spec.input_size``,
+    ``(pixel - mean) / std``; float32, channels first: (3, input_size, input_size).
+    """
+    with _decoding(img, spec.resize) as rgb:
+        width, height = rgb.size
+        scale = spec.resize / min(width, height)
+        new_w = max(spec.input_size, round(width * scale))
+        new_h = max(spec.input_size, round(height * scale))
+        resized = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)
+        left, top = (new_w - spec.input_size) // 2, (new_h - spec.input_size) // 2
+        crop = resized.crop((left, top, left + spec.input_size, top + spec.input_size))
+    pixels = (np.asarray(crop, np.float32) - np.float32(spec.mean)) / np.float32(spec.std)
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
 
 def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Decoded:
@@ -207,6 +273,29 @@ def featurize(decoded: Decoded, spec: PreprocessSpec) -> np.ndarray:
             counts, _ = np.histogram(hsv[..., channel], bins=spec.color_bins, range=(0.0, 1.0))
             parts.append(counts / n)
     return np.concatenate(parts)
+
+
+class Featurizer(Protocol):
+    """What a model's input goes through: opened images -> feature rows for the estimator."""
+
+    def rows(self, images: list[Image.Image]) -> np.ndarray:
+        """Feature rows (n, d) float64 of images from :func:`open_image` (closes them)."""
+        ...
+
+
+@dataclass(frozen=True)
+class HandFeatures:
+    """Feature rows of the hand-made-feature rungs: decode, then :func:`featurize`."""
+
+    spec: PreprocessSpec
+
+    def rows(self, images: list[Image.Image]) -> np.ndarray:
+        """Feature rows (float64) of images from :func:`open_image` (closes them)."""
+        try:
+            return np.vstack([featurize(decode_image(img, self.spec), self.spec) for img in images])
+        finally:
+            for img in images:
+                img.close()
 
 
 def describe(decoded: Decoded) -> dict[str, float]:

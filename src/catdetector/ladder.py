@@ -1,4 +1,5 @@
-"""The ladder of model families, simplest first: dummy -> heuristic -> linear -> non-linear.
+"""The ladder of model families, simplest first: dummy -> heuristic -> linear -> non-linear
+-> pretrained (a logistic-regression head on EfficientNet-Lite0 embeddings; see ``embed``).
 
 Every estimator is a plain scikit-learn type so that skops can load it with
 an explicit list of trusted types (see ``bundle``).
@@ -25,6 +26,7 @@ DESCRIPTIONS: dict[str, str] = {
     "heuristic": "one-rule heuristic: a single threshold on the most telling feature",
     "linear": "logistic regression on HOG + colour features",
     "nonlinear": "random forest on HOG + colour features",
+    "pretrained": "logistic regression on pretrained EfficientNet-Lite0 embeddings",
 }
 
 
@@ -34,13 +36,16 @@ def build(rung: Rung, params: LadderParams, seed: int) -> ClassifierMixin:
         return DummyClassifier(strategy="prior")
     if rung == "heuristic":
         return DecisionTreeClassifier(max_depth=1, random_state=seed)
-    if rung == "linear":
+    if rung in ("linear", "pretrained"):
+        c = params.linear_c if rung == "linear" else params.pretrained_c
         return Pipeline(
             [
                 ("scale", StandardScaler()),
-                ("model", LogisticRegression(C=params.linear_c, max_iter=5000, random_state=seed)),
+                ("model", LogisticRegression(C=c, max_iter=5000, random_state=seed)),
             ]
         )
+    if rung != "nonlinear":
+        raise AssertionError(f"unknown rung {rung}")
     return RandomForestClassifier(
         n_estimators=params.nonlinear_trees, random_state=seed, n_jobs=1, min_samples_leaf=2
     )

@@ -19,6 +19,8 @@ TEST_METRICS = Path("metrics/test.json")
 COSTS_REPORT = Path("reports/costs.json")
 CONFUSION_PLOT = Path("plots/confusion.json")
 ROC_PLOT = Path("plots/roc.json")
+# Embeddings of the pretrained rung, by image content hash: gitignored (DVC's own tmp), no output.
+EMBED_CACHE = Path(".dvc/tmp/catdetector/embeddings")
 ENV_LOCK = Path("requirements.lock")
 CI_WORKFLOW = Path(".github/workflows/catdetector.yml")
 CI_SCRIPT = Path("ci/continuous-training.sh")

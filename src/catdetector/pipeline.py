@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 from sklearn import metrics as skm
 
-from catdetector import bundle, fingerprint, images, ladder, layout, provenance, tools
+from catdetector import bundle, embed, fingerprint, images, ladder, layout, provenance, tools
 from catdetector.config import Params, load_params
 from catdetector.data import SPLITS, ScanResult, check_usable, scan
 from catdetector.errors import DataError
@@ -163,11 +163,8 @@ def _corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     return y
 
 
-def _golden(
-    root: Path, manifest: dict[str, Any], estimator: Any, spec: images.PreprocessSpec, count: int
-) -> list[dict[str, Any]]:
-    """A few held-out inputs (smallest files, labels alternating) with their outputs now."""
-    limits = images.Limits(**manifest["limits"])
+def _golden_picks(root: Path, manifest: dict[str, Any], count: int) -> list[str]:
+    """A few held-out inputs: the smallest files, labels alternating."""
     by_label: dict[str, list[tuple[int, str]]] = {}
     for item in manifest["items"]:
         if item["split"] != "train":
@@ -179,11 +176,23 @@ def _golden(
         for queue in queues:
             if queue and len(picked) < count:
                 picked.append(queue.pop(0)[1])
+    return picked
+
+
+def _golden(
+    root: Path,
+    manifest: dict[str, Any],
+    estimator: Any,
+    featurizer: images.Featurizer,
+    picked: list[str],
+) -> list[dict[str, Any]]:
+    """The golden inputs with the outputs the model gives them now, through its featurizer."""
+    limits = images.Limits(**manifest["limits"])
     records = []
     labels = manifest["labels"]
     for rel in picked:
         data = (root / layout.RAW / rel).read_bytes()
-        probs = estimator.predict_proba(images.features_from_bytes(data, spec, limits)[None, :])[0]
+        probs = estimator.predict_proba(featurizer.rows([images.open_image(data, limits)]))[0]
         records.append(bundle.golden_record(rel, data, labels[int(np.argmax(probs))], probs))
     return records
 
@@ -216,6 +225,51 @@ def _scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, fl
     return out
 
 
+def _pretrained_inputs(
+    root: Path, manifest: dict[str, Any], splits: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> embed.Embedded:
+    """Embeddings of every split for the pretrained rung (cached by image content hash)."""
+    deep = embed.embed_dataset(
+        root / layout.RAW,
+        manifest["items"],
+        splits,
+        images.Limits(**manifest["limits"]),
+        root / layout.EMBED_CACHE,
+    )
+    write_json(root / layout.EMBED_CACHE / "last-run.json", deep.cache.stats())
+    return deep
+
+
+def _add_backbone_costs(result: ladder.RungResult, deep: embed.Embedded, n_train: int) -> None:
+    """The backbone's share of the pretrained rung's costs.
+
+    Fit: the head's fit plus embedding the train split at the measured per-image rate
+    (what a cold cache costs). Predict: the backbone per image plus the head. Size:
+    head plus ONNX file. Install: the ``deep`` extra's packages beyond the base install.
+    """
+    result.fit_seconds += n_train * deep.ms_per_image / 1000
+    result.predict_ms_per_image += deep.ms_per_image
+    result.size_bytes += len(deep.onnx)
+    result.install_bytes = fingerprint.install_bytes("deep")
+
+
+def _backbone_meta(
+    root: Path, manifest: dict[str, Any], deep: embed.Embedded, golden: list[str]
+) -> dict[str, Any]:
+    """model.json's ``backbone`` entry; checks the ONNX export against torch on the goldens."""
+    samples = [(root / layout.RAW / rel).read_bytes() for rel in golden]
+    limits = images.Limits(**manifest["limits"])
+    return {
+        "file": embed.ONNX_FILE,
+        "spec": deep.features.spec.to_dict(),
+        "spec_sha256": deep.features.spec.digest(),
+        "embedding_dim": embed.EMBEDDING_DIM,
+        "exporter": embed.exporter_info(),
+        "torch_max_abs_diff": embed.check_against_torch(deep.features, samples, limits),
+        "serve_install_bytes": fingerprint.install_bytes("serve-deep"),
+    }
+
+
 def train(root: Path) -> dict[str, Any]:
     """Climb the ladder, choose the simplest good rung, write the bundle, ladder and costs.
 
@@ -226,17 +280,25 @@ def train(root: Path) -> dict[str, Any]:
     manifest, splits = load_prepared(root)
     labels = manifest["labels"]
     spec = images.PreprocessSpec.from_dict(manifest["preprocess"]["spec"])
-    x_train, y_train = splits["train"]
-    y_fit = _corrupt_labels(y_train, params.train.label_noise, params.train.seed)
+    y_fit = _corrupt_labels(splits["train"][1], params.train.label_noise, params.train.seed)
+    deep = None
+    if "pretrained" in params.ladder.rungs:
+        deep = _pretrained_inputs(root, manifest, splits)
     results = []
     for rung in params.ladder.rungs:
+        inputs = deep.splits if deep is not None and rung == "pretrained" else splits
         result = ladder.fit_and_score(
-            rung, params.ladder, params.train.seed, x_train, y_fit, splits
+            rung, params.ladder, params.train.seed, inputs["train"][0], y_fit, inputs
         )
         result.size_bytes = len(bundle.canonical_skops(result.estimator))
+        if deep is not None and rung == "pretrained":
+            _add_backbone_costs(result, deep, len(y_fit))
         results.append(result)
     chosen = ladder.choose(results, params.ladder.tolerance)
     model = chosen.estimator
+    backbone = deep if deep is not None and chosen.rung == "pretrained" else None
+    splits = backbone.splits if backbone is not None else splits
+    featurizer: images.Featurizer = backbone.features if backbone else images.HandFeatures(spec)
     test_probs = model.predict_proba(splits["test"][0])
     # The prediction reference comes from held-out inputs: on its own training split a
     # model is more confident than on any new input, and that would read as drift.
@@ -258,6 +320,7 @@ def train(root: Path) -> dict[str, Any]:
         for r in results
     ]
     atc = atc_threshold(test_probs.max(axis=1), np.argmax(test_probs, axis=1) == splits["test"][1])
+    golden = _golden_picks(root, manifest, params.train.golden_samples)
     meta = {
         "name": layout.ARTIFACT,
         "labels": labels,
@@ -281,9 +344,14 @@ def train(root: Path) -> dict[str, Any]:
         "environment": fingerprint.current(),
         "reference": reference,
         "atc": atc,
-        "golden": _golden(root, manifest, model, spec, params.train.golden_samples),
+        "golden": _golden(root, manifest, model, featurizer, golden),
     }
-    bundle.write_bundle(root / layout.MODEL_DIR, model, meta)
+    extra: dict[str, bytes] = {}
+    if backbone is not None:
+        meta["backbone"] = _backbone_meta(root, manifest, backbone, golden)
+        meta["environment"] = fingerprint.current(embed.SERVE_PACKAGES)
+        extra[embed.ONNX_FILE] = backbone.onnx
+    bundle.write_bundle(root / layout.MODEL_DIR, model, meta, extra)
     bundle.load_bundle(root / layout.MODEL_DIR)  # self-check: what we wrote loads and agrees
     table = {"chosen": chosen.rung, "tolerance": params.ladder.tolerance, "rungs": ladder_table}
     write_json(root / layout.LADDER_METRICS, table)
@@ -297,8 +365,14 @@ def train(root: Path) -> dict[str, Any]:
 def evaluate(root: Path) -> dict[str, Any]:
     """Test-split metrics for ``dvc metrics show``; confusion and ROC data for ``dvc plots``."""
     model = bundle.load_bundle(root / layout.MODEL_DIR)
-    _, splits = load_prepared(root)
+    manifest, splits = load_prepared(root)
     x_test, y_test = splits["test"]
+    if isinstance(model.featurizer, embed.BackboneFeatures):  # embeddings, from the cache
+        cache = embed.EmbeddingCache.for_backbone(
+            root / layout.EMBED_CACHE, model.featurizer.backbone, model.featurizer.spec
+        )
+        items = embed.split_items(manifest["items"], "test")
+        x_test = embed.embed_items(model.featurizer, cache, root / layout.RAW, items, model.limits)
     probs = model.probabilities(x_test)
     labels = model.labels
     scores = _scores(y_test, probs, labels)

@@ -38,6 +38,7 @@ stages:
     deps:
       - {layout.MODEL_DIR}
       - {layout.PREPARED}
+      - {layout.RAW}
     outs:
       - {layout.TEST_METRICS}:
           cache: false

@@ -39,6 +39,26 @@ def register(app: typer.Typer) -> None:
                 "e.g. endpointurl=http://127.0.0.1:9000"
             ),
         ] = None,
+        batching: Annotated[
+            str | None,
+            typer.Option(
+                help="group concurrent requests into one predict: auto (when the model's "
+                "predict is cheaper per image in a batch), on, off"
+            ),
+        ] = None,
+        batching_max_size: Annotated[
+            int | None, typer.Option(help="most images in one batched predict")
+        ] = None,
+        batching_max_wait_ms: Annotated[
+            float | None,
+            typer.Option(help="longest a batch waits for requests still being decoded (ms)"),
+        ] = None,
+        onnx_threads: Annotated[
+            int | None,
+            typer.Option(
+                help="onnxruntime threads per worker for a backbone model (0: cores / workers)"
+            ),
+        ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
         log: Annotated[
             bool, typer.Option("--log/--no-log", help="record every prediction in the log")
@@ -93,4 +113,8 @@ def register(app: typer.Typer) -> None:
             log_enabled=None if log else False,
             log_db=log_db,
             log_images=log_images.resolve() if log_images else None,
+            batching=batching,
+            batching_max_size=batching_max_size,
+            batching_max_wait_ms=batching_max_wait_ms,
+            onnx_threads=onnx_threads,
         )

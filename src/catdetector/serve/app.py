@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import platformdirs
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,9 +22,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from catdetector import __version__
+from catdetector.bundle import Prediction as ModelPrediction
 from catdetector.config import ServeSettings, build_serve_settings
 from catdetector.errors import CatDetectorError, FeedbackError, ImageError
 from catdetector.images import Limits, open_image
+from catdetector.serve.batching import Batcher, BatchPolicy
 from catdetector.serve.dashboard import create_router as create_dashboard
 from catdetector.serve.holder import ModelHolder, Served
 from catdetector.serve.metrics import MetricsMiddleware, ServerMetrics
@@ -112,6 +115,15 @@ class Runtime:
         self.startup_error: str | None = None
         self.predlog = PredLog(settings, metrics.registry)
         holder.listeners.append(self.predlog.model_loaded)
+        policy = BatchPolicy(
+            settings.batching, settings.batching_max_size, settings.batching_max_wait_ms / 1000
+        )
+        self.batcher = Batcher(policy, metrics.batch_rows.observe) if policy.mode != "off" else None
+
+    def batcher_for(self, served: Served) -> Batcher | None:
+        """The batcher, when batching applies to this model."""
+        batcher = self.batcher
+        return batcher if batcher is not None and batcher.policy.applies_to(served.model) else None
 
 
 def cache_dir_for(settings: ServeSettings) -> Path:
@@ -236,32 +248,52 @@ def _predict(
     served: Served,
     images: list[tuple[str | None, bytes]],
     opened: list[Image.Image],
+    limits: Limits,
     stats: list[dict[str, float]] | None = None,
 ) -> list[Prediction]:
     """Predict each image; with ``stats``, also append each input's descriptors to it."""
-    out = []
-    for index, ((name, _), img) in enumerate(zip(images, opened, strict=True)):
+    rows = _prepare(served, images, opened, limits, stats)
+    return _answers(served, images, served.model.predict_rows(rows))
+
+
+def _prepare(
+    served: Served,
+    images: list[tuple[str | None, bytes]],
+    opened: list[Image.Image],
+    limits: Limits,
+    stats: list[dict[str, float]] | None = None,
+) -> np.ndarray:
+    """Every image's model input row (decoding closes each image); ``stats`` as above."""
+    rows = []
+    for index, ((name, data), img) in enumerate(zip(images, opened, strict=True)):
         try:
             with _naming(images, index, name):
                 if stats is None:
-                    pred = served.model.predict_image(img)  # closes img
+                    rows.append(served.model.prepare(img))
                 else:
-                    pred, described = served.model.predict_described(img)
+                    row, described = served.model.prepare_described(img, data, limits)
+                    rows.append(row)
                     stats.append(described)
         except HTTPException:
             for rest in opened[index + 1 :]:
                 rest.close()
             raise
-        out.append(
-            Prediction(
-                label=pred.label,
-                probability=pred.probability,
-                probabilities=pred.probabilities,
-                version=served.version,
-                filename=name,
-            )
+    return np.stack(rows)
+
+
+def _answers(
+    served: Served, images: list[tuple[str | None, bytes]], preds: list[ModelPrediction]
+) -> list[Prediction]:
+    return [
+        Prediction(
+            label=pred.label,
+            probability=pred.probability,
+            probabilities=pred.probabilities,
+            version=served.version,
+            filename=name,
         )
-    return out
+        for (name, _), pred in zip(images, preds, strict=True)
+    ]
 
 
 def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = True) -> FastAPI:
@@ -290,6 +322,8 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             runtime.watcher.stop()
         await run_in_threadpool(runtime.predlog.close)  # writes every queued record
         summary.close()
+        if runtime.batcher is not None:
+            runtime.batcher.close()
 
     app = FastAPI(
         title="catdetector",
@@ -325,18 +359,26 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         predlog = runtime.predlog
         stats: list[dict[str, float]] | None = [] if predlog.enabled else None
         images: list[tuple[str | None, bytes]] = []
+        batcher = runtime.batcher_for(served)
         try:
-            images, is_batch = await extract_images(request, runtime)
-            limits = Limits(
-                max_bytes=settings.max_body_bytes,
-                max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
-                min_side=served.model.limits.min_side,
-            )
-            opened = _open(images, limits)
-            if _quick(images, opened):
-                preds = _predict(served, images, opened, stats)
-            else:
-                preds = await run_in_threadpool(_predict, served, images, opened, stats)
+            with batcher.preparing() if batcher else contextlib.nullcontext():
+                images, is_batch = await extract_images(request, runtime)
+                limits = Limits(
+                    max_bytes=settings.max_body_bytes,
+                    max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
+                    min_side=served.model.limits.min_side,
+                )
+                opened = _open(images, limits)
+                args = (served, images, opened, limits, stats)
+                quick = _quick(images, opened)
+                if batcher is not None:  # decoded here, predicted together with other requests
+                    rows = _prepare(*args) if quick else await run_in_threadpool(_prepare, *args)
+                elif quick:
+                    preds = _predict(*args)
+                else:
+                    preds = await run_in_threadpool(_predict, *args)
+            if batcher is not None:
+                preds = _answers(served, images, await batcher.predict(served, rows))
         except HTTPException as exc:
             predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started)
             exc.headers = {**(exc.headers or {}), "x-request-id": rid}
@@ -393,6 +435,12 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             "last_check": check.to_dict() if check else None,
             "poll_error": watcher.poll_error if watcher else None,
             "startup_error": runtime.startup_error,
+            "batching": {
+                "mode": settings.batching,
+                "active": bool(served and runtime.batcher_for(served)),
+                "max_size": settings.batching_max_size,
+                "max_wait_ms": settings.batching_max_wait_ms,
+            },
         }
 
     @app.get("/healthz", summary="Liveness")

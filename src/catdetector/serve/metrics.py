@@ -55,6 +55,12 @@ class ServerMetrics:
             ["model_version"],
             registry=self.registry,
         )
+        self.batch_rows = Histogram(
+            "catdetector_batch_rows",
+            "Images per batched predict call (adaptive batching)",
+            buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
+            registry=self.registry,
+        )
         self.refusals = Counter(
             "catdetector_model_refusals",
             "Candidates refused by load checks",

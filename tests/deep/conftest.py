@@ -1,0 +1,88 @@
+"""Fixtures of the pretrained-rung tests: one project trained on the real photos per session.
+
+Every test here needs the ``deep`` extra (skips cleanly without it) and the real photos
+in ../shared/data/dogscats-sample (skips when absent).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support import cli, git, read_json, run
+
+EMBED_STATS = Path(".dvc/tmp/catdetector/embeddings/last-run.json")
+
+
+def enable_pretrained(root: Path) -> None:
+    """Uncomment the one line of params.yaml that adds the pretrained rung."""
+    path = root / "params.yaml"
+    text, count = re.subn(r"(?m)^  # - pretrained\b.*$", "  - pretrained", path.read_text())
+    assert count == 1, "params.yaml has no commented-out pretrained rung"
+    path.write_text(text)
+
+
+@pytest.fixture(scope="session")
+def deep_extra() -> None:
+    """Skip unless torch, onnxruntime and the EfficientNet packages are installed."""
+    for module in ("torch", "onnx", "onnxruntime", "efficientnet_lite_pytorch"):
+        pytest.importorskip(module)
+
+
+@pytest.fixture(scope="session")
+def deep_project(
+    deep_extra: None, real_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """init -> the 400 photos -> pretrained enabled -> dvc repro -> commit -> dvc push.
+
+    Read-only for the tests (copy it to change it). Its first run's embedding stats
+    are kept in ``first-embed-stats.json`` beside it.
+    """
+    root = tmp_path_factory.mktemp("deep") / "proj"
+    cli("init", str(root), cwd=root.parent)
+    for label in ("cat", "other"):
+        (root / "data/raw" / label).mkdir(parents=True)
+        for src in sorted((real_data / label).iterdir()):
+            (root / "data/raw" / label / src.name).write_bytes(src.read_bytes())
+    enable_pretrained(root)
+    run(["dvc", "add", "-q", "data/raw"], root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "data: real photos, pretrained rung on", cwd=root)
+    run(["dvc", "repro", "-q"], root, timeout=1200)
+    (root.parent / "first-embed-stats.json").write_text((root / EMBED_STATS).read_text())
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "train", cwd=root)
+    run(["dvc", "push", "-q"], root)
+    return root
+
+
+def first_embed_stats(deep_project: Path) -> dict[str, int]:
+    """Embedding counts of the fixture's first `dvc repro`."""
+    return dict(read_json(deep_project.parent / "first-embed-stats.json"))
+
+
+NETGUARD = Path(__file__).parent / "netguard"
+
+
+def offline_env(tmp: Path) -> tuple[dict[str, str], Path]:
+    """An environment in which every Python process refuses non-loopback sockets and
+    lookups (and logs them), with proxies pointing at a closed port; and the log path."""
+    import os
+
+    log = tmp / "netguard.log"
+    log.write_text("")
+    closed = "http://127.0.0.1:9"
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=os.pathsep.join(filter(None, [str(NETGUARD), env.get("PYTHONPATH")])),
+        NETGUARD_LOG=str(log),
+        HTTP_PROXY=closed,
+        HTTPS_PROXY=closed,
+        ALL_PROXY=closed,
+        http_proxy=closed,
+        https_proxy=closed,
+        NO_PROXY="127.0.0.1,localhost",
+    )
+    return env, log

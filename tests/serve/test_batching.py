@@ -1,0 +1,256 @@
+"""Adaptive batching: concurrent requests share one predict, never across model versions."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from catdetector.bundle import LoadedModel, load_bundle
+from catdetector.images import open_image
+from catdetector.serve.batching import Batcher, BatchPolicy
+from catdetector.serve.holder import Served
+from tests.serve.serving import MODEL_DIR, Registry, Server, client, encoded, jpeg, png, tiny_png
+from tests.support import cli
+
+BATCHING = ("--batching", "on", "--batching-max-size", "4", "--batching-max-wait-ms", "50")
+
+
+def batch_stats(server: Server) -> tuple[float, float]:
+    """(batched predict calls, images in them) from /metrics."""
+    text = server.http.get("/metrics").text
+    count = re.search(r"^catdetector_batch_rows_count (\S+)$", text, re.M)
+    total = re.search(r"^catdetector_batch_rows_sum (\S+)$", text, re.M)
+    assert count and total, text
+    return float(count.group(1)), float(total.group(1))
+
+
+def post(http: httpx.Client, data: bytes, ctype: str = "image/png") -> httpx.Response:
+    return http.post("/v1/predict", content=data, headers={"content-type": ctype})
+
+
+def concurrently(server: Server, bodies: list[tuple[bytes, str]], threads: int = 8) -> list:
+    """Send every body from ``threads`` clients at once; the responses in order."""
+    local = threading.local()
+    barrier = threading.Barrier(threads)
+
+    def send(body: tuple[bytes, str]) -> httpx.Response:
+        if not hasattr(local, "http"):
+            local.http = client(server.url)
+            barrier.wait(timeout=30)  # every client connected before the first request
+        return post(local.http, *body)
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(send, bodies))
+
+
+def test_concurrent_requests_share_a_predict_and_get_their_own_answers(
+    trained_project: Path, start_server: Callable[..., Server]
+) -> None:
+    bundle = trained_project / MODEL_DIR
+    server = start_server("--bundle", str(bundle), *BATCHING)
+    info = server.model()["batching"]
+    assert info == {"mode": "on", "active": True, "max_size": 4, "max_wait_ms": 50.0}
+    images = [png(64 + i, 64, seed=i) for i in range(24)]
+    expected = load_bundle(bundle).predict_bytes(images)
+
+    responses = concurrently(server, [(img, "image/png") for img in images])
+
+    assert [r.status_code for r in responses] == [200] * len(images)
+    for resp, want in zip(responses, expected, strict=True):
+        body = resp.json()
+        assert body["version"] == resp.headers["x-model-version"] == server.model()["version"]
+        assert body["label"] == want.label
+        assert abs(body["probability"] - want.probability) < 1e-9
+    calls, rows = batch_stats(server)
+    assert rows == len(images)
+    assert calls < len(images), "no two requests shared a predict"
+    assert rows / calls <= 4
+
+
+def test_a_multipart_batch_is_batched_too_and_keeps_its_order(
+    trained_project: Path, start_server: Callable[..., Server]
+) -> None:
+    bundle = trained_project / MODEL_DIR
+    server = start_server("--bundle", str(bundle), *BATCHING)
+    images = [png(70, 64 + i, seed=100 + i) for i in range(6)]  # over max size: split
+    expected = load_bundle(bundle).predict_bytes(images)
+    files = [("files", (f"{i}.png", img, "image/png")) for i, img in enumerate(images)]
+    resp = server.http.post("/v1/predict", files=files)
+    assert resp.status_code == 200, resp.text
+    got = resp.json()["predictions"]
+    assert [p["filename"] for p in got] == [f"{i}.png" for i in range(6)]
+    for pred, want in zip(got, expected, strict=True):
+        assert abs(pred["probability"] - want.probability) < 1e-9
+    assert batch_stats(server)[1] == 6
+
+
+def test_bad_input_fails_only_its_own_request(
+    trained_project: Path, start_server: Callable[..., Server]
+) -> None:
+    bundle = trained_project / MODEL_DIR
+    server = start_server("--bundle", str(bundle), *BATCHING)
+    good = [jpeg(96, 96, seed=i) for i in range(8)]
+    expected = load_bundle(bundle).predict_bytes(good)
+    cut = jpeg(96, 96, seed=50)[:400]  # a JPEG header, then nothing: fails at decode
+    bad = [
+        (cut, "image/jpeg", 422, "truncated"),
+        (b"not an image at all", "image/png", 415, "not an image"),
+        (b"", "image/png", 422, "empty"),
+        (encoded("PNG", (8, 8)), "image/png", 422, "smaller than"),
+    ]
+    bodies = [(g, "image/jpeg") for g in good[:4]] + [(b[0], b[1]) for b in bad]
+    bodies += [(g, "image/jpeg") for g in good[4:]]
+    for _ in range(3):  # the bad ones land in different places of the batches
+        responses = concurrently(server, bodies)
+        goods = responses[:4] + responses[8:]
+        for resp, want in zip(goods, expected, strict=True):
+            assert resp.status_code == 200, resp.text
+            assert abs(resp.json()["probability"] - want.probability) < 1e-9
+        for resp, (_, _, status, words) in zip(responses[4:8], bad, strict=True):
+            assert resp.status_code == status and words in resp.json()["detail"], resp.text
+        bodies = bodies[::-1]
+        expected, bad = expected[::-1], bad[::-1]
+    assert server.http.get("/readyz").status_code == 200
+
+
+def test_auto_keeps_batching_off_for_the_scikit_learn_rungs(
+    trained_project: Path, start_server: Callable[..., Server]
+) -> None:
+    server = start_server("--bundle", str(trained_project / MODEL_DIR))
+    assert server.model()["batching"]["mode"] == "auto"
+    assert server.model()["batching"]["active"] is False
+    responses = concurrently(server, [(png(64, 64, seed=i), "image/png") for i in range(16)])
+    assert all(r.status_code == 200 for r in responses)
+    assert batch_stats(server) == (0.0, 0.0)
+    off = start_server("--bundle", str(trained_project / MODEL_DIR), CATDETECTOR_BATCHING="off")
+    assert off.model()["batching"] == {
+        "mode": "off",
+        "active": False,
+        "max_size": 8,
+        "max_wait_ms": 5.0,
+    }
+
+
+def test_swaps_under_load_never_mix_versions_in_a_batch(
+    private_registry: Registry, start_server: Callable[..., Server]
+) -> None:
+    reg = private_registry
+    server = start_server("--registry", reg.url, "--stage", "prod", *BATCHING)
+    images = [tiny_png(), png(80, 80, seed=3)]
+    results: list[tuple[int, int, str | None, str | None, float | None]] = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def hammer(which: int) -> None:
+        with client(server.url) as http:
+            while not stop.is_set():
+                try:
+                    resp = post(http, images[which])
+                except httpx.HTTPError as exc:
+                    errors.append(repr(exc))
+                    continue
+                body = resp.json() if resp.status_code == 200 else {}
+                results.append(
+                    (
+                        which,
+                        resp.status_code,
+                        body.get("version"),
+                        resp.headers.get("x-model-version"),
+                        body.get("probability"),
+                    )
+                )
+
+    threads = [threading.Thread(target=hammer, args=(i % 2,), daemon=True) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    try:
+        server.wait_log(f"prefetched {reg.v2}")
+        for i in range(6):
+            if i % 2 == 0:
+                reg.promote(reg.v2, f"swap {i}")
+                server.wait_version(reg.v2)
+            else:
+                reg.rollback()
+                server.wait_version(reg.v1)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert not errors, errors[:5]
+    assert [r for r in results if r[1] != 200] == []
+    assert all(r[2] == r[3] for r in results), "body and header name different versions"
+    assert {r[2] for r in results} == {reg.v1, reg.v2}
+    bundles = server.cache_dir / "bundles"
+    expected = {
+        version: load_bundle(bundles / reg.bundle_md5(commit)).predict_bytes(images)
+        for version, commit in ((reg.v1, reg.c1), (reg.v2, reg.c2))
+    }
+    for which in (0, 1):
+        assert expected[reg.v1][which].probability != expected[reg.v2][which].probability
+    wrong = [r for r in results if abs(r[4] - expected[r[2]][r[0]].probability) > 1e-9]  # type: ignore[index,operator]
+    assert wrong == [], wrong[:5]
+    calls, rows = batch_stats(server)
+    assert rows > calls > 0, "no batch of more than one request formed under load"
+
+
+def _rows(model: LoadedModel, images: list[bytes]) -> np.ndarray:
+    return np.stack([model.prepare(open_image(img)) for img in images])
+
+
+def test_a_batch_holds_one_snapshot_only(trained_project: Path, registry: Registry) -> None:
+    """Rows queued for two snapshots, interleaved, come out as one batch per snapshot."""
+    old = load_bundle(trained_project / MODEL_DIR)  # v1's bundle
+    new = load_bundle(registry.proj / MODEL_DIR)  # v2's (the registry's clone is at c2)
+    a = Served(old, "v-old", "prod", None, 0.0)
+    b = Served(new, "v-new", "prod", None, 0.0)
+    images = [png(64, 64, seed=200 + i) for i in range(5)]
+    sizes: list[int] = []
+
+    async def scenario() -> list[list[float]]:
+        batcher = Batcher(BatchPolicy("on", max_size=8, max_wait=1.0), sizes.append)
+        try:
+            with batcher.preparing():  # a request still decoding: the batcher waits
+                tasks = [
+                    asyncio.ensure_future(batcher.predict(served, _rows(served.model, imgs)))
+                    for served, imgs in ((a, images[:2]), (b, images[2:4]), (a, images[4:]))
+                ]
+                await asyncio.sleep(0.05)
+                assert sizes == []
+            got = await asyncio.gather(*tasks)
+        finally:
+            batcher.close()
+        return [[p.probability for p in preds] for preds in got]
+
+    got = asyncio.run(scenario())
+    assert sizes == [3, 2]  # old's three rows together, then new's two
+    want_old = [p.probability for p in old.predict_bytes(images)]
+    want_new = [p.probability for p in new.predict_bytes(images)]
+    assert not np.allclose(want_old, want_new)
+    assert np.allclose(got[0] + got[2], want_old[:2] + want_old[4:], rtol=0, atol=1e-12)
+    assert np.allclose(got[1], want_new[2:4], rtol=0, atol=1e-12)
+
+
+def test_bad_batching_settings_are_refused_in_one_line(trained_project: Path) -> None:
+    bundle = str(trained_project / MODEL_DIR)
+    for args, words in [
+        (["--batching", "sometimes"], "batching: Input should be 'auto', 'on' or 'off'"),
+        (["--batching-max-size", "0"], "batching_max_size: Input should be greater than"),
+        (["--batching-max-wait-ms", "-1"], "batching_max_wait_ms: Input should be greater"),
+    ]:
+        proc = cli(
+            "serve", "--bundle", bundle, "--port", "0", *args, cwd=trained_project, check=False
+        )
+        assert proc.returncode != 0
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert any(words in line for line in lines), proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -6,7 +6,9 @@ in ../shared/data/dogscats-sample (skips when absent).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,10 +39,25 @@ def deep_project(
 ) -> Path:
     """init -> the 400 photos -> pretrained enabled -> dvc repro -> commit -> dvc push.
 
-    Read-only for the tests (copy it to change it). Its first run's embedding stats
-    are kept in ``first-embed-stats.json`` beside it.
+    Read-only for the tests (copy it to change it). Built once per run, even under
+    pytest-xdist: the workers share it through a lock in their common temp folder.
+    Its first run's embedding stats are kept in ``first-embed-stats.json`` beside it.
     """
-    root = tmp_path_factory.mktemp("deep") / "proj"
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "deep-shared" / "proj"
+    with FileLock(str(shared / "deep-shared.lock")):
+        if not (root.parent / "first-embed-stats.json").is_file():
+            if root.parent.exists():
+                shutil.rmtree(root.parent)  # a build that failed half-way
+            root.parent.mkdir(parents=True)
+            _build(root, real_data)
+    return root
+
+
+def _build(root: Path, real_data: Path) -> None:
     cli("init", str(root), cwd=root.parent)
     for label in ("cat", "other"):
         (root / "data/raw" / label).mkdir(parents=True)
@@ -51,11 +68,10 @@ def deep_project(
     git("add", "-A", cwd=root)
     git("commit", "-qm", "data: real photos, pretrained rung on", cwd=root)
     run(["dvc", "repro", "-q"], root, timeout=1200)
-    (root.parent / "first-embed-stats.json").write_text((root / EMBED_STATS).read_text())
     git("add", "-A", cwd=root)
     git("commit", "-qm", "train", cwd=root)
     run(["dvc", "push", "-q"], root)
-    return root
+    (root.parent / "first-embed-stats.json").write_text((root / EMBED_STATS).read_text())
 
 
 def first_embed_stats(deep_project: Path) -> dict[str, int]:
@@ -69,8 +85,6 @@ NETGUARD = Path(__file__).parent / "netguard"
 def offline_env(tmp: Path) -> tuple[dict[str, str], Path]:
     """An environment in which every Python process refuses non-loopback sockets and
     lookups (and logs them), with proxies pointing at a closed port; and the log path."""
-    import os
-
     log = tmp / "netguard.log"
     log.write_text("")
     closed = "http://127.0.0.1:9"

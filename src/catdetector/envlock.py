@@ -37,11 +37,14 @@ SELF = "catdetector"
 VENDOR = Path("vendor")
 SOURCE_FILE = Path("requirements-catdetector.txt")
 PACKAGED_LOCK = "third-party.lock"
+# Locked beside catdetector's own dependencies: the generated CI script's `test` step runs them.
+CI_TOOLS = ("pytest",)
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
 HEADER = (
     "# Environment lock written by `catdetector init`: every package catdetector needs,\n"
-    "# pinned with its hashes (pip's hash-checking mode). Install it on training and\n"
+    "# and pytest for the CI script's test step, pinned with their hashes (pip's\n"
+    "# hash-checking mode). Install it on training and\n"
     "# serving machines alike, from the project root:\n"
     "#   pip install -r requirements.lock{extra}\n"
     "# Check a machine against it: catdetector env check\n"

@@ -29,6 +29,8 @@ def test_packaged_lock_is_in_sync_with_constraints_and_the_installed_closure() -
     pins = envlock.parse_lock(envlock.packaged_lock_text(), "third-party.lock")
     needed = envlock.closure()
     assert needed.pop("catdetector") == "0.1.0"
+    for tool in envlock.CI_TOOLS:
+        needed.update(envlock.closure(tool))
     assert set(pins) == set(needed), "regenerate with scripts/lock.py"
     constraints = _constraints()
     assert {n: p.version for n, p in pins.items()} == {n: constraints.get(n) for n in pins}
@@ -53,7 +55,7 @@ def test_default_init_vendors_a_hashed_wheel_of_this_catdetector(tmp_path: Path)
     pins = envlock.read_lock(root / "requirements.lock")
     assert pins["catdetector"].version == "0.1.0" and "scikit-learn" in pins
     assert all(p.hashes for p in pins.values())  # pip's --require-hashes mode accepts it
-    assert "pytest" not in pins  # only what catdetector needs
+    assert set(envlock.CI_TOOLS) <= set(pins)  # the CI script's `test` step runs pytest
     assert not (root / "requirements-catdetector.txt").exists()
 
     with zipfile.ZipFile(wheel) as zf:

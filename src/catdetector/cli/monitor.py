@@ -93,7 +93,7 @@ def _render_version(v: dict[str, Any]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Attach the monitor commands."""
-    app.add_typer(monitor_app)
+    app.add_typer(monitor_app, name="monitor")
 
 
 @monitor_app.command("report")

@@ -153,6 +153,8 @@ class Backbone:
             raise BundleError(f"the backbone is not a loadable ONNX model: {exc}") from exc
         self.sha256 = hashlib.sha256(onnx_bytes).hexdigest()
         self.size = len(onnx_bytes)
+        # onnxruntime's own default is one intra-op thread per core
+        self.threads = threads or (os.cpu_count() or 1)
 
     def embed(self, pixels: np.ndarray) -> np.ndarray:
         """Embeddings (n, 1280) float32 of a (n, 3, H, W) float32 batch."""

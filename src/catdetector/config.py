@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from catdetector import layout
 from catdetector.errors import ConfigError
 
 RUNGS = ("dummy", "heuristic", "linear", "nonlinear", "pretrained")
@@ -241,8 +242,8 @@ def default_log_db() -> Path:
 
 
 def log_db_url(log_db: str | None) -> str:
-    """The prediction log's location: ``log_db`` when given, else :func:`default_log_db`."""
-    return log_db or str(default_log_db())
+    """The prediction log's location: ``log_db``, else $CATDETECTOR_LOG_DB, else the default."""
+    return log_db or os.environ.get(layout.LOG_DB_ENV) or str(default_log_db())
 
 
 def build_serve_settings(**overrides: Any) -> ServeSettings:

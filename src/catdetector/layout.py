@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 ARTIFACT = "catdetector"
 PARAMS = Path("params.yaml")
 DVC_YAML = Path("dvc.yaml")
@@ -48,6 +46,8 @@ def find_root(start: Path) -> Path | None:
 
 def model_md5(lock_text: str) -> str | None:
     """The DVC md5 (``...dir``) that a dvc.lock text records for the model output, or None."""
+    import yaml  # here: this module is imported by every command, most of them never parse
+
     try:
         doc = yaml.safe_load(lock_text) or {}
     except yaml.YAMLError:
@@ -58,3 +58,6 @@ def model_md5(lock_text: str) -> str | None:
         if isinstance(out, dict) and out.get("path") == str(MODEL_DIR) and out.get("md5"):
             return str(out["md5"])
     return None
+
+# The prediction log's location for the server, `monitor` and `feedback` (else the default file).
+LOG_DB_ENV = "CATDETECTOR_LOG_DB"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -112,3 +113,10 @@ def test_export_refuses_clearly(tmp_path: Path, serve: Callable[..., Server]) ->
     )
     assert missing.returncode == DataError.exit_code
     assert "no stored input image" in missing.stderr and "--log-images" in missing.stderr
+    # $CATDETECTOR_LOG_DB names the log as for the server and `monitor`: the same refusal
+    from_env = cli(
+        "feedback", "export", str(tmp_path / "o"), cwd=tmp_path, check=False,
+        env={**os.environ, "CATDETECTOR_LOG_DB": str(db)},
+    )
+    assert from_env.returncode == DataError.exit_code
+    assert "no stored input image" in from_env.stderr

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
+
+from catdetector.layout import LOG_DB_ENV
 
 console = Console(highlight=False)
 console_err = Console(stderr=True, highlight=False)
+
+LogDbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-db",
+        help=f"prediction log: SQLite file or postgresql:// URL (default: ${LOG_DB_ENV}, "
+        "else the server's default file)",
+    ),
+]
 
 
 def print_json(data: Any) -> None:

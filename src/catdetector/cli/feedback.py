@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console, print_json
+from catdetector.cli._common import LogDbOpt, console, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -20,13 +20,7 @@ def register(app: typer.Typer) -> None:
         dest: Annotated[
             Path, typer.Argument(help="data folder to write <label>/<sha256>.<ext> in")
         ],
-        log_db: Annotated[
-            str | None,
-            typer.Option(
-                help="prediction log (SQLite file or postgresql:// URL) [default: the "
-                "server's default]"
-            ),
-        ] = None,
+        log_db: LogDbOpt = None,
         images: Annotated[
             Path | None,
             typer.Option(help="where the server kept the inputs (--log-images), if they moved"),

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from catdetector.cli._common import console, console_err, print_json
+from catdetector.cli._common import LogDbOpt, console, console_err, print_json
+from catdetector.layout import LOG_DB_ENV
 
 if TYPE_CHECKING:
     from catdetector.config import MonitorParams
     from catdetector.monitor.store import Store
 
-LOG_DB_ENV = "CATDETECTOR_LOG_DB"
-LogDbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--log-db",
-        help=f"prediction log: SQLite file or postgresql:// URL (default: ${LOG_DB_ENV}, "
-        "else the server's default file)",
-    ),
-]
 ParamsOpt = Annotated[
     Path | None,
     typer.Option(
@@ -43,7 +34,7 @@ def _open_log(url: str | None) -> Store:
     from catdetector.errors import StoreError
     from catdetector.monitor import store
 
-    location = log_db_url(url or os.environ.get(LOG_DB_ENV))
+    location = log_db_url(url)
     full = store.database_url(location)
     if full.startswith("sqlite:///") and not Path(full.removeprefix("sqlite:///")).is_file():
         raise StoreError(

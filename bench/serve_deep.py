@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,6 @@ class PssSampler:
     """The peak of :func:`pss_mb` sampled every 0.1 s in a thread (the kernel keeps no Pss peak)."""
 
     def __init__(self, pid: int) -> None:
-        import threading
-
         self.pid, self.peak = pid, pss_mb(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)

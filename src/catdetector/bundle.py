@@ -29,6 +29,8 @@ from catdetector.images import (
     HandFeatures,
     Limits,
     PreprocessSpec,
+    backbone_decode,
+    backbone_input,
     backbone_pixels,
     decode_image,
     describe,
@@ -206,6 +208,11 @@ class LoadedModel:
         return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
 
     @property
+    def has_backbone(self) -> bool:
+        """True for the pretrained rung (an onnxruntime backbone before the head)."""
+        return not isinstance(self.featurizer, HandFeatures)
+
+    @property
     def batches_pay(self) -> bool:
         """True when predicting n images at once is cheaper per image.
 
@@ -246,19 +253,20 @@ class LoadedModel:
             return featurizer.rows([img])[0]
         return backbone_pixels(img, _backbone(featurizer).spec)
 
-    def prepare_described(
-        self, img: Image.Image, data: bytes, limits: Limits
-    ) -> tuple[np.ndarray, dict[str, float]]:
+    def prepare_described(self, img: Image.Image) -> tuple[np.ndarray, dict[str, float]]:
         """:meth:`prepare`, plus the input's descriptors (for the prediction log).
 
-        The descriptors are those of the prepare stage's decode, whatever the rung: the
-        reference statistics in the bundle were measured on them.
+        Both come from one decode: the prepare stage's for the hand-made rungs, the
+        backbone's crop for the pretrained rung. The bundle's reference statistics were
+        measured on the same decode.
         """
-        if isinstance(self.featurizer, HandFeatures):
+        featurizer = self.featurizer
+        if isinstance(featurizer, HandFeatures):
             decoded = decode_image(img, self.spec)
             return featurize(decoded, self.spec), describe(decoded)
-        row = self.prepare(img)  # the backbone's own decode closed img: open the bytes again
-        return row, describe(decode_image(open_image(data, limits), self.spec))
+        spec = _backbone(featurizer).spec
+        crop = backbone_decode(img, spec)
+        return backbone_input(crop, spec), describe(crop)
 
     def predict_rows(self, rows: np.ndarray) -> list[Prediction]:
         """The batchable part of predict: a stack of :meth:`prepare` rows, one prediction each."""

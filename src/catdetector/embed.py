@@ -9,6 +9,8 @@ only (``catdetector[serve-deep]``). Nothing is ever downloaded.
 
 Embeddings of training images are cached by image content hash, keyed also by the
 ONNX file's hash and the preprocessing spec, so retraining the head embeds nothing.
+Each entry also holds the image's drift descriptors, measured on the backbone's own
+decode (as the server measures them), for the bundle's reference statistics.
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ import numpy as np
 from PIL import Image
 
 from catdetector.errors import BundleError
-from catdetector.images import BackboneSpec, Limits, backbone_pixels, open_image
+from catdetector.images import (
+    DESCRIPTORS,
+    BackboneSpec,
+    Limits,
+    backbone_decode,
+    backbone_input,
+    backbone_pixels,
+    describe,
+    open_image,
+)
 
 BACKBONE_NAME = "efficientnet-lite0"
 EMBEDDING_DIM = 1280
@@ -171,12 +182,19 @@ class BackboneFeatures:
 
     def embed(self, images: list[Image.Image]) -> np.ndarray:
         """Embeddings (n, 1280) float32 of opened images (closes them), in one run."""
+        return self.embed_described(images)[0]
+
+    def embed_described(
+        self, images: list[Image.Image]
+    ) -> tuple[np.ndarray, list[dict[str, float]]]:
+        """:meth:`embed`, plus each image's drift descriptors, from the same decode."""
         try:
-            pixels = np.stack([backbone_pixels(img, self.spec) for img in images])
+            decoded = [backbone_decode(img, self.spec) for img in images]
         finally:
             for img in images:
                 img.close()
-        return self.backbone.embed(pixels)
+        pixels = np.stack([backbone_input(d, self.spec) for d in decoded])
+        return self.backbone.embed(pixels), [describe(d) for d in decoded]
 
     def rows(self, images: list[Image.Image]) -> np.ndarray:
         """Feature rows for the head (float64, as at fit time) of opened images (closes them)."""
@@ -188,7 +206,8 @@ class BackboneFeatures:
 
 @dataclass
 class EmbeddingCache:
-    """Embeddings stored as ``<root>/<key>/<image sha256>.npy``; the key names model and spec."""
+    """Embeddings and descriptors in ``<root>/<key>/<image sha256>.npz``; the key names model
+    and spec."""
 
     root: Path
     key: str
@@ -203,24 +222,33 @@ class EmbeddingCache:
         return cls(root, key)
 
     def _path(self, sha256: str) -> Path:
-        return self.root / self.key / f"{sha256}.npy"
+        return self.root / self.key / f"{sha256}.npz"
 
-    def get(self, sha256: str) -> np.ndarray | None:
-        """The cached embedding of an image, or None (a damaged entry counts as missing)."""
+    def get(self, sha256: str) -> tuple[np.ndarray, dict[str, float]] | None:
+        """The cached (embedding, descriptors) of an image, or None (a damaged entry is a miss)."""
         try:
-            row = np.load(self._path(sha256), allow_pickle=False)
-        except (OSError, ValueError):
+            with np.load(self._path(sha256), allow_pickle=False) as entry:
+                row, described = entry["embedding"], entry["descriptors"]
+        except (OSError, ValueError, KeyError):
             return None
-        return row if row.shape == (EMBEDDING_DIM,) and row.dtype == np.float32 else None
+        if row.shape != (EMBEDDING_DIM,) or row.dtype != np.float32:
+            return None
+        if described.shape != (len(DESCRIPTORS),) or described.dtype != np.float64:
+            return None
+        return row, dict(zip(DESCRIPTORS, map(float, described), strict=True))
 
-    def put(self, sha256: str, row: np.ndarray) -> None:
-        """Store one embedding atomically."""
+    def put(self, sha256: str, row: np.ndarray, described: dict[str, float]) -> None:
+        """Store one image's embedding and descriptors atomically."""
         path = self._path(sha256)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".emb.", suffix=".npy", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".emb.", suffix=".npz", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.save(handle, np.asarray(row, np.float32), allow_pickle=False)
+                np.savez(
+                    handle,
+                    embedding=np.asarray(row, np.float32),
+                    descriptors=np.asarray([described[k] for k in DESCRIPTORS], np.float64),
+                )
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -242,22 +270,24 @@ def embed_items(
     raw: Path,
     items: list[dict[str, Any]],
     limits: Limits,
-) -> np.ndarray:
-    """Embeddings (n, 1280) float64 of prepare-manifest items (``path`` under ``raw``,
-    ``sha256``), in their order, computing only the cache's misses."""
-    rows: list[np.ndarray | None] = [cache.get(item["sha256"]) for item in items]
-    missing = [i for i, row in enumerate(rows) if row is None]
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Embeddings (n, 1280) float64 and drift descriptors of prepare-manifest items
+    (``path`` under ``raw``, ``sha256``), in their order, computing only the cache's misses."""
+    entries = [cache.get(item["sha256"]) for item in items]
+    missing = [i for i, entry in enumerate(entries) if entry is None]
     cache.reused += len(items) - len(missing)
     start = time.perf_counter()
     for offset in range(0, len(missing), EMBED_BATCH):
         chunk = missing[offset : offset + EMBED_BATCH]
         opened = [open_image((raw / items[i]["path"]).read_bytes(), limits) for i in chunk]
-        for i, row in zip(chunk, features.embed(opened), strict=True):
-            cache.put(items[i]["sha256"], row)
-            rows[i] = row
+        embedded, described = features.embed_described(opened)
+        for i, row, one in zip(chunk, embedded, described, strict=True):
+            cache.put(items[i]["sha256"], row, one)
+            entries[i] = (row, one)
     cache.seconds += time.perf_counter() - start
     cache.computed += len(missing)
-    return np.vstack([r for r in rows if r is not None]).astype(np.float64)
+    done = [e for e in entries if e is not None]
+    return np.vstack([row for row, _ in done]).astype(np.float64), [d for _, d in done]
 
 
 # ---------------------------------------------------------------- training inputs
@@ -275,6 +305,7 @@ class Embedded:
     splits: dict[str, tuple[np.ndarray, np.ndarray]]
     cache: EmbeddingCache
     ms_per_image: float  # one image at a time, bytes to embedding (median)
+    train_descriptors: list[dict[str, float]]  # the drift reference's inputs
 
 
 def split_items(items: list[dict[str, Any]], split: str) -> list[dict[str, Any]]:
@@ -298,12 +329,16 @@ def embed_dataset(
     features = BackboneFeatures(Backbone(onnx), BackboneSpec())
     cache = EmbeddingCache.for_backbone(cache_root, features.backbone, features.spec)
 
-    out = {
-        split: (embed_items(features, cache, raw, split_items(items, split), limits), y)
-        for split, (_, y) in splits.items()
-    }
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    train_descriptors: list[dict[str, float]] = []
+    for split, (_, y) in splits.items():
+        rows, described = embed_items(features, cache, raw, split_items(items, split), limits)
+        out[split] = (rows, y)
+        if split == "train":
+            train_descriptors = described
     timing = [(raw / i["path"]).read_bytes() for i in items if i["split"] != "train"][:6]
-    return Embedded(features, onnx, out, cache, _ms_per_image(features, timing, limits))
+    ms = _ms_per_image(features, timing, limits)
+    return Embedded(features, onnx, out, cache, ms, train_descriptors)
 
 
 def _ms_per_image(features: BackboneFeatures, samples: list[bytes], limits: Limits) -> float:

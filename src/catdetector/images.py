@@ -3,7 +3,8 @@
 Training (``pipeline``), ``predict`` and the server all call :func:`decode` and
 :func:`featurize` with the :class:`PreprocessSpec` stored in the model bundle,
 so serving cannot drift from training. The pretrained rung's input (resize,
-centre crop, normalisation) is :func:`backbone_pixels` with a :class:`BackboneSpec`.
+centre crop, normalisation) is :func:`backbone_pixels` with a :class:`BackboneSpec`;
+its drift descriptors come from the same decode (:func:`backbone_decode`).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class Decoded:
     width: int
     height: int
     format: str
-    pixels: np.ndarray  # uint8, (size, size, 3)
+    pixels: np.ndarray  # uint8 RGB, (h, w, 3): the spec's square, or the backbone's crop
 
 
 _SIGNATURES = (
@@ -226,22 +227,36 @@ def decode_image(img: Image.Image, spec: PreprocessSpec) -> Decoded:
     return Decoded(width=width, height=height, format=fmt, pixels=np.asarray(small, np.uint8))
 
 
-def backbone_pixels(img: Image.Image, spec: BackboneSpec) -> np.ndarray:
-    """The backbone's input for an image from :func:`open_image` (closing it).
+def backbone_decode(img: Image.Image, spec: BackboneSpec) -> Decoded:
+    """The backbone's crop of an image from :func:`open_image` (closing it), as uint8 RGB.
 
-    Shorter side resized to ``spec.resize``, centre crop of ``spec.input_size``,
-    ``(pixel - mean) / std``; float32, channels first: (3, input_size, input_size).
+    Shorter side resized to ``spec.resize``, centre crop of ``spec.input_size``. The
+    pretrained rung's drift descriptors are measured on this crop, in training and in
+    serving alike, so the server decodes each image once.
     """
+    fmt = img.format or "unknown"
+    width, height = img.size
     with _decoding(img, spec.resize) as rgb:
-        width, height = rgb.size
-        scale = spec.resize / min(width, height)
-        new_w = max(spec.input_size, round(width * scale))
-        new_h = max(spec.input_size, round(height * scale))
+        draft_w, draft_h = rgb.size
+        scale = spec.resize / min(draft_w, draft_h)
+        new_w = max(spec.input_size, round(draft_w * scale))
+        new_h = max(spec.input_size, round(draft_h * scale))
         resized = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)
         left, top = (new_w - spec.input_size) // 2, (new_h - spec.input_size) // 2
         crop = resized.crop((left, top, left + spec.input_size, top + spec.input_size))
-    pixels = (np.asarray(crop, np.float32) - np.float32(spec.mean)) / np.float32(spec.std)
+    return Decoded(width=width, height=height, format=fmt, pixels=np.asarray(crop, np.uint8))
+
+
+def backbone_input(decoded: Decoded, spec: BackboneSpec) -> np.ndarray:
+    """The backbone's input of a :func:`backbone_decode` crop: ``(pixel - mean) / std``,
+    float32, channels first: (3, input_size, input_size)."""
+    pixels = (decoded.pixels.astype(np.float32) - np.float32(spec.mean)) / np.float32(spec.std)
     return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+
+def backbone_pixels(img: Image.Image, spec: BackboneSpec) -> np.ndarray:
+    """The backbone's input for an image from :func:`open_image` (closing it)."""
+    return backbone_input(backbone_decode(img, spec), spec)
 
 
 def decode(data: bytes, spec: PreprocessSpec, limits: Limits = Limits()) -> Decoded:

@@ -67,6 +67,11 @@ def atc_threshold(confidence: np.ndarray, correct: np.ndarray) -> dict[str, floa
 # ---------------------------------------------------------------- prepare
 
 
+def _descriptor_reference(descriptors: list[dict[str, float]]) -> dict[str, Any]:
+    """The drift reference of the train split's input descriptors."""
+    return reference_stats({k: [d[k] for d in descriptors] for k in images.DESCRIPTORS})
+
+
 @dataclass
 class PrepareSummary:
     """What prepare did."""
@@ -112,7 +117,7 @@ def prepare(root: Path) -> PrepareSummary:
         "content_sha256": hashlib.sha256(
             "".join(sorted(i.sha256 for i in result.items)).encode()
         ).hexdigest(),
-        "reference": reference_stats({k: [d[k] for d in descriptors] for k in images.DESCRIPTORS}),
+        "reference": _descriptor_reference(descriptors),
     }
     report = {
         "bad_files": [asdict(b) for b in result.bad],
@@ -303,7 +308,12 @@ def train(root: Path) -> dict[str, Any]:
     # The prediction reference comes from held-out inputs: on its own training split a
     # model is more confident than on any new input, and that would read as drift.
     held_out = np.concatenate([model.predict_proba(splits["val"][0])[:, 0], test_probs[:, 0]])
-    reference = dict(manifest["reference"])
+    # Drift descriptors come from the chosen model's own decode, as the server measures them.
+    reference = (
+        _descriptor_reference(backbone.train_descriptors)
+        if backbone is not None
+        else dict(manifest["reference"])
+    )
     reference["probability"] = reference_stats({"p": list(held_out)})["p"]
     ladder_table = {
         r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
@@ -372,7 +382,9 @@ def evaluate(root: Path) -> dict[str, Any]:
             root / layout.EMBED_CACHE, model.featurizer.backbone, model.featurizer.spec
         )
         items = embed.split_items(manifest["items"], "test")
-        x_test = embed.embed_items(model.featurizer, cache, root / layout.RAW, items, model.limits)
+        x_test = embed.embed_items(
+            model.featurizer, cache, root / layout.RAW, items, model.limits
+        )[0]
     probs = model.probabilities(x_test)
     labels = model.labels
     scores = _scores(y_test, probs, labels)

@@ -4,6 +4,7 @@ reproduces in a fresh clone without any network, and serves what the pipeline pr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,12 @@ def test_served_predictions_equal_pipeline_predictions(deep_project: Path, tmp_p
         resp = server.http.post("/v1/predict", files=files)
         assert resp.status_code == 200, resp.text
         batch = resp.json()["predictions"]
-        assert server.model()["chosen_rung"] == "pretrained"
+        info = server.model()
+        assert info["chosen_rung"] == "pretrained"
+        # by default one onnxruntime thread per predict, as many predicts at once as cores
+        assert info["onnx_threads"] == 1
+        assert info["predict_lanes"] == len(os.sched_getaffinity(0))
+        assert info["batching"]["active"] is False  # one thread: batches don't pay
     assert netlog.read_text() == ""
     for want, one, many in zip(expected, single, batch, strict=True):
         assert one["label"] == many["label"] == want["label"]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pytest
 from PIL import Image
 
 from catdetector.bundle import load_bundle
+from catdetector.images import backbone_decode, describe, open_image
 from catdetector.monitor import store
 from tests.serve.serving import MODEL_DIR, Server, clean_env
 from tests.serve.test_batching import batch_stats, concurrently
@@ -27,7 +31,10 @@ def test_concurrent_photos_are_batched_and_answer_as_the_pipeline(
         answered = check_batched(server, bundle)
     finally:
         server.stop()
-    # the log describes each batched input as the prepare stage did (the drift reference)
+    # The log describes each input from the backbone's own decode, the one decode per
+    # image the server makes, and the bundle's drift reference came from that decode too.
+    model = load_bundle(bundle)
+    spec = model.featurizer.spec  # type: ignore[union-attr]
     log = store.open(db)
     try:
         for photo, resp in answered:
@@ -37,9 +44,18 @@ def test_concurrent_photos_are_batched_and_answer_as_the_pipeline(
             with Image.open(photo) as img:
                 width, height = img.size
             assert (record.width, record.height) == (width, height)
-            assert set(record.stats or {}) >= {"width", "height", "brightness"}
+            want = describe(backbone_decode(open_image(photo.read_bytes(), model.limits), spec))
+            assert record.stats == pytest.approx(want, abs=1e-9)
     finally:
         log.close()
+    manifest = json.loads((deep_project / "data/prepared/manifest.json").read_text())
+    train = [i["path"] for i in manifest["items"] if i["split"] == "train"]
+    brightness = [
+        describe(backbone_decode(open_image(raw.read_bytes(), model.limits), spec))["brightness"]
+        for raw in (deep_project / "data/raw" / rel for rel in train)
+    ]
+    reference = model.meta["reference"]["brightness"]
+    assert reference["mean"] == pytest.approx(float(np.mean(brightness)), abs=1e-9)
 
 
 def check_batched(server: Server, bundle: Path) -> list[tuple[Path, httpx.Response]]:

@@ -240,6 +240,52 @@ def test_a_batch_holds_one_snapshot_only(trained_project: Path, registry: Regist
     assert np.allclose(got[1], want_new[2:4], rtol=0, atol=1e-12)
 
 
+class _Meeting:
+    """Wraps a model's ``predict_rows`` so that each call waits, at most 2 s, for another
+    call to be running at the same time; the real predict runs after that."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.inner = model.predict_rows
+        self.barrier = threading.Barrier(2, timeout=2.0)
+        self.met = 0
+
+    def __call__(self, rows: np.ndarray) -> list:
+        self.barrier.wait()  # BrokenBarrierError when no other batch runs meanwhile
+        self.met += 1
+        return self.inner(rows)
+
+
+def _two_separate_batches(trained_project: Path, lanes: int) -> tuple[list, _Meeting]:
+    """Two requests, each its own batch (max size 1), through a batcher of ``lanes``."""
+    model = load_bundle(trained_project / MODEL_DIR)
+    meeting = _Meeting(model)
+    model.predict_rows = meeting  # type: ignore[method-assign]
+    served = Served(model, "v1", "prod", None, 0.0)
+    images = [png(64, 64, seed=300 + i) for i in range(2)]
+
+    async def scenario() -> list:
+        batcher = Batcher(BatchPolicy("on", max_size=1, max_wait=0.0), lanes=lanes)
+        try:
+            calls = [batcher.predict(served, _rows(model, [img])) for img in images]
+            return await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            batcher.close()
+
+    return asyncio.run(scenario()), meeting
+
+
+def test_batches_run_in_every_lane_at_once(trained_project: Path) -> None:
+    got, meeting = _two_separate_batches(trained_project, lanes=2)
+    assert meeting.met == 2  # both batches were inside predict together
+    assert [len(preds) for preds in got] == [1, 1]
+    one, = got[0]
+    assert one.label in ("cat", "other")
+    # one lane: the second batch starts only after the first is done, so they never meet
+    got, meeting = _two_separate_batches(trained_project, lanes=1)
+    assert meeting.met == 0
+    assert all(isinstance(r, threading.BrokenBarrierError) for r in got), got
+
+
 def test_bad_batching_settings_are_refused_in_one_line(trained_project: Path) -> None:
     bundle = str(trained_project / MODEL_DIR)
     for args, words in [

@@ -56,7 +56,8 @@ def register(app: typer.Typer) -> None:
         onnx_threads: Annotated[
             int | None,
             typer.Option(
-                help="onnxruntime threads per worker for a backbone model (0: cores / workers)"
+                help="onnxruntime threads of one backbone predict (0: one, and each worker "
+                "runs as many predicts at once as it has cores)"
             ),
         ] = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",

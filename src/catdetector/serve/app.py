@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,7 +120,12 @@ class Runtime:
         policy = BatchPolicy(
             settings.batching, settings.batching_max_size, settings.batching_max_wait_ms / 1000
         )
-        self.batcher = Batcher(policy, metrics.batch_rows.observe) if policy.mode != "off" else None
+        self.lanes = settings.predict_lanes()
+        on = policy.mode != "off"
+        self.batcher = Batcher(policy, metrics.batch_rows.observe, self.lanes) if on else None
+        # A backbone predict (or its decode, when batching) runs here: up to one per lane
+        # at once, each with its own onnxruntime threads, never on the event loop.
+        self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="catdetector-predict")
 
     def batcher_for(self, served: Served) -> Batcher | None:
         """The batcher, when batching applies to this model."""
@@ -218,15 +225,18 @@ def _open(images: list[tuple[str | None, bytes]], limits: Limits) -> list[Image.
     return opened
 
 
-def _quick(images: list[tuple[str | None, bytes]], opened: list[Image.Image]) -> bool:
-    """True for one image that decodes in a few ms: then it is predicted on the event loop.
+def _quick(
+    served: Served, images: list[tuple[str | None, bytes]], opened: list[Image.Image]
+) -> bool:
+    """True for one image that a hand-made rung predicts in a few ms: then on the event loop.
 
-    Anything larger (by bytes or by the pixels its header declares) goes to the
-    threadpool, so one big image never stalls the other requests of this worker.
+    Anything larger (by bytes or by the pixels its header declares) goes to a
+    thread, so one big image never stalls the other requests of this worker.
     A few ms of mostly GIL-bound work would not run in parallel in a thread, and
-    the hop there and back costs more than it frees the loop for.
+    the hop there and back costs more than it frees the loop for. A backbone's
+    decode and predict release the GIL, so they always run in the predict lanes.
     """
-    if len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
+    if served.model.has_backbone or len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
         return False
     width, height = opened[0].size
     return width * height <= INLINE_MAX_PIXELS
@@ -248,11 +258,10 @@ def _predict(
     served: Served,
     images: list[tuple[str | None, bytes]],
     opened: list[Image.Image],
-    limits: Limits,
     stats: list[dict[str, float]] | None = None,
 ) -> list[Prediction]:
     """Predict each image; with ``stats``, also append each input's descriptors to it."""
-    rows = _prepare(served, images, opened, limits, stats)
+    rows = _prepare(served, images, opened, stats)
     return _answers(served, images, served.model.predict_rows(rows))
 
 
@@ -260,18 +269,17 @@ def _prepare(
     served: Served,
     images: list[tuple[str | None, bytes]],
     opened: list[Image.Image],
-    limits: Limits,
     stats: list[dict[str, float]] | None = None,
 ) -> np.ndarray:
     """Every image's model input row (decoding closes each image); ``stats`` as above."""
     rows = []
-    for index, ((name, data), img) in enumerate(zip(images, opened, strict=True)):
+    for index, ((name, _), img) in enumerate(zip(images, opened, strict=True)):
         try:
             with _naming(images, index, name):
                 if stats is None:
                     rows.append(served.model.prepare(img))
                 else:
-                    row, described = served.model.prepare_described(img, data, limits)
+                    row, described = served.model.prepare_described(img)
                     rows.append(row)
                     stats.append(described)
         except HTTPException:
@@ -324,6 +332,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         summary.close()
         if runtime.batcher is not None:
             runtime.batcher.close()
+        runtime.pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="catdetector",
@@ -341,6 +350,12 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         if served is not None:
             headers["x-model-version"] = served.version
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    async def offload(served: Served, work: Callable[..., Any], *args: Any) -> Any:
+        """Run ``work`` off the event loop: a backbone's in a predict lane, else in a thread."""
+        if served.model.has_backbone:
+            return await asyncio.get_running_loop().run_in_executor(runtime.pool, work, *args)
+        return await run_in_threadpool(work, *args)
 
     @app.post(
         "/v1/predict",
@@ -369,14 +384,14 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
                     min_side=served.model.limits.min_side,
                 )
                 opened = _open(images, limits)
-                args = (served, images, opened, limits, stats)
-                quick = _quick(images, opened)
+                args = (served, images, opened, stats)
+                quick = _quick(served, images, opened)
                 if batcher is not None:  # decoded here, predicted together with other requests
-                    rows = _prepare(*args) if quick else await run_in_threadpool(_prepare, *args)
+                    rows = _prepare(*args) if quick else await offload(served, _prepare, *args)
                 elif quick:
                     preds = _predict(*args)
                 else:
-                    preds = await run_in_threadpool(_predict, *args)
+                    preds = await offload(served, _predict, *args)
             if batcher is not None:
                 preds = _answers(served, images, await batcher.predict(served, rows))
         except HTTPException as exc:
@@ -441,6 +456,8 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
                 "max_size": settings.batching_max_size,
                 "max_wait_ms": settings.batching_max_wait_ms,
             },
+            "predict_lanes": runtime.lanes,
+            "onnx_threads": settings.threads_per_predict(),
         }
 
     @app.get("/healthz", summary="Liveness")

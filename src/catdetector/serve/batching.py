@@ -1,10 +1,10 @@
 """Adaptive batching: requests that arrive together share one predict call.
 
 Each request decodes and prepares its own images first (bad input fails only that
-request), then hands its model input rows to its worker's :class:`Batcher`. One
-batch runs at a time, in a thread of its own, so the event loop keeps reading and
-decoding the next requests meanwhile. While a batch runs, the rows that arrive
-queue up and form the next batch (up to ``max_size`` rows). A lone request never
+request), then hands its model input rows to its worker's :class:`Batcher`. Up to
+``lanes`` batches run at a time, each in a thread of its own, so the event loop keeps
+reading and decoding the next requests meanwhile. While every lane is busy, the rows
+that arrive queue up and form the next batch (up to ``max_size`` rows). A lone request never
 waits: the batcher waits (at most ``max_wait``) only while other requests are still
 being read or decoded in this worker. A batch holds only rows prepared for one model
 snapshot, so a swap never mixes versions inside a batch, and each request's
@@ -51,14 +51,22 @@ class _Item:
 class Batcher:
     """Groups the rows of concurrent requests of one worker into batched predicts."""
 
-    def __init__(self, policy: BatchPolicy, on_batch: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        policy: BatchPolicy,
+        on_batch: Callable[[int], None] | None = None,
+        lanes: int = 1,
+    ) -> None:
         self.policy = policy
+        self.lanes = lanes
         self._on_batch = on_batch
         self._queue: list[_Item] = []
         self._preparing = 0  # requests of this worker between preparing() and submit
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="catdetector-batch")
+        self._free: asyncio.Semaphore | None = None  # lanes not running a batch
+        self._running: set[asyncio.Task[None]] = set()
+        self._executor = ThreadPoolExecutor(lanes, thread_name_prefix="catdetector-batch")
 
     @contextlib.contextmanager
     def preparing(self) -> Iterator[None]:
@@ -75,6 +83,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         if self._task is None:
             self._changed = asyncio.Event()
+            self._free = asyncio.Semaphore(self.lanes)
             self._task = loop.create_task(self._dispatch(), name="catdetector-batcher")
         item = _Item(served, rows, loop.create_future())
         self._queue.append(item)
@@ -85,6 +94,8 @@ class Batcher:
         """Stop the dispatcher and its thread (at shutdown)."""
         if self._task is not None:
             self._task.cancel()
+        for task in self._running:
+            task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _poke(self) -> None:
@@ -96,12 +107,13 @@ class Batcher:
         return sum(len(i.rows) for i in self._queue if i.served is first)
 
     async def _dispatch(self) -> None:
-        assert self._changed is not None
+        assert self._changed is not None and self._free is not None
         loop = asyncio.get_running_loop()
         while True:
             while not self._queue:
                 self._changed.clear()
                 await self._changed.wait()
+            await self._free.acquire()  # rows keep queueing while every lane is busy
             deadline = loop.time() + self.policy.max_wait
             # Adaptive: wait for more only while other requests are on their way.
             while self._preparing and self._rows_ready() < self.policy.max_size:
@@ -111,8 +123,14 @@ class Batcher:
                 self._changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), left)
-            batch = self._take()
-            await self._run(loop, batch)
+            task = loop.create_task(self._run(loop, self._take()))
+            self._running.add(task)
+            task.add_done_callback(self._lane_done)
+
+    def _lane_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        assert self._free is not None
+        self._free.release()
 
     def _take(self) -> list[_Item]:
         """The oldest snapshot's items, up to ``max_size`` rows (at least one item)."""

@@ -26,7 +26,7 @@ def load_static(bundle: Path, settings: ServeSettings, holder: ModelHolder) -> S
         bundle,
         allow_env_mismatch=settings.allow_env_mismatch,
         golden_tolerance=settings.golden_tolerance,
-        threads=settings.threads_per_worker(),
+        threads=settings.threads_per_predict(),
     )
     version = str(model.meta.get("version") or f"unregistered-{model.model_id}")
     served = Served(model, version, None, None, time.time())
@@ -114,7 +114,7 @@ class RegistryWatcher:
                         path,
                         allow_env_mismatch=self.settings.allow_env_mismatch,
                         golden_tolerance=self.settings.golden_tolerance,
-                        threads=self.settings.threads_per_worker(),
+                        threads=self.settings.threads_per_predict(),
                     )
                 except CatDetectorError:
                     if md5 is not None:

@@ -244,7 +244,7 @@ def inproc_main(args: argparse.Namespace) -> None:
     """One in-process predict loop over the photos for ``duration`` seconds (one JSON line).
 
     Each call predicts ``--batch`` photos at once; latencies are per call, ``rps``
-    counts photos.
+    counts photos. ``--lanes`` threads run such loops at once on the one model.
     """
     model = load_model(args.bundle, args.threads)
     photos = [p.read_bytes() for p in _photos()]
@@ -253,16 +253,27 @@ def inproc_main(args: argparse.Namespace) -> None:
         model.predict_bytes([photos[(i + k) % len(photos)] for k in range(batch)])
     if args.start_at:
         time.sleep(max(0.0, args.start_at - time.time()))
-    lat = []
-    i = 0
+    lat: list[float] = []
     until = time.perf_counter() + args.duration
+
+    def loop(first: int) -> None:  # one lane: predicts one call after another
+        i = first
+        while time.perf_counter() < until:
+            items = [photos[(i + k) % len(photos)] for k in range(batch)]
+            t0 = time.perf_counter()
+            model.predict_bytes(items)
+            lat.append(time.perf_counter() - t0)
+            i += batch
+
     start = time.perf_counter()
-    while time.perf_counter() < until:
-        items = [photos[(i + k) % len(photos)] for k in range(batch)]
-        t0 = time.perf_counter()
-        model.predict_bytes(items)
-        lat.append(time.perf_counter() - t0)
-        i += batch
+    lanes = [
+        threading.Thread(target=loop, args=(n * len(photos) // args.lanes,))
+        for n in range(args.lanes)
+    ]
+    for lane in lanes:
+        lane.start()
+    for lane in lanes:
+        lane.join()
     elapsed = time.perf_counter() - start
     print(
         json.dumps(
@@ -277,9 +288,14 @@ def inproc_main(args: argparse.Namespace) -> None:
 
 
 def run_inproc(
-    bundle: Path, processes: int, duration: float, batch: int = 1, threads: int = 0
+    bundle: Path,
+    processes: int,
+    duration: float,
+    batch: int = 1,
+    threads: int = 0,
+    lanes: int = 1,
 ) -> dict[str, Any]:
-    """``processes`` in-process predict loops at once; summed throughput."""
+    """``processes`` in-process predict loops at once (``lanes`` threads each); summed."""
     start_at = time.time() + 6  # all processes loaded and warm before the clock starts
     procs = [
         subprocess.Popen(
@@ -297,6 +313,8 @@ def run_inproc(
                 str(batch),
                 "--threads",
                 str(threads),
+                "--lanes",
+                str(lanes),
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -308,6 +326,7 @@ def run_inproc(
         "processes": processes,
         "batch": batch,
         "threads": threads,
+        "lanes": lanes,
         "rps": sum(r["rps"] for r in results),
         "p50_ms": statistics.mean(r["p50_ms"] for r in results),
         "p99_ms": max(r["p99_ms"] for r in results),
@@ -1080,6 +1099,7 @@ def main() -> None:
     parser.add_argument("--start-at", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--lanes", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--pass-of", choices=("inproc", "http"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen:

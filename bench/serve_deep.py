@@ -7,15 +7,18 @@ temporary folder, and measures in one run, in ``--rounds`` rounds:
 
 - in-process ``LoadedModel.predict_bytes`` (decode, backbone in onnxruntime, head) on
   the same JPEG bytes: batch 1 (p50), and throughput for every batch size of
-  ``--batches`` with 1 process of 1 and 2 onnxruntime threads and 2 processes of 1
-  thread ("both cores"); the best of these is the throughput reference;
-- ``catdetector serve --bundle ... --workers 2`` with adaptive batching on and off
-  (and each ``--onnx-threads`` of ``--server-threads``): p50 at concurrency 1, paired
-  chunk by chunk with in-process batch-1 predict with as many threads as a worker
-  (bench/serve.py's pairs and pinning), and throughput at concurrency 8; the peak
-  memory of the server: the peak of its processes' summed Pss, sampled every 0.1 s
-  (shared library pages counted once), and the sum of their peak RSS (VmHWM; each
-  process's shared pages counted again), for ``--server-workers`` 2 and 1;
+  ``--batches`` with 1 process of 1 and 2 onnxruntime threads, 2 processes of 1 thread
+  and 1 process running 2 predicts of 1 thread at once ("both cores"); the best of
+  these is the throughput reference;
+- ``catdetector serve --bundle ...`` for each ``--server-workers`` (2 and 1), each
+  ``--server-batching`` (auto and on) and each ``--onnx-threads`` of
+  ``--server-threads`` (0: the default, one thread per predict): p50 at concurrency 1,
+  paired chunk by chunk with in-process batch-1 predict with as many threads as one
+  predict of the server (bench/serve.py's pairs and pinning), and throughput at
+  concurrency 8; the peak memory of the server: the peak of its processes' summed Pss,
+  sampled every 0.1 s (shared pages, such as the imports the forked workers share,
+  counted once), and the sum of their peak RSS (VmHWM; each process's shared pages
+  counted again);
 - ``mlflow models serve`` (1 and 2 workers) of a pyfunc wrapping the same bundle
   (bench/serve.py's), at concurrency 1 and 8; the better of the two is the reference.
 
@@ -24,7 +27,8 @@ also go to bench/out/serve_deep.json; exit status 1 when a target of the default
 server configuration is missed.
 
     .venv/bin/python bench/serve_deep.py [--duration 6] [--rounds 2] [--pairs 2]
-        [--batches 1,2,4,8,16] [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow]
+        [--batches 1,4,16] [--server-workers 2,1] [--server-batching auto,on]
+        [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow]
 """
 
 from __future__ import annotations
@@ -197,10 +201,10 @@ def measure_server(
     """c1 pairs, c8 load and peak memory of one server configuration (started and stopped)."""
     server, url = start_server(python, bundle, work, env, batching, threads, workers)
     try:
-        per_worker = threads or max(1, (os.cpu_count() or 1) // workers)
+        per_predict = threads or 1  # the server's default: one onnxruntime thread per predict
         sampler = PssSampler(server.proc.pid)
         paired = sb.run_c1_paired(
-            bundle, url, bodies, args.pairs, server.proc.pid, threads=per_worker
+            bundle, url, bodies, args.pairs, server.proc.pid, threads=per_predict
         )
         c8 = sb.run_load(url, bodies, 8, args.duration)
         metrics = sb_metrics(url)
@@ -234,14 +238,17 @@ def sb_metrics(url: str) -> dict[str, float]:
 
 
 def inprocess_sweep(bundle: Path, batches: list[int], duration: float) -> list[dict[str, Any]]:
-    """In-process throughput for each batch size: 1 process of 1 and 2 threads, 2 of 1."""
+    """In-process throughput for each batch size: 1 process of 1 and 2 onnxruntime threads,
+    2 processes of 1, and 1 process running 2 predicts of 1 thread at once (2 lanes)."""
     out = []
-    for processes, threads in ((1, 1), (1, 2), (2, 1)):
+    for processes, threads, lanes in ((1, 1, 1), (1, 2, 1), (2, 1, 1), (1, 1, 2)):
         for batch in batches:
-            got = sb.run_inproc(bundle, processes, duration, batch=batch, threads=threads)
+            got = sb.run_inproc(
+                bundle, processes, duration, batch=batch, threads=threads, lanes=lanes
+            )
             print(
-                f"  in-process {processes} proc x {threads} thread(s), batch {batch:2d}: "
-                f"{got['rps']:6.1f} img/s   p50 per call {got['p50_ms']:6.2f} ms"
+                f"  in-process {processes} proc x {lanes} lane(s) x {threads} thread(s), "
+                f"batch {batch:2d}: {got['rps']:6.1f} img/s   p50 per call {got['p50_ms']:6.2f} ms"
             )
             out.append(got)
     return out
@@ -306,7 +313,7 @@ def bench(args: argparse.Namespace) -> int:
             one: dict[str, Any] = {"inprocess": inprocess_sweep(bundle, batches, args.duration)}
             one["servers"] = []
             for workers, threads in itertools.product(server_workers, server_threads):
-                for batching in ("on", "off"):
+                for batching in args.server_batching.split(","):
                     got = measure_server(
                         python, bundle, work, env, bodies, args, batching, threads, workers
                     )
@@ -351,7 +358,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> int:
             row.setdefault("server_peak_rss_sum_mb", []).append(got["peak_mb"])
         print(
             f"best in-process: {best['rps']:.1f} img/s ({best['processes']} proc x "
-            f"{best['threads']} thread(s), batch {best['batch']})"
+            f"{best.get('lanes', 1)} lane(s) x {best['threads']} thread(s), batch {best['batch']})"
         )
     results["ratios"] = {
         k: {m: statistics.median(v) for m, v in row.items() if v} for k, row in table.items()
@@ -396,8 +403,11 @@ def main() -> None:
     parser.add_argument(
         "--server-workers", default="2,1", help="--workers values to serve with"
     )
-    parser.add_argument("--default-workers", type=int, default=2, help="the configuration judged")
-    parser.add_argument("--default-batching", default="on", help="the configuration judged")
+    parser.add_argument("--default-workers", type=int, default=1, help="the configuration judged")
+    parser.add_argument(
+        "--server-batching", default="auto,on", help="--batching values to serve with"
+    )
+    parser.add_argument("--default-batching", default="auto", help="the configuration judged")
     parser.add_argument("--default-threads", type=int, default=0, help="the configuration judged")
     parser.add_argument("--serve-venv", type=Path, default=sb.OUT / "serve-venv")
     parser.add_argument("--mlflow-venv", type=Path, default=sb.OUT / "mlflow-venv")

@@ -124,6 +124,7 @@ class RegistryWatcher:
             record = CheckRecord(version, commit, False, str(exc), time.time())
             self.holder.record_failure(record)
             self._failed = (version, commit)
+            self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
             log.error(
                 "refused %s (%s): %s; still serving %s",
                 version,

@@ -220,10 +220,7 @@ class LoadedModel:
         (bench/README.md), one thread costs the same per image at batch 1, 4 and 16, while
         two threads run a batch of 4 about 1.45x faster per image than a batch of 1.
         """
-        featurizer = self.featurizer
-        if isinstance(featurizer, HandFeatures):
-            return False
-        return _backbone(featurizer).backbone.threads > 1
+        return self.has_backbone and _backbone(self.featurizer).backbone.threads > 1
 
     def features(self, data: bytes, limits: Limits | None = None) -> np.ndarray:
         """Decode and featurize with this model's preprocessing."""

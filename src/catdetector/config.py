@@ -227,7 +227,7 @@ class ServeSettings(BaseSettings):
         """onnxruntime intra-op threads of one backbone predict: the setting, else one.
 
         Measured here (bench/README.md): two predicts of one thread each at once give
-        about 1.4x the throughput of one predict of two threads.
+        about 1.7x the throughput of one predict of two threads, at batch 1.
         """
         return self.onnx_threads or 1
 

@@ -32,6 +32,7 @@ from catdetector.errors import BundleError
 from catdetector.images import (
     DESCRIPTORS,
     BackboneSpec,
+    Decoded,
     Limits,
     backbone_decode,
     backbone_input,
@@ -182,19 +183,24 @@ class BackboneFeatures:
 
     def embed(self, images: list[Image.Image]) -> np.ndarray:
         """Embeddings (n, 1280) float32 of opened images (closes them), in one run."""
-        return self.embed_described(images)[0]
+        return self._run(self._decode(images))
 
     def embed_described(
         self, images: list[Image.Image]
     ) -> tuple[np.ndarray, list[dict[str, float]]]:
         """:meth:`embed`, plus each image's drift descriptors, from the same decode."""
+        decoded = self._decode(images)
+        return self._run(decoded), [describe(d) for d in decoded]
+
+    def _decode(self, images: list[Image.Image]) -> list[Decoded]:
         try:
-            decoded = [backbone_decode(img, self.spec) for img in images]
+            return [backbone_decode(img, self.spec) for img in images]
         finally:
             for img in images:
                 img.close()
-        pixels = np.stack([backbone_input(d, self.spec) for d in decoded])
-        return self.backbone.embed(pixels), [describe(d) for d in decoded]
+
+    def _run(self, decoded: list[Decoded]) -> np.ndarray:
+        return self.backbone.embed(np.stack([backbone_input(d, self.spec) for d in decoded]))
 
     def rows(self, images: list[Image.Image]) -> np.ndarray:
         """Feature rows for the head (float64, as at fit time) of opened images (closes them)."""

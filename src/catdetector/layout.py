@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 ARTIFACT = "catdetector"
+# The prediction log's location for the server, `monitor` and `feedback` (else the default file).
+LOG_DB_ENV = "CATDETECTOR_LOG_DB"
 PARAMS = Path("params.yaml")
 DVC_YAML = Path("dvc.yaml")
 DVC_LOCK = Path("dvc.lock")
@@ -58,6 +60,3 @@ def model_md5(lock_text: str) -> str | None:
         if isinstance(out, dict) and out.get("path") == str(MODEL_DIR) and out.get("md5"):
             return str(out["md5"])
     return None
-
-# The prediction log's location for the server, `monitor` and `feedback` (else the default file).
-LOG_DB_ENV = "CATDETECTOR_LOG_DB"

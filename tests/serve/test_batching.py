@@ -292,6 +292,7 @@ def test_bad_batching_settings_are_refused_in_one_line(trained_project: Path) ->
         (["--batching", "sometimes"], "batching: Input should be 'auto', 'on' or 'off'"),
         (["--batching-max-size", "0"], "batching_max_size: Input should be greater than"),
         (["--batching-max-wait-ms", "-1"], "batching_max_wait_ms: Input should be greater"),
+        (["--onnx-threads", "-1"], "onnx_threads: Input should be greater than or equal to 0"),
     ]:
         proc = cli(
             "serve", "--bundle", bundle, "--port", "0", *args, cwd=trained_project, check=False

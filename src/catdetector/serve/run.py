@@ -148,7 +148,10 @@ def _preload() -> None:
     The workers then share these pages with this process (copy-on-write) instead of
     each holding its own copy: about 150 MB per worker, mostly scikit-learn. The
     garbage collector's heap is frozen, so its passes do not copy the pages over.
-    Nothing here starts a thread or opens a connection, so forking stays safe.
+    Nothing here opens a connection or starts a Python thread; the one native thread
+    (OpenBLAS's, started by numpy) is handled by OpenBLAS's own fork handlers.
+    Runs after ``PROMETHEUS_MULTIPROC_DIR`` is set: prometheus_client picks its
+    multiprocess mode when it is imported.
     """
     for name in PRELOAD:
         importlib.import_module(name)

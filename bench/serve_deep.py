@@ -11,7 +11,7 @@ temporary folder, and measures in one run, in ``--rounds`` rounds:
   and 1 process running 2 predicts of 1 thread at once ("both cores"); the best of
   these is the throughput reference;
 - ``catdetector serve --bundle ...`` for each ``--server-workers`` (2 and 1), each
-  ``--server-batching`` (auto and on) and each ``--onnx-threads`` of
+  ``--server-batching`` (auto, which batches this rung, and off) and each ``--onnx-threads`` of
   ``--server-threads`` (0: the default, one thread per predict): p50 at concurrency 1,
   paired chunk by chunk with in-process batch-1 predict with as many threads as one
   predict of the server (bench/serve.py's pairs and pinning), and throughput at
@@ -27,7 +27,7 @@ also go to bench/out/serve_deep.json; exit status 1 when a target of the default
 server configuration is missed.
 
     .venv/bin/python bench/serve_deep.py [--duration 6] [--rounds 2] [--pairs 2]
-        [--batches 1,4,16] [--server-workers 2,1] [--server-batching auto,on]
+        [--batches 1,4,16] [--server-workers 2,1] [--server-batching auto,off]
         [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow]
 """
 
@@ -405,7 +405,7 @@ def main() -> None:
     )
     parser.add_argument("--default-workers", type=int, default=1, help="the configuration judged")
     parser.add_argument(
-        "--server-batching", default="auto,on", help="--batching values to serve with"
+        "--server-batching", default="auto,off", help="--batching values to serve with"
     )
     parser.add_argument("--default-batching", default="auto", help="the configuration judged")
     parser.add_argument("--default-threads", type=int, default=0, help="the configuration judged")

@@ -111,7 +111,7 @@ def test_served_predictions_equal_pipeline_predictions(deep_project: Path, tmp_p
         # by default one onnxruntime thread per predict, as many predicts at once as cores
         assert info["onnx_threads"] == 1
         assert info["predict_lanes"] == len(os.sched_getaffinity(0))
-        assert info["batching"]["active"] is False  # one thread: batches don't pay
+        assert info["batching"]["active"] is True  # auto: the backbone batches at one thread
     assert netlog.read_text() == ""
     for want, one, many in zip(expected, single, batch, strict=True):
         assert one["label"] == many["label"] == want["label"]

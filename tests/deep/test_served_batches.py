@@ -24,7 +24,7 @@ def test_concurrent_photos_are_batched_and_answer_as_the_pipeline(
     bundle = deep_project / MODEL_DIR
     db = tmp_path / "log.sqlite"
     args = ["--bundle", str(bundle), "--batching-max-wait-ms", "50", "--log-db", str(db)]
-    args += ["--onnx-threads", "2"]  # auto batches a backbone that has more than one thread
+    args += ["--onnx-threads", "2"]  # batches of two-thread predicts (the default is one)
     server = Server(args, tmp_path, clean_env())
     try:
         server.wait_ready()

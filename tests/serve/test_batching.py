@@ -14,6 +14,7 @@ import httpx
 import numpy as np
 
 from catdetector.bundle import LoadedModel, load_bundle
+from catdetector.errors import ImageError
 from catdetector.images import open_image
 from catdetector.serve.batching import Batcher, BatchPolicy
 from catdetector.serve.holder import Served
@@ -203,8 +204,9 @@ def test_swaps_under_load_never_mix_versions_in_a_batch(
     assert rows > calls > 0, "no batch of more than one request formed under load"
 
 
-def _rows(model: LoadedModel, images: list[bytes]) -> np.ndarray:
-    return np.stack([model.prepare(open_image(img)) for img in images])
+def _rows(model: LoadedModel, images: list[bytes]) -> tuple[int, Callable[[], np.ndarray]]:
+    """The batcher's (size, prepare) of ``images``: decoded in the batch's lane."""
+    return len(images), lambda: np.stack([model.prepare(open_image(img)) for img in images])
 
 
 def test_a_batch_holds_one_snapshot_only(trained_project: Path, registry: Registry) -> None:
@@ -221,7 +223,7 @@ def test_a_batch_holds_one_snapshot_only(trained_project: Path, registry: Regist
         try:
             with batcher.preparing():  # a request still decoding: the batcher waits
                 tasks = [
-                    asyncio.ensure_future(batcher.predict(served, _rows(served.model, imgs)))
+                    asyncio.ensure_future(batcher.predict(served, *_rows(served.model, imgs)))
                     for served, imgs in ((a, images[:2]), (b, images[2:4]), (a, images[4:]))
                 ]
                 await asyncio.sleep(0.05)
@@ -238,6 +240,36 @@ def test_a_batch_holds_one_snapshot_only(trained_project: Path, registry: Regist
     assert not np.allclose(want_old, want_new)
     assert np.allclose(got[0] + got[2], want_old[:2] + want_old[4:], rtol=0, atol=1e-12)
     assert np.allclose(got[1], want_new[2:4], rtol=0, atol=1e-12)
+
+
+def test_a_request_that_fails_to_decode_fails_alone_in_its_batch(trained_project: Path) -> None:
+    """Three requests in one batch, the middle one's image truncated: it gets its own
+    error, the two others their predictions, and the batch predicts their rows only."""
+    model = load_bundle(trained_project / MODEL_DIR)
+    served = Served(model, "v1", "prod", None, 0.0)
+    good = [png(64, 64, seed=400 + i) for i in range(3)]
+    cut = jpeg(96, 96, seed=50)[:400]  # its header opens; decoding it fails
+    sizes: list[int] = []
+
+    async def scenario() -> list:
+        batcher = Batcher(BatchPolicy("on", max_size=8, max_wait=1.0), sizes.append)
+        try:
+            with batcher.preparing():  # all three queue before the batch starts
+                calls = [
+                    asyncio.ensure_future(batcher.predict(served, *_rows(model, imgs)))
+                    for imgs in ([good[0]], [cut], good[1:])
+                ]
+                await asyncio.sleep(0.05)
+            return await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            batcher.close()
+
+    first, failed, rest = asyncio.run(scenario())
+    assert sizes == [3]  # one batch, of the good requests' three images
+    assert isinstance(failed, ImageError) and "truncated" in failed.message
+    want = [p.probability for p in model.predict_bytes(good)]
+    got = [p.probability for p in first + rest]
+    assert np.allclose(got, want, rtol=0, atol=1e-12)
 
 
 class _Meeting:
@@ -266,7 +298,7 @@ def _two_separate_batches(trained_project: Path, lanes: int) -> tuple[list, _Mee
     async def scenario() -> list:
         batcher = Batcher(BatchPolicy("on", max_size=1, max_wait=0.0), lanes=lanes)
         try:
-            calls = [batcher.predict(served, _rows(model, [img])) for img in images]
+            calls = [batcher.predict(served, *_rows(model, [img])) for img in images]
             return await asyncio.gather(*calls, return_exceptions=True)
         finally:
             batcher.close()

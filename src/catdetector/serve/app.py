@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import time
@@ -123,8 +124,8 @@ class Runtime:
         self.lanes = settings.predict_lanes()
         on = policy.mode != "off"
         self.batcher = Batcher(policy, metrics.batch_rows.observe, self.lanes) if on else None
-        # A backbone predict (or its decode, when batching) runs here: up to one per lane
-        # at once, each with its own onnxruntime threads, never on the event loop.
+        # An unbatched backbone predict runs here: up to one per lane at once, each with
+        # its own onnxruntime threads, never on the event loop (batches run in the batcher's).
         self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="catdetector-predict")
 
     def batcher_for(self, served: Served) -> Batcher | None:
@@ -385,15 +386,16 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
                 )
                 opened = _open(images, limits)
                 args = (served, images, opened, stats)
-                quick = _quick(served, images, opened)
-                if batcher is not None:  # decoded here, predicted together with other requests
-                    rows = _prepare(*args) if quick else await offload(served, _prepare, *args)
-                elif quick:
-                    preds = _predict(*args)
-                else:
-                    preds = await offload(served, _predict, *args)
-            if batcher is not None:
-                preds = _answers(served, images, await batcher.predict(served, rows))
+                if batcher is None:
+                    if _quick(served, images, opened):
+                        preds = _predict(*args)
+                    else:
+                        preds = await offload(served, _predict, *args)
+            if batcher is not None:  # decoded in a lane, predicted with other requests
+                prepare = functools.partial(_prepare, *args)
+                preds = _answers(
+                    served, images, await batcher.predict(served, len(images), prepare)
+                )
         except HTTPException as exc:
             predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started)
             exc.headers = {**(exc.headers or {}), "x-request-id": rid}

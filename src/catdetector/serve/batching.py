@@ -1,12 +1,15 @@
 """Adaptive batching: requests that arrive together share one predict call.
 
-Each request decodes and prepares its own images first (bad input fails only that
-request), then hands its model input rows to its worker's :class:`Batcher`. Up to
-``lanes`` batches run at a time, each in a thread of its own, so the event loop keeps
-reading and decoding the next requests meanwhile. While every lane is busy, the rows
-that arrive queue up and form the next batch (up to ``max_size`` rows). A lone request never
-waits: the batcher waits (at most ``max_wait``) only while other requests are still
-being read or decoded in this worker. A batch holds only rows prepared for one model
+Each request reads its body and opens its images (checking their headers), then hands
+them to its worker's :class:`Batcher` with a ``prepare`` function that decodes them
+into model input rows. Up to ``lanes`` batches run at a time, each in a thread of its
+own: a batch decodes every request's images there, then predicts all their rows in
+one call, so the event loop keeps reading the next requests meanwhile and a decode
+never waits for a thread hop of its own. A request whose images fail to decode gets
+its own error; the rest of its batch is predicted. While every lane is busy, the
+requests that arrive queue up and form the next batch (up to ``max_size`` images). A
+lone request never waits: the batcher waits (at most ``max_wait``) only while other
+requests are still being read in this worker. A batch holds only rows prepared for one model
 snapshot, so a swap never mixes versions inside a batch, and each request's
 predictions come from the model that its response names.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
@@ -44,7 +47,8 @@ class BatchPolicy:
 @dataclass
 class _Item:
     served: Served
-    rows: np.ndarray
+    size: int  # images
+    prepare: Callable[[], np.ndarray] = field(repr=False)  # their rows; runs in the lane
     future: asyncio.Future[list[Prediction]] = field(repr=False)
 
 
@@ -70,7 +74,7 @@ class Batcher:
 
     @contextlib.contextmanager
     def preparing(self) -> Iterator[None]:
-        """Around a request's reading and decoding: the batcher may wait for its rows."""
+        """Around a request's reading and opening: the batcher may wait for its images."""
         self._preparing += 1
         try:
             yield
@@ -78,14 +82,17 @@ class Batcher:
             self._preparing -= 1
             self._poke()
 
-    async def predict(self, served: Served, rows: np.ndarray) -> list[Prediction]:
-        """Predictions for ``rows`` by ``served``'s model, in a batch with other requests."""
+    async def predict(
+        self, served: Served, size: int, prepare: Callable[[], np.ndarray]
+    ) -> list[Prediction]:
+        """Predictions by ``served``'s model for the ``size`` images whose rows ``prepare``
+        returns, in a batch with other requests (``prepare``'s exception, if it fails)."""
         loop = asyncio.get_running_loop()
         if self._task is None:
             self._changed = asyncio.Event()
             self._free = asyncio.Semaphore(self.lanes)
             self._task = loop.create_task(self._dispatch(), name="catdetector-batcher")
-        item = _Item(served, rows, loop.create_future())
+        item = _Item(served, size, prepare, loop.create_future())
         self._queue.append(item)
         self._poke()
         return await item.future
@@ -104,7 +111,7 @@ class Batcher:
 
     def _rows_ready(self) -> int:
         first = self._queue[0].served
-        return sum(len(i.rows) for i in self._queue if i.served is first)
+        return sum(i.size for i in self._queue if i.served is first)
 
     async def _dispatch(self) -> None:
         assert self._changed is not None and self._free is not None
@@ -133,17 +140,17 @@ class Batcher:
         self._free.release()
 
     def _take(self) -> list[_Item]:
-        """The oldest snapshot's items, up to ``max_size`` rows (at least one item)."""
+        """The oldest snapshot's items, up to ``max_size`` images (at least one item)."""
         first = self._queue[0].served
         batch: list[_Item] = []
         size = 0
         for item in self._queue:
             if item.served is not first:
                 continue
-            if batch and size + len(item.rows) > self.policy.max_size:
+            if batch and size + item.size > self.policy.max_size:
                 break
             batch.append(item)
-            size += len(item.rows)
+            size += item.size
         taken = {id(i) for i in batch}
         self._queue = [i for i in self._queue if id(i) not in taken]
         return batch
@@ -153,19 +160,38 @@ class Batcher:
         if not live:
             return
         model = live[0].served.model
-        rows = np.concatenate([i.rows for i in live]) if len(live) > 1 else live[0].rows
         try:
-            preds = await loop.run_in_executor(self._executor, model.predict_rows, rows)
+            prepared, preds = await loop.run_in_executor(self._executor, _work, model, live)
         except Exception as exc:  # the model failed: every request of the batch gets it
             for item in live:
                 if not item.future.done():
                     item.future.set_exception(exc)
             return
-        if self._on_batch is not None:
-            self._on_batch(len(rows))
+        if self._on_batch is not None and preds:
+            self._on_batch(len(preds))
         start = 0
-        for item in live:
-            end = start + len(item.rows)
+        for item, rows in zip(live, prepared, strict=True):
+            if isinstance(rows, Exception):
+                if not item.future.done():
+                    item.future.set_exception(rows)
+                continue
+            end = start + len(rows)
             if not item.future.done():
                 item.future.set_result(preds[start:end])
             start = end
+
+
+def _work(
+    model: LoadedModel, items: Sequence[_Item]
+) -> tuple[list[np.ndarray | Exception], list[Prediction]]:
+    """In a lane: each item's rows (or why they failed), then one predict of them all."""
+    prepared: list[np.ndarray | Exception] = []
+    for item in items:
+        try:
+            prepared.append(item.prepare())
+        except Exception as exc:  # this request's bad image: its own error, not the batch's
+            prepared.append(exc)
+    rows = [r for r in prepared if not isinstance(r, Exception)]
+    if not rows:
+        return prepared, []
+    return prepared, model.predict_rows(np.concatenate(rows) if len(rows) > 1 else rows[0])

@@ -272,6 +272,35 @@ def test_a_request_that_fails_to_decode_fails_alone_in_its_batch(trained_project
     assert np.allclose(got, want, rtol=0, atol=1e-12)
 
 
+def test_a_lane_takes_its_share_of_the_queue_not_all_of_it(trained_project: Path) -> None:
+    """Six requests queued for two lanes: a batch takes half of what is queued, so the
+    other lane has work at once instead of idling until new requests arrive."""
+    model = load_bundle(trained_project / MODEL_DIR)
+    served = Served(model, "v1", "prod", None, 0.0)
+    images = [png(64, 64, seed=500 + i) for i in range(6)]
+    sizes: list[int] = []
+
+    async def scenario() -> list:
+        batcher = Batcher(BatchPolicy("on", max_size=8, max_wait=1.0), sizes.append, lanes=2)
+        try:
+            with batcher.preparing():  # all six queue before any batch starts
+                calls = [
+                    asyncio.ensure_future(batcher.predict(served, *_rows(model, [img])))
+                    for img in images
+                ]
+                await asyncio.sleep(0.05)
+                assert sizes == []
+            return await asyncio.gather(*calls)
+        finally:
+            batcher.close()
+
+    got = asyncio.run(scenario())
+    # (in the order they finished) half of six, then half of the three left, then one
+    assert sorted(sizes) == [1, 2, 3], sizes
+    want = [p.probability for p in model.predict_bytes(images)]
+    assert np.allclose([p.probability for (p,) in got], want, rtol=0, atol=1e-12)
+
+
 class _Meeting:
     """Wraps a model's ``predict_rows`` so that each call waits, at most 2 s, for another
     call to be running at the same time; the real predict runs after that."""

@@ -7,9 +7,11 @@ own: a batch decodes every request's images there, then predicts all their rows 
 one call, so the event loop keeps reading the next requests meanwhile and a decode
 never waits for a thread hop of its own. A request whose images fail to decode gets
 its own error; the rest of its batch is predicted. While every lane is busy, the
-requests that arrive queue up and form the next batch (up to ``max_size`` images). A
-lone request never waits: the batcher waits (at most ``max_wait``) only while other
-requests are still being read in this worker. A batch holds only rows prepared for one model
+requests that arrive queue up and form the next batches: a lane takes its share of
+the queued images (a ``lanes``-th, at most ``max_size``), so that the next lane to free
+up finds work instead of idling. A lone request never waits: the batcher waits (at most
+``max_wait``) only while other requests are still being read in this worker and no
+other lane is busy. A batch holds only rows prepared for one model
 snapshot, so a swap never mixes versions inside a batch, and each request's
 predictions come from the model that its response names.
 """
@@ -122,8 +124,13 @@ class Batcher:
                 await self._changed.wait()
             await self._free.acquire()  # rows keep queueing while every lane is busy
             deadline = loop.time() + self.policy.max_wait
-            # Adaptive: wait for more only while other requests are on their way.
-            while self._preparing and self._rows_ready() < self.policy.max_size:
+            # Adaptive: wait for more only while other requests are on their way, and
+            # only when no other lane is busy (under load a lane never idles waiting).
+            while (
+                self._preparing
+                and not self._running
+                and self._rows_ready() < self.policy.max_size
+            ):
                 left = deadline - loop.time()
                 if left <= 0:
                     break
@@ -140,14 +147,16 @@ class Batcher:
         self._free.release()
 
     def _take(self) -> list[_Item]:
-        """The oldest snapshot's items, up to ``max_size`` images (at least one item)."""
+        """The oldest snapshot's items, up to a lane's share of its images (at least one
+        item): a lane that took every queued image would leave the next lane idle."""
         first = self._queue[0].served
+        share = min(self.policy.max_size, -(-self._rows_ready() // self.lanes))
         batch: list[_Item] = []
         size = 0
         for item in self._queue:
             if item.served is not first:
                 continue
-            if batch and size + item.size > self.policy.max_size:
+            if batch and size + item.size > share:
                 break
             batch.append(item)
             size += item.size

@@ -206,8 +206,10 @@ def measure_server(
         paired = sb.run_c1_paired(
             bundle, url, bodies, args.pairs, server.proc.pid, threads=per_predict
         )
+        before = sb_metrics(url)
         c8 = sb.run_load(url, bodies, 8, args.duration)
-        metrics = sb_metrics(url)
+        after = sb_metrics(url)
+        c8_batches = {k: after[k] - before[k] for k in after}  # c8 (and its warm-up) only
         return {
             "batching": batching,
             "threads": threads,
@@ -217,7 +219,7 @@ def measure_server(
             "c8": c8,
             "peak_mb": peak_rss_mb(server.proc.pid),
             "peak_pss_mb": sampler.stop(),
-            "batch_rows": metrics,
+            "batch_rows": c8_batches,
         }
     finally:
         server.stop()
@@ -318,13 +320,14 @@ def bench(args: argparse.Namespace) -> int:
                         python, bundle, work, env, bodies, args, batching, threads, workers
                     )
                     pair = statistics.median(got["c1"]["pair_ratios"])
+                    calls, rows = got["batch_rows"]["calls"], got["batch_rows"]["rows"]
                     print(
                         f"  serve workers {workers} batching {batching:3s} onnx-threads {threads}: "
                         f"c1 p50 {got['c1']['p50_ms']:.2f} ms ({pair:.2f}x in-process "
                         f"{got['inprocess_b1']['p50_ms']:.2f} ms), c8 {got['c8']['rps']:.1f} req/s "
                         f"(p50 {got['c8']['p50_ms']:.1f} ms, p99 {got['c8']['p99_ms']:.1f} ms), "
                         f"peak {got['peak_mb']:.0f} MB (Pss {got['peak_pss_mb']:.0f} MB), "
-                        f"batches {got['batch_rows']}"
+                        f"c8 batches {calls:.0f} ({rows / max(calls, 1):.2f} img each)"
                     )
                     one["servers"].append(got)
             one["mlflow"] = mlflow_runs(args, bundle, work, env) if round_ == 0 else {}

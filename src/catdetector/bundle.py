@@ -216,9 +216,9 @@ class LoadedModel:
     def batches_pay(self) -> bool:
         """True when predicting n images at once is cheaper per image: the backbone rung.
 
-        Measured here (bench/README.md): with one onnxruntime thread a batch of 4 costs
-        about 10 % less per image than a batch of 1, with two threads about 1.45x less.
-        The hand-made rungs' predict is a few ms of mostly per-image work.
+        Measured here (bench/serve_deep.py, 2026-12-04): with one onnxruntime thread a
+        batch of 4 ran 0-14 % more images per second than batch 1, with two threads
+        1.0-1.6x. The hand-made rungs' predict is a few ms of mostly per-image work.
         """
         return self.has_backbone
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -150,7 +151,7 @@ class Batcher:
         """The oldest snapshot's items, up to a lane's share of its images (at least one
         item): a lane that took every queued image would leave the next lane idle."""
         first = self._queue[0].served
-        share = min(self.policy.max_size, -(-self._rows_ready() // self.lanes))
+        share = min(self.policy.max_size, math.ceil(self._rows_ready() / self.lanes))
         batch: list[_Item] = []
         size = 0
         for item in self._queue:

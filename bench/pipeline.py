@@ -55,7 +55,7 @@ IN_PROCESS = """\
 import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from catdetector import pipeline
+from catdetector.training import pipeline
 out = {"import": time.perf_counter() - t0}
 for name in ("prepare", "train", "evaluate"):
     t = time.perf_counter()
@@ -313,7 +313,7 @@ def render(result: dict[str, Any]) -> list[str]:
         f"   {'`catdetector stage X` x3 (sum)':40s}{r['stage_direct_total_s']:9.2f}"
         f"{r['stage_direct_total_s'] / fl:9.2f}",
         f"   {'`dvc repro` (cold)':40s}{cold:9.2f}{cold / fl:9.2f}",
-        f"   {'import of catdetector.pipeline (1 of 3)':40s}{r['inprocess_import_s']:9.2f}"
+        f"   {'import of catdetector.training.pipeline (1 of 3)':40s}{r['inprocess_import_s']:9.2f}"
         f"{r['inprocess_import_s'] / fl:9.2f}",
         f"   DVC's share: repro / direct stages = {cold / r['stage_direct_total_s']:.2f}x "
         f"({cold - r['stage_direct_total_s']:+.2f} s); start-up and imports: direct / "

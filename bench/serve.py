@@ -233,7 +233,7 @@ def run_load(
 
 def load_model(bundle: str | Path, threads: int = 0) -> Any:
     """``load_bundle``; ``threads`` > 0 sets the onnxruntime threads of a backbone bundle."""
-    from catdetector.bundle import load_bundle
+    from catdetector.model.bundle import load_bundle
 
     if threads:
         return load_bundle(Path(bundle), threads=threads)
@@ -663,7 +663,7 @@ import pandas as pd
 
 class CatDetectorPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
-        from catdetector.bundle import load_bundle
+        from catdetector.model.bundle import load_bundle
 
         self.model = load_bundle(context.artifacts["bundle"])
 

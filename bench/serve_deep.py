@@ -122,7 +122,7 @@ def ensure_serve_venv(venv: Path) -> Path:
     imports torch when it is installed): 3 s and ~400 MB more per worker.
     """
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import catdetector.bundle, onnxruntime"]
+    probe = [str(python), "-c", "import catdetector.model.bundle, onnxruntime"]
     if not (python.exists() and subprocess.run(probe, capture_output=True).returncode == 0):
         print(f"creating the serving venv {venv} (catdetector[serve-deep]) ...")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -1,4 +1,4 @@
-"""Regenerate src/catdetector/data/third-party.lock from pyproject.toml and constraints.txt.
+"""Regenerate src/catdetector/resources/third-party.lock from pyproject.toml and constraints.txt.
 
 The lock that `catdetector init` writes into every project is this file plus a line for
 catdetector itself. It pins catdetector's runtime dependencies and the test runner that
@@ -27,10 +27,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from catdetector import envlock
+from catdetector.release import envlock
 
 REPO = Path(__file__).resolve().parents[1]
-TARGET = REPO / "src" / "catdetector" / "data" / envlock.PACKAGED_LOCK
+TARGET = REPO / "src" / "catdetector" / "resources" / envlock.PACKAGED_LOCK
 PYTHON = "3.11"
 PLATFORMS = (
     "x86_64-unknown-linux-gnu",

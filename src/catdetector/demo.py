@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import yaml
 
-from catdetector import layout, tools
-from catdetector.errors import CatDetectorError, ExternalToolError
+from catdetector.core import layout, tools
+from catdetector.core.errors import CatDetectorError, ExternalToolError
 
 
 @dataclass
@@ -499,7 +499,7 @@ def run_demo(
     temp = workdir is None
     root = Path(tempfile.mkdtemp(prefix="catdetector-demo-")) if temp else workdir.resolve()  # type: ignore[union-attr]
     if not temp and root.exists() and any(root.iterdir()):
-        from catdetector.errors import UsageError
+        from catdetector.core.errors import UsageError
 
         raise UsageError(f"--workdir {root} is not empty: give a new or empty folder")
     try:

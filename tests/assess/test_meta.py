@@ -40,7 +40,7 @@ def test_assess_imports_nothing_ml_and_nothing_that_runs_code() -> None:
             for name in names:
                 assert name.split(".")[0] not in FORBIDDEN_IMPORTS, f"{path.name} imports {name}"
                 if name.startswith("catdetector."):
-                    assert name.startswith(("catdetector.assess", "catdetector.errors")), name
+                    assert name.startswith(("catdetector.assess", "catdetector.core.errors")), name
             if isinstance(node, ast.Call):
                 func = node.func
                 called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from catdetector.config import Params, load_params
+from catdetector.core.config import Params, load_params
 from tests.deep.conftest import enable_pretrained
 from tests.support import cli
 

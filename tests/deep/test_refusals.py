@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from catdetector.bundle import load_bundle
-from catdetector.errors import BundleError, SkewError
+from catdetector.core.errors import BundleError, SkewError
+from catdetector.model.bundle import load_bundle
 from tests.serve.serving import edit_meta, rewrite
 from tests.support import cli
 

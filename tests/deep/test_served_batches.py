@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catdetector.bundle import load_bundle
-from catdetector.images import backbone_decode, describe, open_image
+from catdetector.features.images import backbone_decode, describe, open_image
+from catdetector.model.bundle import load_bundle
 from catdetector.monitor import store
 from tests.serve.serving import MODEL_DIR, Server, clean_env
 from tests.serve.test_batching import batch_stats, concurrently

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from catdetector import bundle
-from catdetector.errors import BundleError, SkewError
+from catdetector.core.errors import BundleError, SkewError
+from catdetector.model import bundle
 from tests.support import cli, read_json
 
 MODEL = "models/catdetector"
@@ -108,7 +108,7 @@ def test_server_path_predicts_exactly_what_predict_bytes_does(
     trained_project: Path, bundle_copy: Path
 ) -> None:
     """The server opens once (header checks), then decodes: the same numbers as bytes in."""
-    from catdetector.images import open_image
+    from catdetector.features.images import open_image
 
     model = bundle.load_bundle(bundle_copy)
     paths = sorted((trained_project / "data/raw").rglob("*.png"))[:12]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from catdetector import envlock
-from catdetector.errors import ConfigError
+from catdetector.core.errors import ConfigError
+from catdetector.release import envlock
 from tests.support import cli, git
 
 REPO = Path(__file__).resolve().parents[2]

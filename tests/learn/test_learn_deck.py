@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from catdetector.errors import DeckError
+from catdetector.core.errors import DeckError
 from catdetector.learn.deck import (
     CardKind,
     builtin_deck,

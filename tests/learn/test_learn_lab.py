@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from catdetector.assess import assess_repository
-from catdetector.errors import ExternalToolError
+from catdetector.core.errors import ExternalToolError
 from catdetector.learn.lab import (
     COURSE_RISKS,
     ActionResult,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from catdetector.errors import DeckError
+from catdetector.core.errors import DeckError
 from catdetector.learn.deck import builtin_deck, load_deck
 from catdetector.learn.progress import DeckProgress, ProgressStore, compute_stats, data_dir
 from catdetector.learn.schedule import NEW, Grade, Leitner

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from catdetector.errors import UsageError
+from catdetector.core.errors import UsageError
 from catdetector.learn.deck import Card, load_deck
 from catdetector.learn.progress import ProgressStore
 from catdetector.learn.schedule import CardState, Grade, Leitner

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from catdetector import images
-from catdetector.bundle import LoadedModel
-from catdetector.synthetic import write_sample
+from catdetector.features import images
+from catdetector.model.bundle import LoadedModel
+from catdetector.training.synthetic import write_sample
 from tests.monitor.records import record
 
 

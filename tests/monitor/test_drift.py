@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from catdetector import pipeline
-from catdetector.bundle import load_bundle
-from catdetector.config import MonitorParams
+from catdetector.core.config import MonitorParams
+from catdetector.model.bundle import load_bundle
 from catdetector.monitor.drift import drift_all, drift_of, psi
+from catdetector.training import pipeline
 from tests.monitor.shifted import darken, fresh_sample, photos, served_values
 
 PARAMS = MonitorParams()
@@ -118,7 +118,7 @@ def test_fresh_synthetic_inputs_do_not_drift_darker_ones_do(
 def test_real_photos_darker_or_resized_drift_the_rest_do_not(
     real_data: Path, trained_project: Path
 ) -> None:
-    from catdetector import images
+    from catdetector.features import images
 
     model = load_bundle(trained_project / "models/catdetector")  # for its spec and limits
     every = photos(real_data)

@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from catdetector.errors import DataError
+from catdetector.core.errors import DataError
 from tests.monitor.test_predlog_server import stop_with_sigterm
 from tests.serve.serving import Server, png
 from tests.support import cli

@@ -115,7 +115,7 @@ def test_no_log_writes_nothing(serve: Callable[..., Server], tmp_path: Path) -> 
 def test_default_log_is_in_the_user_data_folder(
     serve: Callable[..., Server], isolated_home: Path
 ) -> None:
-    from catdetector.config import default_log_db
+    from catdetector.core.config import default_log_db
 
     server = serve()
     rid = server.predict(tiny_png()).json()["request_id"]
@@ -184,7 +184,7 @@ def test_two_workers_each_log(tmp_path: Path, bundle: Path) -> None:
 
 
 def test_a_bad_log_db_is_one_clear_line(tmp_path: Path, bundle: Path) -> None:
-    from catdetector.errors import StoreError
+    from catdetector.core.errors import StoreError
     from tests.support import cli
 
     for workers in ("1", "2"):

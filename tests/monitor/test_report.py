@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from catdetector.bundle import LoadedModel, load_bundle
+from catdetector.model.bundle import LoadedModel, load_bundle
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.feedback import add
 from catdetector.monitor.store import utcnow

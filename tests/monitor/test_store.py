@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from catdetector.errors import StoreError
+from catdetector.core.errors import StoreError
 from catdetector.monitor import store
 from tests.monitor.pg import Postgres
 from tests.monitor.records import record

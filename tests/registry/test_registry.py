@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from catdetector.layout import model_md5
+from catdetector.core.layout import model_md5
 from catdetector.registry import dir_md5
-from catdetector.synthetic import write_sample
+from catdetector.training.synthetic import write_sample
 from tests.support import cli, git, gto_show, run
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from catdetector.bundle import LoadedModel, load_bundle
-from catdetector.errors import ImageError
-from catdetector.images import open_image
+from catdetector.core.errors import ImageError
+from catdetector.features.images import open_image
+from catdetector.model.bundle import LoadedModel, load_bundle
 from catdetector.serve.batching import Batcher, BatchPolicy
 from catdetector.serve.holder import Served
 from tests.serve.serving import MODEL_DIR, Registry, Server, client, encoded, jpeg, png, tiny_png

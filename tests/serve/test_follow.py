@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from catdetector.bundle import load_bundle
+from catdetector.model.bundle import load_bundle
 from tests.serve.serving import POLL, Registry, Server, client, tiny_png
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from catdetector.fingerprint import package_version
+from catdetector.core.fingerprint import package_version
 from tests.serve.serving import POLL, Registry, Server, edit_meta, rewrite, tiny_png
 
 

@@ -12,7 +12,7 @@ from catdetector.assess.model import Evidence, Finding, Report
 from catdetector.assess.scan import scan
 from catdetector.assess.score import ml_test_score
 from catdetector.assess.text import human
-from catdetector.errors import AssessError
+from catdetector.core.errors import AssessError
 
 MAX_EVIDENCE = 10
 # what still matters in a folder with no ML in it

@@ -151,7 +151,8 @@ def no_input_validation(f: Facts) -> list[Evidence]:
             continue
         if unit.top_imports & VALIDATION_MODULES or unit.matches(VALIDATION_RE):
             continue
-        if any(i.startswith("catdetector.images") for i in unit.imports):
+        own = ("catdetector.features.images", "catdetector.images")
+        if any(i.startswith(own) for i in unit.imports):
             continue
         hit = first_hit(unit, REQUEST_READ_RE) or first_hit(unit, SERVE_RE)
         line = hit[0] if hit else 1

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from catdetector.cli._common import console_err
-from catdetector.errors import CatDetectorError
+from catdetector.core.errors import CatDetectorError
 
 app = typer.Typer(
     name="catdetector",

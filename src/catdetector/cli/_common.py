@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from catdetector.layout import LOG_DB_ENV
+from catdetector.core.layout import LOG_DB_ENV
 
 console = Console(highlight=False)
 console_err = Console(stderr=True, highlight=False)

@@ -19,7 +19,7 @@ from catdetector.assess import Report, assess_repository
 from catdetector.assess.model import LEVEL_NAMES
 from catdetector.assess.render import score_lines, to_markdown
 from catdetector.cli._common import console, console_err, print_json
-from catdetector.errors import AssessError
+from catdetector.core.errors import AssessError
 
 FAIL_UNDER_EXIT = 1
 

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """List the packages that differ here; exit 1 when one that the model needs differs."""
         from rich.table import Table
 
-        from catdetector.envcheck import check
+        from catdetector.release.envcheck import check
 
         report = check(bundle, lock, Path.cwd())
         if json_out:

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """Write the labelled inputs and DEST/provenance.json; refuse labels from a model."""
-        from catdetector.config import log_db_url
+        from catdetector.core.config import log_db_url
         from catdetector.monitor.feedback import export_log
 
         summary = export_log(

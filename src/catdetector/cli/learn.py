@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from catdetector.cli._common import console, console_err, print_json
-from catdetector.errors import CatDetectorError, UsageError
+from catdetector.core.errors import CatDetectorError, UsageError
 from catdetector.learn.deck import BUILTIN_PREFIX, Card, CardKind, Deck, builtin_deck, load_deck
 from catdetector.learn.lab import (
     COURSE_RISKS,

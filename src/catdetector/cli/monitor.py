@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from catdetector.cli._common import LogDbOpt, console, console_err, print_json
-from catdetector.layout import LOG_DB_ENV
+from catdetector.core.layout import LOG_DB_ENV
 
 if TYPE_CHECKING:
-    from catdetector.config import MonitorParams
+    from catdetector.core.config import MonitorParams
     from catdetector.monitor.store import Store
 
 ParamsOpt = Annotated[
@@ -30,8 +30,8 @@ monitor_app = typer.Typer(
 
 def _open_log(url: str | None) -> Store:
     """The prediction log: --log-db, else $CATDETECTOR_LOG_DB, else the server's default."""
-    from catdetector.config import log_db_url
-    from catdetector.errors import StoreError
+    from catdetector.core.config import log_db_url
+    from catdetector.core.errors import StoreError
     from catdetector.monitor import store
 
     location = log_db_url(url)
@@ -46,7 +46,7 @@ def _open_log(url: str | None) -> Store:
 
 def _params(path: Path | None, root: Path | None = None) -> MonitorParams:
     """The monitor section of ``path``, else of ROOT/params.yaml if any, else the defaults."""
-    from catdetector.config import MonitorParams, load_params
+    from catdetector.core.config import MonitorParams, load_params
 
     if path is None:
         path = (root or Path.cwd()) / "params.yaml"
@@ -103,7 +103,7 @@ def report_cmd(
 
     Exits 1 when drift or accuracy crosses a threshold of params.yaml's monitor section.
     """
-    from catdetector.fsutil import write_bytes
+    from catdetector.core.fsutil import write_bytes
     from catdetector.monitor import html as html_report
     from catdetector.monitor import report
 
@@ -161,7 +161,7 @@ def watch_cmd(
     """
     import json
 
-    from catdetector.errors import UsageError
+    from catdetector.core.errors import UsageError
     from catdetector.monitor import report
     from catdetector.monitor.watch import Check, Watcher, watch
 

@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Label images with the model, through the same preprocessing as training."""
-        from catdetector.predict import load_for_predict, model_version, predict_files
+        from catdetector.serve.predict import load_for_predict, model_version, predict_files
 
         model = load_for_predict(bundle, Path.cwd(), allow_env_mismatch)
         results = predict_files(model, files, model_version(model, Path.cwd()))

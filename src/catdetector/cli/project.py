@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """Make a new catdetector project: git + DVC + params + pipeline + environment lock."""
-        from catdetector.project import init as do_init
+        from catdetector.release.project import init as do_init
 
         result = do_init(directory, remote, endpoint_url, catdetector_source)
         if json_out:
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")] = 0,
     ) -> None:
         """Write a deterministic SYNTHETIC image sample (cat/ and other/), for demos and tests."""
-        from catdetector.synthetic import write_sample
+        from catdetector.training.synthetic import write_sample
 
         paths = write_sample(directory, n, seed)
         console.print(

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         json_out: JsonOpt = False,
     ) -> None:
         """Register HEAD's model as a new version (clean workspace, model in the DVC remote)."""
-        from catdetector.errors import UsageError
+        from catdetector.core.errors import UsageError
         from catdetector.registry import register as do_register
 
         if bump not in (None, "major", "minor", "patch"):
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
     @app.command("gate")
     def gate_cmd(stage: StageOpt = "prod", json_out: JsonOpt = False) -> None:
         """Run the promotion gate on the workspace model (for CI); exit 9 when it refuses."""
-        from catdetector.errors import GateError
+        from catdetector.core.errors import GateError
         from catdetector.registry import gate_workspace
 
         result = gate_workspace(Path.cwd(), stage)

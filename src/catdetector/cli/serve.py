@@ -82,8 +82,8 @@ def register(app: typer.Typer) -> None:
         """
         import logging
 
-        from catdetector.config import log_db_url
-        from catdetector.errors import UsageError
+        from catdetector.core.config import log_db_url
+        from catdetector.core.errors import UsageError
         from catdetector.monitor.store import redacted
         from catdetector.serve.run import run
 

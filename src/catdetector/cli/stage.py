@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     @stage.command("prepare")
     def prepare() -> None:
         """Validate data/raw, drop duplicates, split by content hash, featurize."""
-        from catdetector.pipeline import prepare as run
+        from catdetector.training.pipeline import prepare as run
 
         summary = run(Path.cwd())
         counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         """Fit every rung of the ladder, keep the simplest good one, write the bundle."""
         from rich.table import Table
 
-        from catdetector.pipeline import train as run
+        from catdetector.training.pipeline import train as run
 
         table = run(Path.cwd())
         view = Table(title=f"ladder (chosen: {table['chosen']})")
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
     @stage.command("evaluate")
     def evaluate() -> None:
         """Test-split metrics and plots for the chosen model."""
-        from catdetector.pipeline import evaluate as run
+        from catdetector.training.pipeline import evaluate as run
 
         scores = run(Path.cwd())
         console.print(

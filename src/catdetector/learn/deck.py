@@ -12,7 +12,7 @@ Answers and questions keep their line breaks; HTML tags (``<b>``, ``<br>``,
 ``<i>``, ``<code>``) and Markdown emphasis become either plain text or rich
 markup. Text that was saved as UTF-8 and then read as Mac Roman or cp1252
 (mojibake such as ``üß†`` for 🧠) is repaired. A malformed deck raises
-:class:`~catdetector.errors.DeckError` naming the file and the line.
+:class:`~catdetector.core.errors.DeckError` naming the file and the line.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from rich.markup import escape
 
-from catdetector.errors import DeckError
+from catdetector.core.errors import DeckError
 
 BUILTIN_PREFIX = "builtin:"
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from catdetector.errors import ExternalToolError, ProjectError, UsageError
+from catdetector.core.errors import ExternalToolError, ProjectError, UsageError
 from catdetector.learn.session import EndOfInput
 
 if TYPE_CHECKING:

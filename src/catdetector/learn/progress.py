@@ -19,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-from catdetector.errors import DeckError
+from catdetector.core.errors import DeckError
 from catdetector.learn.deck import Deck
 from catdetector.learn.schedule import NEW, CardState, Grade, Leitner
 

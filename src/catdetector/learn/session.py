@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from catdetector.errors import UsageError
+from catdetector.core.errors import UsageError
 from catdetector.learn.deck import Card, Deck
 from catdetector.learn.progress import DeckProgress, ProgressStore
 from catdetector.learn.schedule import CardState, Grade, Leitner, parse_grade

@@ -1,7 +1,7 @@
 """Drift of served inputs and predictions against a bundle's reference statistics.
 
 Two tests per statistic, both from the reference that training stored in
-``meta["reference"][name]`` (see :func:`catdetector.pipeline.reference_stats`):
+``meta["reference"][name]`` (see :func:`catdetector.training.pipeline.reference_stats`):
 
 - **PSI** (population stability index) over the reference's own bins (its decile
   edges, the outer bins open-ended so values out of the training range count).
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from catdetector.config import MonitorParams
+from catdetector.core.config import MonitorParams
 
 PSI_FLOOR = 1e-4  # proportions are floored at this, so an empty bin gives a finite PSI
 

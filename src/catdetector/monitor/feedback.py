@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from catdetector import provenance
-from catdetector.errors import DataError, FeedbackError, StoreError, UsageError
-from catdetector.fsutil import write_bytes, write_json
+from catdetector.core.errors import DataError, FeedbackError, StoreError, UsageError
+from catdetector.core.fsutil import write_bytes, write_json
 from catdetector.monitor.store import Feedback, Prediction, Store, reason, utcnow
+from catdetector.training import provenance
 
 SOURCE = re.compile(r"[a-z][a-z0-9_.-]{0,31}(:[A-Za-z0-9_.-]{1,31})?")
 

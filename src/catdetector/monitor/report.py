@@ -18,11 +18,11 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from catdetector.config import MonitorParams
-from catdetector.errors import StoreError, UsageError
+from catdetector.core.config import MonitorParams
+from catdetector.core.errors import StoreError, UsageError
 from catdetector.monitor.drift import drift_all
 from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
-from catdetector.provenance import is_model_source
+from catdetector.training.provenance import is_model_source
 
 PREDICTION_STAT = "probability"  # the reference entry of the prediction distribution
 CONFIDENCE_BINS = 20

@@ -37,7 +37,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from catdetector.errors import StoreError
+from catdetector.core.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"catdetector.monitor").digest()[:4], "big")

@@ -18,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from catdetector import layout, registry, tools
-from catdetector.config import MonitorParams
-from catdetector.errors import CatDetectorError, RegistryError, UsageError
+from catdetector import registry
+from catdetector.core import layout, tools
+from catdetector.core.config import MonitorParams
+from catdetector.core.errors import CatDetectorError, RegistryError, UsageError
 from catdetector.monitor import report
 from catdetector.monitor.store import Store
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from catdetector.errors import StoreError
+from catdetector.core.errors import StoreError
 from catdetector.monitor import store as store_mod
 
 log = logging.getLogger("catdetector.monitor")

@@ -25,10 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from catdetector import __version__
-from catdetector.bundle import Prediction as ModelPrediction
-from catdetector.config import ServeSettings, build_serve_settings
-from catdetector.errors import CatDetectorError, FeedbackError, ImageError
-from catdetector.images import Limits, open_image
+from catdetector.core.config import ServeSettings, build_serve_settings
+from catdetector.core.errors import CatDetectorError, FeedbackError, ImageError
+from catdetector.features.images import Limits, open_image
+from catdetector.model.bundle import Prediction as ModelPrediction
 from catdetector.serve.batching import Batcher, BatchPolicy
 from catdetector.serve.dashboard import create_router as create_dashboard
 from catdetector.serve.holder import ModelHolder, Served

@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-from catdetector.bundle import LoadedModel, Prediction
+from catdetector.model.bundle import LoadedModel, Prediction
 from catdetector.serve.holder import Served
 
 Mode = Literal["auto", "on", "off"]

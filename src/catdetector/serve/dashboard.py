@@ -21,8 +21,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from catdetector.config import MonitorParams, ServeSettings, log_db_url
-from catdetector.errors import CatDetectorError
+from catdetector.core.config import MonitorParams, ServeSettings, log_db_url
+from catdetector.core.errors import CatDetectorError
 from catdetector.monitor import report
 from catdetector.monitor import store as store_mod
 from catdetector.serve.holder import ModelHolder, Served

@@ -7,8 +7,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from catdetector import layout, tools
-from catdetector.errors import BundleError, RemoteError
+from catdetector.core import layout, tools
+from catdetector.core.errors import BundleError, RemoteError
 
 
 class BundleFetcher:

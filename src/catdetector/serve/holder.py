@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from catdetector.bundle import LoadedModel
+from catdetector.model.bundle import LoadedModel
 
 log = logging.getLogger("catdetector.serve")
 

@@ -11,11 +11,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from catdetector.bundle import MODEL_FILE, LoadedModel
-from catdetector.config import ServeSettings, log_db_url
-from catdetector.errors import FeedbackError, StoreError
-from catdetector.fsutil import write_bytes
-from catdetector.images import sniff_format
+from catdetector.core.config import ServeSettings, log_db_url
+from catdetector.core.errors import FeedbackError, StoreError
+from catdetector.core.fsutil import write_bytes
+from catdetector.features.images import sniff_format
+from catdetector.model.bundle import MODEL_FILE, LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.store import utcnow

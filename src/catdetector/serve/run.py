@@ -28,8 +28,8 @@ if importlib.util.find_spec("httptools") is not None:  # uvicorn's faster parser
 else:
     from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHTTP  # type: ignore[assignment]
 
-from catdetector.config import ServeSettings, build_serve_settings, log_db_url
-from catdetector.errors import ExternalToolError, UsageError
+from catdetector.core.config import ServeSettings, build_serve_settings, log_db_url
+from catdetector.core.errors import ExternalToolError, UsageError
 
 log = logging.getLogger("catdetector.serve")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -138,7 +138,12 @@ def _worker(settings: ServeSettings, log_level: str) -> None:
 
 
 # What a worker imports to serve any bundle; onnxruntime only where it is installed.
-PRELOAD = ("catdetector.serve.app", "catdetector.ladder", "skops.io", "catdetector.embed")
+PRELOAD = (
+    "catdetector.serve.app",
+    "catdetector.training.ladder",
+    "skops.io",
+    "catdetector.features.embed",
+)
 PRELOAD_OPTIONAL = ("onnxruntime",)
 
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from catdetector import registry
-from catdetector.bundle import load_bundle
-from catdetector.config import ServeSettings
-from catdetector.errors import CatDetectorError
+from catdetector.core.config import ServeSettings
+from catdetector.core.errors import CatDetectorError
+from catdetector.model.bundle import load_bundle
 from catdetector.serve.fetch import BundleFetcher
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served
 

@@ -10,8 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from catdetector import layout
-from catdetector.errors import ConfigError
+from catdetector.core import layout
+from catdetector.core.errors import ConfigError
 
 RUNGS = ("dummy", "heuristic", "linear", "nonlinear", "pretrained")
 Rung = Literal["dummy", "heuristic", "linear", "nonlinear", "pretrained"]

@@ -12,11 +12,14 @@ import numpy as np
 import yaml
 from sklearn import metrics as skm
 
-from catdetector import bundle, embed, fingerprint, images, ladder, layout, provenance, tools
-from catdetector.config import Params, load_params
-from catdetector.data import SPLITS, ScanResult, check_usable, scan
-from catdetector.errors import DataError
-from catdetector.fsutil import staged_dir, write_json
+from catdetector.core import fingerprint, layout, tools
+from catdetector.core.config import Params, load_params
+from catdetector.core.errors import DataError
+from catdetector.core.fsutil import staged_dir, write_json
+from catdetector.features import embed, images
+from catdetector.model import bundle
+from catdetector.training import ladder, provenance
+from catdetector.training.data import SPLITS, ScanResult, check_usable, scan
 
 DRIFT_BINS = 10
 REFERENCE_SAMPLE = 200  # order statistics kept per descriptor, for two-sample KS tests

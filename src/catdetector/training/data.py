@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catdetector.config import SplitParams
-from catdetector.errors import DataError, ImageError
-from catdetector.images import SUPPORTED_SUFFIXES, Decoded, Limits, PreprocessSpec, decode
-from catdetector.provenance import MANIFEST
+from catdetector.core.config import SplitParams
+from catdetector.core.errors import DataError, ImageError
+from catdetector.features.images import SUPPORTED_SUFFIXES, Decoded, Limits, PreprocessSpec, decode
+from catdetector.training.provenance import MANIFEST
 
 SPLITS = ("train", "val", "test")
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from catdetector.errors import DataError
+from catdetector.core.errors import DataError
 
 MANIFEST = "provenance.json"
 FORMAT = 1

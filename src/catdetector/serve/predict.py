@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from catdetector import layout
-from catdetector.bundle import LoadedModel, load_bundle
-from catdetector.errors import BundleError, ImageError
+from catdetector.core import layout
+from catdetector.core.errors import BundleError, ImageError
+from catdetector.model.bundle import LoadedModel, load_bundle
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from catdetector.errors import BundleError
-from catdetector.images import (
+from catdetector.core.errors import BundleError
+from catdetector.features.images import (
     DESCRIPTORS,
     BackboneSpec,
     Decoded,
@@ -135,7 +135,7 @@ def torch_embed(pixels: np.ndarray) -> np.ndarray:
 
 def exporter_info() -> dict[str, Any]:
     """Versions that produced the ONNX file (recorded in the bundle, for lineage)."""
-    from catdetector.fingerprint import package_version
+    from catdetector.core.fingerprint import package_version
 
     return {
         "backbone": BACKBONE_NAME,
@@ -359,7 +359,7 @@ def _ms_per_image(features: BackboneFeatures, samples: list[bytes], limits: Limi
 
 def check_against_torch(features: BackboneFeatures, samples: list[bytes], limits: Limits) -> float:
     """Largest |torch - onnxruntime| embedding difference on ``samples``; SkewError past 1e-4."""
-    from catdetector.errors import SkewError
+    from catdetector.core.errors import SkewError
 
     pixels = []
     for data in samples:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from catdetector.errors import ExternalToolError
+from catdetector.core.errors import ExternalToolError
 
 
 def executable(name: str) -> str:

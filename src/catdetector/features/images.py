@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from skimage.feature import hog
 
-from catdetector.config import FeatureParams, ImageParams
-from catdetector.errors import ImageError
+from catdetector.core.config import FeatureParams, ImageParams
+from catdetector.core.errors import ImageError
 
 # Bump when the code of preprocess/featurize changes behaviour: it is part of the spec hash.
 PREPROCESS_VERSION = 1

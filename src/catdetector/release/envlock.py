@@ -2,7 +2,7 @@
 
 ``requirements.lock`` is a pip requirements file in hash-checking mode: every
 third-party package of catdetector's closure is ``name==version`` with the sha256 of
-each of its distribution files on PyPI (the packaged ``data/third-party.lock``,
+each of its distribution files on PyPI (the packaged ``resources/third-party.lock``,
 generated at development time from constraints.txt by ``scripts/lock.py``), and
 catdetector itself comes from the source chosen at ``init``:
 
@@ -29,8 +29,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from catdetector import layout
-from catdetector.errors import ConfigError, UsageError
+from catdetector.core import layout
+from catdetector.core.errors import ConfigError, UsageError
 
 SourceKind = Literal["wheel", "index", "git"]
 SELF = "catdetector"
@@ -173,7 +173,7 @@ def read_lock(path: Path) -> dict[str, Pin]:
 
 def packaged_lock_text() -> str:
     """The hashed third-party lock shipped inside catdetector, without its header comment."""
-    text = resources.files("catdetector").joinpath("data", PACKAGED_LOCK).read_text("utf-8")
+    text = resources.files("catdetector").joinpath("resources", PACKAGED_LOCK).read_text("utf-8")
     lines = text.splitlines(keepends=True)
     while lines and lines[0].startswith("#"):
         lines.pop(0)
@@ -273,7 +273,7 @@ def parse_source(text: str | None) -> Source:
 
 def write(root: Path, source: Source) -> list[Path]:
     """Write the lock (and the vendored wheel or source file) into ``root``; return the paths."""
-    from catdetector import selfwheel
+    from catdetector.release import selfwheel
 
     lock = root / layout.ENV_LOCK
     written = [lock]

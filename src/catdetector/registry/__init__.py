@@ -21,11 +21,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from catdetector import layout, tools
-from catdetector.errors import GateError, RegistryError, UsageError
+from catdetector.core import layout, tools
+from catdetector.core.errors import GateError, RegistryError, UsageError
 
 if TYPE_CHECKING:  # config imports pydantic (0.3-0.4 s): only promote and gate need it
-    from catdetector.config import GateParams
+    from catdetector.core.config import GateParams
 
 ROLLBACK_MARK = "catdetector rollback"
 Bump = Literal["major", "minor", "patch"]
@@ -220,7 +220,7 @@ def local_tags(root: Path) -> list[Tag]:
 
 def remote_tags(url: str, timeout: float = 30) -> list[Tag]:
     """Tags of a remote repository from ``git ls-remote --tags`` (no clone)."""
-    from catdetector.errors import RemoteError
+    from catdetector.core.errors import RemoteError
 
     proc = tools.run(["git", "ls-remote", "--tags", url], None, timeout=timeout, error=RemoteError)
     refs: dict[str, str] = {}
@@ -519,7 +519,7 @@ def gate_workspace(root: Path, stage: str) -> GateResult:
         ) from exc
     _check_stage(stage)
     state = read_state(root)
-    from catdetector.config import load_params
+    from catdetector.core.config import load_params
 
     params = load_params(root / layout.PARAMS)
     return evaluate_gate(
@@ -578,7 +578,7 @@ def promote(
     current = state.stage_version(stage)
     if current == version:
         raise RegistryError(f"{version} is already in {stage}")
-    from catdetector.config import load_params
+    from catdetector.core.config import load_params
 
     params = load_params(root / layout.PARAMS)
     verdict = gate(root, state, version, stage, params.gate)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from catdetector.errors import UsageError
+from catdetector.core.errors import UsageError
 
 SIDE = 64
 SYNTHETIC_PREFIX = "synthetic"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catdetector import layout
+from catdetector.core import layout
 
 DVC_YAML = f"""\
 # catdetector pipeline: every stage is a `catdetector stage ...` command.

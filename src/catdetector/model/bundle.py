@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from catdetector import fingerprint
-from catdetector.errors import BundleError, ImageError, SkewError
-from catdetector.fsutil import staged_dir
-from catdetector.images import (
+from catdetector.core import fingerprint
+from catdetector.core.errors import BundleError, ImageError, SkewError
+from catdetector.core.fsutil import staged_dir
+from catdetector.features.images import (
     BackboneSpec,
     Featurizer,
     HandFeatures,
@@ -41,7 +41,7 @@ from catdetector.images import (
 if TYPE_CHECKING:
     from PIL import Image
 
-    from catdetector.embed import BackboneFeatures
+    from catdetector.features.embed import BackboneFeatures
 
 MODEL_FILE = "model.skops"
 META_FILE = "model.json"
@@ -232,7 +232,10 @@ class LoadedModel:
         return self.featurizer.rows(images)
 
     def predict_image(self, img: Image.Image) -> Prediction:
-        """Predict one image opened by :func:`~catdetector.images.open_image` (closes it)."""
+        """Predict one image opened by :func:`~catdetector.features.images.open_image`.
+
+        Closes the image.
+        """
         return self.predict_images([img])[0]
 
     def predict_images(self, images: list[Image.Image]) -> list[Prediction]:
@@ -296,7 +299,7 @@ class LoadedModel:
 
 def _backbone(featurizer: Featurizer | None) -> BackboneFeatures:
     """The backbone featurizer of a pretrained-rung model."""
-    from catdetector.embed import BackboneFeatures
+    from catdetector.features.embed import BackboneFeatures
 
     assert isinstance(featurizer, BackboneFeatures)
     return featurizer
@@ -326,7 +329,7 @@ def _load_backbone(
     info = meta.get("backbone")
     if info is None:
         return None
-    from catdetector import embed  # onnxruntime is imported only for bundles that need it
+    from catdetector.features import embed  # onnxruntime is imported only for bundles that need it
 
     blob = _read_checked(directory, meta, embed.ONNX_FILE)
     try:

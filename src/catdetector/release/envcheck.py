@@ -7,9 +7,10 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from catdetector import envlock, fingerprint, layout
-from catdetector.bundle import read_meta
-from catdetector.errors import UsageError
+from catdetector.core import fingerprint, layout
+from catdetector.core.errors import UsageError
+from catdetector.model.bundle import read_meta
+from catdetector.release import envlock
 
 
 @dataclass(frozen=True)

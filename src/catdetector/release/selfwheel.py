@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import catdetector
-from catdetector.errors import ProjectError
+from catdetector.core.errors import ProjectError
 
 DIST = "catdetector"
 WHEEL_TEXT = (

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from catdetector.config import LadderParams, Rung
+from catdetector.core.config import LadderParams, Rung
 
 DESCRIPTIONS: dict[str, str] = {
     "dummy": "dummy baseline: always the class prior",

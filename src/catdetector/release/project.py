@@ -6,9 +6,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catdetector import envlock, layout, templates, tools
-from catdetector.config import Params, dump_params
-from catdetector.errors import ProjectError, UsageError
+from catdetector.core import layout, tools
+from catdetector.core.config import Params, dump_params
+from catdetector.core.errors import ProjectError, UsageError
+from catdetector.release import envlock, templates
 
 REMOTE_NAME = "storage"
 

@@ -1,0 +1,1 @@
+"""The model bundle: save, load, verify (fingerprint, golden samples), predict."""

@@ -1,0 +1,1 @@
+"""What a project ships with: init, its files, the environment lock and its check."""

@@ -33,7 +33,7 @@ class Tmux:
     def tmux(self, *args: str) -> str:
         proc = subprocess.run(
             [TMUX, "-L", self.socket, *args],  # type: ignore[list-item]
-            capture_output=True, text=True, env=self.env, timeout=10, check=True,
+            capture_output=True, text=True, env=self.env, timeout=120, check=True,
         )
         return proc.stdout
 
@@ -59,8 +59,11 @@ class Tmux:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "t", "-S", "-2000")
 
-    def wait_for(self, text: str, timeout: float = 15, count: int = 1) -> str:
-        """Wait until ``text`` shows ``count`` times on the screen; return the screen."""
+    def wait_for(self, text: str, timeout: float = 300, count: int = 1) -> str:
+        """Wait until ``text`` shows ``count`` times on the screen; return the screen.
+
+        The deadline only ends a hang: the screen is read until the text shows.
+        """
         deadline = time.monotonic() + timeout
         screen = ""
         while time.monotonic() < deadline:
@@ -70,7 +73,7 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} (x{count}) never appeared; screen:\n{screen}")
 
-    def exit_status(self, timeout: float = 15) -> int:
+    def exit_status(self, timeout: float = 300) -> int:
         """Exit status of the program, printed by the wrapper shell (see ``wrapped``)."""
         screen = self.wait_for("EXIT=", timeout=timeout)
         return int(screen.rsplit("EXIT=", 1)[1].split()[0])

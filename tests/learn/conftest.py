@@ -68,7 +68,11 @@ def run_cli(learn_env: dict[str, str], tmp_path: Path) -> RunCli:
     """
 
     def run(
-        args: Sequence[str], *, stdin: str = "", cwd: Path | None = None, timeout: float | None = None
+        args: Sequence[str],
+        *,
+        stdin: str = "",
+        cwd: Path | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [catdetector_exe(), *args],
@@ -95,7 +99,11 @@ def run_main(
     from catdetector.cli import main
 
     def run(
-        args: Sequence[str], *, stdin: str = "", cwd: Path | None = None, timeout: float | None = None
+        args: Sequence[str],
+        *,
+        stdin: str = "",
+        cwd: Path | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
         monkeypatch.setattr(sys, "argv", ["catdetector", *args])
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))

@@ -383,7 +383,11 @@ class RichLabIO:
         for i, answer in enumerate(diagnosis.risk_answers):
             risk = diagnosis.matched.get(i)
             other = diagnosis.others.get(i)
+            near = diagnosis.partial.get(i)
             label = f"→ {RISK_NAMES[risk]}" if risk else "→ not one of the course's three"
+            if near:
+                label = (f"→ close to {RISK_NAMES[near[0]]}, but it does not say "
+                         + "; nor ".join(near[1]))
             if other:
                 label += f" (a real problem too: assess calls it {other})"
             label = f"[dim]{label}[/dim]"

@@ -114,13 +114,13 @@ def test_interactive_session_with_ctrl_c_and_restart(
     tmux.type_line("great")  # not a grade: asked again
     tmux.wait_for("type again, good or easy")
     tmux.type_line("g")
-    tmux.wait_for("→ box 2, next review in 1 day")
+    tmux.wait_for("→ review, next review in 2 days")
 
     tmux.wait_for(second)
     tmux.type_line("")  # just Enter: reveal without answering
     tmux.wait_for("Grade", count=3)
     tmux.type_line("easy")
-    tmux.wait_for("→ box 3, next review in 3 days")
+    tmux.wait_for("→ review, next review in")  # FSRS: 8 days, with fuzz
 
     tmux.wait_for(third)
     tmux.wait_for("Your answer (Enter to reveal):", count=3)
@@ -131,7 +131,7 @@ def test_interactive_session_with_ctrl_c_and_restart(
     assert "Reviewed 2 cards (good 1, easy 1)." in screen
 
     stats = json.loads(run_cli(["learn", "--stats", "--json"]).stdout)[0]
-    assert stats["boxes"] == {"1": 0, "2": 1, "3": 1, "4": 0, "5": 0}
+    assert stats["phases"] == {"learning": 0, "review": 2, "relearning": 0}
     assert stats["reviews"] == 2
 
     # Restart: the two graded cards are not due; the session resumes at the third.
@@ -143,12 +143,12 @@ def test_interactive_session_with_ctrl_c_and_restart(
     tmux.type_line("false: dummy baseline first")
     tmux.wait_for("Grade")
     tmux.type_line("a")
-    tmux.wait_for("→ box 1, again in this session")
+    tmux.wait_for("→ learning, again in this session")
     tmux.wait_for("Your answer (Enter to reveal):", count=2)
     tmux.send("C-d")  # end of input: save and leave with status 0
     screen = tmux.wait_for("End of input: progress saved")
     assert tmux.exit_status() == 0
 
     stats = json.loads(run_cli(["learn", "--stats", "--json"]).stdout)[0]
-    assert stats["boxes"] == {"1": 1, "2": 1, "3": 1, "4": 0, "5": 0}
+    assert stats["phases"] == {"learning": 1, "review": 2, "relearning": 0}
     assert (stats["reviews"], stats["sessions"], stats["new"]) == (3, 2, 14)

@@ -17,6 +17,7 @@ from catdetector.cli._common import console
 from catdetector.cli._learn_lab import RichLabIO, lab_report
 from catdetector.cli._learn_session import RichSessionIO, report, show_stats
 from catdetector.core.errors import CatDetectorError, UsageError
+from catdetector.learn.anki import export_anki
 from catdetector.learn.deck import BUILTIN_PREFIX, Deck, builtin_deck, load_deck
 from catdetector.learn.lab import Lab, create_sandbox
 from catdetector.learn.progress import DeckStats, ProgressStore, compute_stats
@@ -31,24 +32,26 @@ Learn Module 1 with spaced-repetition flashcards, or fix CatDetector.ai in a lab
   catdetector learn DECK.md         any deck in the course's Markdown format
   catdetector learn --stats         progress of every deck (or of DECK.md)
   catdetector learn DECK.md --reset forget a deck's progress
-  catdetector learn lab [DIR]       the lab (DIR defaults to ./catdetector-lab)
+  catdetector learn lab [DIR]       the lab, in DIR or ./catdetector-lab
+  catdetector learn export --anki FILE [DECK.md]
+                                    the deck as an Anki package (.apkg)
 
 For each card: read the question, type your answer (or just press Enter),
-see the answer, then grade yourself: again, good or easy (a/g/e). FSRS (the
-scheduler of Anki) decides when each card comes back; progress is saved after
-every grade, in the user data folder (or $CATDETECTOR_DATA_DIR). Ctrl-C saves
-and leaves.
+see the answer, then grade yourself: again, good or easy (a/g/e). FSRS (as
+in Anki) decides when each card comes back; progress is saved after every
+grade, in the user data folder (or $CATDETECTOR_DATA_DIR). Ctrl-C saves and
+leaves. `catdetector learn export` writes a deck for Anki itself.
 
 \b
-Non-interactive mode: with --answers FILE (- for stdin), or when stdin is not
-a terminal, input is read line by line. Deck: for each card, one answer line
-(may be empty) then one grade line (again|good|easy). Lab: one line for the
-maturity level, three lines for the risks, then one line per step: `run`
-(the lab runs the commands), `check` or empty (you ran them), `skip`, `quit`;
-with --auto every step runs without reading a line (and missing diagnosis lines
-count as blank). End of input saves and exits. A lab folder that was started
-resumes where it stopped; its diagnosis is asked only once. A deck file
-literally named `lab` is given as ./lab.
+Non-interactive mode: with --answers FILE (- for stdin), or when stdin is
+not a terminal, input is read line by line. Deck: for each card, one answer
+line (may be empty) then one grade line (again|good|easy). Lab: one line for
+the maturity level, three lines for the risks, then one line per step: `run`
+(the lab runs the commands), `check` or empty (you ran them), `skip`,
+`quit`; with --auto every step runs without reading a line (and missing
+diagnosis lines count as blank). End of input saves and exits. A lab folder
+that was started resumes where it stopped; its diagnosis is asked only once.
+A deck file literally named `lab` or `export` is given as ./lab or ./export.
 """
 
 
@@ -59,11 +62,13 @@ def register(app: typer.Typer) -> None:
     def learn(
         target: Annotated[
             str | None,
-            typer.Argument(metavar="[DECK.md|lab]", help="A deck file, or `lab`."),
+            typer.Argument(metavar="[DECK.md|lab|export]",
+                           help="A deck file, `lab`, or `export`."),
         ] = None,
         directory: Annotated[
             Path | None,
-            typer.Argument(metavar="[DIR]", help="With `lab`: the sandbox folder."),
+            typer.Argument(metavar="[DIR|DECK.md]",
+                           help="With `lab`: the sandbox folder; with `export`: the deck."),
         ] = None,
         stats: Annotated[bool, typer.Option("--stats", help="Show progress and exit.")] = False,
         answers: Annotated[
@@ -77,7 +82,20 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--auto", help="Lab: run every step's commands for you.")
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="With --stats: JSON.")] = False,
+        anki: Annotated[
+            Path | None,
+            typer.Option("--anki", metavar="FILE", help="With `export`: the .apkg to write."),
+        ] = None,
     ) -> None:
+        if target == "export":
+            if stats or reset or as_json or auto or answers is not None:
+                raise UsageError("export takes only --anki FILE and a deck",
+                                 hint="catdetector learn export --anki FILE [DECK.md]")
+            _export(directory, anki)
+            return
+        if anki is not None:
+            raise UsageError("--anki goes with export",
+                             hint="catdetector learn export --anki FILE [DECK.md]")
         if target == "lab":
             if stats or reset or as_json:
                 raise UsageError("--stats, --reset and --json are for decks, not for the lab")
@@ -188,6 +206,19 @@ def _try_deck(source: str) -> Deck | None:
 def _show_stats(store: ProgressStore, deck: Deck | None, as_json: bool) -> None:
     schedule = Schedule()
     show_stats(_stats_for(store, deck, schedule), schedule, str(store.root), as_json)
+
+
+# ------------------------------------------------------------------- export
+
+
+def _export(deck_file: Path | None, anki: Path | None) -> None:
+    if anki is None:
+        raise UsageError("catdetector learn export needs --anki FILE",
+                         hint="catdetector learn export --anki module1.apkg [DECK.md]")
+    deck = _deck(str(deck_file) if deck_file is not None else None)
+    count = export_anki(deck, anki)
+    console.print(f"{escape(deck.title)}: {count} cards written to {escape(str(anki))} "
+                  "(an Anki package: in Anki, File > Import)")
 
 
 # ---------------------------------------------------------------------- lab

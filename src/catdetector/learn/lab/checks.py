@@ -30,6 +30,7 @@ def _git(repo: Path, *args: str) -> tuple[int, str]:
 
 
 def check_git_init(s: Sandbox) -> CheckResult:
+    """Bob's project is a git repository."""
     code, top = _git(s.repo, "rev-parse", "--show-toplevel")
     if code != 0 or Path(top).resolve() != s.repo.resolve():
         return CheckResult(False, f"{s.repo.name} is not a git repository yet (no .git)")
@@ -37,12 +38,14 @@ def check_git_init(s: Sandbox) -> CheckResult:
 
 
 def check_dvc_init(s: Sandbox) -> CheckResult:
+    """DVC is initialised in it."""
     if not (s.repo / ".dvc" / "config").exists():
         return CheckResult(False, "no .dvc/config: DVC is not initialised")
     return CheckResult(True, ".dvc/ exists (config, cache); DVC rides on git")
 
 
 def check_dvc_add_data(s: Sandbox) -> CheckResult:
+    """data/ is tracked by data.dvc and ignored by git."""
     out = dvc_out(s.repo / "data.dvc")
     if not str(out.get("md5", "")).endswith(".dir"):
         return CheckResult(False, "no data.dvc with the hash of data/")
@@ -54,6 +57,7 @@ def check_dvc_add_data(s: Sandbox) -> CheckResult:
 
 
 def check_dvc_add_model(s: Sandbox) -> CheckResult:
+    """model.h5 is tracked by model.h5.dvc, which matches it."""
     out = dvc_out(s.repo / "model.h5.dvc")
     if not out.get("md5"):
         return CheckResult(False, "no model.h5.dvc")
@@ -63,6 +67,7 @@ def check_dvc_add_model(s: Sandbox) -> CheckResult:
 
 
 def check_commit(s: Sandbox) -> CheckResult:
+    """The code and the .dvc files are committed; the data and model are not."""
     code, log = _git(s.repo, "log", "--oneline")
     if code != 0 or not log:
         return CheckResult(False, "no commit yet")
@@ -80,6 +85,7 @@ def check_commit(s: Sandbox) -> CheckResult:
 
 
 def check_remotes(s: Sandbox) -> CheckResult:
+    """A git remote and a committed default DVC remote."""
     code, url = _git(s.repo, "remote", "get-url", "origin")
     if code != 0:
         return CheckResult(False, "no git remote `origin`")
@@ -96,6 +102,7 @@ def check_remotes(s: Sandbox) -> CheckResult:
 
 
 def check_push(s: Sandbox) -> CheckResult:
+    """The git remote has Bob's last commit; the DVC remote has the data and model."""
     code, head = _git(s.repo, "rev-parse", "HEAD")
     rcode, remote_head = _git(s.git_remote, "rev-parse", "refs/heads/main")
     if code != 0 or rcode != 0 or head != remote_head:
@@ -113,6 +120,7 @@ def check_push(s: Sandbox) -> CheckResult:
 
 
 def check_alice_pulls(s: Sandbox) -> CheckResult:
+    """Alice's clone is at Bob's commit with Bob's model, byte for byte."""
     if not (s.clone / ".git").exists():
         return CheckResult(False, f"no clone at {s.clone} (git clone)")
     model = s.clone / "model.h5"
@@ -130,6 +138,7 @@ def check_alice_pulls(s: Sandbox) -> CheckResult:
 
 
 def check_lock(s: Sandbox) -> CheckResult:
+    """One pinned lock, installed by training and by serving, committed."""
     lock = s.repo / "requirements.lock"
     if not lock.exists():
         return CheckResult(False, "no requirements.lock")
@@ -150,6 +159,7 @@ def check_lock(s: Sandbox) -> CheckResult:
 
 
 def check_pipeline(s: Sandbox) -> CheckResult:
+    """A committed train stage in dvc.yaml, locked in dvc.lock; no model.h5.dvc."""
     train = stage(s.repo, "train")
     if train is None:
         return CheckResult(False, "no `train` stage in dvc.yaml")
@@ -171,6 +181,7 @@ def check_pipeline(s: Sandbox) -> CheckResult:
 
 
 def check_share(s: Sandbox) -> CheckResult:
+    """Pushed again, and Alice's clone has the pipeline, lock and model."""
     pushed = check_push(s)
     if not pushed.ok:
         return pushed

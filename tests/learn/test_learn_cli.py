@@ -19,7 +19,8 @@ def _one_line_error(proc_stderr: str) -> str:
     return lines[0]
 
 
-def test_answers_file_session_and_restart(run_cli: RunCli, tmp_path: Path) -> None:
+def test_answers_file_session_and_restart(run_main: RunCli, tmp_path: Path) -> None:
+    run_cli = run_main  # in this process: six runs through a console script take 18 s
     answers = tmp_path / "answers.txt"
     answers.write_text("lifecycle\ngood\n\neasy\n")
     proc = run_cli(["learn", str(SEED), "--answers", str(answers)])

@@ -97,6 +97,7 @@ def tmux(learn_env: dict[str, str]) -> Iterator[Tmux]:
         session.kill()
 
 
+@pytest.mark.slow
 def test_interactive_session_with_ctrl_c_and_restart(
     tmux: Tmux, run_cli: RunCli, tmp_path: Path
 ) -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from catdetector.core import tools
 from catdetector.core.errors import ExternalToolError
-from catdetector.learn.lab.dvcfiles import dvc_out, file_md5, in_storage, lock_md5, stage
+from catdetector.learn.lab.dvcfiles import (
+    dvc_out,
+    file_md5,
+    has_default_remote,
+    in_storage,
+    is_initialised,
+    lock_md5,
+    stage,
+)
 from catdetector.learn.lab.sandbox import Sandbox
 
 
@@ -39,7 +47,7 @@ def check_git_init(s: Sandbox) -> CheckResult:
 
 def check_dvc_init(s: Sandbox) -> CheckResult:
     """DVC is initialised in it."""
-    if not (s.repo / ".dvc" / "config").exists():
+    if not is_initialised(s.repo):
         return CheckResult(False, "no .dvc/config: DVC is not initialised")
     return CheckResult(True, ".dvc/ exists (config, cache); DVC rides on git")
 
@@ -91,9 +99,7 @@ def check_remotes(s: Sandbox) -> CheckResult:
         return CheckResult(False, "no git remote `origin`")
     if not (s.git_remote / "HEAD").exists():
         return CheckResult(False, f"{s.git_remote} is not a bare git repository")
-    config = (s.repo / ".dvc" / "config").read_text(encoding="utf-8") \
-        if (s.repo / ".dvc" / "config").exists() else ""
-    if not re.search(r"^\s*remote\s*=", config, re.M):
+    if not has_default_remote(s.repo):
         return CheckResult(False, "no default DVC remote in .dvc/config (dvc remote add -d)")
     code, _ = _git(s.repo, "diff", "--quiet", "HEAD", "--", ".dvc/config")
     if code != 0:

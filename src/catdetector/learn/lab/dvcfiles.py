@@ -1,4 +1,5 @@
-"""The lab's reading of DVC's own files: ``.dvc`` files, ``dvc.lock`` and the cache layout.
+"""The lab's reading of DVC's own files: ``.dvc`` files, ``dvc.yaml``, ``dvc.lock``,
+``.dvc/config`` and the remote's cache layout.
 
 The one place the lab knows DVC formats, so that it can be pointed at
 ``catdetector.formats.dvc`` (the project's home of DVC format knowledge).
@@ -7,6 +8,7 @@ The one place the lab knows DVC formats, so that it can be pointed at
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +62,15 @@ def stage(repo: Path, name: str) -> dict[str, Any] | None:
     stages = read_yaml(repo / "dvc.yaml").get("stages")
     found = stages.get(name) if isinstance(stages, dict) else None
     return found if isinstance(found, dict) else None
+
+
+def is_initialised(repo: Path) -> bool:
+    """Whether ``dvc init`` ran in the repository (``.dvc/config`` exists)."""
+    return (repo / ".dvc" / "config").exists()
+
+
+def has_default_remote(repo: Path) -> bool:
+    """Whether ``.dvc/config`` names a default remote (``remote = NAME`` in ``[core]``)."""
+    config = repo / ".dvc" / "config"
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    return bool(re.search(r"^\s*remote\s*=", text, re.M))

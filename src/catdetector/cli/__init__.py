@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "promote": "registry",
     "gate": "registry",
     "rollback": "registry",
+    "deprecate": "registry",
     "show": "registry",
     "history": "registry",
     "predict": "predict",

@@ -184,3 +184,28 @@ def test_deprecate_deregisters_as_gto_does(team: Team) -> None:
     assert gto_show(team.bob)["latest"] == "v0.1.2"
     shown = json.loads(cli("show", "--json", cwd=team.bob).stdout)
     assert [v["version"] for v in shown["versions"]] == ["v0.1.0", "v0.1.1", "v0.1.2"]
+
+
+def test_unreachable_origin_and_a_diverged_tag(team: Team, tmp_path: Path) -> None:
+    _promote(team.bob, "v0.1.0")
+    url = git("remote", "get-url", "origin", cwd=team.bob)
+    git("remote", "set-url", "origin", str(tmp_path / "gone.git"), cwd=team.bob)
+    before = _refs(team.bob)
+    down = _promote(team.bob, "v0.1.1", check=False)
+    assert down.returncode == 8 and "cannot read the tags of origin" in down.stderr
+    assert "--no-push" in down.stderr and _refs(team.bob) == before
+    local = _promote(team.bob, "v0.1.1", "--no-push")
+    assert "origin could not be read" in local.stderr and "not pushed" in local.stderr
+    # back online: the local-only tag has the #N that someone else used on origin meanwhile
+    git("remote", "set-url", "origin", url, cwd=team.bob)
+    alice = team.clone("alice")
+    _promote(alice, "v0.1.2")
+    clash = _promote(team.bob, "v0.1.3", check=False)
+    assert clash.returncode == 8 and "differ from origin's tags" in clash.stderr
+    hint = re.search(r"`(git tag -d [^`]+)`", " ".join(clash.stderr.split()))
+    assert hint is not None, clash.stderr
+    git(*shlex.split(hint.group(1))[1:], cwd=team.bob)
+    _promote(team.bob, "v0.1.3")
+    assert team.origin_show()["stages"] == {"prod": "v0.1.3"} and gto_show(team.bob) == (
+        team.origin_show()
+    )

@@ -92,6 +92,10 @@ def register(app: typer.Typer) -> None:
         )
         if (registry is None) == (bundle is None):
             raise UsageError("give exactly one of --registry URL or --bundle DIR")
+        if registry is not None:
+            from catdetector.registry.stages import check_remote
+
+            check_remote(registry, stage)  # the stages its default branch's .gto declares
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
             f" on http://{host}:{port} ({workers} worker(s))"

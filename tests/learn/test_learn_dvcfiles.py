@@ -41,5 +41,7 @@ def test_dvc_files(tmp_path: Path) -> None:
     assert dvc_out(tmp_path / "missing.dvc") == {}
     assert not is_initialised(tmp_path) and not has_default_remote(tmp_path)
     (tmp_path / ".dvc").mkdir()
-    (tmp_path / ".dvc" / "config").write_text("[core]\n    remote = storage\n")
+    (tmp_path / ".dvc" / "config").write_text(
+        "[core]\n    remote = storage\n['remote \"storage\"']\n    url = ../storage\n"
+    )
     assert is_initialised(tmp_path) and has_default_remote(tmp_path)

@@ -1,18 +1,19 @@
 """The lab's reading of DVC's own files: ``.dvc`` files, ``dvc.yaml``, ``dvc.lock``,
 ``.dvc/config`` and the remote's cache layout.
 
-The one place the lab knows DVC formats, so that it can be pointed at
-``catdetector.formats.dvc`` (the project's home of DVC format knowledge).
+The lab's view of them; the format knowledge itself is in ``catdetector.formats``
+(the project's one home of DVC and GTO formats).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from catdetector.formats import dvc, dvcremote
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -26,35 +27,30 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 def dvc_out(dvcfile: Path) -> dict[str, Any]:
     """The first output recorded in a ``.dvc`` file (``{}`` when there is none)."""
-    outs = read_yaml(dvcfile).get("outs")
-    if isinstance(outs, list) and outs and isinstance(outs[0], dict):
-        return outs[0]
-    return {}
+    out = dvc.read_dvcfile_out(dvcfile)
+    if out is None:
+        return {}
+    return {k: v for k, v in dataclasses.asdict(out).items() if v is not None}
 
 
 def file_md5(path: Path) -> str:
-    """DVC's hash of one file (md5 of its bytes)."""
-    return hashlib.md5(path.read_bytes()).hexdigest()
+    """DVC's hash of one file, as ``dvc add`` records it."""
+    return dvc.file_md5(path)
 
 
 def in_storage(storage: Path, md5: str) -> bool:
     """Whether DVC's remote holds an object (DVC 3 ``files/md5`` layout, or DVC 2)."""
-    md5 = md5.removesuffix(".dir")
-    names = [md5[2:], md5[2:] + ".dir"]
-    return any((base / md5[:2] / n).exists()
-               for base in (storage / "files" / "md5", storage) for n in names)
+    return dvcremote.find_object(storage, md5) is not None
 
 
 def lock_md5(repo: Path, out_path: str) -> str | None:
     """The md5 ``dvc.lock`` records for a stage output, or None."""
-    stages = read_yaml(repo / "dvc.lock").get("stages")
-    if not isinstance(stages, dict):
+    try:
+        text = (repo / "dvc.lock").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
-    for stage in stages.values():
-        for out in (stage or {}).get("outs", []) or []:
-            if isinstance(out, dict) and out.get("path") == out_path:
-                return str(out.get("md5"))
-    return None
+    out = dvc.lock_out(text, out_path)
+    return out.md5 if out else None
 
 
 def stage(repo: Path, name: str) -> dict[str, Any] | None:
@@ -70,7 +66,8 @@ def is_initialised(repo: Path) -> bool:
 
 
 def has_default_remote(repo: Path) -> bool:
-    """Whether ``.dvc/config`` names a default remote (``remote = NAME`` in ``[core]``)."""
-    config = repo / ".dvc" / "config"
-    text = config.read_text(encoding="utf-8") if config.exists() else ""
-    return bool(re.search(r"^\s*remote\s*=", text, re.M))
+    """Whether DVC's config names a default remote with a URL (read by DVC's own loader)."""
+    try:
+        return dvcremote.default_remote(repo) is not None
+    except dvcremote.RemoteConfigError:
+        return False

@@ -87,8 +87,8 @@ class _Follower:
                 if not path.endswith((".yml", ".yaml")):
                     moved = _CD_RE.findall(line)
                     if moved and line.strip().startswith("cd "):
-                        target = normpath(moved[-1], cwd)
-                        cwd = target if target is not None else cwd
+                        moved_to = normpath(moved[-1], cwd)
+                        cwd = moved_to if moved_to is not None else cwd
         return self.out
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:

@@ -333,9 +333,9 @@ def bus_factor(f: Facts) -> list[Evidence]:
         for unit in f.training_units:
             hit = first_hit(unit, TRAIN_RE)
             where = "a notebook" if unit.kind == "ipynb" else "a script"
-            line = hit[0] if hit else 1
+            at = hit[0] if hit else 1
             what = f": {snippet(hit[1])}" if hit else ""
-            ev.append(unit.evidence(line, f"training in {where}, outside any pipeline{what}"))
+            ev.append(unit.evidence(at, f"training in {where}, outside any pipeline{what}"))
         if not ev:
             ev.append(
                 Evidence(None, None, "no pipeline definition (dvc.yaml stages, MLproject, ...)")

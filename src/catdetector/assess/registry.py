@@ -13,11 +13,11 @@ from catdetector.assess.code import (
     TEST_PATH_RE,
     TRAIN_RE,
     WRITE_RE,
-    CodeFacts,
     CodeUnit,
     first_hit,
 )
 from catdetector.assess.model import Evidence
+from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
 from catdetector.assess.vocab import MODEL_SUFFIXES
@@ -67,8 +67,9 @@ REGISTRY_CMD_RE = Rx(
 GTO_TAG_RE = re.compile(r"^[A-Za-z0-9][\w.\-/]*(?:@v?\d+\.\d+\.\d+\S*|#[\w\-]+#\d+)$")
 
 
-class RegistryFacts(CodeFacts):
-    """Model artifacts, registries and what versions a path."""
+class RegistryFacts(PipelineFacts):
+    """Model artifacts, registries and what versions a path (reads DVC's outputs and the
+    scripts CI runs, so it builds on ``PipelineFacts``)."""
 
     @cached_property
     def lfs_patterns(self) -> list[str]:

@@ -6,12 +6,12 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from catdetector.assess.ci import CIFacts
 from catdetector.assess.code import (
     READ_RE,
     REQUEST_READ_RE,
     SERVE_RE,
     WRITE_RE,
-    CodeFacts,
     CodeUnit,
     first_hit,
     paths_by_verb,
@@ -70,7 +70,7 @@ VALIDATION_RE = Rx(
 )
 
 
-class ServingFacts(CodeFacts):
+class ServingFacts(CIFacts):
     """Deployment and monitoring."""
 
     @cached_property

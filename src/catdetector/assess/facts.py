@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from catdetector.assess.ci import CIFacts
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
 from catdetector.assess.registry import RegistryFacts

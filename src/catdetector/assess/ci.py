@@ -7,6 +7,7 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from catdetector.assess.cisystems import ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
@@ -18,20 +19,6 @@ if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
 
 
-CI_PATTERNS = (
-    re.compile(r"^\.github/workflows/[^/]+\.ya?ml$"),
-    re.compile(r"^\.gitlab-ci\.ya?ml$"),
-    re.compile(r"^(?:.*/)?Jenkinsfile$"),
-    re.compile(r"^\.circleci/config\.ya?ml$"),
-    re.compile(r"^azure-pipelines\.ya?ml$"),
-    re.compile(r"^bitbucket-pipelines\.ya?ml$"),
-    re.compile(r"^\.travis\.ya?ml$"),
-    re.compile(r"^\.drone\.ya?ml$"),
-    re.compile(r"^\.buildkite/[^/]+\.ya?ml$"),
-    re.compile(r"^cloudbuild\.ya?ml$"),
-    re.compile(r"^\.woodpecker(?:\.ya?ml|/[^/]+\.ya?ml)$"),
-    re.compile(r"^\.ci/run$"),
-)
 CI_TEST_RE = re.compile(
     r"\b(?:pytest|py\.test|unittest|tox|nox|make\s+(?:test|check)\w*|hatch\s+(?:run\s+)?test|"
     r"npm\s+test|go\s+test|cargo\s+test)\b"
@@ -101,9 +88,21 @@ class CIFacts(CodeFacts):
         ]
 
     @cached_property
+    def ci_systems(self) -> dict[str, str]:
+        """CI definition -> its system: by location or by content (``cisystems``), with the
+        local files GitLab CI includes."""
+        found = ci_files(list(self.index.texts()))
+        for path, system in list(found.items()):
+            if system.startswith("GitLab"):
+                for included in gitlab_includes(self.index.text(path) or ""):
+                    if self.index.text(included):
+                        found.setdefault(included, "GitLab CI (included)")
+        return found
+
+    @cached_property
     def ci_paths(self) -> list[str]:
         """CI definitions."""
-        return sorted(p for p in self.index.files if any(rx.match(p) for rx in CI_PATTERNS))
+        return sorted(self.ci_systems)
 
     @cached_property
     def ci_commands(self) -> list[Command]:

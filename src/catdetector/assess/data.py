@@ -12,7 +12,13 @@ from catdetector.assess.code import READ_RE, CodeFacts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
-from catdetector.assess.vocab import DATA_DIR_NAMES, DATA_SUFFIXES, MODEL_SUFFIXES, NON_DATA_DIRS
+from catdetector.assess.vocab import (
+    DATA_DIR_NAMES,
+    DATA_SUFFIXES,
+    MODEL_SUFFIXES,
+    NON_DATA_DIRS,
+    PICTURE_SUFFIXES,
+)
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -87,6 +93,17 @@ class DataFacts(CodeFacts):
             if group is not None:
                 found.append((info, group))
         return found
+
+    @cached_property
+    def ml_data_files(self) -> list[FileInfo]:
+        """Data files that say the repository does ML: pictures count only inside a data
+        folder (``data/``, ``dataset/``...), since banners, logos and screenshots are not."""
+        return [
+            info
+            for info, _ in self.data_files
+            if info.suffix not in PICTURE_SUFFIXES
+            or any(part.lower() in DATA_DIR_NAMES for part in info.path.split("/")[:-1])
+        ]
 
     @cached_property
     def doc_pictures(self) -> set[str]:
@@ -165,9 +182,12 @@ def large_binaries_in_git(f: Facts) -> list[Evidence]:
         return []
     ev: list[Evidence] = []
     folders: dict[str, list[int]] = {}
+    pictures = f.doc_pictures
     for path, size in sorted(tracked.items()):
         suffix = posixpath.splitext(path)[1].lower()
         artifact = suffix in MODEL_SUFFIXES or suffix in DATA_SUFFIXES
+        if suffix in PICTURE_SUFFIXES and (path in pictures or data_group(path, suffix) is None):
+            artifact = False  # a picture the docs show, or one under docs/ or static/
         if any(gitmeta.matches_pattern(path, p) for p in f.lfs_patterns):
             continue
         if artifact:

@@ -29,7 +29,7 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
         return bool(
             self.training_units
             or self.model_files
-            or self.data_files
+            or self.ml_data_files
             or self.pipelines
             or any(u.top_imports & ML_MODULES for u in self.code_units)
         )

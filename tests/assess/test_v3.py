@@ -149,3 +149,166 @@ def test_a_documentation_picture_is_not_a_large_binary(tmp_path: Path) -> None:
     git_init(tmp_path)
     flagged = [e.file for e in get_check("large-binaries-in-git").func(Facts(scan(tmp_path)))]
     assert flagged == ["data/cats/1.jpg"]
+
+
+# ------------------------------------------------------------- training by structure -------
+KEDRO: Files = {
+    "pyproject.toml": '[tool.kedro]\npackage_name = "spaceflights"\nproject_name = "sf"\n',
+    "src/spaceflights/pipeline_registry.py": (
+        "from kedro.pipeline import Pipeline\nfrom spaceflights.pipelines import ds\n"
+        "def register_pipelines():\n    return {'__default__': ds.create_pipeline()}\n"
+    ),
+    "src/spaceflights/pipelines/ds/pipeline.py": (
+        "from kedro.pipeline import node, pipeline\nfrom .nodes import fit_regressor\n"
+        "def create_pipeline():\n    return pipeline([node(fit_regressor, 'xy', 'regressor')])\n"
+    ),
+    "src/spaceflights/pipelines/ds/nodes.py": (
+        "from sklearn.linear_model import LinearRegression\n"
+        "def fit_regressor(xy):\n    return LinearRegression().fit(xy[0], xy[1])\n"
+    ),
+}
+
+
+def test_kedro_pipeline_is_training_by_structure_not_by_a_word(tmp_path: Path) -> None:
+    assert _check("bus-factor", tmp_path, KEDRO) == []
+
+
+def test_mlproject_entry_point_reaching_training_code_is_a_pipeline(tmp_path: Path) -> None:
+    files: Files = {
+        "MLproject": "name: p\nentry_points:\n  main:\n    command: python run.py --c {c}\n",
+        "run.py": TRAIN,
+    }
+    assert _check("bus-factor", tmp_path, files) == []
+
+
+def test_a_comment_saying_train_does_not_make_a_pipeline_train(tmp_path: Path) -> None:
+    files: Files = {
+        "app/MLproject": "name: p  # train later\nentry_points:\n  main:\n"
+        "    command: python serve.py\n",
+        "app/serve.py": "print('serving')\n",
+        "notebooks/explore.ipynb": _notebook(TRAIN),
+    }
+    evidence = _check("bus-factor", tmp_path, files)
+    assert any("notebook" in e.detail for e in evidence)
+
+
+def _notebook(code: str) -> str:
+    from tests.assess.builders import notebook
+
+    return notebook(code)
+
+
+AZURE_ML: Files = {
+    "ml_service/pipelines/build_train_pipeline.py": (
+        "from azureml.pipeline.core import Pipeline\nfrom azureml.pipeline.steps import "
+        "PythonScriptStep\ns = PythonScriptStep(name='Train', script_name='train_aml.py')\n"
+        "p = Pipeline(workspace=ws, steps=[s])\np.publish(name='p')\n"
+    ),
+    "diabetes/training/train_aml.py": (
+        "from sklearn.linear_model import Ridge\nfrom azureml.core import Run\n"
+        "model = Ridge(alpha=0.5).fit(X, y)\n"
+    ),
+    "diabetes/register/register_model.py": (
+        "from azureml.core import Model\nModel.register(workspace=ws, model_path='m.pkl', "
+        "model_name='diabetes')\n"
+    ),
+    "diabetes/evaluate/evaluate_model.py": (
+        "from azureml.core import Run\nrun = Run.get_context()\n"
+        "if new_model_mse > production_model_mse:\n    run.parent.cancel()\n"
+    ),
+}
+
+
+def test_azure_ml_pipeline_trains_and_registers(tmp_path: Path) -> None:
+    facts = _facts(tmp_path, AZURE_ML)
+    assert get_check("bus-factor").func(facts) == []
+    assert get_check("no-rollback").func(facts) == []
+
+
+METAFLOW: Files = {
+    "flows/rf_flow.py": (
+        "from metaflow import FlowSpec, step\nfrom sklearn.ensemble import RandomForestClassifier\n"
+        "class RF(FlowSpec):\n    @step\n    def start(self):\n"
+        "        self.model = RandomForestClassifier(random_state=0).fit(X, y)\n"
+        "        self.next(self.end)\n    @step\n    def end(self):\n        pass\n"
+    ),
+}
+
+
+def test_metaflow_flow_trains_and_keeps_every_run(tmp_path: Path) -> None:
+    facts = _facts(tmp_path, METAFLOW)
+    assert get_check("bus-factor").func(facts) == []
+    assert get_check("no-rollback").func(facts) == []
+
+
+# ------------------------------------------------------------- precision first --------------
+def test_scripts_training_outside_a_pipeline_is_high_not_critical(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"src/train.py": TRAIN + "import joblib\njoblib.dump(m, 'm.pkl')\n"})
+    finding = assess_repository(tmp_path).finding("bus-factor")
+    assert finding is not None and finding.severity == "high" and finding.lowers_level
+
+
+def test_training_only_in_notebooks_is_critical(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"nb/model.ipynb": _notebook(TRAIN)})
+    finding = assess_repository(tmp_path).finding("bus-factor")
+    assert finding is not None and finding.severity == "critical"
+
+
+SERVING_ONLY: Files = {
+    "service.py": (
+        "import bentoml\nfrom transformers import pipeline\n@bentoml.service\nclass S:\n"
+        "    def __init__(self):\n        self.p = pipeline('summarization')\n"
+    ),
+}
+
+
+def test_no_training_found_is_not_recognised_and_does_not_lower_the_level(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, SERVING_ONLY)
+    report = assess_repository(tmp_path)
+    finding = report.finding("bus-factor")
+    assert finding is not None and finding.not_recognised
+    assert finding.severity == "low" and not finding.lowers_level
+    assert "where is the model trained?" in finding.evidence[0].detail
+    assert report.not_recognised >= 1
+    from catdetector.assess.render import to_markdown
+
+    assert "not recognised" in to_markdown(report).splitlines()[0]
+
+
+def test_no_rollback_cites_the_model_save_not_a_label_encoder(tmp_path: Path) -> None:
+    code = (
+        "from sklearn.preprocessing import LabelEncoder\nfrom sklearn.svm import SVC\n"
+        "import joblib\nle = LabelEncoder().fit(labels)\nclf = SVC().fit(X, y)\n"
+        "joblib.dump(clf, out_path)\n"
+    )
+    evidence = _check("no-rollback", tmp_path, {"train.py": code})
+    assert [e.line for e in evidence] == [6]
+
+
+def test_no_rollback_without_a_save_is_a_question(tmp_path: Path) -> None:
+    code = "from sklearn.preprocessing import LabelEncoder\nle = LabelEncoder().fit(labels)\n"
+    evidence = _check("no-rollback", tmp_path, {"train.py": code})
+    assert len(evidence) == 1 and evidence[0].detail.startswith("not recognised: ")
+
+
+# ------------------------------------------------------------- gates ------------------------
+EVAL = "from sklearn.metrics import mean_squared_error\nmse = mean_squared_error(y, p)\n"
+
+
+def test_a_coverage_threshold_is_not_an_evaluation_gate(tmp_path: Path) -> None:
+    files: Files = {
+        ".github/workflows/ci.yml": WORKFLOW.format("pytest --cov-fail-under=80"),
+        "train.py": TRAIN,
+        "evaluate.py": EVAL + "# TODO: a gate here\n",
+    }
+    assert _check("no-evaluation-gate", tmp_path, files)
+
+
+def test_comparing_with_the_production_model_is_a_gate(tmp_path: Path) -> None:
+    files: Files = {
+        "train.py": TRAIN,
+        "evaluate.py": EVAL + "if new_model_mse < production_model_mse:\n    promote()\n",
+    }
+    assert _check("no-evaluation-gate", tmp_path, files) == []

@@ -55,19 +55,19 @@ CI_EVAL_RE = re.compile(
 )
 BEST_RUN_RE = Rx(r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",))
 GATE_WORD_RE = Rx(
-    r"\b(?:gate|min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae)|"
-    r"fail[_-]?under|promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
+    r"\b(?:min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae|mse)|"
+    r"promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
     r"dvc\s+(?:metrics|exp)\s+diff|\bcml\s+(?:comment|send-comment)\b|MetricThreshold\(|"
     r"\bcatdetector\s+promote\b",
     re.I,
-    ("gate", "min_", "max_", "fail", "threshold", "metrics", "diff", "cml", "promote"),
+    ("min_", "max_", "threshold", "metrics", "diff", "cml", "promote"),
     lower=True,
 )
 GATE_CODE_RE = Rx(
-    r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|rmse|mae|loss)\w*\b"
-    r"\s*[<>]=?",
+    r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|mse|mae|r2|loss|"
+    r"precision|recall|error)\w*\b\s*[<>]=?",
     re.M | re.I,
-    ("acc", "f1", "auc", "score", "rmse", "mae", "loss"),
+    ("acc", "f1", "auc", "score", "mse", "mae", "r2", "loss", "precision", "recall", "error"),
     lower=True,
 )
 
@@ -212,10 +212,9 @@ def _gates(f: Facts) -> list[Evidence]:
         if GATE_WORD_RE.search(info.text or ""):
             found.append(Evidence(info.path, None, "gate threshold"))
             break
+    found.extend(f.stack_hits.get("gate", []))
     for unit in f.source_units:
-        if GATE_WORD_RE.search(unit.text, unit.lower) or (
-            not unit.is_training and unit.matches(GATE_CODE_RE)
-        ):
+        if unit.matches(GATE_WORD_RE) or (not unit.is_training and unit.matches(GATE_CODE_RE)):
             found.append(Evidence(unit.path, None, "gate in code"))
             break
         if BEST_RUN_RE.search(unit.text, unit.lower):

@@ -312,3 +312,38 @@ def test_comparing_with_the_production_model_is_a_gate(tmp_path: Path) -> None:
         "evaluate.py": EVAL + "if new_model_mse < production_model_mse:\n    promote()\n",
     }
     assert _check("no-evaluation-gate", tmp_path, files) == []
+
+
+# ------------------------------------------------------------- secrets ----------------------
+HEX32 = "5791628bb0b13ce0" + "c676dfde280ba245"
+
+
+def test_flask_secret_key_and_short_passwords_are_found(tmp_path: Path) -> None:
+    code = (
+        "from flask import Flask\napp = Flask(__name__)\n"
+        f"app.config['SECRET_KEY'] = '{HEX32}'\napp.config['MAIL_PASSWORD'] = 'hunter22'\n"
+    )
+    evidence = _check("secrets-committed", tmp_path, {"app/__init__.py": code, "t.py": TRAIN})
+    assert [e.line for e in evidence] == [3, 4]
+
+
+def test_compose_variables_and_placeholders_are_not_secrets(tmp_path: Path) -> None:
+    files: Files = {
+        "compose.yml": "services:\n  db:\n    environment:\n"
+        "      - POSTGRES_PASSWORD=${POSTGRES_PASSWORD:?Variable not set}\n",
+        ".env": "SECRET_KEY=changethis\nPOSTGRES_PASSWORD=changethis\n",
+        "lib.py": '"""Use it.\n\n>>> creds = {"password": "StrongPassword1"}\n"""\n',
+        "opik.py": 'c = {"api_key": "opik_abcdefgh"}  # pragma: allowlist secret\n',
+    }
+    assert _check("secrets-committed", tmp_path, files) == []
+
+
+def test_a_secret_in_a_test_fixture_is_low_and_says_so(tmp_path: Path) -> None:
+    files: Files = {
+        "tests/api/test_login.py": 'def test_x():\n    data = {"password": "password123"}\n',
+        "train.py": TRAIN,
+    }
+    write_tree(tmp_path, files)
+    finding = assess_repository(tmp_path).finding("secrets-committed")
+    assert finding is not None and finding.severity == "low"
+    assert "test" in finding.evidence[0].detail and not finding.lowers_level

@@ -136,6 +136,7 @@ CHECKS: list[Check] = [
     Check(
         "secrets-committed",
         func=secrets.secrets_committed,
+        severity_for=secrets.secrets_severity,
         risk="Secrets committed: keys in .dvc/config, .env or code",
         severity="critical",
         blocks_level=1,

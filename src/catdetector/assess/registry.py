@@ -208,6 +208,8 @@ def hub_models(f: Facts, *, unpinned: bool = False) -> list[Evidence]:
     for unit in f.source_units:
         if AUX_PATH_RE.search(unit.path) or unit.kind != "py":
             continue
+        if not any(name in unit.text for name in HUB_LOADS):
+            continue
         for call in unit.py.calls:
             if not call.named(*HUB_LOADS) or not call.strings:
                 continue
@@ -254,6 +256,8 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
     when training exists but no save of a model is found (read with ``ast``)."""
     training = [u for u in f.training_units if not AUX_PATH_RE.search(u.path)]
     for unit in training:
+        if not any(word in unit.text for word in ("save", "dump", "log_model", "Checkpoint")):
+            continue
         for call in unit.py.calls:
             if _saves_model(call):
                 line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name

@@ -199,6 +199,19 @@ LOOKED_FOR: dict[str, str] = {
 }
 
 
+def _needles(stack: Stack) -> tuple[str, ...]:
+    """Words one of which the text must hold before it is parsed for this row."""
+    names = (*stack.calls, *stack.decorators, *stack.bases, *stack.functions)
+    return tuple(dict.fromkeys(name.rsplit(".", 1)[-1] for name in names))
+
+
+NEEDLES = {stack.name + stack.concern: _needles(stack) for stack in STACKS}
+
+
+ALL_NEEDLES = frozenset(n for needles in NEEDLES.values() for n in needles)
+CODE_ROWS = tuple(s for s in STACKS if s.calls or s.decorators or s.bases or s.functions)
+
+
 def _unit_hits(stack: Stack, unit: CodeUnit) -> list[Evidence]:
     if stack.imports and not (unit.top_imports & stack.imports):
         return []
@@ -238,10 +251,14 @@ def recognise(f: PipelineFacts) -> dict[str, list[Evidence]]:
                 if m:
                     line = (info.text or "").count("\n", 0, m.start()) + 1
                     hits.append(Evidence(info.path, line, f"{stack.name}: {m.group(0)}"))
-        if stack.calls or stack.decorators or stack.bases or stack.functions:
-            for unit in units:
-                hits.extend(_unit_hits(stack, unit))
         found.setdefault(stack.concern, []).extend(hits)
+    for unit in units:
+        present = {needle for needle in ALL_NEEDLES if needle in unit.text}
+        if not present:
+            continue  # nothing any row looks for: the file is not parsed
+        for stack in CODE_ROWS:
+            if present.intersection(NEEDLES[stack.name + stack.concern]):
+                found.setdefault(stack.concern, []).extend(_unit_hits(stack, unit))
     return found
 
 

@@ -347,3 +347,61 @@ def test_a_secret_in_a_test_fixture_is_low_and_says_so(tmp_path: Path) -> None:
     finding = assess_repository(tmp_path).finding("secrets-committed")
     assert finding is not None and finding.severity == "low"
     assert "test" in finding.evidence[0].detail and not finding.lowers_level
+
+
+# ------------------------------------------------------------- its own projects -------------
+FALSE_ON_INIT = {
+    "no-monitoring",  # `catdetector serve` logs every prediction and checks drift
+    "no-seeds",  # train.seed is in params.yaml
+    "no-data-versioning",
+    "bus-factor",
+    "no-rollback",
+    "secrets-committed",
+    "training-serving-skew",
+    "no-lock-file",
+}
+
+
+def _init(root: Path) -> Path:
+    from tests.support import cli
+
+    cli("init", str(root), cwd=root.parent)
+    return root
+
+
+@pytest.mark.slow  # runs `catdetector init`
+def test_a_fresh_init_project_is_level_1_with_no_false_finding(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    report = assess_repository(_init(tmp_path / "fresh"))
+    assert report.level is not None and report.level >= 1, report.ids
+    assert not FALSE_ON_INIT & {f.id for f in report.findings if not f.not_recognised}
+
+
+@pytest.mark.slow  # builds the shared trained project (init, sample, dvc repro)
+def test_a_trained_registered_init_project_is_level_1_with_a_true_score(
+    project_copy: Path,
+) -> None:
+    from tests.assess.builders import git
+
+    git(project_copy, "tag", "-a", "catdetector@v0.1.0", "-m", "Registering artifact")
+    report = assess_repository(project_copy)
+    assert report.level is not None and report.level >= 1, report.ids
+    assert not FALSE_ON_INIT & set(report.ids)
+    score = {item.id: item for item in report.score}
+    assert score["Model 5"].score > 0  # the ladder starts with a dummy rung
+    assert score["Infra 1"].score > 0  # train.seed in params.yaml and requirements.lock
+    assert score["Monitor 4"].score > 0  # served by `catdetector serve`
+    assert "no serving" not in score["Monitor 3"].evidence
+
+
+def test_the_catdetector_repository_is_level_1_with_no_false_finding() -> None:
+    root = Path(__file__).resolve().parents[2]
+    report = assess_repository(root)
+    assert report.level is not None and report.level >= 1, report.ids
+    assert {"no-lock-file", "bus-factor", "no-rollback"}.isdisjoint(report.ids)
+    secrets = report.finding("secrets-committed")
+    assert secrets is None or secrets.severity == "low"
+    assert all("anyscale" not in f.fix and "ray job" not in f.fix for f in report.findings)
+    cited = [e.file or "" for f in report.findings for e in f.evidence]
+    assert not any(p.startswith("tests/assess/corpus/") for p in cited), cited

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
 from catdetector.assess.code import READ_RE, CodeFacts
-from catdetector.assess.model import Evidence
+from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
 from catdetector.assess.vocab import (
@@ -150,6 +150,7 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
         for group, sizes in sorted(groups.items())
     ]
     produced = {o for s in f.stages for o in s.outs}
+    absent: list[str] = []
     for stage in f.stages:
         for dep in stage.deps:
             suffix = posixpath.splitext(dep)[1].lower()
@@ -159,9 +160,7 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                 continue  # a template DVC resolves from values assess could not read
             if dep in produced or f.dvc_covered(dep) or f.index.exists(dep) or f.git_tracked(dep):
                 continue
-            ev.append(
-                Evidence(stage.file, None, f"stage {stage.name} reads {dep}, which nothing tracks")
-            )
+            absent.append(f"stage {stage.name} reads {dep}")
     quiet = f.data_files or f.dvc_tracked or f.lfs_patterns or f.data_versioning
     if not quiet and f.training_units:
         for unit in f.training_units:
@@ -171,7 +170,12 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                     detail = f"reads data nothing versions: {snippet(line)}"
                     ev.append(unit.evidence(number, detail))
                     break
-
+    if not ev and absent:
+        detail = (
+            f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "
+            "nothing tracks: will it be `dvc add`-ed, or where does it come from?"
+        )
+        ev.append(Evidence(None, None, detail))
     return ev
 
 

@@ -163,7 +163,7 @@ def no_input_validation(f: Facts) -> list[Evidence]:
 
 def no_monitoring(f: Facts) -> list[Evidence]:
     """No metrics exporter, prediction log, drift tool or alerting configuration."""
-    if f.monitoring:
+    if f.monitoring or f.stack_hits.get("monitoring"):
         return []
     if f.serving_units:
         return [

@@ -114,6 +114,20 @@ def _databricks_bundle(f: PipelineFacts) -> list[Evidence]:
     ]
 
 
+_CATDETECTOR_RE = re.compile(r"\bcatdetector\s+(?:stage\s+\w+|serve)\b")
+
+
+def _catdetector(f: PipelineFacts) -> list[Evidence]:
+    """A catdetector project: its stages are ``catdetector stage`` commands and it is served
+    by ``catdetector serve``, which logs every prediction and checks drift (its README)."""
+    for info in (*f.named("dvc.yaml"), *f.named("README.md")):
+        m = _CATDETECTOR_RE.search(info.text or "")
+        if m and "/" not in info.path:
+            line = (info.text or "").count("\n", 0, m.start()) + 1
+            return [Evidence(info.path, line, f"`{m.group(0)}`")]
+    return []
+
+
 def _yaml(text: str) -> Any:
     try:
         return yaml.load(text, Loader=YAML_LOADER)
@@ -185,6 +199,9 @@ STACKS: tuple[Stack, ...] = (
           functions=frozenset({"model_fn", "predict_fn"})),
     Stack("TorchServe handler", "serving", bases=("BaseHandler",)),
     Stack("Azure ML deployment", "serving", command=_AZ_CLI),
+    Stack("catdetector serve", "serving", files=_catdetector),
+    # -- monitoring ---------------------------------------------------------------------
+    Stack("catdetector serve (prediction log, drift)", "monitoring", files=_catdetector),
     # -- gates --------------------------------------------------------------------------
     Stack("SageMaker condition step", "gate", SM, calls=("ConditionStep",)),
     Stack("TFX Evaluator thresholds", "gate", TFX | frozenset({"tensorflow_model_analysis"}),
@@ -195,7 +212,7 @@ STACKS: tuple[Stack, ...] = (
 
 LOOKED_FOR: dict[str, str] = {
     concern: ", ".join(dict.fromkeys(s.name for s in STACKS if s.concern == concern))
-    for concern in ("pipeline", "registry", "serving", "gate")
+    for concern in ("pipeline", "registry", "serving", "gate", "monitoring")
 }
 
 

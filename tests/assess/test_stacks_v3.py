@@ -64,6 +64,10 @@ EXAMPLES: dict[str, Files] = {
         "  pass\n"
     },
     "Azure ML deployment": {"ci.yml": AZ_CLI},
+    "catdetector serve": {"dvc.yaml": "stages:\n  train:\n    cmd: catdetector stage train\n"},
+    "catdetector serve (prediction log, drift)": {
+        "README.md": "Serve: `catdetector serve --registry <url> --stage prod`\n"
+    },
     "SageMaker condition step": {"p.py": SM + "c = ConditionStep(name='c', conditions=[x])\n"},
     "TFX Evaluator thresholds": {
         "p.py": TFX + "import tensorflow_model_analysis as tfma\nt = tfma.MetricThreshold(v)\n"

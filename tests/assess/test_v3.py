@@ -405,3 +405,12 @@ def test_the_catdetector_repository_is_level_1_with_no_false_finding() -> None:
     assert all("anyscale" not in f.fix and "ray job" not in f.fix for f in report.findings)
     cited = [e.file or "" for f in report.findings for e in f.evidence]
     assert not any(p.startswith("tests/assess/corpus/") for p in cited), cited
+
+
+def test_a_credential_in_a_docstring_example_is_documentation(tmp_path: Path) -> None:
+    code = (
+        'class SQLDataset:\n    """Load a table.\n\n    ```yaml\n    creds:\n'
+        '      password: "supersecret9"\n    ```\n    """\n'
+    )
+    evidence = _check("secrets-committed", tmp_path, {"ds.py": code})
+    assert len(evidence) == 1 and "documentation" in evidence[0].detail

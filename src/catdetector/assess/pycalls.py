@@ -92,3 +92,22 @@ def read_python(text: str) -> PyFacts:
                 facts.bases.extend((node.lineno, node.name, dotted(b)) for b in node.bases)
     facts.calls.sort(key=lambda c: c.line)
     return facts
+
+
+def docstring_lines(text: str) -> set[int]:
+    """Line numbers inside the docstrings of a module, its classes and functions."""
+    tree = _parse(text)
+    lines: set[int] = set()
+    if tree is None:
+        return lines
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            first = body[0] if body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return lines

@@ -39,8 +39,8 @@ def _git_code(f: Facts) -> Mark:
     if not units:
         # training is a tool's command (e.g. `catdetector stage train`): its pipeline is the code
         files = [e.file for e in f.pipelines if e.file]
-        tracked = f.index.git.tracked or {}
-        path = next((p for p in files if p in tracked), None)
+        known = f.index.git.tracked or {}
+        path = next((p for p in files if p in known), None)
         return (1, path) if path else (0, "")
     tracked = f.index.git.tracked
     if tracked is not None:

@@ -9,6 +9,7 @@ from catdetector.assess import gitmeta
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import TEST_PATH_RE
 from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ DS_PLUGINS = (
 BASIC_AUTH_RE = Rx(r"\w+://[^\s/:@'\"]+:[^\s/@'\"]{3,}@", 0, ("://",))
 _DOCTEST_RE = re.compile(r"^\s*(?:>>>|\.\.\.)\s")
 _AUTHOR_SAYS_NOT_SECRET_RE = re.compile(r"#\s*(?:noqa:?[^\n]*\bS10[5-7]\b|nosec\b)")
-TEST_FIXTURE = " in a test, example or documentation file: not a production secret"
+TEST_FIXTURE = " in a test, an example or documentation: not a production secret"
 MARKED = " marked as not secret by its author (noqa/nosec)"
 
 
@@ -160,6 +161,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
             continue
         lines = text.splitlines()
         aux = bool(AUX_PATH_RE.search(info.path) or TEST_PATH_RE.search(info.path))
+        docs = docstring_lines(text) if info.suffix == ".py" else set()
         for number, (kind, value) in sorted(candidates.items()):
             line = lines[number - 1] if number <= len(lines) else ""
             if _DOCTEST_RE.match(line):
@@ -169,7 +171,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
             if "pragma: allowlist secret" in line:
                 continue
             detail = f"{SECRET_KINDS[kind]} ({value[:3]}…)"
-            if aux:
+            if aux or number in docs:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
                 detail += MARKED

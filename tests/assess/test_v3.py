@@ -414,3 +414,19 @@ def test_a_credential_in_a_docstring_example_is_documentation(tmp_path: Path) ->
     )
     evidence = _check("secrets-committed", tmp_path, {"ds.py": code})
     assert len(evidence) == 1 and "documentation" in evidence[0].detail
+
+
+# ------------------------------------------------------------- Dockerfiles ------------------
+def test_an_mlflow_tracking_server_image_is_not_the_serving_environment(tmp_path: Path) -> None:
+    files: Files = {
+        "requirements.txt": "scikit-learn==1.5.2\nfastapi==0.115.0\n",
+        "train.py": TRAIN,
+        "serve.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "mlflow/Dockerfile": "FROM python:3.9\nRUN pip install mlflow psycopg2\n"
+        'CMD ["mlflow", "server", "--host", "0.0.0.0"]\n',
+    }
+    write_tree(tmp_path, files)
+    report = assess_repository(tmp_path)
+    cited = [e.file for f in report.findings for e in f.evidence]
+    assert "mlflow/Dockerfile" not in cited, report.findings
+    assert any("mlflow/Dockerfile runs `mlflow server" in n for n in report.notes)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import TEST_PATH_RE, CodeFacts
+from catdetector.assess.dockerfiles import runs_tool_service
 from catdetector.assess.envfiles import (
     EnvSpec,
     Requirement,
@@ -49,6 +50,12 @@ class EnvironmentFacts(CodeFacts):
                 and not name.startswith(".gitpod")
                 and ".devcontainer/" not in info.path
             ):
+                if (service := runs_tool_service(info.text or "")) is not None:
+                    self.notes.append(
+                        f"{info.path} runs `{service[:60]}`, a tool's service, not the model: "
+                        "not compared with training"
+                    )
+                    continue
                 specs.append(dockerfile_env(info))
             elif name == "pipfile":
                 specs.append(pipfile_env(info))

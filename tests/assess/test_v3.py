@@ -430,3 +430,23 @@ def test_an_mlflow_tracking_server_image_is_not_the_serving_environment(tmp_path
     cited = [e.file for f in report.findings for e in f.evidence]
     assert "mlflow/Dockerfile" not in cited, report.findings
     assert any("mlflow/Dockerfile runs `mlflow server" in n for n in report.notes)
+
+
+# ------------------------------------------------------------- Streamlit --------------------
+STREAMLIT = (
+    "import joblib\nimport streamlit as st\nmodel = joblib.load('model.pkl')\n"
+    "age = st.slider('age', 18, 90)\nplan = st.selectbox('plan', ['a', 'b'])\n"
+    "{extra}st.write(model.predict([[age, plan]]))\n"
+)
+
+
+def test_a_streamlit_app_with_bounded_widgets_validates_its_input(tmp_path: Path) -> None:
+    files: Files = {"app.py": STREAMLIT.format(extra=""), "train.py": TRAIN}
+    assert _check("no-input-validation", tmp_path, files) == []
+
+
+def test_an_unbounded_streamlit_input_is_not_cited_at_line_1(tmp_path: Path) -> None:
+    extra = "note = st.text_input('note')\n"
+    files: Files = {"app.py": STREAMLIT.format(extra=extra), "train.py": TRAIN}
+    evidence = _check("no-input-validation", tmp_path, files)
+    assert evidence and all(e.line != 1 for e in evidence)

@@ -450,3 +450,25 @@ def test_an_unbounded_streamlit_input_is_not_cited_at_line_1(tmp_path: Path) -> 
     files: Files = {"app.py": STREAMLIT.format(extra=extra), "train.py": TRAIN}
     evidence = _check("no-input-validation", tmp_path, files)
     assert evidence and all(e.line != 1 for e in evidence)
+
+
+HUB_SERVICE = (
+    "from fastapi import FastAPI\nfrom transformers import AutoModelForSequenceClassification\n"
+    "app = FastAPI()\nmodel = AutoModelForSequenceClassification.from_pretrained({args})\n"
+)
+
+
+def test_a_served_hub_model_is_trained_elsewhere_and_unpinned_has_no_way_back(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, {"service.py": HUB_SERVICE.format(args="'org/sentiment'")})
+    report = assess_repository(tmp_path)
+    bus, back = report.finding("bus-factor"), report.finding("no-rollback")
+    assert bus is not None and bus.lowers_level and "trained elsewhere" in bus.evidence[0].detail
+    assert back is not None and back.severity == "high" and back.evidence[0].line == 4
+
+
+def test_a_hub_model_pinned_to_a_revision_has_a_way_back(tmp_path: Path) -> None:
+    args = "'org/sentiment', revision='2f1e3c4'"
+    write_tree(tmp_path, {"service.py": HUB_SERVICE.format(args=args)})
+    assert assess_repository(tmp_path).finding("no-rollback") is None

@@ -1,4 +1,4 @@
-"""`catdetector monitor report | watch`."""
+"""`catdetector monitor report | watch | migrate`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from catdetector.cli._common import LogDbOpt, console, console_err, print_json
-from catdetector.core.layout import LOG_DB_ENV
 
 if TYPE_CHECKING:
     from catdetector.core.config import MonitorParams
@@ -23,25 +22,17 @@ ParamsOpt = Annotated[
 
 monitor_app = typer.Typer(
     name="monitor",
-    help="Report on what is served; watch a stage and roll back on alarm.",
+    help="Report on what is served; watch a stage and roll back on alarm; upgrade the log.",
     no_args_is_help=True,
 )
 
 
 def _open_log(url: str | None) -> Store:
-    """The prediction log: --log-db, else $CATDETECTOR_LOG_DB, else the server's default."""
+    """The prediction log, read-only: --log-db, else $CATDETECTOR_LOG_DB, else the default."""
     from catdetector.core.config import log_db_url
-    from catdetector.core.errors import StoreError
-    from catdetector.monitor import store
+    from catdetector.monitor.schema import open_read
 
-    location = log_db_url(url)
-    full = store.database_url(location)
-    if full.startswith("sqlite:///") and not Path(full.removeprefix("sqlite:///")).is_file():
-        raise StoreError(
-            f"no prediction log at {location}",
-            hint="pass --log-db FILE_OR_URL (the server's --log-db) or set " + LOG_DB_ENV,
-        )
-    return store.open(location)
+    return open_read(log_db_url(url))
 
 
 def _params(path: Path | None, root: Path | None = None) -> MonitorParams:
@@ -203,3 +194,31 @@ def watch_cmd(
         db.close()
     if last is not None and (last.alarm or last.error):
         raise typer.Exit(1)
+
+
+@monitor_app.command("migrate")
+def migrate_cmd(
+    log_db: LogDbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Create the prediction log, or upgrade its schema to this catdetector's revision.
+
+    The only command besides the server that writes the schema; report, watch,
+    feedback export and the dashboard only read.
+    """
+    from catdetector.core.config import log_db_url
+    from catdetector.monitor import schema
+    from catdetector.monitor.store import redacted
+
+    location = log_db_url(log_db)
+    before, after = schema.migrate(location)
+    shown = redacted(location) if "://" in location else location
+    if json_out:
+        print_json({"log_db": shown, "from": before, "to": after})
+    elif before == after:
+        console.print(f"prediction log {shown}: schema at revision {after} already")
+    else:
+        console.print(
+            f"prediction log {shown}: schema "
+            + (f"upgraded {before} -> {after}" if before else f"created at revision {after}")
+        )

@@ -162,7 +162,7 @@ def read_rows(
     if last is not None:
         query = query.limit(last)
     with store.session() as session:
-        return [Row(*r) for r in session.execute(query)][::-1]
+        return [Row(*tuple(r)) for r in session.execute(query)][::-1]
 
 
 def read_true_labels(store: Store, request_ids: Iterable[str]) -> dict[str, str]:

@@ -95,7 +95,12 @@ def test_racing_the_store_from_two_connections(
         assert pred is not None
         gate = threading.Barrier(2)
 
-        def label(target: store.Store, name: str, pred: store.Prediction = pred) -> int:
+        def label(
+            target: store.Store,
+            name: str,
+            pred: store.Prediction = pred,
+            gate: threading.Barrier = gate,
+        ) -> int:
             gate.wait()
             try:
                 feedback.add(target, pred, name, "human", ["cat", "other"])

@@ -57,7 +57,9 @@ def _render_version(v: dict[str, Any]) -> None:
     )
     if fb["n"]:
         console.print(f"  accuracy on {fb['n']} labelled: {fb['accuracy']:.3f}")
-    if atc and atc["estimated_accuracy"] is not None:
+    if atc and atc.get("no_estimate"):
+        console.print(f"  ATC accuracy: {atc['no_estimate']}")
+    elif atc and atc["estimated_accuracy"] is not None:
         console.print(
             f"  ATC-estimated accuracy {atc['estimated_accuracy']:.3f} "
             f"(test accuracy {atc['test_accuracy']:.3f})"
@@ -108,9 +110,10 @@ def report_cmd(
     data = built.to_dict()
     if html is not None:
         write_bytes(html, html_report.render(data).encode())
-    if json_out:
-        print_json(data["versions"])
+    if json_out:  # one object per version, each naming the window it counts
+        print_json([{**v, "window": data["window"]} for v in data["versions"]])
     else:
+        console.print(f"window: {data['window']}")
         if not data["versions"]:
             console.print("no predictions logged" + (f" since {data['since']}" if since else ""))
         for v in data["versions"]:
@@ -178,6 +181,8 @@ def watch_cmd(
             )
         else:
             console.print(f"{check.at} ok {stage} {check.version} ({check.requests} requests)")
+        if check.window:
+            console.print(f"  window: {check.window}", soft_wrap=True)
         if check.rolled_back_to:
             console.print(
                 f"{check.at} [yellow]rolled back[/yellow] {stage}: {check.version} -> "

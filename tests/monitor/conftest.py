@@ -16,7 +16,7 @@ from tests.serve.conftest import (
     show_server_logs_on_failure,
     start_server,
 )
-from tests.serve.serving import MODEL_DIR, Server
+from tests.serve.serving import MODEL_DIR, Server, serving
 
 __all__ = [
     "private_registry",
@@ -94,3 +94,13 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.fixture
+def logged_server(trained_project: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server of the trained bundle, logging to a SQLite file."""
+    bundle = trained_project / "models/catdetector"
+    with serving(
+        ["--bundle", str(bundle), "--log-db", str(tmp_path / "log.sqlite")], tmp_path
+    ) as s:
+        yield s

@@ -99,9 +99,10 @@ def report_cmd(
     from catdetector.core.fsutil import write_bytes
     from catdetector.monitor import html as html_report
     from catdetector.monitor import report
+    from catdetector.monitor.window import parse_since
 
     thresholds = _params(params)
-    when = report.parse_since(since) if since else None
+    when = parse_since(since) if since else None
     db = _open_log(log_db)
     try:
         built = report.build(db, thresholds, since=when)
@@ -156,11 +157,11 @@ def watch_cmd(
     import json
 
     from catdetector.core.errors import UsageError
-    from catdetector.monitor import report
     from catdetector.monitor.watch import Check, Watcher, watch
+    from catdetector.monitor.window import parse_duration
 
-    interval = report.parse_duration(every)
-    span = report.parse_duration(window) if window else None
+    interval = parse_duration(every)
+    span = parse_duration(window) if window else None
     root = (registry or Path.cwd()).resolve()
     thresholds = _params(params, root)
     if max_checks is not None and max_checks < 1:

@@ -7,11 +7,10 @@ server records the meta (reference statistics, ATC threshold) of the model it lo
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,39 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.core.config import MonitorParams
-from catdetector.core.errors import StoreError, UsageError
+from catdetector.core.errors import StoreError
 from catdetector.monitor.drift import drift_all
 from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
+from catdetector.monitor.window import window_text
 from catdetector.training.provenance import is_model_source
 
 PREDICTION_STAT = "probability"  # the reference entry of the prediction distribution
 CONFIDENCE_BINS = 20
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``30s``, ``5m``, ``1h``, ``2d``, ``1w`` (or a bare number of seconds)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text or "")
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(
-            f"not a duration: {text!r}", hint="use a positive number with s, m, h, d or w: 10m"
-        )
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """A UTC datetime from an ISO time (``2026-12-03T09:00``) or a look-back (``2h``)."""
-    now = now or datetime.now(UTC)
-    if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*[smhdw]?\s*", text or ""):
-        return now - timedelta(seconds=parse_duration(text))
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UsageError(
-            f"--since {text!r} is neither an ISO time nor a duration",
-            hint="e.g. 2026-12-03T09:00:00Z or 2h",
-        ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -133,11 +107,6 @@ class Report:
             "alarm": self.alarm,
             "versions": [v.to_dict() for v in self.versions],
         }
-
-
-def window_text(since: str | None) -> str:
-    """``all logged predictions`` or ``predictions logged since <time>``."""
-    return f"predictions logged since {since}" if since else "all logged predictions"
 
 
 def _iso(when: datetime | None) -> str | None:

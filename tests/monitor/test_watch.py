@@ -168,6 +168,8 @@ def test_without_the_flag_it_only_alerts(
             str(setup["db"]),
             "--since",
             since,
+            "--params",
+            str(setup["params"]),
             "--json",
             cwd=setup["tmp"],
             check=False,

@@ -239,7 +239,7 @@ def test_a_reused_request_id_is_still_logged(serve: Callable[..., Server], tmp_p
     headers = {"content-type": "image/png", "x-request-id": "client-dup-0001"}
     first = server.http.post("/v1/predict", content=png(seed=1), headers=headers)
     assert first.status_code == 200
-    flush = {"request_id": "f" * 32, "label": "cat"}  # an unknown id: the server flushes
+    flush = {"request_id": "f" * 32, "label": "cat", "source": "human"}  # unknown: flushes
     assert server.http.post("/v1/feedback", json=flush).status_code == 404
     second = server.http.post("/v1/predict", content=png(seed=2), headers=headers)
     assert second.status_code == 200

@@ -163,3 +163,22 @@ def test_postgres_readers_leave_the_schema_alone(tmp_path: Path, postgres: Postg
     reader_engine.dispose()
     cli("monitor", "migrate", "--log-db", postgres.url, cwd=tmp_path)
     assert _pg_tables(postgres.url)["version"] == schema.head()
+
+
+def test_the_dashboard_reads_only(tmp_path: Path) -> None:
+    """The dashboard's summary opens the log read-only: a missing or outdated log stays so."""
+    from catdetector.core.config import build_serve_settings
+    from catdetector.serve.dashboard import Summary
+
+    missing = tmp_path / "nowhere" / "log.sqlite"
+    summary = Summary(build_serve_settings(log_db=str(missing)), holder=None)  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="no prediction log at"):
+        summary._open()
+    assert not missing.parent.exists()
+    old = tmp_path / "old.sqlite"
+    _at_revision(store_mod.database_url(old), "0001")
+    before = hashlib.sha256(old.read_bytes()).hexdigest()
+    summary = Summary(build_serve_settings(log_db=str(old)), holder=None)  # type: ignore[arg-type]
+    with pytest.raises(StoreError, match="catdetector monitor migrate"):
+        summary._open()
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == before

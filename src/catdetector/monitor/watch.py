@@ -39,6 +39,8 @@ class Check:
     alarms: list[str]
     streak: int
     requests: int = 0
+    since: str | None = None
+    window: str = ""
     rolled_back_to: str | None = None
     rollback_tag: str | None = None
     pushed: bool = False
@@ -60,6 +62,8 @@ class Check:
             "alarms": self.alarms,
             "streak": self.streak,
             "requests": self.requests,
+            "since": self.since,
+            "window": self.window,
             "rolled_back_to": self.rolled_back_to,
             "rollback_tag": self.rollback_tag,
             "pushed": self.pushed,
@@ -127,16 +131,33 @@ class Watcher:
         if version is None:
             self._streak = (None, 0)
             return Check(at, self.stage, None, [], 0, error=f"no version is in {self.stage}")
+        window = f"since {self.stage} got {version}"
         if self.window is not None:
             recent = now - timedelta(seconds=self.window)
+            if since is None or recent > since:
+                window = f"in the last {self.window:g} s (--window)"
             since = max(since, recent) if since else recent
+        if since is not None:  # whole seconds: what `monitor report --since` can be given
+            since = since.replace(microsecond=0)
         built = report.build(self.store, self.params, since=since, versions=[version])
         found = built.versions[0]
+        window = (
+            f"{built.window} of {version} ({window}; "
+            f"`monitor report --since {built.since}` counts the same)"
+        )
         last, count = self._streak
         streak = (count + 1 if last == version else 1) if found.alarm else 0
         self._streak = (version, streak)
         check = Check(
-            at, self.stage, version, found.alarms, streak, found.requests, report=found.to_dict()
+            at,
+            self.stage,
+            version,
+            found.alarms,
+            streak,
+            found.requests,
+            since=built.since,
+            window=window,
+            report=found.to_dict(),
         )
         if found.alarm:
             log.warning(

@@ -72,6 +72,10 @@ def log_config(level: str) -> dict[str, Any]:
         "propagate": False,
     }
     config["loggers"]["alembic"] = {"level": "WARNING"}  # the prediction log's migrations
+    # every line of every handler goes through the one redaction layer
+    config.setdefault("filters", {})["redact"] = {"()": "catdetector.core.redact.RedactingFilter"}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
     return config
 
 

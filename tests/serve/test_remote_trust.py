@@ -28,8 +28,11 @@ BUCKET, PREFIX = "models", "store"
 
 
 @pytest.fixture
-def moto(tmp_path: Path) -> Iterator[MotoServer]:
-    """A fresh S3 endpoint on 127.0.0.1 with the bucket."""
+def moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
+    """A fresh S3 endpoint on 127.0.0.1 with the bucket; test keys in the environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     server = MotoServer(tmp_path / "moto.log")
     server.start()
     server.client().create_bucket(Bucket=BUCKET)
@@ -38,11 +41,8 @@ def moto(tmp_path: Path) -> Iterator[MotoServer]:
 
 
 @pytest.fixture
-def s3_registry(private_registry: Registry, moto: MotoServer, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def s3_registry(private_registry: Registry, moto: MotoServer) -> Registry:
     """The private registry's DVC remote copied into S3 (same layout)."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # for the test's own boto3 client
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     upload_tree(moto.client(), BUCKET, PREFIX, private_registry.storage)
     return private_registry
 

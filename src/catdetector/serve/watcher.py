@@ -159,6 +159,7 @@ class RegistryWatcher:
             return record
         checks = model.checks.to_dict()
         checks["fetched_from_network"] = from_network
+        checks["content_md5"] = f"{md5}.dir"  # every file checked against the registered dvc.lock
         checks["seconds"] = round(time.time() - started, 3)
         record = CheckRecord(version, commit, True, None, time.time(), checks)
         previous = self.holder.swap(

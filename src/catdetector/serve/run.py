@@ -35,7 +35,7 @@ log = logging.getLogger("catdetector.serve")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class NoDelayHTTP(_BaseHTTP):  # type: ignore[misc,valid-type]
+class NoDelayHTTP(_BaseHTTP):
     """uvicorn's HTTP protocol with TCP_NODELAY on every connection.
 
     With ``workers > 1`` uvicorn binds the socket itself with ``proto=0``, so asyncio

@@ -72,7 +72,7 @@ class CmdlineWatch:
     def _run(self) -> None:
         while not self._stop.is_set():
             for _, cmd in proc_cmdlines():
-                if cmd.strip() == self.ignore or "pytest" in cmd:
+                if cmd.strip() == self.ignore:
                     continue
                 if " get " in cmd and "dvc" in cmd:
                     self.dvc_seen += 1

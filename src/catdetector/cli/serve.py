@@ -93,7 +93,8 @@ def register(app: typer.Typer) -> None:
             level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
         redact.install_log_filter()
-        registry = registry or os.environ.get("CATDETECTOR_REGISTRY") or None
+        if registry is None and bundle is None:
+            registry = os.environ.get("CATDETECTOR_REGISTRY") or None
         if (registry is None) == (bundle is None):
             raise UsageError("give exactly one of --registry URL or --bundle DIR")
         # Secrets stay in this process: the URL's userinfo goes to git by its environment,

@@ -117,3 +117,24 @@ def test_redaction_masks_every_kind_of_credential() -> None:
     err = errors.RemoteError("failed with password=pw-77", hint="token=tk-88")
     assert "pw-77" not in str(err) and "tk-88" not in str(err)
     assert redact.split_userinfo("https://u:p%40ss@h:8/r.git") == ("https://h:8/r.git", "u", "p@ss")
+
+
+def test_the_log_filter_redacts_messages_arguments_and_tracebacks() -> None:
+    import io
+    import logging
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger = logging.getLogger("catdetector.test_redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    redact.install_log_filter(logger)
+    redact.install_log_filter(logger)  # once is enough: no second filter
+    assert len(handler.filters) == 1
+    logger.warning("fetching %s", "https://bob:tok-LOG-1@h/r.git", extra={"color_message": "%s"})
+    try:
+        raise ValueError("secret_access_key=sk-LOG-2")
+    except ValueError:
+        logger.exception("failed with token=%s", "tk-LOG-3")
+    text = out.getvalue()
+    assert "LOG-" not in text and "Traceback" in text and "https://***@h/r.git" in text

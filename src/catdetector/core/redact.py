@@ -99,6 +99,7 @@ class RedactingFilter(logging.Filter):
             message = f"{record.msg} {record.args}"
         record.msg = redact(message)
         record.args = None
+        record.__dict__.pop("color_message", None)  # uvicorn's coloured copy, unformatted
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = redact(
                 "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")

@@ -157,3 +157,19 @@ def test_a_bad_copy_in_the_cache_is_evicted_after_a_restart(
     assert info["last_check"]["ok"] is True
     assert info["last_check"]["checks"]["fetched_from_network"] is True
     assert bad.is_dir()  # the registered files, this time
+
+
+def test_predict_from_the_registry_checks_the_content(tampered: Tampered, tmp_path: Path) -> None:
+    from catdetector.core.errors import IntegrityError
+    from tests.support import cli
+
+    reg = tampered.reg
+    image = tmp_path / "x.png"
+    image.write_bytes(tiny_png())
+    common = ["--registry", reg.url, "--remote-config", tampered.url]
+    good = cli("predict", str(image), *common, "--stage", "prod", "--json", cwd=tmp_path)
+    assert json.loads(good.stdout)[0]["version"] == reg.v1
+    bad = cli("predict", str(image), *common, "--version", reg.v2, cwd=tmp_path, check=False)
+    assert bad.returncode == IntegrityError.exit_code, bad.stderr
+    assert MISMATCH in bad.stderr and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -60,8 +60,11 @@ def s3_keys(storage: Path, md5: str) -> dict[str, str]:
 class CmdlineWatch:
     """Reads every process's command line in a loop until stopped; keeps any with a secret."""
 
-    def __init__(self, ignore_pid: int) -> None:
-        self.ignore_pid = ignore_pid  # the server itself: the user typed those secrets there
+    def __init__(self, server_pid: int) -> None:
+        # The server's own command line holds what the user typed; a child of the server
+        # shows it too between fork and exec (caught by this scan), then its own.
+        raw = Path(f"/proc/{server_pid}/cmdline").read_bytes()
+        self.ignore = raw.replace(b"\0", b" ").decode(errors="replace")
         self.leaks: set[str] = set()
         self.dvc_seen = 0
         self.git_seen = 0
@@ -71,8 +74,8 @@ class CmdlineWatch:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid, cmd in proc_cmdlines():
-                if pid == self.ignore_pid:
+            for _, cmd in proc_cmdlines():
+                if cmd == self.ignore:
                     continue
                 if " get " in cmd and "dvc" in cmd:
                     self.dvc_seen += 1

@@ -151,7 +151,9 @@ def test_a_bad_copy_in_the_cache_is_evicted_after_a_restart(
 
     # the remote is repaired: a reload fetches the registered files and serves them
     tampered.repair()
-    resp = server.http.post("/v1/admin/reload", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+    resp = server.http.post(
+        "/v1/admin/reload", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=300
+    )
     assert resp.status_code == 200 and resp.json()["version"] == reg.v2, resp.text
     info = server.model()
     assert info["last_check"]["ok"] is True

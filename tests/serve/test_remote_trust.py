@@ -83,6 +83,7 @@ class CmdlineWatch:
                     self.git_seen += 1
                 if any(secret in cmd for secret in SECRETS):
                     self.leaks.add(cmd)
+            self._stop.wait(0.002)  # pace the scan: leave the cores to the server and dvc
 
     def stop(self) -> None:
         self._stop.set()

@@ -79,16 +79,45 @@ def _root() -> None:
     """Reproducible, versioned, rollback-able, monitored ML on Git + DVC + GTO."""
 
 
+TRACEBACK_ENV = "CATDETECTOR_TRACEBACK"
+
+
+def _fail(exc: CatDetectorError) -> None:
+    """Print ``exc`` as one red line (redacted by the error itself) and exit with its code."""
+    from rich.markup import escape
+
+    console_err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every failure is one red line and an exit code.
+
+    ``CatDetectorError`` exits with its class's code; an ``OSError`` (permission,
+    missing path, full disk) with the code of its class in ``core.errors``; anything
+    else is a bug: one line, exit 70, and ``CATDETECTOR_TRACEBACK=1`` shows the traceback.
+    """
+    from catdetector.core import redact
+    from catdetector.core.errors import InternalError, from_os_error
+
     try:
         load_commands(sys.argv[1:])
         app()
-    except CatDetectorError as exc:
-        if os.environ.get("CATDETECTOR_TRACEBACK"):
-            raise
-        console_err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         console_err.print("[yellow]interrupted[/yellow]")
         sys.exit(130)
+    except Exception as exc:
+        if os.environ.get(TRACEBACK_ENV):
+            raise
+        if isinstance(exc, CatDetectorError):
+            _fail(exc)
+        if isinstance(exc, OSError):
+            _fail(from_os_error(exc))
+        text = redact.redact(str(exc)).splitlines()
+        first = text[0] if text else ""
+        _fail(
+            InternalError(
+                f"unexpected {type(exc).__name__}{': ' + first if first else ''}",
+                hint=f"a bug in catdetector: run with {TRACEBACK_ENV}=1 to see the traceback",
+            )
+        )

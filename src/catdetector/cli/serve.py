@@ -81,7 +81,9 @@ def register(app: typer.Typer) -> None:
         The admin endpoint POST /v1/admin/reload is on only when CATDETECTOR_ADMIN_TOKEN is set.
         """
         import logging
+        import os
 
+        from catdetector.core import redact, tools
         from catdetector.core.config import log_db_url
         from catdetector.core.errors import UsageError
         from catdetector.monitor.store import redacted
@@ -90,23 +92,37 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(
             level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        redact.install_log_filter()
+        if registry is None and bundle is None:
+            registry = os.environ.get("CATDETECTOR_REGISTRY") or None
         if (registry is None) == (bundle is None):
             raise UsageError("give exactly one of --registry URL or --bundle DIR")
+        # Secrets stay in this process: the URL's userinfo goes to git by its environment,
+        # remote option values are masked in every message.
+        if registry is not None:
+            registry = tools.remember_credentials(registry)
+        config_items = remote_config or [
+            i for i in os.environ.get("CATDETECTOR_REMOTE_CONFIG", "").split(",") if i.strip()
+        ]
+        redact.register(*(i.split("=", 1)[1] for i in config_items if "=" in i))
+        checked_bundle = startup_checks(host, port, bundle)
         if registry is not None:
             from catdetector.registry.stages import check_remote
 
             check_remote(registry, stage)  # the stages its default branch's .gto declares
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
-            f" on http://{host}:{port} ({workers} worker(s))"
+            f" on http://{host}:{port} ({workers} worker(s))",
+            markup=False,
         )
         console_err.print(
-            f"prediction log: {redacted(log_db_url(log_db))}" if log else "prediction log: off"
+            f"prediction log: {redacted(log_db_url(log_db))}" if log else "prediction log: off",
+            markup=False,
         )
         run(
             registry=registry,
             stage=stage,
-            bundle=bundle.resolve() if bundle else None,
+            bundle=checked_bundle,
             host=host,
             port=port,
             poll_interval=poll_interval,
@@ -114,7 +130,7 @@ def register(app: typer.Typer) -> None:
             cache_dir=cache_dir.resolve() if cache_dir else None,
             allow_env_mismatch=allow_env_mismatch,
             log_level=log_level,
-            remote_config=",".join(remote_config) if remote_config else None,
+            remote_config=",".join(config_items) if config_items else None,
             log_enabled=None if log else False,
             log_db=log_db,
             log_images=log_images.resolve() if log_images else None,
@@ -123,3 +139,32 @@ def register(app: typer.Typer) -> None:
             batching_max_wait_ms=batching_max_wait_ms,
             onnx_threads=onnx_threads,
         )
+
+
+def startup_checks(host: str, port: int, bundle: Path | None) -> Path | None:
+    """Before loading anything: the port is free and ``--bundle`` is a bundle folder.
+
+    Returns the resolved bundle path. A port in use is a UsageError, a missing or
+    incomplete bundle a BundleError: one line, instead of a model load that ends in
+    uvicorn's own failure, or a server that can only answer 503.
+    """
+    import socket
+
+    from catdetector.core.errors import UsageError
+    from catdetector.model.bundle import read_meta
+
+    resolved = bundle.resolve() if bundle is not None else None
+    if resolved is not None:
+        read_meta(resolved)
+    if port != 0:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                    hint="another server is using that port: stop it or pick another --port",
+                ) from exc
+    return resolved

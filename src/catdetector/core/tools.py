@@ -1,4 +1,10 @@
-"""Run git and dvc as subprocesses with readable errors (no shell, no prompts)."""
+"""Run git and dvc as subprocesses with readable errors (no shell, no prompts).
+
+Secrets never go on an argument list (``ps`` shows it to every user): a URL's
+userinfo (``https://user:token@host/repo.git``) is taken off the URL and handed
+to git by a credential helper that reads it from the child's environment, and
+every error message is redacted.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,21 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from catdetector.core import redact
 from catdetector.core.errors import CatDetectorError, ExternalToolError
+
+# Credentials by URL prefix (scheme://host[:port]): given to git through its environment.
+_CREDENTIALS: dict[str, tuple[str, str]] = {}
+_CRED_LOCK = threading.Lock()
+_HELPER = (
+    '!f() { test "$1" = get || exit 0; '
+    'printf "username=%s\\npassword=%s\\n" "$CATDETECTOR_GIT_USERNAME_{n}" '
+    '"$CATDETECTOR_GIT_PASSWORD_{n}"; }; f'
+)
 
 
 def executable(name: str) -> str:
@@ -23,14 +40,56 @@ def executable(name: str) -> str:
     return found
 
 
+def remember_credentials(url: str) -> str:
+    """``url`` without its userinfo; the credentials are kept for git (and redacted).
+
+    Every later git command run here that talks to the same scheme://host[:port]
+    gets them from a credential helper reading its environment, never its arguments.
+    """
+    clean, user, password = redact.split_userinfo(url)
+    if user is None and password is None:
+        return url
+    redact.register(password, url.split("://", 1)[1].split("@", 1)[0])
+    scheme, rest = clean.split("://", 1)
+    prefix = f"{scheme}://{rest.split('/', 1)[0]}"
+    with _CRED_LOCK:
+        _CREDENTIALS[prefix] = (user or "", password or "")
+    return clean
+
+
+def _git_credential_env(env: dict[str, str]) -> None:
+    """Add the remembered credentials as git config in ``env`` (GIT_CONFIG_COUNT entries)."""
+    with _CRED_LOCK:
+        creds = list(_CREDENTIALS.items())
+    if not creds:
+        return
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    for n, (prefix, (user, password)) in enumerate(creds):
+        # an empty helper first resets helpers configured elsewhere for this URL
+        for value in ("", _HELPER.replace("{n}", str(n))):
+            env[f"GIT_CONFIG_KEY_{count}"] = f"credential.{prefix}.helper"
+            env[f"GIT_CONFIG_VALUE_{count}"] = value
+            count += 1
+        env[f"CATDETECTOR_GIT_USERNAME_{n}"] = user
+        env[f"CATDETECTOR_GIT_PASSWORD_{n}"] = password
+    env["GIT_CONFIG_COUNT"] = str(count)
+
+
 def tool_env() -> dict[str, str]:
-    """Environment for child tools: never prompt, and find our own console scripts."""
+    """Environment for child tools: never prompt, find our own console scripts, and carry
+    the remembered git credentials (see :func:`remember_credentials`)."""
     env = dict(os.environ)
     env.setdefault("GIT_TERMINAL_PROMPT", "0")
     bindir = str(Path(sys.executable).parent)
     if bindir not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    _git_credential_env(env)
     return env
+
+
+def _without_userinfo(args: Sequence[str]) -> list[str]:
+    """``args`` with the userinfo of every URL moved to the credential store."""
+    return [remember_credentials(a) if "://" in a and "@" in a else a for a in args]
 
 
 def run(
@@ -41,7 +100,11 @@ def run(
     timeout: float | None = 600,
     error: type[CatDetectorError] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a tool; on failure raise ``error`` (default ExternalToolError) with its stderr."""
+    """Run a tool; on failure raise ``error`` (default ExternalToolError) with its stderr.
+
+    URL credentials in ``args`` never reach the argument list (see the module doc).
+    """
+    args = _without_userinfo(args)
     argv = [executable(args[0]), *args[1:]]
     try:
         proc = subprocess.run(

@@ -109,6 +109,12 @@ def dir_md5(directory: Path) -> str:
     return str(_tree(directory).hash_info.value)
 
 
+def dir_md5_and_entries(directory: Path) -> tuple[str, list[dict[str, str]]]:
+    """Both :func:`dir_md5` and :func:`dir_entries`, from one pass over the files."""
+    tree = _tree(directory)
+    return str(tree.hash_info.value), [dict(e) for e in tree.as_list()]
+
+
 def _tree(directory: Path) -> Any:
     """The dvc-data Tree of ``directory``, built as ``dvc add`` builds it (nothing stored)."""
     from dvc_data.hashfile.build import build

@@ -105,3 +105,19 @@ def has_output(store: Path, md5: str) -> bool:
         return find_object(store, md5) is not None
     entries = dir_listing(store, md5)
     return entries is not None and all(find_object(store, e["md5"]) for e in entries)
+
+
+def default_remote_name(config_text: str) -> str | None:
+    """The default remote's name in a ``.dvc/config`` text (``core.remote``), or None.
+
+    For a config read from a commit (``git show REV:.dvc/config``), not a workspace.
+    """
+    from configobj import ConfigObj, ConfigObjError
+
+    try:
+        conf = ConfigObj(config_text.splitlines())
+    except ConfigObjError:
+        return None
+    core = conf.get("core")
+    remote = core.get("remote") if isinstance(core, dict) else None
+    return str(remote) if remote else None

@@ -1,15 +1,29 @@
-"""Fetch a version's bundle from the DVC remote into a local cache keyed by content hash."""
+"""Fetch a version's bundle from the DVC remote into a local cache keyed by content hash.
+
+What is served is what was registered: a bundle enters the cache only when its
+DVC hash is the one the registered commit's ``dvc.lock`` records, and a cached
+copy is checked again each time it is used (a copy that differs is evicted and
+fetched again). Remote options (``--remote-config``, keys included) reach
+``dvc get`` in a private config file, never its argument list.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from catdetector.core import layout, tools
-from catdetector.core.errors import BundleError, RemoteError
+from catdetector.core import layout, redact, tools
+from catdetector.core.errors import BundleError, IntegrityError, RemoteError
+from catdetector.formats import dvcremote
+from catdetector.model import content
 from catdetector.registry.artifact import model_md5
+
+log = logging.getLogger("catdetector.serve")
 
 
 class BundleFetcher:
@@ -18,8 +32,9 @@ class BundleFetcher:
     def __init__(
         self, registry_url: str, cache_dir: Path, remote_config: list[str] | None = None
     ) -> None:
-        self.url = registry_url
+        self.url = tools.remember_credentials(registry_url)
         self.remote_config = remote_config or []
+        redact.register(*(item.split("=", 1)[1] for item in self.remote_config if "=" in item))
         self.cache_dir = cache_dir
         self.mirror = cache_dir / "mirror.git"
         self.bundles = cache_dir / "bundles"
@@ -29,7 +44,7 @@ class BundleFetcher:
         proc = tools.run(["git", "--git-dir", str(self.mirror), *args], None, check=False)
         if check and proc.returncode != 0:
             raise RemoteError(
-                f"git {' '.join(args)} failed on the registry mirror: {proc.stderr.strip()}"
+                f"git {' '.join(args)} failed on the registry mirror: {tools.failure_text(proc)}"
             )
         return proc.stdout
 
@@ -55,7 +70,7 @@ class BundleFetcher:
                 "fetch",
                 "-q",
                 "--tags",
-                "origin",
+                self.url,  # the URL, not the remote's name: its credentials are found by URL
                 "+refs/heads/*:refs/heads/*",
             ],
             None,
@@ -73,43 +88,88 @@ class BundleFetcher:
         raise BundleError(f"dvc.lock at {commit[:12]} records no {layout.MODEL_DIR} output")
 
     def cached(self, md5: str) -> Path | None:
-        """The cached bundle folder for ``md5``, when complete."""
+        """The cached bundle folder for ``md5``, when present and still that content.
+
+        A copy whose files differ from ``md5`` (edited, truncated, or put there by an
+        older catdetector that did not check) is evicted and None returned.
+        """
         path = self.bundles / md5
-        return (
-            path if (path / "model.json").is_file() and (path / "model.skops").is_file() else None
-        )
+        if not path.is_dir():
+            return None
+        try:
+            content.verify(path, md5, what=f"the cached bundle {md5}")
+        except IntegrityError as exc:
+            log.warning("evicted from the cache: %s", exc)
+            self.evict(md5)
+            return None
+        return path
 
     def evict(self, md5: str) -> None:
         """Drop a cached bundle (it failed verification)."""
         shutil.rmtree(self.bundles / md5, ignore_errors=True)
 
-    def fetch(self, commit: str) -> tuple[Path, str, bool]:
-        """The bundle folder of ``commit``: (path, md5, came_from_network)."""
+    @contextlib.contextmanager
+    def _dvc_options(self, commit: str) -> Iterator[list[str]]:
+        """``dvc get`` options for the remote config: a private config file, removed after."""
+        if not self.remote_config:
+            yield []
+            return
+        config = self._git("show", f"{commit}:.dvc/config", check=False)
+        remote = dvcremote.default_remote_name(config)
+        if remote is None:
+            raise BundleError(
+                f".dvc/config at {commit[:12]} names no default remote for --remote-config"
+            )
+        from configobj import ConfigObj  # type: ignore[import-untyped]
+
+        private = Path(tempfile.mkdtemp(prefix=".dvc-config.", dir=self.cache_dir))  # 0700
+        try:
+            path = private / "config"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            conf = ConfigObj(str(path))
+            conf[f'remote "{remote}"'] = dict(
+                item.split("=", 1) for item in self.remote_config if "=" in item
+            )
+            conf.write()
+            yield ["--config", str(path)]
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+
+    def fetch(self, commit: str, version: str | None = None) -> tuple[Path, str, bool]:
+        """The verified bundle folder of ``commit``: (path, md5, came_from_network).
+
+        IntegrityError when the remote's files are not the ones dvc.lock records there
+        (nothing then enters the cache).
+        """
         self.ensure_commit(commit)
         md5 = self.model_hash(commit)
         hit = self.cached(md5)
         if hit is not None:
             return hit, md5, False
+        name = f"{version} ({commit[:10]})" if version else commit[:12]
         tmp = Path(tempfile.mkdtemp(prefix=f".{md5}.", dir=self.bundles))
         try:
-            tools.run(
-                [
-                    "dvc",
-                    "get",
-                    str(self.mirror),
-                    str(layout.MODEL_DIR),
-                    "--rev",
-                    commit,
-                    "-o",
-                    str(tmp / "bundle"),
-                    *(["--remote-config", *self.remote_config] if self.remote_config else []),
-                ],
-                None,
-                error=RemoteError,
-                timeout=600,
-            )
+            with self._dvc_options(commit) as options:
+                tools.run(
+                    [
+                        "dvc",
+                        "get",
+                        str(self.mirror),
+                        str(layout.MODEL_DIR),
+                        "--rev",
+                        commit,
+                        "-o",
+                        str(tmp / "bundle"),
+                        *options,
+                    ],
+                    None,
+                    error=RemoteError,
+                    timeout=600,
+                )
             if not (tmp / "bundle" / "model.json").is_file():
-                raise BundleError(f"the fetched bundle of {commit[:12]} is incomplete")
+                raise BundleError(f"the fetched bundle of {name} is incomplete")
+            content.verify(tmp / "bundle", md5, what=f"the fetched bundle of {name}")
             dest = self.bundles / md5
             if dest.exists():
                 shutil.rmtree(dest)

@@ -31,6 +31,15 @@ KNOWN_ROUTES = frozenset(
 )
 
 
+# Module level: the registry watcher counts here; every ServerMetrics exposes it.
+REFUSALS = Counter(
+    "catdetector_model_refusals",
+    "Candidates refused by load checks, by reason (integrity, skew, bundle, remote, other)",
+    ["reason"],
+    registry=None,
+)
+
+
 class ServerMetrics:
     """Request counter by route, status and model version; a latency histogram by route."""
 
@@ -61,11 +70,8 @@ class ServerMetrics:
             buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
             registry=self.registry,
         )
-        self.refusals = Counter(
-            "catdetector_model_refusals",
-            "Candidates refused by load checks",
-            registry=self.registry,
-        )
+        self.refusals = REFUSALS
+        self.registry.register(REFUSALS)
 
     def render(self) -> bytes:
         """Exposition text; aggregates all worker processes in multiprocess mode."""

@@ -84,6 +84,37 @@ def predict_files(
     return results
 
 
+def load_from_registry(
+    url: str,
+    *,
+    stage: str | None = None,
+    version: str | None = None,
+    cache_dir: Path,
+    remote_config: list[str] | None = None,
+    allow_env_mismatch: bool = False,
+) -> tuple[LoadedModel, str]:
+    """The bundle of ``version`` (or of what ``stage`` holds) in the registry at ``url``.
+
+    Fetched like the server fetches: checked against the md5s that the registered
+    commit's dvc.lock records, on fetch and on every use of the cache (IntegrityError).
+    """
+    from catdetector.registry.state import build_state
+    from catdetector.registry.tags import remote_tags
+    from catdetector.serve.fetch import BundleFetcher
+
+    fetcher = BundleFetcher(url, cache_dir, remote_config)
+    state = build_state(remote_tags(fetcher.url))
+    chosen = version or (state.stage_version(stage) if stage else state.latest())
+    if chosen is None or chosen not in state.versions:
+        where = f"stage {stage}" if stage and not version else f"version {chosen}"
+        raise BundleError(
+            f"the registry {fetcher.url} has no {where}",
+            hint=f"registered: {', '.join(sorted(state.versions)) or 'none'}",
+        )
+    path, _, _ = fetcher.fetch(state.versions[chosen], chosen)
+    return load_bundle(path, allow_env_mismatch=allow_env_mismatch), chosen
+
+
 def load_for_predict(
     bundle: Path | None, cwd: Path, allow_env_mismatch: bool = False
 ) -> LoadedModel:

@@ -35,7 +35,7 @@ log = logging.getLogger("catdetector.serve")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class NoDelayHTTP(_BaseHTTP):  # type: ignore[misc,valid-type]
+class NoDelayHTTP(_BaseHTTP):
     """uvicorn's HTTP protocol with TCP_NODELAY on every connection.
 
     With ``workers > 1`` uvicorn binds the socket itself with ``proto=0``, so asyncio
@@ -72,6 +72,10 @@ def log_config(level: str) -> dict[str, Any]:
         "propagate": False,
     }
     config["loggers"]["alembic"] = {"level": "WARNING"}  # the prediction log's migrations
+    # every line of every handler goes through the one redaction layer
+    config.setdefault("filters", {})["redact"] = {"()": "catdetector.core.redact.RedactingFilter"}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact"]
     return config
 
 

@@ -11,12 +11,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from catdetector.core.config import ServeSettings
-from catdetector.core.errors import CatDetectorError
+from catdetector.core.errors import (
+    BundleError,
+    CatDetectorError,
+    IntegrityError,
+    RemoteError,
+    SkewError,
+)
 from catdetector.model.bundle import load_bundle
 from catdetector.registry.state import RegistryState, build_state
 from catdetector.registry.tags import remote_tags
 from catdetector.serve.fetch import BundleFetcher
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served
+from catdetector.serve.metrics import REFUSALS
 
 log = logging.getLogger("catdetector.serve")
 
@@ -47,6 +54,19 @@ def cache_lock(cache_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def refusal_reason(exc: CatDetectorError) -> str:
+    """The ``reason`` label of a refusal: integrity, skew, bundle, remote or other."""
+    for cls, reason in (
+        (IntegrityError, "integrity"),
+        (SkewError, "skew"),
+        (BundleError, "bundle"),
+        (RemoteError, "remote"),
+    ):
+        if isinstance(exc, cls):
+            return reason
+    return "other"
+
+
 class RegistryWatcher:
     """Resolves ``settings.stage`` of ``settings.registry`` and keeps the holder on it.
 
@@ -58,10 +78,13 @@ class RegistryWatcher:
     def __init__(self, settings: ServeSettings, holder: ModelHolder, cache_dir: Path) -> None:
         if not settings.registry:
             raise ValueError("RegistryWatcher needs settings.registry")
+        self.fetcher = BundleFetcher(settings.registry, cache_dir, settings.remote_config_items())
+        # The URL's credentials now live in the fetcher's tools (see tools.remember_credentials):
+        # every view of the settings (/v1/model, the dashboard, the log) shows it without them.
+        settings.registry = self.fetcher.url
         self.settings = settings
         self.holder = holder
         self.cache_dir = cache_dir
-        self.fetcher = BundleFetcher(settings.registry, cache_dir, settings.remote_config_items())
         self.poll_error: str | None = None
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
@@ -108,7 +131,7 @@ class RegistryWatcher:
         try:
             with cache_lock(self.cache_dir):
                 try:
-                    path, md5, from_network = self.fetcher.fetch(commit)
+                    path, md5, from_network = self.fetcher.fetch(commit, version)
                     model = load_bundle(
                         path,
                         allow_env_mismatch=self.settings.allow_env_mismatch,
@@ -124,6 +147,7 @@ class RegistryWatcher:
             self.holder.record_failure(record)
             self._failed = (version, commit)
             self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
+            REFUSALS.labels(refusal_reason(exc)).inc()
             log.error(
                 "refused %s (%s): %s; still serving %s",
                 version,
@@ -134,6 +158,7 @@ class RegistryWatcher:
             return record
         checks = model.checks.to_dict()
         checks["fetched_from_network"] = from_network
+        checks["content_md5"] = f"{md5}.dir"  # every file checked against the registered dvc.lock
         checks["seconds"] = round(time.time() - started, 3)
         record = CheckRecord(version, commit, True, None, time.time(), checks)
         previous = self.holder.swap(
@@ -169,7 +194,7 @@ class RegistryWatcher:
                     continue
                 try:
                     with cache_lock(self.cache_dir):
-                        _, _, from_network = self.fetcher.fetch(commit)
+                        _, _, from_network = self.fetcher.fetch(commit, version)
                 except CatDetectorError as exc:
                     log.warning(
                         "prefetch of %s failed (it is fetched when needed): %s", version, exc

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support import BIN, cli, git, make_trained_project, run
-from tests.workflow.conftest import MotoServer, _free_port
+from tests.support import BIN, cli, free_port, git, make_trained_project, run
+from tests.workflow.conftest import MotoServer
 
 
 def _bob(tmp_path: Path, s3: MotoServer) -> Path:
@@ -42,7 +42,7 @@ def test_push_from_one_clone_pull_from_another(tmp_path: Path, s3: MotoServer) -
 
 
 def _serve(tmp_path: Path, origin: Path, s3: MotoServer) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [

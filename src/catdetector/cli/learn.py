@@ -56,14 +56,13 @@ Learn Module 1 with spaced-repetition flashcards, or fix CatDetector.ai in a lab
   catdetector learn DECK.md         any deck in the course's Markdown format
   catdetector learn --stats         progress of every deck (or of DECK.md)
   catdetector learn DECK.md --reset forget a deck's progress
-  catdetector learn lab [DIR]       the lab (DIR defaults to ./catdetector-lab)
+  catdetector learn lab [DIR]       the lab (default DIR: ./catdetector-lab)
 
 For each card: read the question, type your answer (or just press Enter),
 see the answer, then grade yourself: again, good or easy (a/g/e). A Leitner
 schedule decides when each card comes back; progress is saved after every
 grade, in the user data folder (or $CATDETECTOR_DATA_DIR). Ctrl-C saves and leaves.
 
-\b
 Non-interactive mode: with --answers FILE (- for stdin), or when stdin is not
 a terminal, input is read line by line. Deck: for each card, one answer line
 (may be empty) then one grade line (again|good|easy). Lab: one line for the

@@ -91,6 +91,7 @@ def test_diagnosis_scoring() -> None:
     assert parse_choice("later") is None
 
 
+@pytest.mark.slow  # the whole lab: git, dvc, a training
 def test_scripted_lab_reaches_level_1(run_cli: RunCli, tmp_path: Path) -> None:
     lab = tmp_path / "lab"
     first = tmp_path / "first.txt"

@@ -7,11 +7,15 @@ import threading
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from catdetector.monitor import store
 from tests.monitor.pg import Postgres
 from tests.monitor.test_predlog_server import stop_with_sigterm
 from tests.serve.serving import Server, tiny_png
+
+# a private PostgreSQL cluster and servers under load: 7-13 s of CPU each
+pytestmark = pytest.mark.slow
 
 
 def send(server: Server, n: int) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support import cli
 
 EXPECTED_CHECKS = [
@@ -20,6 +22,7 @@ EXPECTED_CHECKS = [
 ]
 
 
+@pytest.mark.slow  # the whole story: three trainings, a server
 def test_demo_passes_every_check(tmp_path: Path) -> None:
     proc = cli("demo", "--workdir", str(tmp_path / "demo"), "--json", cwd=tmp_path, check=False)
     result = json.loads(proc.stdout)

@@ -143,6 +143,7 @@ def test_auto_keeps_batching_off_for_the_scikit_learn_rungs(
     }
 
 
+@pytest.mark.slow  # swaps under load (20 s of CPU)
 def test_swaps_under_load_never_mix_versions_in_a_batch(
     private_registry: Registry, start_server: Callable[..., Server]
 ) -> None:

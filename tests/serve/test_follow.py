@@ -10,9 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from catdetector.model.bundle import load_bundle
 from tests.serve.serving import Registry, Server, client, tiny_png
+
+# a registry and real servers following it: 10-21 s of CPU each
+pytestmark = pytest.mark.slow
 
 
 def test_promote_and_rollback_are_followed_without_restart(

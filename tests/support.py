@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 # ../shared beside the repository (as in CI); CATDETECTOR_TEST_REAL_DATA overrides it (a worktree).
 REAL_DATA = Path(
@@ -15,6 +19,32 @@ REAL_DATA = Path(
     or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dogscats-sample"
 )
 BIN = Path(sys.executable).parent
+# Set by .ci/run: a test whose system package is missing fails instead of skipping.
+REQUIRE_SYSTEM = "CATDETECTOR_REQUIRE_SYSTEM"
+
+
+def system_package_missing(package: str, what: str) -> NoReturn:
+    """Skip a test that needs Debian's ``package``; fail instead when CI requires it."""
+    message = f"{what} is not installed (apt-get install {package}; .ci/run does it)"
+    if os.environ.get(REQUIRE_SYSTEM, "") not in ("", "0"):
+        pytest.fail(f"{message}; {REQUIRE_SYSTEM} is set, so this fails", pytrace=False)
+    pytest.skip(message)
+
+
+def system_program(package: str, *names: str) -> str:
+    """The path of the first of ``names`` on PATH, or skip (fail in CI): see above."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    system_package_missing(package, names[0])
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the OS picks it; the caller binds it soon after)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def run(

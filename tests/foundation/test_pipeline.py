@@ -64,6 +64,7 @@ def test_ladder_has_every_rung_dummy_worst(trained_project: Path) -> None:
     assert len(meta["golden"]) == 4 and meta["reference"]["brightness"]["counts"]
 
 
+@pytest.mark.slow  # a clone, dvc pull and a whole retraining
 def test_second_clone_reproduces_identical_results(project_copy: Path, tmp_path: Path) -> None:
     origin = tmp_path / "origin.git"
     run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
@@ -158,6 +159,7 @@ def test_sample_bad_arguments(tmp_path: Path, args: list[str], message: str) -> 
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # a whole project: init, sample, dvc repro
 def test_make_project_helper_round_trip(tmp_path: Path) -> None:
     """A tiny project trains too (guards the minimum split sizes)."""
     root = make_trained_project(tmp_path / "tiny", n=60, seed=3)

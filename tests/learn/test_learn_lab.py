@@ -96,7 +96,7 @@ def test_a_loose_answer_is_shown_with_the_facts_it_misses(
     assert "missed: Bus factor" in out
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the whole lab: git, dvc, a training
 def test_scripted_lab_reaches_level_1(run_cli: RunCli, tmp_path: Path) -> None:
     lab = tmp_path / "lab"
     first = tmp_path / "first.txt"

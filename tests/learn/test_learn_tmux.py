@@ -15,11 +15,18 @@ from pathlib import Path
 import pytest
 
 from catdetector.learn.deck import builtin_deck
+from tests.support import system_package_missing
 
 from .conftest import RunCli, catdetector_exe
 
 TMUX = shutil.which("tmux")
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _tmux_installed() -> None:
+    """Skip without tmux (fail in CI: tests/support.py)."""
+    if TMUX is None:
+        system_package_missing("tmux", "tmux")
 
 
 class Tmux:

@@ -17,6 +17,7 @@ from tests.serve.conftest import (
     start_server,
 )
 from tests.serve.serving import MODEL_DIR, Server, serving
+from tests.support import system_package_missing
 
 __all__ = [
     "private_registry",
@@ -48,7 +49,7 @@ def postgres_cluster() -> Iterator[Postgres]:
     """A private PostgreSQL cluster (Debian's binaries), running; skip when they are absent."""
     bindir = pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries absent (apt-get install postgresql)")
+        system_package_missing("postgresql", "PostgreSQL's server binaries")
     cluster = Postgres(bindir)
     cluster.start()
     try:

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.serve.serving import free_port
+from tests.support import free_port
 
 USER = "catdetector"
 

@@ -25,6 +25,7 @@ import pytest
 
 from tests.monitor.shifted import fresh_sample
 from tests.serve.serving import Server, serving
+from tests.support import system_program
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_FLAGS = (
@@ -41,9 +42,9 @@ CHROMIUM_FLAGS = (
 )
 
 
-def chromium() -> str | None:
-    """The Chromium executable, if installed."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+def chromium() -> str:
+    """The Chromium executable; skip without it (fail in CI: tests/support.py)."""
+    return system_program("chromium", "chromium", "chromium-browser")
 
 
 class Browser:
@@ -240,8 +241,6 @@ def test_dashboard_in_headless_chromium(
     logged_server: Server, inputs: list[Path], tmp_path: Path
 ) -> None:
     exe = chromium()
-    if exe is None:
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/run does it)")
     server = logged_server
     version = server.model()["version"]
     browser = Browser(exe, tmp_path / "profile", tmp_path / "chromium.log")

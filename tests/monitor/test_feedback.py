@@ -9,6 +9,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from catdetector.core.errors import DataError
 from tests.monitor.test_predlog_server import stop_with_sigterm
 from tests.serve.serving import Server, png
@@ -24,6 +26,7 @@ def feedback(
     return resp.status_code, resp.json()
 
 
+@pytest.mark.slow  # a server, feedback, export and a dvc repro
 def test_feedback_flow_export_and_prepare_refusal(
     serve: Callable[..., Server], tmp_path: Path, project_copy: Path
 ) -> None:
@@ -98,6 +101,7 @@ def test_feedback_flow_export_and_prepare_refusal(
     assert "label came from a model" in refused.stderr and model_file in refused.stderr
 
 
+@pytest.mark.slow  # a server and several CLI runs (9 s of CPU)
 def test_export_refuses_clearly(tmp_path: Path, serve: Callable[..., Server]) -> None:
     db = tmp_path / "log.sqlite"
     empty = cli(

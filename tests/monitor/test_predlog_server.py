@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from catdetector.monitor import store
@@ -126,6 +127,7 @@ def test_default_log_is_in_the_user_data_folder(
     log.close()
 
 
+@pytest.mark.slow  # 2000 requests to a real server (17 s of CPU)
 def test_2000_predictions_then_sigterm_none_lost(
     serve: Callable[..., Server], tmp_path: Path
 ) -> None:
@@ -155,6 +157,7 @@ def test_2000_predictions_then_sigterm_none_lost(
     assert stored == set(sent)
 
 
+@pytest.mark.slow  # two worker processes (15 s of CPU)
 def test_two_workers_each_log(tmp_path: Path, bundle: Path) -> None:
     db = tmp_path / "log.sqlite"
     server = Server(["--bundle", str(bundle), "--workers", "2", "--log-db", str(db)], tmp_path)

@@ -61,7 +61,7 @@ def test_bad_urls_are_refused_clearly(url: str, text: str) -> None:
 
 
 def test_unreachable_postgres_is_a_store_error_without_the_password() -> None:
-    from tests.serve.serving import free_port
+    from tests.support import free_port
 
     url = f"postgresql://bob:hunter2@127.0.0.1:{free_port()}/db"
     with pytest.raises(StoreError, match="cannot open the prediction log") as info:

@@ -95,6 +95,7 @@ def _watch(
     return proc.returncode, checks, proc.stderr
 
 
+@pytest.mark.slow  # a registry, a server, a rollback (33 s of CPU)
 def test_rollback_on_alarm_and_the_server_follows(
     setup: dict[str, Any], images: dict[str, list[bytes]]
 ) -> None:
@@ -141,6 +142,7 @@ def test_rollback_on_alarm_and_the_server_follows(
     assert history[-1]["kind"] == "rollback" and history[-1]["version"] == reg.v1
 
 
+@pytest.mark.slow  # a registry and a server (13 s of CPU)
 def test_without_the_flag_it_only_alerts(
     setup: dict[str, Any], images: dict[str, list[bytes]]
 ) -> None:

@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from catdetector.formats.dvc import dir_md5
 from catdetector.registry.artifact import model_md5
 from catdetector.training.synthetic import write_sample
@@ -68,6 +70,7 @@ def test_register_versions_and_refuses_twice(reg: dict) -> None:
     assert gto_show(root)["latest"] == "v0.2.0"
 
 
+@pytest.mark.slow  # gate, forced promotion, rollback, pushes (13 s of CPU)
 def test_gate_force_reason_and_rollback(reg: dict) -> None:
     root: Path = reg["root"]
     v1 = _register_at(root, reg["good"])
@@ -119,6 +122,7 @@ def test_gate_force_reason_and_rollback(reg: dict) -> None:
     assert history[-1]["version"] == v1
 
 
+@pytest.mark.slow  # three promotions and two rollbacks with pushes (30 s of CPU)
 def test_second_rollback_goes_one_further_back(reg: dict) -> None:
     root: Path = reg["root"]
     v1 = _register_at(root, reg["good"])
@@ -173,6 +177,7 @@ def test_register_without_git_identity_is_one_clear_line(reg: dict, tmp_path: Pa
     assert git("tag", cwd=root) == ""
 
 
+@pytest.mark.slow  # a retraining (29 s of CPU)
 def test_predict_names_the_registered_version_of_the_same_model(reg: dict, tmp_path: Path) -> None:
     root: Path = reg["root"]
     image = sorted(write_sample(tmp_path / "imgs", 2, 7))[0]

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -18,18 +17,11 @@ from typing import Any
 
 import httpx
 
-from tests.support import BIN, cli, git, run
+from tests.support import BIN, cli, free_port, git, run
 
 POLL = 0.5  # --poll-interval of every test server
 MODEL_DIR = Path("models/catdetector")
 LIVE: list[Server] = []  # servers running now, whose logs a failing test shows
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def client(base_url: str, timeout: float = 20) -> httpx.Client:

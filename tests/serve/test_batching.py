@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import pytest
 
 from catdetector.core.errors import ImageError
 from catdetector.features.images import open_image
@@ -52,6 +53,7 @@ def concurrently(server: Server, bodies: list[tuple[bytes, str]], threads: int =
         return list(pool.map(send, bodies))
 
 
+@pytest.mark.slow  # a server under concurrent load (10 s of CPU)
 def test_concurrent_requests_share_a_predict_and_get_their_own_answers(
     trained_project: Path, start_server: Callable[..., Server]
 ) -> None:
@@ -122,6 +124,7 @@ def test_bad_input_fails_only_its_own_request(
     assert server.http.get("/readyz").status_code == 200
 
 
+@pytest.mark.slow  # servers for each rung (11 s of CPU)
 def test_auto_keeps_batching_off_for_the_scikit_learn_rungs(
     trained_project: Path, start_server: Callable[..., Server]
 ) -> None:
@@ -140,6 +143,7 @@ def test_auto_keeps_batching_off_for_the_scikit_learn_rungs(
     }
 
 
+@pytest.mark.slow  # swaps under load (20 s of CPU)
 def test_swaps_under_load_never_mix_versions_in_a_batch(
     private_registry: Registry, start_server: Callable[..., Server]
 ) -> None:

@@ -12,6 +12,9 @@ import pytest
 from catdetector.core.fingerprint import package_version
 from tests.serve.serving import POLL, Registry, Server, edit_meta, rewrite, tiny_png
 
+# a registry, a candidate published and refused, a server: about 15 s of CPU each
+pytestmark = pytest.mark.slow
+
 
 def _other_sklearn(meta: dict[str, Any]) -> None:
     meta["environment"]["packages"]["scikit-learn"] = "0.24.2"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support import git, retrain, run
@@ -19,6 +20,7 @@ def test_workflow_steps_call_the_script(project_copy: Path) -> None:
     assert True in workflow or "on" in workflow  # YAML reads `on:` as True
 
 
+@pytest.mark.slow  # the CI script: tests, dvc repro, gate (9 s of CPU)
 def test_script_runs_tests_repro_and_gate(project_copy: Path) -> None:
     run(["dvc", "push", "-q"], project_copy)
     tests = project_copy / "tests"
@@ -34,6 +36,7 @@ def test_script_runs_tests_repro_and_gate(project_copy: Path) -> None:
     assert "gate passed" in " ".join(proc.stdout.split())
 
 
+@pytest.mark.slow  # the CI script with a retraining (19 s of CPU)
 def test_script_fails_when_the_gate_refuses(project_copy: Path) -> None:
     run(["dvc", "push", "-q"], project_copy)
     retrain(project_copy, "shuffled labels", train={"label_noise": 1.0})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support import cli
 
 EXPECTED_CHECKS = [
@@ -20,6 +22,7 @@ EXPECTED_CHECKS = [
 ]
 
 
+@pytest.mark.slow  # the whole story: three trainings, a server
 def test_demo_passes_every_check(tmp_path: Path) -> None:
     proc = cli("demo", "--workdir", str(tmp_path / "demo"), "--json", cwd=tmp_path, check=False)
     result = json.loads(proc.stdout)
@@ -29,6 +32,11 @@ def test_demo_passes_every_check(tmp_path: Path) -> None:
     assert not failed, failed
     assert proc.returncode == 0
     assert "byte-identical: True" in checks[EXPECTED_CHECKS[-1]]["detail"]
+    # the gate's message reaches the narration and the check whole, hint included
+    gate = next(s for s in result["steps"] if s["text"].endswith("-> refused"))
+    refusal = checks["the gate refuses the worse v2"]["detail"]
+    assert gate["detail"] == refusal and refusal.startswith("error: the gate refused v")
+    assert refusal.endswith("(fix the model, or override with --force --reason TEXT)"), refusal
     # Alice's server read only the registry and the remote: its cache holds the bundles
     assert list((tmp_path / "demo/alice/cache/bundles").iterdir())
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.support import cli, git, run
 
 
+@pytest.mark.slow  # dvc add, push and pull across two clones (10 s of CPU)
 def test_dvc_add_model_h5_push_and_pull_in_another_clone(tmp_path: Path) -> None:
     bob = tmp_path / "bob"
     cli("init", str(bob), cwd=tmp_path)

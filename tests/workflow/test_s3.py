@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.support import BIN, cli, git, make_trained_project, run
-from tests.workflow.conftest import MotoServer, _free_port
+from tests.support import BIN, cli, free_port, git, make_trained_project, run
+from tests.workflow.conftest import MotoServer
 
 
 def _bob(tmp_path: Path, s3: MotoServer) -> Path:
@@ -26,6 +27,7 @@ def _origin(tmp_path: Path, bob: Path) -> Path:
     return origin
 
 
+@pytest.mark.slow  # a trained project on S3, two clones
 def test_push_from_one_clone_pull_from_another(tmp_path: Path, s3: MotoServer) -> None:
     bob = _bob(tmp_path, s3)
     run(["dvc", "push", "-q"], bob)
@@ -42,7 +44,7 @@ def test_push_from_one_clone_pull_from_another(tmp_path: Path, s3: MotoServer) -
 
 
 def _serve(tmp_path: Path, origin: Path, s3: MotoServer) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [
@@ -76,6 +78,7 @@ def _serve(tmp_path: Path, origin: Path, s3: MotoServer) -> tuple[subprocess.Pop
     raise AssertionError((tmp_path / "server.log").read_text()[-2000:])
 
 
+@pytest.mark.slow  # a trained project on S3, a server, an outage
 def test_serve_from_s3_and_survive_an_outage(tmp_path: Path, s3: MotoServer) -> None:
     bob = _bob(tmp_path, s3)
     run(["dvc", "push", "-q"], bob)

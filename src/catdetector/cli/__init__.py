@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console_err
+from catdetector.cli._common import console, console_err
 from catdetector.core.errors import CatDetectorError
 
 app = typer.Typer(
@@ -22,6 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's own help layout: at 80 columns option names are never cut (rich's table
+    # squeezes them to `--allow-env-mismat…`); help text wraps under them
+    rich_markup_mode=None,
 )
 
 
@@ -63,6 +67,8 @@ def load_commands(argv: list[str] | None = None) -> None:
     """Attach the commands to ``app``: only the module of ``argv[0]`` when known, else all."""
     import importlib
 
+    if argv and argv[0] == "--version":
+        return  # answered by the root callback; no command module is needed
     known = COMMAND_MODULES.get(argv[0]) if argv else None
     for name in [known] if known else command_modules():
         if name in _loaded:
@@ -74,8 +80,26 @@ def load_commands(argv: list[str] | None = None) -> None:
         _loaded.add(name)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from catdetector import __version__
+
+        console.print(__version__, highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the catdetector version and exit.",
+        ),
+    ] = False,
+) -> None:
     """Reproducible, versioned, rollback-able, monitored ML on Git + DVC + GTO."""
 
 

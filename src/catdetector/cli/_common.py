@@ -23,6 +23,18 @@ LogDbOpt = Annotated[
 ]
 
 
+def human_bytes(size: int | float) -> str:
+    """A byte count with a decimal unit, 4 significant characters: 812 B, 13.5 MB, 1.20 GB."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 999.5 or unit == "GB":
+            break
+        value /= 1000
+    if unit == "B":
+        return f"{int(value)} B"
+    return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
 def print_json(data: Any) -> None:
     """Print machine-readable JSON on stdout (no rich markup)."""
     print(json.dumps(data, indent=2, sort_keys=False, default=str))

@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catdetector.cli._common import console
+from catdetector.cli._common import console, human_bytes
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def ladder_view(table: dict[str, Any]) -> Table:
+    """The ladder's rungs as a rich table that fits 80 columns (sizes with a unit)."""
+    from rich.table import Table
+
+    view = Table(title=f"ladder (chosen: {table['chosen']})")
+    view.add_column("rung", no_wrap=True)
+    for col in ("val acc", "test acc", "fit s", "ms/img", "size", "install"):
+        view.add_column(col, justify="right", no_wrap=True)
+    for cost in table["costs"]:
+        row = table["rungs"][cost["rung"]]
+        view.add_row(
+            cost["rung"],
+            f"{row['val_accuracy']:.3f}",
+            f"{row['test_accuracy']:.3f}",
+            f"{cost['fit_seconds']:.3f}",
+            f"{cost['predict_ms_per_image']:.3f}",
+            human_bytes(cost["size_bytes"]),
+            human_bytes(cost["install_bytes"]) if cost["install_bytes"] else "-",
+        )
+    return view
 
 
 def register(app: typer.Typer) -> None:
@@ -29,26 +55,9 @@ def register(app: typer.Typer) -> None:
     @stage.command("train")
     def train() -> None:
         """Fit every rung of the ladder, keep the simplest good one, write the bundle."""
-        from rich.table import Table
-
         from catdetector.training.pipeline import train as run
 
-        table = run(Path.cwd())
-        view = Table(title=f"ladder (chosen: {table['chosen']})")
-        for col in ("rung", "val acc", "test acc", "fit s", "predict ms/img", "size", "install"):
-            view.add_column(col)
-        for cost in table["costs"]:
-            row = table["rungs"][cost["rung"]]
-            view.add_row(
-                cost["rung"],
-                f"{row['val_accuracy']:.3f}",
-                f"{row['test_accuracy']:.3f}",
-                f"{cost['fit_seconds']:.3f}",
-                f"{cost['predict_ms_per_image']:.3f}",
-                f"{cost['size_bytes']:,}",
-                f"{cost['install_bytes'] / 1e6:,.1f} MB" if cost["install_bytes"] else "-",
-            )
-        console.print(view)
+        console.print(ladder_view(run(Path.cwd())))
 
     @stage.command("evaluate")
     def evaluate() -> None:

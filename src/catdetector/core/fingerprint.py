@@ -6,6 +6,7 @@ import platform
 import sys
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 # Packages whose version changes what a loaded model computes.
@@ -96,7 +97,7 @@ def _dist_bytes(name: str) -> int:
     total = 0
     for entry in files:
         try:
-            total += entry.locate().stat().st_size  # type: ignore[union-attr]
+            total += Path(entry.locate()).stat().st_size
         except OSError:
             continue
     return total

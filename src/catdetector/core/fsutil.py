@@ -1,4 +1,10 @@
-"""Writes that never leave a half-written file or folder behind."""
+"""Writes that never leave a half-written file or folder behind.
+
+The one home of atomic writes: a temporary file in the target's folder, written,
+flushed and fsynced, then renamed over the target (``os.replace`` is atomic on
+POSIX), and the folder fsynced so the rename itself survives a crash. A reader
+sees the old file or the new one, never a part.
+"""
 
 from __future__ import annotations
 
@@ -9,46 +15,95 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+# The process umask, read once (reading it means setting it): files written here get the
+# mode a plain open() would give them, not mkstemp's private 0o600.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a no-op where folders cannot be opened)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.write("\n")
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: int = 0o666) -> Iterator[IO[bytes]]:
+    """Yield a binary handle; on success its bytes replace ``path`` at once, else nothing changes.
+
+    ``mode`` is filtered by the umask, as for ``open``.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fchmod(handle.fileno(), mode & ~_UMASK)
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes atomically (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write bytes atomically (temp file in the same folder, fsync, rename)."""
+    with atomic_file(path) as handle:
+        handle.write(data)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (indented, sorted keys, final newline)."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 @contextlib.contextmanager
 def staged_dir(dest: Path) -> Iterator[Path]:
-    """Yield an empty sibling temp folder; on success it replaces ``dest``, else it is removed."""
+    """Yield an empty sibling temp folder; on success it replaces ``dest``, else it is removed.
+
+    A folder cannot be renamed over a non-empty one, so the swap is as atomic as POSIX
+    allows: the old folder is renamed aside, the new one renamed in, then the old one
+    deleted. ``dest`` is missing only between two renames, never half-written; if the
+    second rename fails the old folder is put back.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
         yield tmp
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        old: Path | None = None
+        if dest.exists() or dest.is_symlink():
+            old = tmp.with_name(tmp.name + ".old")  # unique: beside the unique temp folder
+            os.replace(dest, old)
+        try:
+            os.replace(tmp, dest)
+        except BaseException:
+            if old is not None:
+                os.replace(old, dest)
+            raise
+        _fsync_dir(dest.parent)
+        if old is not None:
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

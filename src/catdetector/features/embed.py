@@ -19,7 +19,6 @@ import hashlib
 import importlib
 import io
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from catdetector.core.errors import BundleError
+from catdetector.core.fsutil import atomic_file
 from catdetector.features.images import (
     DESCRIPTORS,
     BackboneSpec,
@@ -89,7 +89,7 @@ def _torch_extractor() -> Any:
     state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
 
-    class Extractor(torch.nn.Module):  # type: ignore[misc,name-defined]
+    class Extractor(torch.nn.Module):  # type: ignore[name-defined]
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner
@@ -245,20 +245,12 @@ class EmbeddingCache:
 
     def put(self, sha256: str, row: np.ndarray, described: dict[str, float]) -> None:
         """Store one image's embedding and descriptors atomically."""
-        path = self._path(sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".emb.", suffix=".npz", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(
-                    handle,
-                    embedding=np.asarray(row, np.float32),
-                    descriptors=np.asarray([described[k] for k in DESCRIPTORS], np.float64),
-                )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(self._path(sha256)) as handle:
+            np.savez(
+                handle,
+                embedding=np.asarray(row, np.float32),
+                descriptors=np.asarray([described[k] for k in DESCRIPTORS], np.float64),
+            )
 
     def stats(self) -> dict[str, Any]:
         """Counts of this run, for the cost report and tests."""

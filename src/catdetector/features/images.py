@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -68,7 +68,7 @@ class PreprocessSpec:
         return _digest(self.to_dict())
 
 
-def _digest(spec: dict[str, object]) -> str:
+def _digest(spec: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 

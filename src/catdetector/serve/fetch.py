@@ -120,7 +120,7 @@ class BundleFetcher:
             raise BundleError(
                 f".dvc/config at {commit[:12]} names no default remote for --remote-config"
             )
-        from configobj import ConfigObj  # type: ignore[import-untyped]
+        from configobj import ConfigObj
 
         private = Path(tempfile.mkdtemp(prefix=".dvc-config.", dir=self.cache_dir))  # 0700
         try:

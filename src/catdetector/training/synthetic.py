@@ -29,9 +29,9 @@ def _png_bytes(pixels: np.ndarray) -> bytes:
     raw = b"".join(b"\x00" + pixels[row].tobytes() for row in range(height))
     blocks = []
     for start in range(0, len(raw), 65535):
-        chunk = raw[start : start + 65535]
+        block = raw[start : start + 65535]
         final = 1 if start + 65535 >= len(raw) else 0
-        blocks.append(struct.pack("<BHH", final, len(chunk), len(chunk) ^ 0xFFFF) + chunk)
+        blocks.append(struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF) + block)
     stream = b"\x78\x01" + b"".join(blocks) + struct.pack(">I", zlib.adler32(raw))
 
     def chunk(kind: bytes, body: bytes) -> bytes:

@@ -1,74 +1,27 @@
-"""The Bob-and-Alice story, end to end, on real git, dvc, gto and a real server.
-
-Every step runs the same ``catdetector``/``git``/``dvc`` command a person would
-type, in its own workspace: Bob's, Alice's server (which reads only the git
-registry and the DVC remote), and Alice's rebuild. Library code: it reports
-steps through a callback and returns the checks; the CLI narrates.
-"""
+"""The story's acts: Bob releases v1, Alice serves it, a bad v2 and the rollback, the rebuild."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import yaml
 
 from catdetector.core import layout, tools
-from catdetector.core.errors import CatDetectorError, ExternalToolError
+from catdetector.core.errors import CatDetectorError
+from catdetector.demo.narrator import Narrator
+from catdetector.demo.results import DemoResult, Step
+from catdetector.demo.server import AliceServer
 
 
-@dataclass
-class Step:
-    """One narrated step."""
-
-    actor: str
-    text: str
-    seconds: float = 0.0
-    ok: bool = True
-    detail: str = ""
+def one_line(text: str) -> str:
+    """A command's error output as one line, whole (the CLI wraps it; nothing is cut)."""
+    return " ".join(text.split())
 
 
-@dataclass
-class Check:
-    """One verified claim of the story."""
-
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class DemoResult:
-    """Every check, every step, and where the workspaces are."""
-
-    workdir: Path
-    checks: list[Check] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        """True when every check passed."""
-        return bool(self.checks) and all(c.ok for c in self.checks)
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Demo:
+class Demo(Narrator):
     """Runs the story; ``on_step`` is called after every step."""
 
     def __init__(
@@ -79,122 +32,19 @@ class Demo:
         on_step: Callable[[Step], None] | None = None,
         n_images: int = 200,
     ) -> None:
-        self.workdir = workdir
+        super().__init__(workdir, on_step)
         self.bob = workdir / "bob"
         self.alice = workdir / "alice"
         self.origin = workdir / "github.git"
         self.remote = remote or str(workdir / "dvc-remote")
         self.endpoint_url = endpoint_url
-        self.on_step = on_step or (lambda step: None)
         self.n_images = n_images
-        self.result = DemoResult(workdir)
-        self.server: subprocess.Popen[bytes] | None = None
-        self.server_log = workdir / "alice-server.log"
-        self.port = free_port()
-        gitconfig = workdir / "demo.gitconfig"
-        self.env = {
-            **tools.tool_env(),
-            "GIT_CONFIG_GLOBAL": str(gitconfig),
-            "DVC_NO_ANALYTICS": "1",
-            "GIT_TERMINAL_PROMPT": "0",
-        }
-        self._gitconfig_text = (
-            "[user]\n\tname = Bob (catdetector demo)\n\temail = bob@catdetector.demo\n"
-            "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
-        )
-
-    # ------------------------------------------------------------ plumbing
-
-    def sh(
-        self, actor: str, text: str, args: list[str], cwd: Path, env: dict[str, str] | None = None
-    ) -> str:
-        """Run one command as a narrated step; raise on failure."""
-        start = time.perf_counter()
-        argv = [tools.executable(args[0]), *args[1:]]
-        proc = subprocess.run(
-            argv,
-            cwd=cwd,
-            env=env or self.env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-        )
-        step = Step(actor, text, time.perf_counter() - start, proc.returncode == 0)
-        if proc.returncode != 0:
-            lines = (proc.stderr or proc.stdout).strip().splitlines()
-            step.detail = lines[-1] if lines else f"exit {proc.returncode}"
-        self._record(step)
-        if proc.returncode != 0:
-            raise ExternalToolError(f"{text}: `{' '.join(args)}` failed: {step.detail}")
-        return proc.stdout
-
-    def try_sh(self, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-        """Run a command that is expected to fail sometimes (no raise)."""
-        argv = [tools.executable(args[0]), *args[1:]]
-        return subprocess.run(
-            argv,
-            cwd=cwd,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-        )
-
-    def _record(self, step: Step) -> None:
-        self.result.steps.append(step)
-        self.on_step(step)
-
-    def note(
-        self, actor: str, text: str, seconds: float = 0.0, ok: bool = True, detail: str = ""
-    ) -> None:
-        """A step that is not a single command."""
-        self._record(Step(actor, text, seconds, ok, detail))
-
-    def check(self, name: str, ok: bool, detail: str) -> bool:
-        """Record a check."""
-        self.result.checks.append(Check(name, ok, detail))
-        return ok
-
-    def predict(self, image: Path) -> tuple[int, dict[str, Any], str]:
-        """POST an image to Alice's server."""
-        with httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10) as client:
-            resp = client.post(
-                "/v1/predict", content=image.read_bytes(), headers={"content-type": "image/png"}
-            )
-        body = (
-            resp.json()
-            if resp.headers.get("content-type", "").startswith("application/json")
-            else {}
-        )
-        return resp.status_code, body, resp.headers.get("x-model-version", "")
-
-    def wait_for_version(self, version: str, timeout: float, image: Path) -> tuple[float, int, int]:
-        """Predict without pause until the answer is by ``version``: (seconds, ok, failed)."""
-        start = time.perf_counter()
-        ok = failed = 0
-        while time.perf_counter() - start < timeout:
-            try:
-                status, body, header = self.predict(image)
-            except httpx.HTTPError:
-                failed += 1
-                continue
-            if status != 200 or body.get("version") != header:
-                failed += 1
-                continue
-            ok += 1
-            if body["version"] == version:
-                return time.perf_counter() - start, ok, failed
-        return float("inf"), ok, failed
-
-    # ------------------------------------------------------------ the story
+        self.server = AliceServer(workdir / "alice-server.log")
 
     def run(self) -> DemoResult:
         """Run every act; checks record what held. Always stops the server."""
         start = time.perf_counter()
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        (self.workdir / "demo.gitconfig").write_text(self._gitconfig_text)
+        self.write_gitconfig()
         try:
             self.act_bob_v1()
             self.act_alice_serves()
@@ -203,7 +53,7 @@ class Demo:
         except CatDetectorError as exc:
             self.check("the story ran to the end", False, str(exc))
         finally:
-            self.stop_server()
+            self.server.stop()
             self.result.seconds = time.perf_counter() - start
         return self.result
 
@@ -294,7 +144,7 @@ class Demo:
             "--stage",
             "prod",
             "--port",
-            str(self.port),
+            str(self.server.port),
             "--poll-interval",
             "0.5",
             "--cache-dir",
@@ -305,26 +155,16 @@ class Demo:
         if self.endpoint_url:
             cmd += ["--remote-config", f"endpointurl={self.endpoint_url}"]
         start = time.perf_counter()
-        with self.server_log.open("wb") as log_file:
-            self.server = subprocess.Popen(
-                cmd,
-                cwd=self.alice,
-                env=self.env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        ready = self._wait_ready(60)
+        ready = self.server.start(cmd, self.alice, self.env, 60)
         self.note(
             "Alice",
             "catdetector serve --registry github.git --stage prod",
             time.perf_counter() - start,
             ready,
-            "" if ready else self.server_log.read_text()[-300:],
+            "" if ready else self.server.log_tail(),
         )
-        self.server_pid = self.server.pid
         images = sorted((self.alice / "inbox").rglob("*.png"))
-        answers = [self.predict(p) for p in images]
+        answers = [self.server.predict(p) for p in images]
         good = all(s == 200 and b.get("version") == self.v1 for s, b, _ in answers)
         labels = [b.get("label") for _, b, _ in answers]
         self.alice_image = images[0]
@@ -334,19 +174,6 @@ class Demo:
             ready and good,
             f"{len(images)} predictions by {self.v1}; she never read Bob's folder",
         )
-
-    def _wait_ready(self, timeout: float) -> bool:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.server is not None and self.server.poll() is not None:
-                return False
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        return False
 
     def act_bad_v2_and_rollback(self) -> None:
         """Bob trains a worse v2; the gate refuses; he forces; Alice swaps; he rolls back."""
@@ -368,17 +195,17 @@ class Demo:
         self.sh("Bob", "dvc push", ["dvc", "push", "-q"], bob)
         v2 = self.register()
         refused = self.try_sh(["catdetector", "promote", v2, "--stage", "prod", "--push"], bob)
-        reason = " ".join(refused.stderr.split())
+        reason = one_line(refused.stderr)
         self.note(
             "Bob",
             f"catdetector promote {v2} --stage prod -> refused",
             ok=refused.returncode != 0,
-            detail=reason[:160],
+            detail=reason,
         )
         self.check(
             "the gate refuses the worse v2",
             refused.returncode == 9 and "gate refused" in reason,
-            reason[:200] or f"exit {refused.returncode}",
+            reason or f"exit {refused.returncode}",
         )
         self.sh(
             "Bob",
@@ -396,12 +223,8 @@ class Demo:
             ],
             bob,
         )
-        seconds, ok, failed = self.wait_for_version(v2, 60, self.alice_image)
-        same_pid = (
-            self.server is not None
-            and self.server.poll() is None
-            and self.server.pid == self.server_pid
-        )
+        seconds, ok, failed = self.server.wait_for_version(v2, 60, self.alice_image)
+        same_pid = self.server.same_process
         self.note("Alice", f"server swapped to {v2} in {seconds:.2f}s", seconds, seconds < 60)
         self.check(
             "Alice's server swaps to v2 with no restart",
@@ -420,7 +243,7 @@ class Demo:
             ["catdetector", "rollback", "--stage", "prod", "--push"],
             bob,
         )
-        seconds, ok, failed = self.wait_for_version(self.v1, 30, self.alice_image)
+        seconds, ok, failed = self.server.wait_for_version(self.v1, 30, self.alice_image)
         total = time.perf_counter() - start
         self.note(
             "Alice",
@@ -430,10 +253,7 @@ class Demo:
         )
         self.check(
             "rollback: the server is back on v1 with no restart",
-            seconds < 30
-            and failed == 0
-            and self.server is not None
-            and self.server.pid == self.server_pid,
+            seconds < 30 and failed == 0 and self.server.same_process,
             f"{seconds:.2f}s after the rollback tag was pushed; {failed} failed requests",
         )
         self.check(
@@ -477,33 +297,3 @@ class Demo:
             f"accuracy {rebuilt['accuracy']:.4f} vs Bob's {self.v1_metrics['accuracy']:.4f}; "
             f"model.skops byte-identical: {model_same}",
         )
-
-    def stop_server(self) -> None:
-        """Stop Alice's server."""
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-
-
-def run_demo(
-    workdir: Path | None = None,
-    remote: str | None = None,
-    endpoint_url: str | None = None,
-    keep: bool = False,
-    on_step: Callable[[Step], None] | None = None,
-) -> DemoResult:
-    """Run the story in ``workdir`` (a fresh temp folder by default; removed unless ``keep``)."""
-    temp = workdir is None
-    root = Path(tempfile.mkdtemp(prefix="catdetector-demo-")) if temp else workdir.resolve()  # type: ignore[union-attr]
-    if not temp and root.exists() and any(root.iterdir()):
-        from catdetector.core.errors import UsageError
-
-        raise UsageError(f"--workdir {root} is not empty: give a new or empty folder")
-    try:
-        return Demo(root, remote, endpoint_url, on_step).run()
-    finally:
-        if temp and not keep:  # a --workdir the user named is theirs: never removed
-            shutil.rmtree(root, ignore_errors=True)

@@ -28,7 +28,8 @@ def test_init_makes_a_plain_dvc_project(tmp_path: Path) -> None:
     lock = (root / "requirements.lock").read_text()
     assert "./vendor/catdetector-0.1.0-py3-none-any.whl" in lock
     assert "scikit-learn==" in lock and "dvc==" in lock and "--hash=sha256:" in lock
-    assert "pytest==" in lock  # the CI script's test step runs the project's tests
+    assert "pytest==" not in lock  # serving machines are not warned about CI tools
+    assert "pytest==" in (root / "requirements-ci.lock").read_text()  # the CI test step
 
 
 def test_init_twice_is_a_noop(tmp_path: Path) -> None:

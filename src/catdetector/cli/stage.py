@@ -6,7 +6,22 @@ from pathlib import Path
 
 import typer
 
-from catdetector.cli._common import console
+from catdetector.cli._common import console, console_err
+
+
+def _warn_if_lock_behind(root: Path) -> None:
+    """Tell the user (stderr) when requirements.lock no longer covers the rungs."""
+    from rich.markup import escape
+
+    from catdetector.core.errors import ConfigError
+    from catdetector.release.relock import coverage
+
+    try:
+        cover = coverage(root)
+    except ConfigError:  # no lock (a project made by hand): nothing to compare
+        return
+    if not cover.ok:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(cover.message())}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +64,7 @@ def register(app: typer.Typer) -> None:
                 f"{cost['install_bytes'] / 1e6:,.1f} MB" if cost["install_bytes"] else "-",
             )
         console.print(view)
+        _warn_if_lock_behind(Path.cwd())
 
     @stage.command("evaluate")
     def evaluate() -> None:

@@ -89,7 +89,7 @@ def _torch_extractor() -> Any:
     state = torch.load(path, map_location="cpu", weights_only=True)
     net.load_state_dict(state, strict=True)
 
-    class Extractor(torch.nn.Module):  # type: ignore[misc,name-defined]
+    class Extractor(torch.nn.Module):  # type: ignore[name-defined]
         def __init__(self, inner: Any) -> None:
             super().__init__()
             self.inner = inner

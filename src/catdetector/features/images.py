@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -68,7 +68,7 @@ class PreprocessSpec:
         return _digest(self.to_dict())
 
 
-def _digest(spec: dict[str, object]) -> str:
+def _digest(spec: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
@@ -213,6 +213,9 @@ def _decoding(img: Image.Image, draft: int) -> Iterator[Image.Image]:
             yield img.convert("RGB")
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise ImageError(f"truncated or corrupt image data: {exc}", status=422) from exc
+
+
+decoding = _decoding  # for the other rungs' decoders (``custom``)
 
 
 def decode_image(img: Image.Image, spec: PreprocessSpec) -> Decoded:

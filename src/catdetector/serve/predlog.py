@@ -15,7 +15,7 @@ from catdetector.core.config import ServeSettings, log_db_url
 from catdetector.core.errors import FeedbackError, StoreError
 from catdetector.core.fsutil import write_bytes
 from catdetector.features.images import sniff_format
-from catdetector.model.bundle import MODEL_FILE, LoadedModel
+from catdetector.model.bundle import LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.store import utcnow
@@ -43,7 +43,9 @@ def request_id(header: str | None) -> str:
 
 def model_md5(model: LoadedModel) -> str:
     """md5 of the bundle's ``model.skops``: which model, whatever its version is called."""
-    return hashlib.md5((model.path / MODEL_FILE).read_bytes(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(
+        (model.path / model.main_file).read_bytes(), usedforsecurity=False
+    ).hexdigest()
 
 
 class PredLog:
@@ -174,9 +176,7 @@ class PredLog:
             write_bytes(path, data)
         return str(path)
 
-    def feedback(
-        self, rid: str, label: str, source: str, current: Served | None
-    ) -> dict[str, Any]:
+    def feedback(self, rid: str, label: str, source: str, current: Served | None) -> dict[str, Any]:
         """Store a feedback label for a served prediction (FeedbackError with a status)."""
         if self.writer is None:
             raise FeedbackError(

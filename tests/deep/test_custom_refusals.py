@@ -46,10 +46,7 @@ def _one_line_error(proc: object) -> str:
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        (
-            f"{sys.executable} -c 'import sys; print(\"out of memory\", file=sys.stderr); sys.exit(3)'",
-            "exited 3: out of memory",
-        ),
+        (f"{sys.executable} fail.py", "exited 3: out of memory"),
         (f"{sys.executable} -c pass", "exited 0 but wrote no ONNX model"),
         ("no-such-trainer {train} {output}", "cannot run 'no-such-trainer': not found"),
         (
@@ -63,6 +60,9 @@ def test_custom_rung_refusals(project_copy: Path, command: str, message: str) ->
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
     (project_copy / "toy.py").write_text(TOY_ONNX)
+    (project_copy / "fail.py").write_text(
+        "import sys\nprint('out of memory', file=sys.stderr)\nsys.exit(3)\n"
+    )
     _with_custom(project_copy, command)
     before = (project_copy / "models/catdetector/model.json").read_bytes()
     proc = cli("stage", "train", cwd=project_copy, check=False)

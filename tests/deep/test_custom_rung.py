@@ -46,7 +46,8 @@ net = torch.nn.Sequential(
     torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(64, len(labels)),
 )
 opt = torch.optim.Adam(net.parameters(), lr=2e-3)
-for epoch in range(25):
+torch.set_num_threads(1)
+for epoch in range(15):
     order = torch.randperm(len(x))
     for start in range(0, len(x), 32):
         idx = order[start:start + 32]
@@ -112,6 +113,7 @@ def _project(root: Path, real_data: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.realdata
+@pytest.mark.timeout(2400)  # 400 photos through prepare, a CNN's training, a server
 def test_a_pytorch_cnn_climbs_the_ladder_and_is_served_without_torch(
     deep_extra: None, real_data: Path, tmp_path: Path
 ) -> None:

@@ -59,6 +59,7 @@ def test_lock_adds_onnxruntime_for_the_pretrained_rung_and_dvc_repro_warns(
 
 @pytest.mark.slow
 @pytest.mark.realdata
+@pytest.mark.timeout(2400)  # two installs of ~150 packages into a fresh venv
 def test_a_venv_from_the_lock_serves_the_pretrained_rung_after_catdetector_lock(
     deep_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

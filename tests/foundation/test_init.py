@@ -22,6 +22,8 @@ def test_init_makes_a_plain_dvc_project(tmp_path: Path) -> None:
     assert git("status", "--porcelain", cwd=root) == ""
     assert "catdetector init" in git("log", "--format=%s", cwd=root)
     assert run(["dvc", "config", "core.remote"], root).stdout.strip() == "storage"
+    # no DVC autostage: `git checkout .` reverts dvc.lock as git users expect
+    assert run(["dvc", "config", "core.autostage"], root, check=False).stdout.strip() == ""
     url = run(["dvc", "config", "remote.storage.url"], root).stdout.strip()
     assert Path(url) == tmp_path / "proj.dvc-storage"
     assert Path(url).is_dir()

@@ -219,3 +219,14 @@ def test_refusals_name_the_problem(tmp_path: Path) -> None:
     assert proc.returncode == 4 and "top level" in " ".join(proc.stderr.split())
     proc = cli("init", str(root / "notes"), "--model", "x.h5", cwd=root, check=False)
     assert proc.returncode == 2 and "go with --here" in proc.stderr
+
+
+def test_an_s3_remote_keeps_its_endpoint_out_of_git(tmp_path: Path) -> None:
+    root = tmp_path / "s3repo"
+    root.mkdir()
+    (root / "train.py").write_text("print('train')\n")
+    args = ["--remote", "s3://models-bucket/team", "--endpoint-url", "http://127.0.0.1:9"]
+    cli("init", "--here", *args, cwd=root)
+    assert "s3://models-bucket/team" in (root / ".dvc/config").read_text()
+    assert "127.0.0.1:9" in (root / ".dvc/config.local").read_text()
+    assert ".dvc/config.local" not in git("ls-files", cwd=root)

@@ -59,7 +59,15 @@ def register(app: typer.Typer) -> None:
         from catdetector.release.project import init as do_init
 
         if here:
-            _adopt(directory, data, model, remote, catdetector_source, plan_only, json_out)
+            _adopt(
+                directory,
+                data,
+                model,
+                (remote, endpoint_url),
+                catdetector_source,
+                plan_only,
+                json_out,
+            )
             return
         if data or model or plan_only:
             from catdetector.core.errors import UsageError
@@ -99,7 +107,7 @@ def register(app: typer.Typer) -> None:
         directory: Path,
         data: str | None,
         models: list[str] | None,
-        remote: str | None,
+        remote: tuple[str | None, str | None],
         source: str | None,
         plan_only: bool,
         json_out: bool,
@@ -113,7 +121,7 @@ def register(app: typer.Typer) -> None:
             else:
                 console.print(f"{directory.resolve()} is already a catdetector project")
             return
-        plan = adopt.plan(directory, data, models, remote)
+        plan = adopt.plan(directory, data, models, *remote)
         if not plan_only:
             plan = adopt.apply(plan, source)
         if json_out:

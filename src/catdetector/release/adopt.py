@@ -51,6 +51,7 @@ class Plan:
     untrack_git: list[str]  # paths git tracks today that move to DVC
     writes: list[str]  # files written or extended
     skipped: list[str]  # files kept as they are (already there)
+    endpoint_url: str | None = None  # S3 endpoint: .dvc/config.local, never committed
     data_candidates: list[discover.DataFolder] = field(default_factory=list)
     model_candidates: list[discover.ModelFile] = field(default_factory=list)
     commit: str | None = None
@@ -173,6 +174,7 @@ def plan(
     data: str | None = None,
     models: list[str] | None = None,
     remote: str | None = None,
+    endpoint_url: str | None = None,
 ) -> Plan:
     """Decide what ``init --here`` does in ``root``; ProjectError on any clash (nothing written)."""
     root = root.expanduser().resolve()
@@ -238,6 +240,7 @@ def plan(
         untrack_git=[p for p in tracked if has_git and _git_tracked(root, p)],
         writes=writes,
         skipped=skipped,
+        endpoint_url=endpoint_url,
         data_candidates=data_candidates,
         model_candidates=model_candidates,
     )
@@ -353,7 +356,7 @@ def _apply(p: Plan, source: envlock.Source, undo: _Undo) -> None:
     if p.dvc_init:
         tools.run(["dvc", "init", "-q"], root)
     if p.remote:
-        configure_remote(root, p.remote)
+        configure_remote(root, p.remote, p.endpoint_url)
     for rel in p.untrack_git:
         tools.git("rm", "-r", "-q", "--cached", "--", rel, cwd=root)
     tracked = ([p.data.path] if p.data else []) + list(p.models.values())

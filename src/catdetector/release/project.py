@@ -107,7 +107,8 @@ def init(
         tools.git("init", "-q", "-b", "main", cwd=root)
         tools.run(["dvc", "init", "-q"], root)
         configure_remote(root, url, endpoint_url)
-        tools.run(["dvc", "config", "core.autostage", "true"], root)
+        # an empty data folder, so that `dvc repro` runs prepare, whose error says what to do
+        (root / layout.RAW).mkdir(parents=True, exist_ok=True)
         (root / layout.PARAMS).write_text(dump_params(Params()), encoding="utf-8")
         (root / layout.DVC_YAML).write_text(templates.DVC_YAML, encoding="utf-8")
         (root / ".gitignore").write_text(templates.GITIGNORE, encoding="utf-8")

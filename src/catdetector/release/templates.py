@@ -43,12 +43,11 @@ stages:
     params:
       - ladder
       - train
+    # every output cached: the run cache can restore train (params tried before)
     outs:
       - {layout.MODEL_DIR}
-      - {layout.LADDER_METRICS}:
-          cache: false
-      - {layout.COSTS_REPORT}:
-          cache: false
+      - {layout.LADDER_METRICS}
+      - {layout.COSTS_REPORT}
   evaluate:
     cmd: catdetector stage evaluate
     deps:

@@ -63,7 +63,7 @@ def prepare(root: Path) -> PrepareSummary:
     raw = root / params.data.raw
     provenance.refuse_model_labels(raw)  # no training on a model's own labels
     result = scan(raw, labels, params.split, spec, limits)
-    check_usable(result, labels, params.data.skip_bad_files)
+    check_usable(result, labels, params.data.skip_bad_files, params.data.raw)
     arrays = _prepared_arrays(result, spec, labels)
     train_rows = [i for i, item in enumerate(result.items) if item.split == "train"]
     descriptors = [images.describe(result.decoded[i]) for i in train_rows]
@@ -206,9 +206,11 @@ def _pretrained_inputs(
         manifest["items"],
         splits,
         images.Limits(**manifest["limits"]),
-        root / layout.EMBED_CACHE,
+        embed.cache_root(),
     )
+    # this run's counts: in the workspace (its last run) and beside the shared cache
     write_json(root / layout.EMBED_CACHE / "last-run.json", deep.cache.stats())
+    write_json(embed.cache_root() / "last-run.json", deep.cache.stats())
     return deep
 
 
@@ -353,7 +355,10 @@ def train(root: Path) -> dict[str, Any]:
     bundle.write_bundle(root / layout.MODEL_DIR, model, meta, extra)
     bundle.load_bundle(root / layout.MODEL_DIR)  # self-check: what we wrote loads and agrees
     table = {"chosen": chosen.rung, "tolerance": params.ladder.tolerance, "rungs": ladder_table}
-    write_json(root / layout.LADDER_METRICS, table)
+    # One place per metric in `dvc metrics show`: the ladder file holds what chose the rung
+    # (val accuracy); per-rung test accuracies are in the test metrics (evaluate).
+    chose = {r: {"val_accuracy": v["val_accuracy"]} for r, v in ladder_table.items()}
+    write_json(root / layout.LADDER_METRICS, {**table, "rungs": chose})
     write_json(root / layout.COSTS_REPORT, costs)
     return {**table, "costs": costs}
 
@@ -368,7 +373,7 @@ def evaluate(root: Path) -> dict[str, Any]:
     x_test, y_test = splits["test"]
     if isinstance(model.featurizer, embed.BackboneFeatures):  # embeddings, from the cache
         cache = embed.EmbeddingCache.for_backbone(
-            root / layout.EMBED_CACHE, model.featurizer.backbone, model.featurizer.spec
+            embed.cache_root(), model.featurizer.backbone, model.featurizer.spec
         )
         items = embed.split_items(manifest["items"], "test")
         x_test = embed.embed_items(

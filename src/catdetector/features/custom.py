@@ -13,12 +13,13 @@ import hashlib
 import importlib
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from catdetector.core.errors import BundleError
+from catdetector.core.errors import BundleError, SkewError
 from catdetector.features.images import Decoded, decoding, describe
 
 ONNX_FILE = "custom.onnx"
@@ -169,3 +170,43 @@ class CustomPixels:
         """One image's model input and drift descriptors, from one decode."""
         decoded = self.decode([img])[0]
         return custom_input(decoded, self.spec), describe(decoded)
+
+
+def load(blob: bytes, info: dict[str, Any], n_labels: int) -> tuple[OnnxClassifier, CustomPixels]:
+    """A bundle's custom model from its ONNX bytes and model.json ``custom`` entry."""
+    try:
+        spec = CustomSpec.from_dict(info["spec"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"model.json custom spec is invalid: {exc}") from exc
+    if spec.digest() != info.get("spec_sha256"):
+        raise SkewError("model.json custom preprocessing hash does not match its spec")
+    model = OnnxClassifier(blob, spec, n_labels)
+    if model.problems:
+        raise BundleError(f"the custom model does not match its input spec: {model.problems}")
+    return model, CustomPixels(spec, model)
+
+
+# How to turn each tracked model format into ONNX, which catdetector serves.
+EXPORT_HINTS = {
+    ".pt": "torch.onnx.export(model, example_input, 'model.onnx') (see the README)",
+    ".pth": "torch.onnx.export(model, example_input, 'model.onnx') (see the README)",
+    ".h5": "python -m tf2onnx.convert --keras model.h5 --output model.onnx",
+    ".keras": "python -m tf2onnx.convert --keras model.keras --output model.onnx",
+    ".pkl": "skl2onnx's convert_sklearn(model, initial_types=...)",
+    ".joblib": "skl2onnx's convert_sklearn(model, initial_types=...)",
+}
+
+
+def not_a_bundle(path: Path) -> str:
+    """One line for a model file given where a bundle is expected: how to make it servable."""
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return (
+            f"{path} is a bare ONNX file: catdetector serves it as a custom rung, which records"
+            " its input spec; declare it in params.yaml (ladder.custom) and run `dvc repro`"
+        )
+    how = EXPORT_HINTS.get(suffix, "your framework's ONNX exporter")
+    return (
+        f"{path} is a {suffix or 'model'} file, not a catdetector bundle: only ONNX models are"
+        f" served; export it to ONNX ({how}) and train it as a custom rung (ladder.custom)"
+    )

@@ -23,6 +23,7 @@ import numpy as np
 from catdetector.core import fingerprint
 from catdetector.core.errors import BundleError, ImageError, SkewError
 from catdetector.core.fsutil import staged_dir
+from catdetector.features.custom import not_a_bundle
 from catdetector.features.images import (
     BackboneSpec,
     Featurizer,
@@ -124,32 +125,6 @@ def write_bundle(
             (tmp / name).write_bytes(blob)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta
-
-
-# How to turn each tracked model format into ONNX, which catdetector serves.
-EXPORT_HINTS = {
-    ".pt": "torch.onnx.export(model, example_input, 'model.onnx') (see the README)",
-    ".pth": "torch.onnx.export(model, example_input, 'model.onnx') (see the README)",
-    ".h5": "python -m tf2onnx.convert --keras model.h5 --output model.onnx",
-    ".keras": "python -m tf2onnx.convert --keras model.keras --output model.onnx",
-    ".pkl": "skl2onnx's convert_sklearn(model, initial_types=...)",
-    ".joblib": "skl2onnx's convert_sklearn(model, initial_types=...)",
-}
-
-
-def not_a_bundle(path: Path) -> str:
-    """One line for a model file given where a bundle is expected: how to make it servable."""
-    suffix = path.suffix.lower()
-    if suffix == ".onnx":
-        return (
-            f"{path} is a bare ONNX file: catdetector serves it as a custom rung, which records"
-            " its input spec; declare it in params.yaml (ladder.custom) and run `dvc repro`"
-        )
-    how = EXPORT_HINTS.get(suffix, "your framework's ONNX exporter")
-    return (
-        f"{path} is a {suffix or 'model'} file, not a catdetector bundle: only ONNX models are"
-        f" served; export it to ONNX ({how}) and train it as a custom rung (ladder.custom)"
-    )
 
 
 def read_meta(directory: Path) -> dict[str, Any]:
@@ -385,22 +360,12 @@ def _load_backbone(
 
 
 def _load_custom(directory: Path, meta: dict[str, Any], report: CheckReport) -> tuple[Any, Any]:
-    """The custom rung's ONNX classifier and input rows (file checked, spec hash checked)."""
+    """The custom rung's ONNX classifier and input rows (file and spec hash checked)."""
     from catdetector.features import custom  # onnxruntime only for bundles that need it
 
-    info = meta["custom"]
-    blob = _read_checked(directory, meta, str(info.get("file", custom.ONNX_FILE)))
+    blob = _read_checked(directory, meta, str(meta["custom"].get("file", custom.ONNX_FILE)))
     report.hash_ok = True
-    try:
-        spec = custom.CustomSpec.from_dict(info["spec"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"model.json custom spec is invalid: {exc}") from exc
-    if spec.digest() != info.get("spec_sha256"):
-        raise SkewError("model.json custom preprocessing hash does not match its spec")
-    model = custom.OnnxClassifier(blob, spec, len(meta["labels"]))
-    if model.problems:
-        raise BundleError(f"the custom model does not match its input spec: {model.problems}")
-    return model, custom.CustomPixels(spec, model)
+    return custom.load(blob, meta["custom"], len(meta["labels"]))
 
 
 def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:

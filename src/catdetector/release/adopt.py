@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -24,18 +24,7 @@ from catdetector.core.errors import ProjectError, UsageError
 from catdetector.release import discover, envlock, templates
 from catdetector.release.project import REMOTE_NAME, check_remote, configure_remote, remote_url
 
-# What catdetector's own params.yaml sections and pipeline write (refused when present).
-OWN_SECTIONS = tuple(Params.model_fields)
-OWN_STAGES = ("prepare", "train", "evaluate")
 FIRST_VERSION = "v0.1.0"  # what each adopted model file is registered as
-OWN_OUTPUTS = (
-    layout.MODEL_DIR,
-    layout.LADDER_METRICS,
-    layout.TEST_METRICS,
-    layout.COSTS_REPORT,
-    layout.CONFUSION_PLOT,
-    layout.ROC_PLOT,
-)
 
 
 @dataclass
@@ -120,55 +109,6 @@ def _git_tracked(root: Path, path: str) -> bool:
     return bool(proc.stdout.strip())
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProjectError(f"{path} cannot be read as YAML: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ProjectError(f"{path} is not a YAML mapping")
-    return doc
-
-
-def _overlaps(a: str, b: str) -> bool:
-    pa, pb = PurePosixPath(a), PurePosixPath(b)
-    return pa == pb or pa in pb.parents or pb in pa.parents
-
-
-def prepared_folder(data: str | None) -> str:
-    """Where prepare writes: data/prepared, unless the data folder holds it (then prepared/)."""
-    if data is not None and _overlaps(data, str(layout.PREPARED)):
-        return "prepared"
-    return str(layout.PREPARED)
-
-
-def _clashes(root: Path, models: dict[str, str], data: str | None) -> list[str]:
-    """Everything that catdetector's files would overwrite, as readable phrases."""
-    found: list[str] = []
-    outputs = [prepared_folder(data), *map(str, OWN_OUTPUTS)]
-    for tracked in ([data] if data else []) + list(models.values()):
-        found += [
-            f"{tracked} overlaps catdetector's output {o}" for o in outputs if _overlaps(tracked, o)
-        ]
-    dvc_yaml = root / layout.DVC_YAML
-    if dvc_yaml.is_file():
-        doc = _load_yaml(dvc_yaml)
-        stages = doc.get("stages") or {}
-        found += [f"dvc.yaml already has a stage {s!r}" for s in OWN_STAGES if s in stages]
-        artifacts = doc.get("artifacts") or {}
-        taken = [layout.ARTIFACT, *models]
-        found += [f"dvc.yaml already declares artifact {a!r}" for a in taken if a in artifacts]
-    params = root / layout.PARAMS
-    if params.is_file():
-        doc = _load_yaml(params)
-        found += [f"params.yaml already has a section {s!r}" for s in OWN_SECTIONS if s in doc]
-    found += [f"{p} already exists" for p in outputs if (root / p).exists()]
-    found += [
-        f"{p} already exists" for p in (layout.ENV_LOCK, envlock.CI_LOCK) if (root / p).exists()
-    ]
-    return found
-
-
 def plan(
     root: Path,
     data: str | None = None,
@@ -212,7 +152,7 @@ def plan(
     named: dict[str, str] = {}
     for path in dict.fromkeys(paths):
         named[discover.artifact_name(path, {layout.ARTIFACT, *named})] = path
-    clashes = _clashes(root, named, chosen_data.path if chosen_data else None)
+    clashes = discover.clashes(root, named, chosen_data.path if chosen_data else None)
     if clashes:
         raise ProjectError(
             f"{root}: {'; '.join(clashes)}; nothing was written",
@@ -249,7 +189,7 @@ def plan(
 def _merged_dvc_yaml(root: Path, raw: str, models: dict[str, str]) -> str:
     """dvc.yaml text: ours, or theirs (comments and stages kept) with ours added."""
     path = root / layout.DVC_YAML
-    text = templates.dvc_yaml(raw, models, prepared_folder(raw))
+    text = templates.dvc_yaml(raw, models, discover.prepared_folder(raw))
     if not path.is_file():
         return text
     from ruamel.yaml import YAML  # DVC's own YAML library; keeps comments and order
@@ -276,7 +216,7 @@ def _params_text(root: Path, data: discover.DataFolder | None) -> str:
     """params.yaml: theirs with catdetector's sections appended (no section is shared)."""
     labels = list(data.labels) if data else DataParams().labels
     raw = data.path if data else str(layout.RAW)
-    prepared = prepared_folder(data.path if data else None)
+    prepared = discover.prepared_folder(data.path if data else None)
     ours = dump_params(Params(data=DataParams(labels=labels, raw=raw, prepared=prepared)))
     path = root / layout.PARAMS
     if not path.is_file():

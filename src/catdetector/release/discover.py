@@ -8,9 +8,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
+import yaml
+
+from catdetector.core import layout
+from catdetector.core.config import Params
+from catdetector.core.errors import ProjectError
 from catdetector.features.images import SUPPORTED_SUFFIXES
+from catdetector.release.envlock import CI_LOCK
 
 MODEL_SUFFIXES = (".h5", ".keras", ".pt", ".onnx", ".pkl", ".joblib")
 # Folders never searched: tools' own state, environments, caches.
@@ -19,6 +26,17 @@ SKIP_DIRS = frozenset(
 )
 MAX_DEPTH = 4
 _NAME_BAD = re.compile(r"[^a-z0-9-]+")
+# What catdetector's own params.yaml sections and pipeline write (refused when present).
+OWN_SECTIONS = tuple(Params.model_fields)
+OWN_STAGES = ("prepare", "train", "evaluate")
+OWN_OUTPUTS = (
+    layout.MODEL_DIR,
+    layout.LADDER_METRICS,
+    layout.TEST_METRICS,
+    layout.COSTS_REPORT,
+    layout.CONFUSION_PLOT,
+    layout.ROC_PLOT,
+)
 
 
 @dataclass(frozen=True)
@@ -103,3 +121,53 @@ def artifact_name(path: str, taken: set[str]) -> str:
     while name in taken:
         name, n = f"{base}-{n}", n + 1
     return name
+
+
+# ---------------------------------------------------------------- what catdetector would overwrite
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProjectError(f"{path} cannot be read as YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ProjectError(f"{path} is not a YAML mapping")
+    return doc
+
+
+def _overlaps(a: str, b: str) -> bool:
+    pa, pb = PurePosixPath(a), PurePosixPath(b)
+    return pa == pb or pa in pb.parents or pb in pa.parents
+
+
+def prepared_folder(data: str | None) -> str:
+    """Where prepare writes: data/prepared, unless the data folder holds it (then prepared/)."""
+    if data is not None and _overlaps(data, str(layout.PREPARED)):
+        return "prepared"
+    return str(layout.PREPARED)
+
+
+def clashes(root: Path, models: dict[str, str], data: str | None) -> list[str]:
+    """Everything that catdetector's files would overwrite, as readable phrases."""
+    found: list[str] = []
+    outputs = [prepared_folder(data), *map(str, OWN_OUTPUTS)]
+    for tracked in ([data] if data else []) + list(models.values()):
+        found += [
+            f"{tracked} overlaps catdetector's output {o}" for o in outputs if _overlaps(tracked, o)
+        ]
+    dvc_yaml = root / layout.DVC_YAML
+    if dvc_yaml.is_file():
+        doc = load_yaml(dvc_yaml)
+        stages = doc.get("stages") or {}
+        found += [f"dvc.yaml already has a stage {s!r}" for s in OWN_STAGES if s in stages]
+        artifacts = doc.get("artifacts") or {}
+        taken = [layout.ARTIFACT, *models]
+        found += [f"dvc.yaml already declares artifact {a!r}" for a in taken if a in artifacts]
+    params = root / layout.PARAMS
+    if params.is_file():
+        doc = load_yaml(params)
+        found += [f"params.yaml already has a section {s!r}" for s in OWN_SECTIONS if s in doc]
+    found += [f"{p} already exists" for p in outputs if (root / p).exists()]
+    found += [f"{p} already exists" for p in (layout.ENV_LOCK, CI_LOCK) if (root / p).exists()]
+    return found

@@ -18,8 +18,9 @@ from catdetector.core.errors import DataError
 from catdetector.core.fsutil import staged_dir, write_json
 from catdetector.features import embed, images
 from catdetector.model import bundle
-from catdetector.training import custom, ladder, provenance
+from catdetector.training import custom, ladder, pretrained, provenance
 from catdetector.training.data import SPLITS, ScanResult, check_usable, scan
+from catdetector.training.pretrained import raw_dir
 from catdetector.training.reference import atc_threshold, reference_stats
 
 # ---------------------------------------------------------------- prepare
@@ -91,14 +92,7 @@ def prepare(root: Path) -> PrepareSummary:
             np.save(tmp / f"{name}.npy", array, allow_pickle=False)
         write_json(tmp / "manifest.json", manifest)
         write_json(tmp / "report.json", report)
-    return PrepareSummary(
-        counts, len(result.bad), len(result.duplicates), len(result.ignored)
-    )
-
-
-def raw_dir(root: Path, manifest: dict[str, Any]) -> Path:
-    """The raw image folder that prepare read (``data.raw``)."""
-    return root / str(manifest.get("raw", layout.RAW))
+    return PrepareSummary(counts, len(result.bad), len(result.duplicates), len(result.ignored))
 
 
 def load_prepared(root: Path) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
@@ -197,53 +191,6 @@ def _scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, fl
     return out
 
 
-def _pretrained_inputs(
-    root: Path, manifest: dict[str, Any], splits: dict[str, tuple[np.ndarray, np.ndarray]]
-) -> embed.Embedded:
-    """Embeddings of every split for the pretrained rung (cached by image content hash)."""
-    deep = embed.embed_dataset(
-        raw_dir(root, manifest),
-        manifest["items"],
-        splits,
-        images.Limits(**manifest["limits"]),
-        embed.cache_root(),
-    )
-    # this run's counts: in the workspace (its last run) and beside the shared cache
-    write_json(root / layout.EMBED_CACHE / "last-run.json", deep.cache.stats())
-    write_json(embed.cache_root() / "last-run.json", deep.cache.stats())
-    return deep
-
-
-def _add_backbone_costs(result: ladder.RungResult, deep: embed.Embedded, n_train: int) -> None:
-    """The backbone's share of the pretrained rung's costs.
-
-    Fit: the head's fit plus embedding the train split at the measured per-image rate
-    (what a cold cache costs). Predict: the backbone per image plus the head. Size:
-    head plus ONNX file. Install: the ``deep`` extra's packages beyond the base install.
-    """
-    result.fit_seconds += n_train * deep.ms_per_image / 1000
-    result.predict_ms_per_image += deep.ms_per_image
-    result.size_bytes += len(deep.onnx)
-    result.install_bytes = fingerprint.install_bytes("deep")
-
-
-def _backbone_meta(
-    root: Path, manifest: dict[str, Any], deep: embed.Embedded, golden: list[str]
-) -> dict[str, Any]:
-    """model.json's ``backbone`` entry; checks the ONNX export against torch on the goldens."""
-    samples = [(raw_dir(root, manifest) / rel).read_bytes() for rel in golden]
-    limits = images.Limits(**manifest["limits"])
-    return {
-        "file": embed.ONNX_FILE,
-        "spec": deep.features.spec.to_dict(),
-        "spec_sha256": deep.features.spec.digest(),
-        "embedding_dim": embed.EMBEDDING_DIM,
-        "exporter": embed.exporter_info(),
-        "torch_max_abs_diff": embed.check_against_torch(deep.features, samples, limits),
-        "serve_install_bytes": fingerprint.install_bytes("serve-deep"),
-    }
-
-
 def train(root: Path) -> dict[str, Any]:
     """Climb the ladder, choose the simplest good rung, write the bundle, ladder and costs.
 
@@ -257,7 +204,7 @@ def train(root: Path) -> dict[str, Any]:
     y_fit = _corrupt_labels(splits["train"][1], params.train.label_noise, params.train.seed)
     deep = None
     if "pretrained" in params.ladder.rungs:
-        deep = _pretrained_inputs(root, manifest, splits)
+        deep = pretrained.pretrained_inputs(root, manifest, splits)
     own = None
     if "custom" in params.ladder.rungs and params.ladder.custom is not None:
         own = custom.train_custom(
@@ -280,7 +227,7 @@ def train(root: Path) -> dict[str, Any]:
         )
         result.size_bytes = len(bundle.canonical_skops(result.estimator))
         if deep is not None and rung == "pretrained":
-            _add_backbone_costs(result, deep, len(y_fit))
+            pretrained.add_backbone_costs(result, deep, len(y_fit))
         results.append(result)
     chosen = ladder.choose(results, params.ladder.tolerance)
     model = chosen.estimator
@@ -344,7 +291,7 @@ def train(root: Path) -> dict[str, Any]:
     }
     extra: dict[str, bytes] = {}
     if backbone is not None:
-        meta["backbone"] = _backbone_meta(root, manifest, backbone, golden)
+        meta["backbone"] = pretrained.backbone_meta(root, manifest, backbone, golden)
         meta["environment"] = fingerprint.current(embed.SERVE_PACKAGES)
         extra[embed.ONNX_FILE] = backbone.onnx
     if mine is not None:

@@ -125,6 +125,9 @@ Install the same environment everywhere, from this folder: `pip install -r requi
 (every package pinned with its hashes; catdetector itself comes from the source that
 `catdetector init --catdetector-source` chose: by default the wheel in `vendor/`; for
 an index version or a git commit, also `pip install --no-deps -r requirements-catdetector.txt`).
+CI installs `requirements-ci.lock` (pytest) too. After changing `ladder.rungs`, run
+`catdetector lock` (the pretrained and custom rungs need onnxruntime); `catdetector env check`
+tells when the lock or this machine no longer fits the rungs or the model.
 """
 
 CI_WORKFLOW = f"""\

@@ -92,6 +92,11 @@ def register(app: typer.Typer) -> None:
         )
         if (registry is None) == (bundle is None):
             raise UsageError("give exactly one of --registry URL or --bundle DIR")
+        if bundle is not None and bundle.is_file():  # a model file: only bundles are served
+            from catdetector.core.errors import BundleError
+            from catdetector.features.custom import not_a_bundle
+
+            raise BundleError(not_a_bundle(bundle))
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
             f" on http://{host}:{port} ({workers} worker(s))"

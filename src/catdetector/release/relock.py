@@ -27,6 +27,7 @@ class Coverage:
     """What the project's rungs need that its requirements.lock lacks."""
 
     missing: dict[str, list[str]]  # group -> its packages absent from the lock
+    rungs: dict[str, list[str]]  # group -> the enabled rungs that need it
 
     @property
     def ok(self) -> bool:
@@ -36,7 +37,8 @@ class Coverage:
     def message(self) -> str:
         """One line naming the gap and the command that closes it."""
         needs = "; ".join(
-            f"{', '.join(r for r, g in RUNG_GROUPS.items() if g == group)} needs {', '.join(names)}"
+            f"{' and '.join(self.rungs[group])} need{'s' if len(self.rungs[group]) == 1 else ''} "
+            f"{', '.join(names)}"
             for group, names in self.missing.items()
         )
         return f"requirements.lock does not cover the project's rungs ({needs}): {FIX}"
@@ -53,7 +55,8 @@ def coverage(root: Path) -> Coverage:
         absent = sorted(n for n in names if n not in pins)
         if absent:
             missing[group] = absent
-    return Coverage(missing)
+    rungs = {g: [str(r) for r in params.ladder.rungs if RUNG_GROUPS.get(r) == g] for g in missing}
+    return Coverage(missing, rungs)
 
 
 def current_source(root: Path) -> envlock.Source:

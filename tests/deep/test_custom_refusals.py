@@ -101,3 +101,36 @@ def test_serve_and_predict_refuse_a_model_file_naming_the_export(
     image.write_bytes(b"\x89PNG")
     proc = cli("predict", "--bundle", str(model), str(image), cwd=tmp_path, check=False)
     assert message in _one_line_error(proc)
+
+
+TOY_2 = '''\
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 64, 64])
+scores = helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 2])
+weight = numpy_helper.from_array(np.array([[1, -1], [0, 0], [-1, 1]], np.float32), "w")
+nodes = [
+    helper.make_node("ReduceMean", ["image"], ["mean"], axes=[2, 3], keepdims=0),
+    helper.make_node("MatMul", ["mean", "w"], ["scores"]),
+]
+graph = helper.make_graph(nodes, "toy2", [image], [scores], initializer=[weight])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), sys.argv[1])
+'''
+
+
+def test_train_warns_when_the_lock_does_not_cover_a_custom_rung(project_copy: Path) -> None:
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    (project_copy / "toy2.py").write_text(TOY_2)
+    _with_custom(project_copy, f"{sys.executable} toy2.py {{output}}")
+    proc = cli("stage", "train", cwd=project_copy)
+    assert "custom" in proc.stdout  # in the ladder table
+    err = " ".join(proc.stderr.split())
+    assert "requirements.lock does not cover the project's rungs (custom needs" in err
+    assert "run `catdetector lock`" in err
+    cli("lock", cwd=project_copy)
+    assert "does not cover" not in cli("stage", "train", cwd=project_copy).stderr

@@ -90,6 +90,7 @@ def test_ci_script_on_a_fresh_clone_with_a_fresh_venv_and_empty_home(tmp_path: P
     assert "gate passed" in out
     own = clone / ".venv-ci"  # the script's own venv, made with the locked Python
     assert "/.venv-ci/" in (clone / ".gitignore").read_text()
+    env = {**env, "PATH": os.pathsep.join([str(own / "bin"), env["PATH"]])}  # as if activated
     installed = run([str(own / "bin" / "python"), "-m", "pip", "freeze"], clone, env=env).stdout
     assert "/vendor/catdetector-0.1.0-py3-none-any.whl" in installed and "-e " not in installed
     # `repro` rebuilt every output from the data alone, in another venv: the same model

@@ -20,7 +20,7 @@ N_PHOTOS = 400
 def test_pretrained_is_chosen_and_hand_features_stay_far_below(deep_project: Path) -> None:
     ladder = read_json(deep_project / "metrics/ladder.json")
     assert ladder["chosen"] == "pretrained"
-    scores = {rung: row["test_accuracy"] for rung, row in ladder["rungs"].items()}
+    scores = read_json(deep_project / "metrics/test.json")["ladder_test_accuracy"]
     assert list(scores) == ["dummy", "heuristic", "linear", "nonlinear", "pretrained"]
     assert scores["pretrained"] >= 0.95
     for rung in ("dummy", "heuristic", "linear", "nonlinear"):
@@ -62,6 +62,7 @@ def test_fresh_clone_offline_reproduces_metrics_and_predictions(
     run(["git", "clone", "-q", str(deep_project), str(clone)], tmp_path)
     assert not (clone / ".dvc/tmp").exists() and not (clone / ".dvc/cache").exists()
     env, netlog = offline_env(tmp_path)
+    env["CATDETECTOR_EMBED_CACHE"] = str(tmp_path / "alice-cache")  # another machine's cache
     run(["dvc", "pull", "-q"], clone, env=env)
     run(["dvc", "repro", "-f", "-q"], clone, env=env, timeout=1200)
     assert netlog.read_text() == ""  # no process tried a non-loopback socket or lookup
@@ -120,3 +121,14 @@ def test_served_predictions_equal_pipeline_predictions(deep_project: Path, tmp_p
     labels = [p["label"] for p in single]
     truth = [p.parent.name for p in photos]
     assert sum(a == b for a, b in zip(labels, truth, strict=True)) >= 9
+
+
+def test_an_experiment_in_a_temp_workspace_shares_the_embedding_cache(
+    deep_project: Path, tmp_path: Path
+) -> None:
+    from catdetector.features import embed
+
+    root = copy_project(deep_project, tmp_path)
+    run(["dvc", "exp", "run", "--temp", "-S", "ladder.pretrained_c=0.3"], root, timeout=1200)
+    stats = read_json(embed.cache_root() / "last-run.json")
+    assert stats == {**stats, "computed": 0, "reused": N_PHOTOS}

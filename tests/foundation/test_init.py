@@ -22,13 +22,16 @@ def test_init_makes_a_plain_dvc_project(tmp_path: Path) -> None:
     assert git("status", "--porcelain", cwd=root) == ""
     assert "catdetector init" in git("log", "--format=%s", cwd=root)
     assert run(["dvc", "config", "core.remote"], root).stdout.strip() == "storage"
+    # no DVC autostage: `git checkout .` reverts dvc.lock as git users expect
+    assert run(["dvc", "config", "core.autostage"], root, check=False).stdout.strip() == ""
     url = run(["dvc", "config", "remote.storage.url"], root).stdout.strip()
     assert Path(url) == tmp_path / "proj.dvc-storage"
     assert Path(url).is_dir()
     lock = (root / "requirements.lock").read_text()
     assert "./vendor/catdetector-0.1.0-py3-none-any.whl" in lock
     assert "scikit-learn==" in lock and "dvc==" in lock and "--hash=sha256:" in lock
-    assert "pytest==" in lock  # the CI script's test step runs the project's tests
+    assert "pytest==" not in lock  # serving machines are not warned about CI tools
+    assert "pytest==" in (root / "requirements-ci.lock").read_text()  # the CI test step
 
 
 def test_init_twice_is_a_noop(tmp_path: Path) -> None:

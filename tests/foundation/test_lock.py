@@ -26,12 +26,17 @@ def _constraints() -> dict[str, str | None]:
 
 
 def test_packaged_lock_is_in_sync_with_constraints_and_the_installed_closure() -> None:
-    pins = envlock.parse_lock(envlock.packaged_lock_text(), "third-party.lock")
-    needed = envlock.closure()
-    assert needed.pop("catdetector") == "0.1.0"
+    groups = {g: envlock.parse_lock(text, g) for g, text in envlock.packaged_groups().items()}
+    assert set(groups) == {envlock.BASE_GROUP, *envlock.GROUPS}
+    base = envlock.closure()
+    assert base.pop("catdetector") == "0.1.0"
+    assert set(groups["base"]) == set(base), "regenerate with scripts/lock.py"
+    ci: set[str] = set()
     for tool in envlock.CI_TOOLS:
-        needed.update(envlock.closure(tool))
-    assert set(pins) == set(needed), "regenerate with scripts/lock.py"
+        ci |= set(envlock.closure(tool))
+    assert set(groups["ci"]) == ci - set(base)
+    assert set(groups["serve-deep"]) == set(envlock.closure("onnxruntime")) - set(base)
+    pins = {n: p for g in groups.values() for n, p in g.items()}
     constraints = _constraints()
     assert {n: p.version for n, p in pins.items()} == {n: constraints.get(n) for n in pins}
     for pin in pins.values():
@@ -55,7 +60,10 @@ def test_default_init_vendors_a_hashed_wheel_of_this_catdetector(tmp_path: Path)
     pins = envlock.read_lock(root / "requirements.lock")
     assert pins["catdetector"].version == "0.1.0" and "scikit-learn" in pins
     assert all(p.hashes for p in pins.values())  # pip's --require-hashes mode accepts it
-    assert set(envlock.CI_TOOLS) <= set(pins)  # the CI script's `test` step runs pytest
+    assert not set(envlock.CI_TOOLS) & set(pins)  # a serving machine is not asked for pytest
+    ci = envlock.read_lock(root / "requirements-ci.lock")
+    assert set(envlock.CI_TOOLS) <= set(ci) and all(p.hashes for p in ci.values())
+    assert "requirements-ci.lock" in git("ls-files", cwd=root)
     assert not (root / "requirements-catdetector.txt").exists()
 
     with zipfile.ZipFile(wheel) as zf:

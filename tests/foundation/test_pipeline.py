@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import cli, git, make_trained_project, read_json, run
+from tests.support import cli, git, make_trained_project, read_json, run, set_params
 
 
 def test_repro_writes_metrics_and_second_repro_is_noop(trained_project: Path) -> None:
@@ -31,6 +31,13 @@ def test_plain_dvc_metrics_and_plots(trained_project: Path) -> None:
     plots = json.loads(run(["dvc", "plots", "show", "--json"], trained_project).stdout)
     assert {"plots/confusion.json", "plots/roc.json", "reports/costs.json"} <= set(plots["data"])
     assert "fit_seconds" not in shown and "predict_ms_per_image" not in shown
+    # one place for each metric: a rung's test accuracy only in test.json
+    files = next(iter(metrics.values()))["data"]
+    ladder_file = json.dumps(files["metrics/ladder.json"]["data"])
+    assert "test_accuracy" not in ladder_file and "val_accuracy" in ladder_file
+    assert set(files["metrics/test.json"]["data"]["ladder_test_accuracy"]) == {
+        "dummy", "heuristic", "linear", "nonlinear"
+    }
     assert git("status", "--porcelain", cwd=trained_project) == ""
 
 
@@ -39,7 +46,7 @@ def test_ladder_has_every_rung_dummy_worst(trained_project: Path) -> None:
     rungs = ladder["rungs"]
     assert list(rungs) == ["dummy", "heuristic", "linear", "nonlinear"]
     for row in rungs.values():
-        assert set(row) == {"val_accuracy", "test_accuracy"}  # scores only: no timings
+        assert set(row) == {"val_accuracy"}  # what chose the rung; no timings
     costs = read_json(trained_project / "reports/costs.json")
     assert [c["rung"] for c in costs] == list(rungs)
     for cost in costs:
@@ -55,8 +62,9 @@ def test_ladder_has_every_rung_dummy_worst(trained_project: Path) -> None:
     assert all(dummy <= row["val_accuracy"] for row in rungs.values())
     chosen = ladder["chosen"]
     assert rungs[chosen]["val_accuracy"] > dummy + 0.1
-    assert rungs[chosen]["test_accuracy"] > rungs["dummy"]["test_accuracy"]
-    assert rungs["linear"]["test_accuracy"] < 1.0  # learnable, not trivial
+    test_acc = read_json(trained_project / "metrics/test.json")["ladder_test_accuracy"]
+    assert test_acc[chosen] > test_acc["dummy"]
+    assert test_acc["linear"] < 1.0  # learnable, not trivial
     meta = read_json(trained_project / "models/catdetector/model.json")
     assert meta["chosen_rung"] == chosen
     assert set(meta["metrics"]["ladder"]) == set(rungs)
@@ -117,7 +125,7 @@ def test_real_photos_linear_beats_dummy(real_data: Path, tmp_path: Path) -> None
     run(["dvc", "add", "-q", "data/raw"], root)
     run(["dvc", "repro", "-q"], root)
     ladder = read_json(root / "metrics/ladder.json")["rungs"]
-    assert ladder["linear"]["test_accuracy"] > ladder["dummy"]["test_accuracy"]
+    assert ladder["linear"]["val_accuracy"] > ladder["dummy"]["val_accuracy"]
     test_metrics = read_json(root / "metrics/test.json")
     assert (
         test_metrics["ladder_test_accuracy"]["linear"]
@@ -164,3 +172,14 @@ def test_make_project_helper_round_trip(tmp_path: Path) -> None:
     """A tiny project trains too (guards the minimum split sizes)."""
     root = make_trained_project(tmp_path / "tiny", n=60, seed=3)
     assert read_json(root / "metrics/test.json")["n"] > 0
+
+
+def test_parameters_tried_before_restore_train_from_the_run_cache(project_copy: Path) -> None:
+    before = (project_copy / "models/catdetector/model.skops").read_bytes()
+    set_params(project_copy, ladder={"linear_c": 0.2})
+    run(["dvc", "repro", "-q"], project_copy)
+    set_params(project_copy, ladder={"linear_c": 0.05})
+    proc = run(["dvc", "repro"], project_copy)
+    assert "Running stage 'train'" not in proc.stdout, proc.stdout
+    assert "Stage 'train' is cached - skipping run" in proc.stdout
+    assert (project_copy / "models/catdetector/model.skops").read_bytes() == before

@@ -106,3 +106,13 @@ def test_dvc_repro_fails_cleanly_on_bad_data(project_copy: Path) -> None:
     proc = run(["dvc", "repro"], project_copy, check=False)
     assert proc.returncode != 0
     assert "bad file(s)" in proc.stdout + proc.stderr
+
+
+def test_dvc_repro_without_data_says_what_to_do(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    cli("init", str(root), cwd=tmp_path)
+    proc = run(["dvc", "repro"], root, check=False)
+    assert proc.returncode != 0
+    out = " ".join((proc.stdout + proc.stderr).split())
+    assert "Errno 2" not in out
+    assert "data/raw has no images yet" in out and "`dvc add data/raw`" in out

@@ -88,7 +88,10 @@ def test_ci_script_on_a_fresh_clone_with_a_fresh_venv_and_empty_home(tmp_path: P
     assert "environment matches" in out
     assert "1 passed" in out
     assert "gate passed" in out
-    installed = run([str(venv / "bin" / "python"), "-m", "pip", "freeze"], clone, env=env).stdout
+    own = clone / ".venv-ci"  # the script's own venv, made with the locked Python
+    assert "/.venv-ci/" in (clone / ".gitignore").read_text()
+    env = {**env, "PATH": os.pathsep.join([str(own / "bin"), env["PATH"]])}  # as if activated
+    installed = run([str(own / "bin" / "python"), "-m", "pip", "freeze"], clone, env=env).stdout
     assert "/vendor/catdetector-0.1.0-py3-none-any.whl" in installed and "-e " not in installed
     # `repro` rebuilt every output from the data alone, in another venv: the same model
     # and the same scores (the bundle's model.json differs only in its lineage, the commit
@@ -106,7 +109,7 @@ def test_ci_script_on_a_fresh_clone_with_a_fresh_venv_and_empty_home(tmp_path: P
 
     # The installed catdetector vendors a byte-identical wheel: same hash in every lock.
     again = runner / "again"
-    run([str(venv / "bin" / "catdetector"), "init", str(again)], runner, env={**env, **_ident()})
+    run([str(own / "bin" / "catdetector"), "init", str(again)], runner, env={**env, **_ident()})
     assert _sha256(next((again / "vendor").glob("*.whl"))) == _sha256(wheels[0])
 
     set_params(clone, train={"label_noise": 1.0})

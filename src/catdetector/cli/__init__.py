@@ -44,6 +44,7 @@ COMMAND_MODULES = {
     "history": "registry",
     "predict": "predict",
     "env": "env",
+    "lock": "lock",
     "assess": "assess",
     "learn": "learn",
     "stage": "stage",

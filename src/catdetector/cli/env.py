@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console, print_json
+from catdetector.cli._common import console, console_err, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """List the packages that differ here; exit 1 when one that the model needs differs."""
+        from rich.markup import escape
         from rich.table import Table
 
         from catdetector.release.envcheck import check
@@ -31,9 +32,9 @@ def register(app: typer.Typer) -> None:
         report = check(bundle, lock, Path.cwd())
         if json_out:
             print_json(report.to_dict())
-        elif not report.differences:
+        elif not report.differences and not report.problems:
             console.print(f"[green]environment matches[/green] {report.reference}")
-        else:
+        elif report.differences:
             table = Table(title=f"differences from {report.reference}")
             for col in ("package", "expected", "installed", "model needs it"):
                 table.add_column(col)
@@ -51,5 +52,8 @@ def register(app: typer.Typer) -> None:
                 else "[green]ok[/green]: no package the model needs differs"
             )
             console.print(verdict)
+        if not json_out:
+            for problem in report.problems:
+                console_err.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
         if not report.ok:
             raise typer.Exit(1)

@@ -32,10 +32,47 @@ def register(app: typer.Typer) -> None:
                 " git+URL@COMMIT"
             ),
         ] = None,
+        here: Annotated[
+            bool,
+            typer.Option(
+                "--here",
+                help="adopt an existing folder or git repository: keep every file and the"
+                " history, `dvc add` its data folder and model files",
+            ),
+        ] = False,
+        data: Annotated[
+            str | None, typer.Option(help="with --here: the folder of <label>/ images")
+        ] = None,
+        model: Annotated[
+            list[str] | None,
+            typer.Option(help="with --here: a model file to track and register (repeatable)"),
+        ] = None,
+        plan_only: Annotated[
+            bool, typer.Option("--plan", help="with --here: print the plan, change nothing")
+        ] = False,
         json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
-        """Make a new catdetector project: git + DVC + params + pipeline + environment lock."""
+        """Make a new catdetector project: git + DVC + params + pipeline + environment lock.
+
+        With --here, adopt the existing folder (DIRECTORY, default the current one) instead.
+        """
         from catdetector.release.project import init as do_init
+
+        if here:
+            _adopt(
+                directory,
+                data,
+                model,
+                (remote, endpoint_url),
+                catdetector_source,
+                plan_only,
+                json_out,
+            )
+            return
+        if data or model or plan_only:
+            from catdetector.core.errors import UsageError
+
+            raise UsageError("--data, --model and --plan go with --here (adopt a folder)")
 
         result = do_init(directory, remote, endpoint_url, catdetector_source)
         if json_out:
@@ -65,6 +102,41 @@ def register(app: typer.Typer) -> None:
             )
         console.print("next: put images in data/raw/<label>/ (or `catdetector sample data/raw`),")
         console.print("      `dvc add data/raw`, `dvc repro`, `catdetector register`")
+
+    def _adopt(
+        directory: Path,
+        data: str | None,
+        models: list[str] | None,
+        remote: tuple[str | None, str | None],
+        source: str | None,
+        plan_only: bool,
+        json_out: bool,
+    ) -> None:
+        from catdetector.core import layout
+        from catdetector.release import adopt
+
+        if layout.is_project(directory.resolve()):
+            if json_out:
+                print_json({"root": str(directory.resolve()), "created": False})
+            else:
+                console.print(f"{directory.resolve()} is already a catdetector project")
+            return
+        plan = adopt.plan(directory, data, models, *remote)
+        if not plan_only:
+            plan = adopt.apply(plan, source)
+        if json_out:
+            print_json({**plan.to_dict(), "applied": not plan_only})
+            return
+        title = "plan (nothing changed)" if plan_only else "adopted"
+        console.print(f"[bold]{title}[/bold]: {plan.root}")
+        if plan.data_candidates or plan.model_candidates:
+            found = [d.path + "/" for d in plan.data_candidates]
+            found += [m.path for m in plan.model_candidates]
+            console.print("  found: " + ", ".join(found), soft_wrap=True)
+        for step in plan.steps():
+            console.print(f"  - {step}", soft_wrap=True, markup=False)
+        if not plan_only:
+            console.print("next: `dvc push`, `git push`; then `dvc repro` trains the ladder")
 
     @app.command("sample")
     def sample(

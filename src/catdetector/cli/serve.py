@@ -105,6 +105,11 @@ def register(app: typer.Typer) -> None:
             i for i in os.environ.get("CATDETECTOR_REMOTE_CONFIG", "").split(",") if i.strip()
         ]
         redact.register(*(i.split("=", 1)[1] for i in config_items if "=" in i))
+        if bundle is not None and bundle.is_file():  # a model file: only bundles are served
+            from catdetector.core.errors import BundleError
+            from catdetector.features.custom import not_a_bundle
+
+            raise BundleError(not_a_bundle(bundle))
         checked_bundle = startup_checks(host, port, bundle)
         if registry is not None:
             from catdetector.registry.stages import check_remote

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catdetector.cli._common import console, human_bytes
+from catdetector.cli._common import console, console_err, human_bytes
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -35,6 +35,21 @@ def ladder_view(table: dict[str, Any]) -> Table:
     return view
 
 
+def _warn_if_lock_behind(root: Path) -> None:
+    """Tell the user (stderr) when requirements.lock no longer covers the rungs."""
+    from rich.markup import escape
+
+    from catdetector.core.errors import ConfigError
+    from catdetector.release.relock import coverage
+
+    try:
+        cover = coverage(root)
+    except ConfigError:  # no lock (a project made by hand): nothing to compare
+        return
+    if not cover.ok:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(cover.message())}", soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the stage sub-commands."""
     stage = typer.Typer(help="Pipeline stages (run by `dvc repro`).", no_args_is_help=True)
@@ -58,6 +73,7 @@ def register(app: typer.Typer) -> None:
         from catdetector.training.pipeline import train as run
 
         console.print(ladder_view(run(Path.cwd())))
+        _warn_if_lock_behind(Path.cwd())
 
     @stage.command("evaluate")
     def evaluate() -> None:

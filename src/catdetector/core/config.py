@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import yaml
@@ -13,8 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from catdetector.core import layout
 from catdetector.core.errors import ConfigError
 
-RUNGS = ("dummy", "heuristic", "linear", "nonlinear", "pretrained")
-Rung = Literal["dummy", "heuristic", "linear", "nonlinear", "pretrained"]
+RUNGS = ("dummy", "heuristic", "linear", "nonlinear", "pretrained", "custom")
+Rung = Literal["dummy", "heuristic", "linear", "nonlinear", "pretrained", "custom"]
 # Rungs that need an optional extra: off by default, listed commented out in params.yaml.
 OPTIONAL_RUNGS: dict[str, str] = {"pretrained": "needs catdetector[deep]"}
 
@@ -59,6 +59,46 @@ class DataParams(_Strict):
 
     skip_bad_files: bool = False
     labels: list[str] = Field(default_factory=lambda: ["cat", "other"], min_length=2)
+    raw: str = Field(str(layout.RAW), description="the folder of <label>/ images, DVC-tracked")
+    prepared: str = Field(str(layout.PREPARED), description="prepare's output folder")
+
+    @model_validator(mode="after")
+    def _inside(self) -> DataParams:
+        for key in ("raw", "prepared"):
+            path = PurePosixPath(getattr(self, key))
+            if path.is_absolute() or ".." in path.parts or not path.parts:
+                raise ValueError(f"data.{key} must be a folder inside the project (relative)")
+        return self
+
+
+class CustomInputParams(_Strict):
+    """How an image becomes the custom model's input (NCHW float32)."""
+
+    size: int = Field(64, ge=8, le=1024, description="square side after resize")
+    channels: Literal["RGB", "BGR"] = "RGB"
+    scale: float = Field(255.0, gt=0, description="pixel values (0-255) divided by this first")
+    mean: list[float] = Field(default_factory=lambda: [0.0, 0.0, 0.0], min_length=3, max_length=3)
+    std: list[float] = Field(default_factory=lambda: [1.0, 1.0, 1.0], min_length=3, max_length=3)
+
+    @model_validator(mode="after")
+    def _std_positive(self) -> CustomInputParams:
+        if any(s <= 0 for s in self.std):
+            raise ValueError("every std must be above 0")
+        return self
+
+
+class CustomRungParams(_Strict):
+    """The team's own model: a command that trains it and writes an ONNX file.
+
+    ``command`` is split like a shell line (no shell runs it); ``{train}`` becomes a CSV
+    file of the train split (``path,label`` rows, absolute paths), ``{output}`` the path
+    the ONNX model must be written to, ``{labels}`` the labels, comma-separated.
+    """
+
+    command: str = Field(min_length=1)
+    input: CustomInputParams = CustomInputParams()
+    output: Literal["logits", "probabilities"] = "logits"
+    timeout_seconds: float = Field(3600, gt=0)
 
 
 def _default_rungs() -> list[Rung]:
@@ -74,9 +114,12 @@ class LadderParams(_Strict):
     linear_c: float = Field(0.05, gt=0)
     nonlinear_trees: int = Field(200, ge=1)
     pretrained_c: float = Field(0.1, gt=0, description="head regularisation (pretrained rung)")
+    custom: CustomRungParams | None = Field(None, description="the team's own model")
 
     @model_validator(mode="after")
     def _has_dummy(self) -> LadderParams:
+        if "custom" in self.rungs and self.custom is None:
+            raise ValueError("ladder.rungs lists custom: define it in ladder.custom (command)")
         if "dummy" not in self.rungs:
             raise ValueError("ladder.rungs must start from the dummy baseline")
         if len(set(self.rungs)) != len(self.rungs):
@@ -134,7 +177,7 @@ class Params(_Strict):
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """Plain dict for writing ``params.yaml``."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude_none=True)
 
 
 def load_params(path: Path) -> Params:

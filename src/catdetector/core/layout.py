@@ -19,7 +19,8 @@ TEST_METRICS = Path("metrics/test.json")
 COSTS_REPORT = Path("reports/costs.json")
 CONFUSION_PLOT = Path("plots/confusion.json")
 ROC_PLOT = Path("plots/roc.json")
-# Embeddings of the pretrained rung, by image content hash: gitignored (DVC's own tmp), no output.
+# The pretrained rung's last embedding run (last-run.json): gitignored (DVC's own tmp). The
+# embeddings themselves are cached outside the workspace (features.embed.cache_root).
 EMBED_CACHE = Path(".dvc/tmp/catdetector/embeddings")
 ENV_LOCK = Path("requirements.lock")
 GTO_CONFIG = Path(".gto")  # GTO's config: the declared stages

@@ -59,6 +59,19 @@ TRAIN_PACKAGES = (
 )
 SERVE_PACKAGES = ("onnxruntime",)
 EMBED_BATCH = 16
+# The embedding cache's folder: keyed by content (image, ONNX file, spec), so every workspace
+# of the machine shares it (`dvc exp run --temp` too). This variable moves it.
+CACHE_ENV = "CATDETECTOR_EMBED_CACHE"
+
+
+def cache_root() -> Path:
+    """Where embeddings are cached: $CATDETECTOR_EMBED_CACHE, else the user cache folder."""
+    given = os.environ.get(CACHE_ENV)
+    if given:
+        return Path(given).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("catdetector")) / "embeddings"
 
 
 class DeepExtraMissing(BundleError):

@@ -215,6 +215,9 @@ def _decoding(img: Image.Image, draft: int) -> Iterator[Image.Image]:
             raise ImageError(f"truncated or corrupt image data: {exc}", status=422) from exc
 
 
+decoding = _decoding  # for the other rungs' decoders (``custom``)
+
+
 def decode_image(img: Image.Image, spec: PreprocessSpec) -> Decoded:
     """Decode an image from :func:`open_image` (closing it), resized to the spec's square.
 

@@ -23,6 +23,7 @@ import numpy as np
 from catdetector.core import fingerprint
 from catdetector.core.errors import BundleError, ImageError, SkewError
 from catdetector.core.fsutil import staged_dir
+from catdetector.features.custom import not_a_bundle
 from catdetector.features.images import (
     BackboneSpec,
     Featurizer,
@@ -112,7 +113,8 @@ def write_bundle(
 
     ``extra`` files (e.g. ``backbone.onnx``) are recorded with their hash like the model.
     """
-    files = {MODEL_FILE: canonical_skops(estimator), **(extra or {})}
+    files = {MODEL_FILE: canonical_skops(estimator)} if estimator is not None else {}
+    files.update(extra or {})  # a custom-rung bundle: its ONNX file instead of model.skops
     meta = dict(meta)
     meta["schema_version"] = SCHEMA_VERSION
     meta["files"] = {
@@ -128,6 +130,8 @@ def write_bundle(
 def read_meta(directory: Path) -> dict[str, Any]:
     """Parse ``model.json``; BundleError when missing or not a bundle's meta."""
     path = directory / META_FILE
+    if directory.is_file():
+        raise BundleError(not_a_bundle(directory))
     if not directory.is_dir():
         raise BundleError(f"no model bundle at {directory}", hint="run `dvc repro` or `dvc pull`")
     try:
@@ -199,9 +203,14 @@ class LoadedModel:
         return list(self.meta["labels"])
 
     @property
+    def main_file(self) -> str:
+        """The bundle's model file: ``model.skops``, or the custom rung's ONNX file."""
+        return MODEL_FILE if MODEL_FILE in self.meta["files"] else str(self.meta["custom"]["file"])
+
+    @property
     def model_id(self) -> str:
-        """Short content id of ``model.skops``."""
-        return str(self.meta["files"][MODEL_FILE]["sha256"][:12])
+        """Short content id of ``model.skops`` (of the ONNX model, for the custom rung)."""
+        return str(self.meta["files"][self.main_file]["sha256"][:12])
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Class probabilities for a (n, d) feature matrix."""
@@ -251,6 +260,8 @@ class LoadedModel:
         featurizer = self.featurizer
         if isinstance(featurizer, HandFeatures):
             return featurizer.rows([img])[0]
+        if _is_custom(featurizer):
+            return featurizer.rows([img])[0]  # type: ignore[union-attr]
         return backbone_pixels(img, _backbone(featurizer).spec)
 
     def prepare_described(self, img: Image.Image) -> tuple[np.ndarray, dict[str, float]]:
@@ -264,6 +275,8 @@ class LoadedModel:
         if isinstance(featurizer, HandFeatures):
             decoded = decode_image(img, self.spec)
             return featurize(decoded, self.spec), describe(decoded)
+        if _is_custom(featurizer):
+            return featurizer.row_described(img)  # type: ignore[union-attr]
         spec = _backbone(featurizer).spec
         crop = backbone_decode(img, spec)
         return backbone_input(crop, spec), describe(crop)
@@ -271,7 +284,7 @@ class LoadedModel:
     def predict_rows(self, rows: np.ndarray) -> list[Prediction]:
         """The batchable part of predict: a stack of :meth:`prepare` rows, one prediction each."""
         featurizer = self.featurizer
-        if not isinstance(featurizer, HandFeatures):
+        if not isinstance(featurizer, HandFeatures) and not _is_custom(featurizer):
             rows = _backbone(featurizer).backbone.embed(rows).astype(np.float64)
         return [self._to_prediction(row) for row in self.probabilities(rows)]
 
@@ -295,6 +308,11 @@ class LoadedModel:
             probability=float(row[best]),
             probabilities={labels[i]: float(p) for i, p in enumerate(row)},
         )
+
+
+def _is_custom(featurizer: Featurizer | None) -> bool:
+    """True for the custom rung's input rows (its ONNX model is the estimator)."""
+    return type(featurizer).__name__ == "CustomPixels"
 
 
 def _backbone(featurizer: Featurizer | None) -> BackboneFeatures:
@@ -339,6 +357,15 @@ def _load_backbone(
     if spec.digest() != info.get("spec_sha256"):
         raise SkewError("model.json backbone preprocessing hash does not match its spec")
     return embed.BackboneFeatures(embed.Backbone(blob, threads), spec)
+
+
+def _load_custom(directory: Path, meta: dict[str, Any], report: CheckReport) -> tuple[Any, Any]:
+    """The custom rung's ONNX classifier and input rows (file and spec hash checked)."""
+    from catdetector.features import custom  # onnxruntime only for bundles that need it
+
+    blob = _read_checked(directory, meta, str(meta["custom"].get("file", custom.ONNX_FILE)))
+    report.hash_ok = True
+    return custom.load(blob, meta["custom"], len(meta["labels"]))
 
 
 def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) -> Any:
@@ -395,7 +422,11 @@ def load_bundle(
     directory = Path(directory)
     meta = read_meta(directory)
     report = CheckReport()
-    estimator = _load_estimator(directory, meta, report)
+    custom_featurizer = None
+    if "custom" in meta:
+        estimator, custom_featurizer = _load_custom(directory, meta, report)
+    else:
+        estimator = _load_estimator(directory, meta, report)
     report.env_differences = fingerprint.compare(meta["environment"])
     needed = [d for d in report.env_differences if d.needed]
     if needed and not allow_env_mismatch:
@@ -414,7 +445,7 @@ def load_bundle(
     if spec.digest() != meta["preprocess"].get("sha256"):
         raise SkewError("model.json preprocessing hash does not match its spec")
     limits = Limits(**meta.get("limits", {}))
-    featurizer = _load_backbone(directory, meta, threads)
+    featurizer = custom_featurizer or _load_backbone(directory, meta, threads)
     model = LoadedModel(estimator, meta, spec, limits, report, directory, featurizer)
     report.golden_max_error = run_golden(model, golden_tolerance)
     report.golden_ok = True

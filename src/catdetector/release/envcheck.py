@@ -29,11 +29,12 @@ class EnvReport:
 
     reference: str
     differences: list[PackageDiff] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one line each, naming the fix
 
     @property
     def ok(self) -> bool:
-        """True when no package the model needs differs."""
-        return not any(d.needed for d in self.differences)
+        """True when no package the model needs differs and the lock covers the rungs."""
+        return not self.problems and not any(d.needed for d in self.differences)
 
     def to_dict(self) -> dict[str, object]:
         """JSON view."""
@@ -41,6 +42,7 @@ class EnvReport:
             "reference": self.reference,
             "ok": self.ok,
             "differences": [d.__dict__ for d in self.differences],
+            "problems": self.problems,
         }
 
 
@@ -77,4 +79,37 @@ def check(bundle: Path | None, lock: Path | None, cwd: Path) -> EnvReport:
     root = layout.find_root(cwd)
     if root is None:
         raise UsageError("not inside a catdetector project: pass --bundle DIR or --lock FILE")
-    return check_lock(root / layout.ENV_LOCK)
+    return check_project(root)
+
+
+def check_project(root: Path) -> EnvReport:
+    """The project's lock against its rungs, this machine against the lock, and this
+    machine against the project's bundle (what ``predict`` and the server check)."""
+    from catdetector.release import relock
+
+    report = check_lock(root / layout.ENV_LOCK)
+    cover = relock.coverage(root)
+    if not cover.ok:
+        report.problems.append(cover.message())
+    bundle = root / layout.MODEL_DIR
+    if (bundle / "model.json").is_file():
+        meta = read_meta(bundle)
+        seen = {d.name for d in report.differences}
+        for diff in fingerprint.compare(meta["environment"]):
+            if diff.needed and canonicalize_name(diff.name) not in seen:
+                report.differences.append(
+                    PackageDiff(diff.name, diff.recorded, diff.running, needed=True)
+                )
+            elif diff.needed:
+                report.differences = [
+                    PackageDiff(d.name, d.expected, d.installed, True)
+                    if d.name == canonicalize_name(diff.name)
+                    else d
+                    for d in report.differences
+                ]
+    if cover.ok and any(d.needed for d in report.differences):
+        report.problems.append(
+            "this machine differs from what the model needs: "
+            "run `pip install -r requirements.lock` here"
+        )
+    return report

@@ -37,17 +37,30 @@ SELF = "catdetector"
 VENDOR = Path("vendor")
 SOURCE_FILE = Path("requirements-catdetector.txt")
 PACKAGED_LOCK = "third-party.lock"
-# Locked beside catdetector's own dependencies: the generated CI script's `test` step runs them.
+CI_LOCK = Path("requirements-ci.lock")
+# Locked apart from catdetector's own dependencies: the generated CI script's `test` step runs them.
 CI_TOOLS = ("pytest",)
+# Groups of the packaged lock beyond the base: catdetector extras (a rung's serving needs)
+# and the CI tools. A project's requirements.lock holds the base and its rungs' extras;
+# requirements-ci.lock holds the ci group.
+BASE_GROUP = "base"
+CI_GROUP = "ci"
+GROUPS = ("serve-deep", CI_GROUP)
+GROUP_MARK = "# group: "
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 
 HEADER = (
-    "# Environment lock written by `catdetector init`: every package catdetector needs,\n"
-    "# and pytest for the CI script's test step, pinned with their hashes (pip's\n"
-    "# hash-checking mode). Install it on training and\n"
-    "# serving machines alike, from the project root:\n"
+    "# Environment lock written by `catdetector lock` (and `init`): every package catdetector\n"
+    "# and the project's rungs need to train and serve ({groups}), pinned with their\n"
+    "# hashes (pip's hash-checking mode). Install it on training and serving machines\n"
+    "# alike, from the project root:\n"
     "#   pip install -r requirements.lock{extra}\n"
-    "# Check a machine against it: catdetector env check\n"
+    "# Check a machine against it: catdetector env check. Rungs changed: catdetector lock\n"
+)
+CI_HEADER = (
+    "# What CI needs beyond requirements.lock (the CI script's test runner), with hashes;\n"
+    "# written by `catdetector lock`. CI installs both in one command:\n"
+    "#   pip install -r requirements.lock -r requirements-ci.lock\n"
 )
 SOURCE_HEADER = (
     "# catdetector for this project ({kind}); pip cannot hash-check it, so it is installed\n"
@@ -78,7 +91,9 @@ def closure(root: str = SELF) -> dict[str, str]:
             except InvalidRequirement:
                 continue
             if req.marker is not None:
-                contexts = [{**env, "extra": e} for e in (extras or {""})]
+                contexts: list[dict[str, str]] = [
+                    {**env, "extra": e} for e in (extras or {""})  # type: ignore[dict-item]
+                ]
                 if not any(req.marker.evaluate(c) for c in contexts):
                     continue
             if canonicalize_name(req.name) not in found or req.extras:
@@ -171,13 +186,30 @@ def read_lock(path: Path) -> dict[str, Pin]:
     return pins
 
 
-def packaged_lock_text() -> str:
-    """The hashed third-party lock shipped inside catdetector, without its header comment."""
+def packaged_groups() -> dict[str, str]:
+    """The hashed third-party lock shipped inside catdetector, by group (header dropped)."""
     text = resources.files("catdetector").joinpath("resources", PACKAGED_LOCK).read_text("utf-8")
     lines = text.splitlines(keepends=True)
-    while lines and lines[0].startswith("#"):
+    while lines and lines[0].startswith("#") and not lines[0].startswith(GROUP_MARK):
         lines.pop(0)
-    return "".join(lines)
+    groups: dict[str, str] = {BASE_GROUP: ""}
+    current = BASE_GROUP
+    for line in lines:
+        if line.startswith(GROUP_MARK):
+            current = line[len(GROUP_MARK) :].strip()
+            groups[current] = ""
+        else:
+            groups[current] += line
+    return groups
+
+
+def packaged_lock_text(groups: tuple[str, ...] = ()) -> str:
+    """The packaged lock's base pins, plus those of ``groups``."""
+    found = packaged_groups()
+    unknown = [g for g in groups if g not in found]
+    if unknown:
+        raise ConfigError(f"the packaged lock has no group {', '.join(unknown)}")
+    return "".join(found[g] for g in (BASE_GROUP, *groups))
 
 
 # ---------------------------------------------------------------- comparing
@@ -271,13 +303,17 @@ def parse_source(text: str | None) -> Source:
     return Source("index", f"{SELF}=={version}")
 
 
-def write(root: Path, source: Source) -> list[Path]:
-    """Write the lock (and the vendored wheel or source file) into ``root``; return the paths."""
+def write(root: Path, source: Source, groups: tuple[str, ...] = ()) -> list[Path]:
+    """Write the lock with ``groups`` (extras of the rungs), the CI lock, and the vendored
+    wheel or source file, into ``root``; return the paths."""
     from catdetector.release import selfwheel
 
     lock = root / layout.ENV_LOCK
-    written = [lock]
-    body = packaged_lock_text()
+    ci_lock = root / CI_LOCK
+    written = [lock, ci_lock]
+    body = packaged_lock_text(groups)
+    named = ", ".join(("catdetector", *groups))
+    ci_lock.write_text(CI_HEADER + packaged_groups().get(CI_GROUP, ""), encoding="utf-8")
     if source.kind == "wheel":
         vendor = root / VENDOR
         if source.wheel is None:
@@ -285,14 +321,17 @@ def write(root: Path, source: Source) -> list[Path]:
         else:
             vendor.mkdir(parents=True, exist_ok=True)
             wheel = vendor / source.wheel.name
-            shutil.copyfile(source.wheel, wheel)
+            if source.wheel.resolve() != wheel.resolve():
+                shutil.copyfile(source.wheel, wheel)
         written.append(wheel)
         rel = f"./{VENDOR.as_posix()}/{wheel.name}"
         line = f"{rel} \\\n    --hash=sha256:{selfwheel.sha256_file(wheel)}\n"
-        lock.write_text(HEADER.format(extra="") + body + line, encoding="utf-8")
+        header = HEADER.format(extra="", groups=named)
+        lock.write_text(header + body + line, encoding="utf-8")
     else:
         extra = f"\n#   pip install --no-deps -r {SOURCE_FILE}"
-        lock.write_text(HEADER.format(extra=extra) + body, encoding="utf-8")
+        header = HEADER.format(extra=extra, groups=named)
+        lock.write_text(header + body, encoding="utf-8")
         companion = root / SOURCE_FILE
         companion.write_text(
             SOURCE_HEADER.format(kind=source.kind) + source.requirement + "\n", encoding="utf-8"

@@ -31,7 +31,8 @@ def default_remote(root: Path) -> Path:
     return root.parent / f"{root.name}.dvc-storage"
 
 
-def _check_remote(url: str) -> str:
+def check_remote(url: str) -> str:
+    """A remote URL made absolute (local) or checked (S3); UsageError otherwise."""
     if "://" in url:
         scheme = url.split("://", 1)[0]
         if scheme != "s3":
@@ -97,16 +98,17 @@ def init(
     if root.is_dir() and any(root.iterdir()):
         raise ProjectError(
             f"{root} is not empty and is not a catdetector project",
-            hint="choose a new or empty folder",
+            hint="choose a new or empty folder, or adopt this one: `catdetector init --here`",
         )
-    url = _check_remote(remote) if remote else str(default_remote(root))
+    url = check_remote(remote) if remote else str(default_remote(root))
     existed = root.is_dir()
     root.mkdir(parents=True, exist_ok=True)
     try:
         tools.git("init", "-q", "-b", "main", cwd=root)
         tools.run(["dvc", "init", "-q"], root)
         configure_remote(root, url, endpoint_url)
-        tools.run(["dvc", "config", "core.autostage", "true"], root)
+        # an empty data folder, so that `dvc repro` runs prepare, whose error says what to do
+        (root / layout.RAW).mkdir(parents=True, exist_ok=True)
         (root / layout.PARAMS).write_text(dump_params(Params()), encoding="utf-8")
         (root / layout.DVC_YAML).write_text(templates.DVC_YAML, encoding="utf-8")
         (root / ".gitignore").write_text(templates.GITIGNORE, encoding="utf-8")

@@ -12,41 +12,56 @@ GTO_CONFIG = (
     f"stages: [{', '.join(STAGES)}]\n"
 )
 
-DVC_YAML = f"""\
+
+def dvc_yaml(
+    raw: str = str(layout.RAW),
+    models: dict[str, str] | None = None,
+    prepared: str = str(layout.PREPARED),
+) -> str:
+    """dvc.yaml text: the three stages reading ``raw``, plus GTO artifacts for ``models``
+    (artifact name -> path of a DVC-tracked model file)."""
+    extra = "".join(
+        f"  {name}:\n    path: {path}\n    type: model\n"
+        "    desc: model file adopted by catdetector\n"
+        for name, path in (models or {}).items()
+    )
+    return PIPELINE.format(raw=raw, prepared=prepared) + extra
+
+
+PIPELINE = f"""\
 # catdetector pipeline: every stage is a `catdetector stage ...` command.
 # Works with plain `dvc repro`, `dvc status`, `dvc metrics show`, `dvc plots show`.
 stages:
   prepare:
     cmd: catdetector stage prepare
     deps:
-      - {layout.RAW}
+      - {{raw}}
     params:
       - image
       - features
       - split
       - data
     outs:
-      - {layout.PREPARED}
+      - {{prepared}}
   train:
     cmd: catdetector stage train
     deps:
-      - {layout.PREPARED}
-      - {layout.RAW}
+      - {{prepared}}
+      - {{raw}}
     params:
       - ladder
       - train
+    # every output cached: the run cache can restore train (params tried before)
     outs:
       - {layout.MODEL_DIR}
-      - {layout.LADDER_METRICS}:
-          cache: false
-      - {layout.COSTS_REPORT}:
-          cache: false
+      - {layout.LADDER_METRICS}
+      - {layout.COSTS_REPORT}
   evaluate:
     cmd: catdetector stage evaluate
     deps:
       - {layout.MODEL_DIR}
-      - {layout.PREPARED}
-      - {layout.RAW}
+      - {{prepared}}
+      - {{raw}}
     outs:
       - {layout.TEST_METRICS}:
           cache: false
@@ -86,12 +101,14 @@ artifacts:
     labels:
       - catdetector
 """
+DVC_YAML = dvc_yaml()
 
 GITIGNORE = """\
 # catdetector project
 __pycache__/
 *.pyc
 .venv/
+/.venv-ci/
 .env
 /dvc_plots/
 """
@@ -116,6 +133,9 @@ Install the same environment everywhere, from this folder: `pip install -r requi
 (every package pinned with its hashes; catdetector itself comes from the source that
 `catdetector init --catdetector-source` chose: by default the wheel in `vendor/`; for
 an index version or a git commit, also `pip install --no-deps -r requirements-catdetector.txt`).
+CI installs `requirements-ci.lock` (pytest) too. After changing `ladder.rungs`, run
+`catdetector lock` (the pretrained and custom rungs need onnxruntime); `catdetector env check`
+tells when the lock or this machine no longer fits the rungs or the model.
 """
 
 CI_WORKFLOW = f"""\
@@ -152,26 +172,49 @@ jobs:
 CI_SCRIPT = """\
 #!/usr/bin/env bash
 # Continuous training steps, shared by CI and by people: STEP... (install test repro gate all)
+# Every step runs in this project's own virtual environment ($VENV), made by `install`
+# with the Python that requirements.lock was locked for; nothing uses a bare `python`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE="${CATDETECTOR_GATE_STAGE:-prod}"
+LOCKED_PYTHON="3.11"
+PYTHON="${CATDETECTOR_PYTHON:-python$LOCKED_PYTHON}"
+VENV="${CATDETECTOR_VENV:-.venv-ci}"
 
 install() {
-  python -m pip install --require-hashes -r requirements.lock
-  if [ -f requirements-catdetector.txt ]; then
-    python -m pip install --no-deps -r requirements-catdetector.txt
+  local here
+  here="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)"
+  if [ "$here" != "$LOCKED_PYTHON" ]; then
+    echo "requirements.lock is locked for Python $LOCKED_PYTHON;" \
+      "$PYTHON is ${here:-not a Python}: set CATDETECTOR_PYTHON" >&2
+    exit 1
   fi
-  catdetector env check
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --require-hashes -r requirements.lock -r requirements-ci.lock
+  if [ -f requirements-catdetector.txt ]; then
+    "$VENV/bin/python" -m pip install --no-deps -r requirements-catdetector.txt
+  fi
+  "$VENV/bin/catdetector" env check
+}
+need_venv() {
+  if [ ! -x "$VENV/bin/catdetector" ]; then echo "no $VENV: run '$0 install' first" >&2; exit 1; fi
 }
 test_step() {
-  if [ -d tests ]; then python -m pytest -q tests; else echo "no tests/ folder: nothing to test"; fi
+  need_venv
+  if [ -d tests ]; then
+    "$VENV/bin/python" -m pytest -q tests
+  else
+    echo "no tests/ folder: nothing to test"
+  fi
 }
 repro() {
-  dvc pull data/raw.dvc
-  dvc repro
-  dvc status --json | python -c "import json,sys; d=json.load(sys.stdin); sys.exit(1 if d else 0)"
+  need_venv
+  git ls-files -z -- '*.dvc' | xargs -0 -r "$VENV/bin/dvc" pull
+  PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/dvc" repro
+  "$VENV/bin/dvc" status --json \\
+    | "$VENV/bin/python" -c "import json,sys; sys.exit(1 if json.load(sys.stdin) else 0)"
 }
-gate() { catdetector gate --stage "$STAGE"; }
+gate() { need_venv; "$VENV/bin/catdetector" gate --stage "$STAGE"; }
 
 for step in "${@:-all}"; do
   case "$step" in

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from catdetector.core.config import ServeSettings, log_db_url
 from catdetector.core.errors import FeedbackError, StoreError
-from catdetector.model.bundle import MODEL_FILE, LoadedModel
+from catdetector.model.bundle import LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.keeper import ImageKeeper, KeeperMetrics
@@ -41,7 +41,9 @@ def request_id(header: str | None) -> str:
 
 def model_md5(model: LoadedModel) -> str:
     """md5 of the bundle's ``model.skops``: which model, whatever its version is called."""
-    return hashlib.md5((model.path / MODEL_FILE).read_bytes(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(
+        (model.path / model.main_file).read_bytes(), usedforsecurity=False
+    ).hexdigest()
 
 
 class PredLog:

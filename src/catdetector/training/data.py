@@ -66,7 +66,10 @@ def scan(
 ) -> ScanResult:
     """Validate every file under ``raw``; decoding each one fully."""
     if not raw.is_dir():
-        raise DataError(f"{raw} does not exist", hint="put images in data/raw/<label>/ first")
+        raise DataError(
+            f"{raw} does not exist",
+            hint=f"put photos in {raw.name}/<label>/ there, `dvc add` it, then `dvc repro`",
+        )
     result = ScanResult()
     seen: dict[str, str] = {}
     for path in _walk(raw):
@@ -113,12 +116,20 @@ def scan(
     return result
 
 
-def check_usable(result: ScanResult, labels: list[str], skip_bad: bool) -> None:
+def check_usable(
+    result: ScanResult, labels: list[str], skip_bad: bool, raw: str = "data/raw"
+) -> None:
     """Raise DataError unless the scan can be trained on."""
+    if not result.items and not result.bad:
+        raise DataError(
+            f"{raw} has no images yet",
+            hint=f"put photos in {raw}/<label>/ (labels {', '.join(labels)}) or run "
+            f"`catdetector sample {raw}`, then `dvc add {raw}` and `dvc repro`",
+        )
     if result.bad and not skip_bad:
         listing = "; ".join(f"{b.path}: {b.reason}" for b in result.bad)
         raise DataError(
-            f"{len(result.bad)} bad file(s) in data/raw: {listing}",
+            f"{len(result.bad)} bad file(s) in {raw}: {listing}",
             hint="fix or remove them, or set data.skip_bad_files: true in params.yaml",
         )
     for split in SPLITS:

@@ -18,54 +18,10 @@ from catdetector.core.fsutil import staged_dir, write_json
 from catdetector.features import embed, images
 from catdetector.formats.dvc import read_dvcfile_out
 from catdetector.model import bundle
-from catdetector.training import ladder, provenance
+from catdetector.training import custom, ladder, pretrained, provenance
 from catdetector.training.data import SPLITS, ScanResult, check_usable, scan
-
-DRIFT_BINS = 10
-REFERENCE_SAMPLE = 200  # order statistics kept per descriptor, for two-sample KS tests
-
-
-def reference_stats(values: dict[str, list[float]]) -> dict[str, Any]:
-    """Per-descriptor mean, std, quantiles, a histogram and a sample: the drift reference.
-
-    The sample is the sorted values at evenly spaced ranks (all of them when there are
-    few): deterministic, and it keeps ties (atoms such as a common width) that a CDF
-    rebuilt from the histogram's quantile edges would smear out.
-    """
-    stats: dict[str, Any] = {}
-    for name, column in values.items():
-        arr = np.asarray(column, dtype=np.float64)
-        ranks = np.linspace(0, len(arr) - 1, min(len(arr), REFERENCE_SAMPLE)).round().astype(int)
-        edges = np.unique(np.quantile(arr, np.linspace(0, 1, DRIFT_BINS + 1)))
-        counts, _ = (
-            np.histogram(arr, bins=edges) if len(edges) > 1 else (np.array([len(arr)]), edges)
-        )
-        stats[name] = {
-            "mean": float(arr.mean()),
-            "std": float(arr.std()),
-            "min": float(arr.min()),
-            "max": float(arr.max()),
-            "edges": [float(e) for e in edges],
-            "counts": [int(c) for c in counts],
-            "sample": [float(v) for v in np.sort(arr)[ranks]],
-        }
-    return stats
-
-
-def atc_threshold(confidence: np.ndarray, correct: np.ndarray) -> dict[str, float]:
-    """Average Thresholded Confidence (Garg et al. 2022), fitted on a labelled split.
-
-    The threshold t makes the share of predictions with confidence > t equal to the
-    split's accuracy (as close as ties allow); on unlabelled data, the share above t
-    estimates accuracy.
-    """
-    conf = np.asarray(confidence, dtype=np.float64)
-    accuracy = float(np.mean(correct))
-    candidates = np.concatenate([[0.0], np.unique(conf)])
-    shares = np.array([np.mean(conf > t) for t in candidates])
-    best = int(np.argmin(np.abs(shares - accuracy)))
-    return {"threshold": float(candidates[best]), "test_accuracy": accuracy}
-
+from catdetector.training.pretrained import raw_dir
+from catdetector.training.reference import atc_threshold, reference_stats
 
 # ---------------------------------------------------------------- prepare
 
@@ -105,18 +61,21 @@ def prepare(root: Path) -> PrepareSummary:
     spec = images.PreprocessSpec.from_params(params.image, params.features)
     limits = images.Limits.from_params(params.image)
     labels = params.data.labels
-    provenance.refuse_model_labels(root / layout.RAW)  # no training on a model's own labels
-    result = scan(root / layout.RAW, labels, params.split, spec, limits)
-    check_usable(result, labels, params.data.skip_bad_files)
+    raw = root / params.data.raw
+    provenance.refuse_model_labels(raw)  # no training on a model's own labels
+    result = scan(raw, labels, params.split, spec, limits)
+    check_usable(result, labels, params.data.skip_bad_files, params.data.raw)
     arrays = _prepared_arrays(result, spec, labels)
     train_rows = [i for i, item in enumerate(result.items) if item.split == "train"]
     descriptors = [images.describe(result.decoded[i]) for i in train_rows]
-    manifest = {
+    counts = {s: len(arrays[f"{s}_y"]) for s in SPLITS}
+    manifest: dict[str, Any] = {
+        "raw": params.data.raw,
         "labels": labels,
         "preprocess": {"spec": spec.to_dict(), "sha256": spec.digest()},
         "limits": asdict(limits),
         "items": [asdict(item) for item in result.items],
-        "counts": {s: len(arrays[f"{s}_y"]) for s in SPLITS},
+        "counts": counts,
         "content_sha256": hashlib.sha256(
             "".join(sorted(i.sha256 for i in result.items)).encode()
         ).hexdigest(),
@@ -128,19 +87,17 @@ def prepare(root: Path) -> PrepareSummary:
         "duplicates": [{"dropped": d, "kept": k} for d, k in result.duplicates],
         "ignored": result.ignored,
     }
-    with staged_dir(root / layout.PREPARED) as tmp:
+    with staged_dir(root / params.data.prepared) as tmp:
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", array, allow_pickle=False)
         write_json(tmp / "manifest.json", manifest)
         write_json(tmp / "report.json", report)
-    return PrepareSummary(
-        manifest["counts"], len(result.bad), len(result.duplicates), len(result.ignored)
-    )
+    return PrepareSummary(counts, len(result.bad), len(result.duplicates), len(result.ignored))
 
 
 def load_prepared(root: Path) -> tuple[dict[str, Any], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """The prepare stage's manifest and (x, y) per split."""
-    folder = root / layout.PREPARED
+    folder = root / load_params(root / layout.PARAMS).data.prepared
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         splits = {
@@ -176,7 +133,7 @@ def _golden_picks(root: Path, manifest: dict[str, Any], count: int) -> list[str]
     by_label: dict[str, list[tuple[int, str]]] = {}
     for item in manifest["items"]:
         if item["split"] != "train":
-            size = (root / layout.RAW / item["path"]).stat().st_size
+            size = (raw_dir(root, manifest) / item["path"]).stat().st_size
             by_label.setdefault(item["label"], []).append((size, item["path"]))
     queues = [sorted(v) for _, v in sorted(by_label.items())]
     picked: list[str] = []
@@ -199,14 +156,15 @@ def _golden(
     records = []
     labels = manifest["labels"]
     for rel in picked:
-        data = (root / layout.RAW / rel).read_bytes()
+        data = (raw_dir(root, manifest) / rel).read_bytes()
         probs = estimator.predict_proba(featurizer.rows([images.open_image(data, limits)]))[0]
         records.append(bundle.golden_record(rel, data, labels[int(np.argmax(probs))], probs))
     return records
 
 
-def _dvc_data_hash(root: Path) -> str | None:
-    out = read_dvcfile_out(root / layout.RAW_DVC)
+def _dvc_data_hash(root: Path, manifest: dict[str, Any]) -> str | None:
+    raw = raw_dir(root, manifest)
+    out = read_dvcfile_out(raw.with_name(raw.name + ".dvc"))
     return out.md5 if out else None
 
 
@@ -230,51 +188,6 @@ def _scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, fl
     return out
 
 
-def _pretrained_inputs(
-    root: Path, manifest: dict[str, Any], splits: dict[str, tuple[np.ndarray, np.ndarray]]
-) -> embed.Embedded:
-    """Embeddings of every split for the pretrained rung (cached by image content hash)."""
-    deep = embed.embed_dataset(
-        root / layout.RAW,
-        manifest["items"],
-        splits,
-        images.Limits(**manifest["limits"]),
-        root / layout.EMBED_CACHE,
-    )
-    write_json(root / layout.EMBED_CACHE / "last-run.json", deep.cache.stats())
-    return deep
-
-
-def _add_backbone_costs(result: ladder.RungResult, deep: embed.Embedded, n_train: int) -> None:
-    """The backbone's share of the pretrained rung's costs.
-
-    Fit: the head's fit plus embedding the train split at the measured per-image rate
-    (what a cold cache costs). Predict: the backbone per image plus the head. Size:
-    head plus ONNX file. Install: the ``deep`` extra's packages beyond the base install.
-    """
-    result.fit_seconds += n_train * deep.ms_per_image / 1000
-    result.predict_ms_per_image += deep.ms_per_image
-    result.size_bytes += len(deep.onnx)
-    result.install_bytes = fingerprint.install_bytes("deep")
-
-
-def _backbone_meta(
-    root: Path, manifest: dict[str, Any], deep: embed.Embedded, golden: list[str]
-) -> dict[str, Any]:
-    """model.json's ``backbone`` entry; checks the ONNX export against torch on the goldens."""
-    samples = [(root / layout.RAW / rel).read_bytes() for rel in golden]
-    limits = images.Limits(**manifest["limits"])
-    return {
-        "file": embed.ONNX_FILE,
-        "spec": deep.features.spec.to_dict(),
-        "spec_sha256": deep.features.spec.digest(),
-        "embedding_dim": embed.EMBEDDING_DIM,
-        "exporter": embed.exporter_info(),
-        "torch_max_abs_diff": embed.check_against_torch(deep.features, samples, limits),
-        "serve_install_bytes": fingerprint.install_bytes("serve-deep"),
-    }
-
-
 def train(root: Path) -> dict[str, Any]:
     """Climb the ladder, choose the simplest good rung, write the bundle, ladder and costs.
 
@@ -288,36 +201,53 @@ def train(root: Path) -> dict[str, Any]:
     y_fit = _corrupt_labels(splits["train"][1], params.train.label_noise, params.train.seed)
     deep = None
     if "pretrained" in params.ladder.rungs:
-        deep = _pretrained_inputs(root, manifest, splits)
+        deep = pretrained.pretrained_inputs(root, manifest, splits)
+    own = None
+    if "custom" in params.ladder.rungs and params.ladder.custom is not None:
+        own = custom.train_custom(
+            root,
+            raw_dir(root, manifest),
+            params.ladder.custom,
+            manifest,
+            splits,
+            y_fit,
+            params.train.seed,
+        )
     results = []
     for rung in params.ladder.rungs:
+        if rung == "custom" and own is not None:
+            results.append(own.result)
+            continue
         inputs = deep.splits if deep is not None and rung == "pretrained" else splits
         result = ladder.fit_and_score(
             rung, params.ladder, params.train.seed, inputs["train"][0], y_fit, inputs
         )
         result.size_bytes = len(bundle.canonical_skops(result.estimator))
         if deep is not None and rung == "pretrained":
-            _add_backbone_costs(result, deep, len(y_fit))
+            pretrained.add_backbone_costs(result, deep, len(y_fit))
         results.append(result)
     chosen = ladder.choose(results, params.ladder.tolerance)
     model = chosen.estimator
     backbone = deep if deep is not None and chosen.rung == "pretrained" else None
-    splits = backbone.splits if backbone is not None else splits
-    featurizer: images.Featurizer = backbone.features if backbone else images.HandFeatures(spec)
+    mine = own if own is not None and chosen.rung == "custom" else None
+    featurizer: images.Featurizer = images.HandFeatures(spec)
+    if backbone is not None:
+        splits, featurizer = backbone.splits, backbone.features
+    elif mine is not None:
+        splits, featurizer = mine.splits, mine.features
     test_probs = model.predict_proba(splits["test"][0])
     # The prediction reference comes from held-out inputs: on its own training split a
     # model is more confident than on any new input, and that would read as drift.
     held_out = np.concatenate([model.predict_proba(splits["val"][0])[:, 0], test_probs[:, 0]])
     # Drift descriptors come from the chosen model's own decode, as the server measures them.
-    reference = (
-        _descriptor_reference(backbone.train_descriptors)
-        if backbone is not None
-        else dict(manifest["reference"])
-    )
+    reference = dict(manifest["reference"])
+    if backbone is not None or mine is not None:
+        reference = _descriptor_reference(
+            backbone.train_descriptors if backbone is not None else mine.train_descriptors  # type: ignore[union-attr]
+        )
     reference["probability"] = reference_stats({"p": list(held_out)})["p"]
     ladder_table = {
-        r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
-        for r in results
+        r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy} for r in results
     }
     costs = [
         {
@@ -345,7 +275,7 @@ def train(root: Path) -> dict[str, Any]:
         "lineage": {
             "git_commit": tools.head_commit(root),
             "git_dirty": tools.is_dirty(root),
-            "data_dvc_md5": _dvc_data_hash(root),
+            "data_dvc_md5": _dvc_data_hash(root, manifest),
             "data_content_sha256": manifest["content_sha256"],
             "counts": manifest["counts"],
         },
@@ -358,13 +288,21 @@ def train(root: Path) -> dict[str, Any]:
     }
     extra: dict[str, bytes] = {}
     if backbone is not None:
-        meta["backbone"] = _backbone_meta(root, manifest, backbone, golden)
+        meta["backbone"] = pretrained.backbone_meta(root, manifest, backbone, golden)
         meta["environment"] = fingerprint.current(embed.SERVE_PACKAGES)
         extra[embed.ONNX_FILE] = backbone.onnx
+    if mine is not None:
+        meta["custom"] = custom.bundle_meta(mine)
+        meta["environment"] = fingerprint.current(custom.SERVE_PACKAGES)
+        extra[custom.ONNX_FILE] = mine.onnx
+        model = None
     bundle.write_bundle(root / layout.MODEL_DIR, model, meta, extra)
     bundle.load_bundle(root / layout.MODEL_DIR)  # self-check: what we wrote loads and agrees
     table = {"chosen": chosen.rung, "tolerance": params.ladder.tolerance, "rungs": ladder_table}
-    write_json(root / layout.LADDER_METRICS, table)
+    # One place per metric in `dvc metrics show`: the ladder file holds what chose the rung
+    # (val accuracy); per-rung test accuracies are in the test metrics (evaluate).
+    chose = {r: {"val_accuracy": v["val_accuracy"]} for r, v in ladder_table.items()}
+    write_json(root / layout.LADDER_METRICS, {**table, "rungs": chose})
     write_json(root / layout.COSTS_REPORT, costs)
     return {**table, "costs": costs}
 
@@ -379,15 +317,21 @@ def evaluate(root: Path) -> dict[str, Any]:
     x_test, y_test = splits["test"]
     if isinstance(model.featurizer, embed.BackboneFeatures):  # embeddings, from the cache
         cache = embed.EmbeddingCache.for_backbone(
-            root / layout.EMBED_CACHE, model.featurizer.backbone, model.featurizer.spec
+            embed.cache_root(), model.featurizer.backbone, model.featurizer.spec
         )
         items = embed.split_items(manifest["items"], "test")
         x_test = embed.embed_items(
-            model.featurizer, cache, root / layout.RAW, items, model.limits
+            model.featurizer, cache, raw_dir(root, manifest), items, model.limits
         )[0]
+    elif "custom" in model.meta:  # the team's model: its own input rows, from the raw images
+        raw = raw_dir(root, manifest)
+        items = embed.split_items(manifest["items"], "test")
+        x_test = model.feature_rows(
+            [images.open_image((raw / i["path"]).read_bytes(), model.limits) for i in items]
+        )
     probs = model.probabilities(x_test)
     labels = model.labels
-    scores = _scores(y_test, probs, labels)
+    scores: dict[str, Any] = dict(_scores(y_test, probs, labels))
     scores["n"] = len(y_test)
     scores["chosen_rung"] = model.meta["chosen_rung"]
     scores["ladder_test_accuracy"] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,10 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = store.save(progress)
     before = path.read_bytes()
 
-    def broken_dump(*args: object, **kwargs: object) -> None:
+    def full_disk(fd: int) -> None:  # the write fails before the rename, as ENOSPC would
         raise OSError("disk full")
 
-    monkeypatch.setattr(json, "dump", broken_dump)
+    monkeypatch.setattr(os, "fsync", full_disk)
     progress.sessions = 99
     with pytest.raises(OSError, match="disk full"):
         store.save(progress)

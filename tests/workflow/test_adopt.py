@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,12 @@ def test_adopting_a_level0_repository_keeps_it_and_makes_it_level1(tmp_path: Pat
 
     shown = json.loads(run(["gto", "show", "--json"], root).stdout)
     assert shown["model"]["version"] == "v0.1.0"  # today's model: the first rollback point
+    assert "prod" in yaml.safe_load((root / ".gto").read_text())["stages"]  # declared once
+    refused = subprocess.run(
+        ["gto", "assign", "model", "--version", "v0.1.0", "--stage", "production"],
+        cwd=root, capture_output=True, text=True,
+    )
+    assert refused.returncode != 0  # GTO itself refuses a stage .gto does not declare
     run(["gto", "assign", "model", "--version", "v0.1.0", "--stage", "prod"], root)
 
     # Bob's photos train the ladder through the adopted pipeline

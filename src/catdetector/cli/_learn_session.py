@@ -153,4 +153,4 @@ def show_stats(rows: list[DeckStats], schedule: Schedule, folder: str, as_json: 
     console.print(table)
     console.print("[dim]Learn: cards in a learning or relearning step. Recall: FSRS's estimate "
                   "that you remember the cards you have seen. Next: the next card due.[/dim]")
-    console.print(f"[dim]Progress folder: {escape(folder)}[/dim]")
+    console.print(f"[dim]Progress folder: {escape(folder)}[/dim]", soft_wrap=True)

@@ -218,7 +218,7 @@ def _export(deck_file: Path | None, anki: Path | None) -> None:
     deck = _deck(str(deck_file) if deck_file is not None else None)
     count = export_anki(deck, anki)
     console.print(f"{escape(deck.title)}: {count} cards written to {escape(str(anki))} "
-                  "(an Anki package: in Anki, File > Import)")
+                  "(an Anki package: in Anki, File > Import)", soft_wrap=True)  # a path whole
 
 
 # ---------------------------------------------------------------------- lab

@@ -162,8 +162,8 @@ def plan(
     dvc_init = not (root / ".dvc").is_dir()
     writes = [str(layout.DVC_YAML), str(layout.PARAMS), str(layout.ENV_LOCK), str(envlock.CI_LOCK)]
     skipped: list[str] = []
-    for ci_file in (layout.CI_WORKFLOW, layout.CI_SCRIPT):
-        (skipped if (root / ci_file).exists() else writes).append(str(ci_file))
+    for kept_file in (layout.CI_WORKFLOW, layout.CI_SCRIPT, layout.GTO_CONFIG):
+        (skipped if (root / kept_file).exists() else writes).append(str(kept_file))
     if remote is not None:
         remote_url_ = check_remote(remote)
     elif dvc_init or not remote_url(root):
@@ -308,6 +308,8 @@ def _apply(p: Plan, source: envlock.Source, undo: _Undo) -> None:
     (root / layout.DVC_YAML).write_text(text, encoding="utf-8")
     (root / layout.PARAMS).write_text(_params_text(root, p.data), encoding="utf-8")
     envlock.write(root, source)
+    if str(layout.GTO_CONFIG) in p.writes:  # the registry's stages, declared once
+        (root / layout.GTO_CONFIG).write_text(templates.GTO_CONFIG, encoding="utf-8")
     ci = ((layout.CI_WORKFLOW, templates.CI_WORKFLOW), (layout.CI_SCRIPT, templates.CI_SCRIPT))
     for ci_path, body in ci:
         if str(ci_path) in p.writes:

@@ -1,0 +1,39 @@
+"""``POST /v1/feedback``: the true label of a served prediction (stored by the prediction log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+
+from catdetector.core.errors import FeedbackError
+from catdetector.serve.schemas import ErrorBody, FeedbackIn
+from catdetector.serve.state import RuntimeDep
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/feedback",
+    status_code=201,
+    responses={
+        404: {"model": ErrorBody, "description": "unknown request id"},
+        409: {"model": ErrorBody, "description": "that request already has a label"},
+        422: {"model": ErrorBody, "description": "label or source refused"},
+        503: {"model": ErrorBody, "description": "the prediction log is unavailable"},
+    },
+    summary="The true label of a served prediction, and where it came from",
+)
+async def post_feedback(body: FeedbackIn, runtime: RuntimeDep) -> dict[str, Any]:
+    """Record ``body``'s label for its request id (the log decides 404/409)."""
+    try:
+        return await run_in_threadpool(
+            runtime.predlog.feedback,
+            body.request_id,
+            body.label,
+            body.source,
+            runtime.holder.current,
+        )
+    except FeedbackError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc

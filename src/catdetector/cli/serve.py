@@ -60,6 +60,12 @@ def register(app: typer.Typer) -> None:
                 "runs as many predicts at once as it has cores)"
             ),
         ] = None,
+        wait_for_registry: Annotated[
+            float,
+            typer.Option(
+                help="seconds to keep trying an unreachable registry at start (default: fail)"
+            ),
+        ] = 0.0,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
         log: Annotated[
             bool, typer.Option("--log/--no-log", help="record every prediction in the log")
@@ -118,4 +124,5 @@ def register(app: typer.Typer) -> None:
             batching_max_size=batching_max_size,
             batching_max_wait_ms=batching_max_wait_ms,
             onnx_threads=onnx_threads,
+            wait_for_registry=wait_for_registry or None,
         )

@@ -190,6 +190,17 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(10_000_000, ge=1)
     max_pixels: int = Field(40_000_000, ge=1)
     max_batch: int = Field(32, ge=1)
+    max_json_bytes: int = Field(65_536, ge=1, description="largest JSON body (413 above)")
+    decode_memory: int = Field(
+        400_000_000, ge=1, description="bytes of decoded images one worker holds at once"
+    )
+    decode_seconds: float = Field(10.0, gt=0, description="longest decode of one image (413)")
+    decode_wait: float = Field(
+        30.0, ge=0, description="longest wait for decode memory before a 503 with Retry-After"
+    )
+    wait_for_registry: float = Field(
+        0.0, ge=0, description="seconds to wait at start for an unreachable registry"
+    )
     golden_tolerance: float = Field(1e-6, ge=0)
     workers: int = Field(1, ge=1)
     batching: Literal["auto", "on", "off"] = Field(

@@ -6,13 +6,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from catdetector import __version__
 from catdetector.core.config import ServeSettings, build_serve_settings
 from catdetector.core.errors import CatDetectorError
+from catdetector.serve import handlers
 from catdetector.serve.dashboard import create_router as create_dashboard
 from catdetector.serve.holder import ModelHolder
 from catdetector.serve.metrics import MetricsMiddleware, ServerMetrics
@@ -54,7 +55,8 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
             runtime.batcher.close()
         runtime.pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc with their assets from the fastapi-offline package: no CDN.
+    app = FastAPIOffline(
         title="catdetector",
         version=__version__,
         description="Cat-or-not image classifier that follows a GTO registry stage.",
@@ -62,14 +64,7 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     )
     app.state.runtime = runtime
     app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        served = runtime.holder.current
-        headers = dict(exc.headers or {})
-        if served is not None:
-            headers["x-model-version"] = served.version
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    handlers.install(app)
 
     app.include_router(dashboard)
     app.include_router(predict.router)

@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from catdetector.core.config import ServeSettings, log_db_url
 from catdetector.core.errors import FeedbackError, StoreError
 from catdetector.core.fsutil import write_bytes
-from catdetector.features.images import sniff_format
+from catdetector.features.images import FORMAT_SUFFIX, sniff_format
 from catdetector.model.bundle import MODEL_FILE, LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
@@ -26,7 +26,7 @@ log = logging.getLogger("catdetector.serve")
 
 SANE_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 MODEL_META_KEYS = ("labels", "positive_label", "metrics", "reference", "chosen_rung", "atc")
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "WEBP": "webp"}
+EXTENSIONS = {fmt: suffix[1:] for fmt, suffix in FORMAT_SUFFIX.items()}  # TIFF too
 
 
 def new_id() -> str:

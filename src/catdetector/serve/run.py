@@ -29,13 +29,13 @@ else:
     from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHTTP  # type: ignore[assignment]
 
 from catdetector.core.config import ServeSettings, build_serve_settings, log_db_url
-from catdetector.core.errors import ExternalToolError, UsageError
+from catdetector.core.errors import CatDetectorError, ExternalToolError, RegistryError, UsageError
 
 log = logging.getLogger("catdetector.serve")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class NoDelayHTTP(_BaseHTTP):  # type: ignore[misc,valid-type]
+class NoDelayHTTP(_BaseHTTP):  # type: ignore[misc,valid-type,unused-ignore]
     """uvicorn's HTTP protocol with TCP_NODELAY on every connection.
 
     With ``workers > 1`` uvicorn binds the socket itself with ``proto=0``, so asyncio
@@ -90,9 +90,41 @@ def _config(settings: ServeSettings, log_level: str) -> uvicorn.Config:
     )
 
 
+def check_registry(url: str, wait: float) -> None:
+    """Fail fast when the registry cannot be reached, or keep trying for ``wait`` seconds.
+
+    For platforms that start the server before the network: the waits double from
+    half a second, and each new reason for failing is logged once.
+    """
+    from catdetector import registry
+
+    deadline = time.monotonic() + wait
+    delay, last = 0.5, ""
+    while True:
+        try:
+            registry.remote_tags(url, timeout=max(5.0, min(30.0, wait or 30.0)))
+            return
+        except CatDetectorError as exc:
+            left = deadline - time.monotonic()
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if left <= 0:
+                raise RegistryError(
+                    f"cannot reach the registry {url}: {reason}",
+                    hint="check the URL and its access, or give --wait-for-registry SECONDS "
+                    "when the network comes up after the server",
+                ) from exc
+            if reason != last:
+                log.warning("registry not reachable yet (waiting %.0f s more): %s", left, reason)
+                last = reason
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 30.0)
+
+
 def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
     """Validate settings, then serve until interrupted."""
     settings = build_serve_settings(workers=workers, **overrides)
+    if settings.registry:  # an unreachable registry fails here, before anything is loaded
+        check_registry(settings.registry, settings.wait_for_registry)
     if settings.cache_dir is None:
         from catdetector.serve.app import cache_dir_for
 

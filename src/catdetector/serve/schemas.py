@@ -61,7 +61,9 @@ class FeedbackIn(BaseModel):
 
     request_id: str = Field(min_length=1, max_length=32)
     label: str = Field(min_length=1, max_length=128)
-    source: str = Field(min_length=1, max_length=64, description="human, model, or a name")
+    source: str = Field(
+        "human", min_length=1, max_length=64, description="human (default), model, or a name"
+    )
 
 
 class ErrorBody(BaseModel):

@@ -3,7 +3,9 @@ dependencies as ``Annotated`` aliases."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
@@ -14,10 +16,31 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from catdetector.core.config import ServeSettings
 from catdetector.serve.batching import Batcher, BatchPolicy
-from catdetector.serve.holder import ModelHolder, Served
+from catdetector.serve.budget import DecodeBudget
+from catdetector.serve.holder import CheckRecord, ModelHolder, Served
 from catdetector.serve.metrics import ServerMetrics
-from catdetector.serve.predlog import PredLog
+from catdetector.serve.predlog import PredLog, new_id, request_id
 from catdetector.serve.watcher import RegistryWatcher
+
+log = logging.getLogger("catdetector.serve")
+RECENT_IDS = 100_000  # client request ids remembered, to answer a reused one with a fresh id
+
+
+class RecentIds:
+    """The latest client-chosen request ids of this process (bounded, oldest forgotten)."""
+
+    def __init__(self, size: int = RECENT_IDS) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def claim(self, rid: str) -> bool:
+        """True the first time ``rid`` is seen (then remembered), False when it is a reuse."""
+        if rid in self._ids:
+            return False
+        self._ids[rid] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
 
 
 class Runtime:
@@ -33,6 +56,10 @@ class Runtime:
         self.startup_error: str | None = None
         self.predlog = PredLog(settings, metrics.registry)
         holder.listeners.append(self.predlog.model_loaded)
+        holder.listeners.append(self._swapped)
+        holder.refusal_listeners.append(self._refused)
+        self.budget = DecodeBudget(settings.decode_memory, settings.decode_wait)
+        self.recent_ids = RecentIds()
         policy = BatchPolicy(
             settings.batching, settings.batching_max_size, settings.batching_max_wait_ms / 1000
         )
@@ -47,6 +74,26 @@ class Runtime:
         """The batcher, when batching applies to this model."""
         batcher = self.batcher
         return batcher if batcher is not None and batcher.policy.applies_to(served.model) else None
+
+    def _swapped(self, served: Served) -> None:
+        rung = str(served.model.meta.get("chosen_rung") or "")
+        self.metrics.swapped(served.version, rung, served.stage or "")
+
+    def _refused(self, check: CheckRecord) -> None:
+        self.metrics.refused(check.reason or "other")
+
+    def request_id(self, header: str | None) -> str:
+        """The request's id: the client's ``X-Request-ID`` unless insane or reused, else new.
+
+        A reused id would collide in the prediction log (the record dropped): the request
+        is answered, and logged, under a fresh id that the response returns.
+        """
+        rid = request_id(header)
+        if rid == header and not self.recent_ids.claim(rid):
+            fresh = new_id()
+            log.warning("X-Request-ID %s was already used: this request is %s", rid, fresh)
+            return fresh
+        return rid
 
     def served(self) -> Served:
         """One snapshot of the serving model (503 when none)."""

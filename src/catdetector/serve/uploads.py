@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from catdetector.core.config import ServeSettings
 
+log = logging.getLogger("catdetector.serve")
 MULTIPART_CEILING = 1000  # parts the form parser accepts before we count images
+CLIENT_CLOSED = 499  # nginx's status for a client that went away before its answer
 Images = list[tuple[str | None, bytes]]
 
 
@@ -20,11 +28,17 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body of {declared} bytes is over the limit of {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"body is over the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(413, f"body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:  # not a server error: counted and logged as 499
+        log.info("%s: the client disconnected after %d bytes of the body", request.url.path, size)
+        raise HTTPException(
+            CLIENT_CLOSED, f"the client disconnected after {size} bytes of the body"
+        ) from exc
     return b"".join(chunks)
 
 
@@ -89,3 +103,18 @@ async def extract_images(request: Request, settings: ServeSettings) -> tuple[Ima
         "(image/*, application/octet-stream) or as multipart/form-data 'file'/'files'",
     )
 
+
+class LimitedBodyRoute(APIRoute):
+    """A route whose body is read within ``max_json_bytes`` (413 above) before FastAPI parses it.
+
+    Set as ``route_class`` of the routers that take JSON; the limit is the app's setting.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            limit = request.app.state.runtime.settings.max_json_bytes
+            return await handler(replay(request, await read_body(request, limit)))
+
+        return limited

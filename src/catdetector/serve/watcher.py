@@ -15,9 +15,10 @@ from catdetector.core.config import ServeSettings
 from catdetector.core.errors import CatDetectorError
 from catdetector.model.bundle import load_bundle
 from catdetector.serve.fetch import BundleFetcher
-from catdetector.serve.holder import CheckRecord, ModelHolder, Served
+from catdetector.serve.holder import CheckRecord, ModelHolder, Served, reason_of
 
 log = logging.getLogger("catdetector.serve")
+MAX_BACKOFF = 60.0  # seconds: the longest wait between polls of an unreachable registry
 
 
 def load_static(bundle: Path, settings: ServeSettings, holder: ModelHolder) -> Served:
@@ -62,6 +63,7 @@ class RegistryWatcher:
         self.cache_dir = cache_dir
         self.fetcher = BundleFetcher(settings.registry, cache_dir, settings.remote_config_items())
         self.poll_error: str | None = None
+        self.poll_failures = 0  # polls failed in a row: the wait doubles with each
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
         self._state: registry.RegistryState | None = None
@@ -86,13 +88,18 @@ class RegistryWatcher:
         with self._lock:
             try:
                 target = self.target()
-                self.poll_error = None
             except CatDetectorError as exc:
+                if str(exc) != self.poll_error:  # logged once per change, not every poll
+                    log.warning("registry poll failed (retrying with backoff): %s", exc)
                 self.poll_error = str(exc)
-                log.warning("registry poll failed: %s", exc)
+                self.poll_failures += 1
                 return None
             finally:
                 self.last_poll = time.time()
+            if self.poll_failures:
+                log.info("registry poll works again after %d failure(s)", self.poll_failures)
+            self.poll_failures = 0
+            self.poll_error = None
             if target is None:
                 self.poll_error = f"no version is in stage {self.settings.stage}"
                 return None
@@ -121,7 +128,9 @@ class RegistryWatcher:
                         self.fetcher.evict(md5)  # never serve, nor trust later, a failed entry
                     raise
         except CatDetectorError as exc:
-            record = CheckRecord(version, commit, False, str(exc), time.time())
+            record = CheckRecord(
+                version, commit, False, str(exc), time.time(), reason=reason_of(exc)
+            )
             self.holder.record_failure(record)
             self._failed = (version, commit)
             self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
@@ -194,7 +203,12 @@ class RegistryWatcher:
                     self.prefetch()
             except Exception:  # the watcher must outlive any surprise; the log tells
                 log.exception("registry watcher error")
-            self._stop.wait(self.settings.poll_interval)
+            self._stop.wait(self.next_wait())
+
+    def next_wait(self) -> float:
+        """The poll interval, doubled for each failed poll in a row (up to a minute)."""
+        interval = self.settings.poll_interval
+        return min(interval * 2 ** min(self.poll_failures, 16), max(interval, MAX_BACKOFF))
 
     def stop(self) -> None:
         """Stop polling."""

@@ -10,8 +10,9 @@ from fastapi.concurrency import run_in_threadpool
 from catdetector.core.errors import FeedbackError
 from catdetector.serve.schemas import ErrorBody, FeedbackIn
 from catdetector.serve.state import RuntimeDep
+from catdetector.serve.uploads import LimitedBodyRoute
 
-router = APIRouter()
+router = APIRouter(route_class=LimitedBodyRoute)  # JSON bodies over max_json_bytes: 413
 
 
 @router.post(
@@ -20,13 +21,23 @@ router = APIRouter()
     responses={
         404: {"model": ErrorBody, "description": "unknown request id"},
         409: {"model": ErrorBody, "description": "that request already has a label"},
-        422: {"model": ErrorBody, "description": "label or source refused"},
+        413: {"model": ErrorBody, "description": "body over the JSON limit"},
+        422: {
+            "model": ErrorBody,
+            "description": "label or source refused, or this server keeps no input images",
+        },
         503: {"model": ErrorBody, "description": "the prediction log is unavailable"},
     },
     summary="The true label of a served prediction, and where it came from",
 )
 async def post_feedback(body: FeedbackIn, runtime: RuntimeDep) -> dict[str, Any]:
     """Record ``body``'s label for its request id (the log decides 404/409)."""
+    if runtime.predlog.enabled and runtime.predlog.images is None:
+        raise HTTPException(
+            422,
+            "this server keeps no input images, so a label could never be exported for "
+            "training: restart it with --log-images DIR to accept feedback",
+        )
     try:
         return await run_in_threadpool(
             runtime.predlog.feedback,

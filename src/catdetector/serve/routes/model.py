@@ -30,6 +30,7 @@ async def model_info(runtime: RuntimeDep) -> dict[str, Any]:
         "following_stage": settings.stage if settings.registry else None,
         "last_check": check.to_dict() if check else None,
         "poll_error": watcher.poll_error if watcher else None,
+        "poll_failures": watcher.poll_failures if watcher else 0,
         "startup_error": runtime.startup_error,
         "batching": {
             "mode": settings.batching,

@@ -14,10 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from catdetector.features.images import Limits
+from catdetector.features.images import Limits, decoded_bytes
 from catdetector.serve import inference
 from catdetector.serve.holder import Served
-from catdetector.serve.predlog import new_id, request_id
+from catdetector.serve.predlog import new_id
 from catdetector.serve.schemas import (
     ERRORS,
     IMAGE_BODY,
@@ -51,38 +51,49 @@ async def predict(request: Request) -> Any:
     started = time.perf_counter()
     runtime = runtime_of(request)
     settings = runtime.settings
-    rid = request_id(request.headers.get("x-request-id"))
+    rid = runtime.request_id(request.headers.get("x-request-id"))
     served = runtime.served()
     predlog = runtime.predlog
     stats: list[dict[str, float]] | None = [] if predlog.enabled else None
     images: Images = []
     batcher = runtime.batcher_for(served)
     try:
-        with batcher.preparing() if batcher else contextlib.nullcontext():
-            images, is_batch = await extract_images(request, settings)
-            limits = Limits(
-                max_bytes=settings.max_body_bytes,
-                max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
-                min_side=served.model.limits.min_side,
-            )
-            opened = inference.open_all(images, limits)
-            args = (served, images, opened, stats)
-            if batcher is None:
-                if inference.quick(served, images, opened):
-                    preds = inference.predict(*args)
-                else:
-                    preds = await offload(runtime, served, inference.predict, *args)
-        if batcher is not None:  # decoded in a lane, predicted with other requests
-            prepare = functools.partial(inference.prepare, *args)
-            preds = inference.answers(
-                served, images, await batcher.predict(served, len(images), prepare)
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            with batcher.preparing() if batcher else contextlib.nullcontext():
+                images, is_batch = await extract_images(request, settings)
+                limits = Limits(
+                    max_bytes=settings.max_body_bytes,
+                    max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
+                    min_side=served.model.limits.min_side,
+                    max_decoded_bytes=runtime.budget.total,
+                    max_decode_seconds=settings.decode_seconds,
+                )
+                opened = inference.open_all(images, limits)
+                try:  # decoding waits for its share of the worker's decode memory
+                    cost = sum(decoded_bytes(img) for img in opened)
+                    await stack.enter_async_context(runtime.budget.hold(cost))
+                except BaseException:
+                    for img in opened:
+                        img.close()
+                    raise
+                args = (served, images, opened, stats)
+                if batcher is None:
+                    if inference.quick(served, images, opened):
+                        preds = inference.predict(*args)
+                    else:
+                        preds = await offload(runtime, served, inference.predict, *args)
+            if batcher is not None:  # decoded in a lane, predicted with other requests
+                prepare = functools.partial(inference.prepare, *args)
+                preds = inference.answers(
+                    served, images, await batcher.predict(served, len(images), prepare)
+                )
     except HTTPException as exc:
         predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started)
         exc.headers = {**(exc.headers or {}), "x-request-id": rid}
         raise
     for pred in preds:
         pred.request_id = new_id() if is_batch else rid
+        runtime.metrics.predicted(served.version, pred.label, pred.probability)
     if stats is not None:
         ids = [p.request_id or rid for p in preds]
         predlog.served(served, ids, images, [p.probabilities for p in preds], stats, started)

@@ -61,10 +61,13 @@ class DataParams(_Strict):
     labels: list[str] = Field(default_factory=lambda: ["cat", "other"], min_length=2)
 
 
+DEFAULT_RUNGS: tuple[Rung, ...] = ("dummy", "heuristic", "linear", "nonlinear")
+
+
 class LadderParams(_Strict):
     """The ladder of model families, simplest first, and how the winner is chosen."""
 
-    rungs: list[Rung] = Field(default_factory=lambda: ["dummy", "heuristic", "linear", "nonlinear"])
+    rungs: list[Rung] = Field(default_factory=lambda: list(DEFAULT_RUNGS))
     tolerance: float = Field(0.02, ge=0, le=1, description="simplest rung within this of the best")
     linear_c: float = Field(0.05, gt=0)
     nonlinear_trees: int = Field(200, ge=1)

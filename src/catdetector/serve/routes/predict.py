@@ -14,7 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from catdetector.features.images import Limits, decoded_bytes
+from catdetector.features.images import Limits
+from catdetector.features.limits import decoded_bytes
 from catdetector.serve import inference
 from catdetector.serve.holder import Served
 from catdetector.serve.predlog import new_id

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import math
 from collections.abc import AsyncIterator
 
 from fastapi import HTTPException
 
 RETRY_AFTER_SECONDS = 1
+TRIM_ABOVE = 50_000_000  # after decodes this large, once none is running, trim the heap
 
 
 class DecodeBudget:
@@ -62,7 +65,23 @@ class DecodeBudget:
         finally:
             async with cond:
                 self.used -= cost
+                idle = self.used == 0
                 cond.notify_all()
+            if idle and cost >= TRIM_ABOVE:
+                await asyncio.to_thread(trim_heap)
+
+
+def trim_heap() -> None:
+    """Give the heap's free memory back to the system (glibc's ``malloc_trim``).
+
+    Pillow frees a decoded image's blocks, but glibc keeps them in its arenas: without
+    this, a burst of large decodes left the worker hundreds of MB bigger for good.
+    """
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(name).malloc_trim(0)
 
 
 def _mb(size: int) -> int:

@@ -98,7 +98,8 @@ def gto_show(root: Path) -> dict[str, Any]:
     """`gto show --json` of the catdetector artifact: {'latest', 'stages'}."""
     data = json.loads(run(["gto", "show", "--json"], root).stdout)
     entry = data.get("catdetector", {})
-    return {"latest": entry.get("version"), "stages": entry.get("stage", {})}
+    stages = {k: v for k, v in (entry.get("stage") or {}).items() if v}  # declared, empty: None
+    return {"latest": entry.get("version"), "stages": stages}
 
 
 def copy_project(src: Path, dest_parent: Path) -> Path:

@@ -148,3 +148,15 @@ def test_bad_path_is_one_readable_line(tmp_path: Path, kind: str) -> None:
     assert len(lines) == 1, proc.stderr
     expected = "no such folder" if kind == "missing" else "not a folder"
     assert lines[0].startswith("error: ") and expected in lines[0] and str(target) in lines[0]
+
+
+def test_not_applicable_exit_status_is_the_documented_one(tmp_path: Path) -> None:
+    """Issue 22: the docs said a not-applicable folder exits 1; it exits 1 only below
+    --fail-under, 0 without it, and the docs now say so."""
+    (tmp_path / "README.md").write_text("# A list of links\n")
+    assert run(str(tmp_path)).returncode == 0
+    assert run(str(tmp_path), "--fail-under", "0").returncode == 1
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "assess-checks.md").read_text()
+    flat = " ".join(docs.split())
+    assert "including a folder that is not applicable when no `--fail-under` is given" in flat
+    assert "a folder that is not applicable has no level and is below any `--fail-under`" in flat

@@ -119,3 +119,35 @@ def test_a_check_that_breaks_becomes_a_note(tmp_path: Path, monkeypatch: MonkeyP
     report = assess_repository(tmp_path)
     assert "check broken could not run: RuntimeError: boom" in report.notes
     assert report.ids  # the other checks still ran
+
+
+def _assess_imports(path: Path) -> set[str]:
+    """The assess modules ``path`` imports, type-only imports included (facts excepted:
+    check functions name ``Facts`` in their signatures only)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "catdetector.assess":
+                found.update(a.name for a in node.names if (PACKAGE / f"{a.name}.py").exists())
+            elif node.module.startswith("catdetector.assess."):
+                found.add(node.module.rsplit(".", 1)[1])
+    found.discard("facts")
+    return found
+
+
+def test_assess_modules_import_no_cycle() -> None:
+    """Issue 20: scan and gitread imported each other; no two modules may, by any path."""
+    graph = {p.stem: _assess_imports(p) for p in _modules() if p.stem != "__init__"}
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(graph.get(start, ()))
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(graph.get(name, ()))
+        return seen
+
+    cycles = sorted(name for name in graph if name in reach(name))
+    assert cycles == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catdetector.core.layout import model_md5
+from catdetector.registry.artifact import model_md5
 
 LOCK = """schema: '2.0'
 stages:

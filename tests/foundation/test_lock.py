@@ -69,7 +69,8 @@ def test_default_init_vendors_a_hashed_wheel_of_this_catdetector(tmp_path: Path)
                 assert (
                     digest_field == "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
                 )
-    assert "catdetector/cli/__init__.py" in names and "catdetector/data/third-party.lock" in names
+    assert "catdetector/cli/__init__.py" in names
+    assert "catdetector/resources/third-party.lock" in names
     assert not any("__pycache__" in n for n in names)
     assert "catdetector = catdetector.cli:main" in entry_points
 

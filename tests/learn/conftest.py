@@ -61,10 +61,18 @@ RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def run_cli(learn_env: dict[str, str], tmp_path: Path) -> RunCli:
-    """Run the real `catdetector` console script; returns the completed process."""
+    """Run the real `catdetector` console script; returns the completed process.
+
+    It waits for the process to exit (no timeout by default: a lab run takes
+    a minute under load; pytest-timeout ends a hang).
+    """
 
     def run(
-        args: Sequence[str], *, stdin: str = "", cwd: Path | None = None, timeout: float = 60
+        args: Sequence[str],
+        *,
+        stdin: str = "",
+        cwd: Path | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [catdetector_exe(), *args],
@@ -91,7 +99,11 @@ def run_main(
     from catdetector.cli import main
 
     def run(
-        args: Sequence[str], *, stdin: str = "", cwd: Path | None = None, timeout: float = 60
+        args: Sequence[str],
+        *,
+        stdin: str = "",
+        cwd: Path | None = None,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
         monkeypatch.setattr(sys, "argv", ["catdetector", *args])
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))

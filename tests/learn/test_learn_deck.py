@@ -17,6 +17,7 @@ from catdetector.learn.deck import (
     load_deck,
     parse_deck,
     repair_mojibake,
+    to_html,
     to_markup,
     to_plain,
 )
@@ -278,3 +279,24 @@ def test_load_deck_file_errors(tmp_path: Path) -> None:
     unclosed.write_text("# T\n\n<details><summary>Q</summary>\nA\n")
     with pytest.raises(DeckError, match=r"unclosed.md, line 3: <details> opened here"):
         load_deck(unclosed)
+
+
+def test_markdown_blocks_through_markdown_it() -> None:
+    src = ("<br>\nIntro line one\nline two<br>\nafter a break\n\n"
+           "1.  <b>first</b>\n2.  second\n    - nested `x`\n\n"
+           "### A heading\n\n```sh\ndvc repro\n```\n\n\\*not emphasis\\*")
+    assert to_plain(src) == (
+        "Intro line one line two\nafter a break\n\n"
+        "1. first\n2. second\n    - nested `x`\n\n"
+        "A heading\n\n```sh\ndvc repro\n```\n\n*not emphasis*"
+    )
+    markup = to_markup(src)
+    assert "1. [bold]first[/bold]" in markup and "[bold]A heading[/bold]" in markup
+    Text.from_markup(markup)
+
+
+def test_cards_carry_html_for_other_tools() -> None:
+    task = load_deck(SEED).cards[4]
+    assert task.answer_html.startswith("<ol>\n<li><b>Git</b>: Bob pushes code (<code>train.py")
+    assert "<ul>" in task.answer_html and "<br>" not in task.answer_html
+    assert to_html("a <b>b</b>\n\n- c") == "<p>a <b>b</b></p>\n<ul>\n<li>c</li>\n</ul>"

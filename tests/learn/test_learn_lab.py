@@ -27,7 +27,6 @@ from catdetector.learn.lab import (
     load_state,
     parse_choice,
     run_action,
-    score_diagnosis,
     steps,
 )
 from catdetector.learn.session import EndOfInput
@@ -59,7 +58,7 @@ def test_train_py_rebuilds_the_same_model(sandbox: Sandbox) -> None:
     before = (sandbox.repo / "model.h5").read_bytes()
     (sandbox.repo / "model.h5").unlink()
     proc = subprocess.run([sys.executable, "train.py"], cwd=sandbox.repo, capture_output=True,
-                          text=True, check=False, timeout=60)
+                          text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert (sandbox.repo / "model.h5").read_bytes() == before
 
@@ -76,28 +75,36 @@ def test_a_non_lab_folder_is_refused(run_main: RunCli, tmp_path: Path) -> None:
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
 
 
-def test_diagnosis_scoring() -> None:
-    full = score_diagnosis("Level 0 (manual)", [
-        "if Bob's laptop dies nobody can retrain",
-        "no way to roll back to the previous model",
-        "laptop and server environments differ (numpy versions)",
-    ])
-    assert full.level_ok and full.score == 4
-    assert full.matched == {0: "bus-factor", 1: "no-rollback", 2: "training-serving-skew"}
-    partial = score_diagnosis("level 1", ["data is not versioned", "", "skew"])
-    assert not partial.level_ok and partial.named == {"training-serving-skew"}
-    assert partial.others == {0: "no-data-versioning"}
+def test_choices() -> None:
     assert parse_choice("") is Choice.CHECK and parse_choice("R") is Choice.RUN
     assert parse_choice("later") is None
 
 
+def test_a_loose_answer_is_shown_with_the_facts_it_misses(
+    run_main: RunCli, tmp_path: Path
+) -> None:
+    answers = tmp_path / "a.txt"
+    answers.write_text("Level 0\none person can rebuild it\n"
+                       "no way to roll back to the previous model\n"
+                       "different numpy on the server\nquit\n")
+    proc = run_main(["learn", "lab", str(tmp_path / "lab"), "--answers", str(answers)])
+    assert proc.returncode == 0, proc.stderr
+    out = " ".join(proc.stdout.split())
+    assert "Your diagnosis: 3/4" in out
+    assert "✗ one person can rebuild it → close to Bus factor, but it does not say" in out
+    assert "what is lost if Bob or his laptop is gone" in out
+    assert "missed: Bus factor" in out
+
+
+@pytest.mark.slow
 def test_scripted_lab_reaches_level_1(run_cli: RunCli, tmp_path: Path) -> None:
     lab = tmp_path / "lab"
     first = tmp_path / "first.txt"
     # Diagnosis (level + three risks), then step 1: claim it is done (the check
     # fails: nothing ran), let the lab run it, and quit at step 2.
-    first.write_text("Level 0\nBob's laptop is the only place training happens\n"
-                     "no rollback\ndifferent numpy on the server\ncheck\nrun\nquit\n")
+    first.write_text("Level 0\nonly Bob's laptop trains the model: if it dies, nobody can retrain\n"
+                     "no way to go back to the previous model\ndifferent numpy on the server\n"
+                     "check\nrun\nquit\n")
     proc = run_cli(["learn", "lab", str(lab), "--answers", str(first)])
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
@@ -191,7 +198,9 @@ class ScriptIO:
 
 
 def test_ctrl_c_in_the_lab_keeps_its_state(sandbox: Sandbox) -> None:
-    io = ScriptIO(["0", "bus", "rollback", "skew", "run", KeyboardInterrupt])
+    io = ScriptIO(["0", "if Bob's laptop dies nobody can retrain",
+                   "no rollback to a previous model", "laptop and server numpy differ", "run",
+                   KeyboardInterrupt])
     result = Lab(sandbox, io).run()
     assert result.ended is LabEnded.INTERRUPTED
     assert "diagnosis 4" in io.shown and "check git-init True" in io.shown

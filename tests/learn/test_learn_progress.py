@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catdetector.core.errors import DeckError
 from catdetector.learn.deck import builtin_deck, load_deck
 from catdetector.learn.progress import DeckProgress, ProgressStore, compute_stats, data_dir
-from catdetector.learn.schedule import NEW, Grade, Leitner
+from catdetector.learn.schedule import NEW, Grade, Phase
 
 from .conftest import SEED
-from .test_learn_schedule import T0, FakeClock
+from .test_learn_schedule import T0, FakeClock, schedule
 
 
 def test_data_dir_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -28,7 +29,7 @@ def test_data_dir_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 def test_round_trip(tmp_path: Path) -> None:
     store = ProgressStore(tmp_path)
     deck = load_deck(SEED)
-    leitner = Leitner(clock=FakeClock())
+    leitner = schedule(FakeClock())
     progress = store.load(deck)
     assert progress.cards == {} and progress.deck_id == deck.id
     progress.cards[deck.cards[0].id] = leitner.review(NEW, Grade.GOOD)
@@ -38,7 +39,10 @@ def test_round_trip(tmp_path: Path) -> None:
     assert path == tmp_path / "learn" / f"{deck.id}.json"
     again = store.load(deck)
     assert again.cards == progress.cards and again.sessions == 2
-    assert json.loads(path.read_text())["cards"][deck.cards[0].id]["last_grade"] == "good"
+    saved = json.loads(path.read_text())
+    assert saved["format"] == 2
+    assert saved["cards"][deck.cards[0].id]["last_grade"] == "good"
+    assert saved["cards"][deck.cards[0].id]["phase"] == "review"
     assert [p.deck_id for p in store.all()] == [deck.id]
     assert store.reset(deck) and not path.exists() and not store.reset(deck)
 
@@ -62,7 +66,9 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"format": 7}', '{"format": 1}', "[]"])
+@pytest.mark.parametrize(
+    "content", ["{not json", '{"format": 7}', '{"format": 1}', '{"format": 2}', "[]"]
+)
 def test_corrupt_progress_is_a_clear_error(tmp_path: Path, content: str) -> None:
     store = ProgressStore(tmp_path)
     deck = load_deck(SEED)
@@ -76,16 +82,62 @@ def test_corrupt_progress_is_a_clear_error(tmp_path: Path, content: str) -> None
 def test_stats() -> None:
     deck = builtin_deck()
     clock = FakeClock()
-    leitner = Leitner(clock=clock)
+    sched = schedule(clock)
     progress = DeckProgress(deck_id=deck.id, title=deck.title, source=deck.source)
     ids = [c.id for c in deck.cards]
-    progress.cards[ids[0]] = leitner.review(NEW, Grade.GOOD)
-    progress.cards[ids[1]] = leitner.review(NEW, Grade.EASY)
-    progress.cards[ids[2]] = leitner.review(NEW, Grade.AGAIN)
-    stats = compute_stats(progress, leitner, ids)
+    progress.cards[ids[0]] = sched.review(NEW, Grade.GOOD)
+    progress.cards[ids[1]] = sched.review(NEW, Grade.EASY)
+    progress.cards[ids[2]] = sched.review(NEW, Grade.AGAIN)
+    stats = compute_stats(progress, sched, ids)
     assert (stats.total, stats.new, stats.due_now, stats.reviews) == (
-        len(ids), len(ids) - 3, len(ids) - 2, 3
+        len(ids), len(ids) - 3, len(ids) - 3, 3
     )
-    assert stats.boxes == {1: 1, 2: 1, 3: 1, 4: 0, 5: 0}
-    assert stats.next_due == T0 + timedelta(days=1)
-    assert stats.to_json()["boxes"] == {"1": 1, "2": 1, "3": 1, "4": 0, "5": 0}
+    assert stats.phases == {Phase.LEARNING: 1, Phase.REVIEW: 2, Phase.RELEARNING: 0}
+    assert stats.next_due == T0 + timedelta(minutes=1)
+    assert stats.recall == 1.0  # just reviewed
+    assert stats.to_json()["phases"] == {"learning": 1, "review": 2, "relearning": 0}
+
+
+# A progress file written by the Leitner schedule of catdetector 0.1 (format 1).
+LEITNER_FILE: dict[str, Any] = {
+    "format": 1, "deck_id": "DECK", "title": "Old deck", "source": "SOURCE", "sessions": 3,
+    "updated": "2026-01-04T10:00:00+00:00",
+    "cards": {
+        "CARD0": {"box": 3, "due": "2026-01-07T10:00:00+00:00", "reviews": 2, "lapses": 0,
+                  "last_review": "2026-01-04T10:00:00+00:00", "last_grade": "good"},
+        "CARD1": {"box": 1, "due": "2026-01-04T10:00:00+00:00", "reviews": 3, "lapses": 1,
+                  "last_review": "2026-01-04T10:00:00+00:00", "last_grade": "again"},
+        "CARD2": {"box": 5, "due": "2026-01-20T10:00:00+00:00", "reviews": 5, "lapses": 0,
+                  "last_review": "2026-01-04T10:00:00+00:00", "last_grade": "easy"},
+    },
+}
+
+
+def test_leitner_progress_is_carried_over(tmp_path: Path) -> None:
+    store = ProgressStore(tmp_path)
+    deck = load_deck(SEED)
+    ids = [c.id for c in deck.cards]
+    old = dict(LEITNER_FILE, deck_id=deck.id, source=deck.source)
+    old["cards"] = {ids[int(k[-1])]: v for k, v in LEITNER_FILE["cards"].items()}
+    store.root.mkdir(parents=True)
+    store.path_for(deck.id).write_text(json.dumps(old))
+
+    progress = store.load(deck)
+    assert progress.sessions == 3
+    box3, box1, box5 = (progress.state(i) for i in ids[:3])
+    assert (box3.phase, box3.stability, box3.reviews) == (Phase.REVIEW, 3.0, 2)
+    assert box3.due is not None and box3.due.isoformat() == "2026-01-07T10:00:00+00:00"
+    assert (box1.phase, box1.step, box1.lapses, box1.last_grade) == (
+        Phase.LEARNING, 0, 1, Grade.AGAIN)
+    assert (box5.phase, box5.stability) == (Phase.REVIEW, 16.0)
+
+    # What was due stays due, what was planned stays planned.
+    sched = schedule(FakeClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC)))
+    assert sched.due_cards(ids, progress.cards) == [ids[1], *ids[3:]]
+    stats = compute_stats(progress, sched, ids)
+    assert stats.phases[Phase.REVIEW] == 2 and stats.new == len(ids) - 3
+
+    # The next save writes format 2; it reads back the same.
+    store.save(progress)
+    assert json.loads(store.path_for(deck.id).read_text())["format"] == 2
+    assert store.load(deck).cards == progress.cards

@@ -10,7 +10,7 @@ import pytest
 from catdetector.core.errors import UsageError
 from catdetector.learn.deck import Card, load_deck
 from catdetector.learn.progress import ProgressStore
-from catdetector.learn.schedule import CardState, Grade, Leitner
+from catdetector.learn.schedule import CardState, Grade, Phase
 from catdetector.learn.session import (
     Ended,
     EndOfInput,
@@ -20,7 +20,7 @@ from catdetector.learn.session import (
 )
 
 from .conftest import SEED
-from .test_learn_schedule import FakeClock
+from .test_learn_schedule import FakeClock, schedule
 
 
 @dataclass
@@ -30,7 +30,7 @@ class ListIO:
     script: list[tuple[str, Grade | type[BaseException]]]
     shown: list[str] = field(default_factory=list)
     revealed: list[tuple[str, str]] = field(default_factory=list)
-    graded: list[tuple[str, Grade, int]] = field(default_factory=list)
+    graded: list[tuple[str, Grade, Phase]] = field(default_factory=list)
     _pending: Grade | type[BaseException] | None = None
 
     def show_question(self, card: Card, info: QuestionInfo) -> None:
@@ -53,7 +53,7 @@ class ListIO:
         raise pending()
 
     def show_graded(self, card: Card, grade: Grade, state: CardState) -> None:
-        self.graded.append((card.question[:3], grade, state.box))
+        self.graded.append((card.question[:3], grade, state.phase))
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def store(tmp_path: Path) -> ProgressStore:
 def test_full_session_then_restart(store: ProgressStore) -> None:
     deck = load_deck(SEED)
     clock = FakeClock()
-    leitner = Leitner(clock=clock)
+    leitner = schedule(clock)
     io = ListIO([
         ("lifecycle", Grade.GOOD), ("", Grade.EASY), ("debt", Grade.AGAIN),
         ("level 0", Grade.GOOD), ("git+dvc", Grade.GOOD), ("debt again", Grade.GOOD),
@@ -78,20 +78,23 @@ def test_full_session_then_restart(store: ProgressStore) -> None:
     ]
     assert result.due_left == 0
 
-    # Restart: nothing due today; tomorrow the four box-2 cards are back, box 3 is not.
+    # Restart: nothing due today; tomorrow the forgotten card is back; the day after,
+    # the three "good" cards too (FSRS: 2 days); the "easy" one (8 days) is not.
     assert Session(deck, ListIO([]), store, leitner).run().ended is Ended.NOTHING_DUE
     clock.advance(days=1)
-    io2 = ListIO([])
-    again = Session(deck, io2, store, leitner).run()
-    assert again.ended is Ended.END_OF_INPUT and again.due_left == 4
+    again = Session(deck, ListIO([]), store, leitner).run()
+    assert again.ended is Ended.END_OF_INPUT and again.due_left == 1
+    clock.advance(days=1)
+    assert Session(deck, ListIO([]), store, leitner).run().due_left == 4
     progress = store.load(deck)
     assert progress.sessions == 1
-    assert progress.state(deck.cards[1].id).box == 3
+    easy = progress.state(deck.cards[1].id)
+    assert easy.phase is Phase.REVIEW and easy.due is not None and easy.due > clock.now
 
 
 def test_ctrl_c_keeps_what_was_graded(store: ProgressStore) -> None:
     deck = load_deck(SEED)
-    leitner = Leitner(clock=FakeClock())
+    leitner = schedule(FakeClock())
     io = ListIO([("a", Grade.GOOD), ("b", KeyboardInterrupt)])
     result = Session(deck, io, store, leitner).run()
     assert result.ended is Ended.INTERRUPTED and result.reviewed == 1

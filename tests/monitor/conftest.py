@@ -16,7 +16,7 @@ from tests.serve.conftest import (
     show_server_logs_on_failure,
     start_server,
 )
-from tests.serve.serving import MODEL_DIR, Server
+from tests.serve.serving import MODEL_DIR, Server, serving
 
 __all__ = [
     "private_registry",
@@ -67,10 +67,40 @@ def postgres(postgres_cluster: Postgres) -> Iterator[Postgres]:
     if not postgres_cluster.running():
         postgres_cluster.start()
     engine = sa.create_engine(database_url(postgres_cluster.url))
-    with engine.begin() as conn:
-        for table in ("predictions", "feedback", "models", "alembic_version"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    with engine.begin() as conn:  # every table of every revision, and any a test made
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
     yield postgres_cluster
     if not postgres_cluster.running():
         postgres_cluster.start()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs of our own: a disk that really fills (ENOSPC); skip when not root."""
+    import subprocess
+
+    mount = tmp_path / "tiny-disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0777", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.fixture
+def logged_server(trained_project: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server of the trained bundle, logging to a SQLite file."""
+    bundle = trained_project / "models/catdetector"
+    with serving(
+        ["--bundle", str(bundle), "--log-db", str(tmp_path / "log.sqlite")], tmp_path
+    ) as s:
+        yield s

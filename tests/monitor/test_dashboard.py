@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -170,16 +170,6 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         path.write_bytes(data)
         paths.append(path)
     return paths
-
-
-@pytest.fixture
-def logged_server(trained_project: Path, tmp_path: Path) -> Iterator[Server]:
-    """A server of the trained bundle, logging to a SQLite file."""
-    bundle = trained_project / "models/catdetector"
-    with serving(
-        ["--bundle", str(bundle), "--log-db", str(tmp_path / "log.sqlite")], tmp_path
-    ) as s:
-        yield s
 
 
 def _summary_when(server: Server, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:

@@ -103,7 +103,9 @@ def test_export_refuses_clearly(tmp_path: Path, serve: Callable[..., Server]) ->
     empty = cli(
         "feedback", "export", str(tmp_path / "o"), "--log-db", str(db), cwd=tmp_path, check=False
     )
-    assert empty.returncode == 2 and "no feedback labels" in empty.stderr
+    # a reader: the missing log is one line, and is not created
+    assert empty.returncode == 14 and f"no prediction log at {db}" in empty.stderr
+    assert not db.exists()
     images = tmp_path / "inputs"  # (a server without --log-images refuses feedback)
     server = serve("--log-db", str(db), "--log-images", str(images))
     rid = server.predict(png(seed=3)).json()["request_id"]

@@ -77,6 +77,9 @@ def outage(server: Server, postgres: Postgres) -> Load:
     down_at = len(load.ids)
     time.sleep(3.0)
     during = len(load.ids) - down_at
+    text = server.http.get("/metrics").text
+    queued = re.search(r"^catdetector_predlog_queued (\S+)$", text, re.M)
+    assert queued and float(queued.group(1)) > 0, "records waiting must show in the gauge"
     postgres.start()
     time.sleep(2.0)
     load.stop()

@@ -226,3 +226,29 @@ def test_a_swap_records_the_new_model(
         assert row is not None and row.model_version == version
         assert row.model_md5 == models[version].model_md5
     log.close()
+
+
+def test_a_reused_request_id_is_still_logged(serve: Callable[..., Server], tmp_path: Path) -> None:
+    """A client re-sending its X-Request-ID cannot keep a prediction out of the log.
+
+    Whether the HTTP layer gives the second request a fresh id or the writer does
+    (catdetector_predlog_rekeyed_total), both predictions are stored, nothing dropped.
+    """
+    db = tmp_path / "log.sqlite"
+    server = serve("--log-db", str(db))
+    headers = {"content-type": "image/png", "x-request-id": "client-dup-0001"}
+    first = server.http.post("/v1/predict", content=png(seed=1), headers=headers)
+    assert first.status_code == 200
+    flush = {"request_id": "f" * 32, "label": "cat", "source": "human"}  # unknown: flushes
+    assert server.http.post("/v1/feedback", json=flush).status_code == 404
+    second = server.http.post("/v1/predict", content=png(seed=2), headers=headers)
+    assert second.status_code == 200
+    assert server.http.post("/v1/feedback", json=flush).status_code == 404
+    text = server.http.get("/metrics").text
+    stop_with_sigterm(server)
+    log = store.open(db)
+    ids = log.request_ids()
+    log.close()
+    assert len(ids) == 2 and "client-dup-0001" in ids
+    assert second.headers["x-request-id"] in ids or "catdetector_predlog_rekeyed_total 1.0" in text
+    assert 'reason="duplicate_request_id"' not in text

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from catdetector.core.errors import StoreError
-from catdetector.monitor import store
+from catdetector.monitor import schema, store
 from tests.monitor.pg import Postgres
 from tests.monitor.records import record
 
@@ -22,7 +22,7 @@ def test_sqlite_file_is_migrated_to_head_in_wal_mode(tmp_path: Path) -> None:
     again.close()
     con = sqlite3.connect(path)
     assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(schema.head(),)]
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"predictions", "feedback", "models", "alembic_version"} <= tables
     con.close()
@@ -75,7 +75,8 @@ def test_postgres_is_migrated_and_shared(postgres: Postgres) -> None:
     second.insert_predictions([record() for _ in range(7)])
     assert first.count_predictions() == second.count_predictions() == 12
     with first.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == schema.head()
         query = sa.text(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_name = 'predictions'"
@@ -84,3 +85,26 @@ def test_postgres_is_migrated_and_shared(postgres: Postgres) -> None:
     assert kinds["stats"] == "json" and kinds["request_id"] == "character varying"
     first.close()
     second.close()
+
+
+def test_an_old_log_with_two_labels_for_one_request_upgrades_keeping_both(tmp_path: Path) -> None:
+    """0002 adds the unique index; labels that lost the old race move aside, none deleted."""
+    from tests.monitor.test_readers import _at_revision
+
+    path = tmp_path / "log.sqlite"
+    _at_revision(store.database_url(path), "0001")
+    con = sqlite3.connect(path)
+    for i, label in enumerate(("cat", "other", "cat")):
+        con.execute(
+            "INSERT INTO feedback (request_id, label, source, created_at) VALUES (?, ?, ?, ?)",
+            ("r" * 32 if i < 2 else "s" * 32, label, "human", "2026-12-01 10:00:00"),
+        )
+    con.commit()
+    con.close()
+    log = store.open(path)  # the server's open upgrades to head
+    log.close()
+    con = sqlite3.connect(path)
+    kept = con.execute("SELECT request_id, label FROM feedback ORDER BY id").fetchall()
+    aside = con.execute("SELECT request_id, label FROM feedback_duplicates").fetchall()
+    con.close()
+    assert kept == [("r" * 32, "cat"), ("s" * 32, "cat")] and aside == [("r" * 32, "other")]

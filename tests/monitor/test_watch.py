@@ -156,9 +156,32 @@ def test_without_the_flag_it_only_alerts(
     ]
     assert all(c["rolled_back_to"] is None for c in checks)
     assert reg.prod() == reg.v1
+    # the window is named, and `monitor report --since` that time counts the same requests
+    since = checks[-1]["since"]
+    assert since and f"predictions logged since {since} of {reg.v1}" in checks[-1]["window"]
+    assert f"since prod got {reg.v1}" in checks[-1]["window"]
+    reported = json.loads(
+        cli(
+            "monitor",
+            "report",
+            "--log-db",
+            str(setup["db"]),
+            "--since",
+            since,
+            "--params",
+            str(setup["params"]),
+            "--json",
+            cwd=setup["tmp"],
+            check=False,
+            env=clean_env(),
+        ).stdout
+    )
+    [mine] = [v for v in reported if v["version"] == reg.v1]
+    assert mine["requests"] == checks[-1]["requests"] and mine["window"].endswith(since)
     # the human form, run inside the registry clone: one ALARM line per check
     code, _, out = _watch(setup, "--max-checks", "1", json_out=False, cwd=reg.proj)
     assert code == 1 and f"ALARM prod {reg.v1}" in out
+    assert "window: predictions logged since" in out
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def test_database_down_then_back(postgres: Postgres) -> None:
     first = [record() for _ in range(20)]
     for row in first:
         writer.submit(row)
-    assert writer.flush(10)
+    assert writer.flush(60)
     postgres.stop()
     during = [record() for _ in range(80)]
     kept = [row for row in during if writer.submit(row)]
@@ -84,7 +85,7 @@ def test_database_down_then_back(postgres: Postgres) -> None:
     dropped += metric(registry, 'catdetector_predlog_dropped_total{reason="queue_full"}')
     assert dropped == 80 - len(kept)
     postgres.start()
-    assert writer.flush(30)
+    assert writer.flush(60)
     writer.close()
     log = store.open(postgres.url)
     assert log.request_ids() == {r["request_id"] for r in first + kept}
@@ -96,7 +97,7 @@ def test_close_with_the_database_down_counts_what_is_lost(postgres: Postgres) ->
     writer = LogWriter(postgres.url, retry=0.2, metrics=WriterMetrics(registry))
     writer.start()
     writer.submit(record())
-    assert writer.flush(10)
+    assert writer.flush(60)
     postgres.stop()
     for _ in range(7):
         writer.submit(record())
@@ -113,7 +114,7 @@ def test_a_small_bound_does_not_fill_while_the_writer_waits_for_a_batch(tmp_path
         tmp_path / "log.sqlite", capacity=20, interval=5.0, metrics=WriterMetrics(registry)
     )
     writer.start()
-    assert writer.flush(10)  # connected
+    assert writer.flush(60)  # connected
     rows = [record() for _ in range(200)]
     for row in rows:
         assert writer.submit(row)
@@ -121,3 +122,94 @@ def test_a_small_bound_does_not_fill_while_the_writer_waits_for_a_batch(tmp_path
     writer.close()
     assert metric(registry, 'catdetector_predlog_dropped_total{reason="queue_full"}') == 0
     assert store.open(tmp_path / "log.sqlite").count_predictions() == 200
+
+
+def test_the_queued_gauge_follows_the_queue_during_an_outage(postgres: Postgres) -> None:
+    """Records waiting while PostgreSQL is down show in catdetector_predlog_queued."""
+    registry = CollectorRegistry()
+    writer = LogWriter(postgres.url, retry=0.2, metrics=WriterMetrics(registry))
+    writer.start()
+    writer.submit(record())
+    assert writer.flush(60)
+    assert metric(registry, "catdetector_predlog_queued") == 0
+    postgres.stop()
+    waiting = [record() for _ in range(30)]
+    for row in waiting:
+        assert writer.submit(row)
+    assert metric(registry, "catdetector_predlog_queued") == 30 == writer.queued
+    postgres.start()
+    assert writer.flush(60)
+    assert metric(registry, "catdetector_predlog_queued") == 0
+    writer.close()
+    log = store.open(postgres.url)
+    assert {r["request_id"] for r in waiting} <= log.request_ids()
+    log.close()
+
+
+def test_a_reused_request_id_is_logged_under_a_fresh_id(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    writer = LogWriter(tmp_path / "log.sqlite", metrics=WriterMetrics(registry))
+    writer.start()
+    first = record(request_id="client-trace-0001")
+    writer.submit(first)
+    assert writer.flush(60)
+    again = record(request_id="client-trace-0001", label="other")
+    fresh = record()
+    writer.submit(again)
+    writer.submit(fresh)
+    writer.close()
+    log = store.open(tmp_path / "log.sqlite")
+    ids = log.request_ids()
+    assert len(ids) == 3 and {"client-trace-0001", fresh["request_id"]} <= ids
+    (rekeyed,) = ids - {"client-trace-0001", fresh["request_id"]}
+    stored = log.prediction(rekeyed)
+    assert stored is not None and stored.label == "other"
+    assert metric(registry, "catdetector_predlog_rekeyed_total") == 1
+    assert metric(registry, "catdetector_predlog_written_total") == 3
+    assert 'reason="duplicate_request_id"' not in generate_latest(registry).decode()
+    log.close()
+
+
+def test_kept_images_on_a_full_disk_cost_the_images_only(tmp_path: Path, tiny_disk: Path) -> None:
+    """The writer's thread keeps the inputs; ENOSPC drops the image, never the record."""
+    from catdetector.monitor.keeper import IMAGE_KEY, ImageKeeper, KeeperMetrics
+
+    registry = CollectorRegistry()
+    keeper = ImageKeeper(tiny_disk / "images", metrics=KeeperMetrics(registry))
+    writer = LogWriter(
+        tmp_path / "log.sqlite", metrics=WriterMetrics(registry), keeper=keeper, batch_size=5
+    )
+    writer.start()
+    rows = []
+    for i in range(20):
+        data = bytes([i]) * 40_000  # 20 x 40 KB on a 256 KiB disk
+        row = record(input_sha256=hashlib.sha256(data).hexdigest())
+        keeper.attach(row, data)
+        assert row[IMAGE_KEY] is data  # queued with its record, not written here
+        rows.append(row)
+        assert writer.submit(row)
+    writer.close()
+    log = store.open(tmp_path / "log.sqlite")
+    assert log.request_ids() == {r["request_id"] for r in rows}  # every record
+    paths = [log.prediction(r["request_id"]).image_path for r in rows]  # type: ignore[union-attr]
+    kept = [p for p in paths if p]
+    full = metric(registry, 'catdetector_predlog_images_dropped_total{reason="disk_full"}')
+    assert 0 < len(kept) < 20 and full == 20 - len(kept)
+    assert metric(registry, "catdetector_predlog_images_kept_total") == len(kept)
+    assert metric(registry, "catdetector_predlog_images_queued_bytes") == 0
+    for path in kept:
+        assert Path(path).stat().st_size == 40_000
+    log.close()
+
+
+def test_images_over_the_budget_are_not_kept_and_counted(tmp_path: Path) -> None:
+    from catdetector.monitor.keeper import IMAGE_KEY, ImageKeeper, KeeperMetrics
+
+    registry = CollectorRegistry()
+    keeper = ImageKeeper(tmp_path / "images", budget=100_000, metrics=KeeperMetrics(registry))
+    rows = [record() for _ in range(3)]
+    for row in rows:
+        keeper.attach(row, b"x" * 40_000)
+    assert [IMAGE_KEY in r for r in rows] == [True, True, False]
+    assert metric(registry, 'catdetector_predlog_images_dropped_total{reason="queue_full"}') == 1
+    assert metric(registry, "catdetector_predlog_images_queued_bytes") == 80_000

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from catdetector.core.layout import model_md5
-from catdetector.registry import dir_md5
+from catdetector.formats.dvc import dir_md5
+from catdetector.registry.artifact import model_md5
 from catdetector.training.synthetic import write_sample
 from tests.support import cli, git, gto_show, run
 

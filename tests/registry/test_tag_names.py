@@ -1,10 +1,10 @@
-"""Our copy of GTO's tag grammar reads every name as GTO does; the CLI's command table."""
+"""formats.gto reads every tag name as GTO does; the CLI's command table."""
 
 from __future__ import annotations
 
 import typer
 
-from catdetector import registry
+from catdetector.formats import gto as fmt
 
 NAMES = [
     "catdetector@v0.1.0",
@@ -38,7 +38,7 @@ def test_tag_names_parse_as_gto_parses_them() -> None:
     for name in NAMES:
         theirs = gto_parse(name, raise_on_fail=False) or {}
         theirs = {k: getattr(v, "value", v) for k, v in theirs.items()}
-        assert registry.parse_name(name) == theirs, name
+        assert fmt.parse_name(name) == theirs, name
 
 
 def test_command_table_names_every_command_of_its_module() -> None:

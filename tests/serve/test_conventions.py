@@ -7,6 +7,7 @@ answer the usual questions; feedback's defaults and its refusal without kept ima
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -168,16 +169,20 @@ def test_prometheus_metrics(
 def test_feedback_source_defaults_to_human_and_needs_kept_images(
     trained_project: Path, start_server: Callable[..., Server], tmp_path: Path
 ) -> None:
+    from catdetector.core.config import default_images_dir
+
     bundle = str(trained_project / "models/catdetector")
-    keeping = start_server(
-        "--bundle", bundle, "--log-db", str(tmp_path / "a.sqlite"),
-        "--log-images", str(tmp_path / "inputs"),
-    )  # fmt: skip
-    rid = keeping.predict(png(seed=2)).json()["request_id"]
+    keeping = start_server("--bundle", bundle, "--log-db", str(tmp_path / "a.sqlite"))
+    data = png(seed=2)
+    rid = keeping.predict(data).json()["request_id"]
     resp = keeping.http.post("/v1/feedback", json={"request_id": rid, "label": "cat"})
     assert resp.status_code == 201 and resp.json()["source"] == "human", resp.text
+    sha = hashlib.sha256(data).hexdigest()  # kept by default, where export finds it
+    assert (default_images_dir() / sha[:2] / f"{sha}.png").is_file()
 
-    not_keeping = start_server("--bundle", bundle, "--log-db", str(tmp_path / "b.sqlite"))
+    not_keeping = start_server(
+        "--bundle", bundle, "--log-db", str(tmp_path / "b.sqlite"), "--no-log-images"
+    )
     rid = not_keeping.predict(png(seed=2)).json()["request_id"]
     resp = not_keeping.http.post("/v1/feedback", json={"request_id": rid, "label": "cat"})
-    assert resp.status_code == 422 and "--log-images" in resp.json()["detail"], resp.text
+    assert resp.status_code == 422 and "--no-log-images" in resp.json()["detail"], resp.text

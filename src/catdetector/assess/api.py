@@ -8,7 +8,7 @@ from pathlib import Path
 from catdetector.assess.checks import CHECKS
 from catdetector.assess.facts import Facts
 from catdetector.assess.levels import compute_level, next_step, order_findings
-from catdetector.assess.model import Evidence, Finding, Report
+from catdetector.assess.model import NOT_RECOGNISED, Evidence, Finding, Report
 from catdetector.assess.scan import scan
 from catdetector.assess.score import ml_test_score
 from catdetector.assess.text import human
@@ -62,6 +62,9 @@ def assess_repository(path: Path) -> Report:
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]
         severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
+        lowers = check.lowers_level
+        if evidence[0].detail.startswith(NOT_RECOGNISED):
+            severity, lowers = "low", False  # a question for the reader, not a risk found
         fix = check.fix_for(facts) if check.fix_for else None
         findings.append(
             Finding(
@@ -72,7 +75,7 @@ def assess_repository(path: Path) -> Report:
                 blocks_level=check.blocks_level,
                 fix=fix or check.fix,
                 source=check.source,
-                lowers_level=check.lowers_level,
+                lowers_level=lowers,
             )
         )
     notes = [*index.notes, *facts.notes, *failed]

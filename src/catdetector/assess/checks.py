@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from catdetector.assess import (
+    busfactor,
     ci,
     data,
     environment,
     fixes,
-    pipeline,
     registry,
     secrets,
     serving,
@@ -58,8 +58,8 @@ CHECKS: list[Check] = [
         "bus-factor",
         lowers_level=True,
         fix_for=fixes.bus_factor_fix,
-        severity_for=pipeline.bus_factor_severity,
-        func=pipeline.bus_factor,
+        severity_for=busfactor.bus_factor_severity,
+        func=busfactor.bus_factor,
         risk="Bus factor: no reproducible pipeline; training only in notebooks or on one laptop",
         severity="critical",
         blocks_level=1,
@@ -74,6 +74,7 @@ CHECKS: list[Check] = [
         lowers_level=True,
         fix_for=fixes.no_rollback_fix,
         func=registry.no_rollback,
+        severity_for=registry.no_rollback_severity,
         risk="No rollback: the model is not versioned or registered, and is served from a fixed "
         "path",
         severity="critical",
@@ -135,6 +136,7 @@ CHECKS: list[Check] = [
     Check(
         "secrets-committed",
         func=secrets.secrets_committed,
+        severity_for=secrets.secrets_severity,
         risk="Secrets committed: keys in .dvc/config, .env or code",
         severity="critical",
         blocks_level=1,

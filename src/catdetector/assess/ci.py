@@ -7,6 +7,7 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from catdetector.assess.cisystems import ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
@@ -18,20 +19,6 @@ if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
 
 
-CI_PATTERNS = (
-    re.compile(r"^\.github/workflows/[^/]+\.ya?ml$"),
-    re.compile(r"^\.gitlab-ci\.ya?ml$"),
-    re.compile(r"^(?:.*/)?Jenkinsfile$"),
-    re.compile(r"^\.circleci/config\.ya?ml$"),
-    re.compile(r"^azure-pipelines\.ya?ml$"),
-    re.compile(r"^bitbucket-pipelines\.ya?ml$"),
-    re.compile(r"^\.travis\.ya?ml$"),
-    re.compile(r"^\.drone\.ya?ml$"),
-    re.compile(r"^\.buildkite/[^/]+\.ya?ml$"),
-    re.compile(r"^cloudbuild\.ya?ml$"),
-    re.compile(r"^\.woodpecker(?:\.ya?ml|/[^/]+\.ya?ml)$"),
-    re.compile(r"^\.ci/run$"),
-)
 CI_TEST_RE = re.compile(
     r"\b(?:pytest|py\.test|unittest|tox|nox|make\s+(?:test|check)\w*|hatch\s+(?:run\s+)?test|"
     r"npm\s+test|go\s+test|cargo\s+test)\b"
@@ -68,19 +55,19 @@ CI_EVAL_RE = re.compile(
 )
 BEST_RUN_RE = Rx(r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",))
 GATE_WORD_RE = Rx(
-    r"\b(?:gate|min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae)|"
-    r"fail[_-]?under|promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
+    r"\b(?:min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae|mse)|"
+    r"promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
     r"dvc\s+(?:metrics|exp)\s+diff|\bcml\s+(?:comment|send-comment)\b|MetricThreshold\(|"
     r"\bcatdetector\s+promote\b",
     re.I,
-    ("gate", "min_", "max_", "fail", "threshold", "metrics", "diff", "cml", "promote"),
+    ("min_", "max_", "threshold", "metrics", "diff", "cml", "promote"),
     lower=True,
 )
 GATE_CODE_RE = Rx(
-    r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|rmse|mae|loss)\w*\b"
-    r"\s*[<>]=?",
+    r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|mse|mae|r2|loss|"
+    r"precision|recall|error)\w*\b\s*[<>]=?",
     re.M | re.I,
-    ("acc", "f1", "auc", "score", "rmse", "mae", "loss"),
+    ("acc", "f1", "auc", "score", "mse", "mae", "r2", "loss", "precision", "recall", "error"),
     lower=True,
 )
 
@@ -101,9 +88,21 @@ class CIFacts(CodeFacts):
         ]
 
     @cached_property
+    def ci_systems(self) -> dict[str, str]:
+        """CI definition -> its system: by location or by content (``cisystems``), with the
+        local files GitLab CI includes."""
+        found = ci_files(list(self.index.texts()))
+        for path, system in list(found.items()):
+            if system.startswith("GitLab"):
+                for included in gitlab_includes(self.index.text(path) or ""):
+                    if self.index.text(included):
+                        found.setdefault(included, "GitLab CI (included)")
+        return found
+
+    @cached_property
     def ci_paths(self) -> list[str]:
         """CI definitions."""
-        return sorted(p for p in self.index.files if any(rx.match(p) for rx in CI_PATTERNS))
+        return sorted(self.ci_systems)
 
     @cached_property
     def ci_commands(self) -> list[Command]:
@@ -213,10 +212,9 @@ def _gates(f: Facts) -> list[Evidence]:
         if GATE_WORD_RE.search(info.text or ""):
             found.append(Evidence(info.path, None, "gate threshold"))
             break
+    found.extend(f.stack_hits.get("gate", []))
     for unit in f.source_units:
-        if GATE_WORD_RE.search(unit.text, unit.lower) or (
-            not unit.is_training and unit.matches(GATE_CODE_RE)
-        ):
+        if unit.matches(GATE_WORD_RE) or (not unit.is_training and unit.matches(GATE_CODE_RE)):
             found.append(Evidence(unit.path, None, "gate in code"))
             break
         if BEST_RUN_RE.search(unit.text, unit.lower):

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any, TypeVar, cast
 
 from catdetector.assess.model import Evidence
+from catdetector.assess.pycalls import PyFacts, read_python
 from catdetector.assess.scan import FileInfo, RepoIndex
 from catdetector.assess.text import Rx, blank_strings, glob_root, line_numbers, normpath
 from catdetector.assess.vocab import (
@@ -149,6 +150,11 @@ class CodeUnit:
         if regex.search(self.text, self.lower) is None:
             return iter(())
         return line_numbers(self.code, regex.regex)
+
+    @cached_property
+    def py(self) -> PyFacts:
+        """Calls, decorators and class bases, read with ``ast``."""
+        return read_python(self.text)
 
     @cached_property
     def imports(self) -> set[str]:

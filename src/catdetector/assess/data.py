@@ -9,10 +9,16 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
 from catdetector.assess.code import READ_RE, CodeFacts
-from catdetector.assess.model import Evidence
+from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
-from catdetector.assess.vocab import DATA_DIR_NAMES, DATA_SUFFIXES, MODEL_SUFFIXES, NON_DATA_DIRS
+from catdetector.assess.vocab import (
+    DATA_DIR_NAMES,
+    DATA_SUFFIXES,
+    MODEL_SUFFIXES,
+    NON_DATA_DIRS,
+    PICTURE_SUFFIXES,
+)
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -89,6 +95,17 @@ class DataFacts(CodeFacts):
         return found
 
     @cached_property
+    def ml_data_files(self) -> list[FileInfo]:
+        """Data files that say the repository does ML: pictures count only inside a data
+        folder (``data/``, ``dataset/``...), since banners, logos and screenshots are not."""
+        return [
+            info
+            for info, _ in self.data_files
+            if info.suffix not in PICTURE_SUFFIXES
+            or any(part.lower() in DATA_DIR_NAMES for part in info.path.split("/")[:-1])
+        ]
+
+    @cached_property
     def doc_pictures(self) -> set[str]:
         """Images that Markdown files show (README pictures are not data)."""
         found: set[str] = set()
@@ -133,6 +150,7 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
         for group, sizes in sorted(groups.items())
     ]
     produced = {o for s in f.stages for o in s.outs}
+    absent: list[str] = []
     for stage in f.stages:
         for dep in stage.deps:
             suffix = posixpath.splitext(dep)[1].lower()
@@ -142,9 +160,7 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                 continue  # a template DVC resolves from values assess could not read
             if dep in produced or f.dvc_covered(dep) or f.index.exists(dep) or f.git_tracked(dep):
                 continue
-            ev.append(
-                Evidence(stage.file, None, f"stage {stage.name} reads {dep}, which nothing tracks")
-            )
+            absent.append(f"stage {stage.name} reads {dep}")
     quiet = f.data_files or f.dvc_tracked or f.lfs_patterns or f.data_versioning
     if not quiet and f.training_units:
         for unit in f.training_units:
@@ -154,7 +170,12 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                     detail = f"reads data nothing versions: {snippet(line)}"
                     ev.append(unit.evidence(number, detail))
                     break
-
+    if not ev and absent:
+        detail = (
+            f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "
+            "nothing tracks: will it be `dvc add`-ed, or where does it come from?"
+        )
+        ev.append(Evidence(None, None, detail))
     return ev
 
 
@@ -165,9 +186,12 @@ def large_binaries_in_git(f: Facts) -> list[Evidence]:
         return []
     ev: list[Evidence] = []
     folders: dict[str, list[int]] = {}
+    pictures = f.doc_pictures
     for path, size in sorted(tracked.items()):
         suffix = posixpath.splitext(path)[1].lower()
         artifact = suffix in MODEL_SUFFIXES or suffix in DATA_SUFFIXES
+        if suffix in PICTURE_SUFFIXES and (path in pictures or data_group(path, suffix) is None):
+            artifact = False  # a picture the docs show, or one under docs/ or static/
         if any(gitmeta.matches_pattern(path, p) for p in f.lfs_patterns):
             continue
         if artifact:

@@ -1,8 +1,11 @@
 """Facts about a repository, derived once from the scan index and shared by all checks.
 
-``Facts`` gathers the recognisers of each concern (code, environment,
-pipeline, registry, data, CI, serving); every fact is computed lazily from
-text already read by ``scan``. Nothing here touches the disk, imports the code
+``Facts`` gathers the recognisers of each concern; every fact is computed
+lazily from text already read by ``scan``. Each concern's class inherits the
+concerns it reads, so its dependencies are declared (and type-checked), not
+assumed from a sibling mixin: ``CodeFacts`` <- ``CIFacts`` <- ``PipelineFacts``
+<- ``RegistryFacts``; ``CIFacts`` <- ``ServingFacts``; ``CodeFacts`` <-
+``EnvironmentFacts``, ``DataFacts``. Nothing here touches the disk, imports the code
 it reads, or runs anything.
 """
 
@@ -10,16 +13,14 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from catdetector.assess.ci import CIFacts
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
-from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.registry import RegistryFacts
 from catdetector.assess.serving import ServingFacts
 from catdetector.assess.vocab import ML_MODULES
 
 
-class Facts(EnvironmentFacts, PipelineFacts, RegistryFacts, DataFacts, CIFacts, ServingFacts):
+class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
     """Lazily derived facts about one scanned repository."""
 
     @cached_property
@@ -28,7 +29,7 @@ class Facts(EnvironmentFacts, PipelineFacts, RegistryFacts, DataFacts, CIFacts, 
         return bool(
             self.training_units
             or self.model_files
-            or self.data_files
+            or self.ml_data_files
             or self.pipelines
             or any(u.top_imports & ML_MODULES for u in self.code_units)
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from catdetector.assess.cisystems import AUX_PATH_RE
+
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
 
@@ -34,13 +36,14 @@ _CI_RUN = {
 def stacks(f: Facts) -> set[str]:
     """Tools in use: imported modules, their files and commands."""
     found = set()
-    imports = set().union(*(u.top_imports for u in f.source_units)) if f.source_units else set()
+    units = [u for u in f.source_units if not AUX_PATH_RE.search(u.path)]
+    imports = set().union(*(u.top_imports for u in units)) if units else set()
     for module in ("mlflow", "ray", "wandb", "bentoml", "lakefs", *ORCHESTRATORS):
         if module in imports:
             found.add(module)
-    if f.named("MLproject"):
+    if any(not AUX_PATH_RE.search(i.path) for i in f.named("MLproject")):
         found.add("mlflow")
-    if f.job_specs or "anyscale" in f.ci_text:
+    if any(not AUX_PATH_RE.search(p) for p in f.job_specs) or "anyscale" in f.ci_text:
         found.add("ray")
     if f.stages or f.dvc_initialized:
         found.add("dvc")
@@ -54,6 +57,8 @@ def _orchestrator(used: set[str]) -> str | None:
 def bus_factor_fix(f: Facts) -> str | None:
     """Declare training in the stack's own pipeline."""
     used = stacks(f)
+    if "dvc" in used:
+        return None
     if (tool := _orchestrator(used)) is not None:
         return (
             f"Make training a step of the {ORCHESTRATORS[tool]} pipeline so anyone can re-run "
@@ -116,8 +121,10 @@ def no_data_versioning_fix(f: Facts) -> str | None:
 
 
 def no_ci_training_fix(f: Facts) -> str | None:
-    """Run the stack's pipeline from CI."""
+    """Run the stack's pipeline from CI (DVC's, the table's default, when it has one)."""
     used = stacks(f)
+    if "dvc" in used and f.stages:
+        return None
     if (tool := _orchestrator(used)) is not None:
         return f"In CI, {_CI_RUN[tool]}, so a change that breaks training fails the build."
     if "ray" in used:

@@ -3,9 +3,11 @@
 From CI definitions or job specs, each command line is read and the files it
 invokes are followed: shell and Python scripts (``./run.sh``, ``bash x.sh``,
 ``cd dir && ./script.sh``, ``python -m pkg.mod``), Makefile targets
-(``make [-C dir] target``, with their prerequisites), YAML job specs a command
+(``make [-C dir] target``, with their prerequisites), the tasks of other task runners
+(just, mise, poe, pdm, hatch, npm/yarn/pnpm scripts, Taskfile, invoke, tox, nox: see
+``runners``), YAML job specs a command
 submits (``anyscale job submit job.yaml``, ``kubectl apply -f``), the Dockerfile
-an image is built from, and tox/nox files. Python files are read but not
+an image is built from. Python files are read but not
 followed further; the chain stops after ``MAX_DEPTH`` hops.
 """
 
@@ -16,6 +18,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from catdetector.assess.runners import RUNNERS, invoked
 from catdetector.assess.scan import RepoIndex
 from catdetector.assess.text import normpath
 
@@ -87,12 +90,18 @@ class _Follower:
                 if not path.endswith((".yml", ".yaml")):
                     moved = _CD_RE.findall(line)
                     if moved and line.strip().startswith("cd "):
-                        target = normpath(moved[-1], cwd)
-                        cwd = target if target is not None else cwd
+                        moved_to = normpath(moved[-1], cwd)
+                        cwd = moved_to if moved_to is not None else cwd
         return self.out
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
         text = self.index.text(path) or ""
+        if "::" in target:
+            name, _, task = target.partition("::")
+            for runner in RUNNERS:
+                if runner.name == name:
+                    return runner.read(text, task)
+            return []
         if not target:
             return [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
         targets = _make_targets(text)
@@ -135,10 +144,12 @@ class _Follower:
                 if found := self._exists(normpath("dvc.yaml", base)):
                     refs.append((found, "", base))
                     break
-        if re.search(r"\b(?:tox|nox)\b", line):
-            for name in ("tox.ini", "noxfile.py"):
-                if found := self._exists(normpath(name, local)):
-                    refs.append((found, "", ""))
+        for runner, task in invoked(line):
+            for name in runner.files:
+                found = self._exists(normpath(name, local)) or self._exists(name)
+                if found and (found, f"{runner.name}::{task}") != (path, ""):
+                    refs.append((found, f"{runner.name}::{task}", local))
+                    break
         return refs
 
     def _make(self, args: str, cwd: str) -> list[tuple[str, str, str]]:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
 from catdetector.assess.fsread import DIR_FLAGS, read_at, reason
-
-if TYPE_CHECKING:
-    from catdetector.assess.scan import GitInfo, RepoIndex
 
 GIT_INDEX_CAP = 64 * 1024 * 1024
 PACKED_REFS_CAP = 16 * 1024 * 1024
@@ -25,6 +22,19 @@ READ_CAP = 256 * 1024
 MAX_TAGS = 100_000
 MAX_DEPTH = 64
 MAX_PACKS = 10_000
+
+
+@dataclass
+class GitInfo:
+    """What the files under ``.git`` say; nothing is run."""
+
+    present: bool = False
+    readable: bool = False
+    tags: list[str] = field(default_factory=list)
+    tracked: dict[str, int] | None = None
+    prefix: str = ""  # the folder's path inside the repository, when it is a subfolder
+    pack_bytes: int = 0
+    repo_tracked_bytes: int = 0
 
 
 def _enclosing_git(root: Path) -> tuple[Path, str] | None:
@@ -38,10 +48,12 @@ def _enclosing_git(root: Path) -> tuple[Path, str] | None:
     return None
 
 
-def read_git(index: RepoIndex, root_fd: int, note: Callable[[str], None]) -> None:
-    """Fill ``index.git`` from the folder's ``.git`` or from the repository it lies in."""
-    git = index.git
-    if git.present and ".git" in index.files:
+def read_git(
+    git: GitInfo, root: Path, git_is_file: bool, root_fd: int, note: Callable[[str], None]
+) -> None:
+    """Fill ``git`` from the folder's ``.git`` (``git_is_file``: a worktree or submodule
+    pointer) or from the repository the folder ``root`` lies in."""
+    if git.present and git_is_file:
         return  # a .git file (worktree, submodule): its metadata lives elsewhere
     if git.present:
         try:
@@ -52,7 +64,7 @@ def read_git(index: RepoIndex, root_fd: int, note: Callable[[str], None]) -> Non
             note(f".git could not be opened ({reason(exc)}); treated as not git")
             return
     else:
-        found = _enclosing_git(index.root)
+        found = _enclosing_git(root)
         if found is None:
             return
         try:

@@ -15,6 +15,7 @@ LEVEL_NAMES: dict[int, str] = {
     2: "CI/CD pipeline automation",
 }
 NOT_APPLICABLE = "not applicable (no ML found)"
+NOT_RECOGNISED = "not recognised: "  # evidence that is a question, not a risk found
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,17 @@ class Finding:
     source: str = ""
     lowers_level: bool = True
 
+    @property
+    def not_recognised(self) -> bool:
+        """Whether this finding says no stack was recognised for its concern (a question
+        for the reader, which never lowers the level)."""
+        return bool(self.evidence) and self.evidence[0].detail.startswith(NOT_RECOGNISED)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of this finding."""
         return {
             "id": self.id,
+            "not_recognised": self.not_recognised,
             "risk": self.risk,
             "severity": self.severity,
             "evidence": [e.to_dict() for e in self.evidence],
@@ -108,6 +116,11 @@ class Report:
         return NOT_APPLICABLE if self.level is None else LEVEL_NAMES[self.level]
 
     @property
+    def not_recognised(self) -> int:
+        """How many concerns assess recognised no stack for."""
+        return sum(1 for f in self.findings if f.not_recognised)
+
+    @property
     def score_total(self) -> float:
         """The sum of the ML Test Score items."""
         return sum(item.score for item in self.score)
@@ -128,6 +141,7 @@ class Report:
             "level": self.level,
             "level_name": self.level_name,
             "applicable": self.applicable,
+            "not_recognised": self.not_recognised,
             "next_step": self.next_step,
             "files_scanned": self.files_scanned,
             "checks_run": self.checks_run,

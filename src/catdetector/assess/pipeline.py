@@ -12,23 +12,16 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
-from catdetector.assess.code import TRAIN_RE, first_hit
 from catdetector.assess.follow import follow
-from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
-from catdetector.assess.text import YAML_LOADER, Rx, blank_strings, normpath, snippet
-from catdetector.assess.vocab import DATA_SUFFIXES
+from catdetector.assess.stacks import names_training_file, recognise
+from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
 
 if TYPE_CHECKING:
-    from catdetector.assess.facts import Facts
+    pass
 
 
-LAPTOP_RE = Rx(
-    r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]|/kaggle/|/content/(?:drive|gdrive)|/Volumes/|"
-    r"/mnt/)[^'\"\n]*['\"]",
-    0,
-    ("/Users/", "/home/", "~/", ":\\", ":/", "/kaggle/", "/content/", "/Volumes/", "/mnt/"),
-)
 JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
 WORKFLOW_KIND_RE = re.compile(
     r"^kind:\s*(?:Workflow|CronWorkflow|WorkflowTemplate|Job|CronJob|RayJob|PipelineRun)\b", re.M
@@ -255,12 +248,9 @@ class PipelineFacts(CIFacts):
             if stage.file not in seen:
                 seen.add(stage.file)
                 found.append(Evidence(stage.file, None, "DVC pipeline"))
-        for name, kind in (("MLproject", "MLflow project"), ("Snakefile", "Snakemake workflow")):
-            for info in self.named(name):
-                found.append(Evidence(info.path, None, kind))
-        pyproject = self.index.text("pyproject.toml") or ""
-        if ".kedro.yml" in self.by_name or "[tool.kedro]" in pyproject:
-            found.append(Evidence("pyproject.toml", None, "Kedro project"))
+        for info in self.named("Snakefile"):
+            found.append(Evidence(info.path, None, "Snakemake workflow"))
+        found.extend(self.stack_hits.get("pipeline", []))
         for unit in self.source_units:
             for module, regex in PIPELINE_CODE_RE.items():
                 if module in unit.top_imports and regex.search(blank_strings(unit.text)):
@@ -306,7 +296,8 @@ class PipelineFacts(CIFacts):
 
     @cached_property
     def pipeline_trains(self) -> bool:
-        """Whether some pipeline definition includes training."""
+        """Whether some pipeline definition includes training: a DVC stage that trains, or
+        a pipeline whose structure reaches training code (not a word in its text)."""
         if self.training_stages:
             return True
         for ev in self.pipelines:
@@ -318,79 +309,11 @@ class PipelineFacts(CIFacts):
                 if self._runs_training(ev.file):
                     return True
                 continue
-            text = self.index.text(ev.file) or ""
-            if TRAIN_WORD_RE.search(text):
+            if names_training_file(self, ev.file):
                 return True
         return False
 
-
-def bus_factor(f: Facts) -> list[Evidence]:
-    """No pipeline that trains, or training that depends on one machine's paths."""
-    ev: list[Evidence] = []
-    if not f.pipeline_trains:
-        if f.pipelines:
-            ev.append(Evidence(f.pipelines[0].file, None, "the pipeline has no training stage"))
-        for unit in f.training_units:
-            hit = first_hit(unit, TRAIN_RE)
-            where = "a notebook" if unit.kind == "ipynb" else "a script"
-            line = hit[0] if hit else 1
-            what = f": {snippet(hit[1])}" if hit else ""
-            ev.append(unit.evidence(line, f"training in {where}, outside any pipeline{what}"))
-        if not ev:
-            ev.append(
-                Evidence(None, None, "no pipeline definition (dvc.yaml stages, MLproject, ...)")
-            )
-    for unit in f.training_units:
-        found = unit.find(LAPTOP_RE, raw=True)[:3]
-        for number, line in found:
-            ev.append(unit.evidence(number, f"reads a path on one machine: {snippet(line)}"))
-        if found:
-            continue
-        for number, line in unit.find(MACHINE_PATH_RE, raw=True):
-            if any(_machine_path(p) for p in unit.path_literals(line)):
-                ev.append(unit.evidence(number, f"reads a path on one machine: {snippet(line)}"))
-                break
-    return ev
-
-
-MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
-SHARED_ROOTS = frozenset(
-    {
-        "tmp",
-        "app",
-        "opt",
-        "workspace",
-        "srv",
-        "code",
-        "usr",
-        "etc",
-        "dev",
-        "proc",
-        "var",
-        "data",
-        "models",
-        "model",
-        "artifacts",
-        "output",
-        "outputs",
-        "input",
-        "inputs",
-        "ml",
-        "src",
-        "root",
-    }
-)  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
-
-
-def _machine_path(literal: str) -> bool:
-    """An absolute path under a folder that only one machine has (``/disk/...``)."""
-    if not literal.startswith("/") or literal.startswith("//"):
-        return False
-    first = literal.strip("/").split("/", 1)[0].lower()
-    data = "data" in literal.lower() or posixpath.splitext(literal)[1].lower() in DATA_SUFFIXES
-    return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
-
-
-def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
-    """Critical when training exists that nobody else can re-run; high with no training."""
-    return "critical" if f.training_units else "high"
+    @cached_property
+    def stack_hits(self) -> dict[str, list[Evidence]]:
+        """Evidence of each concern from the table of stack recognisers (``stacks``)."""
+        return recognise(self)

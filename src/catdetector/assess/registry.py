@@ -8,17 +8,18 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
+from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import (
     READ_RE,
     TEST_PATH_RE,
-    TRAIN_RE,
     WRITE_RE,
-    CodeFacts,
     CodeUnit,
-    first_hit,
 )
-from catdetector.assess.model import Evidence
+from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
+from catdetector.assess.pipeline import PipelineFacts
+from catdetector.assess.pycalls import Call
 from catdetector.assess.scan import FileInfo
+from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
 from catdetector.assess.vocab import MODEL_SUFFIXES
 
@@ -67,8 +68,9 @@ REGISTRY_CMD_RE = Rx(
 GTO_TAG_RE = re.compile(r"^[A-Za-z0-9][\w.\-/]*(?:@v?\d+\.\d+\.\d+\S*|#[\w\-]+#\d+)$")
 
 
-class RegistryFacts(CodeFacts):
-    """Model artifacts, registries and what versions a path."""
+class RegistryFacts(PipelineFacts):
+    """Model artifacts, registries and what versions a path (reads DVC's outputs and the
+    scripts CI runs, so it builds on ``PipelineFacts``)."""
 
     @cached_property
     def lfs_patterns(self) -> list[str]:
@@ -147,6 +149,7 @@ class RegistryFacts(CodeFacts):
             for number, m in line_numbers(info.text or "", REGISTRY_CMD_RE):
                 found.append(Evidence(info.path, number, f"registry command: {m.group(0)}"))
                 break
+        found.extend(self.stack_hits.get("registry", []))
         return found
 
 
@@ -189,16 +192,88 @@ def no_rollback(f: Facts) -> list[Evidence]:
                     detail = f"{what} with no version to go back to: {snippet(line)}"
                 ev.append(unit.evidence(number, detail))
                 break
-    if not ev and f.training_units and not registered and not model_versioned(f):
-        unit = f.training_units[0]
-        hit = first_hit(unit, WRITE_RE) or first_hit(unit, TRAIN_RE)
-        what = f": {snippet(hit[1])}" if hit else ""
-        detail = (
-            "the trained model has no version to go back to (no registry, alias or versioned "
-            f"pipeline output){what}"
-        )
-        ev.append(unit.evidence(hit[0] if hit else 1, detail))
+    if not ev and not registered and not model_versioned(f):
+        ev.extend(unpinned_hub_models(f) or _unversioned_save(f))
     return ev
+
+
+HUB_LOADS = ("from_pretrained", "HuggingFaceModel", "SentenceTransformer", "snapshot_download",
+             "hf_hub_download")  # fmt: skip
+UNPINNED_HUB = "loads a hub model by name with no revision pinned: "
+
+
+def hub_models(f: Facts, *, unpinned: bool = False) -> list[Evidence]:
+    """Production code that loads a model from a hub by its id (``unpinned``: with no
+    revision pinned, so what is served changes when the hub does)."""
+    for unit in f.source_units:
+        if AUX_PATH_RE.search(unit.path) or unit.kind != "py":
+            continue
+        if not any(name in unit.text for name in HUB_LOADS):
+            continue
+        for call in unit.py.calls:
+            if not call.named(*HUB_LOADS) or not call.strings:
+                continue
+            if any(s.startswith((".", "/")) or "{" in s for s in call.strings):
+                continue  # a local path, not a hub id
+            if unpinned and "revision" in call.keywords:
+                continue
+            line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name
+            what = UNPINNED_HUB if unpinned and "revision" not in call.keywords else "hub model: "
+            return [unit.evidence(call.line, f"{what}{snippet(line)}")]
+    return []
+
+
+def unpinned_hub_models(f: Facts) -> list[Evidence]:
+    """Hub models loaded with no revision pinned: there is no version to go back to."""
+    return hub_models(f, unpinned=True)
+
+
+def no_rollback_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical when a model file or a saved model has no version; high when only a hub
+    model is unpinned (the hub keeps versions, the code does not name one)."""
+    return "high" if all(e.detail.startswith(UNPINNED_HUB) for e in evidence) else "critical"
+
+
+SAVE_CALLS = frozenset(
+    {"save_model", "save_weights", "save_pretrained", "save_checkpoint", "ModelCheckpoint",
+     "log_model"}
+)  # fmt: skip
+SERIALIZERS = frozenset(
+    {"torch.save", "joblib.dump", "pickle.dump", "dill.dump", "cloudpickle.dump"}
+)
+
+
+def _saves_model(call: Call) -> bool:
+    last = call.name.rsplit(".", 1)[-1]
+    if last in SAVE_CALLS or call.name in SERIALIZERS:
+        return True
+    suffixes = {posixpath.splitext(s)[1].lower() for s in call.strings}
+    return last in ("save", "dump") and bool(suffixes & MODEL_SUFFIXES)
+
+
+def _unversioned_save(f: Facts) -> list[Evidence]:
+    """Where production training saves a model that nothing versions; "not recognised"
+    when training exists but no save of a model is found (read with ``ast``)."""
+    training = [u for u in f.training_units if not AUX_PATH_RE.search(u.path)]
+    for unit in training:
+        if not any(word in unit.text for word in ("save", "dump", "log_model", "Checkpoint")):
+            continue
+        for call in unit.py.calls:
+            if _saves_model(call):
+                line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name
+                detail = (
+                    "saves the trained model with no version to go back to (no registry, alias "
+                    f"or versioned pipeline output): {snippet(line)}"
+                )
+                return [unit.evidence(call.line, detail)]
+    if not training:
+        return []
+    detail = (
+        f"{NOT_RECOGNISED}no model registry or versioned model output (looked for GTO tags, "
+        f"dvc.yaml artifacts, pipeline outputs, {LOOKED_FOR['registry']}) and no save of a "
+        "model; where does the trained model go?"
+    )
+    return [Evidence(None, None, detail)]
 
 
 def model_versioned(f: Facts) -> bool:

@@ -20,7 +20,13 @@ def _md_cell(text: str) -> str:
 def _title(report: Report) -> str:
     if report.level is None:
         return f"No level: {report.level_name}"
-    return f"Level {report.level} ({report.level_name})"
+    return f"Level {report.level} ({report.level_name}){unrecognised_note(report)}"
+
+
+def unrecognised_note(report: Report) -> str:
+    """``; N concerns not recognised`` when assess recognised no stack for some concerns."""
+    n = report.not_recognised
+    return f"; {n} concern{'s' if n != 1 else ''} not recognised" if n else ""
 
 
 def _role(finding: Finding) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from catdetector.assess.fsread import DIR_FLAGS as _DIR_FLAGS
 from catdetector.assess.fsread import read_at as _read_at
 from catdetector.assess.fsread import reason as _reason
-from catdetector.assess.gitread import read_git
+from catdetector.assess.gitread import GitInfo, read_git
 
 READ_CAP = 256 * 1024
 NOTEBOOK_CAP = 4 * 1024 * 1024
@@ -139,19 +139,6 @@ class FileInfo:
     def lines(self) -> list[str]:
         """The lines of the text that was read (empty when not read)."""
         return self.text.splitlines() if self.text else []
-
-
-@dataclass
-class GitInfo:
-    """What the files under ``.git`` say; nothing is run."""
-
-    present: bool = False
-    readable: bool = False
-    tags: list[str] = field(default_factory=list)
-    tracked: dict[str, int] | None = None
-    prefix: str = ""  # the folder's path inside the repository, when it is a subfolder
-    pack_bytes: int = 0
-    repo_tracked_bytes: int = 0
 
 
 @dataclass
@@ -363,7 +350,8 @@ class _Scanner:
 
     # -- git metadata -------------------------------------------------------------------
     def _read_git(self, root_fd: int) -> None:
-        read_git(self.index, root_fd, self.notes.add)
+        index = self.index
+        read_git(index.git, index.root, ".git" in index.files, root_fd, self.notes.add)
 
 
 def scan(root: Path, *, max_files: int = MAX_FILES) -> RepoIndex:

@@ -37,7 +37,11 @@ BOTS = (".github/dependabot.yml", ".github/dependabot.yaml", "renovate.json", ".
 def _git_code(f: Facts) -> Mark:
     units = f.training_units or f.source_units
     if not units:
-        return 0, ""
+        # training is a tool's command (e.g. `catdetector stage train`): its pipeline is the code
+        files = [e.file for e in f.pipelines if e.file]
+        known = f.index.git.tracked or {}
+        path = next((p for p in files if p in known), None)
+        return (1, path) if path else (0, "")
     tracked = f.index.git.tracked
     if tracked is not None:
         path = next((u.path for u in units if u.path in tracked), None)
@@ -54,6 +58,8 @@ def _baseline(f: Facts) -> Mark:
 
 def _reproducible(f: Facts) -> Mark:
     seeded = bool(f.training_units) and not smells.no_seeds(f)
+    if not f.training_units and f.pipeline_trains:
+        seeded = smells.params_seed(f)  # training is a tool's command: its params carry it
     locked = bool(f.lock_files) and not f.unpinned_evidence
     if not (seeded and locked):
         missing = [what for what, ok in (("seeds", seeded), ("lock", locked)) if not ok]
@@ -101,10 +107,19 @@ def _golden(f: Facts) -> Mark:
 def _rollback(f: Facts) -> Mark:
     if not f.registry and not registry.model_versioned(f):
         return 0, ""
-    where = f.registry[0].location() if f.registry else "DVC-versioned model output"
+    where = f.registry[0].location() if f.registry else _what_versions_models(f)
     if f.ci_find(registry.REGISTRY_CMD_RE) is not None or f.ci_find(re.compile(r"\bgto\b")):
         return 1, where
     return 0.5, where
+
+
+def _what_versions_models(f: Facts) -> str:
+    """What versions the model when no registry does: DVC, git-lfs, or git itself."""
+    if any(stage.outs for stage in f.training_stages) or f.dvc_tracked:
+        return "DVC-versioned model output"
+    if f.lfs_patterns:
+        return "model files in git-lfs"
+    return "model files committed to git"
 
 
 def _bot(f: Facts) -> Mark:
@@ -118,7 +133,12 @@ def _shared_preprocessing(f: Facts) -> Mark:
     training = skew.training_side(f)
     inference = skew.inference_side(f, training)
     if not inference:
-        return 0, "no serving or prediction code"
+        served = f.stack_hits.get("serving", [])
+        if any(e.detail.startswith("catdetector serve") for e in served):
+            return 1, f"{served[0].location()}: catdetector serves with training's preprocessing"
+        if served:
+            return 0.5, f"{served[0].location()}: {served[0].detail} (sharing not checked)"
+        return 0, "no serving or prediction code recognised"
     if skew.preprocessing_skew(f):
         return 0, "preprocessing written twice"
     shared = {u.path for u in training if not u.is_training}
@@ -144,7 +164,8 @@ def _scheduled(f: Facts) -> Mark:
 
 def _prediction_log(f: Facts) -> Mark:
     if not f.monitoring:
-        return 0, ""
+        hits = f.stack_hits.get("monitoring", [])
+        return (0.5, hits[0].location()) if hits else (0, "")
     serving = {u.path for u in f.serving_units}
     wired = [ev for ev in f.monitoring if ev.file in serving or "runs `" in ev.detail]
     return (1, wired[0].location()) if wired else (0.5, f.monitoring[0].location())

@@ -6,7 +6,10 @@ import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
-from catdetector.assess.model import Evidence
+from catdetector.assess.cisystems import AUX_PATH_RE
+from catdetector.assess.code import TEST_PATH_RE
+from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
 
 if TYPE_CHECKING:
@@ -40,8 +43,8 @@ SECRET_TOKEN_RE = Rx(
 )
 SECRET_CRED_RE = Rx(
     r"(?:secret|token|passw(?:or)?d|api[_-]?key|access[_-]?key(?:[_-]?id)?|private[_-]?key|"
-    r"account[_-]?key|connection[_-]?string)['\"]?\]?[ \t]*[:=][ \t]*"
-    r"(?P<q>['\"]?)(?P<val>[^\s'\"#,;]{8,})(?P=q)",
+    r"account[_-]?key|connection[_-]?string)(?:[_-]?key)?['\"]?\]?[ \t]*[:=][ \t]*"
+    r"(?P<q>['\"]?)(?P<val>[^\s'\"#,;]{6,})(?P=q)",
     re.I,
     ("secret", "token", "passw", "key", "connection"),
     lower=True,
@@ -57,7 +60,8 @@ SECRET_KINDS = {
     "cred": "credential",
 }
 _PLACEHOLDER_RE = re.compile(
-    r"(?i)example|changeme|change_me|your[_-]|xxxx|placeholder|dummy|fake|redacted|\*\*\*|"
+    r"(?i)example|change_?(?:me|this|it)|replace_?me|your[_-]|xxxx|placeholder|dummy|fake|"
+    r"redacted|\*\*\*|"
     r"<|>|\$|\{|\}|\(|\[|%|^none$|^null$|^true$|^false$|environ|getenv|secrets\.|settings\."
 )
 _FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
@@ -79,8 +83,70 @@ def _would_commit(f: Facts, path: str) -> bool:
     return not any(gitmeta.matches_pattern(path, p) for p in patterns)
 
 
+DS_PLUGINS = (
+    "KeywordDetector", "AWSKeyDetector", "PrivateKeyDetector", "GitHubTokenDetector",
+    "GitLabTokenDetector", "SlackDetector", "StripeDetector", "OpenAIDetector",
+    "JwtTokenDetector", "AzureStorageKeyDetector", "BasicAuthDetector", "TwilioKeyDetector",
+    "SendGridDetector", "MailchimpDetector", "NpmDetector", "PypiTokenDetector",
+    "DiscordBotTokenDetector", "ArtifactoryDetector", "TelegramBotTokenDetector",
+)  # fmt: skip: detect-secrets' plugins, without its noisy high-entropy ones
+BASIC_AUTH_RE = Rx(r"\w+://[^\s/:@'\"]+:[^\s/@'\"]{3,}@", 0, ("://",))
+_DOCTEST_RE = re.compile(r"^\s*(?:>>>|\.\.\.)\s")
+_AUTHOR_SAYS_NOT_SECRET_RE = re.compile(r"#\s*(?:noqa:?[^\n]*\bS10[5-7]\b|nosec\b)")
+TEST_FIXTURE = " in a test, an example or documentation: not a production secret"
+MARKED = " marked as not secret by its author (noqa/nosec)"
+
+
+def _confirmed(line: str) -> list[str]:
+    """The secret values detect-secrets confirms on ``line`` (its plugins, its placeholder,
+    template, indirect-reference and allowlist-pragma filters)."""
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import transient_settings
+
+    with transient_settings({"plugins_used": [{"name": name} for name in DS_PLUGINS]}):
+        return [s.secret_value or "" for s in scan_line(line[:2000])]
+
+
+def _confirmed_credential(line: str, value: str, suffix: str) -> bool:
+    """Code: detect-secrets confirms the line. Config files (unquoted ``KEY=value``, which its
+    keyword plugin reads only in code): its value filters decide."""
+    if suffix in _CODE_SUFFIXES:
+        return bool(_confirmed(line))
+    from detect_secrets.filters import heuristic
+
+    return not (
+        heuristic.is_templated_secret(value)
+        or heuristic.is_prefixed_with_dollar_sign(value)
+        or heuristic.is_indirect_reference(line)
+        or heuristic.is_sequential_string(value)
+        or heuristic.is_potential_uuid(value)
+    )
+
+
+def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
+    """line -> (kind, value) of key-shaped tokens and credential assignments (cheap regexes;
+    credentials are confirmed by detect-secrets afterwards)."""
+    found: dict[int, tuple[str, str]] = {}
+    for number, m in line_numbers(text, SECRET_TOKEN_RE):
+        if "EXAMPLE" not in m.group(0):
+            found.setdefault(number, (m.lastgroup or "aws", m.group(0)))
+    if suffix in _DOC_SUFFIXES:
+        return found
+    for regex in (SECRET_CRED_RE, BASIC_AUTH_RE):
+        for number, m in line_numbers(text, regex):
+            value = m.groupdict().get("val") or m.group(0)
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if _PLACEHOLDER_RE.search(value) or _FAKE_NAME_RE.search(text, line_start, m.end()):
+                continue
+            if suffix in _CODE_SUFFIXES and regex is SECRET_CRED_RE and not m.group("q"):
+                continue
+            found.setdefault(number, ("cred", value))
+    return found
+
+
 def secrets_committed(f: Facts) -> list[Evidence]:
-    """Keys and credentials in files that are (or would be) committed; values are redacted."""
+    """Keys and credentials in files that are (or would be) committed; values are redacted.
+    Credentials are confirmed by detect-secrets; tests, examples and docs are LOW."""
     ev: list[Evidence] = []
     notebooks = {u.path: u for u in f.code_units if u.kind == "ipynb"}
     for info in f.index.texts():
@@ -90,24 +156,32 @@ def secrets_committed(f: Facts) -> list[Evidence]:
         unit = notebooks.get(info.path)
         if unit is not None:
             text = unit.text  # the cells' code, with the JSON's escaped quotes decoded
-        found: dict[int, str] = {}
-        for number, m in line_numbers(text, SECRET_TOKEN_RE):
-            if "EXAMPLE" not in m.group(0):
-                found.setdefault(
-                    number, f"{SECRET_KINDS[m.lastgroup or 'aws']} ({m.group(0)[:4]}…)"
-                )
-        if info.suffix not in _DOC_SUFFIXES:
-            for number, m in line_numbers(text, SECRET_CRED_RE):
-                value = m.group("val")
-                line_start = text.rfind("\n", 0, m.start()) + 1
-                if _PLACEHOLDER_RE.search(value) or _FAKE_NAME_RE.search(text, line_start, m.end()):
-                    continue
-                if info.suffix in _CODE_SUFFIXES and not m.group("q"):
-                    continue
-                if not (re.search(r"[\dA-Z/+=_-]", value) or len(value) >= 16):
-                    continue
-                found.setdefault(number, f"credential ({value[:3]}…)")
-        for number, detail in sorted(found.items()):
+        candidates = _candidates(text, info.suffix)
+        if not candidates:
+            continue
+        lines = text.splitlines()
+        aux = bool(AUX_PATH_RE.search(info.path) or TEST_PATH_RE.search(info.path))
+        docs = docstring_lines(text) if info.suffix == ".py" else set()
+        for number, (kind, value) in sorted(candidates.items()):
+            line = lines[number - 1] if number <= len(lines) else ""
+            if _DOCTEST_RE.match(line):
+                continue
+            if kind == "cred" and not _confirmed_credential(line, value, info.suffix):
+                continue
+            if "pragma: allowlist secret" in line:
+                continue
+            detail = f"{SECRET_KINDS[kind]} ({value[:3]}…)"
+            if aux or number in docs:
+                detail += TEST_FIXTURE
+            elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
+                detail += MARKED
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))
     return ev
+
+
+def secrets_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical for a secret in production files; low when every one is in a test, example
+    or documentation file, or marked by its author as not secret."""
+    low = all(e.detail.endswith((TEST_FIXTURE, MARKED, "more")) for e in evidence)
+    return "low" if low else "critical"

@@ -6,12 +6,12 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from catdetector.assess.ci import CIFacts
 from catdetector.assess.code import (
     READ_RE,
     REQUEST_READ_RE,
     SERVE_RE,
     WRITE_RE,
-    CodeFacts,
     CodeUnit,
     first_hit,
     paths_by_verb,
@@ -70,7 +70,7 @@ VALIDATION_RE = Rx(
 )
 
 
-class ServingFacts(CodeFacts):
+class ServingFacts(CIFacts):
     """Deployment and monitoring."""
 
     @cached_property
@@ -154,16 +154,51 @@ def no_input_validation(f: Facts) -> list[Evidence]:
         own = ("catdetector.features.images", "catdetector.images")
         if any(i.startswith(own) for i in unit.imports):
             continue
+        if "streamlit" in unit.top_imports and _widgets_bounded(unit):
+            continue
         hit = first_hit(unit, REQUEST_READ_RE) or first_hit(unit, SERVE_RE)
-        line = hit[0] if hit else 1
-        what = f": {snippet(hit[1])}" if hit else ""
-        ev.append(unit.evidence(line, f"request input reaches the model unchecked{what}"))
+        detail = "request input reaches the model unchecked"
+        if hit is None:  # nothing to point at: the file, not its first line (an import)
+            ev.append(Evidence(unit.path, None, detail))
+            continue
+        ev.append(unit.evidence(hit[0], f"{detail}: {snippet(hit[1])}"))
     return ev
+
+
+CLOSED_WIDGETS = frozenset(
+    {"slider", "select_slider", "selectbox", "radio", "checkbox", "toggle", "multiselect",
+     "color_picker", "pills", "segmented_control", "button", "form_submit_button"}
+)  # fmt: skip: inputs that can only take values the app offers
+INPUT_WIDGETS = CLOSED_WIDGETS | {"number_input", "text_input", "text_area", "file_uploader",
+                                  "camera_input", "chat_input", "date_input", "time_input"}
+
+
+def _widgets_bounded(unit: CodeUnit) -> bool:
+    """Whether every Streamlit input of the app is bounded (read with ``ast``): closed choices,
+    or ``number_input`` with ``min_value`` and ``max_value``, or ``file_uploader(type=...)``."""
+    inputs = [
+        c
+        for c in unit.py.calls
+        if c.name.rsplit(".", 1)[-1] in INPUT_WIDGETS
+        and c.name.split(".", 1)[0] in ("st", "streamlit")
+    ]
+    if not inputs:
+        return False
+    for call in inputs:
+        kind = call.name.rsplit(".", 1)[-1]
+        if kind in CLOSED_WIDGETS:
+            continue
+        if kind == "number_input" and {"min_value", "max_value"} <= call.keywords:
+            continue
+        if kind == "file_uploader" and "type" in call.keywords:
+            continue
+        return False
+    return True
 
 
 def no_monitoring(f: Facts) -> list[Evidence]:
     """No metrics exporter, prediction log, drift tool or alerting configuration."""
-    if f.monitoring:
+    if f.monitoring or f.stack_hits.get("monitoring"):
         return []
     if f.serving_units:
         return [

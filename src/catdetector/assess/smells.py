@@ -24,6 +24,10 @@ SEED_RE = Rx(
 PARAM_SEED_RE = re.compile(r"^\s*(?:random_)?(?:seeds?|random_state)\s*:", re.M | re.I)
 
 
+# in params: a model family named ``dummy`` or ``most_frequent`` (a ladder's first rung)
+CONFIG_BASELINE_RE = re.compile(
+    r"^\s*(?:-\s*|\w+:\s*)['\"]?(?:dummy|most_frequent|majority)\b", re.M
+)
 BASELINE_RE = Rx(
     r"Dummy(?:Classifier|Regressor)|sklearn\.dummy|LogisticRegression|LinearRegression|"
     r"\bRidge(?:Classifier)?\b|\bLasso\b|SGDClassifier|LinearSVC|\bbaseline\b|majority[_ ]class",
@@ -88,12 +92,17 @@ def no_seeds(f: Facts) -> list[Evidence]:
     return f.memo("no_seeds", lambda: _no_seeds(f))
 
 
-def _no_seeds(f: Facts) -> list[Evidence]:
-    project_seed = any(
+def params_seed(f: Facts) -> bool:
+    """Whether the project's params or config files declare a seed."""
+    return any(
         PARAM_SEED_RE.search(info.text or "")
         for info in f.config_texts
         if info.name.lower().startswith(("params", "config", "settings"))
     )
+
+
+def _no_seeds(f: Facts) -> list[Evidence]:
+    project_seed = params_seed(f)
     seeding = seed_functions(f)
     ev: list[Evidence] = []
     for unit in f.training_units:
@@ -173,9 +182,9 @@ def baseline(f: Facts) -> str | None:
         if BASELINE_RE.search(unit.text, unit.lower):
             return unit.path
     for info in f.config_texts:
-        if info.name.lower().startswith(("params", "dvc", "config")) and BASELINE_RE.search(
-            info.text or ""
-        ):
+        if not info.name.lower().startswith(("params", "dvc", "config")):
+            continue
+        if BASELINE_RE.search(info.text or "") or CONFIG_BASELINE_RE.search(info.text or ""):
             return info.path
     return None
 

@@ -63,6 +63,9 @@ DATA_SUFFIXES = frozenset(
         ".sqlite3",
     }
 )
+PICTURE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".svg", ".tif", ".tiff", ".ico"}
+)
 DATA_DIR_NAMES = frozenset({"data", "dataset", "datasets", "raw_data", "training_data"})
 NON_DATA_DIRS = frozenset(
     {

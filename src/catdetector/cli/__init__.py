@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "promote": "registry",
     "gate": "registry",
     "rollback": "registry",
+    "deprecate": "registry",
     "show": "registry",
     "history": "registry",
     "predict": "predict",
@@ -55,7 +56,7 @@ def command_modules() -> list[str]:
     """Every command module of this package."""
     import pkgutil
 
-    return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]  # type: ignore[name-defined]
+    return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
 
 
 def load_commands(argv: list[str] | None = None) -> None:

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from catdetector.assess import Report, assess_repository
 from catdetector.assess.model import LEVEL_NAMES
-from catdetector.assess.render import score_lines, to_markdown
+from catdetector.assess.render import score_lines, to_markdown, unrecognised_note
 from catdetector.cli._common import console, console_err, print_json
 from catdetector.core.errors import AssessError
 
@@ -55,7 +55,8 @@ def render_text(report: Report) -> None:
     """Print the report with rich, every wrapped line indented under its item."""
     style = _LEVEL_STYLE.get(report.level, "bold") if report.level is not None else "bold"
     title = f"Level {report.level}" if report.level is not None else "No level"
-    console.print(f"[{style}]{escape(title)}: {escape(report.level_name)}[/{style}]")
+    heading = f"{title}: {report.level_name}{unrecognised_note(report)}"
+    console.print(f"[{style}]{escape(heading)}[/{style}]")
     _wrapped(f"{report.path} ({report.files_scanned} files, {len(report.findings)} findings)", 2, 2)
     if report.next_step:
         _wrapped(f"next: {report.next_step}", 2, 6, "bold")

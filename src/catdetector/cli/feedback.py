@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from catdetector.cli._common import LogDbOpt, console, print_json
+from catdetector.cli._common import LogDbOpt, console, console_err, print_json
 
 
 def register(app: typer.Typer) -> None:
@@ -30,9 +31,14 @@ def register(app: typer.Typer) -> None:
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
-        """Write the labelled inputs and DEST/provenance.json; refuse labels from a model."""
+        """Write the labelled inputs and DEST/provenance.json; refuse labels from a model.
+
+        The log is opened read-only. Rows that break the export's rules (a sha256 that
+        is not one, a path outside the images folder or DEST, content that does not
+        match its hash) are skipped, each named on stderr.
+        """
         from catdetector.core.config import log_db_url
-        from catdetector.monitor.feedback import export_log
+        from catdetector.monitor.export import export_log
 
         summary = export_log(
             log_db_url(log_db),
@@ -40,6 +46,10 @@ def register(app: typer.Typer) -> None:
             images=images.resolve() if images else None,
             skip_model_labels=skip_model_labels,
         )
+        for rid, why in summary.refused:
+            console_err.print(
+                f"[yellow]skipped request {escape(rid)}:[/yellow] {escape(why)}", soft_wrap=True
+            )
         if as_json:
             print_json(summary.to_dict())
             return
@@ -49,3 +59,5 @@ def register(app: typer.Typer) -> None:
         )
         if summary.skipped_model:
             console.print(f"left out {len(summary.skipped_model)} label(s) that came from a model")
+        if summary.refused:
+            console.print(f"skipped {len(summary.refused)} row(s) that break the export's rules")

@@ -1,4 +1,4 @@
-"""`catdetector monitor report | watch`."""
+"""`catdetector monitor report | watch | migrate`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from catdetector.cli._common import LogDbOpt, console, console_err, print_json
-from catdetector.core.layout import LOG_DB_ENV
 
 if TYPE_CHECKING:
     from catdetector.core.config import MonitorParams
@@ -23,25 +22,17 @@ ParamsOpt = Annotated[
 
 monitor_app = typer.Typer(
     name="monitor",
-    help="Report on what is served; watch a stage and roll back on alarm.",
+    help="Report on what is served; watch a stage and roll back on alarm; upgrade the log.",
     no_args_is_help=True,
 )
 
 
 def _open_log(url: str | None) -> Store:
-    """The prediction log: --log-db, else $CATDETECTOR_LOG_DB, else the server's default."""
+    """The prediction log, read-only: --log-db, else $CATDETECTOR_LOG_DB, else the default."""
     from catdetector.core.config import log_db_url
-    from catdetector.core.errors import StoreError
-    from catdetector.monitor import store
+    from catdetector.monitor.schema import open_read
 
-    location = log_db_url(url)
-    full = store.database_url(location)
-    if full.startswith("sqlite:///") and not Path(full.removeprefix("sqlite:///")).is_file():
-        raise StoreError(
-            f"no prediction log at {location}",
-            hint="pass --log-db FILE_OR_URL (the server's --log-db) or set " + LOG_DB_ENV,
-        )
-    return store.open(location)
+    return open_read(log_db_url(url))
 
 
 def _params(path: Path | None, root: Path | None = None) -> MonitorParams:
@@ -66,7 +57,9 @@ def _render_version(v: dict[str, Any]) -> None:
     )
     if fb["n"]:
         console.print(f"  accuracy on {fb['n']} labelled: {fb['accuracy']:.3f}")
-    if atc and atc["estimated_accuracy"] is not None:
+    if atc and atc.get("no_estimate"):
+        console.print(f"  ATC accuracy: {atc['no_estimate']}")
+    elif atc and atc["estimated_accuracy"] is not None:
         console.print(
             f"  ATC-estimated accuracy {atc['estimated_accuracy']:.3f} "
             f"(test accuracy {atc['test_accuracy']:.3f})"
@@ -106,9 +99,10 @@ def report_cmd(
     from catdetector.core.fsutil import write_bytes
     from catdetector.monitor import html as html_report
     from catdetector.monitor import report
+    from catdetector.monitor.window import parse_since
 
     thresholds = _params(params)
-    when = report.parse_since(since) if since else None
+    when = parse_since(since) if since else None
     db = _open_log(log_db)
     try:
         built = report.build(db, thresholds, since=when)
@@ -117,9 +111,10 @@ def report_cmd(
     data = built.to_dict()
     if html is not None:
         write_bytes(html, html_report.render(data).encode())
-    if json_out:
-        print_json(data["versions"])
+    if json_out:  # one object per version, each naming the window it counts
+        print_json([{**v, "window": data["window"]} for v in data["versions"]])
     else:
+        console.print(f"window: {data['window']}")
         if not data["versions"]:
             console.print("no predictions logged" + (f" since {data['since']}" if since else ""))
         for v in data["versions"]:
@@ -162,11 +157,11 @@ def watch_cmd(
     import json
 
     from catdetector.core.errors import UsageError
-    from catdetector.monitor import report
     from catdetector.monitor.watch import Check, Watcher, watch
+    from catdetector.monitor.window import parse_duration
 
-    interval = report.parse_duration(every)
-    span = report.parse_duration(window) if window else None
+    interval = parse_duration(every)
+    span = parse_duration(window) if window else None
     root = (registry or Path.cwd()).resolve()
     thresholds = _params(params, root)
     if max_checks is not None and max_checks < 1:
@@ -187,6 +182,8 @@ def watch_cmd(
             )
         else:
             console.print(f"{check.at} ok {stage} {check.version} ({check.requests} requests)")
+        if check.window:
+            console.print(f"  window: {check.window}", soft_wrap=True)
         if check.rolled_back_to:
             console.print(
                 f"{check.at} [yellow]rolled back[/yellow] {stage}: {check.version} -> "
@@ -203,3 +200,31 @@ def watch_cmd(
         db.close()
     if last is not None and (last.alarm or last.error):
         raise typer.Exit(1)
+
+
+@monitor_app.command("migrate")
+def migrate_cmd(
+    log_db: LogDbOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Create the prediction log, or upgrade its schema to this catdetector's revision.
+
+    The only command besides the server that writes the schema; report, watch,
+    feedback export and the dashboard only read.
+    """
+    from catdetector.core.config import log_db_url
+    from catdetector.monitor import schema
+    from catdetector.monitor.store import redacted
+
+    location = log_db_url(log_db)
+    before, after = schema.migrate(location)
+    shown = redacted(location) if "://" in location else location
+    if json_out:
+        print_json({"log_db": shown, "from": before, "to": after})
+    elif before == after:
+        console.print(f"prediction log {shown}: schema at revision {after} already")
+    else:
+        console.print(
+            f"prediction log {shown}: schema "
+            + (f"upgraded {before} -> {after}" if before else f"created at revision {after}")
+        )

@@ -1,4 +1,4 @@
-"""`catdetector register | promote | rollback | history | show`."""
+"""`catdetector register | promote | gate | rollback | deprecate | show | history`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,30 @@ from typing import Annotated
 
 import typer
 
-from catdetector.cli._common import console, print_json
+from catdetector.cli._common import console, console_err, print_json
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-PushOpt = Annotated[bool, typer.Option("--push", help="push the new tag to origin")]
+PushOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--push/--no-push",
+        help="push the new tag to origin atomically [default: push when origin exists]",
+        show_default=False,
+    ),
+]
 StageOpt = Annotated[str, typer.Option("--stage", help="stage name, e.g. prod")]
+
+
+def _local_only(tag: str, pushed: bool, offline: str | None) -> None:
+    """Say that a tag made here only is invisible to servers that follow the remote."""
+    if offline:
+        console_err.print(f"[yellow]origin could not be read[/yellow] ({offline})")
+    if not pushed:
+        console_err.print(
+            f"[yellow]not pushed[/yellow]: {tag} is in this clone only; a server that follows"
+            f" the remote registry will not see it until you run `git push origin {tag}`",
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -23,12 +42,12 @@ def register(app: typer.Typer) -> None:
         bump: Annotated[
             str | None, typer.Option(help="major, minor or patch (default: patch)")
         ] = None,
-        push: PushOpt = False,
+        push: PushOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Register HEAD's model as a new version (clean workspace, model in the DVC remote)."""
         from catdetector.core.errors import UsageError
-        from catdetector.registry import register as do_register
+        from catdetector.registry.api import register as do_register
 
         if bump not in (None, "major", "minor", "patch"):
             raise UsageError(f"--bump must be major, minor or patch (got {bump!r})")
@@ -38,8 +57,9 @@ def register(app: typer.Typer) -> None:
         else:
             console.print(
                 f"[green]registered[/green] {result.version} at {result.commit[:10]} "
-                f"(tag {result.tag}{', pushed' if push else ''})"
+                f"(tag {result.tag}{', pushed' if result.pushed else ''})"
             )
+        _local_only(result.tag, result.pushed, result.offline)
 
     @app.command("promote")
     def promote_cmd(
@@ -49,11 +69,11 @@ def register(app: typer.Typer) -> None:
         reason: Annotated[
             str | None, typer.Option(help="why you force it (kept in the tag message)")
         ] = None,
-        push: PushOpt = False,
+        push: PushOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Assign VERSION to STAGE after the promotion gate."""
-        from catdetector.registry import promote
+        from catdetector.registry.api import promote
 
         result = promote(Path.cwd(), version, stage, force, reason, push)
         if json_out:
@@ -63,14 +83,16 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(result.gate.reasons)}")  # type: ignore[union-attr]
         console.print(
             f"[green]promoted[/green] {result.version} to {result.stage}"
-            f" (was {result.previous or 'empty'}; tag {result.tag})"
+            f" (was {result.previous or 'empty'}; tag {result.tag}"
+            f"{', pushed' if result.pushed else ''})"
         )
+        _local_only(result.tag, result.pushed, result.offline)
 
     @app.command("gate")
     def gate_cmd(stage: StageOpt = "prod", json_out: JsonOpt = False) -> None:
         """Run the promotion gate on the workspace model (for CI); exit 9 when it refuses."""
         from catdetector.core.errors import GateError
-        from catdetector.registry import gate_workspace
+        from catdetector.registry.gate import gate_workspace
 
         result = gate_workspace(Path.cwd(), stage)
         if json_out:
@@ -85,25 +107,45 @@ def register(app: typer.Typer) -> None:
             raise GateError("the gate refuses the workspace model: " + "; ".join(result.reasons))
 
     @app.command("rollback")
-    def rollback_cmd(stage: StageOpt, push: PushOpt = False, json_out: JsonOpt = False) -> None:
+    def rollback_cmd(stage: StageOpt, push: PushOpt = None, json_out: JsonOpt = False) -> None:
         """Put back the version that held STAGE before the current one."""
-        from catdetector.registry import rollback
+        from catdetector.registry.api import rollback
 
         result = rollback(Path.cwd(), stage, push)
         if json_out:
             print_json(result.to_dict())
-        else:
-            console.print(
-                f"[green]rolled back[/green] {stage}: {result.previous} -> {result.version}"
-                f" (tag {result.tag})"
-            )
+            return
+        console.print(
+            f"[green]rolled back[/green] {stage}: {result.previous} -> {result.version}"
+            f" (tag {result.tag}{', pushed' if result.pushed else ''})"
+        )
+        _local_only(result.tag, result.pushed, result.offline)
+
+    @app.command("deprecate")
+    def deprecate_cmd(
+        version: Annotated[str, typer.Argument(help="version to deregister, e.g. v0.1.0")],
+        push: PushOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Deregister VERSION (GTO's deprecate); refused while a stage holds it."""
+        from catdetector.registry.api import deprecate
+
+        result = deprecate(Path.cwd(), version, push)
+        if json_out:
+            print_json(result.to_dict())
+            return
+        console.print(
+            f"[green]deprecated[/green] {result.version}"
+            f" (tag {result.tag}{', pushed' if result.pushed else ''})"
+        )
+        _local_only(result.tag, result.pushed, result.offline)
 
     @app.command("show")
     def show_cmd(json_out: JsonOpt = False) -> None:
         """Versions and what each stage holds (agrees with `gto show`)."""
         from rich.table import Table
 
-        from catdetector.registry import show
+        from catdetector.registry.api import show
 
         state = show(Path.cwd())
         data = state.to_dict()
@@ -122,7 +164,7 @@ def register(app: typer.Typer) -> None:
         """Every registration, promotion and rollback, oldest first."""
         from rich.table import Table
 
-        from catdetector.registry import history
+        from catdetector.registry.api import history
 
         events = history(Path.cwd())
         if json_out:

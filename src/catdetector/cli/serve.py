@@ -79,8 +79,18 @@ def register(app: typer.Typer) -> None:
         ] = None,
         log_images: Annotated[
             Path | None,
-            typer.Option(help="keep every input image here, content-addressed (off by default)"),
+            typer.Option(
+                help="keep every input image here, content-addressed "
+                "[default: inputs in the user data folder]"
+            ),
         ] = None,
+        keep_images: Annotated[
+            bool,
+            typer.Option(
+                "--keep-images/--no-log-images",
+                help="keep inputs (feedback needs them; --no-log-images refuses feedback)",
+            ),
+        ] = True,
     ) -> None:
         """Serve the model of a registry stage; follow it without a restart.
 
@@ -98,6 +108,10 @@ def register(app: typer.Typer) -> None:
         )
         if (registry is None) == (bundle is None):
             raise UsageError("give exactly one of --registry URL or --bundle DIR")
+        if registry is not None:
+            from catdetector.registry.stages import check_remote
+
+            check_remote(registry, stage)  # the stages its default branch's .gto declares
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
             f" on http://{host}:{port} ({workers} worker(s))"
@@ -120,6 +134,7 @@ def register(app: typer.Typer) -> None:
             log_enabled=None if log else False,
             log_db=log_db,
             log_images=log_images.resolve() if log_images else None,
+            keep_images=None if keep_images else False,
             batching=batching,
             batching_max_size=batching_max_size,
             batching_max_wait_ms=batching_max_wait_ms,

@@ -228,6 +228,9 @@ class ServeSettings(BaseSettings):
         None, description="prediction log: a SQLite file path or a postgresql:// URL"
     )
     log_images: Path | None = Field(None, description="keep inputs here, content-addressed")
+    keep_images: bool = Field(
+        True, description="keep inputs (for feedback); in the user data folder unless log_images"
+    )
     log_queue: int = Field(10_000, ge=1, description="records held while the DB is slow or down")
     log_batch: int = Field(500, ge=1, description="records per insert")
     log_interval: float = Field(0.2, gt=0, description="seconds between writes when idle")
@@ -267,6 +270,13 @@ def default_log_db() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("catdetector")) / "predictions.sqlite"
+
+
+def default_images_dir() -> Path:
+    """Where the server keeps its inputs unless ``--log-images DIR`` says otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("catdetector")) / "inputs"
 
 
 def log_db_url(log_db: str | None) -> str:

@@ -22,6 +22,7 @@ ROC_PLOT = Path("plots/roc.json")
 # Embeddings of the pretrained rung, by image content hash: gitignored (DVC's own tmp), no output.
 EMBED_CACHE = Path(".dvc/tmp/catdetector/embeddings")
 ENV_LOCK = Path("requirements.lock")
+GTO_CONFIG = Path(".gto")  # GTO's config: the declared stages
 CI_WORKFLOW = Path(".github/workflows/catdetector.yml")
 CI_SCRIPT = Path("ci/continuous-training.sh")
 
@@ -43,20 +44,4 @@ def find_root(start: Path) -> Path | None:
     for candidate in (start, *start.parents):
         if is_project(candidate):
             return candidate
-    return None
-
-
-def model_md5(lock_text: str) -> str | None:
-    """The DVC md5 (``...dir``) that a dvc.lock text records for the model output, or None."""
-    import yaml  # here: this module is imported by every command, most of them never parse
-
-    try:
-        doc = yaml.safe_load(lock_text) or {}
-    except yaml.YAMLError:
-        return None
-    stages = doc.get("stages") if isinstance(doc, dict) else None
-    outs = ((stages or {}).get("train") or {}).get("outs") or []
-    for out in outs:
-        if isinstance(out, dict) and out.get("path") == str(MODEL_DIR) and out.get("md5"):
-            return str(out["md5"])
     return None

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from catdetector.core.errors import ExternalToolError
+from catdetector.core.errors import CatDetectorError, ExternalToolError
 
 
 def executable(name: str) -> str:
@@ -39,7 +39,7 @@ def run(
     *,
     check: bool = True,
     timeout: float | None = 600,
-    error: type[ExternalToolError] | None = None,
+    error: type[CatDetectorError] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool; on failure raise ``error`` (default ExternalToolError) with its stderr."""
     argv = [executable(args[0]), *args[1:]]

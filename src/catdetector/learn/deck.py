@@ -8,26 +8,27 @@ The format is the one of the course's exercise files:
   question is the prose just before the block. It is a *scenario* card when that
   prose has a ``**Scenario**:`` label, a *task* card when it has ``**Task**:``.
 
-Answers and questions keep their line breaks; HTML tags (``<b>``, ``<br>``,
-``<i>``, ``<code>``) and Markdown emphasis become either plain text or rich
-markup. Text that was saved as UTF-8 and then read as Mac Roman or cp1252
-(mojibake such as ``üß†`` for 🧠) is repaired. A malformed deck raises
+Questions and answers are rendered by :mod:`catdetector.learn.render`
+(markdown-it-py) as plain text, rich markup and HTML. A malformed deck raises
 :class:`~catdetector.core.errors.DeckError` naming the file and the line.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
-from rich.markup import escape
-
 from catdetector.core.errors import DeckError
+from catdetector.learn.render import repair_mojibake, to_html, to_markup, to_plain
+
+__all__ = [
+    "BUILTIN_PREFIX", "Card", "CardKind", "Deck", "builtin_deck", "builtin_deck_names",
+    "load_deck", "parse_deck", "repair_mojibake", "to_html", "to_markup", "to_plain",
+]
 
 BUILTIN_PREFIX = "builtin:"
 
@@ -51,6 +52,8 @@ class Card:
     answer: str
     question_markup: str
     answer_markup: str
+    question_html: str
+    answer_html: str
     reveal_label: str | None
     line: int
     question_line: int
@@ -82,132 +85,6 @@ class Deck:
 
 
 # --------------------------------------------------------------------- text
-
-
-_MOJIBAKE_RUN = re.compile(r"[^\x00-\x7f]{2,}")
-
-
-def repair_mojibake(text: str) -> str:
-    """Undo UTF-8 text that was decoded as Mac Roman or cp1252, run by run.
-
-    A run of non-ASCII characters is replaced only when re-encoding it gives
-    valid UTF-8, which ordinary accented text almost never does.
-    """
-
-    def fix(match: re.Match[str]) -> str:
-        run = match.group(0)
-        for codec in ("mac_roman", "cp1252"):
-            try:
-                return run.encode(codec).decode("utf-8")
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                continue
-        return run
-
-    return _MOJIBAKE_RUN.sub(fix, text)
-
-
-# Sentinels: open/close of a style, removed (plain) or turned into rich tags.
-_OPEN, _CLOSE = "\x01", "\x02"
-_STYLES = {"B": "bold", "I": "italic", "C": "bold cyan"}
-_HTML_STYLE = {"b": "B", "strong": "B", "i": "I", "em": "I", "code": "C", "kbd": "C"}
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>")
-_MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_MD_CODE = re.compile(r"`([^`\n]+)`")
-_MD_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![*\w])")
-_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
-
-
-def _mark(text: str) -> str:
-    """Replace HTML and Markdown emphasis by style sentinels."""
-
-    def tag(match: re.Match[str]) -> str:
-        style = _HTML_STYLE.get(match.group(2).lower())
-        if style is None:
-            return ""
-        return f"{_CLOSE if match.group(1) else _OPEN}{style}"
-
-    text = _HTML_TAG.sub(tag, text)
-    text = _MD_CODE.sub(lambda m: f"{_OPEN}C{m.group(1)}{_CLOSE}C", text)
-    text = _MD_BOLD.sub(lambda m: f"{_OPEN}B{m.group(2)}{_CLOSE}B", text)
-    text = _MD_ITALIC.sub(lambda m: f"{_OPEN}I{m.group(1)}{_CLOSE}I", text)
-    return html.unescape(text)
-
-
-_HARD = "\x03"
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_BLOCK_LINE = re.compile(r"^\s*(?:#|>|\||```|~~~)")
-
-
-def _join_soft_breaks(text: str) -> str:
-    """Join lines of one paragraph (Markdown soft breaks); keep lists, blocks, <br>."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        prev = out[-1] if out else ""
-        if (
-            prev.strip() and line.strip()
-            and not prev.endswith(_HARD)
-            and not _LIST_ITEM.match(line)
-            and not _BLOCK_LINE.match(line)
-            and not _BLOCK_LINE.match(prev)
-        ):
-            out[-1] = f"{prev.rstrip()} {line.strip()}"
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
-def _prepare(text: str) -> str:
-    """Repaired, paragraph-joined, emphasis-marked and tidied deck text."""
-    text = _BR.sub(_HARD, repair_mojibake(text))
-    text = "\n".join(line for line in text.split("\n") if not _RULE.match(line))
-    text = _join_soft_breaks(text).replace(_HARD + "\n", "\n").replace(_HARD, "\n")
-    return _tidy(_mark(text))
-
-
-def _tidy(text: str) -> str:
-    """Strip line ends, collapse runs of blank lines, remove common indentation."""
-    lines = [line.rstrip() for line in text.splitlines()]
-    out = "\n".join(lines).strip("\n")
-    out = re.sub(r"\n{3,}", "\n\n", out)
-    return _dedent_common(out).strip()
-
-
-def _dedent_common(text: str) -> str:
-    """Remove indentation shared by every non-blank line."""
-    lines = text.split("\n")
-    indents = [len(line) - len(line.lstrip(" ")) for line in lines if line.strip()]
-    cut = min(indents, default=0)
-    return "\n".join(line[cut:] for line in lines)
-
-
-def to_plain(text: str) -> str:
-    """Deck text to plain text: tags and emphasis removed, code keeps its backticks."""
-    marked = re.sub(f"[{_OPEN}{_CLOSE}]C", "`", _prepare(text))
-    return re.sub(f"[{_OPEN}{_CLOSE}][BI]", "", marked)
-
-
-def to_markup(text: str) -> str:
-    """Deck text to rich console markup (literal brackets escaped)."""
-    marked = _prepare(text)
-    out: list[str] = []
-    stack: list[str] = []
-    for piece in re.split(f"([{_OPEN}{_CLOSE}][BIC])", marked):
-        if len(piece) == 2 and piece[0] in (_OPEN, _CLOSE) and piece[1] in _STYLES:
-            style = _STYLES[piece[1]]
-            if piece[0] == _OPEN:
-                stack.append(style)
-                out.append(f"[{style}]")
-            elif style in stack:
-                while stack:
-                    top = stack.pop()
-                    out.append(f"[/{top}]")
-                    if top == style:
-                        break
-        else:
-            out.append(escape(piece))
-    out.extend(f"[/{style}]" for style in reversed(stack))
-    return "".join(out)
 
 
 def _slug(text: str) -> str:
@@ -415,6 +292,8 @@ class _Parser:
                 answer=answer,
                 question_markup=to_markup(question_src),
                 answer_markup=to_markup(answer_src),
+                question_html=to_html(question_src),
+                answer_html=to_html(answer_src),
                 reveal_label=reveal_label,
                 line=self.details_line,
                 question_line=question_line,

@@ -2,15 +2,18 @@
 
 The folder is ``platformdirs.user_data_dir("catdetector")/learn``, or
 ``$CATDETECTOR_DATA_DIR/learn`` when that variable is set (tests use it). One
-file per deck, named by the deck id; each write goes to a temporary file in the
-same folder that then replaces the old one, so a crash never leaves half a file.
+file per deck, named by the deck id; each write is atomic
+(:func:`catdetector.core.fsutil.write_json`), so a crash never leaves half a file.
+
+Format 2 holds FSRS states; a format 1 file (the Leitner boxes of earlier
+versions) is read and carried over (:func:`~catdetector.learn.schedule.from_leitner`),
+and written as format 2 at the next save.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,10 +23,12 @@ from typing import Any
 import platformdirs
 
 from catdetector.core.errors import DeckError
+from catdetector.core.fsutil import write_json
 from catdetector.learn.deck import Deck
-from catdetector.learn.schedule import NEW, CardState, Grade, Leitner
+from catdetector.learn.schedule import NEW, CardState, Grade, Phase, Schedule, from_leitner
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEITNER_FORMAT = 1
 DATA_DIR_ENV = "CATDETECTOR_DATA_DIR"
 
 
@@ -61,7 +66,10 @@ class DeckProgress:
             "updated": _iso(self.updated),
             "cards": {
                 cid: {
-                    "box": s.box,
+                    "phase": s.phase.value,
+                    "step": s.step,
+                    "stability": s.stability,
+                    "difficulty": s.difficulty,
                     "due": _iso(s.due),
                     "reviews": s.reviews,
                     "lapses": s.lapses,
@@ -74,28 +82,54 @@ class DeckProgress:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeckProgress:
-        """Inverse of :meth:`to_json`; raises KeyError/ValueError/TypeError on bad data."""
-        if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unknown format {data.get('format')!r}")
-        cards = {
-            str(cid): CardState(
-                box=int(c["box"]),
-                due=_parse_iso(c["due"]),
-                reviews=int(c["reviews"]),
-                lapses=int(c.get("lapses", 0)),
-                last_review=_parse_iso(c.get("last_review")),
-                last_grade=Grade(c["last_grade"]) if c.get("last_grade") else None,
-            )
-            for cid, c in data["cards"].items()
-        }
+        """Inverse of :meth:`to_json` (format 1 is migrated); KeyError/ValueError/TypeError."""
+        version = data.get("format")
+        if version not in (FORMAT_VERSION, LEITNER_FORMAT):
+            raise ValueError(f"unknown format {version!r}")
+        read = _card_v2 if version == FORMAT_VERSION else _card_v1
         return cls(
             deck_id=str(data["deck_id"]),
             title=str(data["title"]),
             source=str(data["source"]),
-            cards=cards,
+            cards={str(cid): read(c) for cid, c in data["cards"].items()},
             sessions=int(data.get("sessions", 0)),
             updated=_parse_iso(data.get("updated")),
         )
+
+
+def _grade(value: Any) -> Grade | None:
+    return Grade(value) if value else None
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _card_v2(c: dict[str, Any]) -> CardState:
+    """A card of a format 2 (FSRS) file."""
+    return CardState(
+        phase=Phase(c["phase"]),
+        step=None if c.get("step") is None else int(c["step"]),
+        stability=_float(c.get("stability")),
+        difficulty=_float(c.get("difficulty")),
+        due=_parse_iso(c["due"]),
+        reviews=int(c["reviews"]),
+        lapses=int(c.get("lapses", 0)),
+        last_review=_parse_iso(c.get("last_review")),
+        last_grade=_grade(c.get("last_grade")),
+    )
+
+
+def _card_v1(c: dict[str, Any]) -> CardState:
+    """A card of a format 1 (Leitner) file, carried over to FSRS."""
+    return from_leitner(
+        box=int(c["box"]),
+        due=_parse_iso(c["due"]),
+        reviews=int(c["reviews"]),
+        lapses=int(c.get("lapses", 0)),
+        last_review=_parse_iso(c.get("last_review")),
+        last_grade=_grade(c.get("last_grade")),
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -135,20 +169,9 @@ class ProgressStore:
             ) from None
 
     def save(self, progress: DeckProgress) -> Path:
-        """Write a deck's progress atomically (temp file + os.replace)."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Write a deck's progress atomically."""
         path = self.path_for(progress.deck_id)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(progress.to_json(), handle, indent=2)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(path, progress.to_json())
         return path
 
     def reset(self, deck: Deck) -> bool:
@@ -175,12 +198,13 @@ class DeckStats:
     source: str
     total: int
     new: int
-    boxes: dict[int, int]
+    phases: dict[Phase, int]
     due_now: int
     next_due: datetime | None
     reviews: int
     sessions: int
     last_review: datetime | None
+    recall: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -190,7 +214,8 @@ class DeckStats:
             "source": self.source,
             "cards": self.total,
             "new": self.new,
-            "boxes": {str(k): v for k, v in self.boxes.items()},
+            "phases": {k.value: v for k, v in self.phases.items()},
+            "recall": None if self.recall is None else round(self.recall, 3),
             "due_now": self.due_now,
             "next_due": _iso(self.next_due),
             "reviews": self.reviews,
@@ -200,25 +225,30 @@ class DeckStats:
 
 
 def compute_stats(
-    progress: DeckProgress, schedule: Leitner, card_ids: Iterable[str] | None = None
+    progress: DeckProgress, schedule: Schedule, card_ids: Iterable[str] | None = None
 ) -> DeckStats:
-    """Stats of a deck's progress; ``card_ids`` limits them to the deck's current cards."""
+    """Stats of a deck's progress; ``card_ids`` limits them to the deck's current cards.
+
+    ``recall`` is FSRS's mean probability that the learner recalls a seen card now.
+    """
     ids = list(card_ids) if card_ids is not None else list(progress.cards)
     states = [progress.state(c) for c in ids]
     seen = [s for s in states if not s.is_new]
-    boxes = {b: 0 for b in range(1, schedule.max_box + 1)}
+    phases: dict[Phase, int] = {p: 0 for p in Phase if p is not Phase.NEW}
     for s in seen:
-        boxes[min(max(s.box, 1), schedule.max_box)] += 1
+        phases[s.phase] += 1
+    recalls = [r for s in seen if (r := schedule.recall(s)) is not None]
     return DeckStats(
         deck_id=progress.deck_id,
         title=progress.title,
         source=progress.source,
         total=len(ids),
         new=len(states) - len(seen),
-        boxes=boxes,
+        phases=phases,
         due_now=sum(1 for s in states if schedule.is_due(s)),
         next_due=schedule.next_due(ids, progress.cards),
         reviews=sum(s.reviews for s in states),
         sessions=progress.sessions,
         last_review=max((s.last_review for s in seen if s.last_review), default=None),
+        recall=sum(recalls) / len(recalls) if recalls else None,
     )

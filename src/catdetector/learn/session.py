@@ -23,7 +23,7 @@ from typing import Protocol
 from catdetector.core.errors import UsageError
 from catdetector.learn.deck import Card, Deck
 from catdetector.learn.progress import DeckProgress, ProgressStore
-from catdetector.learn.schedule import CardState, Grade, Leitner, parse_grade
+from catdetector.learn.schedule import CardState, Grade, Schedule, parse_grade
 
 
 class EndOfInput(Exception):
@@ -88,12 +88,12 @@ class Session:
         deck: Deck,
         io: SessionIO,
         store: ProgressStore,
-        schedule: Leitner | None = None,
+        schedule: Schedule | None = None,
     ) -> None:
         self.deck = deck
         self.io = io
         self.store = store
-        self.schedule = schedule or Leitner()
+        self.schedule = schedule or Schedule()
 
     def run(self) -> SessionResult:
         """Ask every due card until none is left, input ends, or Ctrl-C."""
@@ -122,7 +122,7 @@ class Session:
                 result.reviewed += 1
                 result.grades[grade] += 1
                 self.io.show_graded(card, grade, new_state)
-                if self.schedule.is_due(new_state):
+                if self.schedule.in_session(new_state):
                     queue.append(card.id)
         except EndOfInput:
             result.ended = Ended.END_OF_INPUT

@@ -60,7 +60,10 @@ def _bins(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
 
 
-def shares(reference: Mapping[str, Any], values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+Values = Sequence[float] | np.ndarray
+
+
+def shares(reference: Mapping[str, Any], values: Values) -> tuple[np.ndarray, np.ndarray]:
     """(reference, served) share of each reference bin (outer bins open-ended)."""
     edges = np.asarray(reference["edges"], dtype=np.float64)
     ref_counts = np.asarray(reference["counts"], dtype=np.float64)
@@ -71,7 +74,7 @@ def shares(reference: Mapping[str, Any], values: Sequence[float]) -> tuple[np.nd
     return ref_counts / ref_counts.sum(), counts / max(len(arr), 1)
 
 
-def psi(reference: Mapping[str, Any], values: Sequence[float]) -> float:
+def psi(reference: Mapping[str, Any], values: Values) -> float:
     """Population stability index of ``values`` against the reference histogram."""
     ref_share, served_share = shares(reference, values)
     expected = np.maximum(ref_share, PSI_FLOOR)
@@ -93,7 +96,7 @@ def reference_sample(reference: Mapping[str, Any]) -> tuple[np.ndarray, str]:
     return np.interp(ranks, cdf, edges), "histogram"
 
 
-def ks(reference: Mapping[str, Any], values: Sequence[float]) -> tuple[float, float, str]:
+def ks(reference: Mapping[str, Any], values: Values) -> tuple[float, float, str]:
     """Two-sample KS of ``values`` against the reference: (statistic, p-value, reference)."""
     ref, kind = reference_sample(reference)
     result = stats.ks_2samp(np.asarray(values, dtype=np.float64), ref)

@@ -7,11 +7,10 @@ server records the meta (reference statistics, ATC threshold) of the model it lo
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,39 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.core.config import MonitorParams
-from catdetector.core.errors import StoreError, UsageError
+from catdetector.core.errors import StoreError
 from catdetector.monitor.drift import drift_all
 from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
+from catdetector.monitor.window import window_text
 from catdetector.training.provenance import is_model_source
 
 PREDICTION_STAT = "probability"  # the reference entry of the prediction distribution
 CONFIDENCE_BINS = 20
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``30s``, ``5m``, ``1h``, ``2d``, ``1w`` (or a bare number of seconds)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text or "")
-    if not match or float(match.group(1)) <= 0:
-        raise UsageError(
-            f"not a duration: {text!r}", hint="use a positive number with s, m, h, d or w: 10m"
-        )
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """A UTC datetime from an ISO time (``2026-12-03T09:00``) or a look-back (``2h``)."""
-    now = now or datetime.now(UTC)
-    if re.fullmatch(r"\s*\d+(?:\.\d+)?\s*[smhdw]?\s*", text or ""):
-        return now - timedelta(seconds=parse_duration(text))
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UsageError(
-            f"--since {text!r} is neither an ISO time nor a duration",
-            hint="e.g. 2026-12-03T09:00:00Z or 2h",
-        ) from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -90,6 +64,7 @@ class VersionReport:
     atc: dict[str, Any] | None
     drift: list[dict[str, Any]]
     prediction_drift: dict[str, Any] | None
+    verdict: bool = False  # enough served predictions (monitor.min_samples) to judge
     alarms: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -113,6 +88,11 @@ class Report:
     versions: list[VersionReport]
 
     @property
+    def window(self) -> str:
+        """Which predictions the report counts, in words (every output names it)."""
+        return window_text(self.since)
+
+    @property
     def alarm(self) -> bool:
         """True when any version crosses a threshold."""
         return any(v.alarm for v in self.versions)
@@ -122,6 +102,7 @@ class Report:
         return {
             "generated_at": self.generated_at,
             "since": self.since,
+            "window": self.window,
             "thresholds": self.thresholds,
             "alarm": self.alarm,
             "versions": [v.to_dict() for v in self.versions],
@@ -162,7 +143,7 @@ def read_rows(
     if last is not None:
         query = query.limit(last)
     with store.session() as session:
-        return [Row(*r) for r in session.execute(query)][::-1]
+        return [Row(*tuple(r)) for r in session.execute(query)][::-1]
 
 
 def read_true_labels(store: Store, request_ids: Iterable[str]) -> dict[str, str]:
@@ -201,15 +182,30 @@ def _percentiles(values: Sequence[float]) -> dict[str, float | None]:
     return out
 
 
-def _confidence(values: Sequence[float]) -> dict[str, Any]:
+def _shares(values: Sequence[float], edges: np.ndarray) -> list[float]:
+    counts, _ = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)
+    return [float(c) / len(values) for c in counts] if len(values) else [0.0] * len(counts)
+
+
+def _confidence(values: Sequence[float], meta: dict[str, Any]) -> dict[str, Any]:
+    """Histogram of the served confidence, beside the held-out one of a binary model.
+
+    The reference is the bundle's held-out ``probability`` sample (p of the positive
+    label), folded into confidence (max(p, 1 - p)); none for more than two labels.
+    """
     edges = np.linspace(0.0, 1.0, CONFIDENCE_BINS + 1)
     counts, _ = np.histogram(np.asarray(values, dtype=np.float64), bins=edges)
+    sample = ((meta.get("reference") or {}).get(PREDICTION_STAT) or {}).get("sample")
+    binary = len(meta.get("labels") or []) == 2
+    reference = [max(p, 1 - p) for p in sample] if sample and binary else None
     return {
         "n": len(values),
         "mean": float(np.mean(values)) if values else None,
         "p10": float(np.percentile(values, 10)) if values else None,
         "edges": [float(e) for e in edges],
         "counts": [int(c) for c in counts],
+        "shares": _shares(values, edges),
+        "reference_shares": _shares(reference, edges) if reference else None,
     }
 
 
@@ -224,18 +220,39 @@ def _feedback(ok: list[Row], truth: dict[str, str], params: MonitorParams) -> di
     return {"n": len(pairs), "accuracy": accuracy, "enough": len(pairs) >= params.min_samples}
 
 
+def degenerate_atc(threshold: float, test_accuracy: Any, n_labels: int) -> str | None:
+    """Why an ATC threshold can estimate nothing (None when it can).
+
+    A threshold at or below the lowest possible confidence (1/labels) counts every
+    prediction, one at 1 counts none, and a test accuracy of 1.0 gives such a
+    threshold (often 0): the estimate would be that accuracy, whatever is served.
+    """
+    if isinstance(test_accuracy, int | float) and test_accuracy >= 1.0:
+        return f"test accuracy {test_accuracy:g}: the threshold ({threshold:.3f}) cannot separate"
+    if threshold <= 1 / max(n_labels, 2):
+        return f"threshold {threshold:.3f} is below every possible confidence"
+    if threshold >= 1:
+        return f"threshold {threshold:.3f} is above every possible confidence"
+    return None
+
+
 def _atc(ok: list[Row], meta: dict[str, Any], params: MonitorParams) -> dict[str, Any] | None:
     atc = meta.get("atc")
     if not isinstance(atc, dict) or "threshold" not in atc:
         return None
+    threshold = float(atc["threshold"])
     conf = [r.confidence for r in ok if r.confidence is not None]
-    estimate = float(np.mean(np.asarray(conf) > atc["threshold"])) if conf else None
+    why = degenerate_atc(threshold, atc.get("test_accuracy"), len(meta.get("labels") or []))
+    estimate = None
+    if conf and why is None:
+        estimate = float(np.mean(np.asarray(conf) > threshold))
     return {
-        "threshold": float(atc["threshold"]),
+        "threshold": threshold,
         "test_accuracy": atc.get("test_accuracy"),
         "estimated_accuracy": estimate,
+        "no_estimate": f"no estimate: {why}" if why else None,
         "n": len(conf),
-        "enough": len(conf) >= params.min_samples,
+        "enough": len(conf) >= params.min_samples and why is None,
     }
 
 
@@ -293,7 +310,8 @@ def version_report(
         labels=dict(Counter(r.label for r in ok if r.label is not None)),
         test_accuracy=_test_accuracy(meta),
         latency_ms=_percentiles([r.latency_ms for r in rows]),
-        confidence=_confidence(conf),
+        confidence=_confidence(conf, meta),
+        verdict=len(ok) >= params.min_samples,
         feedback=_feedback(ok, truth, params),
         atc=_atc(ok, meta, params),
         drift=inputs,

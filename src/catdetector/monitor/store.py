@@ -1,9 +1,10 @@
 """The prediction store: the monitoring tables (SQLAlchemy 2.0) and :func:`open` by URL.
 
 The tables are created only by the Alembic migrations in ``monitor/migrations``;
-:func:`open` upgrades the database to the newest revision on first connect. A
-SQLite file (WAL journal) is the default; PostgreSQL is any ``postgresql://`` URL
-(driven by psycopg 3).
+:func:`open` (the server's writer, ``monitor migrate``) creates the log and upgrades
+it to the newest revision. Readers use :func:`catdetector.monitor.schema.open_read`,
+which never writes. A SQLite file (WAL journal) is the default; PostgreSQL is any
+``postgresql://`` URL (driven by psycopg 3).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    Table,
     UniqueConstraint,
     create_engine,
     event,
@@ -98,7 +100,7 @@ class Feedback(Base):
     __tablename__ = "feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    request_id: Mapped[str] = mapped_column(String(32), index=True)
+    request_id: Mapped[str] = mapped_column(String(32), index=True, unique=True)
     label: Mapped[str] = mapped_column(String(128))
     source: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -262,6 +264,7 @@ class Store:
         if not rows:
             return []
         table = Prediction.__table__
+        assert isinstance(table, Table)
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(table), list(rows))

@@ -3,7 +3,7 @@
 Each check reads the registry (after fetching the tags of ``origin``), finds the
 version the stage holds and when it was put there, and builds the report of the
 predictions that version served since then. A threshold crossed in ``checks``
-checks in a row rolls the stage back through :func:`catdetector.registry.rollback`
+checks in a row rolls the stage back through :func:`catdetector.registry.api.rollback`
 (the same as ``catdetector rollback``, the alarm in the tag message) and pushes the
 tag, so every server that follows the registry goes back.
 """
@@ -18,12 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from catdetector import registry
 from catdetector.core import layout, tools
 from catdetector.core.config import MonitorParams
 from catdetector.core.errors import CatDetectorError, RegistryError, UsageError
 from catdetector.monitor import report
 from catdetector.monitor.store import Store
+from catdetector.registry import api as registry
+from catdetector.registry.state import RegistryState, read_state
 
 log = logging.getLogger("catdetector.monitor.watch")
 
@@ -38,6 +39,8 @@ class Check:
     alarms: list[str]
     streak: int
     requests: int = 0
+    since: str | None = None
+    window: str = ""
     rolled_back_to: str | None = None
     rollback_tag: str | None = None
     pushed: bool = False
@@ -59,6 +62,8 @@ class Check:
             "alarms": self.alarms,
             "streak": self.streak,
             "requests": self.requests,
+            "since": self.since,
+            "window": self.window,
             "rolled_back_to": self.rolled_back_to,
             "rollback_tag": self.rollback_tag,
             "pushed": self.pushed,
@@ -76,7 +81,7 @@ def fetch_tags(root: Path) -> None:
         tools.run(["git", "fetch", "-q", "--tags", "--force", "origin"], root)
 
 
-def stage_entry(state: registry.RegistryState, stage: str) -> tuple[str | None, datetime | None]:
+def stage_entry(state: RegistryState, stage: str) -> tuple[str | None, datetime | None]:
     """The version in ``stage`` and the time of the assignment that put it there."""
     version = state.stage_version(stage)
     when = None
@@ -122,20 +127,37 @@ class Watcher:
         now = datetime.now(UTC)
         at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         fetch_tags(self.root)
-        version, since = stage_entry(registry.read_state(self.root), self.stage)
+        version, since = stage_entry(read_state(self.root), self.stage)
         if version is None:
             self._streak = (None, 0)
             return Check(at, self.stage, None, [], 0, error=f"no version is in {self.stage}")
+        window = f"since {self.stage} got {version}"
         if self.window is not None:
             recent = now - timedelta(seconds=self.window)
+            if since is None or recent > since:
+                window = f"in the last {self.window:g} s (--window)"
             since = max(since, recent) if since else recent
+        if since is not None:  # whole seconds: what `monitor report --since` can be given
+            since = since.replace(microsecond=0)
         built = report.build(self.store, self.params, since=since, versions=[version])
         found = built.versions[0]
+        window = (
+            f"{built.window} of {version} ({window}; "
+            f"`monitor report --since {built.since}` counts the same)"
+        )
         last, count = self._streak
         streak = (count + 1 if last == version else 1) if found.alarm else 0
         self._streak = (version, streak)
         check = Check(
-            at, self.stage, version, found.alarms, streak, found.requests, report=found.to_dict()
+            at,
+            self.stage,
+            version,
+            found.alarms,
+            streak,
+            found.requests,
+            since=built.since,
+            window=window,
+            report=found.to_dict(),
         )
         if found.alarm:
             log.warning(

@@ -5,6 +5,11 @@ is unreachable the thread keeps its current batch and retries; new records wait 
 the queue up to its bound, and past that they are dropped: counted (Prometheus
 counter, by reason) and logged, never silently. :meth:`LogWriter.close` writes
 everything still queued (a clean shutdown loses nothing while the database is up).
+The ``catdetector_predlog_queued`` gauge follows the queue on every change, also
+while the database is down. Inputs kept with ``--log-images`` travel on their
+records and are stored by this thread (:mod:`catdetector.monitor.keeper`). A
+record whose request id is already logged (a client re-sent its ``X-Request-ID``)
+is written under a fresh id, counted and logged, never dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,13 +29,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from catdetector.core.errors import StoreError
 from catdetector.monitor import store as store_mod
+from catdetector.monitor.keeper import ImageKeeper
 
 log = logging.getLogger("catdetector.monitor")
 
 QUEUE_FULL = "queue_full"
 DB_UNAVAILABLE = "db_unavailable"
 SHUTDOWN = "shutdown"
-DUPLICATE = "duplicate_request_id"
 WRITE_ERROR = "error"
 
 
@@ -55,14 +61,18 @@ class WriterMetrics:
         )
         self.dropped = Counter(
             "catdetector_predlog_dropped",
-            "Prediction records dropped, by reason (queue_full, db_unavailable, shutdown, "
-            "duplicate_request_id, error)",
+            "Prediction records dropped, by reason (queue_full, db_unavailable, shutdown, error)",
             ["reason"],
             registry=registry,
         )
         self.failures = Counter(
             "catdetector_predlog_write_failures",
             "Failed attempts to write a batch (the database was unreachable)",
+            registry=registry,
+        )
+        self.rekeyed = Counter(
+            "catdetector_predlog_rekeyed",
+            "Records whose request id was already logged, written under a fresh id",
             registry=registry,
         )
         self.queued = Gauge(
@@ -93,6 +103,7 @@ class LogWriter:
         retry: float = 1.0,
         metrics: WriterMetrics | None = None,
         opener: Callable[[str | Path], store_mod.Store] = store_mod.open,
+        keeper: ImageKeeper | None = None,
     ) -> None:
         self.url = url
         self.capacity = capacity
@@ -101,6 +112,7 @@ class LogWriter:
         self.retry = retry
         self.metrics = metrics or WriterMetrics()
         self._open = opener
+        self.keeper = keeper
         self._queue: queue.Queue[dict[str, Any] | ModelRecord | _Flush] = queue.Queue()
         self._size = 0  # predictions queued (ModelRecords and flushes are not bounded)
         self._size_lock = threading.Lock()
@@ -129,7 +141,10 @@ class LogWriter:
             full = self._size >= self.capacity or self._stop.is_set()
             if not full:
                 self._size += 1
+                self.metrics.queued.set(self._size)
         if full:
+            if self.keeper is not None:
+                self.keeper.release(record)
             self._drop(1, SHUTDOWN if self._stop.is_set() else self._full_reason())
             return False
         self._queue.put_nowait(record)
@@ -185,7 +200,7 @@ class LogWriter:
         self.metrics.dropped.labels(reason).inc(count)
         now = time.monotonic()
         last = self._last_drop_log.get(reason)
-        if reason in (SHUTDOWN, DUPLICATE) or last is None or now - last > 5:
+        if reason == SHUTDOWN or last is None or now - last > 5:
             self._last_drop_log[reason] = now
             log.warning(
                 "prediction log: dropped %d record(s) (%s); %d dropped in all by this process%s",
@@ -240,18 +255,38 @@ class LogWriter:
 
         try:
             target = self._connect()
+            if self.keeper is not None:
+                for row in rows:
+                    self.keeper.store(row)  # sets image_path (or counts the image not kept)
             for model in models:
                 target.upsert_model(model.version, model.model_md5, model.meta, model.loaded_at)
             duplicates = target.insert_predictions(rows)
+            while duplicates:
+                duplicates = target.insert_predictions(self._rekeyed(rows, set(duplicates)))
         except SQLAlchemyError as exc:
             raise StoreError(store_mod.reason(exc)) from exc
-        written = len(rows) - len(duplicates)
-        if duplicates:
-            self._drop(len(duplicates), DUPLICATE)
-        self.metrics.written.inc(written)
+        self.metrics.written.inc(len(rows))
+        self._dequeued(len(rows))
+
+    def _rekeyed(self, rows: list[dict[str, Any]], taken: set[str]) -> list[dict[str, Any]]:
+        """The rows whose id is ``taken``, each under a fresh id (counted, logged)."""
+        fresh = []
+        for row in rows:
+            if row["request_id"] in taken:
+                old, row["request_id"] = row["request_id"], uuid.uuid4().hex
+                self.metrics.rekeyed.inc()
+                log.warning(
+                    "prediction log: request id %s was already logged; recorded as %s",
+                    old,
+                    row["request_id"],
+                )
+                fresh.append(row)
+        return fresh
+
+    def _dequeued(self, count: int) -> None:
         with self._size_lock:
-            self._size -= len(rows)
-        self.metrics.queued.set(self._size)
+            self._size -= count
+            self.metrics.queued.set(self._size)
 
     def _run(self) -> None:
         rows: list[dict[str, Any]] = []
@@ -289,8 +324,8 @@ class LogWriter:
                 continue
             except Exception:  # a bug must not kill the thread and silently fill the queue
                 log.exception("prediction log: unexpected error; %d records dropped", len(rows))
-                with self._size_lock:
-                    self._size -= len(rows)
+                self._release(rows)
+                self._dequeued(len(rows))
                 self._drop(len(rows), WRITE_ERROR)
             if self.unavailable is not None:
                 log.warning(
@@ -306,17 +341,24 @@ class LogWriter:
 
     def _give_up(self, rows: list[dict[str, Any]]) -> None:
         """At shutdown with the database down: count everything left as dropped."""
-        left = len(rows)
+        left = list(rows)
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
             if isinstance(item, dict):
-                left += 1
+                left.append(item)
             elif isinstance(item, _Flush):
                 item.done.set()
+        self._release(left)
         with self._size_lock:
             self._size = 0
+            self.metrics.queued.set(0)
         if left:
-            self._drop(left, SHUTDOWN)
+            self._drop(len(left), SHUTDOWN)
+
+    def _release(self, rows: list[dict[str, Any]]) -> None:
+        if self.keeper is not None:
+            for row in rows:
+                self.keeper.release(row)

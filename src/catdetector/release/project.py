@@ -110,6 +110,7 @@ def init(
         (root / layout.PARAMS).write_text(dump_params(Params()), encoding="utf-8")
         (root / layout.DVC_YAML).write_text(templates.DVC_YAML, encoding="utf-8")
         (root / ".gitignore").write_text(templates.GITIGNORE, encoding="utf-8")
+        (root / layout.GTO_CONFIG).write_text(templates.GTO_CONFIG, encoding="utf-8")
         (root / "README.md").write_text(templates.README.format(name=root.name), encoding="utf-8")
         envlock.write(root, source)
         for rel, text in (

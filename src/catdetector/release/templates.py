@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from catdetector.core import layout
 
+# The stages of the registry, declared once in GTO's own config; nothing else is accepted.
+STAGES = ("dev", "staging", "prod", "shadow", "canary")
+GTO_CONFIG = (
+    "# GTO's config (https://dvc.org/doc/gto): the registry's stages. `catdetector promote`,\n"
+    "# `rollback`, `serve --stage` and plain `gto assign` refuse any other stage.\n"
+    f"stages: [{', '.join(STAGES)}]\n"
+)
+
 DVC_YAML = f"""\
 # catdetector pipeline: every stage is a `catdetector stage ...` command.
 # Works with plain `dvc repro`, `dvc status`, `dvc metrics show`, `dvc plots show`.

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.core.config import MonitorParams, ServeSettings, log_db_url
 from catdetector.core.errors import CatDetectorError
-from catdetector.monitor import report
+from catdetector.monitor import report, schema
 from catdetector.monitor import store as store_mod
 from catdetector.serve.holder import ModelHolder, Served
 
@@ -68,7 +68,7 @@ def per_minute(rows: list[report.Row], now: datetime) -> list[dict[str, Any]]:
 
 
 class Summary:
-    """Builds the summary; opens the prediction log (read side) on first use."""
+    """Builds the summary; opens the prediction log read-only on first use."""
 
     def __init__(self, settings: ServeSettings, holder: ModelHolder) -> None:
         self.settings = settings
@@ -79,7 +79,8 @@ class Summary:
     def _open(self) -> store_mod.Store:
         with self._lock:
             if self._store is None:
-                self._store = store_mod.open(log_db_url(self.settings.log_db))
+                # read-only: the writer alone creates and migrates the log
+                self._store = schema.open_read(log_db_url(self.settings.log_db))
             return self._store
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from catdetector.core import layout, tools
 from catdetector.core.errors import BundleError, RemoteError
+from catdetector.registry.artifact import model_md5
 
 
 class BundleFetcher:
@@ -66,7 +67,7 @@ class BundleFetcher:
 
     def model_hash(self, commit: str) -> str:
         """The DVC md5 of the model output recorded in dvc.lock at ``commit``."""
-        md5 = layout.model_md5(self._git("show", f"{commit}:{layout.DVC_LOCK}", check=False))
+        md5 = model_md5(self._git("show", f"{commit}:{layout.DVC_LOCK}", check=False))
         if md5:
             return md5.removesuffix(".dir")
         raise BundleError(f"dvc.lock at {commit[:12]} records no {layout.MODEL_DIR} output")

@@ -51,12 +51,13 @@ def model_version(model: LoadedModel, cwd: Path | None = None) -> str:
     project (at the bundle or ``cwd``) with the same content hash, else its content id."""
     if model.meta.get("version"):
         return str(model.meta["version"])
-    from catdetector import registry
+    from catdetector.formats.dvc import dir_md5
+    from catdetector.registry.artifact import version_with_model
 
     roots = {layout.find_root(start) for start in (model.path, cwd) if start is not None}
     for root in sorted(r for r in roots if r is not None):
         if (root / ".git").exists():
-            version = registry.version_with_model(root, registry.dir_md5(model.path))
+            version = version_with_model(root, dir_md5(model.path))
             if version is not None:
                 return version
     return f"unregistered-{model.model_id}"

@@ -13,11 +13,10 @@ from prometheus_client import CollectorRegistry
 
 from catdetector.core.config import ServeSettings, log_db_url
 from catdetector.core.errors import FeedbackError, StoreError
-from catdetector.core.fsutil import write_bytes
-from catdetector.features.images import FORMAT_SUFFIX, sniff_format
 from catdetector.model.bundle import MODEL_FILE, LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
+from catdetector.monitor.keeper import ImageKeeper, KeeperMetrics
 from catdetector.monitor.store import utcnow
 from catdetector.monitor.writer import LogWriter, ModelRecord, WriterMetrics
 from catdetector.serve.holder import Served
@@ -26,7 +25,6 @@ log = logging.getLogger("catdetector.serve")
 
 SANE_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 MODEL_META_KEYS = ("labels", "positive_label", "metrics", "reference", "chosen_rung", "atc")
-EXTENSIONS = {fmt: suffix[1:] for fmt, suffix in FORMAT_SUFFIX.items()}  # TIFF too
 
 
 def new_id() -> str:
@@ -57,12 +55,18 @@ class PredLog:
         if self.enabled:
             url = log_db_url(settings.log_db)
             store_mod.create(url).dispose()  # a bad URL fails at start, not in the thread
+            keeper = (
+                ImageKeeper(self.images, metrics=KeeperMetrics(registry))
+                if self.images is not None
+                else None
+            )
             self.writer = LogWriter(
                 url,
                 capacity=settings.log_queue,
                 batch_size=settings.log_batch,
                 interval=settings.log_interval,
                 metrics=WriterMetrics(registry),
+                keeper=keeper,
             )
 
     def start(self) -> None:
@@ -101,9 +105,10 @@ class PredLog:
         stats: list[dict[str, float]],
         started: float,
     ) -> None:
-        """Queue one record per image of a successful request."""
+        """Queue one record per image of a successful request (its input goes with it)."""
         if self.writer is None:
             return
+        keeper = self.writer.keeper
         latency = (time.perf_counter() - started) * 1000
         positive = served.model.labels[0]
         md5 = self._md5_of(served.model)
@@ -111,25 +116,26 @@ class PredLog:
         for rid, (_, data), probs, desc in zip(ids, images, probabilities, stats, strict=True):
             sha = hashlib.sha256(data).hexdigest()
             label = max(probs, key=probs.__getitem__)
-            self.writer.submit(
-                {
-                    "request_id": rid,
-                    "created_at": now,
-                    "model_version": served.version,
-                    "model_md5": md5,
-                    "status": 200,
-                    "error": None,
-                    "input_sha256": sha,
-                    "width": int(desc["width"]),
-                    "height": int(desc["height"]),
-                    "stats": desc,
-                    "label": label,
-                    "probability": probs[positive],
-                    "confidence": probs[label],
-                    "latency_ms": latency,
-                    "image_path": self._keep(sha, data),
-                }
-            )
+            record: dict[str, Any] = {
+                "request_id": rid,
+                "created_at": now,
+                "model_version": served.version,
+                "model_md5": md5,
+                "status": 200,
+                "error": None,
+                "input_sha256": sha,
+                "width": int(desc["width"]),
+                "height": int(desc["height"]),
+                "stats": desc,
+                "label": label,
+                "probability": probs[positive],
+                "confidence": probs[label],
+                "latency_ms": latency,
+                "image_path": None,  # set by the writer's thread when it keeps the input
+            }
+            if keeper is not None:
+                keeper.attach(record, data)
+            self.writer.submit(record)
 
     def failed(
         self,
@@ -163,16 +169,6 @@ class PredLog:
                 "image_path": None,
             }
         )
-
-    def _keep(self, sha: str, data: bytes) -> str | None:
-        """With ``--log-images DIR``: the input at DIR/<sha[:2]>/<sha>.<ext> (written once)."""
-        if self.images is None:
-            return None
-        ext = EXTENSIONS.get(sniff_format(data) or "", "bin")
-        path = self.images / sha[:2] / f"{sha}.{ext}"
-        if not path.exists():
-            write_bytes(path, data)
-        return str(path)
 
     def feedback(
         self, rid: str, label: str, source: str, current: Served | None

@@ -28,7 +28,12 @@ if importlib.util.find_spec("httptools") is not None:  # uvicorn's faster parser
 else:
     from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHTTP  # type: ignore[assignment]
 
-from catdetector.core.config import ServeSettings, build_serve_settings, log_db_url
+from catdetector.core.config import (
+    ServeSettings,
+    build_serve_settings,
+    default_images_dir,
+    log_db_url,
+)
 from catdetector.core.errors import CatDetectorError, ExternalToolError, RegistryError, UsageError
 
 log = logging.getLogger("catdetector.serve")
@@ -96,13 +101,13 @@ def check_registry(url: str, wait: float) -> None:
     For platforms that start the server before the network: the waits double from
     half a second, and each new reason for failing is logged once.
     """
-    from catdetector import registry
+    from catdetector.registry.tags import remote_tags
 
     deadline = time.monotonic() + wait
     delay, last = 0.5, ""
     while True:
         try:
-            registry.remote_tags(url, timeout=max(5.0, min(30.0, wait or 30.0)))
+            remote_tags(url, timeout=max(5.0, min(30.0, wait or 30.0)))
             return
         except CatDetectorError as exc:
             left = deadline - time.monotonic()
@@ -123,6 +128,9 @@ def check_registry(url: str, wait: float) -> None:
 def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
     """Validate settings, then serve until interrupted."""
     settings = build_serve_settings(workers=workers, **overrides)
+    if settings.log_enabled and settings.keep_images and settings.log_images is None:
+        # Feedback needs the input it labels: kept by default, in the user data folder.
+        settings = settings.model_copy(update={"log_images": default_images_dir()})
     if settings.registry:  # an unreachable registry fails here, before anything is loaded
         check_registry(settings.registry, settings.wait_for_registry)
     if settings.cache_dir is None:

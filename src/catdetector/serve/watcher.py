@@ -10,10 +10,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from catdetector import registry
 from catdetector.core.config import ServeSettings
 from catdetector.core.errors import CatDetectorError
 from catdetector.model.bundle import load_bundle
+from catdetector.registry.state import RegistryState, build_state
+from catdetector.registry.tags import remote_tags
 from catdetector.serve.fetch import BundleFetcher
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served, reason_of
 
@@ -66,7 +67,7 @@ class RegistryWatcher:
         self.poll_failures = 0  # polls failed in a row: the wait doubles with each
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
-        self._state: registry.RegistryState | None = None
+        self._state: RegistryState | None = None
         self._prefetched: set[str] = set()  # commits tried once (a failure is not retried)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -74,9 +75,7 @@ class RegistryWatcher:
 
     def target(self) -> tuple[str, str] | None:
         """(version, commit) that the stage points to now, from ls-remote."""
-        state = registry.build_state(
-            registry.remote_tags(self.settings.registry or ""), self.settings.artifact
-        )
+        state = build_state(remote_tags(self.settings.registry or ""), self.settings.artifact)
         self._state = state
         version = state.stage_version(self.settings.stage)
         if version is None:

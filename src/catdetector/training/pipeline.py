@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from sklearn import metrics as skm
 
 from catdetector.core import fingerprint, layout, tools
@@ -17,6 +16,7 @@ from catdetector.core.config import Params, load_params
 from catdetector.core.errors import DataError
 from catdetector.core.fsutil import staged_dir, write_json
 from catdetector.features import embed, images
+from catdetector.formats.dvc import read_dvcfile_out
 from catdetector.model import bundle
 from catdetector.training import ladder, provenance
 from catdetector.training.data import SPLITS, ScanResult, check_usable, scan
@@ -206,11 +206,8 @@ def _golden(
 
 
 def _dvc_data_hash(root: Path) -> str | None:
-    try:
-        doc = yaml.safe_load((root / layout.RAW_DVC).read_text(encoding="utf-8"))
-        return str(doc["outs"][0]["md5"])
-    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
-        return None
+    out = read_dvcfile_out(root / layout.RAW_DVC)
+    return out.md5 if out else None
 
 
 def _scores(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, float]:

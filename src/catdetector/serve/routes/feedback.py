@@ -35,8 +35,8 @@ async def post_feedback(body: FeedbackIn, runtime: RuntimeDep) -> dict[str, Any]
     if runtime.predlog.enabled and runtime.predlog.images is None:
         raise HTTPException(
             422,
-            "this server keeps no input images, so a label could never be exported for "
-            "training: restart it with --log-images DIR to accept feedback",
+            "this server keeps no input images (--no-log-images), so a label could never "
+            "be exported for training: restart it without --no-log-images to accept feedback",
         )
     try:
         return await run_in_threadpool(

@@ -12,6 +12,27 @@ function fmt(value, digits = 3) {
   return Number.isInteger(value) ? String(value) : value.toFixed(digits);
 }
 
+// A measured quantity (a mean): always the same decimals, 414 as 414.000 beside 412.923.
+function fixed(value, digits = 3) {
+  if (value === null || value === undefined) return "–";
+  return Number(value).toFixed(digits);
+}
+
+// Axis names with units: x under the plot, y turned along the left edge.
+function axes(svg, w, h, left, bottom, xLabel, yLabel) {
+  svg.append(el("text", { class: "axis-label", x: left + (w - left) / 2, y: h - 2,
+    "text-anchor": "middle", "font-size": 10 }, xLabel));
+  const mid = (h - bottom) / 2;
+  svg.append(el("text", { class: "axis-label", x: 10, y: mid, "text-anchor": "middle",
+    "font-size": 10, transform: `rotate(-90 10 ${mid})` }, yLabel));
+}
+
+// Every n-th label, n so that none overlaps the next (about 6 px per character at 9 px).
+function labelStep(labels, step) {
+  const widest = Math.max(1, ...labels.map((l) => String(l).length)) * 6 + 6;
+  return Math.max(1, Math.ceil(widest / step));
+}
+
 function el(name, attrs, text) {
   const node = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
@@ -19,9 +40,9 @@ function el(name, attrs, text) {
   return node;
 }
 
-// Vertical bars: values (numbers), labels (strings), one colour.
-function bars(target, values, labels, colour, title) {
-  const w = 420, h = 150, left = 34, bottom = 20, top = 8;
+// Vertical bars: values (numbers), labels (strings), one colour; axis names with units.
+function bars(target, values, labels, colour, title, xLabel, yLabel) {
+  const w = 420, h = 170, left = 44, bottom = 34, top = 8;
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": title });
   const max = Math.max(1e-12, ...values);
   const step = (w - left - 4) / Math.max(values.length, 1);
@@ -35,19 +56,20 @@ function bars(target, values, labels, colour, title) {
     rect.append(el("title", {}, `${labels[i]}: ${fmt(v)}`));
     svg.append(rect);
   });
-  const every = Math.max(1, Math.ceil(values.length / 6));
+  const every = labelStep(labels, step);
   labels.forEach((label, i) => {
     if (i % every === 0) {
-      svg.append(el("text", { x: left + (i + 0.5) * step, y: h - 6, "text-anchor": "middle",
-        "font-size": 9 }, label));
+      svg.append(el("text", { class: "xtick", x: left + (i + 0.5) * step, y: h - bottom + 12,
+        "text-anchor": "middle", "font-size": 9 }, label));
     }
   });
+  axes(svg, w, h, left, bottom, xLabel, yLabel);
   target.replaceChildren(svg);
 }
 
-// A line through values (e.g. latency of the latest requests).
-function line(target, values, colour, title) {
-  const w = 420, h = 150, left = 34, bottom = 12, top = 8;
+// A line through values (e.g. latency of the latest requests); axis names with units.
+function line(target, values, colour, title, xLabel, yLabel) {
+  const w = 420, h = 170, left = 44, bottom = 26, top = 8;
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": title });
   const max = Math.max(1e-12, ...values);
   const dx = (w - left - 4) / Math.max(values.length - 1, 1);
@@ -67,6 +89,7 @@ function line(target, values, colour, title) {
     svg.append(el("text", { x: w / 2, y: h / 2, "text-anchor": "middle", fill: "#999" },
       "no requests yet"));
   }
+  axes(svg, w, h, left, bottom, xLabel, yLabel);
   target.replaceChildren(svg);
 }
 
@@ -87,22 +110,33 @@ function renderModel(data) {
 }
 
 function renderLive(live) {
-  $("window").textContent = `(latest ${live.requests} of ${live.total_requests}, `
-    + `window ${live.window})`;
+  $("window").textContent = `(window: the latest ${live.window} predictions of `
+    + `${live.version}: ${live.requests} here, ${live.total_requests} in all)`;
   $("requests").textContent = fmt(live.total_requests);
   $("errors").textContent = fmt(live.errors);
   $("error-rate").textContent = `${(100 * live.error_rate).toFixed(1)} %`;
   $("latency-p50").textContent = fmt(live.latency_ms.p50, 1);
   $("latency-p95").textContent = fmt(live.latency_ms.p95, 1);
-  $("atc-estimate").textContent = live.atc ? fmt(live.atc.estimated_accuracy) : "–";
+  $("latency-p99").textContent = fmt(live.latency_ms.p99, 1);
+  const fb = live.feedback;
+  $("feedback-accuracy").textContent = fb.n ? fmt(fb.accuracy) : "–";
+  $("feedback-n").textContent = fb.n ? `from ${fb.n} feedback labels` : "no feedback labels yet";
+  const atc = live.atc;
+  $("atc-estimate").textContent = !atc ? "–"
+    : (atc.no_estimate ? "no estimate" : fmt(atc.estimated_accuracy));
+  $("atc-note").textContent = atc && atc.no_estimate ? `ATC: ${atc.no_estimate}` : "";
+  $("test-accuracy").textContent = fmt(live.test_accuracy);
   bars($("rate-chart"), live.per_minute.map((m) => m.requests),
-    live.per_minute.map((m) => m.minute), "#1c7ed6", "requests per minute");
-  line($("latency-chart"), live.recent_latency_ms, "#d9480f", "latency (ms)");
+    live.per_minute.map((m) => m.minute), "#1c7ed6", "requests per minute",
+    "time (UTC, per minute)", "requests / min");
+  line($("latency-chart"), live.recent_latency_ms, "#d9480f", "latency (ms)",
+    "latest requests (oldest left)", "latency (ms)");
   const c = live.confidence;
   const from = c.edges.findIndex((e) => e >= 0.5);  // binary models: nothing below 0.5
   const start = from > 0 ? from : 0;
   bars($("confidence-chart"), c.counts.slice(start),
-    c.edges.slice(start, -1).map((e) => e.toFixed(2)), "#2b8a3e", "confidence");
+    c.edges.slice(start, -1).map((e) => e.toFixed(2)), "#2b8a3e", "confidence",
+    "confidence (0-1), bin start", "predictions");
 
   const drifts = live.drift.concat(live.prediction_drift ? [live.prediction_drift] : []);
   const body = $("drift-table").querySelector("tbody");
@@ -110,8 +144,8 @@ function renderLive(live) {
     const tr = document.createElement("tr");
     if (d.drifted) tr.className = "drifted";
     const verdict = d.drifted === null ? "–" : (d.drifted ? "yes" : "no");
-    for (const v of [d.name, d.n, fmt(d.mean), fmt(d.reference_mean), fmt(d.psi), fmt(d.ks_p),
-      verdict]) {
+    for (const v of [d.name, d.n, fixed(d.mean), fixed(d.reference_mean), fmt(d.psi),
+      fmt(d.ks_p), verdict]) {
       const td = document.createElement("td");
       td.textContent = v;
       tr.append(td);
@@ -137,7 +171,9 @@ async function refresh() {
     renderModel(data);
     if (data.live) {
       renderLive(data.live);
-      badge($("status"), data.live.alarm ? "alarm" : "ok", data.live.alarm ? "alarm" : "ok");
+      if (data.live.alarm) badge($("status"), "alarm", "alarm");
+      else if (!data.live.verdict) badge($("status"), "no verdict yet", "wait");
+      else badge($("status"), "ok", "ok");
     } else if (!data.model) {
       badge($("status"), "no model", "wait");
     } else {

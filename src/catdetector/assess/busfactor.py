@@ -1,0 +1,126 @@
+"""The bus factor: training that only one person or machine can re-run."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING
+
+from catdetector.assess.cisystems import AUX_PATH_RE
+from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit
+from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
+from catdetector.assess.registry import hub_models, unpinned_hub_models
+from catdetector.assess.stacks import LOOKED_FOR
+from catdetector.assess.text import Rx, snippet
+from catdetector.assess.vocab import DATA_SUFFIXES
+
+if TYPE_CHECKING:
+    from catdetector.assess.facts import Facts
+
+LAPTOP_RE = Rx(
+    r"['\"](?:/Users/|/home/|~/|[A-Za-z]:[\\/]|/kaggle/|/content/(?:drive|gdrive)|/Volumes/|"
+    r"/mnt/)[^'\"\n]*['\"]",
+    0,
+    ("/Users/", "/home/", "~/", ":\\", ":/", "/kaggle/", "/content/", "/Volumes/", "/mnt/"),
+)
+
+
+PIPELINES_LOOKED_FOR = (
+    "dvc.yaml stages, Snakemake, Airflow, Prefect, Dagster, ZenML, Flyte, Luigi, job specs, "
+    + LOOKED_FOR["pipeline"]
+)
+
+
+def production_training(f: Facts) -> list[CodeUnit]:
+    """Training code outside tests, documentation, examples and vendored folders."""
+    return [u for u in f.training_units if not AUX_PATH_RE.search(u.path)]
+
+
+def bus_factor(f: Facts) -> list[Evidence]:
+    """No pipeline that trains, or training that depends on one machine's paths."""
+    ev: list[Evidence] = []
+    training = production_training(f)
+    if not f.pipeline_trains:
+        if f.pipelines:
+            ev.append(Evidence(f.pipelines[0].file, None, "the pipeline has no training stage"))
+        for unit in training:
+            hit = first_hit(unit, TRAIN_RE)
+            where = "a notebook" if unit.kind == "ipynb" else "a script"
+            at = hit[0] if hit else 1
+            what = f": {snippet(hit[1])}" if hit else ""
+            ev.append(unit.evidence(at, f"training in {where}, outside any pipeline{what}"))
+        if not ev and (hub := unpinned_hub_models(f) or hub_models(f)):
+            loaded = hub[0]
+            detail = (
+                "the served model is trained elsewhere: this repository only loads it "
+                f"({loaded.detail.split(': ', 1)[-1]}); no pipeline here can re-create it"
+            )
+            ev.append(Evidence(loaded.file, loaded.line, detail))
+        if not ev:
+            detail = (
+                f"{NOT_RECOGNISED}no training code and no pipeline (looked for fit/train calls "
+                f"and {PIPELINES_LOOKED_FOR}); where is the model trained?"
+            )
+            ev.append(Evidence(None, None, detail))
+    for unit in training:
+        found = unit.find(LAPTOP_RE, raw=True)[:3]
+        for number, line in found:
+            ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
+        if found:
+            continue
+        for number, line in unit.find(MACHINE_PATH_RE, raw=True):
+            if any(_machine_path(p) for p in unit.path_literals(line)):
+                ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
+                break
+    return ev
+
+
+ON_ONE_MACHINE = "reads a path on one machine: "
+
+
+MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
+SHARED_ROOTS = frozenset(
+    {
+        "tmp",
+        "app",
+        "opt",
+        "workspace",
+        "srv",
+        "code",
+        "usr",
+        "etc",
+        "dev",
+        "proc",
+        "var",
+        "data",
+        "models",
+        "model",
+        "artifacts",
+        "output",
+        "outputs",
+        "input",
+        "inputs",
+        "ml",
+        "src",
+        "root",
+    }
+)  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
+
+
+def _machine_path(literal: str) -> bool:
+    """An absolute path under a folder that only one machine has (``/disk/...``)."""
+    if not literal.startswith("/") or literal.startswith("//"):
+        return False
+    first = literal.strip("/").split("/", 1)[0].lower()
+    data = "data" in literal.lower() or posixpath.splitext(literal)[1].lower() in DATA_SUFFIXES
+    return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
+
+
+def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical on positive evidence of the course's risk: training only in notebooks, a
+    model file in the tree that no pipeline made, or reading one machine's paths; high when
+    scripts train outside any pipeline."""
+    training = production_training(f)
+    notebooks_only = bool(training) and all(u.kind == "ipynb" for u in training)
+    one_machine = any(e.detail.startswith(ON_ONE_MACHINE) for e in evidence)
+    made_by_hand = bool(training) and not f.pipeline_trains and bool(f.model_files)
+    return "critical" if notebooks_only or one_machine or made_by_hand else "high"

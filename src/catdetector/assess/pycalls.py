@@ -1,0 +1,113 @@
+"""Python read with ``ast`` (never run): the calls, decorators and base classes a file names.
+
+A call is named by its dotted callee as written (``mlflow.register_model``,
+``Model.register``, ``LabelEncoder().fit`` becomes ``LabelEncoder().fit``), with
+its line and the keyword names and string arguments it passes. A file that does
+not parse (a notebook with a stray magic, Python 2) is retried with the offending
+lines blanked, a few times, so one bad cell does not hide the rest.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+MAX_RETRIES = 12
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call: its dotted name, line, keyword names and string literal arguments."""
+
+    name: str
+    line: int
+    keywords: frozenset[str] = frozenset()
+    strings: tuple[str, ...] = ()
+
+    def named(self, *suffixes: str) -> bool:
+        """Whether the callee is, or ends with, one of these dotted names."""
+        return any(self.name == s or self.name.endswith("." + s) for s in suffixes)
+
+
+@dataclass
+class PyFacts:
+    """What one Python text names: calls, decorators, class bases, functions defined."""
+
+    calls: list[Call] = field(default_factory=list)
+    decorators: list[tuple[int, str]] = field(default_factory=list)
+    bases: list[tuple[int, str, str]] = field(default_factory=list)  # line, class, base
+    functions: set[str] = field(default_factory=set)
+    parsed: bool = False
+
+
+def dotted(node: ast.AST) -> str:
+    """``a.b.c`` for a Name/Attribute chain; ``X().m`` for a method of a call result."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{dotted(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return f"{dotted(node.func)}()"
+    if isinstance(node, ast.Subscript):
+        return f"{dotted(node.value)}[]"
+    return "?"
+
+
+def _parse(text: str) -> ast.Module | None:
+    lines = text.splitlines()
+    for _ in range(MAX_RETRIES):
+        try:
+            return ast.parse("\n".join(lines))
+        except SyntaxError as exc:
+            bad = (exc.lineno or 0) - 1
+            if not 0 <= bad < len(lines) or not lines[bad]:
+                return None
+            lines[bad] = ""
+        except (ValueError, RecursionError, MemoryError):
+            return None
+    return None
+
+
+def read_python(text: str) -> PyFacts:
+    """The calls, decorators and class bases of ``text`` (empty when it does not parse)."""
+    facts = PyFacts()
+    tree = _parse(text)
+    if tree is None:
+        return facts
+    facts.parsed = True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            values = [*node.args, *(k.value for k in node.keywords)]
+            strings = tuple(
+                v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
+            keywords = frozenset(k.arg for k in node.keywords if k.arg)
+            facts.calls.append(Call(dotted(node.func), node.lineno, keywords, strings))
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            facts.functions.add(node.name)
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                facts.decorators.append((deco.lineno, dotted(target)))
+            if isinstance(node, ast.ClassDef):
+                facts.bases.extend((node.lineno, node.name, dotted(b)) for b in node.bases)
+    facts.calls.sort(key=lambda c: c.line)
+    return facts
+
+
+def docstring_lines(text: str) -> set[int]:
+    """Line numbers inside the docstrings of a module, its classes and functions."""
+    tree = _parse(text)
+    lines: set[int] = set()
+    if tree is None:
+        return lines
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            first = body[0] if body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return lines

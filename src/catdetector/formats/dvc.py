@@ -1,0 +1,122 @@
+"""DVC's files and hashes: ``dvc.lock``, ``.dvc`` files, file and directory md5s.
+
+Hashes come from dvc-data (the library DVC itself hashes with), so a directory hash
+is exactly the ``<md5>.dir`` that ``dvc add`` and ``dvc repro`` record (DVC 3: plain md5).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LOCK_FILE = Path("dvc.lock")  # dvc.dvcfile.LOCK_FILE
+DIR_SUFFIX = ".dir"  # dvc_data.hashfile.hash_info.HASH_DIR_SUFFIX
+
+
+@dataclass(frozen=True)
+class Out:
+    """One output as a ``dvc.lock`` stage or a ``.dvc`` file records it."""
+
+    path: str
+    md5: str
+    size: int | None = None
+    nfiles: int | None = None
+    hash: str | None = None  # "md5" for DVC 3; absent for DVC 2 (md5-dos2unix)
+
+    @property
+    def is_dir(self) -> bool:
+        """True for a directory output (its md5 ends with ``.dir``)."""
+        return self.md5.endswith(DIR_SUFFIX)
+
+
+def _yaml(text: str) -> Any:
+    import yaml  # here: most callers never parse
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def _outs(entries: Any) -> list[Out]:
+    outs = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("path") and entry.get("md5"):
+            outs.append(
+                Out(
+                    str(entry["path"]),
+                    str(entry["md5"]),
+                    entry.get("size") if isinstance(entry.get("size"), int) else None,
+                    entry.get("nfiles") if isinstance(entry.get("nfiles"), int) else None,
+                    str(entry["hash"]) if entry.get("hash") else None,
+                )
+            )
+    return outs
+
+
+def lock_outs(text: str) -> dict[str, list[Out]]:
+    """Outputs of every stage of a ``dvc.lock`` text ({} when it is not one)."""
+    doc = _yaml(text)
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    if not isinstance(stages, dict):
+        return {}
+    return {str(name): _outs((s or {}).get("outs")) for name, s in stages.items()}
+
+
+def lock_out(text: str, path: str | Path, stage: str | None = None) -> Out | None:
+    """The output ``path`` that a ``dvc.lock`` text records (in ``stage``, or any)."""
+    wanted = Path(path).as_posix()
+    for name, outs in lock_outs(text).items():
+        if stage is not None and name != stage:
+            continue
+        for out in outs:
+            if Path(out.path).as_posix() == wanted:
+                return out
+    return None
+
+
+def dvcfile_outs(text: str) -> list[Out]:
+    """Outputs that a ``.dvc`` file records ([] when it is not one)."""
+    doc = _yaml(text)
+    return _outs(doc.get("outs")) if isinstance(doc, dict) else []
+
+
+def read_dvcfile_out(path: Path) -> Out | None:
+    """The first output of the ``.dvc`` file at ``path`` (None if absent or unreadable)."""
+    try:
+        outs = dvcfile_outs(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return outs[0] if outs else None
+
+
+def file_md5(path: Path) -> str:
+    """DVC 3's hash of one file (what ``dvc add`` records for it)."""
+    from dvc_data.hashfile.hash import file_md5 as _file_md5
+
+    return str(_file_md5(os.fspath(path)))
+
+
+def dir_entries(directory: Path) -> list[dict[str, str]]:
+    """The listing DVC stores for a directory: ``[{"md5", "relpath"}]`` sorted by relpath."""
+    return [dict(e) for e in _tree(directory).as_list()]
+
+
+def dir_md5(directory: Path) -> str:
+    """DVC's hash of a directory output (``<md5>.dir``), as ``dvc.lock`` records it."""
+    return str(_tree(directory).hash_info.value)
+
+
+def _tree(directory: Path) -> Any:
+    """The dvc-data Tree of ``directory``, built as ``dvc add`` builds it (nothing stored)."""
+    from dvc_data.hashfile.build import build
+    from dvc_data.hashfile.db import HashFileDB
+    from dvc_objects.fs import MemoryFileSystem, localfs
+
+    if not directory.is_dir():
+        raise FileNotFoundError(f"{directory} is not a folder")
+    odb = HashFileDB(MemoryFileSystem(), "/catdetector-staging")
+    _, _, tree = build(odb, os.fspath(directory.resolve()), localfs, "md5", dry_run=True)
+    return tree

@@ -110,10 +110,12 @@ def test_export_refuses_clearly(tmp_path: Path, serve: Callable[..., Server]) ->
     # a reader: the missing log is one line, and is not created
     assert empty.returncode == 14 and f"no prediction log at {db}" in empty.stderr
     assert not db.exists()
-    server = serve("--log-db", str(db))  # no --log-images: nothing to export
+    images = tmp_path / "inputs"  # (a server without --log-images refuses feedback)
+    server = serve("--log-db", str(db), "--log-images", str(images))
     rid = server.predict(png(seed=3)).json()["request_id"]
     assert feedback(server, rid, "cat")[0] == 201
     stop_with_sigterm(server)
+    shutil.rmtree(images)  # the kept inputs are gone: nothing to export
     missing = cli(
         "feedback", "export", str(tmp_path / "o"), "--log-db", str(db), cwd=tmp_path, check=False
     )

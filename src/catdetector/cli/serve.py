@@ -60,6 +60,12 @@ def register(app: typer.Typer) -> None:
                 "runs as many predicts at once as it has cores)"
             ),
         ] = None,
+        wait_for_registry: Annotated[
+            float,
+            typer.Option(
+                help="seconds to keep trying an unreachable registry at start (default: fail)"
+            ),
+        ] = 0.0,
         log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
         log: Annotated[
             bool, typer.Option("--log/--no-log", help="record every prediction in the log")
@@ -73,8 +79,18 @@ def register(app: typer.Typer) -> None:
         ] = None,
         log_images: Annotated[
             Path | None,
-            typer.Option(help="keep every input image here, content-addressed (off by default)"),
+            typer.Option(
+                help="keep every input image here, content-addressed "
+                "[default: inputs in the user data folder]"
+            ),
         ] = None,
+        keep_images: Annotated[
+            bool,
+            typer.Option(
+                "--keep-images/--no-log-images",
+                help="keep inputs (feedback needs them; --no-log-images refuses feedback)",
+            ),
+        ] = True,
     ) -> None:
         """Serve the model of a registry stage; follow it without a restart.
 
@@ -139,10 +155,12 @@ def register(app: typer.Typer) -> None:
             log_enabled=None if log else False,
             log_db=log_db,
             log_images=log_images.resolve() if log_images else None,
+            keep_images=None if keep_images else False,
             batching=batching,
             batching_max_size=batching_max_size,
             batching_max_wait_ms=batching_max_wait_ms,
             onnx_threads=onnx_threads,
+            wait_for_registry=wait_for_registry or None,
         )
 
 

@@ -238,6 +238,17 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(10_000_000, ge=1)
     max_pixels: int = Field(40_000_000, ge=1)
     max_batch: int = Field(32, ge=1)
+    max_json_bytes: int = Field(65_536, ge=1, description="largest JSON body (413 above)")
+    decode_memory: int = Field(
+        400_000_000, ge=1, description="bytes of decoded images one worker holds at once"
+    )
+    decode_seconds: float = Field(10.0, gt=0, description="longest decode of one image (413)")
+    decode_wait: float = Field(
+        30.0, ge=0, description="longest wait for decode memory before a 503 with Retry-After"
+    )
+    wait_for_registry: float = Field(
+        0.0, ge=0, description="seconds to wait at start for an unreachable registry"
+    )
     golden_tolerance: float = Field(1e-6, ge=0)
     workers: int = Field(1, ge=1)
     batching: Literal["auto", "on", "off"] = Field(
@@ -262,6 +273,9 @@ class ServeSettings(BaseSettings):
         None, description="prediction log: a SQLite file path or a postgresql:// URL"
     )
     log_images: Path | None = Field(None, description="keep inputs here, content-addressed")
+    keep_images: bool = Field(
+        True, description="keep inputs (for feedback); in the user data folder unless log_images"
+    )
     log_queue: int = Field(10_000, ge=1, description="records held while the DB is slow or down")
     log_batch: int = Field(500, ge=1, description="records per insert")
     log_interval: float = Field(0.2, gt=0, description="seconds between writes when idle")
@@ -301,6 +315,13 @@ def default_log_db() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("catdetector")) / "predictions.sqlite"
+
+
+def default_images_dir() -> Path:
+    """Where the server keeps its inputs unless ``--log-images DIR`` says otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("catdetector")) / "inputs"
 
 
 def log_db_url(log_db: str | None) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import warnings
 from collections.abc import Iterator, Mapping
@@ -24,11 +23,16 @@ from skimage.feature import hog
 
 from catdetector.core.config import FeatureParams, ImageParams
 from catdetector.core.errors import ImageError
+from catdetector.features.limits import Clocked, DecodeTimeout, Limits, decoded_bytes
 
 # Bump when the code of preprocess/featurize changes behaviour: it is part of the spec hash.
 PREPROCESS_VERSION = 1
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "BMP", "GIF", "WEBP", "TIFF"})
 SUPPORTED_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+# The file extension each accepted format keeps (stored inputs, exports): one per format.
+FORMAT_SUFFIX = {
+    "JPEG": ".jpg", "PNG": ".png", "BMP": ".bmp", "GIF": ".gif", "WEBP": ".webp", "TIFF": ".tif"
+}  # fmt: skip
 DESCRIPTORS = ("width", "height", "brightness", "contrast", "red", "green", "blue")
 
 
@@ -105,20 +109,6 @@ class BackboneSpec:
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Limits applied to every decoded input."""
-
-    max_bytes: int = 20_000_000
-    max_pixels: int = 40_000_000
-    min_side: int = 32
-
-    @classmethod
-    def from_params(cls, image: ImageParams) -> Limits:
-        """Limits from the ``image`` params section."""
-        return cls(max_bytes=image.max_bytes, max_pixels=image.max_pixels, min_side=image.min_side)
-
-
-@dataclass(frozen=True)
 class Decoded:
     """A fully decoded, validated image, resized for featurization."""
 
@@ -161,7 +151,7 @@ def open_image(data: bytes, limits: Limits = Limits()) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(Clocked(data, limits.max_decode_seconds))
     except UnidentifiedImageError as exc:
         fmt = sniff_format(data)
         if fmt in SUPPORTED_FORMATS:  # the signature of a format we read: the rest is broken
@@ -190,6 +180,13 @@ def _check_header(img: Image.Image, limits: Limits) -> None:
             f"over the limit of {limits.max_pixels}",
             status=413,
         )
+    cost = decoded_bytes(img)
+    if limits.max_decoded_bytes is not None and cost > limits.max_decoded_bytes:
+        raise ImageError(
+            f"image is {width}x{height} {img.mode}: decoding it takes {cost} bytes, "
+            f"over the limit of {limits.max_decoded_bytes}",
+            status=413,
+        )
     if min(width, height) < limits.min_side:
         raise ImageError(
             f"image is {width}x{height}, smaller than the minimum side of "
@@ -202,15 +199,24 @@ def _check_header(img: Image.Image, limits: Limits) -> None:
 def _decoding(img: Image.Image, draft: int) -> Iterator[Image.Image]:
     """Load ``img`` (closing it after), as RGB; JPEGs are DCT-downscaled to at least ``draft``.
 
-    Errors while decoding, or in the caller's resize, become ImageError (422).
+    Errors while decoding, or in the caller's resize, become ImageError (422); decoding
+    that runs over the time limit of :func:`open_image`'s ``limits``, ImageError (413).
     """
+    clock = getattr(img, "fp", None)
+    clock = clock if isinstance(clock, Clocked) else None
     with img:
         try:
             if img.format == "JPEG":
                 # DCT-domain downscale: much faster, and identical in training and serving.
                 img.draft("RGB", (draft, draft))
+            if clock is not None:
+                clock.start()
             img.load()
+            if clock is not None:
+                clock.check()
             yield img.convert("RGB")
+        except DecodeTimeout as exc:
+            raise ImageError(f"image too costly to decode: {exc}", status=413) from exc
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise ImageError(f"truncated or corrupt image data: {exc}", status=422) from exc
 

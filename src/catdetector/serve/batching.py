@@ -128,9 +128,7 @@ class Batcher:
             # Adaptive: wait for more only while other requests are on their way, and
             # only when no other lane is busy (under load a lane never idles waiting).
             while (
-                self._preparing
-                and not self._running
-                and self._rows_ready() < self.policy.max_size
+                self._preparing and not self._running and self._rows_ready() < self.policy.max_size
             ):
                 left = deadline - loop.time()
                 if left <= 0:

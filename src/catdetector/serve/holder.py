@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from catdetector.core.errors import BundleError, IntegrityError, RemoteError, SkewError
 from catdetector.model.bundle import LoadedModel
 
 log = logging.getLogger("catdetector.serve")
@@ -51,6 +52,7 @@ class CheckRecord:
     error: str | None
     at: float
     checks: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None  # why it was refused: a short word (see :func:`reason_of`)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -62,6 +64,19 @@ class CheckRecord:
             "at": _iso(self.at),
             "checks": self.checks,
         }
+
+
+def reason_of(exc: BaseException) -> str:
+    """A refusal's reason, a bounded label for metrics: integrity, skew, bundle, remote, other."""
+    for cls, reason in (
+        (IntegrityError, "integrity"),
+        (SkewError, "skew"),
+        (BundleError, "bundle"),
+        (RemoteError, "remote"),
+    ):
+        if isinstance(exc, cls):
+            return reason
+    return "other"
 
 
 def _iso(ts: float) -> str:
@@ -76,6 +91,7 @@ class ModelHolder:
         self._last_check: CheckRecord | None = None
         self._lock = threading.Lock()
         self.listeners: list[Callable[[Served], None]] = []  # called after each swap
+        self.refusal_listeners: list[Callable[[CheckRecord], None]] = []  # after each refusal
 
     @property
     def current(self) -> Served | None:
@@ -103,3 +119,8 @@ class ModelHolder:
         """Keep the current model, remember why the candidate was refused."""
         with self._lock:
             self._last_check = check
+        for listener in self.refusal_listeners:
+            try:
+                listener(check)
+            except Exception:  # a listener never blocks the refusal
+                log.exception("refusal listener failed")

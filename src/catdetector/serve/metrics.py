@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prom_mp
 
 Scope = MutableMapping[str, Any]
@@ -26,22 +26,22 @@ KNOWN_ROUTES = frozenset(
         "/v1/admin/reload",
         "/v1/feedback",
         "/docs",
+        "/redoc",
         "/openapi.json",
     }
 )
 
 
-# Module level: the registry watcher counts here; every ServerMetrics exposes it.
-REFUSALS = Counter(
-    "catdetector_model_refusals",
-    "Candidates refused by load checks, by reason (integrity, skew, bundle, remote, other)",
-    ["reason"],
-    registry=None,
-)
+CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 
 
 class ServerMetrics:
-    """Request counter by route, status and model version; a latency histogram by route."""
+    """Requests, latency, predictions by label, confidence, the served model, swaps, refusals.
+
+    Names follow Prometheus conventions: counters end in ``_total`` (added by the client
+    library), units are in the name, ``catdetector_model_info`` is an info-style gauge
+    (value 1, the facts in its labels).
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -70,8 +70,54 @@ class ServerMetrics:
             buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
             registry=self.registry,
         )
-        self.refusals = REFUSALS
-        self.registry.register(REFUSALS)
+        self.refusals = Counter(
+            "catdetector_model_refusals",
+            "Candidate models refused by the load checks, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "catdetector_predictions",
+            "Images answered, by predicted label and model version",
+            ["label", "model_version"],
+            registry=self.registry,
+        )
+        self.confidence = Histogram(
+            "catdetector_prediction_confidence_ratio",
+            "Probability of the predicted label, by model version",
+            ["model_version"],
+            buckets=CONFIDENCE_BUCKETS,
+            registry=self.registry,
+        )
+        self.model_info = Gauge(
+            "catdetector_model_info",
+            "The model being served (1), its version, rung and stage in the labels",
+            ["version", "rung", "stage"],
+            multiprocess_mode="livemax",
+            registry=self.registry,
+        )
+        self._info: tuple[str, str, str] | None = None
+
+    def predicted(self, version: str, label: str, confidence: float) -> None:
+        """Count one answered image."""
+        self.predictions.labels(label, version).inc()
+        self.confidence.labels(version).observe(confidence)
+
+    def swapped(self, version: str, rung: str, stage: str) -> None:
+        """A model was swapped in: count it and point the info gauge at it."""
+        self.swaps.labels(version).inc()
+        info = (version, rung, stage)
+        if self._info is not None and self._info != info:
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # other workers' files: zero it
+                self.model_info.labels(*self._info).set(0)
+            else:
+                self.model_info.remove(*self._info)
+        self.model_info.labels(*info).set(1)
+        self._info = info
+
+    def refused(self, reason: str) -> None:
+        """A candidate model was refused for ``reason`` (a short, fixed word)."""
+        self.refusals.labels(reason).inc()
 
     def render(self) -> bytes:
         """Exposition text; aggregates all worker processes in multiprocess mode."""

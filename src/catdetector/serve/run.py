@@ -28,8 +28,13 @@ if importlib.util.find_spec("httptools") is not None:  # uvicorn's faster parser
 else:
     from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHTTP  # type: ignore[assignment]
 
-from catdetector.core.config import ServeSettings, build_serve_settings, log_db_url
-from catdetector.core.errors import ExternalToolError, UsageError
+from catdetector.core.config import (
+    ServeSettings,
+    build_serve_settings,
+    default_images_dir,
+    log_db_url,
+)
+from catdetector.core.errors import CatDetectorError, ExternalToolError, RegistryError, UsageError
 
 log = logging.getLogger("catdetector.serve")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -94,9 +99,44 @@ def _config(settings: ServeSettings, log_level: str) -> uvicorn.Config:
     )
 
 
+def check_registry(url: str, wait: float) -> None:
+    """Fail fast when the registry cannot be reached, or keep trying for ``wait`` seconds.
+
+    For platforms that start the server before the network: the waits double from
+    half a second, and each new reason for failing is logged once.
+    """
+    from catdetector.registry.tags import remote_tags
+
+    deadline = time.monotonic() + wait
+    delay, last = 0.5, ""
+    while True:
+        try:
+            remote_tags(url, timeout=max(5.0, min(30.0, wait or 30.0)))
+            return
+        except CatDetectorError as exc:
+            left = deadline - time.monotonic()
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if left <= 0:
+                raise RegistryError(
+                    f"cannot reach the registry {url}: {reason}",
+                    hint="check the URL and its access, or give --wait-for-registry SECONDS "
+                    "when the network comes up after the server",
+                ) from exc
+            if reason != last:
+                log.warning("registry not reachable yet (waiting %.0f s more): %s", left, reason)
+                last = reason
+            time.sleep(min(delay, left))
+            delay = min(delay * 2, 30.0)
+
+
 def run(*, workers: int = 1, log_level: str = "info", **overrides: Any) -> None:
     """Validate settings, then serve until interrupted."""
     settings = build_serve_settings(workers=workers, **overrides)
+    if settings.log_enabled and settings.keep_images and settings.log_images is None:
+        # Feedback needs the input it labels: kept by default, in the user data folder.
+        settings = settings.model_copy(update={"log_images": default_images_dir()})
+    if settings.registry:  # an unreachable registry fails here, before anything is loaded
+        check_registry(settings.registry, settings.wait_for_registry)
     if settings.cache_dir is None:
         from catdetector.serve.app import cache_dir_for
 

@@ -12,20 +12,16 @@ from pathlib import Path
 
 from catdetector.core.config import ServeSettings
 from catdetector.core.errors import (
-    BundleError,
     CatDetectorError,
-    IntegrityError,
-    RemoteError,
-    SkewError,
 )
 from catdetector.model.bundle import load_bundle
 from catdetector.registry.state import RegistryState, build_state
 from catdetector.registry.tags import remote_tags
 from catdetector.serve.fetch import BundleFetcher
-from catdetector.serve.holder import CheckRecord, ModelHolder, Served
-from catdetector.serve.metrics import REFUSALS
+from catdetector.serve.holder import CheckRecord, ModelHolder, Served, reason_of
 
 log = logging.getLogger("catdetector.serve")
+MAX_BACKOFF = 60.0  # seconds: the longest wait between polls of an unreachable registry
 
 
 def load_static(bundle: Path, settings: ServeSettings, holder: ModelHolder) -> Served:
@@ -54,19 +50,6 @@ def cache_lock(cache_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def refusal_reason(exc: CatDetectorError) -> str:
-    """The ``reason`` label of a refusal: integrity, skew, bundle, remote or other."""
-    for cls, reason in (
-        (IntegrityError, "integrity"),
-        (SkewError, "skew"),
-        (BundleError, "bundle"),
-        (RemoteError, "remote"),
-    ):
-        if isinstance(exc, cls):
-            return reason
-    return "other"
-
-
 class RegistryWatcher:
     """Resolves ``settings.stage`` of ``settings.registry`` and keeps the holder on it.
 
@@ -86,6 +69,7 @@ class RegistryWatcher:
         self.holder = holder
         self.cache_dir = cache_dir
         self.poll_error: str | None = None
+        self.poll_failures = 0  # polls failed in a row: the wait doubles with each
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
         self._state: RegistryState | None = None
@@ -108,13 +92,18 @@ class RegistryWatcher:
         with self._lock:
             try:
                 target = self.target()
-                self.poll_error = None
             except CatDetectorError as exc:
+                if str(exc) != self.poll_error:  # logged once per change, not every poll
+                    log.warning("registry poll failed (retrying with backoff): %s", exc)
                 self.poll_error = str(exc)
-                log.warning("registry poll failed: %s", exc)
+                self.poll_failures += 1
                 return None
             finally:
                 self.last_poll = time.time()
+            if self.poll_failures:
+                log.info("registry poll works again after %d failure(s)", self.poll_failures)
+            self.poll_failures = 0
+            self.poll_error = None
             if target is None:
                 self.poll_error = f"no version is in stage {self.settings.stage}"
                 return None
@@ -143,11 +132,12 @@ class RegistryWatcher:
                         self.fetcher.evict(md5)  # never serve, nor trust later, a failed entry
                     raise
         except CatDetectorError as exc:
-            record = CheckRecord(version, commit, False, str(exc), time.time())
+            record = CheckRecord(
+                version, commit, False, str(exc), time.time(), reason=reason_of(exc)
+            )
             self.holder.record_failure(record)
             self._failed = (version, commit)
             self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
-            REFUSALS.labels(refusal_reason(exc)).inc()
             log.error(
                 "refused %s (%s): %s; still serving %s",
                 version,
@@ -218,7 +208,12 @@ class RegistryWatcher:
                     self.prefetch()
             except Exception:  # the watcher must outlive any surprise; the log tells
                 log.exception("registry watcher error")
-            self._stop.wait(self.settings.poll_interval)
+            self._stop.wait(self.next_wait())
+
+    def next_wait(self) -> float:
+        """The poll interval, doubled for each failed poll in a row (up to a minute)."""
+        interval = self.settings.poll_interval
+        return min(interval * 2 ** min(self.poll_failures, 16), max(interval, MAX_BACKOFF))
 
     def stop(self) -> None:
         """Stop polling."""

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from catdetector.core.errors import BundleError, SkewError
-from catdetector.model import bundle
+from catdetector.model import bundle, save
 from tests.support import cli, read_json
 
 MODEL = "models/catdetector"
@@ -75,7 +75,7 @@ def test_broken_or_missing_meta_is_refused(bundle_copy: Path) -> None:
 
 def test_untrusted_type_is_refused(bundle_copy: Path, tmp_path: Path) -> None:
     meta = read_json(bundle_copy / "model.json")
-    bundle.write_bundle(tmp_path / "evil", NotTrusted(), meta)
+    save.write_bundle(tmp_path / "evil", NotTrusted(), meta)
     with pytest.raises(BundleError, match="not trusted"):
         bundle.load_bundle(tmp_path / "evil")
 
@@ -101,7 +101,7 @@ def test_golden_mismatch_is_refused(bundle_copy: Path) -> None:
 
 def test_canonical_skops_is_byte_stable(bundle_copy: Path) -> None:
     model = bundle.load_bundle(bundle_copy)
-    assert bundle.canonical_skops(model.estimator) == (bundle_copy / "model.skops").read_bytes()
+    assert save.canonical_skops(model.estimator) == (bundle_copy / "model.skops").read_bytes()
 
 
 def test_server_path_predicts_exactly_what_predict_bytes_does(

@@ -17,7 +17,7 @@ from catdetector.core.errors import DataError
 from catdetector.core.fsutil import staged_dir, write_json
 from catdetector.features import embed, images
 from catdetector.formats.dvc import read_dvcfile_out
-from catdetector.model import bundle
+from catdetector.model import bundle, save
 from catdetector.training import custom, ladder, pretrained, provenance
 from catdetector.training.data import SPLITS, ScanResult, check_usable, scan
 from catdetector.training.pretrained import raw_dir
@@ -158,7 +158,7 @@ def _golden(
     for rel in picked:
         data = (raw_dir(root, manifest) / rel).read_bytes()
         probs = estimator.predict_proba(featurizer.rows([images.open_image(data, limits)]))[0]
-        records.append(bundle.golden_record(rel, data, labels[int(np.argmax(probs))], probs))
+        records.append(save.golden_record(rel, data, labels[int(np.argmax(probs))], probs))
     return records
 
 
@@ -222,7 +222,7 @@ def train(root: Path) -> dict[str, Any]:
         result = ladder.fit_and_score(
             rung, params.ladder, params.train.seed, inputs["train"][0], y_fit, inputs
         )
-        result.size_bytes = len(bundle.canonical_skops(result.estimator))
+        result.size_bytes = len(save.canonical_skops(result.estimator))
         if deep is not None and rung == "pretrained":
             pretrained.add_backbone_costs(result, deep, len(y_fit))
         results.append(result)
@@ -296,7 +296,7 @@ def train(root: Path) -> dict[str, Any]:
         meta["environment"] = fingerprint.current(custom.SERVE_PACKAGES)
         extra[custom.ONNX_FILE] = mine.onnx
         model = None
-    bundle.write_bundle(root / layout.MODEL_DIR, model, meta, extra)
+    save.write_bundle(root / layout.MODEL_DIR, model, meta, extra)
     bundle.load_bundle(root / layout.MODEL_DIR)  # self-check: what we wrote loads and agrees
     table = {"chosen": chosen.rung, "tolerance": params.ladder.tolerance, "rungs": ladder_table}
     # One place per metric in `dvc metrics show`: the ladder file holds what chose the rung

@@ -81,3 +81,17 @@ def test_init_rejects_bad_remotes(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.stderr
         assert message in proc.stderr
         assert not (tmp_path / "p").exists()
+
+
+def test_the_project_readme_gives_the_main_readmes_release_commands(tmp_path: Path) -> None:
+    main = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = main[main.index("catdetector sample data/raw") :]
+    block = block[: block.index("```")]
+    commands = [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands[-1] == "catdetector promote v0.1.0 --stage prod"
+    cli("init", "proj", cwd=tmp_path)
+    project = (tmp_path / "proj" / "README.md").read_text(encoding="utf-8")
+    missing = [c for c in commands if c not in project]
+    assert missing == [], "the project's README and the main README disagree"
+    assert "git push --tags" not in project  # register and promote push their own tags
+    assert "git init --bare -b main" in project  # a clone of it gets HEAD = main

@@ -121,11 +121,15 @@ for versions and stages.
 
 Bob (trains):
 
-    catdetector sample data/raw --n 200 --seed 0   # or copy images into data/raw/<label>/
-    dvc add data/raw && git add data/raw.dvc data/.gitignore && git commit -m "data"
+    catdetector sample data/raw --n 200 --seed 0  # SYNTHETIC images, or photos in data/raw/<label>/
+    dvc add data/raw && git add -A && git commit -m "data"
     dvc repro && git add -A && git commit -m "train"
-    dvc push && catdetector register && catdetector promote v0.1.0 --stage prod
-    git push --tags
+    git remote add origin <url> && git push -u origin main && dvc push
+    catdetector register                          # tag catdetector@v0.1.0, pushed to origin
+    catdetector promote v0.1.0 --stage prod       # tag catdetector#prod#1, after the gate
+
+A registry on this machine for a try: `git init --bare -b main ../registry.git` (with
+`-b main`, a clone's HEAD is `main`), then use `../registry.git` as `<url>`.
 
 Alice (serves): `catdetector serve --registry <git url> --stage prod`.
 

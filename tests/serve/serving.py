@@ -136,6 +136,15 @@ class Server:
                 raise AssertionError(f"no check of {version} after {timeout}s:\n{info}")
             time.sleep(0.05)
 
+    def wait_polls(self, count: int, timeout: float = 60) -> None:
+        """Block until the registry watcher has polled ``count`` more times."""
+        start = int(self.model()["polls"])
+        deadline = time.monotonic() + timeout
+        while int(self.model()["polls"]) < start + count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {count} polls in {timeout}s:\n{self.model()}")
+            time.sleep(0.05)
+
     def stop(self) -> None:
         """Stop the server and any workers (its own process group), then close the log."""
         self.http.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from catdetector.core.fingerprint import package_version
-from tests.serve.serving import POLL, Registry, Server, edit_meta, rewrite, tiny_png
+from tests.serve.serving import Registry, Server, edit_meta, rewrite, tiny_png
 
 # a registry, a candidate published and refused, a server: about 15 s of CPU each
 pytestmark = pytest.mark.slow
@@ -69,7 +68,7 @@ def test_refused_candidate_leaves_the_old_model_serving(
     assert reg.prod() == candidate  # the registry says so; the server refuses to follow
     _assert_refused(server, reg, candidate, error)
     # the refusal is remembered, not retried on every poll
-    time.sleep(4 * POLL)
+    server.wait_polls(4)  # four more polls of the registry, each seeing the refused candidate
     assert server.log().count(f"refused {candidate}") == 1
 
     # the next good promotion is followed as usual

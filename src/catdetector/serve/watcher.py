@@ -70,6 +70,7 @@ class RegistryWatcher:
         self.cache_dir = cache_dir
         self.poll_error: str | None = None
         self.poll_failures = 0  # polls failed in a row: the wait doubles with each
+        self.polls = 0  # polls done since start (a client can wait for the next ones)
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
         self._state: RegistryState | None = None
@@ -100,6 +101,7 @@ class RegistryWatcher:
                 return None
             finally:
                 self.last_poll = time.time()
+                self.polls += 1
             if self.poll_failures:
                 log.info("registry poll works again after %d failure(s)", self.poll_failures)
             self.poll_failures = 0

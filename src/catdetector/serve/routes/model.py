@@ -31,6 +31,7 @@ async def model_info(runtime: RuntimeDep) -> dict[str, Any]:
         "last_check": check.to_dict() if check else None,
         "poll_error": watcher.poll_error if watcher else None,
         "poll_failures": watcher.poll_failures if watcher else 0,
+        "polls": watcher.polls if watcher else 0,
         "startup_error": runtime.startup_error,
         "batching": {
             "mode": settings.batching,

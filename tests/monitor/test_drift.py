@@ -12,7 +12,7 @@ import pytest
 from catdetector.core.config import MonitorParams
 from catdetector.model.bundle import load_bundle
 from catdetector.monitor.drift import drift_all, drift_of, psi
-from catdetector.training import pipeline
+from catdetector.training import pipeline, reference
 from tests.monitor.shifted import darken, fresh_sample, photos, served_values
 
 PARAMS = MonitorParams()
@@ -25,7 +25,7 @@ def _reference(values: np.ndarray) -> dict[str, object]:
 def test_same_distribution_is_not_drift_and_a_shift_is() -> None:
     rng = np.random.default_rng(0)
     ref = _reference(rng.normal(0, 1, 1000))
-    assert len(ref["sample"]) == pipeline.REFERENCE_SAMPLE  # type: ignore[arg-type]
+    assert len(ref["sample"]) == reference.REFERENCE_SAMPLE  # type: ignore[arg-type]
     same = drift_of("x", ref, list(rng.normal(0, 1, 300)), PARAMS)
     assert same.drifted is False and same.psi is not None and same.psi < 0.1
     assert same.ks_reference == "sample" and same.ks_p is not None and same.ks_p > PARAMS.ks_p
@@ -84,7 +84,7 @@ def test_the_bundle_keeps_atc_and_a_reference_sample(trained_project: Path) -> N
     share = float(np.mean(probs.max(axis=1) > meta["atc"]["threshold"]))
     assert share == pytest.approx(meta["atc"]["test_accuracy"], abs=0.05)
     for name, ref in meta["reference"].items():
-        assert ref["sample"] and len(ref["sample"]) <= pipeline.REFERENCE_SAMPLE, name
+        assert ref["sample"] and len(ref["sample"]) <= reference.REFERENCE_SAMPLE, name
     # the prediction reference is from held-out inputs (val + test), not the training split
     held_out = len(splits["val"][1]) + len(splits["test"][1])
     assert sum(meta["reference"]["probability"]["counts"]) == held_out

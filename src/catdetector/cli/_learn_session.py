@@ -139,7 +139,9 @@ def show_stats(rows: list[DeckStats], schedule: Schedule, folder: str, as_json: 
         return
     now = schedule.now()
     table = Table(title="catdetector learn: progress", title_justify="left")
-    table.add_column("Deck", ratio=1, min_width=20)
+    # a deck's title whole when it fits beside the figures (up to 32 characters at 80 columns)
+    title_width = min(max((len(r.title) for r in rows), default=20), 32)
+    table.add_column("Deck", ratio=1, min_width=max(title_width, 20))
     for name in ("Cards", "New", "Learn", "Review", "Recall", "Due"):
         table.add_column(name, justify="right")
     table.add_column("Next", no_wrap=True)

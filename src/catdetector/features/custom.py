@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from catdetector.core.errors import BundleError, SkewError
+from catdetector.features.embed import cpu_session
 from catdetector.features.images import Decoded, decoding, describe
 
 ONNX_FILE = "custom.onnx"
@@ -96,14 +97,7 @@ class OnnxClassifier:
                 "the custom rung's model needs onnxruntime, which is not installed",
                 hint="run `catdetector lock`, then `pip install -r requirements.lock`",
             ) from exc
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                onnx_bytes, options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own types for a bad graph
-            raise BundleError(f"not a loadable ONNX model: {exc}") from exc
+        self._session = cpu_session(ort, onnx_bytes, "the custom rung's file")
         self.spec = spec
         self.n_labels = n_labels
         self.sha256 = hashlib.sha256(onnx_bytes).hexdigest()

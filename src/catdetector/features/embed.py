@@ -161,21 +161,24 @@ def exporter_info() -> dict[str, Any]:
 # ---------------------------------------------------------------- onnxruntime (train and serve)
 
 
+def cpu_session(ort: Any, onnx_bytes: bytes, what: str, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session of ``onnx_bytes``; BundleError naming ``what`` if bad."""
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types for a bad graph
+        raise BundleError(f"{what} is not a loadable ONNX model: {exc}") from exc
+
+
 class Backbone:
     """An onnxruntime session of the exported backbone."""
 
     def __init__(self, onnx_bytes: bytes, threads: int | None = None) -> None:
         ort = _require("onnxruntime", "serve-deep")
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                onnx_bytes, options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own types for a bad graph
-            raise BundleError(f"the backbone is not a loadable ONNX model: {exc}") from exc
+        self._session = cpu_session(ort, onnx_bytes, "the backbone", threads)
         self.sha256 = hashlib.sha256(onnx_bytes).hexdigest()
         self.size = len(onnx_bytes)
         # onnxruntime's own default is one intra-op thread per core

@@ -8,7 +8,6 @@ x labels of every chart.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from catdetector.model.bundle import LoadedModel, load_bundle
 from catdetector.monitor import html, report
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.store import utcnow
+from tests.browser import Browser, Page, chromium, keep_screenshot
 from tests.monitor.shifted import fresh_sample, model_meta, prediction_rows, served_values
-from tests.monitor.test_dashboard import ARTIFACTS, Browser, Page, chromium
 from tests.serve.serving import Server
 from tests.support import cli
 
@@ -134,8 +133,7 @@ def test_the_html_report_in_chromium(
         page.screenshot(shot)
     finally:
         browser.close()
-    ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(shot, ARTIFACTS / "report.png")
+    keep_screenshot(shot, "report.png")
 
 
 def test_the_dashboard_in_chromium(logged_server: Server, tmp_path: Path) -> None:
@@ -175,6 +173,5 @@ def test_the_dashboard_in_chromium(logged_server: Server, tmp_path: Path) -> Non
         page.screenshot(shot)
     finally:
         browser.close()
-    ARTIFACTS.mkdir(exist_ok=True)
-    shutil.copy(shot, ARTIFACTS / "dashboard-views.png")
+    keep_screenshot(shot, "dashboard-views.png")
     assert json.loads(server.http.get("/v1/monitor/summary").text)["live"]["verdict"] is False

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from catdetector.core.errors import RegistryError
-from tests.monitor.test_dashboard import Browser, Page, chromium
+from tests.browser import Browser, Page, chromium
 from tests.serve.serving import Registry, Server, clean_env, edit_meta, free_port, png, serving
 from tests.support import BIN
 
@@ -49,14 +49,7 @@ def test_docs_render_with_no_network_but_loopback(trained_project: Path, tmp_pat
     )
     args = ["--bundle", str(trained_project / "models/catdetector"), "--no-log"]
     with serving(args, tmp_path, env) as server:
-        import tests.monitor.test_dashboard as dash
-
-        flags = dash.CHROMIUM_FLAGS
-        dash.CHROMIUM_FLAGS = (*flags, *OFFLINE_FLAGS)
-        try:
-            browser = Browser(exe, tmp_path / "profile", tmp_path / "chromium.log")
-        finally:
-            dash.CHROMIUM_FLAGS = flags
+        browser = Browser(exe, tmp_path / "profile", tmp_path / "chromium.log", OFFLINE_FLAGS)
         try:
             page = Page(browser)
             page.send("Page.navigate", {"url": f"{server.url}/docs"})
@@ -73,10 +66,7 @@ def test_docs_render_with_no_network_but_loopback(trained_project: Path, tmp_pat
             assert loaded and all(url.startswith(server.url) for url in loaded), loaded
 
             page.send("Page.navigate", {"url": f"{server.url}/redoc"})
-            page.wait(
-                "ReDoc",
-                lambda: "Classify one image" in (page.evaluate("document.body.innerText") or ""),
-            )
+            page.wait("ReDoc", lambda: "Classify one image" in page.body_text())
             # ReDoc's bundle shows its maker's logo from its CDN (an image, which fails here
             # and changes nothing): every script, style sheet and fetch is the server's.
             loaded = page.evaluate(

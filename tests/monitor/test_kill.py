@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from catdetector.monitor import store
-from tests.monitor.test_dashboard import ARTIFACTS
+from tests.browser import ARTIFACTS
 from tests.monitor.test_predlog_server import stop_with_sigterm
 from tests.serve.serving import Server, tiny_png
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+
 def _umask() -> int:
     """The process umask now, so files written here get the mode a plain open() would give.
 

@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             git_auth=git_auth,  # type: ignore[arg-type]  # checked by check_options
             inputs_claim=inputs_claim,
             registry=registry or "",
-            **({"image": image} if image else {}),
+            image=image or "",
         )
         written, used = deploy_kubernetes(
             project, options, out.resolve() if out is not None else None, force

@@ -172,10 +172,10 @@ def write(root: Path, texts: dict[Path, str], force: bool = False) -> list[Path]
 
 
 def resolve_options(root: Path, options: Options) -> Options:
-    """``options`` with the project's defaults filled in: image, registry URL."""
+    """``options`` with the project's defaults for what is empty: image, registry URL."""
     from dataclasses import replace
 
-    image = options.image if options.image != Options.image else default_image(root)
+    image = options.image or default_image(root)
     registry = options.registry or origin_url(root)
     registry = registry or kubernetes.REGISTRY_PLACEHOLDER.format(name=options.name)
     return replace(options, image=image, registry=registry)

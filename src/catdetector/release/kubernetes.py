@@ -108,7 +108,6 @@ class Options:
         return [self.secret("postgres"), self.secret("s3"), *git]
 
 
-
 def _meta(options: Options) -> CommentedMap:
     namespace = {"namespace": options.namespace} if options.namespace else {}
     return CommentedMap(name=options.name, **namespace, labels=_labels(options))

@@ -118,7 +118,7 @@ def init(
         envlock.write(root, source)
         # Kubernetes manifests and the container build file (`catdetector deploy kubernetes`
         # writes them again with the platform's choices)
-        deploy.write(root, deploy.files(root, deploy.resolve_options(root, Options())))
+        deploy.write(root, deploy.files(root, deploy.resolve_options(root, Options(image=""))))
         for rel, text in (
             (layout.CI_WORKFLOW, templates.CI_WORKFLOW),
             (layout.CI_SCRIPT, templates.CI_SCRIPT),

@@ -172,6 +172,7 @@ def test_deploy_refuses_to_overwrite_without_force(project: Path) -> None:
     [
         (["--stage", "qa"], "the registry's stages are"),
         (["--registry", "https://u:tok@git.example.org/r.git"], "put them in a Secret"),
+        (["--registry", "https://tok3n@git.example.org/r.git"], "put them in a Secret"),
         (["--name", "Cats_Prod"], "lower-case letters"),
         (["--replicas", "5", "--max-replicas", "2"], "--replicas must be"),
         (["--git-auth", "password"], "--git-auth: choose token, ssh, none"),
@@ -186,3 +187,41 @@ def test_deploy_refuses_bad_options_in_one_line(
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert "tok" not in proc.stderr.replace("token", "")
     assert (project / kubernetes.OUT / "deployment.yaml").read_text() == before
+
+
+def test_a_project_installing_catdetector_from_an_index_builds_it_after_the_lock(
+    tmp_path: Path,
+) -> None:
+    from catdetector.release.deploy import containerfile
+
+    (tmp_path / "requirements.lock").write_text("dvc==3.0.0 --hash=sha256:" + "0" * 64 + "\n")
+    (tmp_path / "requirements-catdetector.txt").write_text("catdetector==0.1.0\n")
+    text = containerfile(tmp_path, "cats:v1")
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode()))
+    copies = [i["value"] for i in parser.structure if i["instruction"] == "COPY"]
+    assert copies == ["requirements.lock requirements-catdetector.txt ./"]
+    runs = " ".join(i["value"] for i in parser.structure if i["instruction"] == "RUN")
+    hashed = runs.index("--require-hashes -r requirements.lock")
+    assert runs.index("--no-deps -r requirements-catdetector.txt") > hashed
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
+    [
+        ("https://bob:tok3n-value@git.example.org/team/cats.git", "https://git.example.org/team/cats.git"),
+        ("git@git.example.org:team/cats.git", "git@git.example.org:team/cats.git"),
+        ("ssh://git@git.example.org/team/cats.git", "ssh://git@git.example.org/team/cats.git"),
+        ("/srv/git/cats.git", ""),
+        ("file:///srv/git/cats.git", ""),
+        (None, ""),
+    ],
+)  # fmt: skip
+def test_the_registry_url_defaults_to_origin_without_credentials(
+    tmp_path: Path, origin: str | None, expected: str
+) -> None:
+    from catdetector.release.deploy import origin_url
+
+    git("init", "-q", str(tmp_path), cwd=tmp_path)
+    if origin is not None:
+        git("remote", "add", "origin", origin, cwd=tmp_path)
+    assert origin_url(tmp_path) == expected

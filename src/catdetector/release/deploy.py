@@ -81,12 +81,21 @@ def check_options(options: Options) -> None:
     if options.git_auth not in kubernetes.GIT_AUTHS:
         choices = ", ".join(kubernetes.GIT_AUTHS)
         raise UsageError(f"--git-auth: choose {choices}; not {options.git_auth!r}")
-    if re.search(r"://[^/]*@", options.registry) or re.search(r"://[^/]*@", options.s3_endpoint):
+    if has_credentials(options.registry) or has_credentials(options.s3_endpoint):
         raise UsageError(
             "a URL with credentials was given: put them in a Secret (docs/deploy.md), not the URL"
         )
     if not options.image or any(c.isspace() for c in options.image):
         raise UsageError(f"--image {options.image!r} is not an image reference")
+
+
+def has_credentials(url: str) -> bool:
+    """A password in the URL, or any userinfo over HTTP(S) (a token as the user name);
+    ``ssh://git@host/...`` names a user, not a secret."""
+    from catdetector.core import redact
+
+    _, user, password = redact.split_userinfo(url)
+    return password is not None or (user is not None and url.lower().startswith("http"))
 
 
 def default_image(root: Path) -> str:
@@ -134,9 +143,10 @@ def origin_url(root: Path) -> str:
     url = proc.stdout.strip()
     if proc.returncode != 0 or not url:
         return ""
+    if url.startswith("file://"):
+        return ""
     if "://" in url:
-        clean = redact.split_userinfo(url)[0]
-        return clean if not clean.startswith("file://") else ""
+        return redact.split_userinfo(url)[0] if has_credentials(url) else url
     return url if ":" in url.split("/", 1)[0] else ""  # scp-like git@host:path, not a path
 
 

@@ -147,6 +147,13 @@ def cpu(run: dict[str, Any]) -> str:
     return " ".join(f"{k} {v:.2f}" for k, v in run["cpu_per_s"].items())
 
 
+def server_cpu_ms(run: dict[str, Any]) -> float:
+    """CPU ms of the replicas and nginx per request answered (their CPU over the whole run,
+    warm-up included, so an overestimate alike for every configuration)."""
+    spent = (run["cpu_per_s"]["replicas"] + run["cpu_per_s"]["nginx"]) * run["wall_s"]
+    return 1000 * spent / max(1, run["requests"])
+
+
 def summarize(results: dict[str, Any]) -> None:
     """Medians over rounds and the ratios against 1 replica direct; printed and stored."""
     rounds = results["rounds"]
@@ -161,6 +168,7 @@ def summarize(results: dict[str, Any]) -> None:
             "vs_direct_median": statistics.median(
                 row[name]["rps"] / row["direct"]["rps"] for row in rounds
             ),
+            "server_cpu_ms_per_request_median": statistics.median(server_cpu_ms(r) for r in runs),
             "cpu_per_s_median": {
                 side: statistics.median(r["cpu_per_s"][side] for r in runs)
                 for side in ("loadgen", "replicas", "nginx")
@@ -173,7 +181,8 @@ def summarize(results: dict[str, Any]) -> None:
         print(
             f"{name:8s} {s['rps_median']:7.1f} req/s  x{s['vs_direct_median']:.2f}  "
             f"p50 {s['p50_ms_median']:6.2f} ms  p99 {s['p99_ms_median']:6.2f} ms  "
-            f"failed {s['failed']}  cpu/s loadgen {c['loadgen']:.2f} "
+            f"failed {s['failed']}  server cpu/req {s['server_cpu_ms_per_request_median']:.2f} ms"
+            f"  cpu/s loadgen {c['loadgen']:.2f} "
             f"replicas {c['replicas']:.2f} nginx {c['nginx']:.2f}"
         )
 

@@ -48,7 +48,13 @@ def render(root: Path, port: int, replicas: list[int], balancing: Balancing) -> 
         f" fail_timeout={balancing.fail_timeout};"
         for p in replicas
     )
-    keepalive = f"    keepalive {balancing.keepalive};" if balancing.keepalive else ""
+    # Idle connections are closed by nginx before uvicorn's own 5 s keep-alive timeout
+    # closes them: a request never goes out on a connection the replica is closing.
+    keepalive = (
+        f"    keepalive {balancing.keepalive};\n    keepalive_timeout 4s;"
+        if balancing.keepalive
+        else ""
+    )
     user = "user root;" if os.geteuid() == 0 else ""  # workers can read our private folder
     temps = "\n".join(
         f"  {kind}_temp_path {root}/{kind}_temp;"

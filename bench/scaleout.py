@@ -40,6 +40,7 @@ from tests.nginx import Balancing, Nginx  # noqa: E402
 import serve as serve_bench  # noqa: E402  (bench/serve.py: registry, load generator)
 
 TICK = 100.0  # clock ticks per second of /proc/<pid>/stat (Linux's USER_HZ)
+WARMUP = 2.0  # seconds of load before the measured ones (bench/serve.py run_load)
 CONFIGS = ("direct", "nginx_1", "nginx_2", "nginx_3")
 
 
@@ -64,7 +65,7 @@ def measure(
 ) -> dict[str, Any]:
     """One closed-loop run at concurrency 8, with the CPU of each side per wall second."""
     before = (children_cpu(), cpu_seconds(replicas), cpu_seconds(nginx), time.monotonic())
-    result = serve_bench.run_load(url, bodies, 8, duration)
+    result = serve_bench.run_load(url, bodies, 8, duration, WARMUP)
     wall = time.monotonic() - before[3]
     result["wall_s"] = wall
     result["cpu_per_s"] = {
@@ -148,10 +149,11 @@ def cpu(run: dict[str, Any]) -> str:
 
 
 def server_cpu_ms(run: dict[str, Any]) -> float:
-    """CPU ms of the replicas and nginx per request answered (their CPU over the whole run,
-    warm-up included, so an overestimate alike for every configuration)."""
+    """CPU ms of the replicas and nginx per request: their CPU over the whole run, over the
+    requests of the measured seconds and of the warm-up (at the measured rate)."""
     spent = (run["cpu_per_s"]["replicas"] + run["cpu_per_s"]["nginx"]) * run["wall_s"]
-    return 1000 * spent / max(1, run["requests"])
+    served = run["rps"] * (run["seconds"] + WARMUP)
+    return 1000 * spent / max(1.0, served)
 
 
 def summarize(results: dict[str, Any]) -> None:

@@ -56,15 +56,21 @@ class Cluster:
         return server
 
 
+@pytest.fixture(scope="session")
+def nginx_program() -> str:
+    """Debian's nginx: skip (fail in CI) before the registry and the database are built."""
+    return nginx_binary()
+
+
 @pytest.fixture
 def cluster(
+    nginx_program: str,
     registry: Registry,
     postgres: Postgres,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Cluster]:
     """3 replicas of `catdetector serve` following one registry (prod = v1) behind nginx."""
-    nginx_binary()  # skip (fail in CI) before building anything when nginx is absent
     reg = registry.private_copy(tmp_path / "reg")
     with moto_s3(tmp_path / "moto.log", monkeypatch, BUCKET) as moto:
         upload_tree(moto.client(), BUCKET, PREFIX, reg.storage)

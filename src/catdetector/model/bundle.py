@@ -34,6 +34,7 @@ from catdetector.features.images import (
     featurize,
     open_image,
 )
+from catdetector.model.skopsio import skops_io
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -297,7 +298,7 @@ def _load_estimator(directory: Path, meta: dict[str, Any], report: CheckReport) 
     path = directory / MODEL_FILE
     blob = _read_checked(directory, meta, MODEL_FILE)
     report.hash_ok = True
-    import skops.io as sio
+    sio = skops_io()
 
     try:
         untrusted = set(sio.get_untrusted_types(data=blob))

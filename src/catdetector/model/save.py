@@ -17,6 +17,7 @@ import numpy as np
 
 from catdetector.core.fsutil import staged_dir
 from catdetector.model.bundle import META_FILE, MODEL_FILE, SCHEMA_VERSION, sha256_bytes
+from catdetector.model.skopsio import skops_io
 
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -27,7 +28,7 @@ def canonical_skops(estimator: Any) -> bytes:
     The object-identity structure is kept (same id -> same number), entries are
     sorted and zip timestamps fixed, so the same model gives the same bytes.
     """
-    import skops.io as sio  # heavy (imports sklearn's test helpers): only when needed
+    sio = skops_io()  # heavy (walks the whole of scikit-learn): only when needed
 
     src = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
     schema = json.loads(src.read("schema.json"))

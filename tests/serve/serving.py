@@ -43,12 +43,18 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Server:
     """A `catdetector serve` subprocess on 127.0.0.1, its log in a file."""
 
-    def __init__(self, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log_path = workdir / f"serve-{self.port}.log"
-        self.cache_dir = workdir / f"cache-{self.port}"
+        self.cache_dir = cache_dir or workdir / f"cache-{self.port}"  # shared: a restart
         argv = [
             str(BIN / "catdetector"),
             "serve",

@@ -97,11 +97,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Assign VERSION to STAGE after the promotion gate (the metric gate is for
         catdetector's own model; an adopted artifact's file must be in the DVC remote)."""
+        from catdetector.core import layout
         from catdetector.registry.api import promote
 
         result = promote(Path.cwd(), version, stage, force, reason, push, artifact)
         gate = result.gate
-        if not json_out and gate is not None and artifact not in (None, "catdetector"):
+        if not json_out and gate is not None and artifact not in (None, layout.ARTIFACT):
             console.print(f"[cyan]gate[/cyan]: {gate.checked}", soft_wrap=True)
         if not json_out and result.forced and gate is not None:
             console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(gate.reasons)}")

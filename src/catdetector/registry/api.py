@@ -218,7 +218,8 @@ def promote(
     if not verdict.passed and not force:
         raise GateError(
             f"the gate refused {version} for {stage}: " + "; ".join(verdict.reasons),
-            hint="fix the model, or override with --force --reason TEXT",
+            hint=("fix the model" if art.own else "fix it")
+            + ", or override with --force --reason TEXT",
         )
     message = f"catdetector promote {version} to {stage}"
     if force and not verdict.passed:

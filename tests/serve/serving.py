@@ -49,12 +49,13 @@ class Server:
         workdir: Path,
         env: dict[str, str] | None = None,
         port: int | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.port = port or free_port()  # a port of its own, or the one a restart takes again
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log_path = workdir / f"serve-{self.port}.log"
-        self.cache_dir = workdir / f"cache-{self.port}"
+        self.cache_dir = cache_dir or workdir / f"cache-{self.port}"  # shared: a restart
         argv = [
             str(BIN / "catdetector"),
             "serve",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,15 @@ PushOpt = Annotated[
     ),
 ]
 StageOpt = Annotated[str, typer.Option("--stage", help="stage name, e.g. prod")]
+ArtifactOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--artifact",
+        help="a GTO artifact that dvc.yaml declares, e.g. an adopted model.h5"
+        " [default: catdetector's own model]",
+        show_default=False,
+    ),
+]
 
 
 def _local_only(tag: str, pushed: bool, offline: str | None) -> None:
@@ -34,6 +43,21 @@ def _local_only(tag: str, pushed: bool, offline: str | None) -> None:
         )
 
 
+def _report(
+    data: dict[str, Any], json_out: bool, line: str, tag: str, pushed: bool, offline: str | None
+) -> None:
+    """Print the result (JSON, or ``line``), then say when the tag is in this clone only."""
+    if json_out:
+        print_json(data)
+    else:
+        console.print(line)
+    _local_only(tag, pushed, offline)
+
+
+def _pushed(pushed: bool) -> str:
+    return ", pushed" if pushed else ""
+
+
 def register(app: typer.Typer) -> None:
     """Attach the registry commands."""
 
@@ -43,6 +67,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="major, minor or patch (default: patch)")
         ] = None,
         push: PushOpt = None,
+        artifact: ArtifactOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Register HEAD's model as a new version (clean workspace, model in the DVC remote)."""
@@ -51,15 +76,12 @@ def register(app: typer.Typer) -> None:
 
         if bump not in (None, "major", "minor", "patch"):
             raise UsageError(f"--bump must be major, minor or patch (got {bump!r})")
-        result = do_register(Path.cwd(), bump, push)  # type: ignore[arg-type]
-        if json_out:
-            print_json(result.__dict__)
-        else:
-            console.print(
-                f"[green]registered[/green] {result.version} at {result.commit[:10]} "
-                f"(tag {result.tag}{', pushed' if result.pushed else ''})"
-            )
-        _local_only(result.tag, result.pushed, result.offline)
+        result = do_register(Path.cwd(), bump, push, artifact)  # type: ignore[arg-type]
+        line = (
+            f"[green]registered[/green] {result.version}"
+            f" at {result.commit[:10]} (tag {result.tag}{_pushed(result.pushed)})"
+        )
+        _report(result.__dict__, json_out, line, result.tag, result.pushed, result.offline)
 
     @app.command("promote")
     def promote_cmd(
@@ -70,23 +92,25 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="why you force it (kept in the tag message)")
         ] = None,
         push: PushOpt = None,
+        artifact: ArtifactOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Assign VERSION to STAGE after the promotion gate."""
+        """Assign VERSION to STAGE after the promotion gate (the metric gate is for
+        catdetector's own model; an adopted artifact's file must be in the DVC remote)."""
+        from catdetector.core import layout
         from catdetector.registry.api import promote
 
-        result = promote(Path.cwd(), version, stage, force, reason, push)
-        if json_out:
-            print_json(result.to_dict())
-            return
-        if result.forced:
-            console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(result.gate.reasons)}")  # type: ignore[union-attr]
-        console.print(
+        result = promote(Path.cwd(), version, stage, force, reason, push, artifact)
+        gate = result.gate
+        if not json_out and gate is not None and artifact not in (None, layout.ARTIFACT):
+            console.print(f"[cyan]gate[/cyan]: {gate.checked}", soft_wrap=True)
+        if not json_out and result.forced and gate is not None:
+            console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(gate.reasons)}")
+        line = (
             f"[green]promoted[/green] {result.version} to {result.stage}"
-            f" (was {result.previous or 'empty'}; tag {result.tag}"
-            f"{', pushed' if result.pushed else ''})"
+            f" (was {result.previous or 'empty'}; tag {result.tag}{_pushed(result.pushed)})"
         )
-        _local_only(result.tag, result.pushed, result.offline)
+        _report(result.to_dict(), json_out, line, result.tag, result.pushed, result.offline)
 
     @app.command("gate")
     def gate_cmd(stage: StageOpt = "prod", json_out: JsonOpt = False) -> None:
@@ -107,47 +131,46 @@ def register(app: typer.Typer) -> None:
             raise GateError("the gate refuses the workspace model: " + "; ".join(result.reasons))
 
     @app.command("rollback")
-    def rollback_cmd(stage: StageOpt, push: PushOpt = None, json_out: JsonOpt = False) -> None:
+    def rollback_cmd(
+        stage: StageOpt,
+        push: PushOpt = None,
+        artifact: ArtifactOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
         """Put back the version that held STAGE before the current one."""
         from catdetector.registry.api import rollback
 
-        result = rollback(Path.cwd(), stage, push)
-        if json_out:
-            print_json(result.to_dict())
-            return
-        console.print(
+        result = rollback(Path.cwd(), stage, push, artifact_name=artifact)
+        line = (
             f"[green]rolled back[/green] {stage}: {result.previous} -> {result.version}"
-            f" (tag {result.tag}{', pushed' if result.pushed else ''})"
+            f" (tag {result.tag}{_pushed(result.pushed)})"
         )
-        _local_only(result.tag, result.pushed, result.offline)
+        _report(result.to_dict(), json_out, line, result.tag, result.pushed, result.offline)
 
     @app.command("deprecate")
     def deprecate_cmd(
         version: Annotated[str, typer.Argument(help="version to deregister, e.g. v0.1.0")],
         push: PushOpt = None,
+        artifact: ArtifactOpt = None,
         json_out: JsonOpt = False,
     ) -> None:
         """Deregister VERSION (GTO's deprecate); refused while a stage holds it."""
         from catdetector.registry.api import deprecate
 
-        result = deprecate(Path.cwd(), version, push)
-        if json_out:
-            print_json(result.to_dict())
-            return
-        console.print(
-            f"[green]deprecated[/green] {result.version}"
-            f" (tag {result.tag}{', pushed' if result.pushed else ''})"
+        result = deprecate(Path.cwd(), version, push, artifact)
+        line = (
+            f"[green]deprecated[/green] {result.version} (tag {result.tag}{_pushed(result.pushed)})"
         )
-        _local_only(result.tag, result.pushed, result.offline)
+        _report(result.to_dict(), json_out, line, result.tag, result.pushed, result.offline)
 
     @app.command("show")
-    def show_cmd(json_out: JsonOpt = False) -> None:
+    def show_cmd(artifact: ArtifactOpt = None, json_out: JsonOpt = False) -> None:
         """Versions and what each stage holds (agrees with `gto show`)."""
         from rich.table import Table
 
         from catdetector.registry.api import show
 
-        state = show(Path.cwd())
+        state = show(Path.cwd(), artifact)
         data = state.to_dict()
         if json_out:
             print_json(data)
@@ -160,17 +183,17 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
     @app.command("history")
-    def history_cmd(json_out: JsonOpt = False) -> None:
+    def history_cmd(artifact: ArtifactOpt = None, json_out: JsonOpt = False) -> None:
         """Every registration, promotion and rollback, oldest first."""
         from rich.table import Table
 
         from catdetector.registry.api import history
 
-        events = history(Path.cwd())
+        events = history(Path.cwd(), artifact)
         if json_out:
             print_json(events)
             return
-        table = Table(title="registry history")
+        table = Table(title=f"registry history{f' of {artifact}' if artifact else ''}")
         for col in ("time (UTC)", "event", "version", "stage", "tag", "message"):
             table.add_column(col)
         for e in events:

@@ -92,6 +92,19 @@ def read_dvcfile_out(path: Path) -> Out | None:
     return outs[0] if outs else None
 
 
+def yaml_artifacts(text: str) -> dict[str, str]:
+    """The ``artifacts:`` a ``dvc.yaml`` text declares: name -> path ({} when none)."""
+    doc = _yaml(text)
+    declared = doc.get("artifacts") if isinstance(doc, dict) else None
+    if not isinstance(declared, dict):
+        return {}
+    return {
+        str(name): str(entry["path"])
+        for name, entry in declared.items()
+        if isinstance(entry, dict) and entry.get("path")
+    }
+
+
 def file_md5(path: Path) -> str:
     """DVC 3's hash of one file (what ``dvc add`` records for it)."""
     from dvc_data.hashfile.hash import file_md5 as _file_md5

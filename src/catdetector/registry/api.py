@@ -7,6 +7,10 @@ reads the remote's tags first, decides from the remote's history and pushes atom
 (see :mod:`catdetector.registry.gitops`); a lost race leaves the clone as it was.
 Assignments are ordered by the ``#N`` counter and each is made in a later second than
 the previous one, so GTO's timestamp order and the counter order never disagree.
+
+Every command takes an ``artifact``: catdetector's own (the default) or any other that
+the root ``dvc.yaml`` declares, e.g. a team's ``model.h5`` adopted by ``init --here``
+(see :mod:`catdetector.registry.artifact`); an adopted artifact has no metric gate.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from catdetector.core import layout, tools
 from catdetector.core.errors import GateError, RegistryError, UsageError
 from catdetector.formats import gto
 from catdetector.registry import artifact, gitops, stages
-from catdetector.registry.gate import GateResult, gate
+from catdetector.registry.artifact import Artifact
+from catdetector.registry.gate import GateResult, adopted_gate, gate
 from catdetector.registry.state import ROLLBACK_MARK, RegistryState, build_state, read_state
 from catdetector.registry.tags import local_tags
 
@@ -32,9 +37,10 @@ def require_root(root: Path) -> Path:
     return found
 
 
-def show(root: Path) -> RegistryState:
-    """State of the project that ``root`` is in, from this clone's tags."""
-    return read_state(require_root(root))
+def show(root: Path, artifact_name: str | None = None) -> RegistryState:
+    """State of an artifact (default: catdetector's) from this clone's tags."""
+    root = require_root(root)
+    return read_state(root, artifact.resolve(root, artifact_name).name)
 
 
 @dataclass
@@ -85,9 +91,51 @@ def _finish(write: gitops.Write, retry: str) -> None:
         raise
 
 
-def register(root: Path, bump: gto.Bump | None = None, push: bool | None = None) -> Registered:
-    """Tag HEAD (clean, model in dvc.lock and in the DVC remote) as a new version."""
+def _head_model(root: Path, art: Artifact) -> tuple[str, str]:
+    """HEAD and the md5 of ``art``'s model there (recorded, and what the workspace holds)."""
+    head = tools.head_commit(root)
+    md5 = artifact.md5_at(root, art, "HEAD") if head is not None else None
+    if head is None or md5 is None:
+        if art.own:
+            raise RegistryError(
+                "HEAD's dvc.lock holds no model", hint="run `dvc repro` and commit dvc.lock"
+            )
+        raise RegistryError(
+            f"HEAD does not track {art.path} (artifact {art.name}) with DVC",
+            hint=f"run `dvc add {art.path}` and commit {art.dvcfile}",
+        )
+    if not artifact.workspace_matches(root, md5, art):
+        if art.own:
+            raise RegistryError(
+                f"the workspace model does not match dvc.lock ({layout.MODEL_DIR} differs)",
+                hint="run `dvc repro` (or `dvc checkout`) and commit",
+            )
+        raise RegistryError(
+            f"the workspace {art.path} does not match what HEAD records for it",
+            hint=f"run `dvc add {art.path}` and commit {art.dvcfile} (or `dvc checkout`)",
+        )
+    return head, md5
+
+
+def _require_in_remote(root: Path, art: Artifact, md5: str) -> None:
+    if not artifact.in_remote(root, md5, art):
+        raise RegistryError(
+            f"{art.path if not art.own else 'the model'} is not in the DVC remote:"
+            " nobody else could fetch this version",
+            hint="run `dvc push` first",
+        )
+
+
+def register(
+    root: Path,
+    bump: gto.Bump | None = None,
+    push: bool | None = None,
+    artifact_name: str | None = None,
+) -> Registered:
+    """Tag HEAD (clean, model recorded and in the DVC remote) as a new version of an
+    artifact (default: catdetector's)."""
     root = require_root(root)
+    art = artifact.resolve(root, artifact_name)
     status = tools.run(["git", "status", "--porcelain"], root).stdout.strip()
     if status:
         first = status.splitlines()[0].strip()
@@ -95,41 +143,39 @@ def register(root: Path, bump: gto.Bump | None = None, push: bool | None = None)
             f"the workspace has uncommitted changes ({first}, ...)",
             hint="commit them first, so the version names exactly what was trained",
         )
-    head = tools.head_commit(root)
-    md5 = artifact.lock_model_md5(root, "HEAD") if head is not None else None
-    if head is None or md5 is None:
-        raise RegistryError(
-            "HEAD's dvc.lock holds no model", hint="run `dvc repro` and commit dvc.lock"
-        )
-    if not artifact.workspace_matches(root, md5):
-        raise RegistryError(
-            f"the workspace model does not match dvc.lock ({layout.MODEL_DIR} differs)",
-            hint="run `dvc repro` (or `dvc checkout`) and commit",
-        )
-    if not artifact.in_remote(root, md5):
-        raise RegistryError(
-            "the model is not in the DVC remote: nobody else could fetch this version",
-            hint="run `dvc push` first",
-        )
+    head, md5 = _head_model(root, art)
     gitops.tagger(root)
-    write = gitops.begin(root, push)
+    write = gitops.begin(root, push, art.name)
     state = write.state
     for version, commit in state.versions.items():
         if commit == head and version not in state.deregistered:
             raise RegistryError(f"HEAD is already registered as {version}")
+    if not art.own:
+        for version in state.live():
+            if artifact.md5_at(root, art, state.versions[version]) == md5:
+                raise RegistryError(
+                    f"{art.path} at HEAD is the same file as {art.name} {version}",
+                    hint=f"change the model, `dvc add {art.path}`, commit, then register",
+                )
+    _require_in_remote(root, art, md5)
     version = gto.next_version(state.latest(), bump)
     tag = write.tag(
-        gto.version_tag(layout.ARTIFACT, version),
+        gto.version_tag(art.name, version),
         head,
-        gto.register_message(layout.ARTIFACT, version),
+        gto.register_message(art.name, version),
     )
-    _finish(write, "catdetector register" + (f" --bump {bump}" if bump else ""))
+    _finish(write, "catdetector register" + (f" --bump {bump}" if bump else "") + _flag(art))
     return Registered(version, head, tag, write.push, write.offline)
+
+
+def _flag(art: Artifact) -> str:
+    """The ``--artifact`` option that names ``art`` again in a retry hint."""
+    return "" if art.own else f" --artifact {art.name}"
 
 
 def _assign(write: gitops.Write, version: str, stage: str, message: str, retry: str) -> str:
     write.wait_for_fresh_second()
-    name = gto.stage_tag(layout.ARTIFACT, stage, write.next_counter())
+    name = gto.stage_tag(write.artifact, stage, write.next_counter())
     tag = write.tag(name, write.state.versions[version], message)
     _finish(write, retry)
     return tag
@@ -142,35 +188,45 @@ def promote(
     force: bool = False,
     reason: str | None = None,
     push: bool | None = None,
+    artifact_name: str | None = None,
 ) -> Promoted:
-    """Assign ``version`` to ``stage`` if the gate passes (or ``force`` with a reason)."""
+    """Assign ``version`` to ``stage`` if the gate passes (or ``force`` with a reason).
+
+    catdetector's bundle meets the metric gate; an adopted artifact the gate of
+    :func:`~catdetector.registry.gate.adopted_gate` (its file is in the DVC remote).
+    """
     root = require_root(root)
+    art = artifact.resolve(root, artifact_name)
     stages.check_project(root, stage)
     if force and not (reason and reason.strip()):
         raise UsageError("--force needs --reason TEXT: the reason is kept in the tag")
     version = _version_name(version)
     gitops.tagger(root)
-    write = gitops.begin(root, push)
+    write = gitops.begin(root, push, art.name)
     state = write.state
     _require_version(state, version)
     current = state.stage_version(stage)
     if current == version:
         raise RegistryError(f"{version} is already in {stage}")
-    from catdetector.core.config import load_params
+    if art.own:
+        from catdetector.core.config import load_params
 
-    params = load_params(root / layout.PARAMS)
-    verdict = gate(root, state, version, stage, params.gate)
+        params = load_params(root / layout.PARAMS)
+        verdict = gate(root, state, version, stage, params.gate)
+    else:
+        verdict = adopted_gate(root, state, version, stage, art)
     if not verdict.passed and not force:
         raise GateError(
             f"the gate refused {version} for {stage}: " + "; ".join(verdict.reasons),
-            hint="fix the model, or override with --force --reason TEXT",
+            hint=("fix the model" if art.own else "fix it")
+            + ", or override with --force --reason TEXT",
         )
     message = f"catdetector promote {version} to {stage}"
     if force and not verdict.passed:
         message += f": FORCED past the gate ({'; '.join(verdict.reasons)}); reason: {reason}"
     elif force:
         message += f" (force requested; gate passed); reason: {reason}"
-    retry = f"catdetector promote {version} --stage {stage}"
+    retry = f"catdetector promote {version} --stage {stage}{_flag(art)}"
     if force:
         retry += f" --force --reason {_quote(reason or '')}"
     tag = _assign(write, version, stage, message, retry)
@@ -185,16 +241,21 @@ def _quote(text: str) -> str:
 
 
 def rollback(
-    root: Path, stage: str, push: bool | None = None, reason: str | None = None
+    root: Path,
+    stage: str,
+    push: bool | None = None,
+    reason: str | None = None,
+    artifact_name: str | None = None,
 ) -> Promoted:
     """Put back the version that held ``stage`` before the current one (``reason`` in the tag).
 
     With a remote, the history is the remote's: a clone that is behind never decides.
     """
     root = require_root(root)
+    art = artifact.resolve(root, artifact_name)
     stages.check_project(root, stage)
     gitops.tagger(root)
-    write = gitops.begin(root, push)
+    write = gitops.begin(root, push, art.name)
     state = write.state
     current = state.stage_version(stage)
     if current is None:
@@ -206,17 +267,20 @@ def rollback(
     message = f"{ROLLBACK_MARK}: {stage} from {current} back to {target}"
     if reason and reason.strip():
         message += f"; reason: {reason.strip()}"
-    retry = f"catdetector rollback --stage {stage}"
+    retry = f"catdetector rollback --stage {stage}{_flag(art)}"
     tag = _assign(write, target, stage, message, retry)
     return Promoted(target, stage, tag, current, None, False, write.push, write.offline)
 
 
-def deprecate(root: Path, version: str, push: bool | None = None) -> Promoted:
+def deprecate(
+    root: Path, version: str, push: bool | None = None, artifact_name: str | None = None
+) -> Promoted:
     """Deregister ``version`` (GTO's ``name@vX.Y.Z!`` tag); refused while a stage holds it."""
     root = require_root(root)
+    art = artifact.resolve(root, artifact_name)
     version = _version_name(version)
     gitops.tagger(root)
-    write = gitops.begin(root, push)
+    write = gitops.begin(root, push, art.name)
     state = write.state
     _require_version(state, version)
     holding = sorted(s for s, v in state.stages().items() if v == version)
@@ -226,23 +290,24 @@ def deprecate(root: Path, version: str, push: bool | None = None) -> Promoted:
             hint="promote another version to " + " and ".join(holding) + " first",
         )
     tag = write.tag(
-        gto.deregister_tag(layout.ARTIFACT, version, None),
+        gto.deregister_tag(art.name, version, None),
         state.versions[version],
-        gto.deregister_message(layout.ARTIFACT, version),
+        gto.deregister_message(art.name, version),
     )
-    _finish(write, f"catdetector deprecate {version}")
+    _finish(write, f"catdetector deprecate {version}{_flag(art)}")
     return Promoted(version, None, tag, None, None, False, write.push, write.offline)
 
 
-def history(root: Path) -> list[dict[str, Any]]:
-    """Every registration, deregistration and stage event, oldest first."""
+def history(root: Path, artifact_name: str | None = None) -> list[dict[str, Any]]:
+    """Every registration, deregistration and stage event of an artifact, oldest first."""
     root = require_root(root)
+    name = artifact.resolve(root, artifact_name).name
     tags = local_tags(root)
-    state = build_state(tags)
+    state = build_state(tags, name)
     events: list[dict[str, Any]] = []
     for tag in tags:
         parsed = tag.parsed
-        if parsed.get("name") == layout.ARTIFACT and "version" in parsed:
+        if parsed.get("name") == name and "version" in parsed:
             kind = "deprecate" if parsed.get("action") == "deregister" else "register"
             events.append(
                 {

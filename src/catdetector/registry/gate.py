@@ -1,4 +1,9 @@
-"""The promotion gate: beat the dummy baseline by a margin; do not regress the stage."""
+"""The promotion gate: beat the dummy baseline by a margin; do not regress the stage.
+
+That metric gate reads catdetector's own bundle's test metrics. An adopted artifact
+(a team's model file) has none that catdetector can read: its gate checks only that
+the version's file is in the DVC remote, and says so in :attr:`GateResult.checked`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from catdetector.core import layout, tools
 from catdetector.core.errors import RegistryError
-from catdetector.registry import stages
+from catdetector.registry import artifact, stages
 from catdetector.registry.state import RegistryState, read_state
 
 if TYPE_CHECKING:  # config imports pydantic (0.3-0.4 s): only promote and gate need it
@@ -26,6 +31,7 @@ class GateResult:
     dummy_accuracy: float | None
     current_version: str | None
     current_accuracy: float | None
+    checked: str = "test accuracy against the dummy baseline and the stage's version"
 
 
 def committed_metrics(root: Path, rev: str) -> dict[str, Any] | None:
@@ -90,6 +96,28 @@ def gate(
     candidate = committed_metrics(root, state.versions[version]) or {}
     current = current_in_stage(root, state, stage, exclude=version)
     return evaluate_gate(candidate, version, current, stage, params)
+
+
+def adopted_gate(
+    root: Path, state: RegistryState, version: str, stage: str, art: artifact.Artifact
+) -> GateResult:
+    """The gate for an adopted artifact: no metric gate; its file must be in the remote."""
+    reasons: list[str] = []
+    md5 = artifact.md5_at(root, art, state.versions[version])
+    if md5 is None:
+        reasons.append(f"{version}'s commit does not track {art.path} with DVC")
+    elif not artifact.in_remote(root, md5, art):
+        reasons.append(
+            f"{art.path} of {version} is not in the DVC remote (nobody else could fetch it;"
+            " run `dvc push` from its commit)"
+        )
+    checked = (
+        f"no metric gate for artifact {art.name}: catdetector's gate reads its own bundle's"
+        f" metrics, and {art.name} declares none; checked: {art.path} of {version} is in"
+        " the DVC remote"
+    )
+    current = state.stage_version(stage)
+    return GateResult(not reasons, reasons, None, None, current, None, checked)
 
 
 def gate_workspace(root: Path, stage: str) -> GateResult:

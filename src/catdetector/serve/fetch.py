@@ -1,9 +1,10 @@
 """Fetch a version's bundle from the DVC remote into a local cache keyed by content hash.
 
 What is served is what was registered: a bundle enters the cache only when its
-DVC hash is the one the registered commit's ``dvc.lock`` records, and a cached
-copy is checked again each time it is used (a copy that differs is evicted and
-fetched again). Remote options (``--remote-config``, keys included) reach
+DVC hash is the one the registered commit's ``dvc.lock`` records and it holds every
+file its own ``model.json`` lists (``model.skops``, or a custom rung's ONNX model),
+and a cached copy is checked again each time it is used (a copy that differs is
+evicted and fetched again). Remote options (``--remote-config``, keys included) reach
 ``dvc get`` in a private config file, never its argument list.
 """
 
@@ -21,9 +22,24 @@ from catdetector.core import layout, redact, tools
 from catdetector.core.errors import BundleError, IntegrityError, RemoteError
 from catdetector.formats import dvcremote
 from catdetector.model import content
+from catdetector.model.bundle import read_meta
 from catdetector.registry.artifact import model_md5
 
 log = logging.getLogger("catdetector.serve")
+
+
+def check_complete(folder: Path, what: str) -> None:
+    """Refuse (BundleError) a bundle folder without ``model.json`` or a file it lists."""
+    try:
+        listed = read_meta(folder)["files"]
+    except BundleError as exc:
+        raise BundleError(f"{what} is incomplete: {exc.message}") from exc
+    missing = sorted(str(name) for name in listed if not (folder / str(name)).is_file())
+    if missing:
+        raise BundleError(
+            f"{what} is incomplete: its model.json lists {', '.join(missing)}, which it lacks",
+            hint="the registered commit recorded a bundle without them; register a full one",
+        )
 
 
 class BundleFetcher:
@@ -88,17 +104,19 @@ class BundleFetcher:
         raise BundleError(f"dvc.lock at {commit[:12]} records no {layout.MODEL_DIR} output")
 
     def cached(self, md5: str) -> Path | None:
-        """The cached bundle folder for ``md5``, when present and still that content.
+        """The cached bundle folder for ``md5``, when present, complete and still that content.
 
         A copy whose files differ from ``md5`` (edited, truncated, or put there by an
-        older catdetector that did not check) is evicted and None returned.
+        older catdetector that did not check) is evicted and None returned. Complete
+        means every file its own ``model.json`` lists, whatever the rung.
         """
         path = self.bundles / md5
         if not path.is_dir():
             return None
         try:
             content.verify(path, md5, what=f"the cached bundle {md5}")
-        except IntegrityError as exc:
+            check_complete(path, f"the cached bundle {md5}")
+        except (IntegrityError, BundleError) as exc:
             log.warning("evicted from the cache: %s", exc)
             self.evict(md5)
             return None
@@ -167,9 +185,8 @@ class BundleFetcher:
                     error=RemoteError,
                     timeout=600,
                 )
-            if not (tmp / "bundle" / "model.json").is_file():
-                raise BundleError(f"the fetched bundle of {name} is incomplete")
             content.verify(tmp / "bundle", md5, what=f"the fetched bundle of {name}")
+            check_complete(tmp / "bundle", f"the fetched bundle of {name}")
             dest = self.bundles / md5
             if dest.exists():
                 shutil.rmtree(dest)

@@ -39,6 +39,7 @@ def _commands() -> list[tuple[list[str], Any]]:
 
 
 def _help(path: list[str]) -> str:
+    load_commands(path)  # as main() does: the command's module registers it
     result = CliRunner().invoke(
         app, [*path, "--help"], terminal_width=80, env={"COLUMNS": "80", "TERM": "dumb"}
     )

@@ -1,4 +1,4 @@
-"""`catdetector monitor report | watch | migrate`."""
+"""`catdetector monitor report | watch | migrate` (and `compare`, in monitor_compare)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,10 @@ def _render_version(v: dict[str, Any]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Attach the monitor commands."""
+    from catdetector.cli.monitor_compare import attach
+
+    if not any(c.name == "compare" for c in monitor_app.registered_commands):
+        attach(monitor_app)
     app.add_typer(monitor_app, name="monitor")
 
 

@@ -1,4 +1,4 @@
-"""`catdetector register | promote | gate | rollback | deprecate | show | history`."""
+"""`catdetector register | promote | unassign | gate | rollback | deprecate | show | history`."""
 
 from __future__ import annotations
 
@@ -70,12 +70,19 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="why you force it (kept in the tag message)")
         ] = None,
         push: PushOpt = None,
+        share: Annotated[
+            int | None,
+            typer.Option(
+                help="canary only: percent of requests the canary answers (1..100), "
+                "recorded in the registry so every replica splits alike"
+            ),
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Assign VERSION to STAGE after the promotion gate."""
+        """Assign VERSION to STAGE after the promotion gate (a canary with its --share)."""
         from catdetector.registry.api import promote
 
-        result = promote(Path.cwd(), version, stage, force, reason, push)
+        result = promote(Path.cwd(), version, stage, force, reason, push, share)
         if json_out:
             print_json(result.to_dict())
             return
@@ -83,7 +90,28 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(result.gate.reasons)}")  # type: ignore[union-attr]
         console.print(
             f"[green]promoted[/green] {result.version} to {result.stage}"
+            f"{f' with share {result.share}%' if result.share else ''}"
             f" (was {result.previous or 'empty'}; tag {result.tag}"
+            f"{', pushed' if result.pushed else ''})"
+        )
+        _local_only(result.tag, result.pushed, result.offline)
+
+    @app.command("unassign")
+    def unassign_cmd(
+        stage: StageOpt,
+        reason: Annotated[str | None, typer.Option(help="why (kept in the tag message)")] = None,
+        push: PushOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Clear the role STAGE (shadow or canary): servers stop using its version."""
+        from catdetector.registry.api import clear_role
+
+        result = clear_role(Path.cwd(), stage, reason, push)
+        if json_out:
+            print_json(result.to_dict())
+            return
+        console.print(
+            f"[green]cleared[/green] {stage} (held {result.version}; tag {result.tag}"
             f"{', pushed' if result.pushed else ''})"
         )
         _local_only(result.tag, result.pushed, result.offline)
@@ -158,6 +186,9 @@ def register(app: typer.Typer) -> None:
         for v in data["versions"]:
             table.add_row(v["version"], v["commit"][:10], ", ".join(v["stages"]))
         console.print(table)
+        share = data["roles"]["canary"]["share"]
+        if data["roles"]["canary"]["version"] is not None:
+            console.print(f"canary share: {f'{share}%' if share else 'not recorded (0%)'}")
 
     @app.command("history")
     def history_cmd(json_out: JsonOpt = False) -> None:

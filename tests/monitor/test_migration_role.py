@@ -81,10 +81,12 @@ def _upgrade_and_check(tmp_path: Path, url: str) -> None:
     assert "v0.1.0" not in versions  # the shadow record is no served answer
 
 
+@pytest.mark.slow  # three CLI runs
 def test_sqlite_log_at_0002_upgrades_and_old_rows_are_primary(tmp_path: Path) -> None:
     _upgrade_and_check(tmp_path, str(tmp_path / "log.sqlite"))
 
 
+@pytest.mark.slow  # a PostgreSQL cluster, three CLI runs
 def test_postgres_log_at_0002_upgrades_and_old_rows_are_primary(
     tmp_path: Path, postgres: Postgres
 ) -> None:

@@ -37,6 +37,7 @@ COMMAND_MODULES = {
     "sample": "project",
     "register": "registry",
     "promote": "registry",
+    "unassign": "registry",
     "gate": "registry",
     "rollback": "registry",
     "deprecate": "registry",

@@ -1,4 +1,4 @@
-"""`catdetector monitor report | watch | migrate`."""
+"""`catdetector monitor report | watch | migrate` (and `compare`, in monitor_compare)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,10 @@ def _render_version(v: dict[str, Any]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Attach the monitor commands."""
+    from catdetector.cli.monitor_compare import attach
+
+    if not any(c.name == "compare" for c in monitor_app.registered_commands):
+        attach(monitor_app)
     app.add_typer(monitor_app, name="monitor")
 
 
@@ -149,14 +153,41 @@ def watch_cmd(
     log_db: LogDbOpt = None,
     params: ParamsOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="one JSON line per check")] = False,
+    promote_on_pass: Annotated[
+        bool,
+        typer.Option(help="promote a shadow or canary that passes to STAGE, clear its role"),
+    ] = False,
+    abort_on_fail: Annotated[
+        bool, typer.Option(help="clear the role of a shadow or canary that fails (reason in tag)")
+    ] = False,
+    candidate: Annotated[
+        str | None, typer.Option(help="the candidate's role: shadow or canary (default: both)")
+    ] = None,
+    min_requests: Annotated[
+        int, typer.Option(help="candidate records needed before any decision")
+    ] = 100,
+    min_agreement: Annotated[
+        float, typer.Option(help="shadow: lower end of the agreement interval to pass")
+    ] = 0.9,
+    max_error_rate: Annotated[float, typer.Option(help="candidate error rate to pass")] = 0.05,
+    min_labelled: Annotated[
+        int, typer.Option(help="labelled candidate requests needed to pass")
+    ] = 0,
+    max_accuracy_drop: Annotated[
+        float, typer.Option(help="labelled accuracy this far below the primary's fails")
+    ] = 0.05,
 ) -> None:
     """Check the version in STAGE on a schedule; alert, or roll back on a lasting alarm.
 
+    With --promote-on-pass / --abort-on-fail it also judges the version in the
+    shadow or canary role against the primary (`monitor compare`) and promotes it
+    to STAGE or clears its role, through the registry as the CLI does, and pushes.
     The exit code is that of the last check: 1 when it crossed a threshold.
     """
     import json
 
     from catdetector.core.errors import UsageError
+    from catdetector.monitor.decide import Bounds
     from catdetector.monitor.watch import Check, Watcher, watch
     from catdetector.monitor.window import parse_duration
 
@@ -184,6 +215,14 @@ def watch_cmd(
             console.print(f"{check.at} ok {stage} {check.version} ({check.requests} requests)")
         if check.window:
             console.print(f"  window: {check.window}", soft_wrap=True)
+        for d in check.decisions:
+            done = f" -> {d.action} ({', '.join(d.tags)})" if d.action else ""
+            console.print(
+                f"{check.at} {d.stage} {d.version}: {d.outcome}{done}: " + "; ".join(d.reasons),
+                soft_wrap=True,
+            )
+            if d.error:
+                console_err.print(f"[yellow]{d.stage} {d.version}: not done:[/yellow] {d.error}")
         if check.rolled_back_to:
             console.print(
                 f"{check.at} [yellow]rolled back[/yellow] {stage}: {check.version} -> "
@@ -193,7 +232,19 @@ def watch_cmd(
 
     try:
         watcher = Watcher(
-            db, root, stage, thresholds, checks=checks, rollback=rollback_on_alarm, window=span
+            db,
+            root,
+            stage,
+            thresholds,
+            checks=checks,
+            rollback=rollback_on_alarm,
+            window=span,
+            promote_on_pass=promote_on_pass,
+            abort_on_fail=abort_on_fail,
+            bounds=Bounds(
+                min_requests, min_agreement, max_error_rate, min_labelled, max_accuracy_drop
+            ),
+            candidate=candidate,
         )
         last = watch(watcher, interval, max_checks, show)
     finally:

@@ -1,4 +1,4 @@
-"""`catdetector register | promote | gate | rollback | deprecate | show | history`."""
+"""`catdetector register | promote | unassign | gate | rollback | deprecate | show | history`."""
 
 from __future__ import annotations
 
@@ -93,14 +93,22 @@ def register(app: typer.Typer) -> None:
         ] = None,
         push: PushOpt = None,
         artifact: ArtifactOpt = None,
+        share: Annotated[
+            int | None,
+            typer.Option(
+                help="canary only: percent of requests the canary answers (1..100), "
+                "recorded in the registry so every replica splits alike"
+            ),
+        ] = None,
         json_out: JsonOpt = False,
     ) -> None:
-        """Assign VERSION to STAGE after the promotion gate (the metric gate is for
-        catdetector's own model; an adopted artifact's file must be in the DVC remote)."""
+        """Assign VERSION to STAGE after the promotion gate (a canary with its --share; the
+        metric gate is for catdetector's own model; an adopted artifact's file must be in
+        the DVC remote)."""
         from catdetector.core import layout
         from catdetector.registry.api import promote
 
-        result = promote(Path.cwd(), version, stage, force, reason, push, artifact)
+        result = promote(Path.cwd(), version, stage, force, reason, push, artifact, share)
         gate = result.gate
         if not json_out and gate is not None and artifact not in (None, layout.ARTIFACT):
             console.print(f"[cyan]gate[/cyan]: {gate.checked}", soft_wrap=True)
@@ -108,7 +116,25 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]gate overridden[/yellow]: {'; '.join(gate.reasons)}")
         line = (
             f"[green]promoted[/green] {result.version} to {result.stage}"
+            f"{f' with share {result.share}%' if result.share else ''}"
             f" (was {result.previous or 'empty'}; tag {result.tag}{_pushed(result.pushed)})"
+        )
+        _report(result.to_dict(), json_out, line, result.tag, result.pushed, result.offline)
+
+    @app.command("unassign")
+    def unassign_cmd(
+        stage: StageOpt,
+        reason: Annotated[str | None, typer.Option(help="why (kept in the tag message)")] = None,
+        push: PushOpt = None,
+        json_out: JsonOpt = False,
+    ) -> None:
+        """Clear the role STAGE (shadow or canary): servers stop using its version."""
+        from catdetector.registry.api import clear_role
+
+        result = clear_role(Path.cwd(), stage, reason, push)
+        line = (
+            f"[green]cleared[/green] {stage} (held {result.version}; tag {result.tag}"
+            f"{_pushed(result.pushed)})"
         )
         _report(result.to_dict(), json_out, line, result.tag, result.pushed, result.offline)
 
@@ -181,6 +207,9 @@ def register(app: typer.Typer) -> None:
         for v in data["versions"]:
             table.add_row(v["version"], v["commit"][:10], ", ".join(v["stages"]))
         console.print(table)
+        share = data["roles"]["canary"]["share"]
+        if data["roles"]["canary"]["version"] is not None:
+            console.print(f"canary share: {f'{share}%' if share else 'not recorded (0%)'}")
 
     @app.command("history")
     def history_cmd(artifact: ArtifactOpt = None, json_out: JsonOpt = False) -> None:

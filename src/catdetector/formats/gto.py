@@ -6,6 +6,7 @@ Importing GTO costs a few tenths of a second; only the registry and the server n
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from functools import total_ordering
 from pathlib import Path
@@ -175,3 +176,25 @@ def write_tag(
         raise LookupError(f"{rev} is not a commit of {root}") from exc
     finally:
         scm.close()
+
+
+# The canary's share of requests travels in its assignment tag's message, as a trailer
+# line (git's ``Key: value`` form), so every replica reads the same split from the registry.
+SHARE_TRAILER = "Canary-Share"
+_SHARE_LINE = re.compile(rf"^{SHARE_TRAILER}:[ \t]*(\d{{1,3}})[ \t]*$", re.MULTILINE)
+
+
+def with_share(message: str, share: int) -> str:
+    """``message`` with the canary share (a percentage, 1..100) as its trailer."""
+    if not 1 <= share <= 100:
+        raise ValueError(f"share {share} is not a percentage from 1 to 100")
+    return f"{message.rstrip()}\n\n{SHARE_TRAILER}: {share}"
+
+
+def share_of(message: str) -> int | None:
+    """The canary share a tag message records (None: none, or not in 1..100)."""
+    found = _SHARE_LINE.findall(message)
+    if not found:
+        return None
+    share = int(found[-1])
+    return share if 1 <= share <= 100 else None

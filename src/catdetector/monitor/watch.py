@@ -21,10 +21,11 @@ from typing import Any
 from catdetector.core import layout, tools
 from catdetector.core.config import MonitorParams
 from catdetector.core.errors import CatDetectorError, RegistryError, UsageError
-from catdetector.monitor import report
+from catdetector.monitor import compare, report
+from catdetector.monitor.decide import Bounds, Decision, act, verdict
 from catdetector.monitor.store import Store
 from catdetector.registry import api as registry
-from catdetector.registry.state import RegistryState, read_state
+from catdetector.registry.state import ROLE_STAGES, RegistryState, read_state
 
 log = logging.getLogger("catdetector.monitor.watch")
 
@@ -46,6 +47,7 @@ class Check:
     pushed: bool = False
     error: str | None = None
     report: dict[str, Any] | None = field(default=None, repr=False)
+    decisions: list[Decision] = field(default_factory=list)  # on the shadow or canary
 
     @property
     def alarm(self) -> bool:
@@ -68,6 +70,7 @@ class Check:
             "rollback_tag": self.rollback_tag,
             "pushed": self.pushed,
             "error": self.error,
+            "decisions": [d.to_dict() for d in self.decisions],
         }
 
 
@@ -104,6 +107,10 @@ class Watcher:
         checks: int = 3,
         rollback: bool = False,
         window: float | None = None,
+        promote_on_pass: bool = False,
+        abort_on_fail: bool = False,
+        bounds: Bounds | None = None,
+        candidate: str | None = None,
     ) -> None:
         if checks < 1:
             raise UsageError(f"--checks must be at least 1 (got {checks})")
@@ -120,6 +127,12 @@ class Watcher:
         self.checks = checks
         self.rollback = rollback
         self.window = window
+        self.promote_on_pass = promote_on_pass
+        self.abort_on_fail = abort_on_fail
+        self.bounds = bounds or Bounds()
+        if candidate is not None and candidate not in ROLE_STAGES:
+            raise UsageError(f"--candidate takes {' or '.join(ROLE_STAGES)} (got {candidate!r})")
+        self.candidates = [candidate] if candidate else list(ROLE_STAGES)
         self._streak: tuple[str | None, int] = (None, 0)
 
     def check_once(self) -> Check:
@@ -168,6 +181,8 @@ class Watcher:
                 self.checks,
                 "; ".join(found.alarms),
             )
+        if self.promote_on_pass or self.abort_on_fail:
+            check.decisions = self.decide(found.alarm)
         if found.alarm and self.rollback and streak >= self.checks:
             reason = f"monitor watch: {streak} checks in a row crossed a threshold: " + "; ".join(
                 found.alarms
@@ -182,6 +197,46 @@ class Watcher:
                 "%s rolled back: %s -> %s (%s)", self.stage, version, done.version, done.tag
             )
         return check
+
+
+    def decide(self, primary_alarm: bool) -> list[Decision]:
+        """The verdict on each candidate in a role stage, acted on when due.
+
+        A candidate is not promoted while the primary itself is in alarm: the
+        comparison would be against a primary that is not trusted either.
+        """
+        state = read_state(self.root)
+        out: list[Decision] = []
+        for stage in self.candidates:
+            version, since = stage_entry(state, stage)
+            if version is None:
+                continue
+            if since is not None:
+                since = since.replace(microsecond=0)
+            built = compare.build(
+                self.store, self.params, since=since, stage=stage, version=version
+            )
+            found = built.comparisons[0] if built.comparisons else None
+            outcome, reasons = verdict(found, self.bounds)
+            requests = int(found.sides["candidate"]["requests"]) if found else 0
+            decision = Decision(stage, version, outcome, reasons, requests)
+            if outcome == "pass" and primary_alarm:
+                decision.outcome = "wait"
+                decision.reasons = ["the primary is in alarm: no promotion", *reasons]
+            act(
+                decision,
+                self.root,
+                self.stage,
+                promote=self.promote_on_pass,
+                abort=self.abort_on_fail,
+                push=_has_origin(self.root),
+            )
+            if decision.action:
+                log.warning(
+                    "%s %s %s: %s", stage, version, decision.action, "; ".join(decision.reasons)
+                )
+            out.append(decision)
+        return out
 
 
 def watch(

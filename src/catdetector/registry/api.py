@@ -25,7 +25,14 @@ from catdetector.formats import gto
 from catdetector.registry import artifact, gitops, stages
 from catdetector.registry.artifact import Artifact
 from catdetector.registry.gate import GateResult, adopted_gate, gate
-from catdetector.registry.state import ROLLBACK_MARK, RegistryState, build_state, read_state
+from catdetector.registry.state import (
+    CANARY,
+    ROLE_STAGES,
+    ROLLBACK_MARK,
+    RegistryState,
+    build_state,
+    read_state,
+)
 from catdetector.registry.tags import local_tags
 
 
@@ -66,6 +73,7 @@ class Promoted:
     forced: bool
     pushed: bool
     offline: str | None = None
+    share: int | None = None  # the canary's share of requests (percent)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -189,13 +197,17 @@ def promote(
     reason: str | None = None,
     push: bool | None = None,
     artifact_name: str | None = None,
+    share: int | None = None,
 ) -> Promoted:
     """Assign ``version`` to ``stage`` if the gate passes (or ``force`` with a reason).
 
     catdetector's bundle meets the metric gate; an adopted artifact the gate of
     :func:`~catdetector.registry.gate.adopted_gate` (its file is in the DVC remote).
+    ``share`` (percent of requests, 1..100) is required for the canary stage and
+    refused for any other; it is recorded in the assignment tag's message.
     """
     root = require_root(root)
+    check_share(stage, share)
     art = artifact.resolve(root, artifact_name)
     stages.check_project(root, stage)
     if force and not (reason and reason.strip()):
@@ -206,8 +218,11 @@ def promote(
     state = write.state
     _require_version(state, version)
     current = state.stage_version(stage)
-    if current == version:
-        raise RegistryError(f"{version} is already in {stage}")
+    held = state.assignment(stage)
+    if current == version and (held is None or gto.share_of(held.message) == share):
+        raise RegistryError(
+            f"{version} is already in {stage}" + (f" with share {share}%" if share else "")
+        )
     if art.own:
         from catdetector.core.config import load_params
 
@@ -227,11 +242,60 @@ def promote(
     elif force:
         message += f" (force requested; gate passed); reason: {reason}"
     retry = f"catdetector promote {version} --stage {stage}{_flag(art)}"
+    if share is not None:
+        message = gto.with_share(message + f" (share {share}%)", share)
+        retry += f" --share {share}"
     if force:
         retry += f" --force --reason {_quote(reason or '')}"
     tag = _assign(write, version, stage, message, retry)
     forced = force and not verdict.passed
-    return Promoted(version, stage, tag, current, verdict, forced, write.push, write.offline)
+    return Promoted(
+        version, stage, tag, current, verdict, forced, write.push, write.offline, share
+    )
+
+
+def check_share(stage: str, share: int | None) -> None:
+    """A share only for the canary, and there a whole percentage from 1 to 100."""
+    if stage != CANARY:
+        if share is not None:
+            raise UsageError(f"--share is only for --stage {CANARY} (got --stage {stage})")
+        return
+    if share is None:
+        raise UsageError(
+            f"--stage {CANARY} needs --share PERCENT: the share of requests it answers (1..100)"
+        )
+    if not 1 <= share <= 100:
+        raise UsageError(f"--share must be a percentage from 1 to 100 (got {share})")
+
+
+def clear_role(
+    root: Path, stage: str, reason: str | None = None, push: bool | None = None
+) -> Promoted:
+    """Take the version out of a role stage (shadow or canary): GTO's unassign tag.
+
+    Servers that follow the registry drop that role at their next poll. The primary
+    stage is never cleared this way (a rollback keeps what ``dvc artifacts get`` reads).
+    """
+    root = require_root(root)
+    if stage not in ROLE_STAGES:
+        raise UsageError(
+            f"only the roles {' and '.join(ROLE_STAGES)} are cleared (got {stage!r}):"
+            " the primary stage changes by promote or rollback"
+        )
+    stages.check_project(root, stage)
+    gitops.tagger(root)
+    write = gitops.begin(root, push)
+    current = write.state.stage_version(stage)
+    if current is None:
+        raise RegistryError(f"no version is in stage {stage}: nothing to clear")
+    message = f"catdetector unassign {current} from {stage}"
+    if reason and reason.strip():
+        message += f"; reason: {reason.strip()}"
+    write.wait_for_fresh_second()
+    name = gto.stage_tag(layout.ARTIFACT, stage, write.next_counter(), unassign=True)
+    tag = write.tag(name, write.state.versions[current], message)
+    _finish(write, f"catdetector unassign --stage {stage}")
+    return Promoted(current, stage, tag, current, None, False, write.push, write.offline)
 
 
 def _quote(text: str) -> str:

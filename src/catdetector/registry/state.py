@@ -11,6 +11,10 @@ from catdetector.formats import gto
 from catdetector.registry.tags import Tag, local_tags
 
 ROLLBACK_MARK = "catdetector rollback"
+PRIMARY = "prod"
+SHADOW = "shadow"  # gets a copy of live requests, never answers
+CANARY = "canary"  # answers a share of requests, recorded in its assignment tag
+ROLE_STAGES = (SHADOW, CANARY)
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,37 @@ class RegistryState:
 
     def stage_version(self, stage: str) -> str | None:
         """The version in ``stage`` now: GTO's rule, newest active assignment wins."""
-        active: dict[str, int] = {}
+        event = self.assignment(stage)
+        return event.version if event is not None else None
+
+    def assignment(self, stage: str) -> Assignment | None:
+        """The assignment that puts the current version in ``stage`` (None: empty)."""
+        active: dict[str, Assignment] = {}
         for event in self.events:
             if event.stage != stage or event.version is None:
                 continue
             if event.unassign:
                 active.pop(event.version, None)
             else:
-                active[event.version] = event.counter
-        return max(active, key=lambda v: active[v]) if active else None
+                active[event.version] = event
+        return max(active.values(), key=lambda e: e.counter) if active else None
+
+    def roles(self, primary: str = PRIMARY) -> dict[str, dict[str, Any]]:
+        """Version and share of ``primary``, shadow and canary (messages read from the tags).
+
+        The canary's share is the one its assignment tag records (None when the tag has
+        none, e.g. a plain ``gto assign``, or when the tag's message was not read).
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for stage in (primary, *ROLE_STAGES):
+            event = self.assignment(stage)
+            share = gto.share_of(event.message) if event is not None else None
+            out[stage] = {
+                "version": event.version if event is not None else None,
+                "share": share if stage == CANARY else None,
+                "tag": event.tag if event is not None else None,
+            }
+        return out
 
     def stages(self) -> dict[str, str]:
         """Every stage that holds a version, with that version."""
@@ -88,6 +114,7 @@ class RegistryState:
             "artifact": self.artifact,
             "latest": self.latest(),
             "stages": stages,
+            "roles": self.roles(),
             "versions": [
                 {
                     "version": v,

@@ -2,7 +2,10 @@
 
 ``GET /v1/monitor/summary`` gives the current model and the live figures of its
 recent predictions, read from the prediction log (the same report as
-``catdetector monitor report``, over the last :data:`WINDOW` predictions).
+``catdetector monitor report``, over the last :data:`WINDOW` predictions), and
+each candidate the server follows (shadow, canary) beside the primary: the figures
+of ``catdetector monitor compare`` since the candidate was loaded, and the verdict
+that ``monitor watch --promote-on-pass/--abort-on-fail`` would give it now.
 Nothing comes from elsewhere: no CDN, no font, no framework.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
@@ -23,8 +27,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.core.config import MonitorParams, ServeSettings, log_db_url
 from catdetector.core.errors import CatDetectorError
-from catdetector.monitor import report, schema
+from catdetector.monitor import compare, report, schema
 from catdetector.monitor import store as store_mod
+from catdetector.monitor.decide import Bounds, verdict
 from catdetector.serve.holder import ModelHolder, Served
 
 log = logging.getLogger("catdetector.serve")
@@ -70,9 +75,15 @@ def per_minute(rows: list[report.Row], now: datetime) -> list[dict[str, Any]]:
 class Summary:
     """Builds the summary; opens the prediction log read-only on first use."""
 
-    def __init__(self, settings: ServeSettings, holder: ModelHolder) -> None:
+    def __init__(
+        self,
+        settings: ServeSettings,
+        holder: ModelHolder,
+        roles: Mapping[str, ModelHolder] | None = None,
+    ) -> None:
         self.settings = settings
         self.holder = holder
+        self.roles = dict(roles or {})  # stage (shadow, canary) -> its holder
         self._store: store_mod.Store | None = None
         self._lock = threading.Lock()
 
@@ -100,6 +111,7 @@ class Summary:
             "model": None,
             "log": {"enabled": self.settings.log_enabled, "error": None},
             "live": None,
+            "candidates": [],
         }
         if served is None:
             return out
@@ -108,9 +120,25 @@ class Summary:
             return out
         try:
             out["live"] = self._live(served)
+            out["candidates"] = self._candidates(served)
         except (CatDetectorError, SQLAlchemyError) as exc:
             log.warning("dashboard: the prediction log is unavailable: %s", exc)
             out["log"]["error"] = str(exc).splitlines()[0]
+        return out
+
+    def _candidates(self, primary: Served) -> list[dict[str, Any]]:
+        """Each followed candidate beside the primary, since the candidate was loaded."""
+        out = []
+        for stage, holder in sorted(self.roles.items()):
+            served = holder.current
+            if served is None:
+                continue
+            since = datetime.fromtimestamp(served.loaded_at, UTC).replace(microsecond=0)
+            built = compare.build(
+                self._open(), thresholds_of(primary), since, stage, served.version
+            )
+            found = built.comparisons[0] if built.comparisons else None
+            out.append(candidate_view(stage, served, found))
         return out
 
     def _live(self, served: Served) -> dict[str, Any]:
@@ -125,17 +153,50 @@ class Summary:
         return {
             **figures,
             "window": WINDOW,
-            "total_requests": store.count_predictions(served.version),
+            "total_requests": store.count_predictions(served.version, roles=store_mod.SERVED),
             "thresholds": params.model_dump(),
             "per_minute": per_minute(rows, datetime.now(UTC)),
             "recent_latency_ms": [round(r.latency_ms, 3) for r in rows[-200:]],
         }
 
 
-def create_router(settings: ServeSettings, holder: ModelHolder) -> tuple[APIRouter, Summary]:
-    """The dashboard routes, and the summary builder (close it on shutdown)."""
+def candidate_view(stage: str, served: Served, found: compare.Comparison | None) -> dict[str, Any]:
+    """One candidate beside the primary: what the dashboard's side-by-side table shows."""
+    out: dict[str, Any] = {
+        "role": stage,
+        "version": served.version,
+        "share": getattr(served, "share", None),
+        "loaded_at": datetime.fromtimestamp(served.loaded_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "paired": stage == compare.SHADOW,
+        "note": found.note if found else "no record of this candidate yet",
+        "agreement": found.agreement if found else None,
+        "primary": None,
+        "candidate": None,
+    }
+    for side in ("primary", "candidate"):
+        figures = found.sides[side] if found else None
+        if figures:
+            out[side] = {
+                k: figures[k] for k in ("version", "requests", "error", "latency_ms", "confidence")
+            }
+            out[side]["accuracy"] = found.labelled[side] if found else None
+            out[side]["alarms"] = figures["alarms"]
+    outcome, reasons = verdict(found, Bounds())
+    out["decision"] = {"outcome": outcome, "reasons": reasons, "rules": "monitor watch defaults"}
+    return out
+
+
+def create_router(
+    settings: ServeSettings,
+    holder: ModelHolder,
+    roles: Mapping[str, ModelHolder] | None = None,
+) -> tuple[APIRouter, Summary]:
+    """The dashboard routes, and the summary builder (close it on shutdown).
+
+    ``roles``: the holders of the shadow and canary this server follows, by stage.
+    """
     router = APIRouter()
-    summary = Summary(settings, holder)
+    summary = Summary(settings, holder, roles)
     page = (STATIC / "dashboard.html").read_text(encoding="utf-8")
     assets = {name: (STATIC / name).read_bytes() for name in ASSETS}
 

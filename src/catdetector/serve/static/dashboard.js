@@ -164,11 +164,59 @@ function renderLive(live) {
   $("notes").textContent = live.notes.join(" ");
 }
 
+function rate(p) {
+  if (!p || p.rate === null || p.rate === undefined) return "–";
+  return `${fmt(p.rate)} [${fmt(p.ci[0])}, ${fmt(p.ci[1])}] of ${p.n}`;
+}
+
+// The first candidate the server follows (shadow or canary), side by side with the primary.
+function renderCandidates(candidates) {
+  const card = $("candidate-card");
+  const c = candidates && candidates[0];
+  card.hidden = !c;
+  if (!c) return;
+  const p = c.primary || {};
+  const k = c.candidate || {};
+  const lat = (s) => (s.latency_ms ? `p50 ${fmt(s.latency_ms.p50, 1)} p99 ${fmt(s.latency_ms.p99, 1)}` : "–");
+  const conf = (s) => (s.confidence ? `p10 ${fmt(s.confidence.p10)} p50 ${fmt(s.confidence.p50)}` : "–");
+  const rows = [
+    ["version", p.version, c.version],
+    ["role", "primary", c.role],
+    ["share", "–", c.share === null || c.share === undefined ? "–" : `${c.share} %`],
+    ["requests", fmt(p.requests), fmt(k.requests)],
+    ["agreement with the primary", "", c.paired ? rate(c.agreement) : "– (other requests)"],
+    ["error rate", rate(p.error), rate(k.error)],
+    ["latency (ms)", lat(p), lat(k)],
+    ["confidence", conf(p), conf(k)],
+    ["labelled accuracy", rate(p.accuracy), rate(k.accuracy)],
+    ["decision", "", c.decision.outcome],
+  ];
+  $("candidate-role").textContent = c.role;
+  $("candidate-table").querySelector("tbody").replaceChildren(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    for (const v of r) {
+      const td = document.createElement("td");
+      td.textContent = v === undefined || v === null ? "–" : v;
+      tr.append(td);
+    }
+    return tr;
+  }));
+  $("candidate-note").textContent = `${c.role} ${c.version} since ${c.loaded_at}: ${c.note}`;
+  const kind = { pass: "ok", fail: "alarm", wait: "wait" }[c.decision.outcome];
+  badge($("candidate-status"), `${c.decision.outcome} (${c.decision.rules})`, kind);
+  $("candidate-reasons").replaceChildren(...c.decision.reasons.map((why) => {
+    const li = document.createElement("li");
+    li.textContent = why;
+    return li;
+  }));
+}
+
 async function refresh() {
   try {
     const resp = await fetch("/v1/monitor/summary", { cache: "no-store" });
     const data = await resp.json();
     renderModel(data);
+    renderCandidates(data.candidates);
     if (data.live) {
       renderLive(data.live);
       if (data.live.alarm) badge($("status"), "alarm", "alarm");

@@ -1,0 +1,111 @@
+"""`monitor watch --abort-on-fail / --promote-on-pass` on a real bare git registry.
+
+The registry is real (v1 good, v2 trained on shuffled labels, an origin the watch
+pushes to); the log rows are written here: the candidate's answers either swap the
+primary's labels (it disagrees on every request) or match them. `gto show` on the
+origin must agree with what the watch says it did.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catdetector.monitor import store as store_mod
+from catdetector.monitor.store import utcnow
+from tests.monitor.records import record
+from tests.serve.serving import Registry, clean_env
+from tests.support import cli, git, run
+
+pytestmark = pytest.mark.slow  # a registry and two to three tagged, pushed operations
+N = 40
+SWAP = {"cat": "other", "other": "cat"}
+
+
+def _stages(reg: Registry) -> dict[str, str]:
+    out = run(["gto", "show", "--json", "-r", str(reg.origin)], reg.proj).stdout
+    return dict(json.loads(out).get("catdetector", {}).get("stage", {}))
+
+
+def _log(db: Path, primary: str, candidate: str, swap: bool, role: str = "shadow") -> None:
+    """N primary answers of ``primary`` and the candidate's answers to the same inputs."""
+    store = store_mod.open(db)
+    rows = []
+    for i in range(N):
+        label = ("cat", "other")[i % 2]
+        p = record(model_version=primary, label=label, created_at=utcnow())
+        theirs = SWAP[label] if swap else label
+        c = record(model_version=candidate, label=theirs, input_sha256=p["input_sha256"])
+        rows += [p, store_mod.with_role(c, role, p["request_id"])]
+    store.insert_predictions(rows)
+    store.close()
+
+
+def _watch(reg: Registry, db: Path, tmp: Path, *flags: str) -> tuple[int, dict[str, Any], str]:
+    params = tmp / "params.yaml"
+    params.write_text("monitor:\n  min_samples: 30\n")
+    proc = cli(
+        *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--every", "1s"),
+        *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),
+        *("--min-requests", "30", "--json", *flags),
+        cwd=tmp,
+        check=False,
+        env=clean_env(),
+    )
+    lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
+    return proc.returncode, lines[-1] if lines else {}, proc.stderr
+
+
+def _force(reg: Registry, version: str, stage: str) -> None:
+    reg.cli("promote", version, "--stage", stage, "--force", "--reason", "decision test", "--push")
+
+
+def test_a_candidate_that_disagrees_is_aborted(private_registry: Registry, tmp_path: Path) -> None:
+    reg = private_registry
+    _force(reg, reg.v2, "shadow")
+    db = tmp_path / "log.sqlite"
+    _log(db, reg.v1, reg.v2, swap=True)
+    # without the flag it only says so
+    code, check, err = _watch(reg, db, tmp_path)
+    assert code == 0, err
+    assert check["decisions"] == []
+    assert _stages(reg).get("shadow") == reg.v2
+    code, check, err = _watch(reg, db, tmp_path, "--abort-on-fail")
+    assert code == 0, err
+    [decision] = check["decisions"]
+    assert (decision["stage"], decision["version"], decision["outcome"]) == (
+        "shadow",
+        reg.v2,
+        "fail",
+    ), decision
+    assert decision["action"] == "aborted" and decision["pushed"], decision
+    assert "agreement 0.000" in decision["reasons"][0]
+    stages = _stages(reg)
+    assert "shadow" not in stages and stages["prod"] == reg.v1
+    message = git("tag", "-l", "--format=%(contents)", decision["tags"][0], cwd=reg.proj)
+    assert "monitor watch: shadow" in message and "failed: agreement 0.000" in message
+
+
+def test_a_candidate_that_agrees_is_promoted(private_registry: Registry, tmp_path: Path) -> None:
+    reg = private_registry
+    _force(reg, reg.v2, "prod")  # the bad one serves; the good one shadows it
+    _force(reg, reg.v1, "shadow")
+    db = tmp_path / "log.sqlite"
+    _log(db, reg.v2, reg.v1, swap=False)
+    code, check, err = _watch(reg, db, tmp_path, "--promote-on-pass", "--abort-on-fail")
+    assert code == 0, err
+    [decision] = check["decisions"]
+    assert (decision["outcome"], decision["action"], decision["error"]) == (
+        "pass",
+        "promoted",
+        None,
+    ), decision
+    assert decision["pushed"] and len(decision["tags"]) == 2
+    stages = _stages(reg)
+    assert stages["prod"] == reg.v1 and "shadow" not in stages
+    # the next check finds no candidate: nothing more to decide
+    _, check, err = _watch(reg, db, tmp_path, "--promote-on-pass", "--abort-on-fail")
+    assert check["decisions"] == [] and check["version"] == reg.v1, err

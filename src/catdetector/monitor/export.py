@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from catdetector.core.errors import DataError, StoreError, UsageError
 from catdetector.core.fsutil import write_bytes, write_json
 from catdetector.features.images import SUPPORTED_SUFFIXES
-from catdetector.monitor.store import Feedback, Prediction, Store, reason
+from catdetector.monitor.store import SERVED, Feedback, Prediction, Store, reason
 from catdetector.training import provenance
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -60,6 +60,7 @@ def _labelled(store: Store) -> list[tuple[Feedback, Prediction]]:
     query = (
         select(Feedback, Prediction)
         .join(Prediction, Prediction.request_id == Feedback.request_id)
+        .where(Prediction.role.in_(SERVED))  # what a client was answered, never a shadow's
         .order_by(Feedback.created_at, Feedback.id)
     )
     try:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from catdetector.core.errors import FeedbackError, StoreError
-from catdetector.monitor.store import Feedback, Prediction, Store, reason, utcnow
+from catdetector.monitor.store import SHADOW, Feedback, Prediction, Store, reason, utcnow
 
 SOURCE = re.compile(r"[a-z][a-z0-9_.-]{0,31}(:[A-Za-z0-9_.-]{1,31})?")
 
@@ -59,6 +59,12 @@ def add(
     store: Store, prediction: Prediction, label: str, source: str, labels: list[str]
 ) -> Feedback:
     """Store the feedback label of ``prediction`` (FeedbackError 422 or 409 when refused)."""
+    if prediction.role == SHADOW:
+        raise FeedbackError(
+            f"request {prediction.request_id} is a shadow prediction, never served: label "
+            f"the request it shadows, {prediction.primary_request_id}",
+            status=409,
+        )
     if prediction.status != 200 or prediction.label is None:
         raise FeedbackError(
             f"request {prediction.request_id} was refused ({prediction.status}): nothing to label",

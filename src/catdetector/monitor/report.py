@@ -3,45 +3,44 @@
 Everything comes from the prediction log (11a's :mod:`catdetector.monitor.store`):
 the ``predictions`` and ``feedback`` tables, and the ``models`` table, where each
 server records the meta (reference statistics, ATC threshold) of the model it loaded.
+
+It counts what was served: the primary's answers and a canary's (each under its own
+version; ``roles`` says how many of each), never a shadow's, which no client saw
+(``monitor compare`` sets those beside the primary's).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.core.config import MonitorParams
 from catdetector.core.errors import StoreError
 from catdetector.monitor.drift import drift_all
-from catdetector.monitor.store import Feedback, Prediction, ServedModel, Store
+from catdetector.monitor.rows import ModelInfo, Row, read_models, read_rows, read_true_labels
+from catdetector.monitor.store import Store
 from catdetector.monitor.window import window_text
-from catdetector.training.provenance import is_model_source
+
+__all__ = [
+    "ModelInfo",
+    "Report",
+    "Row",
+    "VersionReport",
+    "build",
+    "read_models",
+    "read_rows",
+    "read_true_labels",
+    "version_report",
+]
 
 PREDICTION_STAT = "probability"  # the reference entry of the prediction distribution
 CONFIDENCE_BINS = 20
-
-
-@dataclass
-class Row:
-    """The columns of one logged prediction that the report reads."""
-
-    request_id: str
-    created_at: datetime
-    version: str
-    model_md5: str
-    status: int
-    latency_ms: float
-    stats: dict[str, float] | None
-    label: str | None
-    probability: float | None
-    confidence: float | None
 
 
 @dataclass
@@ -65,6 +64,7 @@ class VersionReport:
     drift: list[dict[str, Any]]
     prediction_drift: dict[str, Any] | None
     verdict: bool = False  # enough served predictions (monitor.min_samples) to judge
+    roles: dict[str, int] = field(default_factory=dict)  # records per role (primary, canary)
     alarms: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -111,63 +111,6 @@ class Report:
 
 def _iso(when: datetime | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
-
-
-# ---------------------------------------------------------------- reading the store
-
-
-def read_rows(
-    store: Store,
-    since: datetime | None = None,
-    versions: Sequence[str] | None = None,
-    last: int | None = None,
-) -> list[Row]:
-    """The logged predictions, oldest first (from ``since``; of ``versions``; the ``last`` N)."""
-    cols = (
-        Prediction.request_id,
-        Prediction.created_at,
-        Prediction.model_version,
-        Prediction.model_md5,
-        Prediction.status,
-        Prediction.latency_ms,
-        Prediction.stats,
-        Prediction.label,
-        Prediction.probability,
-        Prediction.confidence,
-    )
-    query = select(*cols).order_by(Prediction.id.desc())
-    if since is not None:
-        query = query.where(Prediction.created_at >= since)
-    if versions is not None:
-        query = query.where(Prediction.model_version.in_(list(versions)))
-    if last is not None:
-        query = query.limit(last)
-    with store.session() as session:
-        return [Row(*tuple(r)) for r in session.execute(query)][::-1]
-
-
-def read_true_labels(store: Store, request_ids: Iterable[str]) -> dict[str, str]:
-    """The latest label per request id from any source but a model (no feedback loop)."""
-    wanted = set(request_ids)
-    labels: dict[str, str] = {}
-    query = select(Feedback.request_id, Feedback.label, Feedback.source).order_by(
-        Feedback.created_at, Feedback.id
-    )
-    with store.session() as session:
-        for request_id, label, source in session.execute(query):
-            if request_id in wanted and not is_model_source(source):
-                labels[request_id] = label
-    return labels
-
-
-def read_models(store: Store) -> dict[str, list[ServedModel]]:
-    """The ``models`` rows by version, the latest load last."""
-    by_version: dict[str, list[ServedModel]] = {}
-    with store.session() as session:
-        query = select(ServedModel).order_by(ServedModel.loaded_at, ServedModel.id)
-        for row in session.scalars(query):
-            by_version.setdefault(row.version, []).append(row)
-    return by_version
 
 
 # ---------------------------------------------------------------- computing
@@ -256,22 +199,6 @@ def _atc(ok: list[Row], meta: dict[str, Any], params: MonitorParams) -> dict[str
     }
 
 
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the report knows of a model version: the meta its servers recorded on load."""
-
-    meta: dict[str, Any] | None
-    md5s: tuple[str, ...] = ()
-    loaded_at: datetime | None = None
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[ServedModel]) -> ModelInfo:
-        """From the ``models`` rows of one version (latest load last)."""
-        if not rows:
-            return cls(None)
-        return cls(dict(rows[-1].meta), tuple(r.model_md5 for r in rows), rows[-1].loaded_at)
-
-
 def version_report(
     version: str,
     rows: list[Row],
@@ -317,6 +244,7 @@ def version_report(
         drift=inputs,
         prediction_drift=prediction,
         notes=notes,
+        roles=dict(Counter(r.role for r in rows)),
     )
     report.alarms = alarms(report, params)
     if len(ok) < params.min_samples:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     DateTime,
     Dialect,
     Engine,
@@ -42,6 +43,9 @@ from sqlalchemy.types import TypeDecorator
 from catdetector.core.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+PRIMARY, SHADOW, CANARY = "primary", "shadow", "canary"
+ROLES = (PRIMARY, SHADOW, CANARY)
+SERVED = (PRIMARY, CANARY)  # the roles whose answers reached a client
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"catdetector.monitor").digest()[:4], "big")
 
 
@@ -72,7 +76,13 @@ class Base(DeclarativeBase):
 
 
 class Prediction(Base):
-    """One served prediction (one image of a request), or one failed request."""
+    """One prediction (one image of a request), or one failed request.
+
+    ``role`` says whose answer it is: ``primary`` (the stage's version), ``canary``
+    (served to the client instead of the primary's) or ``shadow`` (a copy of a
+    request answered by a candidate, never returned; ``primary_request_id`` names
+    the primary record it shadows).
+    """
 
     __tablename__ = "predictions"
 
@@ -92,6 +102,12 @@ class Prediction(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     latency_ms: Mapped[float] = mapped_column(Float)
     image_path: Mapped[str | None] = mapped_column(String, nullable=True)
+    role: Mapped[str] = mapped_column(
+        String(16), index=True, default=PRIMARY, server_default=PRIMARY
+    )
+    primary_request_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="ck_predictions_role"),)
 
 
 class Feedback(Base):
@@ -226,6 +242,24 @@ def open(url: str | Path) -> Store:
     return Store(engine)
 
 
+def with_role(
+    record: dict[str, Any], role: str = PRIMARY, primary_request_id: str | None = None
+) -> dict[str, Any]:
+    """``record`` with its ``role`` and ``primary_request_id`` set (ValueError: a bug).
+
+    A shadow record names the primary request it shadows; no other record does.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown prediction role {role!r} (one of {', '.join(ROLES)})")
+    if (role == SHADOW) != (primary_request_id is not None):
+        raise ValueError(
+            f"a {role} record {'needs' if role == SHADOW else 'takes no'} primary_request_id"
+        )
+    record["role"] = role
+    record["primary_request_id"] = primary_request_id
+    return record
+
+
 def reason(exc: BaseException) -> str:
     """The first line of what the database driver said."""
     orig = getattr(exc, "orig", None)
@@ -258,11 +292,15 @@ class Store:
     def insert_predictions(self, rows: Sequence[dict[str, Any]]) -> list[str]:
         """Insert prediction rows in one transaction; the request ids refused as duplicates.
 
+        A row without ``role`` is a primary one (see :func:`with_role`).
+
         When the batch holds a request id already stored (a client re-sent its
         ``X-Request-ID``), the rows are inserted one by one and the duplicates skipped.
         """
         if not rows:
             return []
+        for row in rows:  # one shape for the whole batch: older callers set no role
+            with_role(row, row.get("role", PRIMARY), row.get("primary_request_id"))
         table = Prediction.__table__
         assert isinstance(table, Table)
         try:
@@ -322,11 +360,15 @@ class Store:
                 )
             ).first()
 
-    def count_predictions(self, model_version: str | None = None) -> int:
-        """How many prediction records (of one version, or all)."""
+    def count_predictions(
+        self, model_version: str | None = None, roles: Sequence[str] | None = None
+    ) -> int:
+        """How many prediction records (of one version, or all; of ``roles``, or any)."""
         query = select(func.count()).select_from(Prediction)
         if model_version is not None:
             query = query.where(Prediction.model_version == model_version)
+        if roles is not None:
+            query = query.where(Prediction.role.in_(list(roles)))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 

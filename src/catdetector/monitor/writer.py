@@ -135,8 +135,19 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="predlog-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, record: dict[str, Any]) -> bool:
-        """Queue one prediction record without blocking; False (counted) when dropped."""
+    def submit(
+        self,
+        record: dict[str, Any],
+        *,
+        role: str = store_mod.PRIMARY,
+        primary_request_id: str | None = None,
+    ) -> bool:
+        """Queue one prediction record without blocking; False (counted) when dropped.
+
+        ``role`` is whose answer it is (primary, canary, shadow); a shadow record
+        names the request id of the primary answer it shadows (ValueError otherwise).
+        """
+        store_mod.with_role(record, role, primary_request_id)
         with self._size_lock:
             full = self._size >= self.capacity or self._stop.is_set()
             if not full:

@@ -125,7 +125,7 @@ class Summary:
         return {
             **figures,
             "window": WINDOW,
-            "total_requests": store.count_predictions(served.version),
+            "total_requests": store.count_predictions(served.version, roles=store_mod.SERVED),
             "thresholds": params.model_dump(),
             "per_minute": per_minute(rows, datetime.now(UTC)),
             "recent_latency_ms": [round(r.latency_ms, 3) for r in rows[-200:]],

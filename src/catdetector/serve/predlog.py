@@ -17,13 +17,13 @@ from catdetector.model.bundle import LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.keeper import ImageKeeper, KeeperMetrics
-from catdetector.monitor.store import utcnow
+from catdetector.monitor.store import CANARY, PRIMARY, SHADOW, utcnow
 from catdetector.monitor.writer import LogWriter, ModelRecord, WriterMetrics
 from catdetector.serve.holder import Served
 
 log = logging.getLogger("catdetector.serve")
+__all__ = ["CANARY", "PRIMARY", "SHADOW", "PredLog", "new_id", "request_id"]
 
-PRIMARY, SHADOW, CANARY = "primary", "shadow", "canary"  # the log's roles
 SANE_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 MODEL_META_KEYS = ("labels", "positive_label", "metrics", "reference", "chosen_rung", "atc")
 

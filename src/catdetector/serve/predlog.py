@@ -144,7 +144,7 @@ class PredLog:
                 "latency_ms": latency,
                 "image_path": None,  # set by the writer's thread when it keeps the input
             }
-            if keeper is not None:
+            if keeper is not None and role != SHADOW:  # a copy's input is its primary's
                 keeper.attach(record, data)
             self.writer.submit(record, role=role, primary_request_id=primary)
 

@@ -91,8 +91,31 @@ def register(app: typer.Typer) -> None:
                 help="keep inputs (feedback needs them; --no-log-images refuses feedback)",
             ),
         ] = True,
+        shadow: Annotated[
+            bool,
+            typer.Option(
+                "--shadow/--no-shadow",
+                help="also follow the registry's shadow stage: it predicts a copy of each "
+                "request after the answer is sent, never returned",
+            ),
+        ] = True,
+        canary: Annotated[
+            bool,
+            typer.Option(
+                "--canary/--no-canary",
+                help="also follow the registry's canary stage: it answers the share of "
+                "requests its registry tag records",
+            ),
+        ] = True,
+        shadow_queue: Annotated[
+            int | None,
+            typer.Option(help="shadow copies waiting at most; past it they are shed (counted)"),
+        ] = None,
     ) -> None:
         """Serve the model of a registry stage; follow it without a restart.
+
+        With a registry, the shadow and canary stages are followed too (--no-shadow,
+        --no-canary turn them off); X-Client-Id pins a client to one version.
 
         The admin endpoint POST /v1/admin/reload is on only when CATDETECTOR_ADMIN_TOKEN is set.
         """
@@ -161,6 +184,9 @@ def register(app: typer.Typer) -> None:
             batching_max_wait_ms=batching_max_wait_ms,
             onnx_threads=onnx_threads,
             wait_for_registry=wait_for_registry or None,
+            follow_shadow=None if shadow else False,
+            follow_canary=None if canary else False,
+            shadow_queue=shadow_queue,
         )
 
 

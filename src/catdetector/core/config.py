@@ -279,6 +279,14 @@ class ServeSettings(BaseSettings):
     log_queue: int = Field(10_000, ge=1, description="records held while the DB is slow or down")
     log_batch: int = Field(500, ge=1, description="records per insert")
     log_interval: float = Field(0.2, gt=0, description="seconds between writes when idle")
+    follow_shadow: bool = Field(True, description="follow the registry's shadow stage too")
+    follow_canary: bool = Field(True, description="follow the registry's canary stage too")
+    shadow_queue: int = Field(
+        64, ge=1, le=100_000, description="shadow requests waiting; past it they are shed"
+    )
+    client_key_header: str = Field(
+        "x-client-id", description="request header whose value pins a client to one version"
+    )
 
     def cores_per_worker(self) -> int:
         """This machine's usable cores, shared out over the workers."""

@@ -35,11 +35,15 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.predlog.start()
+        if runtime.shadow is not None:
+            runtime.shadow.start()
         try:
             if settings.bundle is not None:
                 await run_in_threadpool(load_static, settings.bundle, settings, runtime.holder)
             elif settings.registry:
-                runtime.watcher = RegistryWatcher(settings, runtime.holder, cache_dir_for(settings))
+                runtime.watcher = RegistryWatcher(
+                    settings, runtime.holder, cache_dir_for(settings), runtime.roles
+                )
                 await run_in_threadpool(runtime.watcher.check_once)
                 if start_watcher:
                     runtime.watcher.start()
@@ -49,6 +53,8 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
         yield
         if runtime.watcher is not None:
             runtime.watcher.stop()
+        if runtime.shadow is not None:
+            await run_in_threadpool(runtime.shadow.close)
         await run_in_threadpool(runtime.predlog.close)  # writes every queued record
         summary.close()
         if runtime.batcher is not None:

@@ -64,8 +64,8 @@ class BundleFetcher:
             )
         return proc.stdout
 
-    def ensure_commit(self, commit: str) -> None:
-        """Have ``commit`` in the local mirror; fetch from the registry only when missing."""
+    def ensure_mirror(self) -> None:
+        """Have the local bare mirror of the registry (one clone, the first time)."""
         if not self.mirror.exists():
             tmp = Path(tempfile.mkdtemp(prefix=".mirror.", dir=self.cache_dir))
             tools.run(
@@ -76,6 +76,27 @@ class BundleFetcher:
             )
             os.replace(tmp / "m.git", self.mirror)
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def tag_message(self, name: str) -> str:
+        """The message of the registry's tag ``name`` (fetched into the mirror when missing).
+
+        ``git ls-remote`` gives no messages; one tag is fetched only when it is new.
+        """
+        self.ensure_mirror()
+        ref = f"refs/tags/{name}"
+        if not self._git("for-each-ref", ref).strip():
+            git = ["git", "--git-dir", str(self.mirror)]
+            tools.run(
+                [*git, "fetch", "-q", "--no-tags", self.url, f"+{ref}:{ref}"],
+                None,
+                error=RemoteError,
+                timeout=120,
+            )
+        return self._git("for-each-ref", "--format=%(contents)", ref)
+
+    def ensure_commit(self, commit: str) -> None:
+        """Have ``commit`` in the local mirror; fetch from the registry only when missing."""
+        self.ensure_mirror()
         if self._git("cat-file", "-t", commit, check=False).strip() == "commit":
             return
         tools.run(

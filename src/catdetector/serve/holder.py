@@ -24,6 +24,8 @@ class Served:
     stage: str | None
     commit: str | None
     loaded_at: float
+    share: int | None = None  # a canary's percent of requests (from its registry tag)
+    tag: str | None = None  # the registry tag that put this version in its stage
 
     def describe(self) -> dict[str, Any]:
         """The /v1/model view."""
@@ -31,6 +33,7 @@ class Served:
         return {
             "version": self.version,
             "stage": self.stage,
+            "share": self.share,
             "commit": self.commit,
             "model_id": self.model.model_id,
             "chosen_rung": meta.get("chosen_rung"),
@@ -92,6 +95,7 @@ class ModelHolder:
         self._lock = threading.Lock()
         self.listeners: list[Callable[[Served], None]] = []  # called after each swap
         self.refusal_listeners: list[Callable[[CheckRecord], None]] = []  # after each refusal
+        self.clear_listeners: list[Callable[[Served], None]] = []  # the one cleared, after
 
     @property
     def current(self) -> Served | None:
@@ -113,6 +117,18 @@ class ModelHolder:
                 listener(served)
             except Exception:  # a listener (the prediction log) never blocks a swap
                 log.exception("swap listener failed")
+        return previous
+
+    def clear(self) -> Served | None:
+        """Serve nothing from now on (the registry cleared this role); the previous one."""
+        with self._lock:
+            previous, self._current = self._current, None
+        if previous is not None:
+            for listener in self.clear_listeners:
+                try:
+                    listener(previous)
+                except Exception:  # a listener never blocks the clear
+                    log.exception("clear listener failed")
         return previous
 
     def record_failure(self, check: CheckRecord) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import HTTPException
 from PIL import Image
 
+from catdetector.core.config import ServeSettings
 from catdetector.core.errors import ImageError
 from catdetector.features.images import Limits, open_image
 from catdetector.model.bundle import Prediction as ModelPrediction
@@ -18,6 +19,17 @@ from catdetector.serve.uploads import Images
 
 INLINE_MAX_BYTES = 1_000_000  # an image this small, and ...
 INLINE_MAX_PIXELS = 1_500_000  # ... declaring this few pixels, is predicted on the event loop
+
+
+def limits_for(settings: ServeSettings, served: Served, max_decoded_bytes: int) -> Limits:
+    """The decode limits of a request to ``served``: the server's, tightened by the model's."""
+    return Limits(
+        max_bytes=settings.max_body_bytes,
+        max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
+        min_side=served.model.limits.min_side,
+        max_decoded_bytes=max_decoded_bytes,
+        max_decode_seconds=settings.decode_seconds,
+    )
 
 
 def open_all(images: Images, limits: Limits) -> list[Image.Image]:

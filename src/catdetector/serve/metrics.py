@@ -97,6 +97,38 @@ class ServerMetrics:
             registry=self.registry,
         )
         self._info: tuple[str, str, str] | None = None
+        self.routed = Counter(
+            "catdetector_routed_requests",
+            "Prediction requests by the role whose version answered (primary or canary)",
+            ["role"],
+            registry=self.registry,
+        )
+        self.shadow_shed = Counter(
+            "catdetector_shadow_shed",
+            "Primary predictions whose shadow copy was dropped (queue full, or shutdown)",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.shadow_done = Counter(
+            "catdetector_shadow_predictions",
+            "Shadow predictions made (never returned), by version and outcome (ok, error)",
+            ["model_version", "outcome"],
+            registry=self.registry,
+        )
+        self.shadow_queued = Gauge(
+            "catdetector_shadow_queued",
+            "Shadow requests waiting for the shadow's thread",
+            multiprocess_mode="livesum",
+            registry=self.registry,
+        )
+        self.role_info = Gauge(
+            "catdetector_role_info",
+            "The version a role (shadow, canary) runs (1), with the canary's share in percent",
+            ["role", "version", "share"],
+            multiprocess_mode="livemax",
+            registry=self.registry,
+        )
+        self._roles: dict[str, tuple[str, str]] = {}
 
     def predicted(self, version: str, label: str, confidence: float) -> None:
         """Count one answered image."""
@@ -114,6 +146,19 @@ class ServerMetrics:
                 self.model_info.remove(*self._info)
         self.model_info.labels(*info).set(1)
         self._info = info
+
+    def role_changed(self, role: str, version: str | None, share: int | None) -> None:
+        """A role now runs ``version`` (None: cleared): point its info gauge at it."""
+        old = self._roles.pop(role, None)
+        if old is not None:
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                self.role_info.labels(role, *old).set(0)
+            else:
+                self.role_info.remove(role, *old)
+        if version is not None:
+            labels = (version, str(share or 0) if role == "canary" else "")
+            self.role_info.labels(role, *labels).set(1)
+            self._roles[role] = labels
 
     def refused(self, reason: str) -> None:
         """A candidate model was refused for ``reason`` (a short, fixed word)."""

@@ -17,11 +17,12 @@ from catdetector.model.bundle import LoadedModel
 from catdetector.monitor import feedback
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.keeper import ImageKeeper, KeeperMetrics
-from catdetector.monitor.store import utcnow
+from catdetector.monitor.store import CANARY, PRIMARY, SHADOW, utcnow
 from catdetector.monitor.writer import LogWriter, ModelRecord, WriterMetrics
 from catdetector.serve.holder import Served
 
 log = logging.getLogger("catdetector.serve")
+__all__ = ["CANARY", "PRIMARY", "SHADOW", "PredLog", "new_id", "request_id"]
 
 SANE_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 MODEL_META_KEYS = ("labels", "positive_label", "metrics", "reference", "chosen_rung", "atc")
@@ -106,16 +107,24 @@ class PredLog:
         probabilities: list[dict[str, float]],
         stats: list[dict[str, float]],
         started: float,
+        role: str = PRIMARY,
+        primary_ids: list[str] | None = None,
     ) -> None:
-        """Queue one record per image of a successful request (its input goes with it)."""
+        """Queue one record per image of a successful request (its input goes with it).
+
+        ``role`` is whose answers they are; a shadow's records name the primary
+        request id of each image in ``primary_ids``.
+        """
         if self.writer is None:
             return
+        shadowed: list[str | None] = list(primary_ids) if primary_ids else [None] * len(ids)
         keeper = self.writer.keeper
         latency = (time.perf_counter() - started) * 1000
         positive = served.model.labels[0]
         md5 = self._md5_of(served.model)
         now = utcnow()
-        for rid, (_, data), probs, desc in zip(ids, images, probabilities, stats, strict=True):
+        rows = zip(ids, images, probabilities, stats, shadowed, strict=True)
+        for rid, (_, data), probs, desc, primary in rows:
             sha = hashlib.sha256(data).hexdigest()
             label = max(probs, key=probs.__getitem__)
             record: dict[str, Any] = {
@@ -135,9 +144,9 @@ class PredLog:
                 "latency_ms": latency,
                 "image_path": None,  # set by the writer's thread when it keeps the input
             }
-            if keeper is not None:
+            if keeper is not None and role != SHADOW:  # a copy's input is its primary's
                 keeper.attach(record, data)
-            self.writer.submit(record)
+            self.writer.submit(record, role=role, primary_request_id=primary)
 
     def failed(
         self,
@@ -147,6 +156,8 @@ class PredLog:
         status: int,
         error: str,
         started: float,
+        role: str = PRIMARY,
+        primary_id: str | None = None,
     ) -> None:
         """Queue the record of a refused request (one, with the first input's hash if any)."""
         if self.writer is None:
@@ -169,7 +180,9 @@ class PredLog:
                 "confidence": None,
                 "latency_ms": (time.perf_counter() - started) * 1000,
                 "image_path": None,
-            }
+            },
+            role=role,
+            primary_request_id=primary_id,
         )
 
     def feedback(

@@ -3,7 +3,9 @@ dependencies as ``Annotated`` aliases."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import random
 import secrets
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -15,11 +17,15 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from catdetector.core.config import ServeSettings
+from catdetector.registry.state import CANARY as CANARY_STAGE
+from catdetector.registry.state import SHADOW as SHADOW_STAGE
+from catdetector.serve import routing
 from catdetector.serve.batching import Batcher, BatchPolicy
 from catdetector.serve.budget import DecodeBudget
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served
 from catdetector.serve.metrics import ServerMetrics
 from catdetector.serve.predlog import PredLog, new_id, request_id
+from catdetector.serve.shadow import ShadowRunner
 from catdetector.serve.watcher import RegistryWatcher
 
 log = logging.getLogger("catdetector.serve")
@@ -58,7 +64,22 @@ class Runtime:
         holder.listeners.append(self.predlog.model_loaded)
         holder.listeners.append(self._swapped)
         holder.refusal_listeners.append(self._refused)
+        # The roles beside the primary that this server follows (stage -> holder).
+        wanted = [(SHADOW_STAGE, settings.follow_shadow), (CANARY_STAGE, settings.follow_canary)]
+        followed = [s for s, on in wanted if on and settings.registry and s != settings.stage]
+        self.roles = {s: ModelHolder() for s in followed}
+        for stage, role_holder in self.roles.items():
+            role_holder.listeners.append(self.predlog.model_loaded)
+            role_holder.listeners.append(functools.partial(self._role_changed, stage))
+            role_holder.clear_listeners.append(functools.partial(self._role_cleared, stage))
+            role_holder.refusal_listeners.append(self._refused)
         self.budget = DecodeBudget(settings.decode_memory, settings.decode_wait)
+        self.shadow = (
+            ShadowRunner(settings, self.predlog, metrics, self.budget.total)
+            if SHADOW_STAGE in self.roles
+            else None
+        )
+        self.rng = random.Random()
         self.recent_ids = RecentIds()
         policy = BatchPolicy(
             settings.batching, settings.batching_max_size, settings.batching_max_wait_ms / 1000
@@ -78,6 +99,25 @@ class Runtime:
     def _swapped(self, served: Served) -> None:
         rung = str(served.model.meta.get("chosen_rung") or "")
         self.metrics.swapped(served.version, rung, served.stage or "")
+
+    def _role_changed(self, stage: str, served: Served) -> None:
+        self.metrics.role_changed(stage, served.version, served.share)
+
+    def _role_cleared(self, stage: str, served: Served) -> None:
+        self.metrics.role_changed(stage, None, None)
+
+    def canary(self, key: str | None) -> Served | None:
+        """The canary snapshot when it answers this request (its share, the client key)."""
+        holder = self.roles.get(CANARY_STAGE)
+        served = holder.current if holder is not None else None
+        if served is None or not routing.to_canary(served.share, key, self.rng):
+            return None
+        return served
+
+    def shadow_of(self) -> Served | None:
+        """The shadow snapshot now (None when no shadow is followed or loaded)."""
+        holder = self.roles.get(SHADOW_STAGE)
+        return holder.current if holder is not None else None
 
     def _refused(self, check: CheckRecord) -> None:
         self.metrics.refused(check.reason or "other")

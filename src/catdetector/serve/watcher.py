@@ -8,14 +8,16 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from catdetector.core.config import ServeSettings
 from catdetector.core.errors import (
     CatDetectorError,
 )
+from catdetector.formats import gto
 from catdetector.model.bundle import load_bundle
-from catdetector.registry.state import RegistryState, build_state
+from catdetector.registry.state import CANARY, RegistryState, build_state
 from catdetector.registry.tags import remote_tags
 from catdetector.serve.fetch import BundleFetcher
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served, reason_of
@@ -53,12 +55,21 @@ def cache_lock(cache_dir: Path) -> Iterator[None]:
 class RegistryWatcher:
     """Resolves ``settings.stage`` of ``settings.registry`` and keeps the holder on it.
 
+    ``roles`` (stage -> holder: shadow, canary) are followed from the same poll, each
+    the way the primary is (fetched, verified, refused alike); a role cleared in the
+    registry is dropped. A canary's share is read from its assignment tag's message.
     Between polls it prefetches, into the cache only, the bundles most likely to be
     served next (the newest registered version, the stage's rollback target), so a
     promotion or a rollback swaps within a poll instead of waiting for a download.
     """
 
-    def __init__(self, settings: ServeSettings, holder: ModelHolder, cache_dir: Path) -> None:
+    def __init__(
+        self,
+        settings: ServeSettings,
+        holder: ModelHolder,
+        cache_dir: Path,
+        roles: dict[str, ModelHolder] | None = None,
+    ) -> None:
         if not settings.registry:
             raise ValueError("RegistryWatcher needs settings.registry")
         self.fetcher = BundleFetcher(settings.registry, cache_dir, settings.remote_config_items())
@@ -67,12 +78,14 @@ class RegistryWatcher:
         settings.registry = self.fetcher.url
         self.settings = settings
         self.holder = holder
+        self.roles = {s: h for s, h in (roles or {}).items() if s != settings.stage}
         self.cache_dir = cache_dir
         self.poll_error: str | None = None
         self.poll_failures = 0  # polls failed in a row: the wait doubles with each
         self.polls = 0  # polls done since start (a client can wait for the next ones)
         self.last_poll: float | None = None
-        self._failed: tuple[str, str] | None = None
+        self._failed: dict[str, tuple[str, str]] = {}  # stage -> (version, commit) refused
+        self._shares: dict[str, int | None] = {}  # assignment tag -> the share it records
         self._state: RegistryState | None = None
         self._prefetched: set[str] = set()  # commits tried once (a failure is not retried)
         self._lock = threading.Lock()
@@ -89,7 +102,7 @@ class RegistryWatcher:
         return version, state.versions[version]
 
     def check_once(self, force: bool = False) -> CheckRecord | None:
-        """One poll; returns the record of a load attempt, or None when nothing changed."""
+        """One poll; returns the record of the primary's load attempt, or None."""
         with self._lock:
             try:
                 target = self.target()
@@ -106,17 +119,72 @@ class RegistryWatcher:
                 log.info("registry poll works again after %d failure(s)", self.poll_failures)
             self.poll_failures = 0
             self.poll_error = None
-            if target is None:
-                self.poll_error = f"no version is in stage {self.settings.stage}"
-                return None
-            current = self.holder.current
-            if not force and current is not None and (current.version, current.commit) == target:
-                return None
-            if not force and self._failed == target:
-                return None
-            return self._load(*target)
+            record = self._follow_primary(target, force)
+            for stage, holder in self.roles.items():
+                self._follow_role(stage, holder, force)
+            return record
 
-    def _load(self, version: str, commit: str) -> CheckRecord:
+    def _follow_primary(self, target: tuple[str, str] | None, force: bool) -> CheckRecord | None:
+        stage = self.settings.stage
+        if target is None:
+            self.poll_error = f"no version is in stage {stage}"
+            return None
+        current = self.holder.current
+        if not force and current is not None and (current.version, current.commit) == target:
+            return None
+        if not force and self._failed.get(stage) == target:
+            return None
+        return self._load(stage, self.holder, *target)
+
+    def _follow_role(self, stage: str, holder: ModelHolder, force: bool) -> None:
+        """Keep ``holder`` on what ``stage`` holds now; drop it when the stage is empty."""
+        assert self._state is not None
+        event = self._state.assignment(stage)
+        current = holder.current
+        if event is None or event.version is None:
+            if current is not None:
+                holder.clear()
+                log.info("%s %s dropped: the registry cleared the stage", stage, current.version)
+            self._failed.pop(stage, None)
+            return
+        version, commit = event.version, self._state.versions[event.version]
+        share = self._share(event.tag) if stage == CANARY else None
+        if not force and current is not None and (current.version, current.commit) == (
+            version,
+            commit,
+        ):
+            if (current.share, current.tag) != (share, event.tag):  # a new share, same model
+                check = holder.last_check or CheckRecord(version, commit, True, None, time.time())
+                holder.swap(replace(current, share=share, tag=event.tag), check)
+                log.info("%s %s now answers %s%% of requests", stage, version, share or 0)
+            return
+        if not force and self._failed.get(stage) == (version, commit):
+            return
+        self._load(stage, holder, version, commit, share, event.tag)
+
+    def _share(self, tag: str) -> int | None:
+        """The canary share its assignment tag records (read once per tag)."""
+        if tag not in self._shares:
+            try:
+                with cache_lock(self.cache_dir):
+                    message = self.fetcher.tag_message(tag)
+            except CatDetectorError as exc:
+                log.warning("cannot read the message of %s (the share): %s", tag, exc)
+                return None  # read again at the next poll
+            self._shares[tag] = gto.share_of(message)
+            if self._shares[tag] is None:
+                log.warning("%s records no share: the canary answers no request", tag)
+        return self._shares[tag]
+
+    def _load(
+        self,
+        stage: str,
+        holder: ModelHolder,
+        version: str,
+        commit: str,
+        share: int | None = None,
+        tag: str | None = None,
+    ) -> CheckRecord:
         started = time.time()
         md5 = None
         try:
@@ -137,15 +205,17 @@ class RegistryWatcher:
             record = CheckRecord(
                 version, commit, False, str(exc), time.time(), reason=reason_of(exc)
             )
-            self.holder.record_failure(record)
-            self._failed = (version, commit)
+            holder.record_failure(record)
+            self._failed[stage] = (version, commit)
             self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
             log.error(
-                "refused %s (%s): %s; still serving %s",
+                "refused %s (%s) for %s: %s; still %s %s",
                 version,
                 commit[:10],
+                stage,
                 exc,
-                self.holder.current.version if self.holder.current else "nothing",
+                "serving" if holder is self.holder else stage,
+                holder.current.version if holder.current else "nothing",
             )
             return record
         checks = model.checks.to_dict()
@@ -153,16 +223,14 @@ class RegistryWatcher:
         checks["content_md5"] = f"{md5}.dir"  # every file checked against the registered dvc.lock
         checks["seconds"] = round(time.time() - started, 3)
         record = CheckRecord(version, commit, True, None, time.time(), checks)
-        previous = self.holder.swap(
-            Served(model, version, self.settings.stage, commit, time.time()), record
-        )
-        self._failed = None
-        log.info(
-            "now serving %s (%s), was %s",
-            version,
-            commit[:10],
-            previous.version if previous else "nothing",
-        )
+        served = Served(model, version, stage, commit, time.time(), share, tag)
+        previous = holder.swap(served, record)
+        self._failed.pop(stage, None)
+        was = previous.version if previous else "nothing"
+        if holder is self.holder:
+            log.info("now serving %s (%s), was %s", version, commit[:10], was)
+        else:
+            log.info("now %s: %s (%s), was %s", stage, version, commit[:10], was)
         return record
 
     def prefetch(self) -> list[str]:

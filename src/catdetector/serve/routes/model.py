@@ -9,8 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from catdetector.core.errors import CatDetectorError
+from catdetector.serve.predlog import CANARY, PRIMARY, SHADOW
 from catdetector.serve.schemas import ErrorBody
-from catdetector.serve.state import AdminDep, RuntimeDep
+from catdetector.serve.state import AdminDep, Runtime, RuntimeDep
 from catdetector.serve.watcher import load_static
 
 router = APIRouter()
@@ -41,7 +42,43 @@ async def model_info(runtime: RuntimeDep) -> dict[str, Any]:
         },
         "predict_lanes": runtime.lanes,
         "onnx_threads": settings.threads_per_predict(),
+        "roles": roles_view(runtime),
     }
+
+
+def roles_view(runtime: Runtime) -> dict[str, Any]:
+    """Each role's version and share: the primary stage, and the shadow and canary followed."""
+    primary = runtime.holder.current
+    roles: dict[str, Any] = {
+        runtime.settings.stage: {
+            "role": PRIMARY,
+            "version": primary.version if primary else None,
+            "commit": primary.commit if primary else None,
+            "share": None,
+        }
+    }
+    for stage, holder in runtime.roles.items():
+        served, check = holder.current, holder.last_check
+        roles[stage] = {
+            "role": stage,
+            "version": served.version if served else None,
+            "commit": served.commit if served else None,
+            "share": served.share if served else None,
+            "tag": served.tag if served else None,
+            "last_check": check.to_dict() if check else None,
+        }
+    canary = runtime.roles.get(CANARY)
+    if canary is not None and canary.current is not None:  # the share the primary keeps
+        roles[runtime.settings.stage]["share"] = 100 - (canary.current.share or 0)
+    shadow = runtime.shadow
+    if shadow is not None:
+        roles[SHADOW]["queue"] = {
+            "capacity": runtime.settings.shadow_queue,
+            "pending": shadow.pending,
+            "done": shadow.done,
+            "shed": shadow.shed,
+        }
+    return roles
 
 
 @router.get("/healthz", summary="Liveness")

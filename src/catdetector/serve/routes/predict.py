@@ -13,12 +13,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
-from catdetector.features.images import Limits
 from catdetector.features.limits import decoded_bytes
 from catdetector.serve import inference
 from catdetector.serve.holder import Served
-from catdetector.serve.predlog import new_id
+from catdetector.serve.predlog import CANARY, PRIMARY, new_id
 from catdetector.serve.schemas import (
     ERRORS,
     IMAGE_BODY,
@@ -26,6 +26,7 @@ from catdetector.serve.schemas import (
     Prediction,
     error_responses,
 )
+from catdetector.serve.shadow import ShadowJob
 from catdetector.serve.state import Runtime, runtime_of
 from catdetector.serve.uploads import Images, extract_images
 
@@ -54,6 +55,11 @@ async def predict(request: Request) -> Any:
     settings = runtime.settings
     rid = runtime.request_id(request.headers.get("x-request-id"))
     served = runtime.served()
+    role = PRIMARY
+    if runtime.roles:  # the canary answers its share of requests (by client key, else random)
+        canary = runtime.canary(request.headers.get(settings.client_key_header))
+        if canary is not None:
+            served, role = canary, CANARY
     predlog = runtime.predlog
     stats: list[dict[str, float]] | None = [] if predlog.enabled else None
     images: Images = []
@@ -62,13 +68,7 @@ async def predict(request: Request) -> Any:
         async with contextlib.AsyncExitStack() as stack:
             with batcher.preparing() if batcher else contextlib.nullcontext():
                 images, is_batch = await extract_images(request, settings)
-                limits = Limits(
-                    max_bytes=settings.max_body_bytes,
-                    max_pixels=min(settings.max_pixels, served.model.limits.max_pixels),
-                    min_side=served.model.limits.min_side,
-                    max_decoded_bytes=runtime.budget.total,
-                    max_decode_seconds=settings.decode_seconds,
-                )
+                limits = inference.limits_for(settings, served, runtime.budget.total)
                 opened = inference.open_all(images, limits)
                 try:  # decoding waits for its share of the worker's decode memory
                     cost = sum(decoded_bytes(img) for img in opened)
@@ -89,15 +89,22 @@ async def predict(request: Request) -> Any:
                     served, images, await batcher.predict(served, len(images), prepare)
                 )
     except HTTPException as exc:
-        predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started)
+        predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started, role)
         exc.headers = {**(exc.headers or {}), "x-request-id": rid}
         raise
     for pred in preds:
         pred.request_id = new_id() if is_batch else rid
         runtime.metrics.predicted(served.version, pred.label, pred.probability)
+    ids = [p.request_id or rid for p in preds]
     if stats is not None:
-        ids = [p.request_id or rid for p in preds]
-        predlog.served(served, ids, images, [p.probabilities for p in preds], stats, started)
+        probs = [p.probabilities for p in preds]
+        predlog.served(served, ids, images, probs, stats, started, role)
+    runtime.metrics.routed.labels(role).inc()
+    background = None
+    if role == PRIMARY and runtime.shadow is not None:
+        shadow = runtime.shadow_of()
+        if shadow is not None:  # predicted after this response is sent, on its own queue
+            background = BackgroundTask(runtime.shadow.submit, ShadowJob(shadow, images, ids))
     result: BaseModel = (
         BatchPrediction(version=served.version, predictions=preds, request_id=rid)
         if is_batch
@@ -108,4 +115,5 @@ async def predict(request: Request) -> Any:
         result.model_dump_json(),
         media_type="application/json",
         headers={"x-model-version": served.version, "x-request-id": rid},
+        background=background,
     )

@@ -73,6 +73,7 @@ class RegistryWatcher:
         self.polls = 0  # polls done since start (a client can wait for the next ones)
         self.last_poll: float | None = None
         self._failed: tuple[str, str] | None = None
+        self._failed_reason: str | None = None  # "remote" (unreachable): retried at each poll
         self._state: RegistryState | None = None
         self._prefetched: set[str] = set()  # commits tried once (a failure is not retried)
         self._lock = threading.Lock()
@@ -112,11 +113,17 @@ class RegistryWatcher:
             current = self.holder.current
             if not force and current is not None and (current.version, current.commit) == target:
                 return None
-            if not force and self._failed == target:
-                return None
-            return self._load(*target)
+            if not force and self._failed == target and self._failed_reason != "remote":
+                return None  # refused for what it is: only a new target or a reload tries again
+            return self._load(*target, quiet=not force)
 
-    def _load(self, version: str, commit: str) -> CheckRecord:
+    def _load(self, version: str, commit: str, quiet: bool = False) -> CheckRecord:
+        """Fetch, verify and swap in ``version``; a refusal keeps the current model.
+
+        A candidate that could not be fetched (the DVC remote or the registry unreachable)
+        is tried again at each poll; with ``quiet``, a refusal identical to the previous
+        one (same candidate, same reason) is neither logged nor counted again.
+        """
         started = time.time()
         md5 = None
         try:
@@ -134,11 +141,14 @@ class RegistryWatcher:
                         self.fetcher.evict(md5)  # never serve, nor trust later, a failed entry
                     raise
         except CatDetectorError as exc:
-            record = CheckRecord(
-                version, commit, False, str(exc), time.time(), reason=reason_of(exc)
-            )
+            reason = reason_of(exc)
+            again = (self._failed, self._failed_reason) == ((version, commit), reason)
+            last = self.holder.last_check
+            if quiet and again and last is not None:
+                return last  # the same outage: once per change, not once per poll
+            record = CheckRecord(version, commit, False, str(exc), time.time(), reason=reason)
             self.holder.record_failure(record)
-            self._failed = (version, commit)
+            self._failed, self._failed_reason = (version, commit), reason
             self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
             log.error(
                 "refused %s (%s): %s; still serving %s",
@@ -156,7 +166,7 @@ class RegistryWatcher:
         previous = self.holder.swap(
             Served(model, version, self.settings.stage, commit, time.time()), record
         )
-        self._failed = None
+        self._failed, self._failed_reason = None, None
         log.info(
             "now serving %s (%s), was %s",
             version,

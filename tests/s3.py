@@ -73,4 +73,3 @@ def moto_s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Ite
         yield server
     finally:
         server.stop()
-

@@ -105,7 +105,7 @@ def test_the_log_itself_on_a_full_disk(
     missing = [rid for rid in ids if rid not in logged]  # one by one: logged, or dropped
     assert len(logged) == written and len(missing) == dropped
     assert N == len(logged) + len(missing) == written + dropped
-    assert 0 < dropped and 0 < queued_while_full <= 20
+    assert dropped > 0 and 0 < queued_while_full <= 20
     figures = {
         "answered": N,
         "logged": len(logged),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from catdetector.core import redact, tools
-from catdetector.core.errors import RegistryError
+from catdetector.core.errors import RegistryError, RemoteError
 from catdetector.monitor import store
 from catdetector.monitor.watch import fetch_tags
 from tests.serve.serving import clean_env
@@ -41,7 +41,7 @@ def origin_and_clones(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 
 def test_watch_never_overwrites_a_diverged_tag(origin_and_clones: tuple[Path, Path, Path]) -> None:
-    origin, alice, bob = origin_and_clones
+    _, alice, bob = origin_and_clones
     git("tag", "-a", TAG, "-m", "bob's assignment", cwd=bob)
     git("push", "-q", "origin", TAG, cwd=bob)
     git("tag", "-a", TAG, "-m", "alice's, never pushed", cwd=alice)  # same name, other tag
@@ -68,9 +68,8 @@ def test_watch_fetch_of_an_unreachable_origin_is_a_remote_error(
 ) -> None:
     origin, alice, _ = origin_and_clones
     origin.rename(origin.with_name("gone.git"))
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(RemoteError) as failed:
         fetch_tags(alice)
-    assert type(failed.value).__name__ == "RemoteError"
     assert "cannot fetch the tags of origin" in str(failed.value)
 
 

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -111,7 +112,9 @@ def moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer
     yield from moto_s3(tmp_path, monkeypatch, BUCKET)
 
 
-def wait_until(server: Server, what: str, ok: Callable[[dict], bool], polls: int = 200) -> dict:  # type: ignore[type-arg]
+def wait_until(
+    server: Server, what: str, ok: Callable[[dict[str, Any]], bool], polls: int = 200
+) -> dict[str, Any]:
     """The /v1/model view once ``ok`` holds, waiting at most ``polls`` polls of the watcher."""
     start = int(server.model()["polls"])
     while True:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3 import MotoServer, moto_s3
 from tests.serve.remotes import GitHTTP, proc_cmdlines, upload_tree
 from tests.serve.serving import Registry, Server, tiny_png
 from tests.serve.test_integrity import MISMATCH, refusals, remote_objects
-from tests.s3 import MotoServer, moto_s3
 
 TOKEN = "tok-PLANTED-9f3a2b"
 SECRET_KEY = "sk-PLANTED-77e1c0/Zx+q"

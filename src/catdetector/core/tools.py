@@ -142,11 +142,23 @@ def run(
     return proc
 
 
+# Lines that say what went wrong: DVC's and git's, and ssh's own (the cause behind git's
+# "Could not read from remote repository": connection refused, host key, permission).
+_ERROR_STARTS = (
+    "ERROR",
+    "error:",
+    "fatal:",
+    "ssh:",
+    "Host key verification failed",
+    "Permission denied",
+)
+
+
 def failure_text(proc: subprocess.CompletedProcess[str]) -> str:
     """The useful part of a failed tool's output: its ERROR lines, else its last lines."""
     lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
     lines = [ln for ln in lines if "Having any troubles?" not in ln]
-    errors = [ln for ln in lines if ln.startswith(("ERROR", "error:", "fatal:"))]
+    errors = [ln for ln in lines if ln.startswith(_ERROR_STARTS)]
     return " | ".join((errors or lines)[-4:]) or f"exit code {proc.returncode}"
 
 

@@ -136,11 +136,14 @@ def commit_candidate(reg: Registry, note: str) -> None:
     run(["dvc", "push", "-q"], reg.proj)
 
 
-@pytest.mark.slow  # a registry, S3, a server, 8 clients through two outages: about a minute
+@pytest.mark.slow  # a registry, S3, a server, 8 clients through two outages: minutes on 2 cores
 def test_registry_and_s3_outages_under_load(
     private_registry: Registry, moto: MotoServer, start_server: Callable[..., Server]
 ) -> None:
     reg = private_registry
+    # v3's commit and objects exist from the start (in git and in S3); the server cannot
+    # know of it until it is registered, which happens during the S3 outage
+    commit_candidate(reg, "v3: v1's weights, promoted while S3 is down")
     upload_tree(moto.client(), BUCKET, PREFIX, reg.storage)
     server = start_server(
         "--registry", reg.url, "--stage", "prod",
@@ -166,15 +169,13 @@ def test_registry_and_s3_outages_under_load(
         git("remote", "set-url", "origin", str(reg.origin), cwd=reg.proj)
         load.enter("registry back")
         # the poll in flight may still fail; the next one swaps (v2 is cached), then one more
-        server.wait_polls(3)
+        server.wait_polls(3, timeout=600)
         info = server.model()
         assert info["version"] == reg.v2 and info["poll_error"] is None, info
         load.enter("v2 seen")
         load.wait_more()
 
         # 2. S3 stops; v3 (its objects in S3 before the outage) is registered and promoted
-        commit_candidate(reg, "v3: v1's weights, promoted while S3 is down")
-        upload_tree(moto.client(), BUCKET, PREFIX, reg.storage)
         moto.stop()
         load.enter("s3 down")
         v3 = str(reg.cli("register", "--push")["version"])
@@ -183,14 +184,15 @@ def test_registry_and_s3_outages_under_load(
         assert info["version"] == reg.v2 and info["last_check"]["ok"] is False, info
         ready = server.http.get("/readyz").json()
         assert ready["version"] == reg.v2 and ready["last_candidate_refused"]["version"] == v3
-        server.wait_polls(3)  # three more polls, each trying v3 again
+        # two more polls: the first tries v3 again (quietly), the second starts after it
+        server.wait_polls(2, timeout=600)  # a `dvc get` of a stopped S3 takes 10-30 s to fail
         load.wait_more()
         assert server.model()["version"] == reg.v2
         moto.start()  # moto keeps nothing on disk: S3 comes back with its objects
         upload_tree(moto.client(), BUCKET, PREFIX, reg.storage)
         load.enter("s3 back")
         # the fetch in flight may still fail; the next poll fetches, verifies and swaps
-        server.wait_polls(2)
+        server.wait_polls(2, timeout=600)
         info = server.model()
         assert info["version"] == v3 and info["last_check"]["ok"] is True, info
         load.enter("v3 seen")

@@ -189,6 +189,7 @@ def test_registry_and_s3_outages_under_load(
         load.wait_more()
         assert server.model()["version"] == reg.v2
         moto.start()  # moto keeps nothing on disk: S3 comes back with its objects
+        moto.client().create_bucket(Bucket=BUCKET)
         upload_tree(moto.client(), BUCKET, PREFIX, reg.storage)
         load.enter("s3 back")
         # the fetch in flight may still fail; the next poll fetches, verifies and swaps

@@ -1,9 +1,9 @@
-"""moto's standalone S3 server on 127.0.0.1 (as DVC's own tests use it): one home for every test.
+"""One S3 endpoint for every test that needs one: moto's standalone server on 127.0.0.1.
 
-``moto_s3(tmp_path, monkeypatch, bucket)`` is the body of every S3 fixture: a fresh
-endpoint with ``bucket`` made and test credentials in the environment. A test can stop
-the endpoint (an outage) and start it again on the same port; moto keeps its buckets in
-memory, so a restarted endpoint is empty until the test puts the objects back.
+``moto_s3(log, monkeypatch, bucket)`` starts a fresh endpoint with ``bucket`` made and
+test credentials in the environment, and stops it after. A test can stop the endpoint
+(an outage) and start it again on the same port; moto keeps its buckets in memory, so
+a restarted endpoint is empty until the test puts the bucket and objects back.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import free_port
+
+__all__ = ["MotoServer", "moto_s3"]
 
 
 class MotoServer:
@@ -61,12 +64,13 @@ class MotoServer:
         return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1")
 
 
-def moto_s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Iterator[MotoServer]:
-    """A fresh endpoint with ``bucket`` and test keys in the environment; stopped after."""
+@contextmanager
+def moto_s3(log: Path, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Iterator[MotoServer]:
+    """A started moto server with ``bucket``; test credentials in the environment."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    server = MotoServer(tmp_path / "moto.log")
+    server = MotoServer(log)
     server.start()
     try:
         server.client().create_bucket(Bucket=bucket)

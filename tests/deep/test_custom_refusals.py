@@ -122,6 +122,7 @@ onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
 '''
 
 
+@pytest.mark.slow
 def test_train_warns_when_the_lock_does_not_cover_a_custom_rung(project_copy: Path) -> None:
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")

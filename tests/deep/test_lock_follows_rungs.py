@@ -31,6 +31,7 @@ def _env(home: Path, venv: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_lock_adds_onnxruntime_for_the_pretrained_rung_and_dvc_repro_warns(
     project_copy: Path,
 ) -> None:

@@ -18,6 +18,7 @@ from tests.serve.test_batching import batch_stats, concurrently
 from tests.support import REAL_DATA
 
 
+@pytest.mark.slow
 def test_concurrent_photos_are_batched_and_answer_as_the_pipeline(
     deep_project: Path, tmp_path: Path
 ) -> None:

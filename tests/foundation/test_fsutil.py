@@ -72,3 +72,15 @@ def test_staged_dir_replaces_a_file_in_the_way(tmp_path: Path) -> None:
         (tmp / "x").write_text("x")
     assert (dest / "x").read_text() == "x"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_umask_set_after_import_is_honoured(tmp_path: Path) -> None:
+    old = os.umask(0o077)  # a server that tightens its umask at start
+    try:
+        write_text(tmp_path / "secret.txt", "x")
+        with staged_dir(tmp_path / "bundle") as tmp:
+            (tmp / "model.json").write_text("{}")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "secret.txt") == 0o600
+    assert _mode(tmp_path / "bundle") == 0o700

@@ -113,6 +113,7 @@ def test_second_clone_reproduces_identical_results(project_copy: Path, tmp_path:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_real_photos_linear_beats_dummy(real_data: Path, tmp_path: Path) -> None:
     root = tmp_path / "real"
@@ -174,6 +175,7 @@ def test_make_project_helper_round_trip(tmp_path: Path) -> None:
     assert read_json(root / "metrics/test.json")["n"] > 0
 
 
+@pytest.mark.slow
 def test_parameters_tried_before_restore_train_from_the_run_cache(project_copy: Path) -> None:
     before = (project_copy / "models/catdetector/model.skops").read_bytes()
     set_params(project_copy, ladder={"linear_c": 0.2})

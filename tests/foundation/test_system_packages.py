@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 NEEDS_A_MISSING_PACKAGE = """
@@ -33,12 +35,14 @@ def _outcome(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_missing_system_package_skips_by_default(tmp_path: Path) -> None:
     proc = _outcome(tmp_path)
     assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout
     assert "apt-get install no-such-debian-package" in proc.stdout
 
 
+@pytest.mark.slow
 def test_a_missing_system_package_fails_when_ci_requires_it(tmp_path: Path) -> None:
     proc = _outcome(tmp_path, CATDETECTOR_REQUIRE_SYSTEM="1")
     assert proc.returncode == 1 and "1 failed" in proc.stdout, proc.stdout

@@ -91,6 +91,7 @@ def test_summary_without_the_log(trained_project: Path, tmp_path: Path) -> None:
     assert data["live"] is None and data["log"] == {"enabled": False, "error": None}
 
 
+@pytest.mark.slow
 def test_dashboard_in_headless_chromium(
     logged_server: Server, inputs: list[Path], tmp_path: Path
 ) -> None:

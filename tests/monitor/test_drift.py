@@ -114,6 +114,7 @@ def test_fresh_synthetic_inputs_do_not_drift_darker_ones_do(
     assert {"brightness", "red", "green", "blue"} <= flagged, [d.to_dict() for d in dark]
 
 
+@pytest.mark.slow
 @pytest.mark.realdata
 def test_real_photos_darker_or_resized_drift_the_rest_do_not(
     real_data: Path, trained_project: Path

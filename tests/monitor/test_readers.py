@@ -84,6 +84,7 @@ def test_a_file_that_is_not_a_log_is_refused_untouched(
     assert _snapshot(folder) == before  # same files, same bytes: nothing created or migrated
 
 
+@pytest.mark.slow
 def test_a_log_behind_names_the_upgrade_and_migrate_does_it(tmp_path: Path) -> None:
     db = tmp_path / "log.sqlite"
     _at_revision(store_mod.database_url(db), "0001")
@@ -144,6 +145,7 @@ def _pg_tables(url: str) -> dict[str, str | None]:
     return {"tables": ",".join(sorted(tables)), "version": version, **indexes}
 
 
+@pytest.mark.slow
 def test_postgres_readers_leave_the_schema_alone(tmp_path: Path, postgres: Postgres) -> None:
     empty = _pg_tables(postgres.url)
     code, err = _run(tmp_path, READERS[0], postgres.url)

@@ -43,8 +43,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Server:
     """A `catdetector serve` subprocess on 127.0.0.1, its log in a file."""
 
-    def __init__(self, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        args: list[str],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()  # a port of its own, or the one a restart takes again
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log_path = workdir / f"serve-{self.port}.log"

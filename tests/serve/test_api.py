@@ -222,6 +222,7 @@ def test_openapi_and_docs(limits_server: Server) -> None:
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error(limits_server: Server, tmp_path: Path) -> None:
     proc = subprocess.run(
         [

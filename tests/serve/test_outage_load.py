@@ -109,7 +109,8 @@ class Load:
 @pytest.fixture
 def moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     """A fresh S3 endpoint on 127.0.0.1 with the bucket; test keys in the environment."""
-    yield from moto_s3(tmp_path, monkeypatch, BUCKET)
+    with moto_s3(tmp_path / "moto.log", monkeypatch, BUCKET) as server:
+        yield server
 
 
 def wait_until(

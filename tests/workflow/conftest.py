@@ -15,4 +15,5 @@ __all__ = ["MotoServer"]
 @pytest.fixture
 def s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     """A fresh S3 endpoint with bucket ``models`` and test credentials in the environment."""
-    yield from moto_s3(tmp_path, monkeypatch, "models")
+    with moto_s3(tmp_path / "moto.log", monkeypatch, "models") as server:
+        yield server

@@ -52,6 +52,7 @@ COMMAND_MODULES = {
     "monitor": "monitor",
     "feedback": "feedback",
     "demo": "demo",
+    "deploy": "deploy",
     "version": "version",
 }
 _loaded: set[str] = set()

@@ -17,10 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-# The process umask, read once (reading it means setting it): files written here get the
-# mode a plain open() would give them, not mkstemp's private 0o600.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
+
+def _umask() -> int:
+    """The process umask now, so files written here get the mode a plain open() would give.
+
+    Linux shows it in /proc without changing it; elsewhere reading it means setting it
+    and back (a short window another thread could see).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -49,7 +61,7 @@ def atomic_file(path: Path, mode: int = 0o666) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fchmod(handle.fileno(), mode & ~_UMASK)
+            os.fchmod(handle.fileno(), mode & ~_umask())
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -87,7 +99,7 @@ def staged_dir(dest: Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_UMASK)
+        os.chmod(tmp, 0o777 & ~_umask())
         old: Path | None = None
         if dest.exists() or dest.is_symlink():
             old = tmp.with_name(tmp.name + ".old")  # unique: beside the unique temp folder

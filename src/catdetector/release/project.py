@@ -9,7 +9,8 @@ from pathlib import Path
 from catdetector.core import layout, tools
 from catdetector.core.config import Params, dump_params
 from catdetector.core.errors import ProjectError, UsageError
-from catdetector.release import envlock, templates
+from catdetector.release import deploy, envlock, templates
+from catdetector.release.kubernetes import Options
 
 REMOTE_NAME = "storage"
 
@@ -115,6 +116,9 @@ def init(
         (root / layout.GTO_CONFIG).write_text(templates.GTO_CONFIG, encoding="utf-8")
         (root / "README.md").write_text(templates.README.format(name=root.name), encoding="utf-8")
         envlock.write(root, source)
+        # Kubernetes manifests and the container build file (`catdetector deploy kubernetes`
+        # writes them again with the platform's choices)
+        deploy.write(root, deploy.files(root, deploy.resolve_options(root, Options(image=""))))
         for rel, text in (
             (layout.CI_WORKFLOW, templates.CI_WORKFLOW),
             (layout.CI_SCRIPT, templates.CI_SCRIPT),
@@ -129,7 +133,7 @@ def init(
                 "commit",
                 "-q",
                 "-m",
-                "catdetector init: DVC pipeline, params, environment lock",
+                "catdetector init: DVC pipeline, params, environment lock, deployment files",
             ],
             root,
             check=False,

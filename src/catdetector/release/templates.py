@@ -132,6 +132,9 @@ A registry on this machine for a try: `git init --bare -b main ../registry.git` 
 `-b main`, a clone's HEAD is `main`), then use `../registry.git` as `<url>`.
 
 Alice (serves): `catdetector serve --registry <git url> --stage prod`.
+On Kubernetes: `Dockerfile` builds the server's image from the lock, `deploy/kubernetes/`
+holds its manifests (Secrets referenced by name only; `catdetector deploy kubernetes --help`
+writes them again with your choices).
 
 Install the same environment everywhere, from this folder: `pip install -r requirements.lock`
 (every package pinned with its hashes; catdetector itself comes from the source that

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import BIN, cli, free_port, git, make_trained_project, run
 from tests.s3 import MotoServer
+from tests.support import BIN, cli, free_port, git, make_trained_project, run
 
 
 def _bob(tmp_path: Path, s3: MotoServer) -> Path:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3 import MotoServer, moto_s3
 from tests.serve.remotes import GitHTTP, proc_cmdlines, upload_tree
 from tests.serve.serving import Registry, Server, tiny_png
 from tests.serve.test_integrity import MISMATCH, refusals, remote_objects
-from tests.workflow.conftest import MotoServer
 
 TOKEN = "tok-PLANTED-9f3a2b"
 SECRET_KEY = "sk-PLANTED-77e1c0/Zx+q"
@@ -30,14 +30,8 @@ BUCKET, PREFIX = "models", "store"
 @pytest.fixture
 def moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     """A fresh S3 endpoint on 127.0.0.1 with the bucket; test keys in the environment."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    server = MotoServer(tmp_path / "moto.log")
-    server.start()
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
+    with moto_s3(tmp_path / "moto.log", monkeypatch, BUCKET) as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,63 +1,19 @@
-"""moto's standalone S3 server on 127.0.0.1, as DVC's own tests use it."""
+"""S3 for the workflow tests: moto's standalone server on 127.0.0.1 (see tests/s3.py)."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.support import free_port
+from tests.s3 import MotoServer, moto_s3
 
-
-class MotoServer:
-    """A moto_server subprocess that a test can stop (an outage) and start again."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        exe = Path(sys.executable).parent / "moto_server"
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [str(exe), "-H", "127.0.0.1", "-p", str(self.port)], stdout=out, stderr=out
-            )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"moto_server did not start: {self.log.read_text()[-500:]}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def client(self) -> Any:
-        import boto3
-
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1")
+__all__ = ["MotoServer"]
 
 
 @pytest.fixture
 def s3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     """A fresh S3 endpoint with bucket ``models`` and test credentials in the environment."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    server = MotoServer(tmp_path / "moto.log")
-    server.start()
-    server.client().create_bucket(Bucket="models")
-    yield server
-    server.stop()
+    with moto_s3(tmp_path / "moto.log", monkeypatch, "models") as server:
+        yield server

@@ -1,4 +1,4 @@
-"""Run git and dvc as subprocesses with readable errors (no shell, no prompts).
+"""Run git and dvc as subprocesses with readable errors (no shell, no prompts, no ssh prompts).
 
 Secrets never go on an argument list (``ps`` shows it to every user): a URL's
 userinfo (``https://user:token@host/repo.git``) is taken off the URL and handed
@@ -15,12 +15,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from catdetector.core import redact
 from catdetector.core.errors import CatDetectorError, ExternalToolError
 
 # Credentials by URL prefix (scheme://host[:port]): given to git through its environment.
 _CREDENTIALS: dict[str, tuple[str, str]] = {}
+_HELPER_SCHEMES = frozenset({"http", "https", "ftp", "ftps"})  # where git asks a helper
 _CRED_LOCK = threading.Lock()
 _HELPER = (
     '!f() { test "$1" = get || exit 0; '
@@ -43,14 +45,21 @@ def executable(name: str) -> str:
 def remember_credentials(url: str) -> str:
     """``url`` without its userinfo; the credentials are kept for git (and redacted).
 
+    Only for the schemes where git asks a credential helper (http(s), ftp(s)); an
+    ``ssh://user@host`` URL keeps its user (ssh needs it) and loses only a password.
     Every later git command run here that talks to the same scheme://host[:port]
     gets them from a credential helper reading its environment, never its arguments.
     """
     clean, user, password = redact.split_userinfo(url)
     if user is None and password is None:
         return url
-    redact.register(password, url.split("://", 1)[1].split("@", 1)[0])
     scheme, rest = clean.split("://", 1)
+    if scheme.lower() not in _HELPER_SCHEMES:
+        # ssh://git@host/...: the user is part of the address, not a secret, and git's
+        # credential helpers never see it; a password there is never used: dropped.
+        redact.register(password)
+        return f"{scheme}://{quote(user, safe='')}@{rest}" if user else clean
+    redact.register(password, url.split("://", 1)[1].split("@", 1)[0])
     prefix = f"{scheme}://{rest.split('/', 1)[0]}"
     with _CRED_LOCK:
         _CREDENTIALS[prefix] = (user or "", password or "")
@@ -75,11 +84,19 @@ def _git_credential_env(env: dict[str, str]) -> None:
     env["GIT_CONFIG_COUNT"] = str(count)
 
 
+# ssh as git runs it: never ask (a host key or password prompt on the terminal would hang
+# a server's watcher thread), and no shared master connection holding our pipes open.
+# The same choice as Go's module fetcher; a user's own GIT_SSH_COMMAND or GIT_SSH is kept.
+GIT_SSH_COMMAND = "ssh -o BatchMode=yes -o ControlMaster=no"
+
+
 def tool_env() -> dict[str, str]:
     """Environment for child tools: never prompt, find our own console scripts, and carry
     the remembered git credentials (see :func:`remember_credentials`)."""
     env = dict(os.environ)
-    env.setdefault("GIT_TERMINAL_PROMPT", "0")
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    if not env.get("GIT_SSH_COMMAND") and not env.get("GIT_SSH"):
+        env["GIT_SSH_COMMAND"] = GIT_SSH_COMMAND
     bindir = str(Path(sys.executable).parent)
     if bindir not in env.get("PATH", "").split(os.pathsep):
         env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
@@ -125,11 +142,23 @@ def run(
     return proc
 
 
+# Lines that say what went wrong: DVC's and git's, and ssh's own (the cause behind git's
+# "Could not read from remote repository": connection refused, host key, permission).
+_ERROR_STARTS = (
+    "ERROR",
+    "error:",
+    "fatal:",
+    "ssh:",
+    "Host key verification failed",
+    "Permission denied",
+)
+
+
 def failure_text(proc: subprocess.CompletedProcess[str]) -> str:
     """The useful part of a failed tool's output: its ERROR lines, else its last lines."""
     lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
     lines = [ln for ln in lines if "Having any troubles?" not in ln]
-    errors = [ln for ln in lines if ln.startswith(("ERROR", "error:", "fatal:"))]
+    errors = [ln for ln in lines if ln.startswith(_ERROR_STARTS)]
     return " | ".join((errors or lines)[-4:]) or f"exit code {proc.returncode}"
 
 

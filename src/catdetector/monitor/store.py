@@ -40,6 +40,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from catdetector.core import redact
 from catdetector.core.errors import StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -153,11 +154,12 @@ def database_url(url: str | Path) -> str:
 
 
 def redacted(url: str | Path) -> str:
-    """The URL with any password hidden, for messages and logs."""
-    try:
-        return make_url(database_url(url)).render_as_string(hide_password=True)
-    except ArgumentError:
-        return str(url)
+    """The database URL for messages and logs, through the one redaction layer.
+
+    Userinfo, ``password=``-like query values and registered secrets are masked, even
+    in a URL SQLAlchemy cannot parse (:func:`catdetector.core.redact.redact`).
+    """
+    return redact.redact(database_url(url))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

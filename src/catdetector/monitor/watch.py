@@ -20,12 +20,13 @@ from typing import Any
 
 from catdetector.core import layout, tools
 from catdetector.core.config import MonitorParams
-from catdetector.core.errors import CatDetectorError, RegistryError, UsageError
+from catdetector.core.errors import CatDetectorError, RegistryError, RemoteError, UsageError
 from catdetector.monitor import compare, report
 from catdetector.monitor.decide import Bounds, Decision, act, verdict
 from catdetector.monitor.store import Store
 from catdetector.registry import api as registry
 from catdetector.registry.state import ROLE_STAGES, RegistryState, read_state
+from catdetector.registry.tags import local_tags
 
 log = logging.getLogger("catdetector.monitor.watch")
 
@@ -79,9 +80,40 @@ def _has_origin(root: Path) -> bool:
 
 
 def fetch_tags(root: Path) -> None:
-    """Bring the stage tags of ``origin`` (someone may have promoted meanwhile)."""
-    if _has_origin(root):
-        tools.run(["git", "fetch", "-q", "--tags", "--force", "origin"], root)
+    """Bring the stage tags of ``origin`` (someone may have promoted meanwhile).
+
+    Never forced: a local tag that differs from origin's tag of the same name is kept,
+    and the check fails naming it (a registry write refuses such a clone too), rather
+    than deciding from a history that was silently rewritten.
+    """
+    if not _has_origin(root):
+        return
+    proc = tools.run(["git", "fetch", "-q", "--tags", "origin"], root, check=False, timeout=120)
+    if proc.returncode == 0:
+        return
+    diverged = _diverged_tags(root)
+    if diverged:
+        names = " ".join(diverged)
+        raise RegistryError(
+            f"tags here differ from origin's tags of the same name: {', '.join(diverged)};"
+            " the watch does not overwrite them",
+            hint=f"they never reached origin: delete them with `git tag -d {names}`"
+            " (the next check fetches origin's), or push them if origin is wrong",
+        )
+    raise RemoteError(f"cannot fetch the tags of origin: {tools.failure_text(proc)}")
+
+
+def _diverged_tags(root: Path) -> list[str]:
+    """Local tags whose object differs from origin's tag of the same name (ls-remote)."""
+    proc = tools.run(["git", "ls-remote", "--tags", "origin"], root, check=False, timeout=120)
+    if proc.returncode != 0:
+        return []
+    theirs = {}
+    for line in proc.stdout.splitlines():
+        obj, _, ref = line.partition("\t")
+        if ref.startswith("refs/tags/") and not ref.endswith("^{}"):
+            theirs[ref.removeprefix("refs/tags/")] = obj
+    return sorted(t.name for t in local_tags(root) if theirs.get(t.name, t.obj) != t.obj)
 
 
 def stage_entry(state: RegistryState, stage: str) -> tuple[str | None, datetime | None]:

@@ -84,7 +84,9 @@ class RegistryWatcher:
         self.poll_failures = 0  # polls failed in a row: the wait doubles with each
         self.polls = 0  # polls done since start (a client can wait for the next ones)
         self.last_poll: float | None = None
-        self._failed: dict[str, tuple[str, str]] = {}  # stage -> (version, commit) refused
+        # stage -> ((version, commit), reason) last refused; reason "remote" (unreachable) is
+        # retried at each poll, any other only for a new target or a reload
+        self._failed: dict[str, tuple[tuple[str, str], str | None]] = {}
         self._shares: dict[str, int | None] = {}  # assignment tag -> the share it records
         self._state: RegistryState | None = None
         self._prefetched: set[str] = set()  # commits tried once (a failure is not retried)
@@ -132,9 +134,9 @@ class RegistryWatcher:
         current = self.holder.current
         if not force and current is not None and (current.version, current.commit) == target:
             return None
-        if not force and self._failed.get(stage) == target:
-            return None
-        return self._load(stage, self.holder, *target)
+        if not force and self._refused(stage, target):
+            return None  # refused for what it is: only a new target or a reload tries again
+        return self._load(stage, self.holder, *target, quiet=not force)
 
     def _follow_role(self, stage: str, holder: ModelHolder, force: bool) -> None:
         """Keep ``holder`` on what ``stage`` holds now; drop it when the stage is empty."""
@@ -158,9 +160,14 @@ class RegistryWatcher:
                 holder.swap(replace(current, share=share, tag=event.tag), check)
                 log.info("%s %s now answers %s%% of requests", stage, version, share or 0)
             return
-        if not force and self._failed.get(stage) == (version, commit):
+        if not force and self._refused(stage, (version, commit)):
             return
-        self._load(stage, holder, version, commit, share, event.tag)
+        self._load(stage, holder, version, commit, share, event.tag, quiet=not force)
+
+    def _refused(self, stage: str, target: tuple[str, str]) -> bool:
+        """``target`` was refused for ``stage`` for what it is (not an unreachable remote)."""
+        failed = self._failed.get(stage)
+        return failed is not None and failed[0] == target and failed[1] != "remote"
 
     def _share(self, tag: str) -> int | None:
         """The canary share its assignment tag records (read once per tag)."""
@@ -184,7 +191,14 @@ class RegistryWatcher:
         commit: str,
         share: int | None = None,
         tag: str | None = None,
+        quiet: bool = False,
     ) -> CheckRecord:
+        """Fetch, verify and swap ``version`` into ``holder``; a refusal keeps its model.
+
+        A candidate that could not be fetched (the DVC remote or the registry unreachable)
+        is tried again at each poll; with ``quiet``, a refusal identical to the previous
+        one (same candidate, same reason) is neither logged nor counted again.
+        """
         started = time.time()
         md5 = None
         try:
@@ -202,11 +216,14 @@ class RegistryWatcher:
                         self.fetcher.evict(md5)  # never serve, nor trust later, a failed entry
                     raise
         except CatDetectorError as exc:
-            record = CheckRecord(
-                version, commit, False, str(exc), time.time(), reason=reason_of(exc)
-            )
+            reason = reason_of(exc)
+            again = self._failed.get(stage) == ((version, commit), reason)
+            last = holder.last_check
+            if quiet and again and last is not None:
+                return last  # the same outage: once per change, not once per poll
+            record = CheckRecord(version, commit, False, str(exc), time.time(), reason=reason)
             holder.record_failure(record)
-            self._failed[stage] = (version, commit)
+            self._failed[stage] = ((version, commit), reason)
             self._prefetched.add(commit)  # a refused bundle is not fetched again in the background
             log.error(
                 "refused %s (%s) for %s: %s; still %s %s",

@@ -584,11 +584,16 @@ def _free_port() -> int:
 
 
 def code_env(model: str, work: Path, env: dict[str, str]) -> dict[str, str]:
-    """The environment of a server of process model ``model``: ``current`` (this checkout)
-    or a git ref, whose ``src/catdetector`` is extracted into ``work`` and put first on
-    PYTHONPATH (same venv, same dependencies: only the server's code differs)."""
+    """The environment of a server of process model ``model``.
+
+    ``current``: this checkout; ``gunicorn``: the same, gunicorn even for one worker;
+    anything else is a git ref, whose ``src/catdetector`` is extracted into ``work`` and
+    put first on PYTHONPATH (same venv and dependencies: only the server's code differs).
+    """
     if model == "current":
         return env
+    if model == "gunicorn":  # this checkout, gunicorn even for one worker
+        return {**env, "CATDETECTOR_PROCESS_MANAGER": "gunicorn"}
     dest = work / f"code-{model.replace('/', '_')}"
     if not dest.exists():
         dest.mkdir()
@@ -1169,8 +1174,9 @@ def main() -> None:
     parser.add_argument(
         "--process-models",
         default="current",
-        help="servers to compare in one run: 'current' (this checkout) and/or git refs "
-        "(their src/ on PYTHONPATH), e.g. current,main; the first is judged",
+        help="servers to compare in one run: 'current' (this checkout), 'gunicorn' (the "
+        "same, gunicorn even for one worker) and/or git refs (their src/ on PYTHONPATH), "
+        "e.g. current,main; the first is judged",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")

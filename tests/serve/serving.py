@@ -43,7 +43,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Server:
     """A `catdetector serve` subprocess on 127.0.0.1, its log in a file."""
 
-    def __init__(self, args: list[str], workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        cache_dir: bool = True,  # False: the server's default cache folder
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
@@ -59,8 +66,7 @@ class Server:
             str(self.port),
             "--poll-interval",
             str(POLL),
-            "--cache-dir",
-            str(self.cache_dir),
+            *(["--cache-dir", str(self.cache_dir)] if cache_dir else []),
         ]
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -171,3 +171,35 @@ def test_restart_reload_and_sigterm_under_load_lose_no_record(
     con.close()
     assert len(load.answered) >= 40, (load.failed, log)
     assert set(load.answered) <= set(stored) and len(stored) == len(set(stored))
+
+
+@pytest.mark.slow  # two worker processes (10 s of CPU)
+def test_metrics_sum_the_workers_without_a_cache_dir(trained_project: Path, tmp_path: Path) -> None:
+    """Multiprocess metrics are on before prometheus_client is first imported.
+
+    Without ``--cache-dir`` the server looks up its default cache folder, which imported
+    the app (and prometheus_client) before its multiprocess folder was set: ``/metrics``
+    then showed no request at all.
+    """
+    server = Server(
+        ["--bundle", str(trained_project / MODEL_DIR), "--workers", "2", "--no-log"],
+        tmp_path,
+        cache_dir=False,
+    )
+    try:
+        server.wait_ready()
+        for _ in range(20):  # fresh connections: the kernel spreads them over both workers
+            with client(server.url) as http:
+                resp = http.post(
+                    "/v1/predict", content=tiny_png(), headers={"content-type": "image/png"}
+                )
+                assert resp.status_code == 200
+        metrics = server.http.get("/metrics").text
+    finally:
+        server.stop()
+    counts = re.findall(
+        r'^catdetector_requests_total\{[^}]*route="/v1/predict",status="200"\} (\S+)$',
+        metrics,
+        re.M,
+    )
+    assert sum(float(c) for c in counts) == 20, metrics

@@ -31,8 +31,9 @@ def register(app: typer.Typer) -> None:
         process_manager: Annotated[
             str,
             typer.Option(
+                envvar="CATDETECTOR_PROCESS_MANAGER",
                 help="auto: plain uvicorn for one worker, gunicorn (uvicorn workers) for more; "
-                "gunicorn: also for one worker (SIGHUP replaces the workers)"
+                "gunicorn: also for one worker (SIGHUP replaces the workers)",
             ),
         ] = "auto",
         cache_dir: Annotated[Path | None, typer.Option(help="bundle cache folder")] = None,

@@ -343,6 +343,12 @@ def run_inproc(
 # ---------------------------------------------------------------- concurrency 1, paired
 
 
+def _connect(host: str, port: int) -> tuple[socket.socket, Any]:
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock, sock.makefile("rb")
+
+
 def pass_main(args: argparse.Namespace) -> None:
     """A long-lived process: one timed pass per line read from stdin ("START COUNT").
 
@@ -365,13 +371,18 @@ def pass_main(args: argparse.Namespace) -> None:
             for b in bodies["bodies"]
         ]
         expect = bodies["expect"].encode()
-        sock = socket.create_connection((args.host, args.port))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = sock.makefile("rb")
+        sock, stream = _connect(args.host, args.port)
 
         def one(data: bytes) -> bool:
+            nonlocal sock, stream
             sock.sendall(data)
-            status = int(stream.readline()[9:12])
+            first = stream.readline()
+            if not first:  # the server closed the idle keep-alive connection (5 s): again
+                sock.close()
+                sock, stream = _connect(args.host, args.port)
+                sock.sendall(data)
+                first = stream.readline()
+            status = int(first[9:12])
             length = 0
             while (line := stream.readline()) not in (b"\r\n", b""):
                 if line[:15].lower() == b"content-length:":

@@ -99,6 +99,9 @@ class Application(BaseApplication):
             "keepalive": KEEPALIVE_SECONDS,
             "loglevel": self.log_level,
             "proc_name": "catdetector",
+            # no control socket: its one default path ($HOME/.gunicorn/gunicorn.ctl) would be
+            # shared by every server of the user, and HOME may be read-only in a container
+            "control_socket_disable": True,
             "on_starting": _on_starting,
             "post_fork": _post_fork,
             "child_exit": _worker_exited,

@@ -53,6 +53,16 @@ def test_workers_need_a_fixed_port(tmp_path: Path) -> None:
     assert "give a fixed --port" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_an_unknown_process_manager_is_one_line(tmp_path: Path) -> None:
+    proc = cli(
+        "serve", "--bundle", str(tmp_path), "--process-manager", "supervisord",
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert proc.returncode == UsageError.exit_code
+    assert "--process-manager is auto or gunicorn, not 'supervisord'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 def _listeners(port: int) -> int:
     """Listening TCP sockets on ``port`` (IPv4), from /proc/net/tcp."""
     count = 0

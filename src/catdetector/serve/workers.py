@@ -20,7 +20,6 @@ import contextlib
 import gc
 import importlib
 import importlib.util
-import logging
 import os
 import shutil
 import tempfile
@@ -33,8 +32,6 @@ from uvicorn_worker import UvicornWorker
 
 from catdetector.core.config import ServeSettings
 from catdetector.core.errors import ExternalToolError
-
-log = logging.getLogger("catdetector.serve")
 
 # What a worker imports to serve any bundle; onnxruntime only where it is installed.
 PRELOAD = (

@@ -29,6 +29,13 @@ Figures also go to bench/out/serve.json. Exit status 1 when a target is missed.
 
     /work/venv/bin/python bench/serve.py [--duration 8] [--rounds 3] [--pairs 4]
         [--mlflow-venv DIR] [--no-mlflow] [--keep] [--workdir DIR]
+        [--process-models current,main]
+
+``--process-models`` compares servers of different code in the same run (each with
+``--workers 2``, the rounds alternating which goes first): this checkout and git refs,
+whose ``src/catdetector`` is put first on PYTHONPATH in the same venv. The first is the
+one the targets judge; the others give ratios of c8 throughput, of the server's Pss
+right after the c8 run and of the c1 pair ratios.
 """
 
 from __future__ import annotations
@@ -336,6 +343,12 @@ def run_inproc(
 # ---------------------------------------------------------------- concurrency 1, paired
 
 
+def _connect(host: str, port: int) -> tuple[socket.socket, Any]:
+    sock = socket.create_connection((host, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock, sock.makefile("rb")
+
+
 def pass_main(args: argparse.Namespace) -> None:
     """A long-lived process: one timed pass per line read from stdin ("START COUNT").
 
@@ -358,13 +371,18 @@ def pass_main(args: argparse.Namespace) -> None:
             for b in bodies["bodies"]
         ]
         expect = bodies["expect"].encode()
-        sock = socket.create_connection((args.host, args.port))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = sock.makefile("rb")
+        sock, stream = _connect(args.host, args.port)
 
         def one(data: bytes) -> bool:
+            nonlocal sock, stream
             sock.sendall(data)
-            status = int(stream.readline()[9:12])
+            first = stream.readline()
+            if not first:  # the server closed the idle keep-alive connection (5 s): again
+                sock.close()
+                sock, stream = _connect(args.host, args.port)
+                sock.sendall(data)
+                first = stream.readline()
+            status = int(first[9:12])
             length = 0
             while (line := stream.readline()) not in (b"\r\n", b""):
                 if line[:15].lower() == b"content-length:":
@@ -574,6 +592,40 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def code_env(model: str, work: Path, env: dict[str, str]) -> dict[str, str]:
+    """The environment of a server of process model ``model``.
+
+    ``current``: this checkout; ``gunicorn``: the same, gunicorn even for one worker;
+    anything else is a git ref, whose ``src/catdetector`` is extracted into ``work`` and
+    put first on PYTHONPATH (same venv and dependencies: only the server's code differs).
+    """
+    if model == "current":
+        return env
+    if model == "gunicorn":  # this checkout, gunicorn even for one worker
+        return {**env, "CATDETECTOR_PROCESS_MANAGER": "gunicorn"}
+    dest = work / f"code-{model.replace('/', '_')}"
+    if not dest.exists():
+        dest.mkdir()
+        tar = subprocess.run(
+            ["git", "-C", str(REPO), "archive", model, "src/catdetector"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
+    return {**env, "PYTHONPATH": str(dest / "src")}
+
+
+def tree_pss_mb(pid: int) -> float:
+    """Summed Pss (MB) of ``pid`` and its children (shared pages counted once in all)."""
+    total = 0
+    for one in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{one}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return total / 1024
 
 
 class Proc:
@@ -904,33 +956,40 @@ def bench(args: argparse.Namespace) -> int:
     try:
         print(f"building a registry trained on the {len(photos)} photos in {work} ...")
         reg = build_registry(work, env)
-        port = _free_port()
-        ours = Proc(
-            [
-                str(BIN / "catdetector"),
-                "serve",
-                "--registry",
-                str(reg["origin"]),
-                "--stage",
-                "prod",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--poll-interval",
-                str(args.poll_interval),
-                "--cache-dir",
-                str(work / "serve-cache"),
-                "--log-level",
-                "warning",
-            ],
-            work / "serve.log",
-            env,
-            work,
-        )
-        servers.append(ours)
-        url = f"http://127.0.0.1:{port}"
-        ours.wait_http(url + "/readyz")
+        models = [m.strip() for m in args.process_models.split(",") if m.strip()]
+        urls: dict[str, str] = {}
+        procs: dict[str, Proc] = {}
+        for model in models:  # the first is the one the targets judge
+            port = _free_port()
+            procs[model] = Proc(
+                [
+                    str(BIN / "catdetector"),
+                    "serve",
+                    "--registry",
+                    str(reg["origin"]),
+                    "--stage",
+                    "prod",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "2",
+                    "--poll-interval",
+                    str(args.poll_interval),
+                    "--cache-dir",
+                    str(work / "serve-cache"),
+                    "--log-level",
+                    "warning",
+                ],
+                work / f"serve-{model.replace('/', '_')}.log",
+                code_env(model, work, env),
+                work,
+            )
+            servers.append(procs[model])
+            urls[model] = f"http://127.0.0.1:{port}"
+            procs[model].wait_http(urls[model] + "/readyz")
+            first = procs[model].log.read_text().splitlines()[0]
+            print(f"process model {model}: {first}")
+        url = urls[models[0]]
         info = httpx.get(url + "/v1/model", trust_env=False).json()
         bundle = next(
             b
@@ -940,16 +999,32 @@ def bench(args: argparse.Namespace) -> int:
             ].startswith(info["model_id"])
         )
         results["model"] = {"version": info["version"], "rung": info["chosen_rung"]}
+        results["process_models"] = models
         print(f"serving {info['version']} ({info['chosen_rung']}) on {url}, 2 workers")
 
         ours_bodies = write_bodies(work / "bodies-catdetector.json", "catdetector")
         duration = args.duration
+
         # Each measure gives {name: result}; the concurrency-1 pairs give two at once.
-        configs: list[Any] = [
-            lambda: run_c1_paired(bundle, url, ours_bodies, args.pairs, ours.proc.pid),
-            lambda: {"inprocess_2proc": run_inproc(bundle, 2, duration)},
-            lambda: {"catdetector_c8": run_load(url, ours_bodies, 8, duration)},
-        ]
+        def served(model: str) -> list[Any]:
+            """c1 pairs, then c8 and the server's Pss right after, named for ``model``."""
+            tag = "" if model == models[0] else f"@{model}"
+            pid, where = procs[model].proc.pid, urls[model]
+
+            def c1() -> dict[str, Any]:
+                got = run_c1_paired(bundle, where, ours_bodies, args.pairs, pid)
+                return {"inprocess_1proc" + tag: got["inprocess_1proc"],
+                        "catdetector_c1" + tag: got["catdetector_c1"]}  # fmt: skip
+
+            def c8() -> dict[str, Any]:
+                got = run_load(where, ours_bodies, 8, duration)
+                return {"catdetector_c8" + tag: {**got, "pss_mb": tree_pss_mb(pid)}}
+
+            return [c1, c8]
+
+        blocks = [served(model) for model in models]
+        inproc = [lambda: {"inprocess_2proc": run_inproc(bundle, 2, duration)}]
+        configs: list[Any] = []  # filled per round: the process models' order alternates
         if args.no_mlflow:
             print("mlflow: skipped (--no-mlflow)")
         else:
@@ -982,7 +1057,10 @@ def bench(args: argparse.Namespace) -> int:
                 f"round {round_ + 1}/{args.rounds} (concurrency 1: {args.pairs} passes over the "
                 f"photos each; concurrency 8 and in-process on both cores: {duration:g} s each)"
             )
-            for measure in configs:
+            order = blocks if round_ % 2 == 0 else blocks[::-1]
+            # one process model's c1 and c8, the in-process limit, the other's c8 and c1
+            todo = [*order[0], *inproc, *[m for b in order[1:] for m in b[::-1]], *configs]
+            for measure in todo:
                 for name, got in measure().items():
                     runs.setdefault(name, []).append(got)
                     failed = f"   failed {got['failed']}" if "failed" in got else ""
@@ -1032,15 +1110,33 @@ def bench(args: argparse.Namespace) -> int:
         rounds["vs_mlflow_p50_c1"] = per_round(
             lambda i: runs["catdetector_c1"][i]["p50_ms"] / ml_best(1, i)["p50_ms"]
         )
+    for model in models[1:]:  # the first process model against each other, round by round
+        tag = f"@{model}"
+        rounds[f"c8_rps_vs{tag}"] = per_round(
+            lambda i, t=tag: runs["catdetector_c8"][i]["rps"] / runs["catdetector_c8" + t][i]["rps"]
+        )
+        rounds[f"pss_after_c8_vs{tag}"] = per_round(
+            lambda i, t=tag: (
+                runs["catdetector_c8"][i]["pss_mb"] / runs["catdetector_c8" + t][i]["pss_mb"]
+            )
+        )
+        rounds[f"p50_c1_pairs_vs{tag}"] = per_round(
+            lambda i, t=tag: (
+                statistics.median(runs["catdetector_c1"][i]["pair_ratios"])
+                / statistics.median(runs["catdetector_c1" + t][i]["pair_ratios"])
+            )
+        )
     ratios = {key: statistics.median(values) for key, values in rounds.items()}
     ratios["rollback_s"] = max(rb["from_command_start_s"])
     results["ratios_per_round"] = rounds
     print("\nmedians over the rounds:")
     for name, got in runs.items():
+        pss = [r["pss_mb"] for r in got if "pss_mb" in r]
         print(
             f"  {name:20s} {statistics.median(r['rps'] for r in got):7.1f} req/s"
             f"   p50 {statistics.median(r['p50_ms'] for r in got):6.2f} ms"
             f"   p99 {statistics.median(r['p99_ms'] for r in got):6.2f} ms"
+            + (f"   Pss {statistics.median(pss):6.0f} MB" if pss else "")
         )
     results["ratios"] = ratios
     missed = []
@@ -1048,7 +1144,8 @@ def bench(args: argparse.Namespace) -> int:
     for key, value in ratios.items():
         target = TARGETS.get(key)
         if target is None:
-            print(f"  {key:24s} {value:6.2f}")
+            each = ", ".join(f"{v:.2f}" for v in rounds.get(key, []))
+            print(f"  {key:30s} {value:6.2f}" + (f"   (rounds: {each})" if each else ""))
             continue
         if key.startswith("vs_"):
             sign, ok = ">=", value >= target
@@ -1064,7 +1161,7 @@ def bench(args: argparse.Namespace) -> int:
             + (f"   (rounds: {each})" if each else "")
         )
     failures = rb["failed"] + sum(
-        r["failed"] for name in ("catdetector_c1", "catdetector_c8") for r in runs[name]
+        r["failed"] for name in runs if name.startswith("catdetector_c") for r in runs[name]
     )
     if failures:
         missed.append("failed requests")
@@ -1085,6 +1182,13 @@ def main() -> None:
     parser.add_argument("--poll-interval", type=float, default=0.5, help="server's poll (s)")
     parser.add_argument("--mlflow-venv", type=Path, default=OUT / "mlflow-venv")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow reference")
+    parser.add_argument(
+        "--process-models",
+        default="current",
+        help="servers to compare in one run: 'current' (this checkout), 'gunicorn' (the "
+        "same, gunicorn even for one worker) and/or git refs (their src/ on PYTHONPATH), "
+        "e.g. current,main; the first is judged",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     # internal modes: the load generator and the in-process reference run as processes

@@ -28,7 +28,7 @@ server configuration is missed.
 
     .venv/bin/python bench/serve_deep.py [--duration 6] [--rounds 2] [--pairs 2]
         [--batches 1,4,16] [--server-workers 2,1] [--server-batching auto,off]
-        [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow]
+        [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow] [--process-models current,main]
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def ensure_serve_venv(venv: Path) -> Path:
     imports torch when it is installed): 3 s and ~400 MB more per worker.
     """
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import catdetector.model.bundle, onnxruntime"]
+    probe = [str(python), "-c", "import catdetector.model.bundle, onnxruntime, uvicorn_worker"]
     if not (python.exists() and subprocess.run(probe, capture_output=True).returncode == 0):
         print(f"creating the serving venv {venv} (catdetector[serve-deep]) ...")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -314,15 +314,20 @@ def bench(args: argparse.Namespace) -> int:
             print(f"round {round_ + 1}/{args.rounds}, load average {os.getloadavg()[0]:.2f}")
             one: dict[str, Any] = {"inprocess": inprocess_sweep(bundle, batches, args.duration)}
             one["servers"] = []
+            models = args.process_models.split(",")
+            models = models if round_ % 2 == 0 else models[::-1]  # alternate who goes first
             for workers, threads in itertools.product(server_workers, server_threads):
-                for batching in args.server_batching.split(","):
+                for batching, model in itertools.product(args.server_batching.split(","), models):
+                    menv = sb.code_env(model, work, env)
                     got = measure_server(
-                        python, bundle, work, env, bodies, args, batching, threads, workers
+                        python, bundle, work, menv, bodies, args, batching, threads, workers
                     )
+                    got["process_model"] = model
                     pair = statistics.median(got["c1"]["pair_ratios"])
                     calls, rows = got["batch_rows"]["calls"], got["batch_rows"]["rows"]
                     print(
-                        f"  serve workers {workers} batching {batching:3s} onnx-threads {threads}: "
+                        f"  [{model}] serve workers {workers} batching {batching:3s} "
+                        f"onnx-threads {threads}: "
                         f"c1 p50 {got['c1']['p50_ms']:.2f} ms ({pair:.2f}x in-process "
                         f"{got['inprocess_b1']['p50_ms']:.2f} ms), c8 {got['c8']['rps']:.1f} req/s "
                         f"(p50 {got['c8']['p50_ms']:.1f} ms, p99 {got['c8']['p99_ms']:.1f} ms), "
@@ -352,7 +357,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> int:
                 f"workers {got['workers']}, batching {got['batching']}, "
                 f"onnx-threads {got['threads']}"
             )
+            if got.get("process_model", "current") != "current":
+                key = f"[{got['process_model']}] {key}"
             row = table.setdefault(key, {k: [] for k in TARGETS})
+            row.setdefault("c8_rps", []).append(got["c8"]["rps"])
             row["p50_c1_vs_inprocess_b1"].append(statistics.median(got["c1"]["pair_ratios"]))
             row["c8_vs_inprocess_best"].append(got["c8"]["rps"] / best["rps"])
             if ml_best:
@@ -376,7 +384,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> int:
         print(f"  {key}")
         for name, value in row.items():
             if name not in TARGETS:
-                print(f"    {name:24s} {value:7.2f}   (VmHWM sum: counts shared pages per process)")
+                note = "   (VmHWM sum: counts shared pages per process)" if "rss" in name else ""
+                print(f"    {name:24s} {value:7.2f}{note}")
                 continue
             target = TARGETS[name]
             ok = value <= target if name.startswith(("p50", "server")) else value >= target
@@ -415,6 +424,11 @@ def main() -> None:
     parser.add_argument("--serve-venv", type=Path, default=sb.OUT / "serve-venv")
     parser.add_argument("--mlflow-venv", type=Path, default=sb.OUT / "mlflow-venv")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow reference")
+    parser.add_argument(
+        "--process-models",
+        default="current",
+        help="servers to compare, interleaved: 'current' and/or git refs (bench/serve.py)",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     sys.exit(bench(parser.parse_args()))

@@ -49,13 +49,17 @@ class Server:
         workdir: Path,
         env: dict[str, str] | None = None,
         port: int | None = None,
-        cache_dir: Path | None = None,
+        cache_dir: Path | bool = True,
     ) -> None:
+        # cache_dir: a folder (a restart can share it), True for one of its own, False for
+        # the server's default cache folder
         self.port = port or free_port()  # a port of its own, or the one a restart takes again
         self.url = f"http://127.0.0.1:{self.port}"
         self.workdir = workdir
         self.log_path = workdir / f"serve-{self.port}.log"
-        self.cache_dir = cache_dir or workdir / f"cache-{self.port}"  # shared: a restart
+        self.cache_dir = (
+            cache_dir if isinstance(cache_dir, Path) else workdir / f"cache-{self.port}"
+        )
         argv = [
             str(BIN / "catdetector"),
             "serve",
@@ -66,8 +70,7 @@ class Server:
             str(self.port),
             "--poll-interval",
             str(POLL),
-            "--cache-dir",
-            str(self.cache_dir),
+            *(["--cache-dir", str(self.cache_dir)] if cache_dir is not False else []),
         ]
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(

@@ -28,6 +28,14 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option(help="seconds between registry polls")
         ] = None,
         workers: Annotated[int, typer.Option(help="server processes (one per core)")] = 1,
+        process_manager: Annotated[
+            str,
+            typer.Option(
+                envvar="CATDETECTOR_PROCESS_MANAGER",
+                help="auto: plain uvicorn for one worker, gunicorn (uvicorn workers) for more; "
+                "gunicorn: also for one worker (SIGHUP replaces the workers)",
+            ),
+        ] = "auto",
         cache_dir: Annotated[Path | None, typer.Option(help="bundle cache folder")] = None,
         allow_env_mismatch: Annotated[
             bool, typer.Option(help="load models whose packages differ from here (reported)")
@@ -149,6 +157,13 @@ def register(app: typer.Typer) -> None:
             from catdetector.features.custom import not_a_bundle
 
             raise BundleError(not_a_bundle(bundle))
+        if process_manager not in ("auto", "gunicorn"):
+            raise UsageError(f"--process-manager is auto or gunicorn, not {process_manager!r}")
+        if port == 0 and (workers > 1 or process_manager == "gunicorn"):
+            raise UsageError(
+                "--port 0 serves one plain uvicorn worker: give a fixed --port "
+                "(each gunicorn worker binds it)"
+            )
         checked_bundle = startup_checks(host, port, bundle)
         if registry is not None:
             from catdetector.registry.stages import check_remote
@@ -156,7 +171,8 @@ def register(app: typer.Typer) -> None:
             check_remote(registry, stage)  # the stages its default branch's .gto declares
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
-            f" on http://{host}:{port} ({workers} worker(s))",
+            f" on http://{host}:{port} ({workers} worker(s)"
+            f"{', gunicorn' if workers > 1 or process_manager == 'gunicorn' else ''})",
             markup=False,
         )
         console_err.print(
@@ -171,6 +187,7 @@ def register(app: typer.Typer) -> None:
             port=port,
             poll_interval=poll_interval,
             workers=workers,
+            gunicorn=process_manager == "gunicorn",
             cache_dir=cache_dir.resolve() if cache_dir else None,
             allow_env_mismatch=allow_env_mismatch,
             log_level=log_level,

@@ -246,14 +246,20 @@ def backbone_decode(img: Image.Image, spec: BackboneSpec) -> Decoded:
     fmt = img.format or "unknown"
     width, height = img.size
     with _decoding(img, spec.resize) as rgb:
-        draft_w, draft_h = rgb.size
-        scale = spec.resize / min(draft_w, draft_h)
-        new_w = max(spec.input_size, round(draft_w * scale))
-        new_h = max(spec.input_size, round(draft_h * scale))
-        resized = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)
-        left, top = (new_w - spec.input_size) // 2, (new_h - spec.input_size) // 2
-        crop = resized.crop((left, top, left + spec.input_size, top + spec.input_size))
-    return Decoded(width=width, height=height, format=fmt, pixels=np.asarray(crop, np.uint8))
+        crop = backbone_crop(rgb, spec)
+    return Decoded(width=width, height=height, format=fmt, pixels=crop)
+
+
+def backbone_crop(rgb: Image.Image, spec: BackboneSpec) -> np.ndarray:
+    """The backbone's square crop of a decoded RGB image, uint8 (input_size, input_size, 3)."""
+    draft_w, draft_h = rgb.size
+    scale = spec.resize / min(draft_w, draft_h)
+    new_w = max(spec.input_size, round(draft_w * scale))
+    new_h = max(spec.input_size, round(draft_h * scale))
+    resized = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)
+    left, top = (new_w - spec.input_size) // 2, (new_h - spec.input_size) // 2
+    crop = resized.crop((left, top, left + spec.input_size, top + spec.input_size))
+    return np.asarray(crop, np.uint8)
 
 
 def backbone_input(decoded: Decoded, spec: BackboneSpec) -> np.ndarray:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -29,7 +30,9 @@ from PIL import Image
 
 from catdetector.features import images
 
-DATA = Path(__file__).resolve().parents[3] / "shared/data/dogscats-sample"
+REPO = Path(__file__).resolve().parents[1]
+# The photos beside the checkout (../shared), or where BENCH_PHOTOS says (e.g. from a worktree).
+DATA = Path(os.environ.get("BENCH_PHOTOS") or REPO.parent / "shared" / "data" / "dogscats-sample")
 OUT = Path(__file__).resolve().parent / "out" / "decode.json"
 
 
@@ -64,7 +67,8 @@ def steps(data: bytes, spec: images.BackboneSpec) -> dict[str, float]:
 
 
 def main() -> None:
-    """Time every step over the photos; print medians and shares; write bench/out."""
+    """Time every step over the photos, for every decode version, interleaved; print medians
+    and shares; write bench/out/decode.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--limit", type=int, default=400)
@@ -72,23 +76,29 @@ def main() -> None:
     if not DATA.is_dir():
         print(f"skipped: {DATA} is absent")
         return
-    blobs, spec = photos(args.limit), images.BackboneSpec()
-    runs: dict[str, list[float]] = {}
+    blobs = photos(args.limit)
+    specs = {v: images.BackboneSpec(version=v) for v in images.BACKBONE_DECODES}
+    runs: dict[int, dict[str, list[float]]] = {v: {} for v in specs}
     for _ in range(args.repeat):
         for data in blobs:
-            for step, ms in steps(data, spec).items():
-                runs.setdefault(step, []).append(ms)
-    medians = {step: statistics.median(values) for step, values in runs.items()}
-    parts = sum(v for k, v in medians.items() if k != "total")
-    print(
-        f"{len(blobs)} photos x {args.repeat}, Pillow {Image.__version__}, "
-        f"backbone spec v{spec.version}: median ms per image"
-    )
-    for step, ms in medians.items():
-        share = f"{ms / parts:6.1%}" if step != "total" else ""
-        print(f"  {step:9s} {ms:7.3f} ms {share}")
+            for version, spec in specs.items():  # interleaved: load shifts both alike
+                for step, ms in steps(data, spec).items():
+                    runs[version].setdefault(step, []).append(ms)
+    print(f"{len(blobs)} photos x {args.repeat}, Pillow {Image.__version__}: median ms per image")
+    out: dict[str, dict[str, float]] = {}
+    for version, steps_ms in runs.items():
+        medians = {step: statistics.median(values) for step, values in steps_ms.items()}
+        parts = sum(v for k, v in medians.items() if k != "total")
+        print(f"backbone decode v{version}" + (" (current)" if version == max(specs) else ""))
+        for step, ms in medians.items():
+            share = f"{ms / parts:6.1%}" if step != "total" else ""
+            print(f"  {step:9s} {ms:7.3f} ms {share}")
+        out[f"v{version}"] = medians
+    first, last = min(specs), max(specs)
+    ratio = out[f"v{last}"]["total"] / out[f"v{first}"]["total"]
+    print(f"total v{last} / v{first}: {ratio:.2f}")
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps({"spec_version": spec.version, "median_ms": medians}, indent=1))
+    OUT.write_text(json.dumps({"median_ms": out, "ratio": ratio}, indent=1))
 
 
 if __name__ == "__main__":

@@ -245,12 +245,14 @@ def compare(args: argparse.Namespace) -> int:
         ml_bodies = sb.write_bodies(work / "bodies-mlflow.json", "mlflow")
         python = sd.ensure_serve_venv(args.serve_venv)
         sb.PYTHON = str(python)
-        ml_onnx, why = sb.ensure_mlflow(
-            args.mlflow_venv, extra=("onnxruntime",), modules=("onnxruntime",)
-        )
-        ml_torch, why_torch = sb.ensure_mlflow(
-            args.mlflow_torch_venv, extra=TORCH_EXTRA, modules=TORCH_MODULES
-        )
+        ml_onnx, why, ml_torch, why_torch = None, "skipped", None, "skipped"
+        if not args.no_mlflow:
+            ml_onnx, why = sb.ensure_mlflow(
+                args.mlflow_venv, extra=("onnxruntime",), modules=("onnxruntime",)
+            )
+            ml_torch, why_torch = sb.ensure_mlflow(
+                args.mlflow_torch_venv, extra=TORCH_EXTRA, modules=TORCH_MODULES
+            )
         print(f"mlflow venvs: onnx {why}, pytorch {why_torch}")
         contenders: dict[str, Any] = {
             "serve-int8": lambda: serve_contender(python, bundles["int8"], work, env, bodies, args),

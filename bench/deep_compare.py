@@ -227,6 +227,24 @@ def train_both(work: Path, env: dict[str, str]) -> dict[str, Path]:
     return out
 
 
+def wait_for_pip(venv: Path) -> None:
+    """Wait while another process pip-installs into ``venv`` (e.g. a venv made ahead of time)."""
+    import time
+
+    marker = f"{venv}/bin/python\0-m\0pip".encode()
+    while True:
+        busy = False
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                busy = busy or marker in cmdline.read_bytes()
+            except OSError:
+                continue
+        if not busy:
+            return
+        print(f"waiting for the pip install running in {venv} ...")
+        time.sleep(10)
+
+
 def compare(args: argparse.Namespace) -> int:
     """The whole comparison; 1 when a target is missed."""
     if len(sb._photos()) < 10:
@@ -247,6 +265,8 @@ def compare(args: argparse.Namespace) -> int:
         sb.PYTHON = str(python)
         ml_onnx, why, ml_torch, why_torch = None, "skipped", None, "skipped"
         if not args.no_mlflow:
+            wait_for_pip(args.mlflow_venv)
+            wait_for_pip(args.mlflow_torch_venv)
             ml_onnx, why = sb.ensure_mlflow(
                 args.mlflow_venv, extra=("onnxruntime",), modules=("onnxruntime",)
             )

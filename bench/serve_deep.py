@@ -29,6 +29,8 @@ server configuration is missed.
     .venv/bin/python bench/serve_deep.py [--duration 6] [--rounds 2] [--pairs 2]
         [--batches 1,4,16] [--server-workers 2,1] [--server-batching auto,off]
         [--server-threads 0] [--mlflow-venv DIR] [--no-mlflow] [--process-models current,main]
+    .venv/bin/python bench/serve_deep.py --compare [--rounds 5] [--batches 1,4]
+        [--mlflow-torch-venv DIR]   # bench/deep_compare.py: int8, float32, MLflow, PyTorch
 """
 
 from __future__ import annotations
@@ -431,7 +433,26 @@ def main() -> None:
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
-    sys.exit(bench(parser.parse_args()))
+    add_compare_options(parser)
+    args = parser.parse_args()
+    sys.exit(run_compare(args) if args.compare else bench(args))
+
+
+def add_compare_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``--compare`` (bench/deep_compare.py)."""
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="int8 vs float32 server, in-process, mlflow (ONNX pyfunc and mlflow.pytorch)",
+    )
+    parser.add_argument("--mlflow-torch-venv", type=Path, default=sb.OUT / "mlflow-torch-venv")
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """bench/deep_compare.py's comparison, in ``args.rounds`` interleaved rounds."""
+    import deep_compare
+
+    return deep_compare.compare(args)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,17 @@ class LadderParams(_Strict):
         return self
 
 
+class PretrainedParams(_Strict):
+    """The pretrained rung's backbone: its precision and the int8 calibration."""
+
+    precision: Literal["int8", "float32"] = Field(
+        "int8", description="int8: statically quantised backbone (faster); float32: as exported"
+    )
+    calibration_images: int = Field(
+        50, ge=1, le=10_000, description="train images that calibrate the int8 backbone"
+    )
+
+
 class TrainParams(_Strict):
     """Training knobs, including the demo's deliberate corruption."""
 
@@ -171,6 +182,7 @@ class Params(_Strict):
     split: SplitParams = SplitParams()
     data: DataParams = DataParams()
     ladder: LadderParams = LadderParams()
+    pretrained: PretrainedParams = PretrainedParams()
     train: TrainParams = TrainParams()
     gate: GateParams = GateParams()
     monitor: MonitorParams = MonitorParams()

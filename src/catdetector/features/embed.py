@@ -320,6 +320,9 @@ class Embedded:
     cache: EmbeddingCache
     ms_per_image: float  # one image at a time, bytes to embedding (median)
     train_descriptors: list[dict[str, float]]  # the drift reference's inputs
+    precision: str = "float32"  # of ``onnx``: float32 as exported, or int8 (``quantize``)
+    others: dict[str, Embedded] = field(default_factory=dict)  # the other precisions' runs
+    calibration: list[dict[str, str]] = field(default_factory=list)  # int8: its images
 
 
 def split_items(items: list[dict[str, Any]], split: str) -> list[dict[str, Any]]:
@@ -333,13 +336,15 @@ def embed_dataset(
     splits: dict[str, tuple[np.ndarray, np.ndarray]],
     limits: Limits,
     cache_root: Path,
+    onnx: bytes | None = None,
 ) -> Embedded:
-    """Export the backbone, embed every prepared item (cached) in the prepared row order.
+    """Embed every prepared item (cached) in the prepared row order with ``onnx`` (default:
+    the float32 export).
 
     ``items`` are the prepare manifest's items (``path``, ``sha256``, ``split``), in
     the order whose rows make up each split's arrays; ``splits`` gives the labels.
     """
-    onnx = export_onnx()
+    onnx = export_onnx() if onnx is None else onnx
     features = BackboneFeatures(Backbone(onnx), BackboneSpec())
     cache = EmbeddingCache.for_backbone(cache_root, features.backbone, features.spec)
 

@@ -77,7 +77,9 @@ def _digest(spec: Mapping[str, object]) -> str:
 
 
 # Bump when backbone_pixels changes behaviour: it is part of the backbone spec hash.
-BACKBONE_PREPROCESS_VERSION = 1
+# 2: one resize of the crop's box from the decoded image (was: resize all of it, then
+# crop; bench/decode.py).
+BACKBONE_PREPROCESS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,18 @@ class BackboneSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, float]) -> BackboneSpec:
-        """Rebuild from the dict stored in a bundle."""
-        return cls(**data)  # type: ignore[arg-type]
+        """Rebuild from the dict stored in a bundle; ValueError for a decode this code lacks.
+
+        A bundle of an older version keeps its own decode (:func:`backbone_crop`), so it is
+        served as it was trained.
+        """
+        spec = cls(**data)  # type: ignore[arg-type]
+        if spec.version not in BACKBONE_DECODES:
+            raise ValueError(
+                f"backbone preprocessing version {spec.version} is unknown to this catdetector "
+                f"(it knows {', '.join(map(str, BACKBONE_DECODES))}): upgrade catdetector"
+            )
+        return spec
 
     def to_dict(self) -> dict[str, float]:
         """Plain dict for JSON."""
@@ -214,7 +226,7 @@ def _decoding(img: Image.Image, draft: int) -> Iterator[Image.Image]:
             img.load()
             if clock is not None:
                 clock.check()
-            yield img.convert("RGB")
+            yield img if img.mode == "RGB" else img.convert("RGB")
         except DecodeTimeout as exc:
             raise ImageError(f"image too costly to decode: {exc}", status=413) from exc
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
@@ -246,14 +258,41 @@ def backbone_decode(img: Image.Image, spec: BackboneSpec) -> Decoded:
     fmt = img.format or "unknown"
     width, height = img.size
     with _decoding(img, spec.resize) as rgb:
-        draft_w, draft_h = rgb.size
-        scale = spec.resize / min(draft_w, draft_h)
-        new_w = max(spec.input_size, round(draft_w * scale))
-        new_h = max(spec.input_size, round(draft_h * scale))
-        resized = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)
-        left, top = (new_w - spec.input_size) // 2, (new_h - spec.input_size) // 2
-        crop = resized.crop((left, top, left + spec.input_size, top + spec.input_size))
-    return Decoded(width=width, height=height, format=fmt, pixels=np.asarray(crop, np.uint8))
+        crop = backbone_crop(rgb, spec)
+    return Decoded(width=width, height=height, format=fmt, pixels=crop)
+
+
+def backbone_crop(rgb: Image.Image, spec: BackboneSpec) -> np.ndarray:
+    """The backbone's square crop of a decoded RGB image, uint8 (input_size, input_size, 3):
+    the centre square that a resize of the shorter side to ``spec.resize`` and a crop of
+    ``spec.input_size`` keep, made by the decode of ``spec.version``."""
+    return BACKBONE_DECODES[spec.version](rgb, spec)
+
+
+def _crop_v1(rgb: Image.Image, spec: BackboneSpec) -> np.ndarray:
+    """Version 1: resize the whole image, then crop."""
+    draft_w, draft_h = rgb.size
+    scale = spec.resize / min(draft_w, draft_h)
+    new_w = max(spec.input_size, round(draft_w * scale))
+    new_h = max(spec.input_size, round(draft_h * scale))
+    resized = rgb.resize((new_w, new_h), Image.Resampling.BILINEAR)
+    left, top = (new_w - spec.input_size) // 2, (new_h - spec.input_size) // 2
+    crop = resized.crop((left, top, left + spec.input_size, top + spec.input_size))
+    return np.asarray(crop, np.uint8)
+
+
+def _crop_v2(rgb: Image.Image, spec: BackboneSpec) -> np.ndarray:
+    """Version 2: one resize of the crop's box in the source (only kept pixels resampled)."""
+    width, height = rgb.size
+    side = min(width, height) * min(1.0, spec.input_size / spec.resize)
+    left, top = (width - side) / 2, (height - side) / 2
+    size = (spec.input_size, spec.input_size)
+    box = (left, top, left + side, top + side)
+    return np.asarray(rgb.resize(size, Image.Resampling.BILINEAR, box=box), np.uint8)
+
+
+# Every backbone decode this code knows, by BackboneSpec.version: old bundles keep theirs.
+BACKBONE_DECODES = {1: _crop_v1, 2: _crop_v2}
 
 
 def backbone_input(decoded: Decoded, spec: BackboneSpec) -> np.ndarray:

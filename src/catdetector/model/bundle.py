@@ -278,7 +278,7 @@ def _load_backbone(
     blob = _read_checked(directory, meta, embed.ONNX_FILE)
     try:
         spec = BackboneSpec.from_dict(info["spec"])
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"model.json backbone spec is invalid: {exc}") from exc
     if spec.digest() != info.get("spec_sha256"):
         raise SkewError("model.json backbone preprocessing hash does not match its spec")

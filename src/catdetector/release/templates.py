@@ -50,6 +50,7 @@ stages:
       - {{raw}}
     params:
       - ladder
+      - pretrained
       - train
     # every output cached: the run cache can restore train (params tried before)
     outs:

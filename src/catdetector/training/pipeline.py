@@ -201,7 +201,7 @@ def train(root: Path) -> dict[str, Any]:
     y_fit = _corrupt_labels(splits["train"][1], params.train.label_noise, params.train.seed)
     deep = None
     if "pretrained" in params.ladder.rungs:
-        deep = pretrained.pretrained_inputs(root, manifest, splits)
+        deep = pretrained.pretrained_inputs(root, manifest, splits, params)
     own = None
     if "custom" in params.ladder.rungs and params.ladder.custom is not None:
         own = custom.train_custom(
@@ -227,6 +227,8 @@ def train(root: Path) -> dict[str, Any]:
             pretrained.add_backbone_costs(result, deep, len(y_fit))
         results.append(result)
     chosen = ladder.choose(results, params.ladder.tolerance)
+    # the pretrained rung's other precision: in the cost report and the printed table only
+    variants = pretrained.other_precisions(deep, params, y_fit) if deep is not None else []
     model = chosen.estimator
     backbone = deep if deep is not None and chosen.rung == "pretrained" else None
     mine = own if own is not None and chosen.rung == "custom" else None
@@ -256,8 +258,9 @@ def train(root: Path) -> dict[str, Any]:
             "predict_ms_per_image": round(r.predict_ms_per_image, 4),
             "size_bytes": r.size_bytes,
             "install_bytes": r.install_bytes,
+            **pretrained.precision_fields(r, deep),
         }
-        for r in results
+        for r in results + variants
     ]
     atc = atc_threshold(test_probs.max(axis=1), np.argmax(test_probs, axis=1) == splits["test"][1])
     golden = _golden_picks(root, manifest, params.train.golden_samples)
@@ -289,6 +292,11 @@ def train(root: Path) -> dict[str, Any]:
     extra: dict[str, bytes] = {}
     if backbone is not None:
         meta["backbone"] = pretrained.backbone_meta(root, manifest, backbone, golden)
+        meta["backbone"]["precisions"] = {  # the deterministic part of the cost rows
+            c["precision"]: {k: c[k] for k in ("val_accuracy", "test_accuracy", "size_bytes")}
+            for c in costs
+            if "precision" in c
+        }
         meta["environment"] = fingerprint.current(embed.SERVE_PACKAGES)
         extra[embed.ONNX_FILE] = backbone.onnx
     if mine is not None:
@@ -304,7 +312,9 @@ def train(root: Path) -> dict[str, Any]:
     chose = {r: {"val_accuracy": v["val_accuracy"]} for r, v in ladder_table.items()}
     write_json(root / layout.LADDER_METRICS, {**table, "rungs": chose})
     write_json(root / layout.COSTS_REPORT, costs)
-    return {**table, "costs": costs}
+    shown = {r.rung: {"val_accuracy": r.val_accuracy, "test_accuracy": r.test_accuracy}
+             for r in variants}  # fmt: skip
+    return {**table, "rungs": {**ladder_table, **shown}, "costs": costs}
 
 
 # ---------------------------------------------------------------- evaluate

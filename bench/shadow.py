@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -91,23 +90,6 @@ def _wait_shadow(url: str, version: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} does not follow the shadow {version}")
 
 
-def _env(work: Path) -> dict[str, str]:
-    home = work / "home"
-    home.mkdir()
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = Bench\n\temail = bench@catdetector.test\n[init]\n\tdefaultBranch = main\n"
-    )
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CATDETECTOR_")},
-        "HOME": str(home),
-        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "DVC_NO_ANALYTICS": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-
-
 def _measure(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
     """p50 at concurrency 1, then throughput at concurrency 8 (and the copies shed)."""
     if shadowed:
@@ -137,7 +119,7 @@ def bench(args: argparse.Namespace) -> int:
         return 0
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="shadow-bench-", dir=args.workdir))
-    env = _env(work)
+    env = serve_bench.isolated_env(work)
     servers: dict[str, tuple[Proc, str]] = {}
     try:
         print(f"building a registry trained on the {len(photos)} photos in {work} ...")

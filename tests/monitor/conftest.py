@@ -78,14 +78,17 @@ def postgres(postgres_cluster: Postgres) -> Iterator[Postgres]:
 
 
 @pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs of our own: a disk that really fills (ENOSPC); skip when not root."""
+def tiny_disk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A tmpfs of our own (256 KiB, or the size given by indirect parametrisation): a disk
+    that really fills (ENOSPC); skip when not root."""
     import subprocess
+
+    size = getattr(request, "param", "256k")
 
     mount = tmp_path / "tiny-disk"
     mount.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0777", "tmpfs", str(mount)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(mount)],
         capture_output=True,
         text=True,
     )

@@ -93,7 +93,7 @@ def test_the_page_shows_the_candidate_in_chromium(
         page.send("Page.navigate", {"url": dashboard["url"] + "/"})
         page.wait(
             "the candidate card",
-            lambda: page.evaluate("!document.getElementById('candidate-card').hidden"),
+            lambda: page.evaluate("document.getElementById('candidate-card')?.hidden === false"),
         )
         table = page.evaluate(
             "[...document.querySelectorAll('#candidate-table tbody tr')]"

@@ -26,7 +26,6 @@ from catdetector.registry import artifact, gitops, stages
 from catdetector.registry.artifact import Artifact
 from catdetector.registry.gate import GateResult, adopted_gate, gate
 from catdetector.registry.state import (
-    CANARY,
     ROLE_STAGES,
     ROLLBACK_MARK,
     RegistryState,
@@ -207,7 +206,7 @@ def promote(
     refused for any other; it is recorded in the assignment tag's message.
     """
     root = require_root(root)
-    check_share(stage, share)
+    stages.check_share(stage, share)
     art = artifact.resolve(root, artifact_name)
     stages.check_project(root, stage)
     if force and not (reason and reason.strip()):
@@ -249,23 +248,7 @@ def promote(
         retry += f" --force --reason {_quote(reason or '')}"
     tag = _assign(write, version, stage, message, retry)
     forced = force and not verdict.passed
-    return Promoted(
-        version, stage, tag, current, verdict, forced, write.push, write.offline, share
-    )
-
-
-def check_share(stage: str, share: int | None) -> None:
-    """A share only for the canary, and there a whole percentage from 1 to 100."""
-    if stage != CANARY:
-        if share is not None:
-            raise UsageError(f"--share is only for --stage {CANARY} (got --stage {stage})")
-        return
-    if share is None:
-        raise UsageError(
-            f"--stage {CANARY} needs --share PERCENT: the share of requests it answers (1..100)"
-        )
-    if not 1 <= share <= 100:
-        raise UsageError(f"--share must be a percentage from 1 to 100 (got {share})")
+    return Promoted(version, stage, tag, current, verdict, forced, write.push, write.offline, share)
 
 
 def clear_role(

@@ -12,6 +12,7 @@ from pathlib import Path
 from catdetector.core import tools
 from catdetector.core.errors import RegistryError, UsageError
 from catdetector.formats import gto
+from catdetector.registry.state import CANARY
 
 
 def _stages(text_or_path: str | Path, where: str) -> list[str] | None:
@@ -92,3 +93,17 @@ def check_remote(url: str, stage: str) -> None:
     except RemoteError:
         known = None
     check(stage, known, f"the registry's {gto.CONFIG_FILE}")
+
+
+def check_share(stage: str, share: int | None) -> None:
+    """A share only for the canary, and there a whole percentage from 1 to 100."""
+    if stage != CANARY:
+        if share is not None:
+            raise UsageError(f"--share is only for --stage {CANARY} (got --stage {stage})")
+        return
+    if share is None:
+        raise UsageError(
+            f"--stage {CANARY} needs --share PERCENT: the share of requests it answers (1..100)"
+        )
+    if not 1 <= share <= 100:
+        raise UsageError(f"--share must be a percentage from 1 to 100 (got {share})")

@@ -144,3 +144,13 @@ def copy_project(src: Path, dest_parent: Path) -> Path:
         url = str(dest_parent / remote.name)
         run(["dvc", "remote", "modify", "--local", "storage", "url", url], dest)
     return dest
+
+
+def publish(proj: Path, work: Path) -> Path:
+    """A bare origin in ``work`` with ``proj``'s main pushed, and ``dvc push``: the origin."""
+    origin = work / "origin.git"
+    run(["git", "init", "-q", "--bare", str(origin)], work)
+    git("remote", "add", "origin", str(origin), cwd=proj)
+    git("push", "-q", "origin", "main", cwd=proj)
+    run(["dvc", "push", "-q"], proj)
+    return origin

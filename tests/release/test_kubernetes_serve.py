@@ -22,7 +22,7 @@ from catdetector.monitor import store
 from catdetector.release import kubernetes
 from catdetector.release.kubernetes import Options
 from tests.serve.serving import Server, clean_env, tiny_png
-from tests.support import cli, copy_project, git, run
+from tests.support import cli, copy_project, git, publish, run
 
 LOOPBACK = {"--host", "--port", "--cache-dir"}  # given by the test's Server: 127.0.0.1, a free port
 
@@ -33,11 +33,7 @@ def one_version_registry(trained_project: Path, work: Path) -> tuple[Path, str]:
     run(["dvc", "remote", "modify", "storage", "url", str(work / "storage")], proj)
     (proj / ".dvc" / "config.local").unlink(missing_ok=True)
     git("commit", "-qam", "remote: this test's storage", cwd=proj)
-    origin = work / "origin.git"
-    run(["git", "init", "-q", "--bare", str(origin)], work)
-    git("remote", "add", "origin", str(origin), cwd=proj)
-    git("push", "-q", "origin", "main", cwd=proj)
-    run(["dvc", "push", "-q"], proj)
+    origin = publish(proj, work)
     version = json.loads(cli("register", "--push", "--json", cwd=proj).stdout)["version"]
     cli("promote", version, "--stage", "prod", "--push", cwd=proj)
     return origin, version

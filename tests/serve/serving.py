@@ -272,7 +272,7 @@ def edit_meta(bundle: Path, change: Callable[[dict[str, Any]], None]) -> None:
 
 def build_registry(trained_project: Path, work: Path) -> Registry:
     """From a trained project: a bare origin, v1 (good) and v2 (shuffled labels), prod = v1."""
-    from tests.support import copy_project, retrain
+    from tests.support import copy_project, publish, retrain
 
     proj = copy_project(trained_project, work)
     storage = work / f"{proj.name}.dvc-storage"
@@ -281,11 +281,7 @@ def build_registry(trained_project: Path, work: Path) -> Registry:
     (proj / ".dvc" / "config.local").unlink(missing_ok=True)
     git("add", ".dvc/config", cwd=proj)
     git("commit", "-qm", "remote: the serve tests' storage", cwd=proj)
-    origin = work / "origin.git"
-    run(["git", "init", "-q", "--bare", str(origin)], work)
-    git("remote", "add", "origin", str(origin), cwd=proj)
-    git("push", "-q", "origin", "main", cwd=proj)
-    run(["dvc", "push", "-q"], proj)
+    origin = publish(proj, work)
     c1 = git("rev-parse", "HEAD", cwd=proj)
     v1 = json.loads(cli("register", "--push", "--json", cwd=proj).stdout)["version"]
     c2 = retrain(proj, "train on shuffled labels", train={"label_noise": 1.0})

@@ -15,7 +15,7 @@ import yaml
 from catdetector.core.errors import BundleError
 from catdetector.serve.fetch import BundleFetcher
 from tests.serve.serving import Server, clean_env, tiny_png
-from tests.support import cli, copy_project, git, read_json, run
+from tests.support import cli, copy_project, git, publish, read_json, run
 
 pytestmark = pytest.mark.slow  # a `dvc repro` and two servers: 20-40 s
 
@@ -60,11 +60,7 @@ def _custom_registry(trained_project: Path, work: Path) -> tuple[Path, Path, Pat
     assert meta["chosen_rung"] == "custom" and "model.skops" not in meta["files"]
     git("add", "-A", cwd=proj)
     git("commit", "-qm", "the team's ONNX model as the custom rung", cwd=proj)
-    origin = work / "origin.git"
-    run(["git", "init", "-q", "--bare", str(origin)], work)
-    git("remote", "add", "origin", str(origin), cwd=proj)
-    git("push", "-q", "origin", "main", cwd=proj)
-    run(["dvc", "push", "-q"], proj)
+    origin = publish(proj, work)
     version = json.loads(cli("register", "--push", "--json", cwd=proj).stdout)["version"]
     force = ["--force", "--reason", "a toy model: the test is about the cache"]
     cli("promote", version, "--stage", "prod", *force, "--push", cwd=proj)

@@ -301,9 +301,15 @@ class ServeSettings(BaseSettings):
     )
 
     def cores_per_worker(self) -> int:
-        """This machine's usable cores, shared out over the workers."""
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return max(1, (cores or 1) // self.workers)
+        """The cores this process may use, shared out over the workers.
+
+        joblib's count (loky) is the CPU affinity capped by the cgroup's CPU quota, so in a
+        pod with a CPU limit it is the limit, not the node's cores; ``LOKY_MAX_CPU_COUNT``
+        caps it further. Imported here: joblib costs ~0.2 s and only serving needs it.
+        """
+        from joblib import cpu_count
+
+        return max(1, cpu_count() // self.workers)
 
     def threads_per_predict(self) -> int:
         """onnxruntime intra-op threads of one backbone predict: the setting, else one.

@@ -144,14 +144,14 @@ def test_the_queued_gauge_follows_the_queue_during_an_outage(postgres: Postgres)
     log.close()
 
 
-def test_a_reused_request_id_is_logged_under_a_fresh_id(tmp_path: Path) -> None:
+def test_a_reused_request_id_on_another_input_is_logged_under_a_fresh_id(tmp_path: Path) -> None:
     registry = CollectorRegistry()
     writer = LogWriter(tmp_path / "log.sqlite", metrics=WriterMetrics(registry))
     writer.start()
     first = record(request_id="client-trace-0001")
     writer.submit(first)
     assert writer.flush(60)
-    again = record(request_id="client-trace-0001", label="other")
+    again = record(request_id="client-trace-0001", label="other", input_sha256="b" * 64)
     fresh = record()
     writer.submit(again)
     writer.submit(fresh)
@@ -166,6 +166,27 @@ def test_a_reused_request_id_is_logged_under_a_fresh_id(tmp_path: Path) -> None:
     assert metric(registry, "catdetector_predlog_written_total") == 3
     assert 'reason="duplicate_request_id"' not in generate_latest(registry).decode()
     log.close()
+
+
+def test_a_retried_request_is_logged_once(tmp_path: Path) -> None:
+    """A proxy or client re-sending a request (same id, input and version) is one request;
+    the same id with another version (a promotion in between) is written under a fresh id."""
+    registry = CollectorRegistry()
+    writer = LogWriter(tmp_path / "log.sqlite", metrics=WriterMetrics(registry))
+    writer.start()
+    writer.submit(record(request_id="nginx-retry-0001"))
+    assert writer.flush(60)
+    writer.submit(record(request_id="nginx-retry-0001"))  # the retry, answered by a replica
+    writer.submit(record(request_id="nginx-retry-0001"))  # and once more in the same batch
+    writer.submit(record(request_id="nginx-retry-0001", model_version="v0.2.0"))
+    writer.close()
+    log = store.open(tmp_path / "log.sqlite")
+    versions = sorted(str(log.prediction(i).model_version) for i in log.request_ids())  # type: ignore[union-attr]
+    log.close()
+    assert versions == ["v0.1.0", "v0.2.0"]
+    assert metric(registry, "catdetector_predlog_retried_total") == 2
+    assert metric(registry, "catdetector_predlog_rekeyed_total") == 1
+    assert metric(registry, "catdetector_predlog_written_total") == 2
 
 
 def test_kept_images_on_a_full_disk_cost_the_images_only(tmp_path: Path, tiny_disk: Path) -> None:

@@ -8,8 +8,9 @@ everything still queued (a clean shutdown loses nothing while the database is up
 The ``catdetector_predlog_queued`` gauge follows the queue on every change, also
 while the database is down. Inputs kept with ``--log-images`` travel on their
 records and are stored by this thread (:mod:`catdetector.monitor.keeper`). A
-record whose request id is already logged (a client re-sent its ``X-Request-ID``)
-is written under a fresh id, counted and logged, never dropped.
+record whose request id is already logged with the same input and version is a retry of
+that request (a client or a proxy re-sent it): it is logged once and counted; any other
+reuse of an id is written under a fresh id, counted and logged, never dropped.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class WriterMetrics:
         self.rekeyed = Counter(
             "catdetector_predlog_rekeyed",
             "Records whose request id was already logged, written under a fresh id",
+            registry=registry,
+        )
+        self.retried = Counter(
+            "catdetector_predlog_retried",
+            "Records of a request already logged (same id, input and version): not written again",
             registry=registry,
         )
         self.queued = Gauge(
@@ -272,26 +278,42 @@ class LogWriter:
             for model in models:
                 target.upsert_model(model.version, model.model_md5, model.meta, model.loaded_at)
             duplicates = target.insert_predictions(rows)
+            written = len(rows)
             while duplicates:
-                duplicates = target.insert_predictions(self._rekeyed(rows, set(duplicates)))
+                again = self._rekeyed(target, rows, set(duplicates))
+                written -= len(duplicates) - len(again)  # the retries, not written again
+                duplicates = target.insert_predictions(again)
         except SQLAlchemyError as exc:
             raise StoreError(store_mod.reason(exc)) from exc
-        self.metrics.written.inc(len(rows))
+        self.metrics.written.inc(written)
         self._dequeued(len(rows))
 
-    def _rekeyed(self, rows: list[dict[str, Any]], taken: set[str]) -> list[dict[str, Any]]:
-        """The rows whose id is ``taken``, each under a fresh id (counted, logged)."""
+    def _rekeyed(
+        self, target: store_mod.Store, rows: list[dict[str, Any]], taken: set[str]
+    ) -> list[dict[str, Any]]:
+        """The rows whose id is ``taken`` to write again, each under a fresh id; a row
+        logged already with the same input and version is a retry: counted, not written."""
         fresh = []
         for row in rows:
-            if row["request_id"] in taken:
-                old, row["request_id"] = row["request_id"], uuid.uuid4().hex
-                self.metrics.rekeyed.inc()
-                log.warning(
-                    "prediction log: request id %s was already logged; recorded as %s",
-                    old,
-                    row["request_id"],
-                )
-                fresh.append(row)
+            if row["request_id"] not in taken:
+                continue
+            stored = target.prediction(row["request_id"])
+            if (
+                stored is not None
+                and row.get("input_sha256")
+                and stored.input_sha256 == row["input_sha256"]
+                and stored.model_version == row.get("model_version")
+            ):
+                self.metrics.retried.inc()
+                continue
+            old, row["request_id"] = row["request_id"], uuid.uuid4().hex
+            self.metrics.rekeyed.inc()
+            log.warning(
+                "prediction log: request id %s was already logged; recorded as %s",
+                old,
+                row["request_id"],
+            )
+            fresh.append(row)
         return fresh
 
     def _dequeued(self, count: int) -> None:

@@ -169,8 +169,9 @@ def test_a_reused_request_id_on_another_input_is_logged_under_a_fresh_id(tmp_pat
 
 
 def test_a_retried_request_is_logged_once(tmp_path: Path) -> None:
-    """A proxy or client re-sending a request (same id, input and version) is one request;
-    the same id with another version (a promotion in between) is written under a fresh id."""
+    """A proxy or client re-sending a request (same id, input, version and status) is one
+    request; the same id with another version (a promotion in between) or another status
+    (a 503, then a 200 elsewhere) is written under a fresh id."""
     registry = CollectorRegistry()
     writer = LogWriter(tmp_path / "log.sqlite", metrics=WriterMetrics(registry))
     writer.start()
@@ -179,14 +180,15 @@ def test_a_retried_request_is_logged_once(tmp_path: Path) -> None:
     writer.submit(record(request_id="nginx-retry-0001"))  # the retry, answered by a replica
     writer.submit(record(request_id="nginx-retry-0001"))  # and once more in the same batch
     writer.submit(record(request_id="nginx-retry-0001", model_version="v0.2.0"))
+    writer.submit(record(request_id="nginx-retry-0001", status=503, error="draining"))
     writer.close()
     log = store.open(tmp_path / "log.sqlite")
     versions = sorted(str(log.prediction(i).model_version) for i in log.request_ids())  # type: ignore[union-attr]
     log.close()
-    assert versions == ["v0.1.0", "v0.2.0"]
+    assert versions == ["v0.1.0", "v0.1.0", "v0.2.0"]
     assert metric(registry, "catdetector_predlog_retried_total") == 2
-    assert metric(registry, "catdetector_predlog_rekeyed_total") == 1
-    assert metric(registry, "catdetector_predlog_written_total") == 2
+    assert metric(registry, "catdetector_predlog_rekeyed_total") == 2
+    assert metric(registry, "catdetector_predlog_written_total") == 3
 
 
 def test_kept_images_on_a_full_disk_cost_the_images_only(tmp_path: Path, tiny_disk: Path) -> None:

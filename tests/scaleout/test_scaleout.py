@@ -6,10 +6,10 @@ one PostgreSQL. Eight clients post without pause through nginx while v2 is promo
 v1 rolled back to, and then one replica is killed with SIGKILL and started again.
 
 Why nginx does not retry a POST it has already sent (no ``non_idempotent``): a
-prediction is idempotent, its log record is not. A request id that is already in the
-log is written again under a fresh id (``monitor.writer``: a re-sent X-Request-ID is
-never dropped), so a request that a dying replica had logged, or had refused with a
-logged 503, and that nginx then passed on, would be counted twice by `monitor report`.
+prediction is idempotent, its log record is not quite: the writer logs a re-sent request
+once only when its id, input, version and status all match the record already there
+(``monitor.writer``), so a request that a dying replica had refused with a logged 503,
+and that nginx then passed on, would be counted twice by `monitor report`.
 nginx still moves on every request it could not send (a refused connection) and, for
 idempotent methods, every 502/503/timeout. What a SIGKILL costs is then exactly the
 requests in flight on that replica (502, counted below) and the records still in its

@@ -8,7 +8,7 @@ everything still queued (a clean shutdown loses nothing while the database is up
 The ``catdetector_predlog_queued`` gauge follows the queue on every change, also
 while the database is down. Inputs kept with ``--log-images`` travel on their
 records and are stored by this thread (:mod:`catdetector.monitor.keeper`). A
-record whose request id is already logged with the same input and version is a retry of
+record whose request id is already logged with the same input, version and status is a retry of
 that request (a client or a proxy re-sent it): it is logged once and counted; any other
 reuse of an id is written under a fresh id, counted and logged, never dropped.
 """
@@ -292,7 +292,8 @@ class LogWriter:
         self, target: store_mod.Store, rows: list[dict[str, Any]], taken: set[str]
     ) -> list[dict[str, Any]]:
         """The rows whose id is ``taken`` to write again, each under a fresh id; a row
-        logged already with the same input and version is a retry: counted, not written."""
+        logged already with the same input, version and status is a retry: counted, not
+        written (a 503 then a 200 on another replica are two answers, both logged)."""
         fresh = []
         for row in rows:
             if row["request_id"] not in taken:
@@ -303,6 +304,7 @@ class LogWriter:
                 and row.get("input_sha256")
                 and stored.input_sha256 == row["input_sha256"]
                 and stored.model_version == row.get("model_version")
+                and stored.status == row.get("status")
             ):
                 self.metrics.retried.inc()
                 continue

@@ -146,11 +146,13 @@ def copy_project(src: Path, dest_parent: Path) -> Path:
     return dest
 
 
-def publish(proj: Path, work: Path) -> Path:
-    """A bare origin in ``work`` with ``proj``'s main pushed, and ``dvc push``: the origin."""
-    origin = work / "origin.git"
+def publish(proj: Path, work: Path, name: str = "origin.git", *, dvc_push: bool = True) -> Path:
+    """A bare origin ``work/name`` with ``proj``'s main pushed (its upstream), and ``dvc push``
+    unless ``dvc_push`` is False: the origin."""
+    origin = work / name
     run(["git", "init", "-q", "--bare", str(origin)], work)
     git("remote", "add", "origin", str(origin), cwd=proj)
-    git("push", "-q", "origin", "main", cwd=proj)
-    run(["dvc", "push", "-q"], proj)
+    git("push", "-q", "-u", "origin", "main", cwd=proj)
+    if dvc_push:
+        run(["dvc", "push", "-q"], proj)
     return origin

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import cli, git, make_trained_project, read_json, run, set_params
+from tests.support import cli, git, make_trained_project, publish, read_json, run, set_params
 
 
 def test_repro_writes_metrics_and_second_repro_is_noop(trained_project: Path) -> None:
@@ -74,11 +74,7 @@ def test_ladder_has_every_rung_dummy_worst(trained_project: Path) -> None:
 
 @pytest.mark.slow  # a clone, dvc pull and a whole retraining
 def test_second_clone_reproduces_identical_results(project_copy: Path, tmp_path: Path) -> None:
-    origin = tmp_path / "origin.git"
-    run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=project_copy)
-    git("push", "-q", "origin", "main", cwd=project_copy)
-    run(["dvc", "push", "-q"], project_copy)
+    origin = publish(project_copy, tmp_path)
 
     clone = tmp_path / "alice"
     run(["git", "clone", "-q", str(origin), str(clone)], tmp_path)

@@ -19,7 +19,7 @@ import pytest
 
 from catdetector.formats import gto as fmt
 from catdetector.release import templates
-from tests.support import BIN, cli, git, gto_show, run
+from tests.support import BIN, cli, git, gto_show, publish, run
 
 pytestmark = pytest.mark.slow
 FORCE = ("--force", "--reason", "team test")
@@ -58,10 +58,7 @@ def team_base(two_models: dict, tmp_path_factory: pytest.TempPathFactory) -> Tea
     bob = copy_project(two_models["root"], work)  # type: ignore[arg-type]
     git("checkout", "-q", "-B", "main", two_models["good"], cwd=bob)  # type: ignore[arg-type]
     run(["dvc", "checkout", "-q"], bob)
-    origin = work / "origin.git"
-    run(["git", "init", "-q", "--bare", str(origin)], work)
-    git("remote", "add", "origin", str(origin), cwd=bob)
-    git("push", "-q", "-u", "origin", "main", cwd=bob)
+    origin = publish(bob, work, dvc_push=False)
     for i in range(4):
         if i:
             git("commit", "-q", "--allow-empty", "-m", f"release {i}", cwd=bob)

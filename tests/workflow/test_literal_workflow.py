@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import cli, git, run
+from tests.support import cli, git, publish, run
 
 
 @pytest.mark.slow  # dvc add, push and pull across two clones (10 s of CPU)
@@ -22,11 +22,7 @@ def test_dvc_add_model_h5_push_and_pull_in_another_clone(tmp_path: Path) -> None
     git("add", "-A", cwd=bob)
     git("commit", "-qm", "data and model.h5 tracked by DVC", cwd=bob)
     assert "model.h5" not in git("ls-files", cwd=bob).split()  # git holds only model.h5.dvc
-    origin = tmp_path / "github.git"
-    run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=bob)
-    git("push", "-q", "-u", "origin", "main", cwd=bob)
-    run(["dvc", "push", "-q"], bob)
+    origin = publish(bob, tmp_path, "github.git")
 
     alice = tmp_path / "alice"
     run(["git", "clone", "-q", str(origin), str(alice)], tmp_path)

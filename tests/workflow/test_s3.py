@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.s3 import MotoServer
-from tests.support import BIN, cli, free_port, git, make_trained_project, run
+from tests.support import BIN, cli, free_port, git, make_trained_project, publish, run
 
 
 def _bob(tmp_path: Path, s3: MotoServer) -> Path:
@@ -20,11 +20,7 @@ def _bob(tmp_path: Path, s3: MotoServer) -> Path:
 
 
 def _origin(tmp_path: Path, bob: Path) -> Path:
-    origin = tmp_path / "github.git"
-    run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
-    git("remote", "add", "origin", str(origin), cwd=bob)
-    git("push", "-q", "-u", "origin", "main", cwd=bob)
-    return origin
+    return publish(bob, tmp_path, "github.git", dvc_push=False)
 
 
 @pytest.mark.slow  # a trained project on S3, two clones

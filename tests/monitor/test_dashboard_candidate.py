@@ -1,14 +1,17 @@
 """The dashboard shows a followed candidate beside the primary; the page in headless Chromium.
 
 The real summary route and page, on a real uvicorn, with real model holders (the
-trained bundle loaded twice: prod v1, shadow v2) over a log written row by row.
+trained bundle loaded twice: prod v1, shadow v2) over a log written row by row; and
+a real `catdetector serve` following a registry's prod and shadow, whose page shows
+the decision a real `monitor watch --abort-on-fail` took.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,12 @@ from catdetector.monitor import store as store_mod
 from catdetector.monitor.store import utcnow
 from catdetector.serve.dashboard import create_router
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served
+from catdetector.training.synthetic import write_sample
 from tests.browser import Browser, Page, chromium, keep_screenshot
 from tests.monitor.records import record
-from tests.support import free_port
+from tests.serve.serving import Registry, Server, clean_env
+from tests.serve.test_canary import assign, wait_role
+from tests.support import cli, free_port
 
 N = 30
 
@@ -110,3 +116,84 @@ def test_the_page_shows_the_candidate_in_chromium(
     finally:
         browser.close()
     keep_screenshot(shot, "dashboard-candidate.png")
+
+
+@pytest.mark.slow  # a registry, a real server, a watch that pushes, a browser
+def test_a_real_server_shows_its_shadow_then_the_watch_decision_in_chromium(
+    private_registry: Registry, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    reg = private_registry
+    assign(reg, reg.v2, "shadow")  # trained on shuffled labels: it disagrees with v1
+    db = tmp_path / "log.sqlite"
+    server = start_server("--registry", reg.url, "--stage", "prod", "--log-db", str(db))
+    wait_role(server, "shadow", reg.v2)
+    inputs = [p.read_bytes() for p in sorted(write_sample(tmp_path / "inputs", N, seed=11))]
+    for image in inputs:
+        resp = server.predict(image)
+        assert resp.status_code == 200 and resp.json()["version"] == reg.v1, resp.text
+    # the app hands the shadow it follows to the dashboard: the summary shows it
+    deadline = time.monotonic() + 60
+    while True:
+        summary = server.http.get("/v1/monitor/summary").json()
+        found = summary["candidates"]
+        if found and (found[0]["candidate"] or {}).get("requests", 0) >= N:
+            break
+        assert time.monotonic() < deadline, summary
+        time.sleep(0.1)
+    [c] = found
+    assert (c["role"], c["version"], c["paired"], c["primary"]["version"]) == (
+        "shadow",
+        reg.v2,
+        True,
+        reg.v1,
+    )
+    assert summary["decisions"] == []
+    browser = Browser(chromium(), tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        page = Page(browser)
+        page.send("Page.navigate", {"url": server.url + "/"})
+        page.wait(
+            "the candidate card",
+            lambda: page.evaluate("document.getElementById('candidate-card')?.hidden === false"),
+        )
+        assert page.evaluate("document.getElementById('decision-card').hidden") is True
+        params = tmp_path / "params.yaml"
+        params.write_text("monitor:\n  min_samples: 20\n")
+        proc = cli(
+            *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--abort-on-fail"),
+            *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),
+            *("--min-requests", str(N), "--json"),
+            cwd=tmp_path,
+            check=False,
+            env=clean_env(),
+        )
+        [decision] = json.loads(proc.stdout.splitlines()[-1])["decisions"]
+        assert decision["action"] == "aborted", (decision, proc.stderr)
+        text = page.wait(
+            "the decision on the page",
+            lambda: page.evaluate(
+                "document.getElementById('decision-card').hidden === false"
+                " && document.getElementById('decisions').textContent"
+            ),
+            timeout=60,
+        )
+        assert text.startswith(f"shadow {reg.v2}: aborted at 20"), text
+        assert " by " in text and ": agreement 0." in text and "below 0.9" in text, text
+        # the role is cleared: no candidate card, the decision stays
+        page.wait(
+            "the candidate card hidden",
+            lambda: page.evaluate("document.getElementById('candidate-card').hidden"),
+        )
+        shot = tmp_path / "dashboard-decision.png"
+        page.screenshot(shot)
+    finally:
+        browser.close()
+    keep_screenshot(shot, "dashboard-decision.png")
+    [shown] = server.http.get("/v1/monitor/summary").json()["decisions"]
+    assert (shown["stage"], shown["version"], shown["action"], shown["role_now"]) == (
+        "shadow",
+        reg.v2,
+        "aborted",
+        None,
+    )
+    assert shown["tag"] == decision["tags"][0] and shown["reasons"] == decision["reasons"]

@@ -178,7 +178,7 @@ def test_a_real_server_shows_its_shadow_then_the_watch_decision_in_chromium(
             timeout=60,
         )
         assert text.startswith(f"shadow {reg.v2}: aborted at 20"), text
-        assert " by " in text and ": agreement 0." in text and "below 0.9" in text, text
+        assert " by " in text and "agreement 0." in text and "below 0.9" in text, text
         # the role is cleared: no candidate card, the decision stays
         page.wait(
             "the candidate card hidden",

@@ -15,7 +15,7 @@ import pytest
 
 from catdetector.core.config import MonitorParams
 from catdetector.formats import gto
-from catdetector.monitor import compare, schema
+from catdetector.monitor import compare, compare_html, schema
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.decide import FAIL, PASS, WAIT, Bounds, verdict
 from catdetector.monitor.store import Feedback
@@ -93,6 +93,16 @@ def test_label_shares_that_differ_fail_a_canary_on_its_agreement_ceiling(tmp_pat
     assert ceiling is not None and ceiling["rate"] == pytest.approx(0.5)
     assert ceiling["ci"][1] < 0.9
     assert outcome == FAIL and reasons[0].startswith("agreement at most 0.500"), reasons
+
+
+def test_the_compare_page_shows_a_canary_s_ceiling_and_accuracy_difference(
+    tmp_path: Path,
+) -> None:
+    _canary_log(tmp_path / "log.sqlite", canary_label="cat")
+    _, _, found = _judge(tmp_path / "log.sqlite")
+    page = compare_html.render(compare.Compared("2026-12-07T10:00:00Z", None, [found]).to_dict())
+    assert 'id="agreement-ceiling">0.500 [' in page
+    assert 'id="accuracy-difference">-0.500 [' in page  # "cat" to all: right on half
 
 
 def test_a_canary_as_accurate_on_its_labels_passes(tmp_path: Path) -> None:

@@ -91,6 +91,7 @@ class Summary:
         self.holder = holder
         self.roles = dict(roles or {})  # stage (shadow, canary) -> its holder
         self.watcher = watcher or (lambda: None)  # the registry watcher, once it exists
+        self._decision_error: str | None = None  # logged once per change, not per refresh
         self._store: store_mod.Store | None = None
         self._lock = threading.Lock()
 
@@ -141,10 +142,14 @@ class Summary:
         if watcher is None or state is None:
             return []
         try:
-            return decisions(state, watcher.message)
+            found = decisions(state, watcher.message)
         except CatDetectorError as exc:
-            log.warning("dashboard: cannot read the registry's decisions: %s", exc)
+            if str(exc) != self._decision_error:
+                log.warning("dashboard: cannot read the registry's decisions: %s", exc)
+            self._decision_error = str(exc)
             return []
+        self._decision_error = None
+        return found
 
     def _candidates(self, primary: Served) -> list[dict[str, Any]]:
         """Each followed candidate beside the primary, since the candidate was loaded."""

@@ -17,7 +17,7 @@ import pytest
 
 from catdetector.formats import gto
 from catdetector.monitor import store as store_mod
-from catdetector.monitor.decide import FAIL, Decision, act
+from catdetector.monitor.decide import FAIL, PASS, Decision, act
 from catdetector.monitor.store import Feedback, utcnow
 from tests.monitor.records import record
 from tests.serve.serving import Registry, clean_env
@@ -214,3 +214,9 @@ def test_a_decision_clears_only_the_version_it_judged(private_registry: Registry
     assert done.action is None and done.tags == []
     assert done.error == f"shadow holds {reg.v2} now, not {reg.v1}: not cleared"
     assert _stages(reg)["shadow"] == reg.v2
+    # nor is a version promoted that the role no longer holds
+    passed = Decision("shadow", reg.v1, PASS, ["agreement 1.000"], 40)
+    done = act(passed, reg.proj, "prod", promote=True, abort=True, push=True)
+    assert done.action is None and done.tags == []
+    assert done.error == f"shadow holds {reg.v2} now, not {reg.v1}: not promoted"
+    assert _stages(reg) == {"prod": reg.v1, "shadow": reg.v2}

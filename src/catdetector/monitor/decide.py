@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from catdetector.core.errors import CatDetectorError
+from catdetector.core.errors import CatDetectorError, RegistryError
 from catdetector.formats import gto
 from catdetector.monitor.compare import Comparison
 
@@ -189,9 +189,16 @@ def act(
     from catdetector.registry import api as registry
     from catdetector.registry.gitops import tagger
 
+    if not ((decision.outcome == PASS and promote) or (decision.outcome == FAIL and abort)):
+        return decision
     try:
         by = "{} <{}>".format(*tagger(root))
-        if decision.outcome == PASS and promote:
+        if decision.outcome == PASS:
+            held = registry.show(root).stage_version(decision.stage)
+            if held != decision.version:  # judged on tags fetched at the check's start
+                raise RegistryError(
+                    f"{decision.stage} holds {held} now, not {decision.version}: not promoted"
+                )
             done = registry.promote(root, decision.version, primary_stage, push=push)
             decision.tags.append(done.tag)
             decision.action = "promoted"
@@ -199,7 +206,7 @@ def act(
             cleared = registry.clear_role(root, decision.stage, push=push, decision=note)
             decision.tags.append(cleared.tag)
             decision.pushed = done.pushed and cleared.pushed
-        elif decision.outcome == FAIL and abort:
+        else:
             note = note_of(decision, "aborted", by)
             cleared = registry.clear_role(root, decision.stage, push=push, decision=note)
             decision.tags.append(cleared.tag)

@@ -1,8 +1,8 @@
 """Two replicas following one registry both end on the version `monitor watch` decided.
 
 Real parts only: a bare git registry, two `catdetector serve --stage prod` processes
-following prod and shadow and writing one SQLite log, traffic on both while the
-watch decides and pushes, and plain `gto show` on the origin.
+following prod and shadow and writing one log (a SQLite file, or a private PostgreSQL),
+traffic on both while the watch decides and pushes, and plain `gto show` on the origin.
 """
 
 from __future__ import annotations
@@ -17,14 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from catdetector.monitor.store import database_url
 from catdetector.training.synthetic import write_sample
+from tests.monitor.conftest import postgres, postgres_cluster
+from tests.monitor.pg import Postgres
 from tests.serve.serving import Registry, Server, clean_env, client
-from tests.serve.test_canary import assign, log_rows, wait_role
+from tests.serve.test_canary import assign, wait_role
 from tests.support import cli, git, run
 
 # a registry, two real servers, traffic, a watch that pushes
 pytestmark = pytest.mark.slow
+__all__ = ["postgres", "postgres_cluster"]  # the fixtures of the monitor tests
 
 RECORDS = 80  # shadow records before the watch judges
 
@@ -82,16 +87,25 @@ class Traffic:
                 thread.join(60)
 
 
-def wait_records(db: Path, role: str, version: str, count: int) -> None:
-    """Block until the shared log holds ``count`` records of ``version`` in ``role``."""
+def count(log: str, role: str, version: str) -> int:
+    """Records of ``version`` in ``role`` in the shared log (SQLite file or PostgreSQL)."""
+    engine = sa.create_engine(database_url(log))
+    try:
+        with engine.connect() as conn:
+            query = "SELECT count(*) FROM predictions WHERE role = :r AND model_version = :v"
+            return int(conn.execute(sa.text(query), {"r": role, "v": version}).scalar_one())
+    except sa.exc.OperationalError:
+        return 0  # not created yet
+    finally:
+        engine.dispose()
+
+
+def wait_records(log: str, role: str, version: str, wanted: int) -> None:
+    """Block until the shared log holds ``wanted`` records of ``version`` in ``role``."""
     deadline = time.monotonic() + 180
-    while True:
-        rows = log_rows(db) if db.exists() else []
-        have = sum(r["role"] == role and r["model_version"] == version for r in rows)
-        if have >= count:
-            return
+    while (have := count(log, role, version)) < wanted:
         if time.monotonic() > deadline:
-            raise AssertionError(f"{have} {role} records of {version}, not {count}")
+            raise AssertionError(f"{have} {role} records of {version}, not {wanted}")
         time.sleep(0.1)
 
 
@@ -109,13 +123,13 @@ def wait_prod(server: Server, version: str) -> dict[str, Any]:
         time.sleep(0.05)
 
 
-def watch(reg: Registry, db: Path, tmp: Path, *flags: str) -> dict[str, Any]:
+def watch(reg: Registry, db: str, tmp: Path, *flags: str) -> dict[str, Any]:
     """One check of `monitor watch` on the working clone; its last JSON line."""
     params = tmp / "params.yaml"
     params.write_text("monitor:\n  min_samples: 30\n")
     proc = cli(
         *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--every", "1s"),
-        *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),
+        *("--log-db", db, "--params", str(params), "--registry", str(reg.proj)),
         *("--min-requests", str(RECORDS), "--json", *flags),
         cwd=tmp,
         check=False,
@@ -133,12 +147,11 @@ def stages(reg: Registry) -> dict[str, str]:
 
 
 def replicas(
-    reg: Registry, start_server: Callable[..., Server], db: Path, shadow: str
+    reg: Registry, start_server: Callable[..., Server], db: str, shadow: str
 ) -> list[Server]:
     """Two servers following prod and shadow of the registry, one log; both on the shadow."""
     servers = [
-        start_server("--registry", reg.url, "--stage", "prod", "--log-db", str(db))
-        for _ in range(2)
+        start_server("--registry", reg.url, "--stage", "prod", "--log-db", db) for _ in range(2)
     ]
     for server in servers:
         wait_role(server, "shadow", shadow)
@@ -157,7 +170,7 @@ def test_a_passing_shadow_is_promoted_and_both_replicas_serve_it(
     reg = private_registry
     v3 = twin(reg)
     assign(reg, v3, "shadow")
-    db = tmp_path / "log.sqlite"
+    db = str(tmp_path / "log.sqlite")  # one file both replicas write
     a, b = replicas(reg, start_server, db, v3)
     with Traffic([a, b], images(tmp_path)).running() as traffic:
         wait_records(db, "shadow", v3, RECORDS)
@@ -185,11 +198,14 @@ def test_a_passing_shadow_is_promoted_and_both_replicas_serve_it(
 
 
 def test_a_failing_shadow_is_aborted_and_both_replicas_drop_it(
-    private_registry: Registry, start_server: Callable[..., Server], tmp_path: Path
+    private_registry: Registry,
+    start_server: Callable[..., Server],
+    postgres: Postgres,
+    tmp_path: Path,
 ) -> None:
     reg = private_registry
     assign(reg, reg.v2, "shadow")  # trained on shuffled labels: it disagrees with v1
-    db = tmp_path / "log.sqlite"
+    db = postgres.url  # the log of replicas past one machine
     a, b = replicas(reg, start_server, db, reg.v2)
     with Traffic([a, b], images(tmp_path)).running() as traffic:
         wait_records(db, "shadow", reg.v2, RECORDS)

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,9 @@ from tests.support import cli, free_port
 N = 30
 
 
-def _holder(bundle: Path, version: str, stage: str) -> ModelHolder:
+def _holder(bundle: Path, version: str, stage: str, share: int | None = None) -> ModelHolder:
     holder = ModelHolder()
-    served = Served(load_bundle(bundle), version, stage, None, time.time() - 60)
+    served = Served(load_bundle(bundle), version, stage, None, time.time() - 60, share)
     holder.swap(served, CheckRecord(version, None, True, None, time.time()))
     return holder
 
@@ -57,11 +58,16 @@ def dashboard(bundle: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
         rows += [p, store_mod.with_role(s, "shadow", p["request_id"])]
     store.insert_predictions(rows)
     store.close()
-    settings = build_serve_settings(log_db=str(db))
+    roles = {"shadow": _holder(bundle, "v2", "shadow")}
+    with _served(db, _holder(bundle, "v1", "prod"), roles) as url:
+        yield {"url": url}
+
+
+@contextmanager
+def _served(db: Path, primary: ModelHolder, roles: dict[str, ModelHolder]) -> Iterator[str]:
+    """The dashboard routes over the log ``db`` on a real uvicorn; its URL."""
     app = FastAPI()
-    router, summary = create_router(
-        settings, _holder(bundle, "v1", "prod"), {"shadow": _holder(bundle, "v2", "shadow")}
-    )
+    router, summary = create_router(build_serve_settings(log_db=str(db)), primary, roles)
     app.include_router(router)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -71,7 +77,7 @@ def dashboard(bundle: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
         while not server.started:  # uvicorn's own flag: set once it listens
             assert thread.is_alive(), "uvicorn stopped"
             time.sleep(0.05)
-        yield {"url": f"http://127.0.0.1:{port}"}
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(30)
@@ -116,6 +122,51 @@ def test_the_page_shows_the_candidate_in_chromium(
     finally:
         browser.close()
     keep_screenshot(shot, "dashboard-candidate.png")
+
+
+@pytest.mark.slow  # a browser
+def test_a_canary_card_shows_its_agreement_ceiling_in_chromium(
+    bundle: Path, tmp_path: Path
+) -> None:
+    # The canary says "cat" to all of its 100 requests, the primary to half of its 200:
+    # no pair, but they cannot agree on more than half of one input stream.
+    db = tmp_path / "log.sqlite"
+    store = store_mod.open(db)
+    rows = []
+    for i in range(300):
+        if i % 3 == 2:
+            rows.append(store_mod.with_role(record(model_version="v3", label="cat"), "canary"))
+        else:
+            rows.append(record(model_version="v1", label=("cat", "other")[i % 2]))
+    store.insert_predictions(rows)
+    store.close()
+    roles = {"canary": _holder(bundle, "v3", "canary", share=33)}
+    with _served(db, _holder(bundle, "v1", "prod"), roles) as url:
+        [c] = httpx.get(url + "/v1/monitor/summary", timeout=30).json()["candidates"]
+        assert (c["role"], c["share"], c["paired"], c["agreement"]) == ("canary", 33, False, None)
+        assert c["agreement_ceiling"]["rate"] == 0.5
+        assert c["decision"]["outcome"] == "fail", c["decision"]
+        assert c["decision"]["reasons"][0].startswith("agreement at most 0.500")
+        browser = Browser(chromium(), tmp_path / "profile", tmp_path / "chromium.log")
+        try:
+            page = Page(browser)
+            page.send("Page.navigate", {"url": url + "/"})
+            page.wait(
+                "the candidate card",
+                lambda: page.evaluate(
+                    "document.getElementById('candidate-card')?.hidden === false"
+                ),
+            )
+            table = page.evaluate(
+                "[...document.querySelectorAll('#candidate-table tbody tr')]"
+                ".map(r => [...r.cells].map(c => c.textContent))"
+            )
+        finally:
+            browser.close()
+    rows_shown = {r[0]: r[1:] for r in table}
+    assert rows_shown["role"] == ["primary", "canary"] and rows_shown["share"][1] == "33 %"
+    assert rows_shown["agreement with the primary"][1].startswith("at most 0.500 [")
+    assert rows_shown["decision"][1] == "fail"
 
 
 @pytest.mark.slow  # a registry, a real server, a watch that pushes, a browser

@@ -1,14 +1,18 @@
 """The dashboard shows a followed candidate beside the primary; the page in headless Chromium.
 
 The real summary route and page, on a real uvicorn, with real model holders (the
-trained bundle loaded twice: prod v1, shadow v2) over a log written row by row.
+trained bundle loaded twice: prod v1, shadow v2) over a log written row by row; and
+a real `catdetector serve` following a registry's prod and shadow, whose page shows
+the decision a real `monitor watch --abort-on-fail` took.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +27,19 @@ from catdetector.monitor import store as store_mod
 from catdetector.monitor.store import utcnow
 from catdetector.serve.dashboard import create_router
 from catdetector.serve.holder import CheckRecord, ModelHolder, Served
+from catdetector.training.synthetic import write_sample
 from tests.browser import Browser, Page, chromium, keep_screenshot
 from tests.monitor.records import record
-from tests.support import free_port
+from tests.serve.serving import Registry, Server, clean_env
+from tests.serve.test_canary import assign, wait_role
+from tests.support import cli, free_port
 
 N = 30
 
 
-def _holder(bundle: Path, version: str, stage: str) -> ModelHolder:
+def _holder(bundle: Path, version: str, stage: str, share: int | None = None) -> ModelHolder:
     holder = ModelHolder()
-    served = Served(load_bundle(bundle), version, stage, None, time.time() - 60)
+    served = Served(load_bundle(bundle), version, stage, None, time.time() - 60, share)
     holder.swap(served, CheckRecord(version, None, True, None, time.time()))
     return holder
 
@@ -51,11 +58,16 @@ def dashboard(bundle: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
         rows += [p, store_mod.with_role(s, "shadow", p["request_id"])]
     store.insert_predictions(rows)
     store.close()
-    settings = build_serve_settings(log_db=str(db))
+    roles = {"shadow": _holder(bundle, "v2", "shadow")}
+    with _served(db, _holder(bundle, "v1", "prod"), roles) as url:
+        yield {"url": url}
+
+
+@contextmanager
+def _served(db: Path, primary: ModelHolder, roles: dict[str, ModelHolder]) -> Iterator[str]:
+    """The dashboard routes over the log ``db`` on a real uvicorn; its URL."""
     app = FastAPI()
-    router, summary = create_router(
-        settings, _holder(bundle, "v1", "prod"), {"shadow": _holder(bundle, "v2", "shadow")}
-    )
+    router, summary = create_router(build_serve_settings(log_db=str(db)), primary, roles)
     app.include_router(router)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -65,7 +77,7 @@ def dashboard(bundle: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
         while not server.started:  # uvicorn's own flag: set once it listens
             assert thread.is_alive(), "uvicorn stopped"
             time.sleep(0.05)
-        yield {"url": f"http://127.0.0.1:{port}"}
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(30)
@@ -110,3 +122,129 @@ def test_the_page_shows_the_candidate_in_chromium(
     finally:
         browser.close()
     keep_screenshot(shot, "dashboard-candidate.png")
+
+
+@pytest.mark.slow  # a browser
+def test_a_canary_card_shows_its_agreement_ceiling_in_chromium(
+    bundle: Path, tmp_path: Path
+) -> None:
+    # The canary says "cat" to all of its 100 requests, the primary to half of its 200:
+    # no pair, but they cannot agree on more than half of one input stream.
+    db = tmp_path / "log.sqlite"
+    store = store_mod.open(db)
+    rows = []
+    for i in range(300):
+        if i % 3 == 2:
+            rows.append(store_mod.with_role(record(model_version="v3", label="cat"), "canary"))
+        else:
+            rows.append(record(model_version="v1", label=("cat", "other")[i % 2]))
+    store.insert_predictions(rows)
+    store.close()
+    roles = {"canary": _holder(bundle, "v3", "canary", share=33)}
+    with _served(db, _holder(bundle, "v1", "prod"), roles) as url:
+        [c] = httpx.get(url + "/v1/monitor/summary", timeout=30).json()["candidates"]
+        assert (c["role"], c["share"], c["paired"], c["agreement"]) == ("canary", 33, False, None)
+        assert c["agreement_ceiling"]["rate"] == 0.5
+        assert c["decision"]["outcome"] == "fail", c["decision"]
+        assert c["decision"]["reasons"][0].startswith("agreement at most 0.500")
+        browser = Browser(chromium(), tmp_path / "profile", tmp_path / "chromium.log")
+        try:
+            page = Page(browser)
+            page.send("Page.navigate", {"url": url + "/"})
+            page.wait(
+                "the candidate card",
+                lambda: page.evaluate(
+                    "document.getElementById('candidate-card')?.hidden === false"
+                ),
+            )
+            table = page.evaluate(
+                "[...document.querySelectorAll('#candidate-table tbody tr')]"
+                ".map(r => [...r.cells].map(c => c.textContent))"
+            )
+        finally:
+            browser.close()
+    rows_shown = {r[0]: r[1:] for r in table}
+    assert rows_shown["role"] == ["primary", "canary"] and rows_shown["share"][1] == "33 %"
+    assert rows_shown["agreement with the primary"][1].startswith("at most 0.500 [")
+    assert rows_shown["decision"][1] == "fail"
+
+
+@pytest.mark.slow  # a registry, a real server, a watch that pushes, a browser
+def test_a_real_server_shows_its_shadow_then_the_watch_decision_in_chromium(
+    private_registry: Registry, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    reg = private_registry
+    assign(reg, reg.v2, "shadow")  # trained on shuffled labels: it disagrees with v1
+    db = tmp_path / "log.sqlite"
+    server = start_server("--registry", reg.url, "--stage", "prod", "--log-db", str(db))
+    wait_role(server, "shadow", reg.v2)
+    inputs = [p.read_bytes() for p in sorted(write_sample(tmp_path / "inputs", N, seed=11))]
+    for image in inputs:
+        resp = server.predict(image)
+        assert resp.status_code == 200 and resp.json()["version"] == reg.v1, resp.text
+    # the app hands the shadow it follows to the dashboard: the summary shows it
+    deadline = time.monotonic() + 60
+    while True:
+        summary = server.http.get("/v1/monitor/summary").json()
+        found = summary["candidates"]
+        if found and (found[0]["candidate"] or {}).get("requests", 0) >= N:
+            break
+        assert time.monotonic() < deadline, summary
+        time.sleep(0.1)
+    [c] = found
+    assert (c["role"], c["version"], c["paired"], c["primary"]["version"]) == (
+        "shadow",
+        reg.v2,
+        True,
+        reg.v1,
+    )
+    assert summary["decisions"] == []
+    browser = Browser(chromium(), tmp_path / "profile", tmp_path / "chromium.log")
+    try:
+        page = Page(browser)
+        page.send("Page.navigate", {"url": server.url + "/"})
+        page.wait(
+            "the candidate card",
+            lambda: page.evaluate("document.getElementById('candidate-card')?.hidden === false"),
+        )
+        assert page.evaluate("document.getElementById('decision-card').hidden") is True
+        params = tmp_path / "params.yaml"
+        params.write_text("monitor:\n  min_samples: 20\n")
+        proc = cli(
+            *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--abort-on-fail"),
+            *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),
+            *("--min-requests", str(N), "--json"),
+            cwd=tmp_path,
+            check=False,
+            env=clean_env(),
+        )
+        [decision] = json.loads(proc.stdout.splitlines()[-1])["decisions"]
+        assert decision["action"] == "aborted", (decision, proc.stderr)
+        text = page.wait(
+            "the decision on the page",
+            lambda: page.evaluate(
+                "document.getElementById('decision-card').hidden === false"
+                " && document.getElementById('decisions').textContent"
+            ),
+            timeout=60,
+        )
+        assert text.startswith(f"shadow {reg.v2}: aborted at 20"), text
+        assert " by " in text and "agreement 0." in text and "below 0.9" in text, text
+        # the role is cleared: no candidate card, the decision stays
+        page.wait(
+            "the candidate card hidden",
+            lambda: page.evaluate("document.getElementById('candidate-card').hidden"),
+        )
+        shot = tmp_path / "dashboard-decision.png"
+        page.screenshot(shot)
+    finally:
+        browser.close()
+    keep_screenshot(shot, "dashboard-decision.png")
+    [shown] = server.http.get("/v1/monitor/summary").json()["decisions"]
+    assert (shown["stage"], shown["version"], shown["action"], shown["role_now"]) == (
+        "shadow",
+        reg.v2,
+        "aborted",
+        None,
+    )
+    assert shown["tag"] == decision["tags"][0] and shown["reasons"] == decision["reasons"]

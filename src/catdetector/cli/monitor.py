@@ -167,7 +167,11 @@ def watch_cmd(
         int, typer.Option(help="candidate records needed before any decision")
     ] = 100,
     min_agreement: Annotated[
-        float, typer.Option(help="shadow: lower end of the agreement interval to pass")
+        float,
+        typer.Option(
+            help="shadow: lower end of the agreement interval to pass; canary: fails when"
+            " its label shares rule this agreement out (docs/progressive-delivery.md)"
+        ),
     ] = 0.9,
     max_error_rate: Annotated[float, typer.Option(help="candidate error rate to pass")] = 0.05,
     min_labelled: Annotated[

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from dataclasses import asdict, dataclass
 from functools import total_ordering
 from pathlib import Path
 from typing import Any, Literal
@@ -198,3 +199,71 @@ def share_of(message: str) -> int | None:
         return None
     share = int(found[-1])
     return share if 1 <= share <= 100 else None
+
+
+# A decision of ``monitor watch`` on a candidate (promoted on pass, aborted on fail) is
+# recorded in the message of the tag that clears the candidate's role: a readable first
+# line, then trailer lines (git's ``Key: value`` form) that every reader parses alike.
+DECISION_TRAILER = "Decision"
+_DECISION_FIELDS = {
+    DECISION_TRAILER: "action",
+    "Decision-Outcome": "outcome",
+    "Decision-Stage": "stage",
+    "Decision-Version": "version",
+    "Decided-At": "at",
+    "Decided-By": "by",
+}
+_REASON_TRAILER = "Decision-Reason"
+_TRAILER_LINE = re.compile(r"^([A-Za-z][A-Za-z-]*):[ \t]*(.*?)[ \t]*$")
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    """What ``monitor watch`` decided about a candidate, as its tag message records it."""
+
+    action: str  # promoted, aborted
+    outcome: str  # pass, fail
+    stage: str  # the candidate's role: shadow, canary
+    version: str
+    at: str  # UTC, ISO 8601 (second resolution)
+    by: str  # the tagger: "Name <email>"
+    reasons: tuple[str, ...]
+
+    def summary(self) -> str:
+        """The first line's reason: ``monitor watch: shadow v2 failed: why; why``."""
+        verb = "passed" if self.outcome == "pass" else "failed"
+        return f"monitor watch: {self.stage} {self.version} {verb}: " + "; ".join(self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON view."""
+        return {**asdict(self), "reasons": list(self.reasons)}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def with_decision(message: str, note: DecisionNote) -> str:
+    """``message`` with ``note`` as its trailer lines (one ``Decision-Reason`` per reason)."""
+    lines = [f"{key}: {_one_line(getattr(note, name))}" for key, name in _DECISION_FIELDS.items()]
+    lines += [f"{_REASON_TRAILER}: {_one_line(why)}" for why in note.reasons]
+    return f"{message.rstrip()}\n\n" + "\n".join(lines)
+
+
+def decision_of(message: str) -> DecisionNote | None:
+    """The decision a tag message records in its last paragraph (None: none recorded)."""
+    last = message.strip().split("\n\n")[-1]
+    fields: dict[str, str] = {}
+    reasons: list[str] = []
+    for line in last.splitlines():
+        found = _TRAILER_LINE.match(line)
+        if found is None:
+            return None  # not a trailer paragraph
+        key, value = found.groups()
+        if key == _REASON_TRAILER:
+            reasons.append(value)
+        elif key in _DECISION_FIELDS:
+            fields[_DECISION_FIELDS[key]] = value
+    if set(fields) != set(_DECISION_FIELDS.values()):
+        return None
+    return DecisionNote(reasons=tuple(reasons), **fields)

@@ -61,6 +61,49 @@ def proportion(k: int, n: int) -> dict[str, Any]:
     return {"n": n, "k": k, "rate": k / n if n else None, "ci": wilson(k, n), "level": LEVEL}
 
 
+def difference(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """``a``'s rate minus ``b``'s (two :func:`proportion` of independent samples) with
+    Newcombe's hybrid score interval (his method 10, from the two Wilson intervals)."""
+    if a["rate"] is None or b["rate"] is None:
+        return {"rate": None, "ci": None, "level": LEVEL}
+    (la, ua), (lb, ub) = a["ci"], b["ci"]
+    d = a["rate"] - b["rate"]
+    low = d - float(np.hypot(a["rate"] - la, ub - b["rate"]))
+    high = d + float(np.hypot(ua - a["rate"], b["rate"] - lb))
+    return {"rate": d, "ci": [max(low, -1.0), min(high, 1.0)], "level": LEVEL}
+
+
+def agreement_ceiling(primary: list[Row], candidate: list[Row]) -> dict[str, Any] | None:
+    """The most two models can agree given the label shares they gave one input stream.
+
+    On requests from one stream, P(A != B) >= |P(A = l) - P(B = l)| for every label l,
+    so 1 - |share difference| bounds the agreement from above; with the interval of the
+    label whose difference is surest (None when either side has no answer).
+    """
+    ok_p, ok_c = [r for r in primary if _ok(r)], [r for r in candidate if _ok(r)]
+    if not ok_p or not ok_c:
+        return None
+    best: tuple[float, float, float, str] | None = None
+    for label in sorted({str(r.label) for r in ok_p + ok_c}):
+        diff = difference(
+            proportion(sum(str(r.label) == label for r in ok_c), len(ok_c)),
+            proportion(sum(str(r.label) == label for r in ok_p), len(ok_p)),
+        )
+        lo, hi = diff["ci"]
+        gap = (lo, hi) if lo > 0 else ((-hi, -lo) if hi < 0 else (0.0, max(-lo, hi)))
+        key = (gap[0], abs(diff["rate"]), gap[1], label)
+        best = key if best is None or key[:2] > best[:2] else best
+    assert best is not None
+    surest, point, widest, label = best
+    return {
+        "rate": 1 - point,
+        "ci": [1 - widest, 1 - surest],
+        "level": LEVEL,
+        "label": label,
+        "note": "an upper bound: 1 - |difference of the label's shares| (other requests)",
+    }
+
+
 def quantiles(values: Sequence[float]) -> dict[str, float | int | None]:
     """n, mean and the :data:`QUANTILES` of ``values`` (numpy's linear interpolation)."""
     out: dict[str, float | int | None] = {"n": len(values)}
@@ -97,6 +140,7 @@ class Comparison:
     unpaired: int = 0  # shadow records whose primary record is not in the log
     mismatched: int = 0  # pairs whose inputs differ (a re-sent request id): left out
     agreement: dict[str, Any] | None = None
+    agreement_ceiling: dict[str, Any] | None = None  # canary: at most this agreement
     confusion: dict[str, Any] | None = None
     labelled: dict[str, Any] = field(default_factory=dict)
     distributions: dict[str, Any] = field(default_factory=dict)
@@ -265,6 +309,7 @@ def compare_canary(
         ),
         first=_iso(canary[0].created_at),
         last=_iso(end),
+        agreement_ceiling=agreement_ceiling(primaries, canary),
         labelled={
             "same_requests": False,
             "primary": _labelled(primaries, truth),
@@ -278,6 +323,7 @@ def compare_canary(
             },
         },
     )
+    comp.labelled["difference"] = difference(comp.labelled["candidate"], comp.labelled["primary"])
     comp.sides = {
         "primary": ctx.side(versions[0] if versions else "?", PRIMARY, primaries, truth),
         "candidate": ctx.side(version, CANARY, canary, truth),

@@ -16,6 +16,13 @@ def _rate(p: dict[str, Any] | None) -> str:
     return f"{p['rate']:.3f} [{low:.3f}, {high:.3f}] (n={p['n']})"
 
 
+def _difference(d: dict[str, Any]) -> str:
+    """A difference of two rates with its interval, or a dash."""
+    if not d or d.get("rate") is None:
+        return "–"
+    return f"{d['rate']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]"
+
+
 def _quant(d: dict[str, Any] | None, keys: tuple[str, ...]) -> str:
     if not d or d.get(keys[0]) is None:
         return "–"
@@ -63,6 +70,16 @@ def _comparison(c: dict[str, Any]) -> str:
             f'<p>Agreement with the primary: <b id="agreement">{escape(_rate(c["agreement"]))}'
             f"</b> (95% Wilson interval). Shadow records without a logged primary: "
             f"{c['unpaired']}; pairs with different inputs, left out: {c['mismatched']}.</p>"
+        )
+    elif c.get("agreement_ceiling"):
+        ceiling, diff = c["agreement_ceiling"], c["labelled"].get("difference") or {}
+        low, high = ceiling["ci"]
+        out.append(
+            f'<p>Agreement with the primary: at most <b id="agreement-ceiling">'
+            f"{ceiling['rate']:.3f} [{low:.3f}, {high:.3f}]</b> (other requests: one minus the "
+            f"difference of the two shares of {escape(repr(ceiling['label']))}; it can refute a "
+            "canary, never pass one). Labelled accuracy, canary minus primary: "
+            f'<b id="accuracy-difference">{escape(_difference(diff))}</b> (95% Newcombe).</p>'
         )
     out.append(_sides(c))
     out.append(_confusion(c["confusion"]))

@@ -15,6 +15,7 @@ the root ``dvc.yaml`` declares, e.g. a team's ``model.h5`` adopted by ``init --h
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -252,12 +253,17 @@ def promote(
 
 
 def clear_role(
-    root: Path, stage: str, reason: str | None = None, push: bool | None = None
+    root: Path,
+    stage: str,
+    reason: str | None = None,
+    push: bool | None = None,
+    decision: gto.DecisionNote | None = None,
 ) -> Promoted:
     """Take the version out of a role stage (shadow or canary): GTO's unassign tag.
 
     Servers that follow the registry drop that role at their next poll. The primary
     stage is never cleared this way (a rollback keeps what ``dvc artifacts get`` reads).
+    A ``decision`` of ``monitor watch`` gives the reason and trailers; it clears only its version.
     """
     root = require_root(root)
     if stage not in ROLE_STAGES:
@@ -271,9 +277,14 @@ def clear_role(
     current = write.state.stage_version(stage)
     if current is None:
         raise RegistryError(f"no version is in stage {stage}: nothing to clear")
+    if decision is not None and decision.version != current:
+        raise RegistryError(f"{stage} holds {current} now, not {decision.version}: not cleared")
     message = f"catdetector unassign {current} from {stage}"
+    reason = decision.summary() if decision is not None else reason
     if reason and reason.strip():
         message += f"; reason: {reason.strip()}"
+    if decision is not None:
+        message = gto.with_decision(message, decision)
     write.wait_for_fresh_second()
     name = gto.stage_tag(layout.ARTIFACT, stage, write.next_counter(), unassign=True)
     tag = write.tag(name, write.state.versions[current], message)
@@ -282,8 +293,6 @@ def clear_role(
 
 
 def _quote(text: str) -> str:
-    import shlex
-
     return shlex.quote(text)
 
 

@@ -30,7 +30,9 @@ def create_app(settings: ServeSettings | None = None, *, start_watcher: bool = T
     """Build the app for ``settings`` (from the environment when None)."""
     settings = settings or build_serve_settings()
     runtime = Runtime(settings, ModelHolder(), ServerMetrics())
-    dashboard, summary = create_dashboard(settings, runtime.holder, runtime.roles)
+    dashboard, summary = create_dashboard(
+        settings, runtime.holder, runtime.roles, lambda: runtime.watcher
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -5,7 +5,9 @@ recent predictions, read from the prediction log (the same report as
 ``catdetector monitor report``, over the last :data:`WINDOW` predictions), and
 each candidate the server follows (shadow, canary) beside the primary: the figures
 of ``catdetector monitor compare`` since the candidate was loaded, and the verdict
-that ``monitor watch --promote-on-pass/--abort-on-fail`` would give it now.
+that ``monitor watch --promote-on-pass/--abort-on-fail`` would give it now; and the
+last decision that watch took on each role (promoted or aborted, when, by whom, why),
+read from the registry the server follows: the message of the tag that cleared it.
 Nothing comes from elsewhere: no CDN, no font, no framework.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
@@ -27,10 +29,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from catdetector.core.config import MonitorParams, ServeSettings, log_db_url
 from catdetector.core.errors import CatDetectorError
+from catdetector.formats import gto
 from catdetector.monitor import compare, report, schema
 from catdetector.monitor import store as store_mod
 from catdetector.monitor.decide import Bounds, verdict
+from catdetector.registry.state import ROLE_STAGES, RegistryState
 from catdetector.serve.holder import ModelHolder, Served
+from catdetector.serve.watcher import RegistryWatcher
 
 log = logging.getLogger("catdetector.serve")
 
@@ -80,10 +85,13 @@ class Summary:
         settings: ServeSettings,
         holder: ModelHolder,
         roles: Mapping[str, ModelHolder] | None = None,
+        watcher: Callable[[], RegistryWatcher | None] | None = None,
     ) -> None:
         self.settings = settings
         self.holder = holder
         self.roles = dict(roles or {})  # stage (shadow, canary) -> its holder
+        self.watcher = watcher or (lambda: None)  # the registry watcher, once it exists
+        self._decision_error: str | None = None  # logged once per change, not per refresh
         self._store: store_mod.Store | None = None
         self._lock = threading.Lock()
 
@@ -112,6 +120,7 @@ class Summary:
             "log": {"enabled": self.settings.log_enabled, "error": None},
             "live": None,
             "candidates": [],
+            "decisions": self._decisions(),
         }
         if served is None:
             return out
@@ -125,6 +134,22 @@ class Summary:
             log.warning("dashboard: the prediction log is unavailable: %s", exc)
             out["log"]["error"] = str(exc).splitlines()[0]
         return out
+
+    def _decisions(self) -> list[dict[str, Any]]:
+        """The last ``monitor watch`` decision on each role, from the registry followed."""
+        watcher = self.watcher()
+        state = watcher.state if watcher is not None else None
+        if watcher is None or state is None:
+            return []
+        try:
+            found = decisions(state, watcher.message)
+        except CatDetectorError as exc:
+            if str(exc) != self._decision_error:
+                log.warning("dashboard: cannot read the registry's decisions: %s", exc)
+            self._decision_error = str(exc)
+            return []
+        self._decision_error = None
+        return found
 
     def _candidates(self, primary: Served) -> list[dict[str, Any]]:
         """Each followed candidate beside the primary, since the candidate was loaded."""
@@ -160,6 +185,24 @@ class Summary:
         }
 
 
+def decisions(state: RegistryState, message: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The decision recorded by the newest tag that cleared each role, newest first.
+
+    ``message`` reads a tag's message. A role cleared by hand (no decision recorded)
+    has none: only what ``monitor watch`` decided is shown.
+    """
+    out = []
+    for stage in ROLE_STAGES:
+        cleared = [e for e in state.events if e.stage == stage and e.unassign]
+        if not cleared:
+            continue
+        note = gto.decision_of(message(cleared[-1].tag))
+        if note is not None:
+            held = state.stage_version(stage)
+            out.append({**note.to_dict(), "tag": cleared[-1].tag, "role_now": held})
+    return sorted(out, key=lambda d: d["at"], reverse=True)
+
+
 def candidate_view(stage: str, served: Served, found: compare.Comparison | None) -> dict[str, Any]:
     """One candidate beside the primary: what the dashboard's side-by-side table shows."""
     out: dict[str, Any] = {
@@ -170,6 +213,7 @@ def candidate_view(stage: str, served: Served, found: compare.Comparison | None)
         "paired": stage == compare.SHADOW,
         "note": found.note if found else "no record of this candidate yet",
         "agreement": found.agreement if found else None,
+        "agreement_ceiling": found.agreement_ceiling if found else None,
         "primary": None,
         "candidate": None,
     }
@@ -190,13 +234,15 @@ def create_router(
     settings: ServeSettings,
     holder: ModelHolder,
     roles: Mapping[str, ModelHolder] | None = None,
+    watcher: Callable[[], RegistryWatcher | None] | None = None,
 ) -> tuple[APIRouter, Summary]:
     """The dashboard routes, and the summary builder (close it on shutdown).
 
-    ``roles``: the holders of the shadow and canary this server follows, by stage.
+    ``roles``: the holders of the shadow and canary this server follows, by stage;
+    ``watcher``: gives the registry watcher once the app has one (the decisions).
     """
     router = APIRouter()
-    summary = Summary(settings, holder, roles)
+    summary = Summary(settings, holder, roles, watcher)
     page = (STATIC / "dashboard.html").read_text(encoding="utf-8")
     assets = {name: (STATIC / name).read_bytes() for name in ASSETS}
 

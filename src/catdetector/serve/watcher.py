@@ -88,11 +88,24 @@ class RegistryWatcher:
         # retried at each poll, any other only for a new target or a reload
         self._failed: dict[str, tuple[tuple[str, str], str | None]] = {}
         self._shares: dict[str, int | None] = {}  # assignment tag -> the share it records
+        self._messages: dict[str, str] = {}  # tag -> its message (read once)
         self._state: RegistryState | None = None
         self._prefetched: set[str] = set()  # commits tried once (a failure is not retried)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> RegistryState | None:
+        """The registry state the last poll read (None before the first)."""
+        return self._state
+
+    def message(self, tag: str) -> str:
+        """The message of the registry's tag ``tag`` (fetched once, then remembered)."""
+        if tag not in self._messages:
+            with cache_lock(self.cache_dir):
+                self._messages[tag] = self.fetcher.tag_message(tag)
+        return self._messages[tag]
 
     def target(self) -> tuple[str, str] | None:
         """(version, commit) that the stage points to now, from ls-remote."""

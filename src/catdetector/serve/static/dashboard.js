@@ -169,6 +169,25 @@ function rate(p) {
   return `${fmt(p.rate)} [${fmt(p.ci[0])}, ${fmt(p.ci[1])}] of ${p.n}`;
 }
 
+// A canary answered other requests: its label shares only bound the agreement from above.
+function ceiling(p) {
+  if (!p) return "– (other requests)";
+  return `at most ${fmt(p.rate)} [${fmt(p.ci[0])}, ${fmt(p.ci[1])}] (other requests)`;
+}
+
+// The last decision monitor watch took on each role, as the registry's tag records it.
+function renderDecisions(decisions) {
+  const list = decisions || [];
+  $("decision-card").hidden = !list.length;
+  $("decisions").replaceChildren(...list.map((d) => {
+    const li = document.createElement("li");
+    li.className = d.action === "promoted" ? "promoted" : "aborted";
+    li.textContent = `${d.stage} ${d.version}: ${d.action} at ${d.at} by ${d.by}: `
+      + d.reasons.join("; ");
+    return li;
+  }));
+}
+
 // The first candidate the server follows (shadow or canary), side by side with the primary.
 function renderCandidates(candidates) {
   const card = $("candidate-card");
@@ -184,7 +203,7 @@ function renderCandidates(candidates) {
     ["role", "primary", c.role],
     ["share", "–", c.share === null || c.share === undefined ? "–" : `${c.share} %`],
     ["requests", fmt(p.requests), fmt(k.requests)],
-    ["agreement with the primary", "", c.paired ? rate(c.agreement) : "– (other requests)"],
+    ["agreement with the primary", "", c.paired ? rate(c.agreement) : ceiling(c.agreement_ceiling)],
     ["error rate", rate(p.error), rate(k.error)],
     ["latency (ms)", lat(p), lat(k)],
     ["confidence", conf(p), conf(k)],
@@ -217,6 +236,7 @@ async function refresh() {
     const data = await resp.json();
     renderModel(data);
     renderCandidates(data.candidates);
+    renderDecisions(data.decisions);
     if (data.live) {
       renderLive(data.live);
       if (data.live.alarm) badge($("status"), "alarm", "alarm");

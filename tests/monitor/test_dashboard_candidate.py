@@ -8,7 +8,6 @@ the decision a real `monitor watch --abort-on-fail` took.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,9 +29,10 @@ from catdetector.serve.holder import CheckRecord, ModelHolder, Served
 from catdetector.training.synthetic import write_sample
 from tests.browser import Browser, Page, chromium, keep_screenshot
 from tests.monitor.records import record
-from tests.serve.serving import Registry, Server, clean_env
+from tests.monitor.watching import watch_once
+from tests.serve.serving import Registry, Server
 from tests.serve.test_canary import assign, wait_role
-from tests.support import cli, free_port
+from tests.support import free_port
 
 N = 30
 
@@ -208,18 +208,11 @@ def test_a_real_server_shows_its_shadow_then_the_watch_decision_in_chromium(
             lambda: page.evaluate("document.getElementById('candidate-card')?.hidden === false"),
         )
         assert page.evaluate("document.getElementById('decision-card').hidden") is True
-        params = tmp_path / "params.yaml"
-        params.write_text("monitor:\n  min_samples: 20\n")
-        proc = cli(
-            *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--abort-on-fail"),
-            *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),
-            *("--min-requests", str(N), "--json"),
-            cwd=tmp_path,
-            check=False,
-            env=clean_env(),
+        _, check, err = watch_once(
+            reg, db, tmp_path, "--abort-on-fail", min_requests=N, min_samples=20
         )
-        [decision] = json.loads(proc.stdout.splitlines()[-1])["decisions"]
-        assert decision["action"] == "aborted", (decision, proc.stderr)
+        [decision] = check["decisions"]
+        assert decision["action"] == "aborted", (decision, err)
         text = page.wait(
             "the decision on the page",
             lambda: page.evaluate(

@@ -20,8 +20,9 @@ from catdetector.monitor import store as store_mod
 from catdetector.monitor.decide import FAIL, PASS, Decision, act
 from catdetector.monitor.store import Feedback, utcnow
 from tests.monitor.records import record
-from tests.serve.serving import Registry, clean_env
-from tests.support import cli, git, run
+from tests.monitor.watching import watch_once
+from tests.serve.serving import Registry
+from tests.support import git, run
 
 pytestmark = pytest.mark.slow  # a registry and two to three tagged, pushed operations
 N = 40
@@ -79,18 +80,7 @@ def _decision_in(reg: Registry, tag: str) -> gto.DecisionNote:
 
 
 def _watch(reg: Registry, db: Path, tmp: Path, *flags: str) -> tuple[int, dict[str, Any], str]:
-    params = tmp / "params.yaml"
-    params.write_text("monitor:\n  min_samples: 30\n")
-    proc = cli(
-        *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--every", "1s"),
-        *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),
-        *("--min-requests", "30", "--json", *flags),
-        cwd=tmp,
-        check=False,
-        env=clean_env(),
-    )
-    lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
-    return proc.returncode, lines[-1] if lines else {}, proc.stderr
+    return watch_once(reg, db, tmp, *flags)
 
 
 def _force(reg: Registry, version: str, stage: str) -> None:

@@ -23,9 +23,10 @@ from catdetector.monitor.store import database_url
 from catdetector.training.synthetic import write_sample
 from tests.monitor.conftest import postgres, postgres_cluster
 from tests.monitor.pg import Postgres
-from tests.serve.serving import Registry, Server, clean_env, client
+from tests.monitor.watching import watch_once
+from tests.serve.serving import Registry, Server, client
 from tests.serve.test_canary import assign, wait_role
-from tests.support import cli, git, run
+from tests.support import git, run
 
 # a registry, two real servers, traffic, a watch that pushes
 pytestmark = pytest.mark.slow
@@ -125,19 +126,9 @@ def wait_prod(server: Server, version: str) -> dict[str, Any]:
 
 def watch(reg: Registry, db: str, tmp: Path, *flags: str) -> dict[str, Any]:
     """One check of `monitor watch` on the working clone; its last JSON line."""
-    params = tmp / "params.yaml"
-    params.write_text("monitor:\n  min_samples: 30\n")
-    proc = cli(
-        *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--every", "1s"),
-        *("--log-db", db, "--params", str(params), "--registry", str(reg.proj)),
-        *("--min-requests", str(RECORDS), "--json", *flags),
-        cwd=tmp,
-        check=False,
-        env=clean_env(),
-    )
-    lines = [json.loads(x) for x in proc.stdout.splitlines() if x.strip()]
-    assert lines, proc.stderr
-    return dict(lines[-1])
+    _, check, err = watch_once(reg, db, tmp, *flags, min_requests=RECORDS)
+    assert check, err
+    return check
 
 
 def stages(reg: Registry) -> dict[str, str]:

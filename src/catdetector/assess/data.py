@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
-from catdetector.assess.code import READ_RE, CodeFacts
+from catdetector.assess.code import READ_RE, CodeFacts, only_writes
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
@@ -165,6 +165,8 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
     if not quiet and f.training_units:
         for unit in f.training_units:
             for number, line in unit.find(READ_RE):
+                if only_writes(line):
+                    continue  # tarfile.open(p, "w:gz"), open(p, "w"): a write, not a read
                 literals = unit.path_literals(line)
                 if any(data_group(lit, suffix_of(lit)) or "data" in lit for lit in literals):
                     detail = f"reads data nothing versions: {snippet(line)}"

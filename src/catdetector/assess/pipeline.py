@@ -15,7 +15,7 @@ from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
 from catdetector.assess.follow import follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
-from catdetector.assess.stacks import names_training_file, recognise
+from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
 from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
 
 if TYPE_CHECKING:
@@ -254,6 +254,8 @@ class PipelineFacts(CIFacts):
         for unit in self.source_units:
             for module, regex in PIPELINE_CODE_RE.items():
                 if module in unit.top_imports and regex.search(blank_strings(unit.text)):
+                    if unit.kind == "ipynb" and not runs_pipeline(unit):
+                        break  # a notebook declares a pipeline only when it runs it too
                     found.append(Evidence(unit.path, None, f"{module} pipeline"))
                     break
         found.extend(Evidence(path, None, "job spec") for path in self.job_specs)

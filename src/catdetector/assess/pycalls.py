@@ -23,6 +23,7 @@ class Call:
     line: int
     keywords: frozenset[str] = frozenset()
     strings: tuple[str, ...] = ()
+    from_params: frozenset[str] = frozenset()  # arguments ("0", "1", "path"...) a caller gives
 
     def named(self, *suffixes: str) -> bool:
         """Whether the callee is, or ends with, one of these dotted names."""
@@ -68,6 +69,50 @@ def _parse(text: str) -> ast.Module | None:
     return None
 
 
+def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    a = node.args
+    names = [*a.posonlyargs, *a.args, *a.kwonlyargs, *(x for x in (a.vararg, a.kwarg) if x)]
+    return {n.arg for n in names}
+
+
+def _from_params(value: ast.AST, params: set[str]) -> bool:
+    """Whether ``value`` is built from a parameter of the enclosing function or an attribute
+    of ``self``/``cls`` (``path``, ``self.ckpt_path``, ``os.path.join(out_dir, 'm.pt')``)."""
+    for node in ast.walk(value):
+        if isinstance(node, ast.Name) and node.id in params - {"self", "cls"}:
+            return True
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in ("self", "cls")
+            and node.value.id in params
+            and any(word in node.attr.lower() for word in ("path", "dir", "file"))
+        ):
+            return True
+    return False
+
+
+def _calls(tree: ast.AST, facts: PyFacts) -> None:
+    """Every call, with the arguments built from the enclosing function's parameters."""
+    stack: list[tuple[ast.AST, set[str]]] = [(tree, set())]
+    while stack:
+        node, params = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            params = params | _params(node)
+        if isinstance(node, ast.Call):
+            values = [*node.args, *(k.value for k in node.keywords)]
+            strings = tuple(
+                v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
+            keywords = frozenset(k.arg for k in node.keywords if k.arg)
+            given = frozenset(
+                [str(i) for i, v in enumerate(node.args) if params and _from_params(v, params)]
+                + [k.arg for k in node.keywords if k.arg and params and _from_params(k.value, params)]
+            )
+            facts.calls.append(Call(dotted(node.func), node.lineno, keywords, strings, given))
+        stack.extend((child, params) for child in ast.iter_child_nodes(node))
+
+
 def read_python(text: str) -> PyFacts:
     """The calls, decorators and class bases of ``text`` (empty when it does not parse)."""
     facts = PyFacts()
@@ -75,15 +120,9 @@ def read_python(text: str) -> PyFacts:
     if tree is None:
         return facts
     facts.parsed = True
+    _calls(tree, facts)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            values = [*node.args, *(k.value for k in node.keywords)]
-            strings = tuple(
-                v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)
-            )
-            keywords = frozenset(k.arg for k in node.keywords if k.arg)
-            facts.calls.append(Call(dotted(node.func), node.lineno, keywords, strings))
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             facts.functions.add(node.name)
             for deco in node.decorator_list:
                 target = deco.func if isinstance(deco, ast.Call) else deco

@@ -254,7 +254,7 @@ def _unit_hits(stack: Stack, unit: CodeUnit) -> list[Evidence]:
 def recognise(f: PipelineFacts) -> dict[str, list[Evidence]]:
     """Concern -> evidence of every stack row, from code, scripts, CI and files."""
     found: dict[str, list[Evidence]] = {}
-    units = [u for u in f.source_units if u.kind == "py" and not AUX_PATH_RE.search(u.path)]
+    units = [u for u in f.source_units if not AUX_PATH_RE.search(u.path)]
     scripts = [i for i in f.script_texts if not AUX_PATH_RE.search(i.path)]
     for stack in STACKS:
         hits: list[Evidence] = []
@@ -273,10 +273,28 @@ def recognise(f: PipelineFacts) -> dict[str, list[Evidence]]:
         present = {needle for needle in ALL_NEEDLES if needle in unit.text}
         if not present:
             continue  # nothing any row looks for: the file is not parsed
+        notebook = unit.kind == "ipynb"
         for stack in CODE_ROWS:
+            if notebook and not stack.imports:
+                continue  # scoring scripts and handlers are files, not notebook cells
             if present.intersection(NEEDLES[stack.name + stack.concern]):
-                found.setdefault(stack.concern, []).extend(_unit_hits(stack, unit))
+                hits = _unit_hits(stack, unit)
+                if hits and notebook and stack.concern == "pipeline" and not runs_pipeline(unit):
+                    continue  # defined but never run or upserted here: not declared by it
+                found.setdefault(stack.concern, []).extend(hits)
     return found
+
+
+RUN_CALLS = ("upsert", "start", "submit", "publish", "run", "create_or_update", "create_run",
+             "create_run_from_pipeline_func", "create_run_from_pipeline_package")  # fmt: skip
+
+
+def runs_pipeline(unit: CodeUnit) -> bool:
+    """Whether a notebook runs, submits or upserts what it defines (``pipeline.upsert()``,
+    ``pipeline.start()``, ``job.submit()``, ``client.create_run_from_pipeline_func(...)``):
+    a pipeline defined and run there is declared by the notebook, one merely sketched is not."""
+    return any(call.name.rsplit(".", 1)[-1] in RUN_CALLS and "." in call.name
+               for call in unit.py.calls)  # fmt: skip
 
 
 def names_training_file(f: PipelineFacts, path: str) -> bool:

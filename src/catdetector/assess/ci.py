@@ -166,7 +166,7 @@ def no_ci(f: Facts) -> list[Evidence]:
 
 def no_ci_training(f: Facts) -> list[Evidence]:
     """CI exists but nothing it runs (followed one step and more) runs the training pipeline."""
-    if not f.ci_paths or f.ci_training is not None:
+    if not f.ci_paths or f.ci_runs_training is not None:
         return []
     return [Evidence(p, None, "no step runs the training pipeline") for p in f.ci_paths]
 

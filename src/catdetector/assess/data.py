@@ -164,6 +164,8 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
     quiet = f.data_files or f.dvc_tracked or f.lfs_patterns or f.data_versioning
     if not quiet and f.training_units:
         for unit in f.training_units:
+            if unit.kind == "ipynb" and f.pipeline_trains:
+                continue  # an experimentation notebook beside a pipeline that trains
             for number, line in unit.find(READ_RE):
                 if only_writes(line):
                     continue  # tarfile.open(p, "w:gz"), open(p, "w"): a write, not a read

@@ -38,6 +38,7 @@ class PyFacts:
     decorators: list[tuple[int, str]] = field(default_factory=list)
     bases: list[tuple[int, str, str]] = field(default_factory=list)  # line, class, base
     functions: set[str] = field(default_factory=set)
+    imports: set[str] = field(default_factory=set)  # modules, and ``pkg.name`` of from-imports
     parsed: bool = False
 
 
@@ -122,7 +123,12 @@ def read_python(text: str) -> PyFacts:
     facts.parsed = True
     _calls(tree, facts)
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(node, ast.Import):
+            facts.imports.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            facts.imports.add(node.module)
+            facts.imports.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             facts.functions.add(node.name)
             for deco in node.decorator_list:
                 target = deco.func if isinstance(deco, ast.Call) else deco

@@ -179,7 +179,8 @@ STACKS: tuple[Stack, ...] = (
                                                      "register_model")),
     Stack("Azure ML CLI registry", "registry", command=_AZ_CLI),
     Stack("SageMaker model registry", "registry", SM,
-          calls=("RegisterModel", "ModelPackage", "create_model_package", "ModelStep")),
+          calls=("RegisterModel", "ModelPackage", "create_model_package", "ModelStep",
+                 "CreateModelStep")),  # a model per execution, from that training job's output
     Stack("Vertex model registry", "registry", KFP, calls=("Model.upload", "ModelUploadOp")),
     Stack("TFX Pusher", "registry", TFX, calls=("Pusher",)),
     Stack("MLflow registry", "registry", MLFLOW | frozenset({"kedro_mlflow"}),

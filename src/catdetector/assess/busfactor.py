@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit
+from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit, joined_to_variable
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.registry import hub_models, unpinned_hub_models
 from catdetector.assess.stacks import LOOKED_FOR
@@ -79,13 +78,10 @@ def bus_factor(f: Facts) -> list[Evidence]:
     return ev
 
 
-_JOINED_RE = re.compile(r"(?:\+|\bjoin\([^()'\"]*,)\s*[rbu]?$", re.I)
-
-
 def _absolute(line: str, regex: Rx) -> bool:
     """Whether some literal ``regex`` finds on ``line`` starts a path: one added to a variable
     (``prefix + '/train/x.csv'``) is the suffix of a path whose root comes from elsewhere."""
-    return any(not _JOINED_RE.search(line[: m.start()]) for m in regex.regex.finditer(line))
+    return any(not joined_to_variable(line, m.start()) for m in regex.regex.finditer(line))
 
 
 ON_ONE_MACHINE = "reads a path on one machine: "

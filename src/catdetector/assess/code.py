@@ -293,6 +293,16 @@ def only_writes(line: str) -> bool:
     return WRITE_RE.search(line) is not None and _READ_CALL_RE.search(line) is None
 
 
+JOINED_RE = re.compile(r"(?:\+|\bjoin\([^()'\"]*,|/)\s*[rbu]?$", re.I)
+
+
+def joined_to_variable(line: str, start: int) -> bool:
+    """Whether the literal starting at ``start`` of ``line`` is added or joined to something
+    before it (``prefix + '/train/x.csv'``, ``os.path.join(train_dir, 'x.npy')``,
+    ``root / 'x.csv'``): the suffix of a path whose root comes from elsewhere."""
+    return JOINED_RE.search(line[:start]) is not None
+
+
 def first_hit(unit: CodeUnit, regex: Rx) -> tuple[int, str] | None:
     """The first (line, text) where ``regex`` matches the code of ``unit``."""
     found = unit.find(regex)

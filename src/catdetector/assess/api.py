@@ -7,6 +7,7 @@ from pathlib import Path
 
 from catdetector.assess.checks import CHECKS
 from catdetector.assess.facts import Facts
+from catdetector.assess.library import LIBRARY_NOTE
 from catdetector.assess.levels import compute_level, next_step, order_findings
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Finding, Report
 from catdetector.assess.scan import scan
@@ -79,15 +80,18 @@ def assess_repository(path: Path) -> Report:
             )
         )
     notes = [*index.notes, *facts.notes, *failed]
-    if not facts.is_ml:
-        notes.append("no ML code, model, data or pipeline found: not applicable")
+    if not facts.applicable:
+        notes.append(
+            LIBRARY_NOTE if facts.is_library
+            else "no ML code, model, data or pipeline found: not applicable"
+        )
         findings = [f for f in findings if f.id in NOT_ML_CHECKS]
     if not index.git.present:
         notes.append("not a git repository: git-based checks (committed files, tags) skipped")
     elif (note := _history_note(index.git.pack_bytes, index.git.repo_tracked_bytes)) is not None:
         notes.append(note)
     ordered = order_findings(findings)
-    level = compute_level(ordered, applicable=facts.is_ml)
+    level = compute_level(ordered, applicable=facts.applicable)
     return Report(
         path=str(root),
         level=level,

@@ -24,6 +24,7 @@ class Call:
     keywords: frozenset[str] = frozenset()
     strings: tuple[str, ...] = ()
     from_params: frozenset[str] = frozenset()  # arguments ("0", "1", "path"...) a caller gives
+    in_function: bool = False  # inside a function or method body (not run on import)
 
     def named(self, *suffixes: str) -> bool:
         """Whether the callee is, or ends with, one of these dotted names."""
@@ -95,11 +96,13 @@ def _from_params(value: ast.AST, params: set[str]) -> bool:
 
 def _calls(tree: ast.AST, facts: PyFacts) -> None:
     """Every call, with the arguments built from the enclosing function's parameters."""
-    stack: list[tuple[ast.AST, set[str]]] = [(tree, set())]
+    stack: list[tuple[ast.AST, set[str], bool]] = [(tree, set(), False)]
     while stack:
-        node, params = stack.pop()
+        node, params, inside = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            params = params | _params(node)
+            params, inside = params | _params(node), True
+        elif isinstance(node, ast.Lambda):
+            inside = True
         if isinstance(node, ast.Call):
             values = [*node.args, *(k.value for k in node.keywords)]
             strings = tuple(
@@ -110,8 +113,10 @@ def _calls(tree: ast.AST, facts: PyFacts) -> None:
                 [str(i) for i, v in enumerate(node.args) if params and _from_params(v, params)]
                 + [k.arg for k in node.keywords if k.arg and params and _from_params(k.value, params)]
             )
-            facts.calls.append(Call(dotted(node.func), node.lineno, keywords, strings, given))
-        stack.extend((child, params) for child in ast.iter_child_nodes(node))
+            facts.calls.append(
+                Call(dotted(node.func), node.lineno, keywords, strings, given, inside)
+            )
+        stack.extend((child, params, inside) for child in ast.iter_child_nodes(node))
 
 
 def read_python(text: str) -> PyFacts:

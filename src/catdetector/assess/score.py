@@ -189,7 +189,7 @@ TESTS: list[tuple[str, str, str, Callable[[Facts], Mark]]] = [
 
 def ml_test_score(f: Facts) -> list[ScoreItem]:
     """Each static-checkable test marked 0, 0.5 (present, run by hand) or 1 (automated)."""
-    if not f.is_ml:
+    if not f.applicable:
         return []
     items: list[ScoreItem] = []
     for section, number, test, mark in TESTS:

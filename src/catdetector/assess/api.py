@@ -59,6 +59,12 @@ def assess_repository(path: Path) -> Report:
             continue
         if not evidence:
             continue
+        if index.rendered:  # cite a template under its own name
+            evidence = [
+                Evidence(index.rendered.get(e.file, e.file), e.line, e.detail)
+                if e.file in index.rendered else e
+                for e in evidence
+            ]  # fmt: skip
         if len(evidence) > MAX_EVIDENCE:
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]
@@ -80,6 +86,11 @@ def assess_repository(path: Path) -> Report:
             )
         )
     notes = [*index.notes, *facts.notes, *failed]
+    if index.rendered:
+        notes.append(
+            f"{len(index.rendered)} template file(s) read as what they render to "
+            "({{...}} and {%...%} replaced by a placeholder)"
+        )
     if not facts.applicable:
         notes.append(
             LIBRARY_NOTE if facts.is_library

@@ -112,6 +112,8 @@ SHARED_ROOTS = frozenset(
         "ml",
         "src",
         "root",
+        "dbfs",  # Databricks: every cluster mounts DBFS and its sample datasets
+        "databricks-datasets",
     }
 )  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
 

@@ -26,7 +26,7 @@ CI_TEST_RE = re.compile(
 CI_TRAIN_RE = re.compile(
     # a program may be called by a quoted path: `"$VENV/bin/dvc" repro`
     r"\bdvc['\"]?\s+(?:repro|exp\s+run)\b|\bcatdetector['\"]?\s+(?:train|repro|pipeline)\b|"
-    r"\bmlflow\s+run\b|"
+    r"\bmlflow\s+run\b|\bdatabricks\s+bundle\s+run\s+[\w-]*train|"
     r"\bkedro\s+run\b|\bsnakemake\b|\bpapermill\b|\bmake\s+train\w*|"
     r"\bpython3?\s+(?:-m\s+)?[\w./-]*train[\w-]*(?:\.py)?\b|\bzenml\s+pipeline\s+run\b|"
     r"\bdagster\s+job\b|\btrigger_pipeline\(|\bairflow\s+dags\s+(?:trigger|test)\b|"

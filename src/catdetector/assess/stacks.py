@@ -106,12 +106,23 @@ def _mlflow_recipe(f: PipelineFacts) -> list[Evidence]:
     return found
 
 
+_DATABRICKS_TASK_RE = re.compile(
+    r"^\s*(?:notebook_task|spark_python_task|python_wheel_task):", re.M
+)
+
+
 def _databricks_bundle(f: PipelineFacts) -> list[Evidence]:
-    return [
+    """A bundle's jobs: in ``databricks.yml`` or in the resource files it includes."""
+    found = [
         Evidence(i.path, None, "Databricks asset bundle")
         for i in f.named("databricks.yml", "databricks.yaml")
         if re.search(r"^\s*jobs:", i.text or "", re.M)
     ]
+    for info in f.config_texts:
+        text = info.text or ""
+        if "resources:" in text and "_task:" in text and _DATABRICKS_TASK_RE.search(text):
+            found.append(Evidence(info.path, None, "Databricks job"))
+    return found
 
 
 _CATDETECTOR_RE = re.compile(r"\bcatdetector\s+(?:stage\s+\w+|serve)\b")

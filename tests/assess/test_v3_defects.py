@@ -173,8 +173,10 @@ def test_a_library_of_ml_tools_is_not_applicable(tmp_path: Path) -> None:
 
 def test_a_package_with_a_training_entry_point_is_a_project(tmp_path: Path) -> None:
     files = dict(LIBRARY)
-    files["acc/train.py"] = "from acc.trainer import Trainer\nif __name__ == '__main__':\n"
-    files["acc/train.py"] += "    Trainer().train(3)\n    m.fit(x)\n"
+    files["acc/train.py"] = (
+        "from acc.trainer import Trainer\nif __name__ == '__main__':\n"
+        "    Trainer().train(3)\n    m.fit(x)\n"
+    )
     write_tree(tmp_path, files)
     assert assess_repository(tmp_path).level is not None
 
@@ -192,13 +194,17 @@ def test_a_save_to_the_callers_path_is_not_a_model_with_no_way_back(tmp_path: Pa
 
 
 # ------------------------------------------------------------- (f) skew in one project ------
+PIPFILE = '[packages]\nflask = "==3.0.0"\nscikit-learn = "==1.3.0"\n'
+FLASK = "from flask import Flask\napp = Flask('x')\n"
+
+
 def test_skew_does_not_pair_independent_examples_of_a_course(tmp_path: Path) -> None:
     prep = "def prepare_features(ride):\n    return {'d': ride['d'] / 255}\n"
     files: Files = {
         "01-intro/requirements.txt": "scikit-learn==1.3.0\npandas==2.1.0\n",
         "01-intro/train.py": prep + TRAIN,
-        "04-deployment/web-service/Pipfile": '[packages]\nflask = "==3.0.0"\nscikit-learn = "==1.3.0"\n',
-        "04-deployment/web-service/predict.py": "from flask import Flask\napp = Flask('x')\n" + prep,
+        "04-deployment/web-service/Pipfile": PIPFILE,
+        "04-deployment/web-service/predict.py": FLASK + prep,
         "04-deployment/web-service/train.py": TRAIN,
     }
     assert _check("training-serving-skew", tmp_path, files) == []
@@ -209,7 +215,7 @@ def test_skew_within_one_project_is_still_found(tmp_path: Path) -> None:
     files: Files = {
         "requirements.txt": "scikit-learn==1.3.0\nflask==3.0.0\n",
         "training/train.py": prep + TRAIN,
-        "serving/app.py": "from flask import Flask\napp = Flask('x')\n" + prep,
+        "serving/app.py": FLASK + prep,
     }
     evidence = _check("training-serving-skew", tmp_path, files)
     assert any("prepare_features" in e.detail for e in evidence)
@@ -230,7 +236,8 @@ def test_a_go_template_is_read_as_the_python_it_renders_to(tmp_path: Path) -> No
         f"{root}/training/notebooks/Train.py.tmpl": GO_TRAIN,
         "template/{{.input_root_dir}}/.github/workflows/{{.input_project_name}}-tests.yml.tmpl": (
             "name: {{ .input_project_name }} tests\non: pull_request\njobs:\n  t:\n"
-            "    runs-on: ubuntu-latest\n    steps:\n{{- if .x }}\n      - run: pytest\n{{- end }}\n"
+            "    runs-on: ubuntu-latest\n    steps:\n{{- if .x }}\n      - run: pytest\n"
+            "{{- end }}\n"
         ),
     }
     write_tree(tmp_path, files)
@@ -241,17 +248,22 @@ def test_a_go_template_is_read_as_the_python_it_renders_to(tmp_path: Path) -> No
     assert not report.finding("no-rollback")  # the registry call inside the template counts
 
 
+WORKFLOW = "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n"
+
+
 def test_a_cookiecutter_folder_renders_and_its_ci_is_at_the_project_root(tmp_path: Path) -> None:
     base = "{{ cookiecutter.repo_name }}"
     files: Files = {
         f"{base}/{{{{ cookiecutter.module }}}}/train.py": (
             "from {{ cookiecutter.module }}.data import load\n" + TRAIN
         ),
-        f"{base}/.github/workflows/ci.yml": "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n",
+        f"{base}/.github/workflows/ci.yml": WORKFLOW,
     }
     facts = _facts(tmp_path, files)
     assert facts.ci_paths == [f"{base}/.github/workflows/ci.yml"]
-    assert [u.path for u in facts.training_units] == [f"{base}/{{{{ cookiecutter.module }}}}/train.py"]
+    assert [u.path for u in facts.training_units] == [
+        f"{base}/{{{{ cookiecutter.module }}}}/train.py"
+    ]
     assert facts.training_units[0].py.parsed
 
 

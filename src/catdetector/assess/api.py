@@ -7,8 +7,8 @@ from pathlib import Path
 
 from catdetector.assess.checks import CHECKS
 from catdetector.assess.facts import Facts
-from catdetector.assess.library import LIBRARY_NOTE
 from catdetector.assess.levels import compute_level, next_step, order_findings
+from catdetector.assess.library import LIBRARY_NOTE
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Finding, Report
 from catdetector.assess.scan import scan
 from catdetector.assess.score import ml_test_score

@@ -111,7 +111,7 @@ def _calls(tree: ast.AST, facts: PyFacts) -> None:
             keywords = frozenset(k.arg for k in node.keywords if k.arg)
             given = frozenset(
                 [str(i) for i, v in enumerate(node.args) if params and _from_params(v, params)]
-                + [k.arg for k in node.keywords if k.arg and params and _from_params(k.value, params)]
+                + [k.arg for k in node.keywords if k.arg and _from_params(k.value, params)]
             )
             facts.calls.append(
                 Call(dotted(node.func), node.lineno, keywords, strings, given, inside)

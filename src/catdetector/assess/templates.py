@@ -29,10 +29,10 @@ def is_template(name: str, suffix: str, rel: str) -> bool:
 
 def rendered_name(name: str, suffix: str) -> str:
     """The file name a template renders to (``train.py.tmpl`` -> ``train.py``)."""
-    if suffix in TEMPLATE_SUFFIXES and "." in name[: -len(suffix)].lstrip("."):
-        name = name[: -len(suffix)]
-    elif suffix in TEMPLATE_SUFFIXES and name[: -len(suffix)] in ("Dockerfile", "Makefile"):
-        name = name[: -len(suffix)]
+    if suffix in TEMPLATE_SUFFIXES:
+        stem = name[: -len(suffix)]
+        if "." in stem.lstrip(".") or stem in ("Dockerfile", "Makefile", "Jenkinsfile"):
+            name = stem
     return _MARKER_RE.sub(PLACEHOLDER, name) if "{" in name else name
 
 

@@ -114,8 +114,8 @@ def _no_seeds(f: Facts) -> list[Evidence]:
             continue
         hits = unit.find(TRAIN_RE)
         model_fits = [h for h in hits if not PREPROCESSING_FIT_RE.search(h[1])]
-        hit = (model_fits or hits or [None])[0]
-        ev.append(unit.evidence(hit[0] if hit else 1, "trains without setting a random seed"))
+        line = (model_fits or hits)[0][0] if hits else 1
+        ev.append(unit.evidence(line, "trains without setting a random seed"))
     return ev
 
 

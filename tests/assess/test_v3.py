@@ -377,6 +377,10 @@ def test_a_fresh_init_project_is_level_1_with_no_false_finding(
     report = assess_repository(_init(tmp_path / "fresh"))
     assert report.level is not None and report.level >= 1, report.ids
     assert not FALSE_ON_INIT & {f.id for f in report.findings if not f.not_recognised}
+    # its CI runs `bash ci/continuous-training.sh repro`, whose `"$VENV/bin/dvc" repro` trains
+    assert "no-ci-training" not in report.ids
+    score = {item.id: item for item in report.score}
+    assert score["Infra 3"].score == 1 and score["Infra 4"].score == 1
 
 
 @pytest.mark.slow  # builds the shared trained project (init, sample, dvc repro)
@@ -394,6 +398,20 @@ def test_a_trained_registered_init_project_is_level_1_with_a_true_score(
     assert score["Infra 1"].score > 0  # train.seed in params.yaml and requirements.lock
     assert score["Monitor 4"].score > 0  # served by `catdetector serve`
     assert "no serving" not in score["Monitor 3"].evidence
+
+
+@pytest.mark.slow  # builds the shared trained project (init, sample, dvc repro)
+def test_a_served_init_project_with_its_prediction_log_in_the_tree_keeps_its_level(
+    project_copy: Path,
+) -> None:
+    from catdetector.monitor import store
+    from tests.assess.builders import git
+
+    git(project_copy, "tag", "-a", "catdetector@v0.1.0", "-m", "Registering artifact")
+    store.open(project_copy / "logs" / "predictions.sqlite").close()  # the server's log
+    report = assess_repository(project_copy)
+    assert report.level is not None and report.level >= 1, report.findings
+    assert not FALSE_ON_INIT & set(report.ids)
 
 
 def test_the_catdetector_repository_is_level_1_with_no_false_finding(tmp_path: Path) -> None:

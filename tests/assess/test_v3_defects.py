@@ -288,3 +288,13 @@ def test_the_ci_that_catdetector_init_writes_runs_the_training_pipeline(tmp_path
     assert get_check("no-ci-training").func(facts) == []
     assert facts.ci_runs_training is not None
     assert any("gate" in e.detail for e in gates(facts))
+
+
+def test_a_services_prediction_log_is_not_unversioned_training_data(tmp_path: Path) -> None:
+    files: Files = {
+        "train.py": TRAIN,
+        "data/train.csv.dvc": "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: train.csv\n",
+        "predictions.sqlite": b"SQLite format 3\x00" + bytes(64),
+        "logs/requests.jsonl": '{"x": 1}\n',
+    }
+    assert _check("no-data-versioning", tmp_path, files) == []

@@ -79,8 +79,14 @@ def data_group(path: str, suffix: str) -> str | None:
                 return None
             return "/".join(parts[: i + 1]) + "/"
     if suffix in DATA_SUFFIXES:
+        if suffix in LOG_SUFFIXES and PREDICTION_LOG_RE.search(parts[-1]):
+            return None  # a service's prediction log, not data a model was trained on
         return "/".join(parts[:-1]) + "/" if len(parts) > 1 else path
     return None
+
+
+LOG_SUFFIXES = frozenset({".db", ".sqlite", ".sqlite3", ".jsonl", ".ndjson"})
+PREDICTION_LOG_RE = re.compile(r"(?i)predict|inference|requests?[._-]|serving|monitor")
 
 
 class DataFacts(CodeFacts):

@@ -422,7 +422,9 @@ def test_the_catdetector_repository_is_level_1_with_no_false_finding(tmp_path: P
     subprocess.run(["git", "clone", "-q", "--no-local", str(root), str(clone)], check=True)
     report = assess_repository(clone)
     assert report.level is not None and report.level >= 1, report.ids
-    assert {"no-lock-file", "bus-factor", "no-rollback"}.isdisjoint(report.ids)
+    assert {"no-lock-file", "bus-factor", "no-rollback", "no-input-validation"}.isdisjoint(
+        report.ids
+    )  # GET /metrics takes no input
     secrets = report.finding("secrets-committed")
     assert secrets is None or secrets.severity == "low"
     assert all("anyscale" not in f.fix and "ray job" not in f.fix for f in report.findings)

@@ -298,3 +298,17 @@ def test_a_services_prediction_log_is_not_unversioned_training_data(tmp_path: Pa
         "logs/requests.jsonl": '{"x": 1}\n',
     }
     assert _check("no-data-versioning", tmp_path, files) == []
+
+
+def test_a_get_route_that_reads_nothing_needs_no_input_validation(tmp_path: Path) -> None:
+    metrics = (
+        "from fastapi import APIRouter\nrouter = APIRouter()\n\n\n"
+        "@router.get('/metrics')\nasync def metrics():\n    return render()\n"
+    )
+    predict = (
+        "from flask import Flask\nimport joblib\napp = Flask('x')\nm = joblib.load('m.pkl')\n\n\n"
+        "@app.get('/predict/<x>')\ndef predict(x):\n    return str(m.predict([[float(x)]]))\n"
+    )
+    files: Files = {"train.py": TRAIN, "api/metrics.py": metrics, "api/predict.py": predict}
+    evidence = _check("no-input-validation", tmp_path, files)
+    assert [e.file for e in evidence] == ["api/predict.py"]

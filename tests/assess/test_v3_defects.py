@@ -312,3 +312,19 @@ def test_a_get_route_that_reads_nothing_needs_no_input_validation(tmp_path: Path
     files: Files = {"train.py": TRAIN, "api/metrics.py": metrics, "api/predict.py": predict}
     evidence = _check("no-input-validation", tmp_path, files)
     assert [e.file for e in evidence] == ["api/predict.py"]
+
+
+def test_a_package_whose_command_line_imports_its_training_is_a_project(tmp_path: Path) -> None:
+    for name, extra in {
+        "main": {"acc/__main__.py": "from .trainer import Trainer\nTrainer().train(3)\n"},
+        "cli": {
+            "acc/cli.py": "import typer\nfrom acc import trainer\napp = typer.Typer()\n"
+            "@app.command()\ndef train():\n    trainer.Trainer().train(3)\n"
+        },
+        "script": {
+            "pyproject.toml": '[project]\nname = "acc"\n[project.scripts]\n'
+            'acc-train = "acc.trainer:main"\n'
+        },
+    }.items():
+        write_tree(tmp_path / name, {**LIBRARY, **extra})
+        assert assess_repository(tmp_path / name).level is not None, name

@@ -64,4 +64,45 @@ def is_library(f: Facts) -> bool:
     if any(_production(u.path) for u in f.serving_units) or hub_models(f):
         return False
     training = [u for u in f.training_units if _production(u.path)]
-    return all(_library_code(u) for u in training)
+    if not all(_library_code(u) for u in training):
+        return False
+    return not _entry_reaches_training(f, training)
+
+
+def _module(path: str) -> str:
+    return path[:-3].removesuffix("/__init__").replace("/", ".")
+
+
+def _absolute(unit: CodeUnit, name: str) -> str:
+    """An import as a dotted module path from the root (relative ones resolved)."""
+    dots = len(name) - len(name.lstrip("."))
+    if not dots:
+        return name
+    base = _module(unit.path).split(".")
+    base = base[: len(base) - dots] if not unit.path.endswith("__init__.py") else base
+    return ".".join([*base, name[dots:]] if name[dots:] else base)
+
+
+def _entry_reaches_training(f: Facts, training: list[CodeUnit]) -> bool:
+    """Whether a command-line entry point (a ``__main__`` guard or module, a CLI command, a
+    console script) imports the training code: then the package trains, it is a project."""
+    modules = {_module(u.path) for u in training}
+    scripts = " ".join(i.text or "" for i in f.named(*PACKAGE_FILES) if _production(i.path))
+    named = {n for m in modules for n in (m, m.removeprefix("src.")) if "." in n}
+    if any(n + ":" in scripts for n in named):
+        return True  # `train = "pkg.training:main"` in [project.scripts] or entry_points
+    for unit in f.source_units:
+        py = unit.py
+        if unit.kind != "py" or not _production(unit.path) or not py.parsed:
+            continue
+        entry = "__main__" in unit.path or "__main__" in unit.text or any(
+            name.rsplit(".", 1)[-1] in ENTRY_DECORATORS for _, name in py.decorators
+        )
+        if not entry:
+            continue
+        for name in py.imports:
+            target = _absolute(unit, name)
+            if any(m == target or m.endswith("." + target) or target.startswith(m + ".")
+                   or m.endswith("." + target.rsplit(".", 1)[0]) for m in modules):  # fmt: skip
+                return True
+    return False

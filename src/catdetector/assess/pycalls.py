@@ -130,9 +130,12 @@ def read_python(text: str) -> PyFacts:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             facts.imports.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            facts.imports.add(node.module)
-            facts.imports.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):  # relative ones keep their dots: ".train"
+            module = "." * node.level + (node.module or "")
+            if module:
+                facts.imports.add(module)
+            sep = "" if module.endswith(".") else "."
+            facts.imports.update(f"{module}{sep}{alias.name}" for alias in node.names)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             facts.functions.add(node.name)
             for deco in node.decorator_list:

@@ -88,6 +88,15 @@ def test_a_sagemaker_pipeline_defined_and_run_in_a_notebook_is_pipeline_registry
     assert any("condition step" in e.detail for e in gates(facts))
 
 
+def test_a_prefect_flow_defined_and_called_in_a_notebook_is_declared(tmp_path: Path) -> None:
+    code = (
+        "from prefect import flow\nfrom sklearn.linear_model import LogisticRegression\n"
+        "@flow\ndef training():\n    return LogisticRegression().fit(X, y)\n"
+    )
+    assert _facts(tmp_path / "run", {"t.ipynb": notebook(code, "training()\n")}).pipeline_trains
+    assert not _facts(tmp_path / "sketch", {"t.ipynb": notebook(code)}).pipelines
+
+
 def test_a_pipeline_sketched_in_a_notebook_but_never_run_there_is_not_declared(
     tmp_path: Path,
 ) -> None:
@@ -123,8 +132,12 @@ def test_a_compose_variable_inside_a_url_is_a_template_not_a_secret(tmp_path: Pa
 
 
 def test_a_password_written_into_a_url_is_still_a_secret(tmp_path: Path) -> None:
-    files: Files = {"compose.yml": "x:\n  url: postgresql://u:s3cr3tPassw0rd@db/app\n"}
-    assert [e.line for e in _check("secrets-committed", tmp_path, files)] == [2]
+    files: Files = {
+        "compose.yml": "x:\n  url: postgresql://u:s3cr3tPassw0rd@db/app\n",
+        "deploy.ps1": "$password = 'Sup3rS3cretValue'\n",
+    }
+    evidence = _check("secrets-committed", tmp_path, files)
+    assert sorted((e.file, e.line) for e in evidence) == [("compose.yml", 2), ("deploy.ps1", 1)]
 
 
 # ------------------------------------------------------------- (d) writes are not reads -----

@@ -40,6 +40,7 @@ class PyFacts:
     bases: list[tuple[int, str, str]] = field(default_factory=list)  # line, class, base
     functions: set[str] = field(default_factory=set)
     imports: set[str] = field(default_factory=set)  # modules, and ``pkg.name`` of from-imports
+    decorated: dict[str, list[str]] = field(default_factory=dict)  # function -> decorators
     parsed: bool = False
 
 
@@ -141,6 +142,7 @@ def read_python(text: str) -> PyFacts:
             for deco in node.decorator_list:
                 target = deco.func if isinstance(deco, ast.Call) else deco
                 facts.decorators.append((deco.lineno, dotted(target)))
+                facts.decorated.setdefault(node.name, []).append(dotted(target))
             if isinstance(node, ast.ClassDef):
                 facts.bases.extend((node.lineno, node.name, dotted(b)) for b in node.bases)
     facts.calls.sort(key=lambda c: c.line)

@@ -124,16 +124,17 @@ def _confirmed_credential(line: str, value: str, suffix: str) -> bool:
     )
 
 
+_ASSIGNED_RE = re.compile(r"\w+[ \t]*=[^=]")  # `$password = '...'` (PowerShell, PHP) assigns
 _TEMPLATE_OPEN_RE = re.compile(r"\$\{|\{\{|\{%")
 _TEMPLATE_CLOSE_RE = re.compile(r"\}\}?|%\}")
 
 
 def _in_template(text: str, line_start: int, start: int) -> bool:
     """Whether ``start`` lies inside a template expression opened on its line (``${VAR:?msg}``,
-    ``{{ var }}``, ``{% ... %}``) or right after a ``$`` (``$POSTGRES_PASSWORD``): the name of
-    a variable filled in later, not a value."""
+    ``{{ var }}``, ``{% ... %}``) or right after a ``$`` that does not assign it
+    (``$POSTGRES_PASSWORD:-x``): the name of a variable filled in later, not a value."""
     before = text[line_start:start]
-    if before.endswith(("$", "${", "$(")):
+    if before.endswith(("${", "$(", "$")) and not _ASSIGNED_RE.match(text, start):
         return True
     opened = [m.end() for m in _TEMPLATE_OPEN_RE.finditer(before)]
     return bool(opened) and _TEMPLATE_CLOSE_RE.search(before, opened[-1]) is None

@@ -303,10 +303,21 @@ RUN_CALLS = ("upsert", "start", "submit", "publish", "run", "create_or_update", 
 
 def runs_pipeline(unit: CodeUnit) -> bool:
     """Whether a notebook runs, submits or upserts what it defines (``pipeline.upsert()``,
-    ``pipeline.start()``, ``job.submit()``, ``client.create_run_from_pipeline_func(...)``):
+    ``pipeline.start()``, ``job.submit()``, ``client.create_run_from_pipeline_func(...)``, or a
+    call of a ``@flow``/``@pipeline``/``@dag`` function it defines):
     a pipeline defined and run there is declared by the notebook, one merely sketched is not."""
-    return any(call.name.rsplit(".", 1)[-1] in RUN_CALLS and "." in call.name
-               for call in unit.py.calls)  # fmt: skip
+    py = unit.py
+    flows = {
+        name for name, decos in py.decorated.items()
+        if any(d.rsplit(".", 1)[-1] in PIPELINE_DECORATORS for d in decos)
+    }  # fmt: skip
+    return any(
+        (call.name.rsplit(".", 1)[-1] in RUN_CALLS and "." in call.name) or call.name in flows
+        for call in py.calls
+    )
+
+
+PIPELINE_DECORATORS = frozenset({"flow", "pipeline", "dag", "job", "workflow", "graph"})
 
 
 def names_training_file(f: PipelineFacts, path: str) -> bool:

@@ -400,20 +400,6 @@ def test_a_trained_registered_init_project_is_level_1_with_a_true_score(
     assert "no serving" not in score["Monitor 3"].evidence
 
 
-@pytest.mark.slow  # builds the shared trained project (init, sample, dvc repro)
-def test_a_served_init_project_with_its_prediction_log_in_the_tree_keeps_its_level(
-    project_copy: Path,
-) -> None:
-    from catdetector.monitor import store
-    from tests.assess.builders import git
-
-    git(project_copy, "tag", "-a", "catdetector@v0.1.0", "-m", "Registering artifact")
-    store.open(project_copy / "logs" / "predictions.sqlite").close()  # the server's log
-    report = assess_repository(project_copy)
-    assert report.level is not None and report.level >= 1, report.findings
-    assert not FALSE_ON_INIT & set(report.ids)
-
-
 def test_the_catdetector_repository_is_level_1_with_no_false_finding(tmp_path: Path) -> None:
     # A clone: what the repository holds, not what a test run left in the git-ignored
     # folders of this checkout (screenshots in test-artifacts/, a .venv ...).

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from catdetector.assess import assess_repository
 from catdetector.assess.busfactor import ON_ONE_MACHINE
 from catdetector.assess.checks import get_check
@@ -14,7 +16,8 @@ from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
 from catdetector.core import layout
 from catdetector.release import templates
-from tests.assess.builders import Files, notebook, write_tree
+from tests.assess.builders import Files, git, notebook, write_tree
+from tests.assess.test_v3 import FALSE_ON_INIT
 
 TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
 DVC_TRAIN = "stages:\n  train:\n    cmd: python train.py\n    deps: [train.py]\n    outs: [m.pkl]\n"
@@ -341,3 +344,16 @@ def test_a_package_whose_command_line_imports_its_training_is_a_project(tmp_path
     }.items():
         write_tree(tmp_path / name, {**LIBRARY, **extra})
         assert assess_repository(tmp_path / name).level is not None, name
+
+
+@pytest.mark.slow  # builds the shared trained project (init, sample, dvc repro)
+def test_a_served_init_project_with_its_prediction_log_in_the_tree_keeps_its_level(
+    project_copy: Path,
+) -> None:
+    from catdetector.monitor import store
+
+    git(project_copy, "tag", "-a", "catdetector@v0.1.0", "-m", "Registering artifact")
+    store.open(project_copy / "logs" / "predictions.sqlite").close()  # the server's log
+    report = assess_repository(project_copy)
+    assert report.level is not None and report.level >= 1, report.findings
+    assert not FALSE_ON_INIT & set(report.ids)

@@ -172,14 +172,14 @@ def secrets_committed(f: Facts) -> list[Evidence]:
 
     for info in f.index.texts():
         text = info.text or ""
-        if not text or not _would_commit(f, info.path) or is_lock_file(info.path):
-            continue  # a lock file names packages and hashes, never credentials
+        if not text or not _would_commit(f, info.path):
+            continue
         unit = notebooks.get(info.path)
         if unit is not None:
             text = unit.text  # the cells' code, with the JSON's escaped quotes decoded
         candidates = _candidates(text, info.suffix)
-        if not candidates:
-            continue
+        if not candidates or is_lock_file(info.path):
+            continue  # a lock file names packages and hashes, never credentials
         lines = text.splitlines()
         aux = bool(AUX_PATH_RE.search(info.path) or TEST_PATH_RE.search(info.path))
         docs = docstring_lines(text) if info.suffix == ".py" else set()

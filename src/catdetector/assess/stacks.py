@@ -239,6 +239,7 @@ NEEDLES = {stack.name + stack.concern: _needles(stack) for stack in STACKS}
 
 ALL_NEEDLES = frozenset(n for needles in NEEDLES.values() for n in needles)
 CODE_ROWS = tuple(s for s in STACKS if s.calls or s.decorators or s.bases or s.functions)
+ROW_IMPORTS = frozenset(i for s in CODE_ROWS for i in s.imports)
 
 
 def _unit_hits(stack: Stack, unit: CodeUnit) -> list[Evidence]:
@@ -282,6 +283,8 @@ def recognise(f: PipelineFacts) -> dict[str, list[Evidence]]:
                     hits.append(Evidence(info.path, line, f"{stack.name}: {m.group(0)}"))
         found.setdefault(stack.concern, []).extend(hits)
     for unit in units:
+        if unit.kind == "ipynb" and not unit.top_imports & ROW_IMPORTS:
+            continue  # notebooks are read only by rows of a package they import
         present = {needle for needle in ALL_NEEDLES if needle in unit.text}
         if not present:
             continue  # nothing any row looks for: the file is not parsed

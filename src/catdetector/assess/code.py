@@ -293,7 +293,7 @@ def only_writes(line: str) -> bool:
     return WRITE_RE.search(line) is not None and _READ_CALL_RE.search(line) is None
 
 
-JOINED_RE = re.compile(r"(?:\+|\bjoin\([^()'\"]*,|/)\s*[rbu]?$", re.I)
+JOINED_RE = re.compile(r"(?:\+|\bjoin\([^'\"]*,|/)\s*[rbuf]{0,2}$", re.I)
 
 
 def joined_to_variable(line: str, start: int) -> bool:

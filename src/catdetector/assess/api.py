@@ -8,6 +8,7 @@ from pathlib import Path
 from catdetector.assess.checks import CHECKS
 from catdetector.assess.facts import Facts
 from catdetector.assess.levels import compute_level, next_step, order_findings
+from catdetector.assess.library import LIBRARY_NOTE
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Finding, Report
 from catdetector.assess.scan import scan
 from catdetector.assess.score import ml_test_score
@@ -58,6 +59,12 @@ def assess_repository(path: Path) -> Report:
             continue
         if not evidence:
             continue
+        if index.rendered:  # cite a template under its own name
+            evidence = [
+                Evidence(index.rendered.get(e.file, e.file), e.line, e.detail)
+                if e.file in index.rendered else e
+                for e in evidence
+            ]  # fmt: skip
         if len(evidence) > MAX_EVIDENCE:
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]
@@ -79,15 +86,23 @@ def assess_repository(path: Path) -> Report:
             )
         )
     notes = [*index.notes, *facts.notes, *failed]
-    if not facts.is_ml:
-        notes.append("no ML code, model, data or pipeline found: not applicable")
+    if index.rendered:
+        notes.append(
+            f"{len(index.rendered)} template file(s) read as what they render to "
+            "({{...}} and {%...%} replaced by a placeholder)"
+        )
+    if not facts.applicable:
+        notes.append(
+            LIBRARY_NOTE if facts.is_library
+            else "no ML code, model, data or pipeline found: not applicable"
+        )
         findings = [f for f in findings if f.id in NOT_ML_CHECKS]
     if not index.git.present:
         notes.append("not a git repository: git-based checks (committed files, tags) skipped")
     elif (note := _history_note(index.git.pack_bytes, index.git.repo_tracked_bytes)) is not None:
         notes.append(note)
     ordered = order_findings(findings)
-    level = compute_level(ordered, applicable=facts.is_ml)
+    level = compute_level(ordered, applicable=facts.applicable)
     return Report(
         path=str(root),
         level=level,

@@ -6,7 +6,7 @@ import posixpath
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit
+from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit, joined_to_variable
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.registry import hub_models, unpinned_hub_models
 from catdetector.assess.stacks import LOOKED_FOR
@@ -62,16 +62,26 @@ def bus_factor(f: Facts) -> list[Evidence]:
             )
             ev.append(Evidence(None, None, detail))
     for unit in training:
-        found = unit.find(LAPTOP_RE, raw=True)[:3]
-        for number, line in found:
+        if unit.kind == "ipynb" and f.pipeline_trains:
+            continue  # an experimentation notebook beside a pipeline that trains
+        found = [(n, ln) for n, ln in unit.find(LAPTOP_RE, raw=True) if _absolute(ln, LAPTOP_RE)]
+        for number, line in found[:3]:
             ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
         if found:
             continue
         for number, line in unit.find(MACHINE_PATH_RE, raw=True):
-            if any(_machine_path(p) for p in unit.path_literals(line)):
+            if _absolute(line, MACHINE_PATH_RE) and any(
+                _machine_path(p) for p in unit.path_literals(line)
+            ):
                 ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
                 break
     return ev
+
+
+def _absolute(line: str, regex: Rx) -> bool:
+    """Whether some literal ``regex`` finds on ``line`` starts a path: one added to a variable
+    (``prefix + '/train/x.csv'``) is the suffix of a path whose root comes from elsewhere."""
+    return any(not joined_to_variable(line, m.start()) for m in regex.regex.finditer(line))
 
 
 ON_ONE_MACHINE = "reads a path on one machine: "
@@ -102,6 +112,8 @@ SHARED_ROOTS = frozenset(
         "ml",
         "src",
         "root",
+        "dbfs",  # Databricks: every cluster mounts DBFS and its sample datasets
+        "databricks-datasets",
     }
 )  # fmt: skip: absolute folders that containers, jobs and clusters commonly provide
 

@@ -24,7 +24,9 @@ CI_TEST_RE = re.compile(
     r"npm\s+test|go\s+test|cargo\s+test)\b"
 )
 CI_TRAIN_RE = re.compile(
-    r"\bdvc\s+(?:repro|exp\s+run)\b|\bcatdetector\s+(?:train|repro|pipeline)\b|\bmlflow\s+run\b|"
+    # a program may be called by a quoted path: `"$VENV/bin/dvc" repro`
+    r"\bdvc['\"]?\s+(?:repro|exp\s+run)\b|\bcatdetector['\"]?\s+(?:train|repro|pipeline)\b|"
+    r"\bmlflow\s+run\b|\bdatabricks\s+bundle\s+run\s+[\w-]*train|"
     r"\bkedro\s+run\b|\bsnakemake\b|\bpapermill\b|\bmake\s+train\w*|"
     r"\bpython3?\s+(?:-m\s+)?[\w./-]*train[\w-]*(?:\.py)?\b|\bzenml\s+pipeline\s+run\b|"
     r"\bdagster\s+job\b|\btrigger_pipeline\(|\bairflow\s+dags\s+(?:trigger|test)\b|"
@@ -58,9 +60,9 @@ GATE_WORD_RE = Rx(
     r"\b(?:min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae|mse)|"
     r"promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
     r"dvc\s+(?:metrics|exp)\s+diff|\bcml\s+(?:comment|send-comment)\b|MetricThreshold\(|"
-    r"\bcatdetector\s+promote\b",
+    r"\bcatdetector['\"]?\s+(?:promote|gate)\b",
     re.I,
-    ("min_", "max_", "threshold", "metrics", "diff", "cml", "promote"),
+    ("min_", "max_", "threshold", "metrics", "diff", "cml", "promote", "catdetector"),
     lower=True,
 )
 GATE_CODE_RE = Rx(
@@ -164,7 +166,7 @@ def no_ci(f: Facts) -> list[Evidence]:
 
 def no_ci_training(f: Facts) -> list[Evidence]:
     """CI exists but nothing it runs (followed one step and more) runs the training pipeline."""
-    if not f.ci_paths or f.ci_training is not None:
+    if not f.ci_paths or f.ci_runs_training is not None:
         return []
     return [Evidence(p, None, "no step runs the training pipeline") for p in f.ci_paths]
 

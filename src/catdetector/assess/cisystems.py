@@ -95,12 +95,15 @@ class CISystem:
     content: Callable[[Any], bool] | None = None
 
 
+# the root of a templated project (cookiecutter, Go templates): `{{cookiecutter.repo}}/`
+_TEMPLATE_ROOT = r"(?:(?:[^/]+/)*\{\{[^/]*\}\}/)?"
+
 CI_SYSTEMS: tuple[CISystem, ...] = (
-    CISystem("GitHub Actions", re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")),
-    CISystem("GitLab CI", re.compile(r"^\.gitlab-ci\.ya?ml$")),
+    CISystem("GitHub Actions", re.compile(rf"^{_TEMPLATE_ROOT}\.github/workflows/[^/]+\.ya?ml$")),
+    CISystem("GitLab CI", re.compile(rf"^{_TEMPLATE_ROOT}\.gitlab-ci\.ya?ml$")),
     CISystem("GitLab CI (included)", None, _gitlab_jobs),
     CISystem("Jenkins", re.compile(r"^(?:.*/)?Jenkinsfile$")),
-    CISystem("CircleCI", re.compile(r"^\.circleci/config\.ya?ml$")),
+    CISystem("CircleCI", re.compile(rf"^{_TEMPLATE_ROOT}\.circleci/config\.ya?ml$")),
     CISystem("Azure Pipelines", re.compile(r"^azure-pipelines\.ya?ml$"), _azure),
     CISystem("Bitbucket Pipelines", re.compile(r"^bitbucket-pipelines\.ya?ml$")),
     CISystem("Travis CI", re.compile(r"^\.travis\.ya?ml$")),

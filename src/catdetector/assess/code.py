@@ -50,7 +50,7 @@ CONST_RE = re.compile(
 WRITE_RE = Rx(
     r"\.(?:to_csv|to_parquet|to_pickle|to_json|to_feather|to_hdf|to_excel|save|savez|"
     r"savez_compressed|dump|write_text|write_bytes|save_model|save_weights|savefig|imwrite|"
-    r"write|writerow|writerows)\(|\bopen\([^)\n]*,\s*(?:mode\s*=\s*)?['\"][wax]b?\+?['\"]|"
+    r"write|writerow|writerows)\(|\bopen\([^)\n]*,\s*(?:mode\s*=\s*)?['\"][wax][bt+]*(?::\w*)?['\"]|"
     r"\b(?:save|dump|imwrite|copyfile|copy2?|move)\(|FileHandler\(|INSERT\s+INTO",
     re.I,
     ("to_", "save", "dump", "write", "open(", "copy", "move(", "filehandler", "insert"),
@@ -282,6 +282,25 @@ def notebook_unit(info: FileInfo) -> CodeUnit:
             lines.append(line)
             owners.append(number)
     return CodeUnit(info.path, "ipynb", "\n".join(lines), owners)
+
+
+_READ_CALL_RE = re.compile(r"read_\w+\(|\.load\w*\(|\bload\w*\(|imread\(|glob\(|listdir\(")
+
+
+def only_writes(line: str) -> bool:
+    """Whether a line writes (``open(p, "w")``, ``tarfile.open(p, "w:gz")``, ``to_csv``,
+    ``np.save``...) and reads nothing: its ``open(`` is not a read of data."""
+    return WRITE_RE.search(line) is not None and _READ_CALL_RE.search(line) is None
+
+
+JOINED_RE = re.compile(r"(?:\+|\bjoin\([^'\"]*,|/)\s*[rbuf]{0,2}$", re.I)
+
+
+def joined_to_variable(line: str, start: int) -> bool:
+    """Whether the literal starting at ``start`` of ``line`` is added or joined to something
+    before it (``prefix + '/train/x.csv'``, ``os.path.join(train_dir, 'x.npy')``,
+    ``root / 'x.csv'``): the suffix of a path whose root comes from elsewhere."""
+    return JOINED_RE.search(line[:start]) is not None
 
 
 def first_hit(unit: CodeUnit, regex: Rx) -> tuple[int, str] | None:

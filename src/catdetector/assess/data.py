@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
-from catdetector.assess.code import READ_RE, CodeFacts
+from catdetector.assess.code import READ_RE, CodeFacts, joined_to_variable, only_writes
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
@@ -60,6 +60,11 @@ DATA_VERSION_RE = Rx(
 _MD_LINK_RE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)|<img[^>]*\ssrc=['\"]([^'\"]+)")
 
 
+def _joined(line: str, literal: str) -> bool:
+    at = line.find(literal)
+    return at > 0 and joined_to_variable(line, at - 1)
+
+
 def data_group(path: str, suffix: str) -> str | None:
     """The data group a path belongs to, or None when it is not data."""
     parts = path.split("/")
@@ -74,8 +79,14 @@ def data_group(path: str, suffix: str) -> str | None:
                 return None
             return "/".join(parts[: i + 1]) + "/"
     if suffix in DATA_SUFFIXES:
+        if suffix in LOG_SUFFIXES and PREDICTION_LOG_RE.search(parts[-1]):
+            return None  # a service's prediction log, not data a model was trained on
         return "/".join(parts[:-1]) + "/" if len(parts) > 1 else path
     return None
+
+
+LOG_SUFFIXES = frozenset({".db", ".sqlite", ".sqlite3", ".jsonl", ".ndjson"})
+PREDICTION_LOG_RE = re.compile(r"(?i)predict|inference|requests?[._-]|serving|monitor")
 
 
 class DataFacts(CodeFacts):
@@ -164,8 +175,18 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
     quiet = f.data_files or f.dvc_tracked or f.lfs_patterns or f.data_versioning
     if not quiet and f.training_units:
         for unit in f.training_units:
+            if unit.kind == "ipynb" and f.pipeline_trains:
+                continue  # an experimentation notebook beside a pipeline that trains
+            written: set[str] = set()
             for number, line in unit.find(READ_RE):
-                literals = unit.path_literals(line)
+                if only_writes(line):
+                    written.update(unit.path_literals(line))
+                    continue  # tarfile.open(p, "w:gz"), open(p, "w"): a write, not a read
+                literals = [
+                    lit
+                    for lit in unit.path_literals(line)
+                    if lit not in written and not _joined(line, lit)
+                ]  # a file it wrote itself, or a name under a folder given at run time
                 if any(data_group(lit, suffix_of(lit)) or "data" in lit for lit in literals):
                     detail = f"reads data nothing versions: {snippet(line)}"
                     ev.append(unit.evidence(number, detail))

@@ -91,8 +91,11 @@ class EnvSpec:
 
     @property
     def side(self) -> str:
-        """'train', 'serve' or 'shared', from the path (Dockerfiles serve)."""
-        tokens = set(re.split(r"[/._\-]+", self.path.lower()))
+        """'train', 'serve' or 'shared', from the path below its project folder (Dockerfiles
+        serve): the Pipfile of a ``web-service/`` example is that example's whole environment."""
+        project = self.project
+        below = self.path[len(project) + 1 :] if project else self.path
+        tokens = set(re.split(r"[/._\-]+", below.lower()))
         if tokens & TRAIN_TOKENS:
             return "train"
         if self.kind == "dockerfile" or tokens & SERVE_TOKENS:

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
+from catdetector.assess.library import is_library
 from catdetector.assess.registry import RegistryFacts
 from catdetector.assess.serving import ServingFacts
 from catdetector.assess.vocab import ML_MODULES
@@ -33,3 +34,13 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
             or self.pipelines
             or any(u.top_imports & ML_MODULES for u in self.code_units)
         )
+
+    @cached_property
+    def is_library(self) -> bool:
+        """Whether this is a library of ML tools with no project of its own (``library``)."""
+        return self.is_ml and is_library(self)
+
+    @cached_property
+    def applicable(self) -> bool:
+        """Whether a level applies: ML is here, and it is a project, not only a library."""
+        return self.is_ml and not self.is_library

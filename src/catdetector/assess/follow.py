@@ -139,7 +139,7 @@ class _Follower:
             refs.extend(self._make(m.group(1), local))
         if _DOCKER_RE.search(line):
             refs.extend(self._docker(line, local))
-        if re.search(r"\bdvc\s+(?:repro|exp\s+run)\b", line):
+        if re.search(r"\bdvc['\"]?\s+(?:repro|exp\s+run)\b", line):
             for base in dict.fromkeys((local, "")):
                 if found := self._exists(normpath("dvc.yaml", base)):
                     refs.append((found, "", base))

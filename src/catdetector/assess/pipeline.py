@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
-from catdetector.assess.follow import follow
+from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
-from catdetector.assess.stacks import names_training_file, recognise
+from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
 from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
 
 if TYPE_CHECKING:
@@ -254,6 +254,8 @@ class PipelineFacts(CIFacts):
         for unit in self.source_units:
             for module, regex in PIPELINE_CODE_RE.items():
                 if module in unit.top_imports and regex.search(blank_strings(unit.text)):
+                    if unit.kind == "ipynb" and not runs_pipeline(unit):
+                        break  # a notebook declares a pipeline only when it runs it too
                     found.append(Evidence(unit.path, None, f"{module} pipeline"))
                     break
         found.extend(Evidence(path, None, "job spec") for path in self.job_specs)
@@ -312,6 +314,23 @@ class PipelineFacts(CIFacts):
             if names_training_file(self, ev.file):
                 return True
         return False
+
+    @cached_property
+    def ci_runs_training(self) -> Command | None:
+        """How CI runs training: a training command or script (``ci_training``), or a Python
+        file CI runs (an end-to-end test) that imports a pipeline that trains and runs it."""
+        if self.ci_training is not None:
+            return self.ci_training
+        files = {e.file for e in self.pipelines if e.file and e.file.endswith(".py")}
+        modules = {p[:-3].replace("/", ".") for p in files if names_training_file(self, p)}
+        units = {u.path: u for u in self.code_units if u.kind == "py"}
+        for command in self.ci_commands:
+            unit = units.get(command.file)
+            if unit is None or not any(c.name.endswith(".run") for c in unit.py.calls):
+                continue
+            if any(m == i or m.endswith("." + i) for m in modules for i in unit.py.imports):
+                return Command(command.file, 1, "runs the training pipeline", command.via)
+        return None
 
     @cached_property
     def stack_hits(self) -> dict[str, list[Evidence]]:

@@ -14,6 +14,7 @@ from catdetector.assess.code import (
     TEST_PATH_RE,
     WRITE_RE,
     CodeUnit,
+    joined_to_variable,
 )
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.pipeline import PipelineFacts
@@ -181,6 +182,9 @@ def no_rollback(f: Facts) -> list[Evidence]:
             for literal in unit.path_literals(line):
                 if posixpath.splitext(literal)[1].lower() not in MODEL_SUFFIXES:
                     continue
+                at = line.find(literal)
+                if at > 0 and joined_to_variable(line, at - 1):
+                    continue  # `output_dir / "model.pt"`: the folder is chosen at run time
                 candidates = _model_path_candidates(unit, literal)
                 if any(c is not None and f.versioned(c) for c in candidates) or registered:
                     continue
@@ -243,8 +247,21 @@ SERIALIZERS = frozenset(
 )
 
 
+PATH_KEYWORDS = frozenset({"f", "file", "filename", "filepath", "path", "dirpath",
+                           "save_directory", "output_dir", "export_dir", "model_path"})  # fmt: skip
+
+
+def path_from_caller(call: Call) -> bool:
+    """Whether the save's destination is a parameter of the function that saves (or an
+    attribute such as ``self.checkpoint_path``): library code saving where its caller says."""
+    index = "1" if call.name in SERIALIZERS else "0"
+    return index in call.from_params or bool(PATH_KEYWORDS & call.from_params)
+
+
 def _saves_model(call: Call) -> bool:
     last = call.name.rsplit(".", 1)[-1]
+    if path_from_caller(call):
+        return False
     if last in SAVE_CALLS or call.name in SERIALIZERS:
         return True
     suffixes = {posixpath.splitext(s)[1].lower() for s in call.strings}

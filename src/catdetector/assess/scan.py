@@ -21,6 +21,7 @@ from catdetector.assess.fsread import DIR_FLAGS as _DIR_FLAGS
 from catdetector.assess.fsread import read_at as _read_at
 from catdetector.assess.fsread import reason as _reason
 from catdetector.assess.gitread import GitInfo, read_git
+from catdetector.assess.templates import is_template, render, rendered_name
 
 READ_CAP = 256 * 1024
 NOTEBOOK_CAP = 4 * 1024 * 1024
@@ -151,6 +152,7 @@ class RepoIndex:
     symlinks: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     git: GitInfo = field(default_factory=GitInfo)
+    rendered: dict[str, str] = field(default_factory=dict)  # template read as -> its own path
 
     def text(self, path: str) -> str | None:
         """The text read from ``path``, or None."""
@@ -208,6 +210,7 @@ class _Scanner:
         self.max_files = max_files
         self.budget = TOTAL_READ_BUDGET
         self.stopped = False
+        self.packages: set[str] = set()  # folders holding an __init__.py (not templated)
 
     def run(self) -> RepoIndex:
         root_fd = os.open(self.index.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -269,6 +272,8 @@ class _Scanner:
             return []
         if rel:
             self.index.dirs.add(rel)
+        if "{{" not in rel and any(e.name == "__init__.py" for e in entries):
+            self.packages.add(rel)
         subdirs: list[str] = []
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
@@ -297,6 +302,12 @@ class _Scanner:
                 self.notes.group("unreadable files", f"{child} ({_reason(exc)})")
         return subdirs
 
+    def _package_data(self, rel: str) -> bool:
+        """A template inside a Python package is data that package renders elsewhere, not
+        a file of the project this repository is (a templated project has no real package)."""
+        parts = rel.split("/")[:-1]
+        return any("/".join(parts[: i + 1]) in self.packages for i in range(len(parts)))
+
     def _symlink(self, dir_fd: int, name: str, rel: str) -> None:
         try:
             target = os.readlink(name, dir_fd=dir_fd)
@@ -318,11 +329,20 @@ class _Scanner:
             self.stopped = True
             return
         st = entry.stat(follow_symlinks=False)
-        info = FileInfo(path=rel, size=st.st_size)
-        self.index.files[rel] = info
         name = entry.name
         dot = name.rfind(".")
         suffix = name[dot:].lower() if dot > 0 else ""
+        template = is_template(name, suffix, rel) and not self._package_data(rel)
+        if template:  # read as the file it renders to
+            source, name = rel, rendered_name(name, suffix)
+            rel = rel[: len(rel) - len(entry.name)] + name
+            if rel in self.index.files:
+                return
+            self.index.rendered[rel] = source
+            dot = name.rfind(".")
+            suffix = name[dot:].lower() if dot > 0 else ""
+        info = FileInfo(path=rel, size=st.st_size)
+        self.index.files[rel] = info
         if not wants_text(name, suffix, st.st_size):
             return
         if self.budget <= 0:
@@ -331,7 +351,7 @@ class _Scanner:
         cap = NOTEBOOK_CAP if suffix == ".ipynb" else READ_CAP
         cap = min(cap, self.budget)
         try:
-            data, size, truncated = _read_at(dir_fd, name, cap)
+            data, size, truncated = _read_at(dir_fd, entry.name, cap)
         except OSError as exc:
             info.unreadable = True
             self.notes.group("unreadable files", f"{rel} ({_reason(exc)})")
@@ -344,6 +364,8 @@ class _Scanner:
                 self.notes.group("binary content in text files, not analysed", rel)
             return
         info.text = data.decode("utf-8", "replace")
+        if template:
+            info.text = render(info.text)
         if truncated:
             info.truncated = True
             self.notes.group(f"read only the first {cap // 1024} KiB of", f"{rel} ({size} bytes)")
@@ -352,6 +374,11 @@ class _Scanner:
     def _read_git(self, root_fd: int) -> None:
         index = self.index
         read_git(index.git, index.root, ".git" in index.files, root_fd, self.notes.add)
+        tracked = index.git.tracked
+        if tracked:  # a template is committed under its own name
+            for rendered, source in index.rendered.items():
+                if source in tracked:
+                    tracked[rendered] = tracked[source]
 
 
 def scan(root: Path, *, max_files: int = MAX_FILES) -> RepoIndex:

@@ -53,7 +53,7 @@ def _baseline(f: Facts) -> Mark:
     found = smells.baseline(f)
     if found is None:
         return 0, ""
-    return (1, found) if f.ci_training is not None else (0.5, found)
+    return (1, found) if f.ci_runs_training is not None else (0.5, found)
 
 
 def _reproducible(f: Facts) -> Mark:
@@ -65,7 +65,7 @@ def _reproducible(f: Facts) -> Mark:
         missing = [what for what, ok in (("seeds", seeded), ("lock", locked)) if not ok]
         return 0, f"missing: {', '.join(missing)}"
     lock = f.lock_files[0]
-    return (1, lock) if f.ci_training is not None else (0.5, lock)
+    return (1, lock) if f.ci_runs_training is not None else (0.5, lock)
 
 
 def _unit_tests(f: Facts) -> Mark:
@@ -77,8 +77,8 @@ def _unit_tests(f: Facts) -> Mark:
 
 
 def _pipeline_tested(f: Facts) -> Mark:
-    if f.ci_training is not None:
-        return 1, f.ci_training.where()
+    if f.ci_runs_training is not None:
+        return 1, f.ci_runs_training.where()
     if f.pipeline_trains and f.pipelines:
         return 0.5, f.pipelines[0].file or ""
     return 0, ""
@@ -90,7 +90,7 @@ def _gate(f: Facts) -> Mark:
         return 0, ""
     ci_files = {c.file for c in f.ci_commands}
     in_ci = [g for g in gates if g.file in ci_files or g.detail.startswith("CI")]
-    if in_ci and f.ci_training is not None:
+    if in_ci and f.ci_runs_training is not None:
         return 1, in_ci[0].location()
     return 0.5, gates[0].location()
 
@@ -153,7 +153,7 @@ def _shared_preprocessing(f: Facts) -> Mark:
 
 def _scheduled(f: Facts) -> Mark:
     for path in f.ci_paths:
-        if SCHEDULE_RE.search(f.index.text(path) or "") and f.ci_training is not None:
+        if SCHEDULE_RE.search(f.index.text(path) or "") and f.ci_runs_training is not None:
             return 1, path
     pipelines = {ev.file for ev in f.pipelines}
     for unit in f.source_units:
@@ -189,7 +189,7 @@ TESTS: list[tuple[str, str, str, Callable[[Facts], Mark]]] = [
 
 def ml_test_score(f: Facts) -> list[ScoreItem]:
     """Each static-checkable test marked 0, 0.5 (present, run by hand) or 1 (automated)."""
-    if not f.is_ml:
+    if not f.applicable:
         return []
     items: list[ScoreItem] = []
     for section, number, test, mark in TESTS:

@@ -64,6 +64,7 @@ _PLACEHOLDER_RE = re.compile(
     r"redacted|\*\*\*|"
     r"<|>|\$|\{|\}|\(|\[|%|^none$|^null$|^true$|^false$|environ|getenv|secrets\.|settings\."
 )
+_VERSION_SPEC_RE = re.compile(r"^[\^~=<>!]*v?\d+(?:\.[\dxX*]+)+[\w.+-]*$")  # "^4.0.0": a package
 _FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
 _CODE_SUFFIXES = frozenset({".py", ".ipynb", ".js", ".ts", ".java", ".go", ".rs", ".scala", ".r"})
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
@@ -123,6 +124,22 @@ def _confirmed_credential(line: str, value: str, suffix: str) -> bool:
     )
 
 
+_ASSIGNED_RE = re.compile(r"\w+[ \t]*=[^=]")  # `$password = '...'` (PowerShell, PHP) assigns
+_TEMPLATE_OPEN_RE = re.compile(r"\$\{|\{\{|\{%")
+_TEMPLATE_CLOSE_RE = re.compile(r"\}\}?|%\}")
+
+
+def _in_template(text: str, line_start: int, start: int) -> bool:
+    """Whether ``start`` lies inside a template expression opened on its line (``${VAR:?msg}``,
+    ``{{ var }}``, ``{% ... %}``) or right after a ``$`` that does not assign it
+    (``$POSTGRES_PASSWORD:-x``): the name of a variable filled in later, not a value."""
+    before = text[line_start:start]
+    if before.endswith(("${", "$(", "$")) and not _ASSIGNED_RE.match(text, start):
+        return True
+    opened = [m.end() for m in _TEMPLATE_OPEN_RE.finditer(before)]
+    return bool(opened) and _TEMPLATE_CLOSE_RE.search(before, opened[-1]) is None
+
+
 def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
     """line -> (kind, value) of key-shaped tokens and credential assignments (cheap regexes;
     credentials are confirmed by detect-secrets afterwards)."""
@@ -138,6 +155,8 @@ def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
             line_start = text.rfind("\n", 0, m.start()) + 1
             if _PLACEHOLDER_RE.search(value) or _FAKE_NAME_RE.search(text, line_start, m.end()):
                 continue
+            if _in_template(text, line_start, m.start()) or _VERSION_SPEC_RE.match(value):
+                continue
             if suffix in _CODE_SUFFIXES and regex is SECRET_CRED_RE and not m.group("q"):
                 continue
             found.setdefault(number, ("cred", value))
@@ -149,6 +168,8 @@ def secrets_committed(f: Facts) -> list[Evidence]:
     Credentials are confirmed by detect-secrets; tests, examples and docs are LOW."""
     ev: list[Evidence] = []
     notebooks = {u.path: u for u in f.code_units if u.kind == "ipynb"}
+    from detect_secrets.filters.heuristic import is_lock_file
+
     for info in f.index.texts():
         text = info.text or ""
         if not text or not _would_commit(f, info.path):
@@ -157,8 +178,8 @@ def secrets_committed(f: Facts) -> list[Evidence]:
         if unit is not None:
             text = unit.text  # the cells' code, with the JSON's escaped quotes decoded
         candidates = _candidates(text, info.suffix)
-        if not candidates:
-            continue
+        if not candidates or is_lock_file(info.path):
+            continue  # a lock file names packages and hashes, never credentials
         lines = text.splitlines()
         aux = bool(AUX_PATH_RE.search(info.path) or TEST_PATH_RE.search(info.path))
         docs = docstring_lines(text) if info.suffix == ".py" else set()

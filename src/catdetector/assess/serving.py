@@ -156,6 +156,8 @@ def no_input_validation(f: Facts) -> list[Evidence]:
             continue
         if "streamlit" in unit.top_imports and _widgets_bounded(unit):
             continue
+        if _reads_nothing(unit):
+            continue
         hit = first_hit(unit, REQUEST_READ_RE) or first_hit(unit, SERVE_RE)
         detail = "request input reaches the model unchecked"
         if hit is None:  # nothing to point at: the file, not its first line (an import)
@@ -163,6 +165,22 @@ def no_input_validation(f: Facts) -> list[Evidence]:
             continue
         ev.append(unit.evidence(hit[0], f"{detail}: {snippet(hit[1])}"))
     return ev
+
+
+_ROUTES = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket"})
+
+
+def _reads_nothing(unit: CodeUnit) -> bool:
+    """Only ``GET`` routes (``/metrics``, ``/health``) and no read of a body, form, file or
+    query: the service takes no input there that could reach a model."""
+    routes = [n for _, n in unit.py.decorators if n.rsplit(".", 1)[-1] in _ROUTES and "." in n]
+    if not routes or not all(n.endswith(".get") for n in routes):
+        return False
+    path_params = any(
+        c.name.endswith(".get") and c.strings and ("{" in c.strings[0] or "<" in c.strings[0])
+        for c in unit.py.calls
+    )  # `/predict/{x}` takes input in its path
+    return not path_params and not unit.matches(REQUEST_READ_RE)
 
 
 CLOSED_WIDGETS = frozenset(

@@ -81,20 +81,30 @@ def preprocessing_skew(f: Facts) -> list[Evidence]:
     return f.memo("preprocessing_skew", lambda: _preprocessing_skew(f))
 
 
+def project_of(f: Facts, path: str) -> str:
+    """The project a file belongs to: the nearest folder above it that holds an environment
+    file (requirements, pyproject, Pipfile, conda...; "" for the root). A course of independent
+    examples has one per example; training and serving of one project share it."""
+    roots = f.memo("project_roots", lambda: sorted({s.project for s in f.env_specs}, key=len))
+    return next((r for r in reversed(roots) if r and path.startswith(r + "/")), "")
+
+
 def _preprocessing_skew(f: Facts) -> list[Evidence]:
     ev: list[Evidence] = []
-    train_defs: dict[str, tuple[CodeUnit, int]] = {}
-    train_stmts: dict[str, tuple[CodeUnit, int]] = {}
+    train_defs: dict[tuple[str, str], tuple[CodeUnit, int]] = {}
+    train_stmts: dict[tuple[str, str], tuple[CodeUnit, int]] = {}
     training = training_side(f)
     serving = inference_side(f, training)
     for unit in training:
+        project = project_of(f, unit.path)
         for number, m in unit.iter_code(PREP_DEF_RE):
-            train_defs.setdefault(m.group(1).lower(), (unit, number))
+            train_defs.setdefault((project, m.group(1).lower()), (unit, number))
         for number, line in unit.find(PREP_STMT_RE):
-            train_stmts.setdefault(" ".join(line.split()), (unit, number))
+            train_stmts.setdefault((project, " ".join(line.split())), (unit, number))
     for unit in serving:
+        project = project_of(f, unit.path)
         for number, m in unit.iter_code(PREP_DEF_RE):
-            other = train_defs.get(m.group(1).lower())
+            other = train_defs.get((project, m.group(1).lower()))
             if other:
                 ev.append(
                     unit.evidence(
@@ -107,8 +117,8 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
         if ev:
             continue
         for number, line in unit.find(PREP_STMT_RE):
-            key = " ".join(line.split())
-            if key in train_stmts and not key.startswith(("import", "from")):
+            key = (project, " ".join(line.split()))
+            if key in train_stmts and not key[1].startswith(("import", "from")):
                 other_unit = train_stmts[key][0]
                 ev.append(
                     unit.evidence(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from catdetector.assess.code import READ_RE, TRAIN_RE, WRITE_RE, first_hit, paths_by_verb
+from catdetector.assess.code import READ_RE, TRAIN_RE, WRITE_RE, paths_by_verb
 from catdetector.assess.model import Evidence
 from catdetector.assess.text import Rx
 from catdetector.assess.vocab import DL_MODULES
@@ -112,9 +112,18 @@ def _no_seeds(f: Facts) -> list[Evidence]:
             continue
         if project_seed and re.search(r"\bparams\b|\bseed\b", unit.text, re.I):
             continue
-        hit = first_hit(unit, TRAIN_RE)
-        ev.append(unit.evidence(hit[0] if hit else 1, "trains without setting a random seed"))
+        hits = unit.find(TRAIN_RE)
+        model_fits = [h for h in hits if not PREPROCESSING_FIT_RE.search(h[1])]
+        line = (model_fits or hits)[0][0] if hits else 1
+        ev.append(unit.evidence(line, "trains without setting a random seed"))
     return ev
+
+
+# a fitted encoder, scaler or vectorizer is preprocessing, not the model a seed would fix
+PREPROCESSING_FIT_RE = re.compile(
+    r"(?:Encoder|Scaler|Vectorizer|Imputer|Binarizer|Normalizer|Discretizer|Tokenizer)\w*"
+    r"\([^()]*\)\.fit"
+)
 
 
 def glue_code(f: Facts) -> list[Evidence]:

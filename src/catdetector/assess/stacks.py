@@ -106,12 +106,23 @@ def _mlflow_recipe(f: PipelineFacts) -> list[Evidence]:
     return found
 
 
+_DATABRICKS_TASK_RE = re.compile(
+    r"^\s*(?:notebook_task|spark_python_task|python_wheel_task):", re.M
+)
+
+
 def _databricks_bundle(f: PipelineFacts) -> list[Evidence]:
-    return [
+    """A bundle's jobs: in ``databricks.yml`` or in the resource files it includes."""
+    found = [
         Evidence(i.path, None, "Databricks asset bundle")
         for i in f.named("databricks.yml", "databricks.yaml")
         if re.search(r"^\s*jobs:", i.text or "", re.M)
     ]
+    for info in f.config_texts:
+        text = info.text or ""
+        if "resources:" in text and "_task:" in text and _DATABRICKS_TASK_RE.search(text):
+            found.append(Evidence(info.path, None, "Databricks job"))
+    return found
 
 
 _CATDETECTOR_RE = re.compile(r"\bcatdetector\s+(?:stage\s+\w+|serve)\b")
@@ -179,7 +190,8 @@ STACKS: tuple[Stack, ...] = (
                                                      "register_model")),
     Stack("Azure ML CLI registry", "registry", command=_AZ_CLI),
     Stack("SageMaker model registry", "registry", SM,
-          calls=("RegisterModel", "ModelPackage", "create_model_package", "ModelStep")),
+          calls=("RegisterModel", "ModelPackage", "create_model_package", "ModelStep",
+                 "CreateModelStep")),  # a model per execution, from that training job's output
     Stack("Vertex model registry", "registry", KFP, calls=("Model.upload", "ModelUploadOp")),
     Stack("TFX Pusher", "registry", TFX, calls=("Pusher",)),
     Stack("MLflow registry", "registry", MLFLOW | frozenset({"kedro_mlflow"}),
@@ -227,6 +239,7 @@ NEEDLES = {stack.name + stack.concern: _needles(stack) for stack in STACKS}
 
 ALL_NEEDLES = frozenset(n for needles in NEEDLES.values() for n in needles)
 CODE_ROWS = tuple(s for s in STACKS if s.calls or s.decorators or s.bases or s.functions)
+ROW_IMPORTS = frozenset(i for s in CODE_ROWS for i in s.imports)
 
 
 def _unit_hits(stack: Stack, unit: CodeUnit) -> list[Evidence]:
@@ -254,7 +267,7 @@ def _unit_hits(stack: Stack, unit: CodeUnit) -> list[Evidence]:
 def recognise(f: PipelineFacts) -> dict[str, list[Evidence]]:
     """Concern -> evidence of every stack row, from code, scripts, CI and files."""
     found: dict[str, list[Evidence]] = {}
-    units = [u for u in f.source_units if u.kind == "py" and not AUX_PATH_RE.search(u.path)]
+    units = [u for u in f.source_units if not AUX_PATH_RE.search(u.path)]
     scripts = [i for i in f.script_texts if not AUX_PATH_RE.search(i.path)]
     for stack in STACKS:
         hits: list[Evidence] = []
@@ -270,13 +283,44 @@ def recognise(f: PipelineFacts) -> dict[str, list[Evidence]]:
                     hits.append(Evidence(info.path, line, f"{stack.name}: {m.group(0)}"))
         found.setdefault(stack.concern, []).extend(hits)
     for unit in units:
+        if unit.kind == "ipynb" and not unit.top_imports & ROW_IMPORTS:
+            continue  # notebooks are read only by rows of a package they import
         present = {needle for needle in ALL_NEEDLES if needle in unit.text}
         if not present:
             continue  # nothing any row looks for: the file is not parsed
+        notebook = unit.kind == "ipynb"
         for stack in CODE_ROWS:
+            if notebook and not stack.imports:
+                continue  # scoring scripts and handlers are files, not notebook cells
             if present.intersection(NEEDLES[stack.name + stack.concern]):
-                found.setdefault(stack.concern, []).extend(_unit_hits(stack, unit))
+                hits = _unit_hits(stack, unit)
+                if hits and notebook and stack.concern == "pipeline" and not runs_pipeline(unit):
+                    continue  # defined but never run or upserted here: not declared by it
+                found.setdefault(stack.concern, []).extend(hits)
     return found
+
+
+RUN_CALLS = ("upsert", "start", "submit", "publish", "run", "create_or_update", "create_run",
+             "create_run_from_pipeline_func", "create_run_from_pipeline_package")  # fmt: skip
+
+
+def runs_pipeline(unit: CodeUnit) -> bool:
+    """Whether a notebook runs, submits or upserts what it defines (``pipeline.upsert()``,
+    ``pipeline.start()``, ``job.submit()``, ``client.create_run_from_pipeline_func(...)``, or a
+    call of a ``@flow``/``@pipeline``/``@dag`` function it defines):
+    a pipeline defined and run there is declared by the notebook, one merely sketched is not."""
+    py = unit.py
+    flows = {
+        name for name, decos in py.decorated.items()
+        if any(d.rsplit(".", 1)[-1] in PIPELINE_DECORATORS for d in decos)
+    }  # fmt: skip
+    return any(
+        (call.name.rsplit(".", 1)[-1] in RUN_CALLS and "." in call.name) or call.name in flows
+        for call in py.calls
+    )
+
+
+PIPELINE_DECORATORS = frozenset({"flow", "pipeline", "dag", "job", "workflow", "graph"})
 
 
 def names_training_file(f: PipelineFacts, path: str) -> bool:

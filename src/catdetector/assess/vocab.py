@@ -84,6 +84,8 @@ NON_DATA_DIRS = frozenset(
         "examples",
         "fixtures",
         ".dvc",
+        "logs",  # what a running service wrote (prediction logs), not data to train on
+        "log",
     }
 )
 LOCK_NAMES = frozenset(

@@ -1,10 +1,13 @@
 """Assess checkouts of the v3 corpus and score them against ``judged.toml``.
 
-``python -m tests.assess.corpus.v3.run DIR [--half blind|design|all] [--json OUT]``:
+``python -m tests.assess.corpus.v3.run DIR [--judged FILE] [--half HALF] [--json OUT]``:
 DIR holds one checkout per repository named ``owner+name`` at the judged commit (made
-from public snapshots; nothing of them is committed here). Prints one line per
-repository, the level agreement and every false CRITICAL (a CRITICAL finding whose
-risk the judge did not list under ``critical``).
+from public snapshots; nothing of them is committed here). ``--judged`` names the
+judgement file (default ``judged.toml`` beside this script; a bare name is looked up
+here, e.g. ``--judged blind2.toml``); ``--half`` keeps the repositories whose ``half``
+is that value (``design``, ``blind``, any other value the file uses such as ``blind2``)
+or ``all``. Prints one line per repository, the level agreement and every false
+CRITICAL (a CRITICAL finding whose risk the judge did not list under ``critical``).
 """
 
 from __future__ import annotations
@@ -28,10 +31,20 @@ def main() -> int:
     """Run the corpus and print the table; exit 0 always (it is a measurement)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("dir", type=Path)
-    parser.add_argument("--half", default="blind", choices=["blind", "design", "all"])
+    parser.add_argument("--judged", type=Path, default=HERE / "judged.toml")
+    parser.add_argument("--half", default="blind")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    repos = tomllib.loads((HERE / "judged.toml").read_text())["repo"]
+    judged = args.judged
+    if not judged.exists() and (HERE / judged).exists():
+        judged = HERE / judged
+    try:
+        repos = tomllib.loads(judged.read_text())["repo"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        parser.error(f"cannot read the judgement {judged}: {exc}")
+    halves = sorted({str(r.get("half")) for r in repos})
+    if args.half != "all" and args.half not in halves:
+        parser.error(f"--half {args.half}: {judged.name} has {', '.join(halves)} (or all)")
     rows = []
     for repo in repos:
         if args.half != "all" and repo["half"] != args.half:

@@ -1,0 +1,44 @@
+"""Templated files read as what they render to (Go templates, Jinja, cookiecutter).
+
+``train.py.tmpl``, ``ci.yml.j2`` and the files of a cookiecutter folder
+(``{{cookiecutter.repo_name}}/``) hold ``{{ ... }}`` expressions and ``{% ... %}``
+statements. A template is read as the file it renders to: its name loses the template
+suffix (markers in the name become ``tmpl``), lines that are only a template statement
+become blank, and each ``{{ ... }}`` becomes the neutral word ``tmpl``, so that Python
+parses, YAML loads and paths stay paths. Nothing is rendered for real (no values are known).
+"""
+
+from __future__ import annotations
+
+import re
+
+TEMPLATE_SUFFIXES = frozenset({".tmpl", ".j2", ".jinja", ".jinja2"})
+PLACEHOLDER = "tmpl"
+_MARKER_RE = re.compile(r"\{\{-?.*?-?\}\}|\{%-?.*?-?%\}|\{#.*?#\}", re.S)
+_STATEMENT_LINE_RE = re.compile(
+    r"^[ \t]*(?:\{\{-?\s*(?:/\*.*?\*/|if|else|end|range|with|define|template|block|$"
+    r")[^}]*-?\}\}|\{%-?.*?-?%\}|\{#.*?#\})[ \t]*$",
+    re.M,
+)
+
+
+def is_template(name: str, suffix: str, rel: str) -> bool:
+    """Whether a file is a template: a template suffix, or it lies in a templated folder."""
+    return suffix in TEMPLATE_SUFFIXES or "{{" in rel
+
+
+def rendered_name(name: str, suffix: str) -> str:
+    """The file name a template renders to (``train.py.tmpl`` -> ``train.py``)."""
+    if suffix in TEMPLATE_SUFFIXES:
+        stem = name[: -len(suffix)]
+        if "." in stem.lstrip(".") or stem in ("Dockerfile", "Makefile", "Jenkinsfile"):
+            name = stem
+    return _MARKER_RE.sub(PLACEHOLDER, name) if "{" in name else name
+
+
+def render(text: str) -> str:
+    """The text with statement lines blanked and each expression replaced by ``tmpl``."""
+    if "{{" not in text and "{%" not in text and "{#" not in text:
+        return text
+    text = _STATEMENT_LINE_RE.sub("", text)
+    return _MARKER_RE.sub(lambda m: PLACEHOLDER + "\n" * m.group(0).count("\n"), text)

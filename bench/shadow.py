@@ -78,6 +78,25 @@ def _drain(url: str, timeout: float = 300) -> None:
         time.sleep(0.1)
 
 
+def _pss_kib(pid: int) -> int | None:
+    """The proportional set size of ``pid`` (Linux smaps_rollup), None when unreadable."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def _memory(proc: Proc, url: str) -> dict[str, Any]:
+    """Pss of the server process and of its shadow process (after the load)."""
+    child = _queue(url).get("process")
+    return {
+        "server_pss_mib": (_pss_kib(proc.proc.pid) or 0) / 1024,
+        "shadow_pss_mib": (_pss_kib(int(child)) or 0) / 1024 if child else None,
+    }
+
+
 def _wait_shadow(url: str, version: str, timeout: float = 120) -> None:
     import httpx
 
@@ -180,13 +199,26 @@ def bench(args: argparse.Namespace) -> int:
             for r in rounds
             for n in ("with", "without")
         )
+        memory = {n: _memory(*servers[n]) for n in ("without", "with")}
         ok = p50 <= TARGETS["p50_c1_ratio"] and rps >= TARGETS["rps_c8_ratio"] and failed == 0
-        summary = {"p50_c1_ratio": p50, "rps_c8_ratio": rps, "c8_shed": shed, "failed": failed}
+        summary = {
+            "p50_c1_ratio": p50,
+            "rps_c8_ratio": rps,
+            "c8_shed": shed,
+            "failed": failed,
+            "memory": memory,
+        }
         (OUT / "shadow.json").write_text(json.dumps({"rounds": rounds, **summary}, indent=2))
         print(
             f"with a shadow / without: p50 at c1 {p50:.3f}x (target <= 1.1), throughput at c8 "
             f"{rps:.3f}x (target >= 0.9); {shed:.0f} shadow copies shed at c8; {failed} failed"
             f" -> {'OK' if ok else 'MISSED'}"
+        )
+        with_mem = memory["with"]
+        print(
+            f"Pss: server without a shadow {memory['without']['server_pss_mib']:.0f} MiB; "
+            f"with: server {with_mem['server_pss_mib']:.0f} MiB + shadow process "
+            f"{with_mem['shadow_pss_mib'] or 0:.0f} MiB"
         )
         return 0 if ok else 1
     finally:

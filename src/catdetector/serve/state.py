@@ -75,7 +75,7 @@ class Runtime:
             role_holder.refusal_listeners.append(self._refused)
         self.budget = DecodeBudget(settings.decode_memory, settings.decode_wait)
         self.shadow = (
-            ShadowRunner(settings, self.predlog, metrics, self.budget.total)
+            ShadowRunner(settings, self.predlog, metrics, self.budget.total, settings.cache_dir)
             if SHADOW_STAGE in self.roles
             else None
         )

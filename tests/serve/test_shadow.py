@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -207,3 +208,56 @@ def test_a_new_shadow_version_reaches_the_shadow_process(
     assert [r[0] for r in rows] == [reg.v2, reg.v1]
     assert rows[1][2] == resp.headers["x-request-id"]
     assert rows[0][1] != rows[1][1] == prod_md5  # the child predicted with v1's own model
+
+
+def processes() -> dict[int, tuple[int, int, str]]:
+    """Every process of this machine: pid -> (parent pid, nice, command line), from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            found[int(entry.name)] = (int(fields[1]), int(fields[16]), cmdline)
+    return found
+
+
+def test_each_worker_has_its_own_shadow_process_at_the_lowest_priority(
+    private_registry: Registry, start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    reg = private_registry
+    assign(reg, reg.v2, "shadow")
+    db = tmp_path / "log.sqlite"
+    server = start_server("--registry", reg.url, "--log-db", str(db), "--workers", "2")
+    wait_role(server, "shadow", reg.v2)
+    results = load(server)
+    assert [r for r in results if r[0] != 200] == []
+    assert {r[1] for r in results} == {reg.v1}
+
+    # every worker's queue empty and its records written (the gauges sum the workers)
+    deadline = time.monotonic() + 120
+    while True:
+        text = server.http.get("/metrics").text
+        if metric(text, "catdetector_shadow_queued") == 0 == metric(
+            text, "catdetector_predlog_queued"
+        ):
+            break
+        assert time.monotonic() < deadline, text
+        time.sleep(0.05)
+    table = processes()
+    workers = {pid for pid, (parent, _, _) in table.items() if parent == server.proc.pid}
+    children = [
+        (parent, nice)
+        for parent, nice, cmdline in table.values()
+        if parent in workers and "spawn_main" in cmdline and "resource_tracker" not in cmdline
+    ]
+    assert len(workers) == 2 and sorted(p for p, _ in children) == sorted(workers)
+    assert {nice for _, nice in children} == {19}
+    rows = log_rows(db)
+    primary = [r for r in rows if r["role"] == "primary"]
+    shadow = [r for r in rows if r["role"] == "shadow"]
+    shed = metric(text, "catdetector_shadow_shed_total")
+    assert len(shadow) + shed == len(primary) == CONCURRENCY * PER_CLIENT
+    assert metric(text, "catdetector_shadow_predictions_total") == len(shadow) > 0

@@ -246,16 +246,23 @@ class ShadowRunner:
             except (EOFError, OSError):  # the child is gone (it holds the only writing end)
                 message = None
             if message is not None:
-                self._report(message)
+                try:
+                    self._report(message)
+                except Exception:  # a bad report must not stop the counting nor the restarts
+                    log.exception("unreadable report from the shadow process: %.200r", message)
                 continue
             child.proc.join()
-            if self._closing.is_set():
-                return
             lived = time.monotonic() - child.started
             backoff = 0.0 if lived > MAX_BACKOFF else min(max(backoff * 2, 0.5), MAX_BACKOFF)
-            if self._closing.wait(backoff):
+            while not self._closing.wait(backoff):
+                try:
+                    self._restart(child)
+                    break
+                except Exception:  # e.g. no more processes: try again later
+                    log.exception("the shadow process could not be started again")
+                    backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF)
+            if self._closing.is_set():
                 return
-            self._restart(child)
 
     def _restart(self, dead: _Child) -> None:
         """A new child in place of ``dead``; its unreported copies are counted as shed."""

@@ -105,7 +105,7 @@ class ServerMetrics:
         )
         self.shadow_shed = Counter(
             "catdetector_shadow_shed",
-            "Primary predictions whose shadow copy was dropped (queue_full, shutdown, "
+            "Primary predictions whose shadow copy was dropped (queue_full, shutdown, starting, "
             "process_died, unloadable)",
             ["reason"],
             registry=self.registry,

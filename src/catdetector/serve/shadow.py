@@ -46,6 +46,7 @@ log = logging.getLogger("catdetector.serve")
 QUEUE_FULL = "queue_full"
 SHUTDOWN = "shutdown"
 PROCESS_DIED = "process_died"
+STARTING = "starting"  # a copy made before the shadow process was started
 NICE = shadowproc.NICE
 MAX_BACKOFF = 30.0  # seconds between restarts of a child that keeps dying at once
 
@@ -94,19 +95,38 @@ class ShadowRunner:
         self._child: _Child | None = None
         self._closing = threading.Event()
         self._monitor: threading.Thread | None = None
+        self._starting = threading.Lock()
+        self._allowed = False  # set by start() (the server's lifespan)
+        self._wanted = False  # a shadow was loaded: the process is needed
         self.shed = 0  # predictions whose copy was dropped
         self.done = 0  # shadow records made
         self.restarts = 0  # children started again after dying
         self.loaded: str | None = None  # the version the child reported loading last
 
     def start(self) -> None:
-        """Start the shadow process and the thread that reads its reports."""
-        self._child = self._spawn()
-        atexit.register(self._at_exit)  # before multiprocessing's, which waits for children
-        self._monitor = threading.Thread(
-            target=self._watch, name="catdetector-shadow", daemon=True
-        )
-        self._monitor.start()
+        """Allow the process to start: at once if a shadow is loaded, else with the first."""
+        self._allowed = True
+        if self._wanted:
+            self.ensure_started()
+
+    def ensure_started(self, _: Served | None = None) -> None:
+        """Start the shadow process and the thread that reads its reports, once.
+
+        Called when the server loads a shadow (a holder listener, off the event loop):
+        a server whose registry has no shadow runs no shadow process.
+        """
+        self._wanted = True
+        with self._starting:
+            if not self._allowed or self._child is not None or self._closing.is_set():
+                return
+            child = self._spawn()
+            with self._lock:
+                self._child = child
+            atexit.register(self._at_exit)  # before multiprocessing's: it waits for children
+            self._monitor = threading.Thread(
+                target=self._watch, name="catdetector-shadow", daemon=True
+            )
+            self._monitor.start()
 
     def _spawn(self) -> _Child:
         jobs: Queue[shadowproc.Job | None] = self._ctx.Queue(self.settings.shadow_queue)
@@ -151,7 +171,7 @@ class ShadowRunner:
         with self._lock:
             child = self._child
             if child is None or self._closing.is_set():
-                reason: str | None = SHUTDOWN
+                reason: str | None = SHUTDOWN if self._closing.is_set() else STARTING
             else:
                 try:
                     child.jobs.put_nowait(payload)
@@ -198,7 +218,7 @@ class ShadowRunner:
     def close(self, timeout: float = 10.0) -> None:
         """Finish the job in hand, shed the queued ones (counted), stop the process."""
         self._closing.set()
-        with self._lock:
+        with self._starting, self._lock:
             child = self._child
         if child is not None:
             child.stop.set()

@@ -79,6 +79,8 @@ class Runtime:
             if SHADOW_STAGE in self.roles
             else None
         )
+        if self.shadow is not None:  # its process starts with the first shadow loaded
+            self.roles[SHADOW_STAGE].listeners.append(self.shadow.ensure_started)
         self.rng = random.Random()
         self.recent_ids = RecentIds()
         policy = BatchPolicy(

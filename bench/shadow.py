@@ -4,10 +4,12 @@ Over the 400 real photos (../shared/data/dogscats-sample, read in place; skipped
 message when absent) it builds the registry of bench/serve.py (v1 in prod, v2 trained
 with label noise), assigns v2 to the ``shadow`` stage, and starts two servers following
 prod, one worker each, logging to SQLite (``--no-log``: neither logs): ``without``
-(``--no-shadow``) and ``with`` (the default: it follows the shadow, which predicts a
+(``--no-shadow``) and ``with`` (the default: it follows the shadow, whose process predicts a
 copy of every request after the answer is sent).
 
-Each of ``--rounds`` rounds measures both servers, in alternating order:
+Both servers are warmed by one pass over the photos at concurrency 1 (the shadow
+process loads its model on its first copy). Each of ``--rounds`` rounds measures both
+servers, in alternating order:
 
 - concurrency 1: ``--passes`` passes over the photos, one request at a time on a
   keep-alive connection (bench/serve.py's blocking client): p50;
@@ -173,6 +175,10 @@ def bench(args: argparse.Namespace) -> int:
             proc.wait_http(url + "/readyz")
         _wait_shadow(servers["with"][1], reg["v2"])
         bodies = write_bodies(work / "bodies.json", "catdetector")
+        for name, (_, url) in servers.items():  # warm both (the shadow process loads its model)
+            run_c1_passes(url, bodies, 1)
+            if name == "with":
+                _drain(url)
         rounds: list[dict[str, Any]] = []
         for index in range(args.rounds):
             order = ["without", "with"] if index % 2 == 0 else ["with", "without"]

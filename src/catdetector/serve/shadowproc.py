@@ -38,8 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("catdetector.serve")
 NICE = 19  # the shadow process's scheduling priority: the lowest
 PARENT_CHECK = 1.0  # seconds: how often an idle child checks that its server is alive
-ACK_EVERY = 32  # jobs: under load, written and acknowledged at least this often ...
-ACK_SECONDS = 1.0  # ... and this often
+# A job is reported once its records are written: the child flushes its writer (one
+# commit) for every ACK_EVERY jobs or ACK_SECONDS after the oldest unreported one, not
+# for each job, so the server's reader thread wakes and the log commits seldom.
+ACK_EVERY = 32
+ACK_SECONDS = 0.5
 UNLOADABLE = "unloadable"  # a shed reason: the shadow bundle could not be loaded here
 
 
@@ -98,17 +101,20 @@ class Shadow:
         self.served: Served | None = None
         self.refused: tuple[str, str] | None = None  # (version, bundle) that failed to load
         self.unacked: list[tuple[int, str, str, int]] = []
-        self.acked_at = time.monotonic()
+        self.due: float | None = None  # when the oldest unreported job must be reported
 
     def run(self, jobs: Queue[Job | None], stop: Event) -> None:
         """The loop; at the end every record is written and every job reported."""
         self.predlog.start()
         try:
             while not stop.is_set():
+                due = self.due
+                wait = PARENT_CHECK if due is None else max(0.0, due - time.monotonic())
                 try:
-                    job = jobs.get(timeout=PARENT_CHECK)
+                    job = jobs.get(timeout=min(wait, PARENT_CHECK))
                 except queue.Empty:
-                    self.ack()
+                    if self.due is not None and time.monotonic() >= self.due:
+                        self.ack()
                     if os.getppid() != self.config.parent:
                         log.warning("shadow process: the server is gone; stopping")
                         return
@@ -116,23 +122,24 @@ class Shadow:
                 if job is None or stop.is_set():
                     return
                 self.handle(job)
-                due = time.monotonic() - self.acked_at >= ACK_SECONDS
-                if due or len(self.unacked) >= ACK_EVERY or jobs.empty():
+                late = self.due is not None and time.monotonic() >= self.due
+                if late or len(self.unacked) >= ACK_EVERY:
                     self.ack()
         finally:
             self.predlog.close()  # writes every queued record
-            self.ack(flushed=True)
-            self.results.close()
+            with contextlib.suppress(OSError):  # the server may be gone
+                self.ack(flushed=True)
+                self.results.close()
 
     def ack(self, flushed: bool = False) -> None:
         """Report the jobs whose records are written (after a flush of the writer)."""
-        self.acked_at = time.monotonic()
         if not self.unacked:
             return
         writer = self.predlog.writer
         if not flushed and writer is not None and not writer.flush(timeout=30):
-            return  # the log is slow: reported at the next ack
-        done, self.unacked = self.unacked, []
+            self.due = time.monotonic() + ACK_SECONDS  # the log is slow: try again later
+            return
+        done, self.unacked, self.due = self.unacked, [], None
         self.results.send(("done", done))
 
     def handle(self, job: Job) -> None:
@@ -147,6 +154,8 @@ class Shadow:
             log.exception("shadow prediction failed")
             outcome = "error"
         self.unacked.append((job.seq, served.version, outcome, len(job.primary_ids)))
+        if self.due is None:
+            self.due = time.monotonic() + ACK_SECONDS
 
     def load(self, job: Job) -> Served | None:
         """The shadow ``job`` names: loaded and checked as the watcher does, once per change."""

@@ -248,13 +248,18 @@ def test_each_worker_has_its_own_shadow_process_at_the_lowest_priority(
         time.sleep(0.05)
     table = processes()
     workers = {pid for pid, (parent, _, _) in table.items() if parent == server.proc.pid}
-    children = [
-        (parent, nice)
-        for parent, nice, cmdline in table.values()
+    children = {
+        pid: (parent, nice)
+        for pid, (parent, nice, cmdline) in table.items()
         if parent in workers and "spawn_main" in cmdline and "resource_tracker" not in cmdline
-    ]
-    assert len(workers) == 2 and sorted(p for p, _ in children) == sorted(workers)
-    assert {nice for _, nice in children} == {19}
+    }
+    assert len(workers) == 2 and sorted(p for p, _ in children.values()) == sorted(workers)
+    assert {nice for _, nice in children.values()} == {19}
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.exists() and autogroup.read_text().strip() == "1":  # a session of its own
+        for pid in children:
+            assert os.getsid(pid) == pid
+            assert Path(f"/proc/{pid}/autogroup").read_text().split()[-1] == "19"
     rows = log_rows(db)
     primary = [r for r in rows if r["role"] == "primary"]
     shadow = [r for r in rows if r["role"] == "shadow"]

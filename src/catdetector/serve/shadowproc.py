@@ -79,6 +79,13 @@ def main(config: ChildConfig, jobs: Queue[Job | None], results: Connection, stop
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with contextlib.suppress(AttributeError, OSError):  # already set by the server, mostly
         os.setpriority(os.PRIO_PROCESS, 0, NICE)
+    # Linux with autogroup scheduling (desktops, many servers) shares the CPU between
+    # sessions first, nice counting only inside one: in the server's session, the
+    # shadow's CPU would be charged to the server's share. Its own session, whose group
+    # is at the lowest priority, takes only what no other session wants.
+    with contextlib.suppress(OSError):
+        os.setsid()
+        Path("/proc/self/autogroup").write_text(f"{NICE}\n")
     import logging.config
 
     from catdetector.serve.run import log_config

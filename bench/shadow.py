@@ -9,12 +9,14 @@ copy of every request after the answer is sent).
 
 Both servers are warmed by one pass over the photos at concurrency 1 (the shadow
 process loads its model on its first copy). Each of ``--rounds`` rounds measures both
-servers, in alternating order:
+servers, in alternating order, each pair back to back (the load of a shared machine
+swings within a minute):
 
 - concurrency 1: ``--passes`` passes over the photos, one request at a time on a
   keep-alive connection (bench/serve.py's blocking client): p50;
-- concurrency 8 for ``--duration`` seconds (bench/serve.py's load generator): throughput,
-  and for ``with`` the shadow copies shed meanwhile (``catdetector_shadow_shed_total``).
+- then concurrency 8 for ``--duration`` seconds (bench/serve.py's load generator):
+  throughput, and for ``with`` the shadow copies shed meanwhile
+  (``catdetector_shadow_shed_total``).
 
 Before each measure the ``with`` server's shadow queue is drained, so its backlog never
 runs during the other server's measure. The ratios ``with / without`` are the medians
@@ -111,18 +113,23 @@ def _wait_shadow(url: str, version: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} does not follow the shadow {version}")
 
 
-def _measure(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """p50 at concurrency 1, then throughput at concurrency 8 (and the copies shed)."""
+def _c1(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """p50 at concurrency 1 (the shadow's queue drained first)."""
     if shadowed:
         _drain(url)
     c1 = run_c1_passes(url, bodies, args.passes)
+    if shadowed:  # its backlog must not run during the other server's measure
+        _drain(url)
+    return {"p50_c1_ms": c1["p50_ms"], "c1_failed": c1["failed"]}
+
+
+def _c8(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Throughput at concurrency 8 (and the shadow copies made and shed meanwhile)."""
     if shadowed:
         _drain(url)
     shed_before = _metric(url, "catdetector_shadow_shed_total") if shadowed else 0.0
     done_before = _metric(url, "catdetector_shadow_predictions_total") if shadowed else 0.0
-    c8 = run_load(url, bodies, 8, args.duration)
-    out = {"p50_c1_ms": c1["p50_ms"], "c1_failed": c1["failed"]}
-    out.update({f"c8_{k}": v for k, v in c8.items()})
+    out = {f"c8_{k}": v for k, v in run_load(url, bodies, 8, args.duration).items()}
     if shadowed:
         _drain(url)
         out["c8_shed"] = _metric(url, "catdetector_shadow_shed_total") - shed_before
@@ -182,7 +189,10 @@ def bench(args: argparse.Namespace) -> int:
         rounds: list[dict[str, Any]] = []
         for index in range(args.rounds):
             order = ["without", "with"] if index % 2 == 0 else ["with", "without"]
-            got = {n: _measure(servers[n][1], n == "with", bodies, args) for n in order}
+            # the two c1 passes back to back, then the two c8 runs: each pair close in time
+            got = {n: _c1(servers[n][1], n == "with", bodies, args) for n in order}
+            for n in order:
+                got[n].update(_c8(servers[n][1], n == "with", bodies, args))
             load = Path("/proc/loadavg").read_text().split()[:3]
             rounds.append({"results": got, "loadavg": load})
             w, wo = got["with"], got["without"]

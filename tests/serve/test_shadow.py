@@ -33,8 +33,12 @@ def metric(text: str, name: str) -> float:
 
 
 def wait_drained(server: Server) -> dict[str, int]:
-    """The shadow queue's figures once it is empty and every record is written."""
-    deadline = time.monotonic() + 120
+    """The shadow queue's figures once it is empty and every record is written.
+
+    The shadow process takes only the CPU no one else wants (its own session, at the
+    lowest priority): on a busy machine that can be very little, hence the long bound.
+    """
+    deadline = time.monotonic() + 600
     while True:
         queue = server.model()["roles"]["shadow"]["queue"]
         written = metric(server.http.get("/metrics").text, "catdetector_predlog_queued") == 0
@@ -237,7 +241,7 @@ def test_each_worker_has_its_own_shadow_process_at_the_lowest_priority(
     assert {r[1] for r in results} == {reg.v1}
 
     # every worker's queue empty and its records written (the gauges sum the workers)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600
     while True:
         text = server.http.get("/metrics").text
         if metric(text, "catdetector_shadow_queued") == 0 == metric(

@@ -4,15 +4,19 @@ Over the 400 real photos (../shared/data/dogscats-sample, read in place; skipped
 message when absent) it builds the registry of bench/serve.py (v1 in prod, v2 trained
 with label noise), assigns v2 to the ``shadow`` stage, and starts two servers following
 prod, one worker each, logging to SQLite (``--no-log``: neither logs): ``without``
-(``--no-shadow``) and ``with`` (the default: it follows the shadow, which predicts a
+(``--no-shadow``) and ``with`` (the default: it follows the shadow, whose process predicts a
 copy of every request after the answer is sent).
 
-Each of ``--rounds`` rounds measures both servers, in alternating order:
+Both servers are warmed by one pass over the photos at concurrency 1 (the shadow
+process loads its model on its first copy). Each of ``--rounds`` rounds measures both
+servers, in alternating order, each pair back to back (the load of a shared machine
+swings within a minute):
 
 - concurrency 1: ``--passes`` passes over the photos, one request at a time on a
   keep-alive connection (bench/serve.py's blocking client): p50;
-- concurrency 8 for ``--duration`` seconds (bench/serve.py's load generator): throughput,
-  and for ``with`` the shadow copies shed meanwhile (``catdetector_shadow_shed_total``).
+- then concurrency 8 for ``--duration`` seconds (bench/serve.py's load generator):
+  throughput, and for ``with`` the shadow copies shed meanwhile
+  (``catdetector_shadow_shed_total``).
 
 Before each measure the ``with`` server's shadow queue is drained, so its backlog never
 runs during the other server's measure. The ratios ``with / without`` are the medians
@@ -78,6 +82,25 @@ def _drain(url: str, timeout: float = 300) -> None:
         time.sleep(0.1)
 
 
+def _pss_kib(pid: int) -> int | None:
+    """The proportional set size of ``pid`` (Linux smaps_rollup), None when unreadable."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    found = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
+    return int(found.group(1)) if found else None
+
+
+def _memory(proc: Proc, url: str) -> dict[str, Any]:
+    """Pss of the server process and of its shadow process (after the load)."""
+    child = _queue(url).get("process")
+    return {
+        "server_pss_mib": (_pss_kib(proc.proc.pid) or 0) / 1024,
+        "shadow_pss_mib": (_pss_kib(int(child)) or 0) / 1024 if child else None,
+    }
+
+
 def _wait_shadow(url: str, version: str, timeout: float = 120) -> None:
     import httpx
 
@@ -90,18 +113,23 @@ def _wait_shadow(url: str, version: str, timeout: float = 120) -> None:
     raise SystemExit(f"{url} does not follow the shadow {version}")
 
 
-def _measure(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """p50 at concurrency 1, then throughput at concurrency 8 (and the copies shed)."""
+def _c1(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """p50 at concurrency 1 (the shadow's queue drained first)."""
     if shadowed:
         _drain(url)
     c1 = run_c1_passes(url, bodies, args.passes)
+    if shadowed:  # its backlog must not run during the other server's measure
+        _drain(url)
+    return {"p50_c1_ms": c1["p50_ms"], "c1_failed": c1["failed"]}
+
+
+def _c8(url: str, shadowed: bool, bodies: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Throughput at concurrency 8 (and the shadow copies made and shed meanwhile)."""
     if shadowed:
         _drain(url)
     shed_before = _metric(url, "catdetector_shadow_shed_total") if shadowed else 0.0
     done_before = _metric(url, "catdetector_shadow_predictions_total") if shadowed else 0.0
-    c8 = run_load(url, bodies, 8, args.duration)
-    out = {"p50_c1_ms": c1["p50_ms"], "c1_failed": c1["failed"]}
-    out.update({f"c8_{k}": v for k, v in c8.items()})
+    out = {f"c8_{k}": v for k, v in run_load(url, bodies, 8, args.duration).items()}
     if shadowed:
         _drain(url)
         out["c8_shed"] = _metric(url, "catdetector_shadow_shed_total") - shed_before
@@ -154,10 +182,17 @@ def bench(args: argparse.Namespace) -> int:
             proc.wait_http(url + "/readyz")
         _wait_shadow(servers["with"][1], reg["v2"])
         bodies = write_bodies(work / "bodies.json", "catdetector")
+        for name, (_, url) in servers.items():  # warm both (the shadow process loads its model)
+            run_c1_passes(url, bodies, 1)
+            if name == "with":
+                _drain(url)
         rounds: list[dict[str, Any]] = []
         for index in range(args.rounds):
             order = ["without", "with"] if index % 2 == 0 else ["with", "without"]
-            got = {n: _measure(servers[n][1], n == "with", bodies, args) for n in order}
+            # the two c1 passes back to back, then the two c8 runs: each pair close in time
+            got = {n: _c1(servers[n][1], n == "with", bodies, args) for n in order}
+            for n in order:
+                got[n].update(_c8(servers[n][1], n == "with", bodies, args))
             load = Path("/proc/loadavg").read_text().split()[:3]
             rounds.append({"results": got, "loadavg": load})
             w, wo = got["with"], got["without"]
@@ -180,13 +215,26 @@ def bench(args: argparse.Namespace) -> int:
             for r in rounds
             for n in ("with", "without")
         )
+        memory = {n: _memory(*servers[n]) for n in ("without", "with")}
         ok = p50 <= TARGETS["p50_c1_ratio"] and rps >= TARGETS["rps_c8_ratio"] and failed == 0
-        summary = {"p50_c1_ratio": p50, "rps_c8_ratio": rps, "c8_shed": shed, "failed": failed}
+        summary = {
+            "p50_c1_ratio": p50,
+            "rps_c8_ratio": rps,
+            "c8_shed": shed,
+            "failed": failed,
+            "memory": memory,
+        }
         (OUT / "shadow.json").write_text(json.dumps({"rounds": rounds, **summary}, indent=2))
         print(
             f"with a shadow / without: p50 at c1 {p50:.3f}x (target <= 1.1), throughput at c8 "
             f"{rps:.3f}x (target >= 0.9); {shed:.0f} shadow copies shed at c8; {failed} failed"
             f" -> {'OK' if ok else 'MISSED'}"
+        )
+        with_mem = memory["with"]
+        print(
+            f"Pss: server without a shadow {memory['without']['server_pss_mib']:.0f} MiB; "
+            f"with: server {with_mem['server_pss_mib']:.0f} MiB + shadow process "
+            f"{with_mem['shadow_pss_mib'] or 0:.0f} MiB"
         )
         return 0 if ok else 1
     finally:

@@ -105,7 +105,8 @@ class ServerMetrics:
         )
         self.shadow_shed = Counter(
             "catdetector_shadow_shed",
-            "Primary predictions whose shadow copy was dropped (queue full, or shutdown)",
+            "Primary predictions whose shadow copy was dropped (queue_full, shutdown, starting, "
+            "process_died, unloadable)",
             ["reason"],
             registry=self.registry,
         )
@@ -115,9 +116,14 @@ class ServerMetrics:
             ["model_version", "outcome"],
             registry=self.registry,
         )
+        self.shadow_restarts = Counter(
+            "catdetector_shadow_restarts",
+            "Shadow processes started again after one died",
+            registry=self.registry,
+        )
         self.shadow_queued = Gauge(
             "catdetector_shadow_queued",
-            "Shadow requests waiting for the shadow's thread",
+            "Shadow requests queued, being predicted, or whose records are not yet written",
             multiprocess_mode="livesum",
             registry=self.registry,
         )

@@ -75,10 +75,12 @@ class Runtime:
             role_holder.refusal_listeners.append(self._refused)
         self.budget = DecodeBudget(settings.decode_memory, settings.decode_wait)
         self.shadow = (
-            ShadowRunner(settings, self.predlog, metrics, self.budget.total)
+            ShadowRunner(settings, self.predlog, metrics, self.budget.total, settings.cache_dir)
             if SHADOW_STAGE in self.roles
             else None
         )
+        if self.shadow is not None:  # its process starts with the first shadow loaded
+            self.roles[SHADOW_STAGE].listeners.append(self.shadow.ensure_started)
         self.rng = random.Random()
         self.recent_ids = RecentIds()
         policy = BatchPolicy(

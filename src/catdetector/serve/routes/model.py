@@ -72,12 +72,7 @@ def roles_view(runtime: Runtime) -> dict[str, Any]:
         roles[runtime.settings.stage]["share"] = 100 - (canary.current.share or 0)
     shadow = runtime.shadow
     if shadow is not None:
-        roles[SHADOW]["queue"] = {
-            "capacity": runtime.settings.shadow_queue,
-            "pending": shadow.pending,
-            "done": shadow.done,
-            "shed": shadow.shed,
-        }
+        roles[SHADOW]["queue"] = {"capacity": runtime.settings.shadow_queue, **shadow.view()}
     return roles
 
 

@@ -54,8 +54,8 @@ COMPARE_TARGETS = {
 }
 
 TORCH_SAVE = """
-import sys
-sys.path.insert(0, sys.argv[1])
+import os, sys
+sys.path[:0] = [sys.argv[1], os.path.dirname(sys.argv[4])]  # pyfunc_torch, catdetector
 import mlflow.pyfunc, mlflow.pytorch, torch
 from catdetector.features import embed
 from catdetector.model.bundle import load_bundle
@@ -82,7 +82,8 @@ class BackboneAndHead(torch.nn.Module):
 
 
 net = BackboneAndHead().eval()
-mlflow.pytorch.save_model(net, sys.argv[2] + "/torch")
+example = torch.zeros((1, 3, 224, 224)).numpy()  # MLflow 3's default format (pt2) traces it
+mlflow.pytorch.save_model(net, sys.argv[2] + "/torch", input_example=example)
 mlflow.pyfunc.save_model(
     sys.argv[2] + "/pyfunc",
     python_model=TorchPyfunc(),
@@ -107,7 +108,7 @@ class TorchPyfunc(mlflow.pyfunc.PythonModel):
         from catdetector.features import images
 
         self.torch, self.images = torch, images
-        self.net = mlflow.pytorch.load_model(context.artifacts["torch"]).eval()
+        self.net = mlflow.pytorch.load_model(context.artifacts["torch"])  # pt2: no .eval()
         with open(context.artifacts["bundle"] + "/model.json") as handle:
             meta = json.load(handle)
         self.labels = meta["labels"]

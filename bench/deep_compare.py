@@ -54,8 +54,8 @@ COMPARE_TARGETS = {
 }
 
 TORCH_SAVE = """
-import sys
-sys.path.insert(0, sys.argv[1])
+import os, sys
+sys.path[:0] = [sys.argv[1], os.path.dirname(sys.argv[4])]  # pyfunc_torch, catdetector
 import mlflow.pyfunc, mlflow.pytorch, torch
 from catdetector.features import embed
 from catdetector.model.bundle import load_bundle
@@ -82,7 +82,8 @@ class BackboneAndHead(torch.nn.Module):
 
 
 net = BackboneAndHead().eval()
-mlflow.pytorch.save_model(net, sys.argv[2] + "/torch")
+example = torch.zeros((1, 3, 224, 224)).numpy()  # MLflow 3's default format (pt2) traces it
+mlflow.pytorch.save_model(net, sys.argv[2] + "/torch", input_example=example)
 mlflow.pyfunc.save_model(
     sys.argv[2] + "/pyfunc",
     python_model=TorchPyfunc(),
@@ -107,7 +108,7 @@ class TorchPyfunc(mlflow.pyfunc.PythonModel):
         from catdetector.features import images
 
         self.torch, self.images = torch, images
-        self.net = mlflow.pytorch.load_model(context.artifacts["torch"]).eval()
+        self.net = mlflow.pytorch.load_model(context.artifacts["torch"])  # pt2: no .eval()
         with open(context.artifacts["bundle"] + "/model.json") as handle:
             meta = json.load(handle)
         self.labels = meta["labels"]
@@ -135,6 +136,18 @@ def load_with_cpu(url: str, bodies: Path, concurrency: int, duration: float) -> 
     return {**got, "loadgen_cpu_s": cpu, "loadgen_cores": cpu / (duration + 2.0)}
 
 
+def failures(c1: dict[str, Any], c8: dict[str, Any]) -> dict[str, Any]:
+    """A contender's failed requests at c1 and c8 (with the first reasons), and how often
+    the c1 client reconnected to an idle connection the server had closed or resent."""
+    return {
+        "c1_failed": c1["failed"],
+        "c1_reconnects": c1.get("reconnects", 0),
+        "c1_resent": c1.get("resent", 0),
+        "c8_failed": c8["failed"],
+        "errors": [*c1.get("errors", []), *c8.get("errors", [])][:5],
+    }
+
+
 def serve_contender(
     python: Path, bundle: Path, work: Path, env: dict[str, str], bodies: Path, args: Any
 ) -> dict[str, Any]:
@@ -149,9 +162,9 @@ def serve_contender(
             "c1_vs_inprocess_b1": statistics.median(paired["catdetector_c1"]["pair_ratios"]),
             "inprocess_b1_p50_ms": paired["inprocess_1proc"]["p50_ms"],
             "c8_rps": c8["rps"],
-            "c8_failed": c8["failed"],
             "loadgen_cores": c8["loadgen_cores"],
             "peak_pss_mb": sampler.stop(),
+            **failures(paired["catdetector_c1"], c8),
         }
     finally:
         server.stop()
@@ -166,9 +179,9 @@ def mlflow_contender(server: sb.Proc, url: str, bodies: Path, args: Any) -> dict
         return {
             "c1_p50_ms": c1["p50_ms"],
             "c8_rps": c8["rps"],
-            "c8_failed": c8["failed"],
             "loadgen_cores": c8["loadgen_cores"],
             "peak_pss_mb": sampler.stop(),
+            **failures(c1, c8),
         }
     finally:
         server.stop()
@@ -299,8 +312,13 @@ def compare(args: argparse.Namespace) -> int:
             )
             one: dict[str, Any] = {"load_average": os.getloadavg()[0]}
             for name in order:
-                one[name] = contenders[name]()
+                try:
+                    one[name] = contenders[name]()
+                except (Exception, SystemExit) as exc:  # reported; the run goes on
+                    one[name] = {"error": f"{type(exc).__name__}: {exc}"[-2000:]}
                 print(f"  {name:15s} {json.dumps(one[name])}")
+            one["load_average_end"] = os.getloadavg()[0]
+            print(f"  load average {one['load_average']:.2f} -> {one['load_average_end']:.2f}")
             results["rounds"].append(one)
     finally:
         if not args.keep:
@@ -325,28 +343,37 @@ def compare_report(results: dict[str, Any]) -> int:
         values = [r[name][key] for r in rounds if name in r and key in r[name]]
         return statistics.median(values) if values else float("nan")
 
-    medians: dict[str, dict[str, Any]] = {
-        name: {k: med(name, k) for k, v in rounds[0][name].items() if isinstance(v, int | float)}
-        for name in rounds[0]
-        if name != "load_average"
-    }
+    names = [n for n in rounds[0] if not n.startswith("load_average")]
+    medians: dict[str, dict[str, Any]] = {}
+    for name in names:
+        keys = {
+            k: None
+            for r in rounds
+            for k, v in r.get(name, {}).items()
+            if isinstance(v, int | float) and not k.startswith(("c1_failed", "c8_failed"))
+        }
+        medians[name] = {k: med(name, k) for k in keys}
     acc = results["accuracy"]
+    nan = float("nan")
+
+    def c8(name: str) -> float:
+        return float(medians.get(name, {}).get("c8_rps", nan))
+
     serve = medians["serve-int8"]
     ratios: dict[str, float | None] = {
         "int8_vs_float32_accuracy_points": 100 * (acc["int8"] - acc["float32"]),
         "int8_test_accuracy": acc["int8"],
-        "c8_vs_float32_server": serve["c8_rps"] / medians["serve-float32"]["c8_rps"],
+        "c8_vs_float32_server": c8("serve-int8") / c8("serve-float32"),
         "c8_vs_mlflow_pytorch": (
-            serve["c8_rps"] / medians["mlflow-pytorch"]["c8_rps"]
-            if "mlflow-pytorch" in medians
-            else None
+            c8("serve-int8") / c8("mlflow-pytorch") if "mlflow-pytorch" in medians else None
         ),
-        "p50_c1_vs_inprocess_b1": serve["c1_vs_inprocess_b1"],
-        "c8_vs_inprocess_best": serve["c8_rps"] / medians["inprocess-int8"]["best_rps"],
-        "server_peak_mb": serve["peak_pss_mb"],
+        "p50_c1_vs_inprocess_b1": serve.get("c1_vs_inprocess_b1", nan),
+        "c8_vs_inprocess_best": c8("serve-int8")
+        / medians.get("inprocess-int8", {}).get("best_rps", nan),
+        "server_peak_mb": serve.get("peak_pss_mb", nan),
     }
     if "mlflow-onnx" in medians:
-        ratios["c8_vs_mlflow_onnx"] = serve["c8_rps"] / medians["mlflow-onnx"]["c8_rps"]
+        ratios["c8_vs_mlflow_onnx"] = c8("serve-int8") / c8("mlflow-onnx")
     results.update(medians=medians, ratios=ratios, load_average_end=os.getloadavg())
     print(f"\nmedians over {len(rounds)} rounds:")
     for name, row in medians.items():
@@ -354,14 +381,15 @@ def compare_report(results: dict[str, Any]) -> int:
             f"  {name:15s} "
             + ", ".join(f"{k} {v:.2f}" for k, v in row.items() if isinstance(v, float))
         )
-    missed = []
+    trouble = report_failures(rounds, names)
+    missed = ["failures"] if trouble else []
     print("targets:")
     for name, value in ratios.items():
         target = COMPARE_TARGETS.get(name)
         if value is None or target is None:
             print(f"  {name:32s} {value if value is None else f'{value:8.2f}'}")
             continue
-        ok = (
+        ok = value == value and (  # NaN (a contender that never finished): missed
             value < target
             if name == "server_peak_mb"
             else (value <= target if name.startswith("p50") else value >= target)
@@ -369,5 +397,30 @@ def compare_report(results: dict[str, Any]) -> int:
         missed += [] if ok else [name]
         print(f"  {name:32s} {value:8.2f}   target {target}   {'met' if ok else 'MISSED'}")
     (sb.OUT / "serve_deep_compare.json").write_text(json.dumps(results, indent=2) + "\n")
+    per_round = ", ".join(f"{r['load_average']:.1f}-{r['load_average_end']:.1f}" for r in rounds)
+    print(f"load average per round (start-end): {per_round}")
     print(f"load average {results['load_average_start']} -> {results['load_average_end']}")
     return 1 if missed else 0
+
+
+def report_failures(rounds: list[dict[str, Any]], names: list[str]) -> bool:
+    """Print every contender's failed requests, client reconnects and resends, and
+    contenders that stopped with an error, summed over the rounds; True if any failed."""
+    trouble = False
+    print("failures (summed over the rounds):")
+    for name in names:
+        got = [r[name] for r in rounds if name in r]
+        errors = [g["error"] for g in got if "error" in g]
+        sums = {
+            k: sum(g.get(k, 0) for g in got)
+            for k in ("c1_failed", "c8_failed", "c1_reconnects", "c1_resent")
+        }
+        trouble = trouble or bool(errors) or sums["c1_failed"] + sums["c8_failed"] > 0
+        reasons = [e for g in got for e in g.get("errors", [])][:3]
+        print(
+            f"  {name:15s} "
+            + ", ".join(f"{k} {v}" for k, v in sums.items())
+            + (f", stopped in {len(errors)} round(s): {errors[0][:300]}" if errors else "")
+            + (f", first reasons: {reasons}" if reasons else "")
+        )
+    return trouble

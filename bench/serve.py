@@ -46,6 +46,7 @@ import base64
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -123,7 +124,9 @@ async def _connection(
                         length = int(line[15:])
                 body = await reader.readexactly(length)
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
-                out["errors"].append(repr(exc))
+                out["failed"] += 1  # a request without an answer (warm-up included)
+                if len(out["errors"]) < 5:
+                    out["errors"].append(repr(exc))
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
@@ -349,55 +352,145 @@ def _connect(host: str, port: int) -> tuple[socket.socket, Any]:
     return sock, sock.makefile("rb")
 
 
+def _dropped(sock: socket.socket) -> bool:
+    """True when an idle keep-alive connection can no longer be used (urllib3's check).
+
+    Between requests nothing is due from the server, so a readable socket means it
+    closed the connection (EOF; uvicorn does after 5 s idle) or sent something unasked.
+    """
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+class KeepAlive:
+    """A blocking HTTP/1.1 client on one keep-alive connection (the c1 client).
+
+    Before it reuses the connection it checks whether the server closed it while idle
+    and reconnects first (``reconnects``): the request was never sent. If the server
+    closes a reused connection after the request was sent but before any byte of the
+    answer (the close raced the send), it resends once on a new connection, as HTTP
+    clients do for a reused connection (``resent``). Every other failure (a status other
+    than 200, a short or missing answer on a new connection, a resend that fails) is
+    counted in ``failed`` with its reason in ``errors`` (the first 5), never retried.
+    """
+
+    def __init__(self, host: str, port: int, expect: bytes) -> None:
+        self.host, self.port, self.expect = host, port, expect
+        self.sock, self.stream = _connect(host, port)
+        self.fresh = True  # no request sent on this connection yet
+        self.reconnects = self.resent = self.failed = 0
+        self.errors: list[str] = []
+
+    def _reconnect(self) -> None:
+        self.stream.close()
+        self.sock.close()
+        self.sock, self.stream = _connect(self.host, self.port)
+        self.fresh = True
+
+    def _fail(self, why: str) -> None:
+        self.failed += 1
+        if len(self.errors) < 5:
+            self.errors.append(why)
+        self._reconnect()  # the state of this connection is unknown
+
+    def ready(self) -> None:
+        """Reconnect when the server closed the idle connection (call before timing)."""
+        if not self.fresh and _dropped(self.sock):
+            self.reconnects += 1
+            self._reconnect()
+
+    def request(self, data: bytes) -> bool | None:
+        """Send one request and read its answer: True for a 200 with ``expect``, False for
+        another answer, None for none (both counted in ``failed``)."""
+        reused = not self.fresh
+        self.fresh = False
+        try:
+            self.sock.sendall(data)
+            first = self.stream.readline()
+        except (ConnectionResetError, BrokenPipeError) as exc:
+            first, error = b"", repr(exc)
+        else:
+            error = "the server closed the connection without an answer"
+        if not first:
+            if not reused:
+                self._fail(f"{error} (new connection)")
+                return None
+            self.resent += 1  # closed while idle, the close crossing the request: once more
+            self._reconnect()
+            return self.request(data)
+        try:
+            return self._answer(first)
+        except (ValueError, OSError) as exc:
+            self._fail(f"bad answer: {exc!r} (status line {first[:80]!r})")
+            return None
+
+    def _answer(self, first: bytes) -> bool:
+        status = int(first[9:12])
+        length = 0
+        while (line := self.stream.readline()) not in (b"\r\n", b""):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = self.stream.read(length)
+        if len(body) < length:
+            raise ValueError(f"body of {len(body)} bytes, {length} announced")
+        if status == 200 and self.expect in body:
+            return True
+        self.failed += 1
+        if len(self.errors) < 5:
+            self.errors.append(f"{status} {body[:200]!r}")
+        return False
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.stream.close()
+        self.sock.close()
+
+
 def pass_main(args: argparse.Namespace) -> None:
     """A long-lived process: one timed pass per line read from stdin ("START COUNT").
 
     ``--pass-of inproc`` calls ``LoadedModel.predict_bytes`` on each photo;
     ``--pass-of http`` sends each as one request on one keep-alive connection and
-    waits for the answer (a plain blocking client: concurrency 1). One JSON line per pass.
+    waits for the answer (:class:`KeepAlive`: concurrency 1). One JSON line per pass:
+    the latencies of the answered requests, the failures (counted, the first reasons)
+    and how often the client reconnected or resent.
     """
+    client: KeepAlive | None = None
     if args.pass_of == "inproc":
         model = load_model(args.bundle, args.threads)
         items = [p.read_bytes() for p in _photos()]
-
-        def one(data: bytes) -> bool:
-            model.predict_bytes([data])
-            return True
-
     else:
         bodies = json.loads(Path(args.bodies).read_text())
         items = [
             _request(args.host, args.port, bodies["path"], bodies["ctype"], base64.b64decode(b))
             for b in bodies["bodies"]
         ]
-        expect = bodies["expect"].encode()
-        sock, stream = _connect(args.host, args.port)
-
-        def one(data: bytes) -> bool:
-            nonlocal sock, stream
-            sock.sendall(data)
-            first = stream.readline()
-            if not first:  # the server closed the idle keep-alive connection (5 s): again
-                sock.close()
-                sock, stream = _connect(args.host, args.port)
-                sock.sendall(data)
-                first = stream.readline()
-            status = int(first[9:12])
-            length = 0
-            while (line := stream.readline()) not in (b"\r\n", b""):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            return status == 200 and expect in stream.read(length)
+        client = KeepAlive(args.host, args.port, bodies["expect"].encode())
 
     for line in sys.stdin:
         start, count = (int(x) for x in line.split())
-        lat, failed = [], 0
+        lat: list[float] = []
+        failed = 0
         for data in items[start : start + count]:
+            if client is None:
+                t0 = time.perf_counter()
+                model.predict_bytes([data])
+                lat.append(time.perf_counter() - t0)
+                continue
+            client.ready()  # a reconnect after an idle close is not timed
             t0 = time.perf_counter()
-            ok = one(data)
-            lat.append(time.perf_counter() - t0)
-            failed += not ok
-        print(json.dumps({"latencies": lat, "failed": failed}), flush=True)
+            if client.request(data) is not None:  # answered (a non-200 too; counted failed)
+                lat.append(time.perf_counter() - t0)
+        out: dict[str, Any] = {"latencies": lat, "failed": failed}
+        if client is not None:
+            out.update(
+                failed=client.failed,
+                reconnects=client.reconnects,
+                resent=client.resent,
+                errors=client.errors,
+            )
+            client.failed = client.reconnects = client.resent = 0
+            client.errors = []
+        print(json.dumps(out), flush=True)
 
 
 class Passes:
@@ -428,14 +521,22 @@ class Passes:
         self.proc.wait(timeout=60)
 
 
-def _summary(lat: list[float], failed: int) -> dict[str, Any]:
-    return {
+def _summary(
+    lat: list[float], failed: int, passes: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Latency figures of pooled passes; the HTTP client's failures, reconnects and resends."""
+    out: dict[str, Any] = {
         "requests": len(lat),
-        "rps": len(lat) / sum(lat),
+        "rps": len(lat) / sum(lat) if lat else 0.0,
         "p50_ms": _pct(lat, 50),
         "p99_ms": _pct(lat, 99),
         "failed": failed,
     }
+    if passes and "reconnects" in passes[0]:
+        out["reconnects"] = sum(p["reconnects"] for p in passes)
+        out["resent"] = sum(p["resent"] for p in passes)
+        out["errors"] = [e for p in passes for e in p["errors"]][:5]
+    return out
 
 
 def _children(pid: int) -> list[int]:
@@ -501,7 +602,9 @@ def run_c1_paired(
     ]
     pooled = {
         name: _summary(
-            [x for one in passes for x in one["latencies"]], sum(o["failed"] for o in passes)
+            [x for one in passes for x in one["latencies"]],
+            sum(o["failed"] for o in passes),
+            passes,
         )
         for name, passes in got.items()
     }
@@ -520,7 +623,9 @@ def run_c1_passes(url: str, bodies: Path, passes: int) -> dict[str, Any]:
         got = [client.run() for _ in range(passes)]
     finally:
         client.close()
-    return _summary([x for one in got for x in one["latencies"]], sum(o["failed"] for o in got))
+    return _summary(
+        [x for one in got for x in one["latencies"]], sum(o["failed"] for o in got), got
+    )
 
 
 # ---------------------------------------------------------------- the registry and servers

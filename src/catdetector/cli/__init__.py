@@ -35,6 +35,7 @@ app = typer.Typer(
 COMMAND_MODULES = {
     "init": "project",
     "sample": "project",
+    "upgrade": "project",
     "register": "registry",
     "promote": "registry",
     "unassign": "registry",

@@ -1,4 +1,4 @@
-"""`catdetector init` and `catdetector sample`."""
+"""`catdetector init`, `catdetector sample` and `catdetector upgrade`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from catdetector.cli._common import console, console_err, print_json
 
 
 def register(app: typer.Typer) -> None:
-    """Attach init and sample."""
+    """Attach init, sample and upgrade."""
 
     @app.command("init")
     def init(
@@ -150,4 +150,41 @@ def register(app: typer.Typer) -> None:
         paths = write_sample(directory, n, seed)
         console.print(
             f"wrote {len(paths)} synthetic images (seed {seed}) to {directory}/cat and /other"
+        )
+
+    @app.command("upgrade")
+    def upgrade(
+        directory: Annotated[Path, typer.Argument(help="the project")] = Path("."),
+        check: Annotated[
+            bool, typer.Option("--check", help="change nothing; exit 1 when an upgrade is due")
+        ] = False,
+    ) -> None:
+        """Bring a project made by an older catdetector to the current dvc.yaml declarations
+        (e.g. the train stage's `pretrained` params), keeping every edit of yours."""
+        from rich.markup import escape
+
+        from catdetector.release.upgrade import upgrade as do_upgrade
+
+        result = do_upgrade(directory, dry_run=check)
+        if not result.stale:
+            console.print("the project is current: nothing to upgrade")
+            return
+        for one in result.stale:
+            if check:
+                console_err.print(
+                    f"[yellow]stale:[/yellow] {escape(one.message())}", soft_wrap=True
+                )
+            else:
+                console.print(
+                    f"dvc.yaml: the {one.stage} stage now declares the params "
+                    + ", ".join(one.missing)
+                )
+        if check:
+            raise typer.Exit(1)
+        for name in result.params_added:
+            console.print(f"params.yaml: added the section {name} (the defaults)")
+        stages = " and ".join(one.stage for one in result.stale)
+        console.print(
+            f"`dvc repro` re-runs {stages} once (its declaration changed); then commit "
+            "dvc.yaml, params.yaml and dvc.lock"
         )

@@ -50,6 +50,21 @@ def _warn_if_lock_behind(root: Path) -> None:
         console_err.print(f"[yellow]warning:[/yellow] {escape(cover.message())}", soft_wrap=True)
 
 
+def _warn_if_stale(root: Path) -> None:
+    """Tell the user (stderr) when dvc.yaml declares fewer params than the template."""
+    from rich.markup import escape
+
+    from catdetector.core.errors import ConfigError
+    from catdetector.release.upgrade import stale_stages
+
+    try:
+        stale = stale_stages(root)
+    except ConfigError:  # no dvc.yaml (a stage run by hand): nothing to compare
+        return
+    for one in stale:
+        console_err.print(f"[yellow]warning:[/yellow] {escape(one.message())}", soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the stage sub-commands."""
     stage = typer.Typer(help="Pipeline stages (run by `dvc repro`).", no_args_is_help=True)
@@ -60,6 +75,7 @@ def register(app: typer.Typer) -> None:
         """Validate data/raw, drop duplicates, split by content hash, featurize."""
         from catdetector.training.pipeline import prepare as run
 
+        _warn_if_stale(Path.cwd())
         summary = run(Path.cwd())
         counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
         console.print(
@@ -72,6 +88,7 @@ def register(app: typer.Typer) -> None:
         """Fit every rung of the ladder, keep the simplest good one, write the bundle."""
         from catdetector.training.pipeline import train as run
 
+        _warn_if_stale(Path.cwd())
         console.print(ladder_view(run(Path.cwd())))
         _warn_if_lock_behind(Path.cwd())
 

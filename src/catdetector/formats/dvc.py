@@ -139,3 +139,60 @@ def _tree(directory: Path) -> Any:
     odb = HashFileDB(MemoryFileSystem(), "/catdetector-staging")
     _, _, tree = build(odb, os.fspath(directory.resolve()), localfs, "md5", dry_run=True)
     return tree
+
+
+def _param_names(entries: Any) -> list[str]:
+    """The params.yaml names a stage's ``params:`` list declares (``{file: [keys]}``
+    entries count for ``params.yaml`` only; other files' keys are not ours)."""
+    names: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, str):
+            names.append(entry)
+        elif isinstance(entry, dict) and isinstance(entry.get("params.yaml"), list):
+            names.extend(k for k in entry["params.yaml"] if isinstance(k, str))
+    return names
+
+
+def stage_params(text: str, stage: str) -> list[str] | None:
+    """The params.yaml names (sections or dotted keys) that ``stage`` of a ``dvc.yaml``
+    text declares; None when the text has no such stage."""
+    doc = _yaml(text)
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    entry = stages.get(stage) if isinstance(stages, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    return _param_names(entry.get("params"))
+
+
+def covers(declared: list[str], section: str) -> bool:
+    """True when DVC tracks ``section`` of params.yaml with these declared names
+    (the section itself, or any key in it)."""
+    return any(name == section or name.startswith(section + ".") for name in declared)
+
+
+def with_stage_params(text: str, stage: str, sections: list[str]) -> str:
+    """``dvc.yaml`` text with ``sections`` added to ``stage``'s ``params:`` (each after the
+    last plain name that sorts before it, as the template orders the train stage's);
+    comments, order and every other edit kept (ruamel.yaml, DVC's own YAML library)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.indent(mapping=2, sequence=4, offset=2)  # the layout `catdetector init` writes
+    rt.width = 4096  # long lines stay whole
+    doc = rt.load(text)
+    entry = doc["stages"][stage]
+    if entry.get("params") is None:
+        entry["params"] = []
+    params = entry["params"]
+    for section in sections:
+        if covers(_param_names(list(params)), section):
+            continue
+        names = [p if isinstance(p, str) else None for p in params]
+        before = [i for i, name in enumerate(names) if name is not None and name < section]
+        params.insert(before[-1] + 1 if before else len(params), section)
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()

@@ -1,0 +1,93 @@
+"""assess v3, third round (issue 22): the general defect classes the second blind corpus
+(blind2, now spent) showed, each as a small synthetic repository. Every test here failed on
+the engine before its fix (main at d802307), except the counter-checks named ``..._still_...``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catdetector.assess import assess_repository
+from catdetector.assess.checks import get_check
+from catdetector.assess.facts import Facts
+from catdetector.assess.model import Evidence
+from catdetector.assess.scan import scan
+from tests.assess.builders import FAKE_AWS_KEY_ID, Files, write_tree
+
+TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
+RANDOM_KEY = "Zq8vN2xR7tLm4" + "Wp9sKd3Hf6Yb"  # mixed case and digits, built at run time
+
+
+def _secrets(root: Path, files: Files) -> list[Evidence]:
+    write_tree(root, {**files, "train.py": TRAIN})
+    return get_check("secrets-committed").func(Facts(scan(root)))
+
+
+def _severity(root: Path) -> str | None:
+    finding = assess_repository(root).finding("secrets-committed")
+    return finding.severity if finding else None
+
+
+# ------------------------------------------------------------- secrets ----------------------
+def test_example_env_files_and_api_client_collections_are_low_and_listed(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        ".env.example": "# Copy to .env\nDB_PASSWORD=hunter2hunter\n",
+        "docker/.env.api.example": "API_DB_URI=postgresql://app:apppass9@db:5432/x\n",
+        "config.sample.yml": "smtp_password: mailpass77\n",
+        ".env.template": "AIRFLOW_SECRET=hunter2hunter\n",
+        "bruno-api/auth/user login.yml": 'body:\n  json: |\n    { "password": "user123x" }\n',
+    }
+    evidence = _secrets(tmp_path, files)
+    assert len(evidence) == 5  # never hidden: every one is listed, with its reason
+    assert all("not a production secret" in (e.detail or "") for e in evidence)
+    assert _severity(tmp_path) == "low"
+
+
+def test_default_and_test_credentials_of_local_services_are_low(tmp_path: Path) -> None:
+    compose = (
+        "services:\n  postgres:\n    image: postgres:16\n    environment:\n"
+        "      POSTGRES_USER: airflow\n      POSTGRES_PASSWORD: airflow\n"
+        "  scheduler:\n    environment:\n"
+        "      SQL_ALCHEMY_CONN: postgresql+psycopg2://airflow:airflow@postgres/a\n"
+        "  minio:\n    environment:\n      MINIO_ROOT_PASSWORD: minio123\n"
+        "  db:\n    environment:\n"
+        "      POSTGRES_USER: platform\n      POSTGRES_PASSWORD: platform\n"
+    )
+    ci = (
+        "jobs:\n  test:\n    env:\n"
+        "      API_KEY: test-secret-key\n      X_TOKEN: dev-api-key-for-testing\n"
+    )
+    evidence = _secrets(tmp_path, {"docker-compose.yml": compose, ".github/workflows/ci.yml": ci})
+    assert {e.line for e in evidence if e.file == "docker-compose.yml"} == {6, 9, 12, 16}
+    assert {e.line for e in evidence if e.file == ".github/workflows/ci.yml"} == {4, 5}
+    details = [e.detail or "" for e in evidence]
+    assert all("not a leaked secret" in d or "for tests" in d for d in details)
+    assert _severity(tmp_path) == "low"
+
+
+def test_real_tokens_and_random_keys_are_still_critical_in_example_files(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        ".env.example": f"AWS_ACCESS_KEY_ID={FAKE_AWS_KEY_ID}\nSECRET_KEY={RANDOM_KEY}\n",
+        "k8s/mysql.yml": 'stringData:\n  password: "summit2025x"\n',
+    }
+    evidence = _secrets(tmp_path, files)
+    assert sorted((e.file, e.line) for e in evidence) == [
+        (".env.example", 1), (".env.example", 2), ("k8s/mysql.yml", 2),
+    ]  # fmt: skip
+    assert not any("not a production secret" in (e.detail or "") for e in evidence)
+    assert _severity(tmp_path) == "critical"
+
+
+def test_references_sentences_and_placeholders_are_not_values(tmp_path: Path) -> None:
+    files: Files = {
+        "infrastructure/main.tf": "provider {\n  personal_access_token = var.ado_pat_token\n}\n",
+        "bruno/opencollection.yml": "script: |\n  const accessToken = data.accessToken;\n",
+        "docker-compose.yml": "x:\n  # Generate a secure token: openssl rand -hex 32\n",
+        "k8s/secret.yaml": "# 3. create the secret: kubectl create secret generic x\n",
+        "api/config.py": "class C:\n    SECRET_KEY = 'this-really-needs-to-be-changed'\n",
+        ".env": "PLATFORM_SECRET_KEY=change-me-to-a-64-char-random-string\n",
+    }
+    assert _secrets(tmp_path, files) == []

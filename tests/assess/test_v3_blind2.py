@@ -91,3 +91,36 @@ def test_references_sentences_and_placeholders_are_not_values(tmp_path: Path) ->
         ".env": "PLATFORM_SECRET_KEY=change-me-to-a-64-char-random-string\n",
     }
     assert _secrets(tmp_path, files) == []
+
+
+# ------------------------------------------------------------- skew on version specs -------
+SERVE = "from fastapi import FastAPI\nimport joblib\napp = FastAPI()\nm = joblib.load('m.pkl')\n"
+
+
+def _skew(root: Path, train_reqs: str, serve_reqs: str) -> list[Evidence]:
+    files: Files = {
+        "training/requirements.txt": train_reqs,
+        "training/train.py": TRAIN,
+        "api/requirements.txt": serve_reqs,
+        "api/app.py": SERVE,
+    }
+    write_tree(root, files)
+    return get_check("training-serving-skew").func(Facts(scan(root)))
+
+
+def test_a_training_range_that_admits_servings_version_is_not_skew(tmp_path: Path) -> None:
+    loose = _skew(
+        tmp_path / "a",
+        "scikit-learn\nnumpy>=1.20\nscipy>=1.6.0\n",
+        "scikit-learn>=1.7.2\nnumpy>=2.3.3\nscipy==1.16.1\n",
+    )
+    assert not [e for e in loose if "differs" in (e.detail or "")]  # no-lock-file's risk
+
+
+def test_a_pinned_training_version_that_serving_does_not_keep_is_still_skew(
+    tmp_path: Path,
+) -> None:
+    pinned = _skew(tmp_path / "b", "scikit-learn==1.3.0\n", "scikit-learn>=1.0\n")
+    disjoint = _skew(tmp_path / "c", "numpy<2\n", "numpy>=2.1\n")
+    assert [e.line for e in pinned if "differs" in (e.detail or "")] == [1]
+    assert [e.line for e in disjoint if "differs" in (e.detail or "")] == [1]

@@ -142,12 +142,50 @@ def _merged(f: Facts, specs: list[EnvSpec]) -> dict[str, Requirement]:
     return merged
 
 
+def _skews(train: Requirement, serve: Requirement) -> bool:
+    """Whether serving can run the model with another version of a package than training
+    built it with: training pins a version and serving's spec differs, or no version satisfies
+    both. A training range that admits serving's version is training's own looseness (reported
+    by ``no-lock-file``), not a difference between the two environments."""
+    t, s = train.spec.replace(" ", ""), serve.spec.replace(" ", "")
+    if t == s:
+        return False
+    if train.pinned:
+        return True
+    if not t or not s:
+        return False
+    return not _overlap(t, s)
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether some version satisfies both specifier sets (tried on the versions they name and
+    the next micro release of each); unreadable specs count as disjoint, as before."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        sa, sb = SpecifierSet(a), SpecifierSet(b)
+    except InvalidSpecifier:
+        return False
+    candidates: list[Version] = []
+    for spec in (*sa, *sb):
+        try:
+            v = Version(spec.version.rstrip(".*"))
+        except InvalidVersion:
+            continue
+        micro = v.micro + 1 if len(v.release) > 2 else 1
+        candidates += [v, Version(f"{v.major}.{v.minor}.{micro}")]
+    return any(
+        sa.contains(v, prereleases=True) and sb.contains(v, prereleases=True) for v in candidates
+    )
+
+
 def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evidence]:
     ev: list[Evidence] = []
     t_reqs, s_reqs = _merged(f, train), _merged(f, serve)
     for name in sorted(set(t_reqs) & set(s_reqs)):
         treq, sreq = t_reqs[name], s_reqs[name]
-        if treq.spec.replace(" ", "") != sreq.spec.replace(" ", ""):
+        if _skews(treq, sreq):
             detail = (
                 f"{name} differs: '{treq.spec or 'any'}' in {treq.file} for training, "
                 f"'{sreq.spec or 'any'}' for serving"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from catdetector.assess import assess_repository
 from catdetector.assess.checks import get_check
+from catdetector.assess.ci import gates
 from catdetector.assess.facts import Facts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
@@ -124,3 +125,63 @@ def test_a_pinned_training_version_that_serving_does_not_keep_is_still_skew(
     disjoint = _skew(tmp_path / "c", "numpy<2\n", "numpy>=2.1\n")
     assert [e.line for e in pinned if "differs" in (e.detail or "")] == [1]
     assert [e.line for e in disjoint if "differs" in (e.detail or "")] == [1]
+
+
+# ------------------------------------------------------------- inline Python in CI ---------
+CLASSIFIER = (
+    "from sklearn.linear_model import LogisticRegression\n\n\nclass Classifier:\n"
+    "    def train(self):\n        self.m = LogisticRegression().fit(X, y)\n"
+    "        return {'accuracy': 0.9}\n"
+)
+METRICS = (
+    "def validate_model_threshold(metrics, thresholds):\n"
+    "    for name, minimum in thresholds.items():\n"
+    "        if metrics[name] < minimum:\n            raise ValueError(name)\n    return True\n"
+)
+INLINE_CI = (
+    "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - run: pytest tests\n"
+    "      - run: |\n          python -c \"\n"
+    "          from src.models.clf import Classifier\n"
+    "          from src.utils.metrics import validate_model_threshold\n"
+    "          metrics = Classifier().train()\n"
+    "          validate_model_threshold(metrics, {'accuracy': 0.85})\n          \"\n"
+)
+
+
+def test_inline_python_in_ci_that_trains_and_gates_is_read_as_code(tmp_path: Path) -> None:
+    files: Files = {
+        "src/models/clf.py": CLASSIFIER,
+        "src/utils/metrics.py": METRICS,
+        "tests/test_clf.py": "def test_x():\n    assert True\n",
+        ".github/workflows/ci.yml": INLINE_CI,
+    }
+    write_tree(tmp_path, files)
+    facts = Facts(scan(tmp_path))
+    assert get_check("no-ci-training").func(facts) == []
+    assert facts.pipeline_trains  # CI runs the training: not "outside any pipeline"
+    heredoc = (
+        "on: push\njobs:\n  gate:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: |\n          python - <<'PY'\n          m = float(read())\n"
+        "          threshold = 0.70\n          if m >= threshold:\n              sys.exit(0)\n"
+        "          sys.exit(3)\n          PY\n"
+    )
+    write_tree(tmp_path / "b", {**files, ".github/workflows/ci.yml": heredoc})
+    b = Facts(scan(tmp_path / "b"))
+    assert any(e.detail and e.detail.startswith("CI gate") for e in gates(b))
+    assert any(e.detail and e.detail.startswith("CI gate") for e in gates(facts))
+
+
+def test_inline_python_that_neither_trains_nor_gates_is_still_nothing(tmp_path: Path) -> None:
+    ci = INLINE_CI.replace("metrics = Classifier().train()\n", "print(Classifier)\n").replace(
+        "          validate_model_threshold(metrics, {'accuracy': 0.85})\n", ""
+    )
+    files: Files = {
+        "src/models/clf.py": CLASSIFIER,
+        "src/utils/metrics.py": METRICS,
+        ".github/workflows/ci.yml": ci,
+    }
+    write_tree(tmp_path, files)
+    facts = Facts(scan(tmp_path))
+    assert get_check("no-ci-training").func(facts) != []
+    assert not any(e.detail and e.detail.startswith("CI gate") for e in gates(facts))

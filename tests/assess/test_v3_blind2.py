@@ -185,3 +185,26 @@ def test_inline_python_that_neither_trains_nor_gates_is_still_nothing(tmp_path: 
     facts = Facts(scan(tmp_path))
     assert get_check("no-ci-training").func(facts) != []
     assert not any(e.detail and e.detail.startswith("CI gate") for e in gates(facts))
+
+
+# ------------------------------------------------------------- a model nobody can rebuild --
+def test_a_served_model_file_with_no_training_code_is_a_critical_bus_factor(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        "api/app.py": SERVE.replace("m.pkl", "model/m.pkl"),
+        "api/model/m.pkl": b"\x80\x04" + bytes(64),
+        "api/requirements.txt": "fastapi==0.110.0\n",
+    }
+    write_tree(tmp_path, files)
+    report = assess_repository(tmp_path)
+    finding = report.finding("bus-factor")
+    assert finding is not None and finding.severity == "critical"
+    assert finding.evidence[0].file == "api/model/m.pkl" and report.level == 0
+
+
+def test_a_served_hub_model_with_no_file_is_still_not_a_committed_model(tmp_path: Path) -> None:
+    serve = "from fastapi import FastAPI\napp = FastAPI()\n"
+    write_tree(tmp_path, {"app.py": serve, "requirements.txt": "fastapi==0.110.0\n"})
+    finding = assess_repository(tmp_path).finding("bus-factor")
+    assert finding is None or finding.severity != "critical"

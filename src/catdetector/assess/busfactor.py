@@ -55,6 +55,9 @@ def bus_factor(f: Facts) -> list[Evidence]:
                 f"({loaded.detail.split(': ', 1)[-1]}); no pipeline here can re-create it"
             )
             ev.append(Evidence(loaded.file, loaded.line, detail))
+        committed = [m for m in f.model_files if not AUX_PATH_RE.search(m.path)]
+        if not ev and committed and f.serving_units:
+            ev.append(Evidence(committed[0].path, None, NO_TRAINING_CODE))
         if not ev:
             detail = (
                 f"{NOT_RECOGNISED}no training code and no pipeline (looked for fit/train calls "
@@ -85,6 +88,10 @@ def _absolute(line: str, regex: Rx) -> bool:
 
 
 ON_ONE_MACHINE = "reads a path on one machine: "
+NO_TRAINING_CODE = (
+    "a model file served with no training code or pipeline anywhere in the repository: "
+    "nobody can re-create it"
+)
 
 
 MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
@@ -129,10 +136,11 @@ def _machine_path(literal: str) -> bool:
 
 def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical on positive evidence of the course's risk: training only in notebooks, a
-    model file in the tree that no pipeline made, or reading one machine's paths; high when
+    model file in the tree that no pipeline made (or that no code here trains at all), or
+    reading one machine's paths; high when
     scripts train outside any pipeline."""
     training = production_training(f)
     notebooks_only = bool(training) and all(u.kind == "ipynb" for u in training)
-    one_machine = any(e.detail.startswith(ON_ONE_MACHINE) for e in evidence)
+    one_machine = any(e.detail.startswith((ON_ONE_MACHINE, NO_TRAINING_CODE)) for e in evidence)
     made_by_hand = bool(training) and not f.pipeline_trains and bool(f.model_files)
     return "critical" if notebooks_only or one_machine or made_by_hand else "high"

@@ -208,3 +208,26 @@ def test_a_served_hub_model_with_no_file_is_still_not_a_committed_model(tmp_path
     write_tree(tmp_path, {"app.py": serve, "requirements.txt": "fastapi==0.110.0\n"})
     finding = assess_repository(tmp_path).finding("bus-factor")
     assert finding is None or finding.severity != "critical"
+
+
+def test_a_handler_that_scales_its_request_fits_no_model(tmp_path: Path) -> None:
+    app = (
+        "from flask import Flask, request\nimport joblib\nfrom sklearn.preprocessing import "
+        "StandardScaler\napp = Flask(__name__)\nmodel = joblib.load('model_data/m.joblib')\n\n"
+        "@app.route('/predict', methods=['POST'])\ndef predict():\n"
+        "    x = StandardScaler().fit(request.json).transform(request.json)\n"
+        "    return str(model.predict(x))\n"
+    )
+    files: Files = {"app.py": app, "model_data/m.joblib": b"\x80\x04" + bytes(64)}
+    write_tree(tmp_path, files)
+    report = assess_repository(tmp_path)
+    finding = report.finding("bus-factor")
+    assert finding is not None and finding.severity == "critical" and report.level == 0
+    assert report.finding("no-seeds") is None  # nothing here trains a model
+
+
+def test_a_handler_that_trains_a_model_still_trains(tmp_path: Path) -> None:
+    app = "from flask import Flask\napp = Flask(__name__)\n" + TRAIN
+    write_tree(tmp_path, {"app.py": app})
+    facts = Facts(scan(tmp_path))
+    assert [u.path for u in facts.training_units] == ["app.py"]

@@ -231,3 +231,39 @@ def test_a_handler_that_trains_a_model_still_trains(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app.py": app})
     facts = Facts(scan(tmp_path))
     assert [u.path for u in facts.training_units] == ["app.py"]
+
+
+# ------------------------------------------------------------- one machine's paths ---------
+ZENML_STEP = (
+    "from zenml import step\nfrom sklearn.linear_model import LinearRegression\n\n\n@step\n"
+    "def train(df):\n    return LinearRegression().fit(df[['x']], df['y'])\n"
+)
+
+
+def test_a_laptop_path_the_pipeline_hands_its_steps_is_one_machines(tmp_path: Path) -> None:
+    pipeline = (
+        "from zenml import pipeline\nfrom steps.ingest import ingest\nfrom steps.train import "
+        "train\n\n\n@pipeline\ndef training_pipeline():\n"
+        "    df = ingest(file_path='/mnt/c/Users/me/Desktop/project/data/archive.zip')\n"
+        "    train(df)\n"
+    )
+    ingest = "from zenml import step\nimport pandas as pd\n\n\n@step\ndef ingest(file_path):\n"
+    ingest += "    return pd.read_csv(file_path)\n"
+    files: Files = {
+        "pipelines/training_pipeline.py": pipeline,
+        "steps/ingest.py": ingest,
+        "steps/train.py": ZENML_STEP,
+    }
+    write_tree(tmp_path, files)
+    finding = assess_repository(tmp_path).finding("bus-factor")
+    assert finding is not None and finding.severity == "critical"
+    assert [(e.file, e.line) for e in finding.evidence] == [("pipelines/training_pipeline.py", 8)]
+
+
+def test_a_pipeline_with_a_relative_path_is_still_no_bus_factor(tmp_path: Path) -> None:
+    pipeline = (
+        "from zenml import pipeline\nfrom steps.train import train\n\n\n@pipeline\n"
+        "def training_pipeline():\n    train(load('data/archive.zip'))\n"
+    )
+    write_tree(tmp_path, {"pipelines/training_pipeline.py": pipeline, "steps/train.py": ZENML_STEP})
+    assert assess_repository(tmp_path).finding("bus-factor") is None

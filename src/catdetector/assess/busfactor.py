@@ -64,7 +64,9 @@ def bus_factor(f: Facts) -> list[Evidence]:
                 f"and {PIPELINES_LOOKED_FOR}); where is the model trained?"
             )
             ev.append(Evidence(None, None, detail))
-    for unit in training:
+    pipeline_files = {e.file for e in f.pipelines if e.file}
+    defining = [u for u in f.source_units if u.path in pipeline_files and u not in training]
+    for unit in [*training, *defining]:  # a pipeline hands its steps the paths it reads
         if unit.kind == "ipynb" and f.pipeline_trains:
             continue  # an experimentation notebook beside a pipeline that trains
         found = [(n, ln) for n, ln in unit.find(LAPTOP_RE, raw=True) if _absolute(ln, LAPTOP_RE)]

@@ -23,6 +23,11 @@ def _secrets(root: Path, files: Files) -> list[Evidence]:
     return get_check("secrets-committed").func(Facts(scan(root)))
 
 
+def _facts(root: Path, files: Files) -> Facts:
+    write_tree(root, files)
+    return Facts(scan(root))
+
+
 def _severity(root: Path) -> str | None:
     finding = assess_repository(root).finding("secrets-committed")
     return finding.severity if finding else None
@@ -267,3 +272,15 @@ def test_a_pipeline_with_a_relative_path_is_still_no_bus_factor(tmp_path: Path) 
     )
     write_tree(tmp_path, {"pipelines/training_pipeline.py": pipeline, "steps/train.py": ZENML_STEP})
     assert assess_repository(tmp_path).finding("bus-factor") is None
+
+
+def test_a_tools_config_in_the_home_folder_is_not_data_on_one_machine(tmp_path: Path) -> None:
+    code = (
+        "import os\n" + TRAIN + "if os.path.exists(os.path.expanduser('~/.kube/config')):\n"
+        "    load_kube()\ncreds = open(os.path.expanduser('~/.aws/credentials')).read()\n"
+    )
+    evidence = get_check("bus-factor").func(_facts(tmp_path, {"train.py": code}))
+    assert not [e for e in evidence if "one machine" in (e.detail or "")]
+    data = "import pandas as pd\n" + TRAIN + "df = pd.read_csv('~/Downloads/train.csv')\n"
+    still = get_check("bus-factor").func(_facts(tmp_path / "b", {"train.py": data}))
+    assert [e.line for e in still if "one machine" in (e.detail or "")] == [4]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
@@ -21,6 +22,13 @@ LAPTOP_RE = Rx(
     r"/mnt/)[^'\"\n]*['\"]",
     0,
     ("/Users/", "/home/", "~/", ":\\", ":/", "/kaggle/", "/content/", "/Volumes/", "/mnt/"),
+)
+
+
+# a tool's own configuration or cache in the user's home is not data on one machine
+TOOL_CONFIG_RE = re.compile(
+    r"['\"]~/\.(?:kube|aws|ssh|config|cache|docker|azure|gcloud|netrc|pgpass|kaggle|"
+    r"huggingface|databrickscfg|mlflow)\b"
 )
 
 
@@ -69,7 +77,11 @@ def bus_factor(f: Facts) -> list[Evidence]:
     for unit in [*training, *defining]:  # a pipeline hands its steps the paths it reads
         if unit.kind == "ipynb" and f.pipeline_trains:
             continue  # an experimentation notebook beside a pipeline that trains
-        found = [(n, ln) for n, ln in unit.find(LAPTOP_RE, raw=True) if _absolute(ln, LAPTOP_RE)]
+        found = [
+            (n, ln)
+            for n, ln in unit.find(LAPTOP_RE, raw=True)
+            if _absolute(ln, LAPTOP_RE) and not TOOL_CONFIG_RE.search(ln)
+        ]
         for number, line in found[:3]:
             ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
         if found:

@@ -143,40 +143,37 @@ def _merged(f: Facts, specs: list[EnvSpec]) -> dict[str, Requirement]:
 
 
 def _skews(train: Requirement, serve: Requirement) -> bool:
-    """Whether serving can run the model with another version of a package than training
-    built it with: training pins a version and serving's spec differs, or no version satisfies
-    both. A training range that admits serving's version is training's own looseness (reported
-    by ``no-lock-file``), not a difference between the two environments."""
+    """Whether serving can install a version of a package that training does not allow (its
+    spec admits a version outside training's). Serving's versions all inside training's range
+    (`>=1.4.1` for training, `==1.16.5` for serving; any for training) is training's own
+    looseness, which ``no-lock-file`` reports, not a difference between the two."""
     t, s = train.spec.replace(" ", ""), serve.spec.replace(" ", "")
-    if t == s:
+    if t == s or not t:
         return False
-    if train.pinned:
-        return True
-    if not t or not s:
-        return False
-    return not _overlap(t, s)
+    return not s or _escapes(s, t)
 
 
-def _overlap(a: str, b: str) -> bool:
-    """Whether some version satisfies both specifier sets (tried on the versions they name and
-    the next micro release of each); unreadable specs count as disjoint, as before."""
+def _escapes(serve: str, train: str) -> bool:
+    """Whether some version satisfies ``serve`` but not ``train`` (tried on the versions the
+    two specs name and their neighbours); unreadable specs count as different, as before."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
     try:
-        sa, sb = SpecifierSet(a), SpecifierSet(b)
+        ss, st = SpecifierSet(serve), SpecifierSet(train)
     except InvalidSpecifier:
-        return False
-    candidates: list[Version] = []
-    for spec in (*sa, *sb):
+        return True
+    candidates = [Version("0.0.1"), Version("99999")]
+    for spec in (*ss, *st):
         try:
             v = Version(spec.version.rstrip(".*"))
         except InvalidVersion:
             continue
         micro = v.micro + 1 if len(v.release) > 2 else 1
-        candidates += [v, Version(f"{v.major}.{v.minor}.{micro}")]
+        candidates += [v, Version(f"{v.major}.{v.minor}.{micro}"), Version(f"{v.major + 1}")]
     return any(
-        sa.contains(v, prereleases=True) and sb.contains(v, prereleases=True) for v in candidates
+        ss.contains(v, prereleases=True) and not st.contains(v, prereleases=True)
+        for v in candidates
     )
 
 

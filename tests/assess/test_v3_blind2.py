@@ -12,7 +12,7 @@ from catdetector.assess.ci import gates
 from catdetector.assess.facts import Facts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
-from tests.assess.builders import FAKE_AWS_KEY_ID, Files, write_tree
+from tests.assess.builders import FAKE_AWS_KEY_ID, Files, git, write_tree
 
 TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
 RANDOM_KEY = "Zq8vN2xR7tLm4" + "Wp9sKd3Hf6Yb"  # mixed case and digits, built at run time
@@ -286,3 +286,23 @@ def test_a_tools_config_in_the_home_folder_is_not_data_on_one_machine(tmp_path: 
     data = "import pandas as pd\n" + TRAIN + "df = pd.read_csv('~/Downloads/train.csv')\n"
     still = get_check("bus-factor").func(_facts(tmp_path / "b", {"train.py": data}))
     assert [e.line for e in still if "one machine" in (e.detail or "")] == [4]
+
+
+# ------------------------------------------------------------- a way back ------------------
+def test_a_committed_model_reached_from_the_apps_folder_is_versioned(tmp_path: Path) -> None:
+    loader = (
+        "import pickle\nimport streamlit as st\nMODEL = '../../results/models/best.pkl'\n\n\n"
+        "def load():\n    with open(MODEL, 'rb') as f:\n        return pickle.load(f)\n"
+    )
+    files: Files = {
+        "deploy/app/utils/loader.py": loader,
+        "deploy/app/app.py": "import streamlit as st\nfrom utils.loader import load\n",
+        "results/models/best.pkl": b"\x80\x04" + bytes(64),
+        "train.py": TRAIN,
+    }
+    write_tree(tmp_path, files)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "x")
+    evidence = get_check("no-rollback").func(Facts(scan(tmp_path)))
+    assert not [e for e in evidence if e.file == "deploy/app/utils/loader.py"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
@@ -21,6 +22,13 @@ LAPTOP_RE = Rx(
     r"/mnt/)[^'\"\n]*['\"]",
     0,
     ("/Users/", "/home/", "~/", ":\\", ":/", "/kaggle/", "/content/", "/Volumes/", "/mnt/"),
+)
+
+
+# a tool's own configuration or cache in the user's home is not data on one machine
+TOOL_CONFIG_RE = re.compile(
+    r"['\"]~/\.(?:kube|aws|ssh|config|cache|docker|azure|gcloud|netrc|pgpass|kaggle|"
+    r"huggingface|databrickscfg|mlflow)\b"
 )
 
 
@@ -55,16 +63,25 @@ def bus_factor(f: Facts) -> list[Evidence]:
                 f"({loaded.detail.split(': ', 1)[-1]}); no pipeline here can re-create it"
             )
             ev.append(Evidence(loaded.file, loaded.line, detail))
+        committed = [m for m in f.model_files if not AUX_PATH_RE.search(m.path)]
+        if not ev and committed and f.serving_units:
+            ev.append(Evidence(committed[0].path, None, NO_TRAINING_CODE))
         if not ev:
             detail = (
                 f"{NOT_RECOGNISED}no training code and no pipeline (looked for fit/train calls "
                 f"and {PIPELINES_LOOKED_FOR}); where is the model trained?"
             )
             ev.append(Evidence(None, None, detail))
-    for unit in training:
+    pipeline_files = {e.file for e in f.pipelines if e.file}
+    defining = [u for u in f.source_units if u.path in pipeline_files and u not in training]
+    for unit in [*training, *defining]:  # a pipeline hands its steps the paths it reads
         if unit.kind == "ipynb" and f.pipeline_trains:
             continue  # an experimentation notebook beside a pipeline that trains
-        found = [(n, ln) for n, ln in unit.find(LAPTOP_RE, raw=True) if _absolute(ln, LAPTOP_RE)]
+        found = [
+            (n, ln)
+            for n, ln in unit.find(LAPTOP_RE, raw=True)
+            if _absolute(ln, LAPTOP_RE) and not TOOL_CONFIG_RE.search(ln)
+        ]
         for number, line in found[:3]:
             ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
         if found:
@@ -85,6 +102,10 @@ def _absolute(line: str, regex: Rx) -> bool:
 
 
 ON_ONE_MACHINE = "reads a path on one machine: "
+NO_TRAINING_CODE = (
+    "a model file served with no training code or pipeline anywhere in the repository: "
+    "nobody can re-create it"
+)
 
 
 MACHINE_PATH_RE = Rx(r"['\"]/[A-Za-z]", 0, ("'/", '"/'))
@@ -129,10 +150,11 @@ def _machine_path(literal: str) -> bool:
 
 def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical on positive evidence of the course's risk: training only in notebooks, a
-    model file in the tree that no pipeline made, or reading one machine's paths; high when
+    model file in the tree that no pipeline made (or that no code here trains at all), or
+    reading one machine's paths; high when
     scripts train outside any pipeline."""
     training = production_training(f)
     notebooks_only = bool(training) and all(u.kind == "ipynb" for u in training)
-    one_machine = any(e.detail.startswith(ON_ONE_MACHINE) for e in evidence)
+    one_machine = any(e.detail.startswith((ON_ONE_MACHINE, NO_TRAINING_CODE)) for e in evidence)
     made_by_hand = bool(training) and not f.pipeline_trains and bool(f.model_files)
     return "critical" if notebooks_only or one_machine or made_by_hand else "high"

@@ -7,8 +7,9 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import ci_files, gitlab_includes
-from catdetector.assess.code import CodeFacts
+from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
@@ -138,7 +139,17 @@ class CIFacts(CodeFacts):
         for command in self.ci_commands:
             if command.file in training:
                 return Command(command.file, 1, "training code run by CI", command.via)
-        return None
+        return inline_training(self.inline_commands, self.py_units)
+
+    @cached_property
+    def inline_commands(self) -> list[Command]:
+        """Lines CI runs that are not in a Python file (inline scripts live among them)."""
+        return [c for c in self.ci_commands if not c.file.endswith(".py")]
+
+    @cached_property
+    def py_units(self) -> dict[str, CodeUnit]:
+        """Python files by path."""
+        return {u.path: u for u in self.code_units if u.kind == "py"}
 
     @cached_property
     def ci_model_tests(self) -> Command | None:
@@ -201,6 +212,8 @@ def _gates(f: Facts) -> list[Evidence]:
         found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
     if (command := f.ci_model_tests) is not None:
         found.append(Evidence(command.file, command.line, "CI tests the trained model"))
+    if (command := inline_gate(f.inline_commands, f.py_units)) is not None:
+        found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
     for stage in f.stages:
         if CI_TEST_RE.search(stage.cmd) and any(
             posixpath.splitext(d)[1].lower() in MODEL_SUFFIXES for d in stage.deps

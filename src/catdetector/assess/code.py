@@ -17,6 +17,7 @@ from catdetector.assess.vocab import (
     DATA_SUFFIXES,
     ML_MODULES,
     MODEL_SUFFIXES,
+    PREPROCESSING_FIT_RE,
     ROLE_MODULES,
     WEB_MODULES,
 )
@@ -39,7 +40,6 @@ SERVE_RE = Rx(
     0,
     ("@", "Flask(", "FastAPI(", "uvicorn.run", "gr.Interface"),
 )
-
 
 STRING_RE = re.compile(r"['\"]([^'\"\n]{1,200})['\"]")
 CONST_RE = re.compile(
@@ -180,8 +180,9 @@ class CodeUnit:
         """Whether the unit trains a model."""
         if self.is_test:
             return False
-        if self.matches(TRAIN_RE):
-            return True
+        if self.matches(TRAIN_RE):  # a request handler that scales its input fits no model
+            fits = [PREPROCESSING_FIT_RE.search(line) for _, line in self.find(TRAIN_RE)]
+            return not (self.is_serving and fits and all(fits))
         name = self.path.rsplit("/", 1)[-1].lower()
         return "train" in name and bool(self.top_imports & ML_MODULES)
 

@@ -142,12 +142,47 @@ def _merged(f: Facts, specs: list[EnvSpec]) -> dict[str, Requirement]:
     return merged
 
 
+def _skews(train: Requirement, serve: Requirement) -> bool:
+    """Whether serving can install a version of a package that training does not allow (its
+    spec admits a version outside training's). Serving's versions all inside training's range
+    (`>=1.4.1` for training, `==1.16.5` for serving; any for training) is training's own
+    looseness, which ``no-lock-file`` reports, not a difference between the two."""
+    t, s = train.spec.replace(" ", ""), serve.spec.replace(" ", "")
+    if t == s or not t:
+        return False
+    return not s or _escapes(s, t)
+
+
+def _escapes(serve: str, train: str) -> bool:
+    """Whether some version satisfies ``serve`` but not ``train`` (tried on the versions the
+    two specs name and their neighbours); unreadable specs count as different, as before."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        ss, st = SpecifierSet(serve), SpecifierSet(train)
+    except InvalidSpecifier:
+        return True
+    candidates = [Version("0.0.1"), Version("99999")]
+    for spec in (*ss, *st):
+        try:
+            v = Version(spec.version.rstrip(".*"))
+        except InvalidVersion:
+            continue
+        micro = v.micro + 1 if len(v.release) > 2 else 1
+        candidates += [v, Version(f"{v.major}.{v.minor}.{micro}"), Version(f"{v.major + 1}")]
+    return any(
+        ss.contains(v, prereleases=True) and not st.contains(v, prereleases=True)
+        for v in candidates
+    )
+
+
 def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evidence]:
     ev: list[Evidence] = []
     t_reqs, s_reqs = _merged(f, train), _merged(f, serve)
     for name in sorted(set(t_reqs) & set(s_reqs)):
         treq, sreq = t_reqs[name], s_reqs[name]
-        if treq.spec.replace(" ", "") != sreq.spec.replace(" ", ""):
+        if _skews(treq, sreq):
             detail = (
                 f"{name} differs: '{treq.spec or 'any'}' in {treq.file} for training, "
                 f"'{sreq.spec or 'any'}' for serving"

@@ -155,8 +155,15 @@ class RegistryFacts(PipelineFacts):
 
 
 def _model_path_candidates(unit: CodeUnit, literal: str) -> list[str | None]:
+    """Where a relative model path may point: from the root, and from every folder above the
+    code (the working directory a service starts in is any of them)."""
     base = posixpath.dirname(unit.path)
-    return [normpath(literal), normpath(literal, base) if base else None]
+    out: list[str | None] = [normpath(literal), normpath(literal, base) if base else None]
+    while base:
+        base = posixpath.dirname(base)
+        if base and (resolved := normpath(literal, base)) is not None:
+            out.append(resolved)
+    return out
 
 
 def no_rollback(f: Facts) -> list[Evidence]:

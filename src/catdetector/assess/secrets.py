@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from catdetector.assess import gitmeta
+from catdetector.assess import gitmeta, secretkinds
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import TEST_PATH_RE
 from catdetector.assess.model import Evidence, Severity
@@ -60,7 +60,7 @@ SECRET_KINDS = {
     "cred": "credential",
 }
 _PLACEHOLDER_RE = re.compile(
-    r"(?i)example|change_?(?:me|this|it)|replace_?me|your[_-]|xxxx|placeholder|dummy|fake|"
+    r"(?i)example|change[-_]?(?:me|this|it)|be[-_]changed|replace[-_]?me|your[_-]|xxxx|placeholder|dummy|fake|"
     r"redacted|\*\*\*|"
     r"<|>|\$|\{|\}|\(|\[|%|^none$|^null$|^true$|^false$|environ|getenv|secrets\.|settings\."
 )
@@ -157,6 +157,11 @@ def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
                 continue
             if _in_template(text, line_start, m.start()) or _VERSION_SPEC_RE.match(value):
                 continue
+            line_end = text.find("\n", m.end())
+            line = text[line_start : line_end if line_end >= 0 else len(text)]
+            quoted = bool(m.groupdict().get("q"))
+            if secretkinds.not_a_value(value, line, m.end() - line_start, quoted):
+                continue
             if suffix in _CODE_SUFFIXES and regex is SECRET_CRED_RE and not m.group("q"):
                 continue
             found.setdefault(number, ("cred", value))
@@ -183,6 +188,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
         lines = text.splitlines()
         aux = bool(AUX_PATH_RE.search(info.path) or TEST_PATH_RE.search(info.path))
         docs = docstring_lines(text) if info.suffix == ".py" else set()
+        users = secretkinds.users_of(text)
         for number, (kind, value) in sorted(candidates.items()):
             line = lines[number - 1] if number <= len(lines) else ""
             if _DOCTEST_RE.match(line):
@@ -196,6 +202,8 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
                 detail += MARKED
+            elif reason := secretkinds.low_reason(info.path, kind, value, users):
+                detail += reason
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))
     return ev
@@ -203,6 +211,8 @@ def secrets_committed(f: Facts) -> list[Evidence]:
 
 def secrets_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical for a secret in production files; low when every one is in a test, example
-    or documentation file, or marked by its author as not secret."""
-    low = all(e.detail.endswith((TEST_FIXTURE, MARKED, "more")) for e in evidence)
+    or documentation file, an example env file or API-client collection, a well-known
+    default or test value, or marked by its author as not secret."""
+    reasons = (TEST_FIXTURE, MARKED, *secretkinds.LOW_REASONS, "more")
+    low = all(e.detail.endswith(reasons) for e in evidence)
     return "low" if low else "critical"

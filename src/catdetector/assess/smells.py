@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess.code import READ_RE, TRAIN_RE, WRITE_RE, paths_by_verb
 from catdetector.assess.model import Evidence
 from catdetector.assess.text import Rx
-from catdetector.assess.vocab import DL_MODULES
+from catdetector.assess.vocab import DL_MODULES, PREPROCESSING_FIT_RE
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -119,11 +119,6 @@ def _no_seeds(f: Facts) -> list[Evidence]:
     return ev
 
 
-# a fitted encoder, scaler or vectorizer is preprocessing, not the model a seed would fix
-PREPROCESSING_FIT_RE = re.compile(
-    r"(?:Encoder|Scaler|Vectorizer|Imputer|Binarizer|Normalizer|Discretizer|Tokenizer)\w*"
-    r"\([^()]*\)\.fit"
-)
 
 
 def glue_code(f: Facts) -> list[Evidence]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 MODEL_SUFFIXES = frozenset(
     {
         ".h5",
@@ -205,4 +207,10 @@ SERVE_TOKENS = frozenset(
         "docker",
         "dockerfile",
     }
+)
+
+# a fitted encoder, scaler or vectorizer is preprocessing, not a model
+PREPROCESSING_FIT_RE = re.compile(
+    r"(?:Encoder|Scaler|Vectorizer|Imputer|Binarizer|Normalizer|Discretizer|Tokenizer)\w*"
+    r"\([^()]*\)\.fit"
 )

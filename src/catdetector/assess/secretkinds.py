@@ -1,0 +1,99 @@
+"""Committed credentials that are not production secrets: values in example and template
+files, API-client collections, well-known default and test credentials (all LOW, still
+listed), and matches that are no value at all (a reference, a sentence)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+EXAMPLE_FILE = " in an example or template file: not a production secret"
+API_CLIENT = " in an API-client collection (requests for testing): not a production secret"
+DEFAULT_CREDENTIAL = (
+    " a well-known default or development credential (user = password, service default): "
+    "change it before deploying, not a leaked secret"
+)
+TEST_VALUE = " a value that says it is for tests or development: not a production secret"
+LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE)
+
+_EXAMPLE_NAME_RE = re.compile(
+    r"(?i)(?:^|[._-])(?:example|sample|template|dist|tmpl|tpl)(?:[._-]|$)"
+)
+_API_CLIENT_RE = re.compile(
+    r"(?i)(?:^|/)[^/]*(?:bruno|postman|insomnia|thunder[-_]?client)[^/]*/|"
+    r"\.(?:bru|http|rest)$|\.postman_(?:collection|environment)\.json$|"
+    r"(?:^|/)insomnia[^/]*\.(?:json|ya?ml)$"
+)
+DEFAULT_VALUES = frozenset(
+    {
+        "postgres", "postgresql", "airflow", "mlflow", "mysql", "mariadb", "mongo", "redis",
+        "rabbitmq", "guest", "admin", "administrator", "root", "toor", "user", "pass",
+        "passwd", "password", "password1", "password123", "admin123", "secret", "changeme",
+        "minio123", "minioadmin", "minio", "default", "test", "testing", "example", "letmein",
+        "qwerty", "123456", "12345678", "superset", "grafana", "prefect", "jupyter", "kafka",
+    }
+)  # fmt: skip: default credentials of common services and images, and the words themselves
+_TEST_WORDS = frozenset(
+    {"test", "testing", "tests", "dev", "development", "ci", "demo", "local", "insecure"}
+)
+_WORDS_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
+_REFERENCE_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+;?$")
+_USER_RE = re.compile(
+    r"(?i)user(?:name)?['\"]?\]?[ \t]*[:=][ \t]*['\"]?([\w.@-]{2,})['\"]?[ \t]*(?:#.*)?$", re.M
+)
+_BASIC_USER_RE = re.compile(r"://([^\s/:@'\"]+):([^\s/@'\"]+)@")
+
+
+def users_of(text: str) -> set[str]:
+    """User names a file assigns (``POSTGRES_USER: airflow``, ``username = "x"``)."""
+    return {m.group(1).lower() for m in _USER_RE.finditer(text)}
+
+
+def not_a_value(value: str, line: str, end: int, quoted: bool) -> bool:
+    """Whether a credential-shaped match is no value at all: an unquoted dotted reference
+    (``data.accessToken``, ``var.db_password``) or the first word of a sentence or command
+    (``token: openssl rand -hex 32``)."""
+    if quoted:
+        return False
+    if _REFERENCE_RE.match(value):
+        return True
+    rest = line[end:].strip()
+    return bool(rest) and not rest.startswith(("#", "//")) and value.isalpha()
+
+
+def looks_random(value: str) -> bool:
+    """A high-entropy value of mixed character classes (a generated key, not a word)."""
+    if len(value) < 16:
+        return False
+    classes = sum(
+        any(test(c) for c in value) for test in (str.islower, str.isupper, str.isdigit)
+    )
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return classes >= 2 and entropy >= 3.5
+
+
+def _credential_pair(value: str) -> tuple[str, str] | None:
+    m = _BASIC_USER_RE.search(value)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
+    """Why a committed credential is not a production secret (the LOW detail), or None.
+    Real tokens (AWS, hub, GitHub...) and random-looking values stay production secrets
+    wherever they are."""
+    pair = _credential_pair(value)
+    raw = (pair[1] if pair else value).strip("'\"")
+    if kind != "cred" or looks_random(raw):
+        return None
+    if _API_CLIENT_RE.search(path):
+        return API_CLIENT
+    if _EXAMPLE_NAME_RE.search(path.rsplit("/", 1)[-1]):
+        return EXAMPLE_FILE
+    secret = raw.lower()
+    if secret in DEFAULT_VALUES or (pair and pair[0].lower() == secret) or secret in users:
+        return DEFAULT_CREDENTIAL
+    if _WORDS_RE.match(secret) and _TEST_WORDS & set(re.split(r"[-_]", secret)):
+        return TEST_VALUE
+    return None

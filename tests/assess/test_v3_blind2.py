@@ -130,7 +130,8 @@ def test_a_pinned_training_version_that_serving_does_not_keep_is_still_skew(
     disjoint = _skew(tmp_path / "c", "numpy<2\n", "numpy>=2.1\n")
     lower = _skew(tmp_path / "d", "numpy>=1.21\n", "numpy>=1.19\n")  # the course's own case
     unpinned = _skew(tmp_path / "e", "mlflow>=3.6.0\n", "mlflow\n")
-    for found in (pinned, disjoint, lower, unpinned):
+    frozen = _skew(tmp_path / "f", "numpy\n", "numpy==1.19.5\n")  # the learn lab's Bob, Alice
+    for found in (pinned, disjoint, lower, unpinned, frozen):
         assert [e.line for e in found if "differs" in (e.detail or "")] == [1]
 
 

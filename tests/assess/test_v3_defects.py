@@ -237,6 +237,23 @@ def test_skew_within_one_project_is_still_found(tmp_path: Path) -> None:
     assert any("prepare_features" in e.detail for e in evidence)
 
 
+def test_a_serving_folder_with_its_own_environment_is_paired_with_the_training_above_it(
+    tmp_path: Path,
+) -> None:
+    """The course's Alice: ``server/`` (its own requirements, no training) serves what the
+    project above it trains; an example folder that trains stays its own project."""
+    files: Files = {
+        "requirements.txt": "scikit-learn==1.3.0\n",
+        "train.py": TRAIN,
+        "server/requirements.txt": "flask==3.0.0\nscikit-learn==1.5.0\n",
+        "server/app.py": FLASK,
+    }
+    evidence = _check("training-serving-skew", tmp_path, files)
+    assert any("scikit-learn" in e.detail and "differs" in e.detail for e in evidence), evidence
+    files["server/train.py"] = TRAIN  # now a project that trains and serves on its own
+    assert _check("training-serving-skew", tmp_path / "own", files) == []
+
+
 # ------------------------------------------------------------- (g) templates ----------------
 GO_TRAIN = (
     "# Databricks notebook source\n{{ if (eq .input_include_feature_store `yes`) }}\n"

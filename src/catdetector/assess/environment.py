@@ -146,10 +146,14 @@ def _skews(train: Requirement, serve: Requirement) -> bool:
     """Whether serving can install a version of a package that training does not allow (its
     spec admits a version outside training's). Serving's versions all inside training's range
     (`>=1.4.1` for training, `==1.16.5` for serving; any for training) is training's own
-    looseness, which ``no-lock-file`` reports, not a difference between the two."""
+    looseness, which ``no-lock-file`` reports, not a difference between the two. One exception:
+    training that names no version at all against serving pinned to one (the course's Bob and
+    Alice: ``numpy`` against ``numpy==1.19.5``) is skew, serving frozen while training floats."""
     t, s = train.spec.replace(" ", ""), serve.spec.replace(" ", "")
-    if t == s or not t:
+    if t == s:
         return False
+    if not t:  # training states nothing, serving is frozen: pip gave training the newest
+        return s.startswith("==") and "," not in s and "*" not in s
     return not s or _escapes(s, t)
 
 
@@ -213,6 +217,7 @@ def env_skew(f: Facts) -> list[Evidence]:
         projects.setdefault(spec.project, []).append(spec)
     root = [s for s in projects.get("", []) if s.side == "shared"]
     others = [folder + "/" for folder in projects if folder]
+    sides: dict[str, tuple[list[EnvSpec], list[EnvSpec], bool, bool]] = {}
     for folder, group in sorted(projects.items()):
         shared = [s for s in group if s.side == "shared"] or root
         train = [s for s in group if s.side == "train"] or shared
@@ -223,12 +228,26 @@ def env_skew(f: Facts) -> list[Evidence]:
             inside = [u for u in f.code_units if not u.path.startswith(tuple(others))]
         trains = any(u.is_training for u in inside)
         serves = any(u.is_serving and not u.is_training for u in inside)
+        sides[folder] = (train, serve, trains, serves)
         if trains and serves and not train and serve:
             ev.append(Evidence(None, None, "training has no environment file; serving has its own"))
         if trains and serves and not serve and train:
             ev.append(Evidence(None, None, "serving has no environment file; training has its own"))
         if train and serve and {s.path for s in train} != {s.path for s in serve}:
             ev.extend(_compare(f, train, serve))
+    for folder, (_, serve, trains, serves) in sides.items():
+        # a serving folder with an environment of its own and no training (``server/``)
+        # serves what the nearest enclosing project that trains has built
+        if not folder or trains or not serves or not serve:
+            continue
+        parent = folder
+        while parent:
+            parent = posixpath.dirname(parent)
+            if parent in sides and sides[parent][2]:
+                train = sides[parent][0]
+                if train and {s.path for s in train} != {s.path for s in serve}:
+                    ev.extend(_compare(f, train, serve))
+                break
     return ev
 
 

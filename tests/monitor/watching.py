@@ -17,11 +17,13 @@ def watch_once(
     *flags: str,
     min_requests: int = 30,
     min_samples: int = 30,
+    drift: bool = True,
 ) -> tuple[int, dict[str, Any], str]:
     """``monitor watch --max-checks 1 --json`` on ``reg``'s clone: exit status, last JSON
-    line (empty when none) and stderr."""
+    line (empty when none) and stderr. ``drift=False`` sets thresholds no sample reaches."""
     params = tmp / "params.yaml"
-    params.write_text(f"monitor:\n  min_samples: {min_samples}\n")
+    never = "  psi: 1000000\n  ks_p: 1.0e-300\n" if not drift else ""
+    params.write_text(f"monitor:\n  min_samples: {min_samples}\n{never}")
     proc = cli(
         *("monitor", "watch", "--stage", "prod", "--max-checks", "1", "--every", "1s"),
         *("--log-db", str(db), "--params", str(params), "--registry", str(reg.proj)),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from catdetector.core import layout
+from catdetector.core import fsutil, layout
 from catdetector.core.config import Params
 from catdetector.core.errors import ConfigError
 from catdetector.formats import dvc
@@ -93,12 +93,12 @@ def upgrade(root: Path, dry_run: bool = False) -> Upgrade:
     result.params_added = [n for n in dict.fromkeys(wanted) if n not in present]
     if dry_run:
         return result
-    dvc_path.write_text(text, encoding="utf-8")
+    fsutil.write_text(dvc_path, text)  # atomic: a crash leaves the old file whole
     result.written.append(dvc_path)
     if result.params_added:
         added = yaml.safe_dump({n: defaults[n] for n in result.params_added}, sort_keys=False)
         sep = "" if params_text.endswith("\n") else "\n"
         note = "# added by `catdetector upgrade`: the defaults\n"
-        params_path.write_text(params_text + sep + note + added, encoding="utf-8")
+        fsutil.write_text(params_path, params_text + sep + note + added)
         result.written.append(params_path)
     return result

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from catdetector.features.embed import CACHE_ENV
 from tests.support import cli, git, read_json, run
 
 EMBED_STATS = Path(".dvc/tmp/catdetector/embeddings/last-run.json")
@@ -33,6 +34,27 @@ def deep_extra() -> None:
         pytest.importorskip(module)
 
 
+def _shared(factory: pytest.TempPathFactory) -> Path:
+    """The temp folder every pytest-xdist worker of this run shares."""
+    base = factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(autouse=True)
+def shared_embed_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """One embedding cache (embeddings and the int8 file) for every worker of the run.
+
+    Each worker has its own HOME, so the user cache folder differs from worker to worker;
+    ``deep_project`` is built by one of them, and a test of its caches' reuse that ran on
+    another found nothing to reuse.
+    """
+    path = _shared(tmp_path_factory) / "deep-embed-cache"
+    monkeypatch.setenv(CACHE_ENV, str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def deep_project(
     deep_extra: None, real_data: Path, tmp_path_factory: pytest.TempPathFactory
@@ -45,10 +67,10 @@ def deep_project(
     """
     from filelock import FileLock
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = _shared(tmp_path_factory)
     root = shared / "deep-shared" / "proj"
-    with FileLock(str(shared / "deep-shared.lock")):
+    with FileLock(str(shared / "deep-shared.lock")), pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(shared / "deep-embed-cache"))  # as shared_embed_cache
         if not (root.parent / "first-embed-stats.json").is_file():
             if root.parent.exists():
                 shutil.rmtree(root.parent)  # a build that failed half-way

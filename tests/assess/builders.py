@@ -12,7 +12,16 @@ import os
 import subprocess
 from pathlib import Path
 
+from catdetector.assess import assess_repository
+from catdetector.assess.checks import get_check
+from catdetector.assess.facts import Facts
+from catdetector.assess.model import Evidence
+from catdetector.assess.scan import scan
+
 Files = dict[str, str | bytes]
+
+WORKFLOW = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {}\n"
+TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
 
 # Fake credentials are built at run time so that no key-shaped literal sits in this file.
 FAKE_AWS_KEY_ID = "AKIA" + "QZ7W3XK2N5R8T4PL"
@@ -30,6 +39,23 @@ def write_tree(root: Path, files: Files) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+def facts_of(root: Path, files: Files) -> Facts:
+    """Write ``files`` under ``root`` and read them as ``assess`` does."""
+    write_tree(root, files)
+    return Facts(scan(root))
+
+
+def check(check_id: str, root: Path, files: Files) -> list[Evidence]:
+    """The evidence one check finds in ``files`` written under ``root``."""
+    return get_check(check_id).func(facts_of(root, files))
+
+
+def severity(root: Path, check_id: str) -> str | None:
+    """The severity of a check's finding in the whole report of ``root`` (None: no finding)."""
+    finding = assess_repository(root).finding(check_id)
+    return finding.severity if finding else None
 
 
 def notebook(*cells: str) -> str:

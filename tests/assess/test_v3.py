@@ -310,7 +310,8 @@ def test_a_coverage_threshold_is_not_an_evaluation_gate(tmp_path: Path) -> None:
 def test_comparing_with_the_production_model_is_a_gate(tmp_path: Path) -> None:
     files: Files = {
         "train.py": TRAIN,
-        "evaluate.py": EVAL + "if new_model_mse < production_model_mse:\n    promote()\n",
+        "evaluate.py": EVAL
+        + "new_model_mse = mse\nif new_model_mse < production_model_mse:\n    promote()\n",
     }
     assert _check("no-evaluation-gate", tmp_path, files) == []
 

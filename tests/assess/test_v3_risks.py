@@ -56,7 +56,7 @@ def test_a_metric_compared_and_acted_on_is_still_a_gate(tmp_path: Path) -> None:
             "evaluate.py": "import sys\n" + EVAL + f"if accuracy < 0.8:\n{act}",
         }
         assert check("no-evaluation-gate", tmp_path / str(number), files) == [], act
-    register = {
+    register: Files = {
         "train.py": TRAIN,
         "evaluate.py": EVAL + "if accuracy >= best:\n    mlflow.register_model(uri, 'm')\n",
     }
@@ -154,3 +154,120 @@ def test_runs_listed_by_start_time_are_not_the_best_run_chosen_by_a_metric(
     best = health.replace("start_time DESC", "metrics.rmse ASC")
     best_files: Files = {**files, "health_check.py": best}
     assert check("no-evaluation-gate", tmp_path / "best", best_files) == []
+
+
+# ------------------------------------------------------------- no-rollback: ways back -------
+SAVE = (
+    "import joblib\nfrom sklearn.ensemble import RandomForestClassifier\n"
+    "model = RandomForestClassifier(random_state=0).fit(X, y)\n"
+    "joblib.dump(model, 'models/model.joblib')\n"
+)
+BUILD_PUSH = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: dawidd6/action-download-artifact@v6
+        with:
+          name: trained-model
+          path: models/
+      - uses: docker/build-push-action@v6
+        with:
+          push: true
+          tags: |
+            ghcr.io/me/app:${{ github.sha }}
+            ghcr.io/me/app:latest
+"""
+DOCKERFILE = 'FROM python:3.11-slim\nCOPY src/ src/\nCMD ["python", "-m", "src.serve"]\n'
+
+
+def test_a_model_baked_into_an_image_tagged_per_commit_is_a_way_back(tmp_path: Path) -> None:
+    """CI puts the trained model into the build context and pushes an image tagged with the
+    commit; or the Dockerfile copies the model folder and CI tags the image by commit."""
+    files: Files = {
+        "src/train.py": SAVE,
+        ".github/workflows/deploy.yml": BUILD_PUSH,
+        "Dockerfile": DOCKERFILE,
+    }
+    assert check("no-rollback", tmp_path, files) == []
+    gitlab = (
+        "build:\n  script:\n    - docker build -t $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA .\n"
+        "    - docker push $CI_REGISTRY_IMAGE:$CI_COMMIT_SHA\n"
+    )
+    copied: Files = {
+        "src/train.py": SAVE,
+        ".gitlab-ci.yml": gitlab,
+        "Dockerfile": DOCKERFILE + "COPY models/ models/\n",
+    }
+    assert check("no-rollback", tmp_path / "gitlab", copied) == []
+
+
+def test_an_image_without_the_model_or_without_a_per_commit_tag_is_still_no_way_back(
+    tmp_path: Path,
+) -> None:
+    latest: Files = {
+        "src/train.py": SAVE,
+        ".github/workflows/deploy.yml": BUILD_PUSH.replace(
+            "ghcr.io/me/app:${{ github.sha }}\n", ""
+        ),
+        "Dockerfile": DOCKERFILE,
+    }
+    assert check("no-rollback", tmp_path / "latest", latest)
+    no_model = BUILD_PUSH.replace(
+        "      - uses: dawidd6/action-download-artifact@v6\n        with:\n"
+        "          name: trained-model\n          path: models/\n",
+        "",
+    )
+    empty: Files = {
+        "src/train.py": SAVE,
+        ".github/workflows/deploy.yml": no_model,
+        "Dockerfile": DOCKERFILE,
+    }
+    assert check("no-rollback", tmp_path / "empty", empty)
+
+
+PACKAGE_TRAIN = """\
+import joblib
+from sklearn.linear_model import Lasso
+
+from regression_model.processing import preprocessors as pp
+
+enc = pp.TargetEncoder()
+enc.fit(y)
+joblib.dump(enc, ENCODER_PATH)
+pipe = Lasso(random_state=0).fit(X, y)
+joblib.dump(pipe, "regression_model/trained_models/model.pkl")
+"""
+
+
+def test_a_model_published_as_a_versioned_package_is_a_way_back(tmp_path: Path) -> None:
+    """Training saves the model inside a package; CI builds and uploads it; the API pins it."""
+    files: Files = {
+        "packages/regression_model/setup.py": "from setuptools import setup\n"
+        "setup(name='regression_model', version=open('VERSION').read())\n",
+        "packages/regression_model/regression_model/VERSION": "2.0.20\n",
+        "packages/regression_model/regression_model/train_pipeline.py": PACKAGE_TRAIN,
+        "scripts/publish_model.sh": 'cd "$1"\npython setup.py sdist bdist_wheel\n'
+        'curl -F package=@"dist/$X" "$GEMFURY_URL"\n',
+        ".github/workflows/ci.yml": WORKFLOW.format(
+            "./scripts/publish_model.sh ./packages/regression_model/"
+        ),
+        "packages/ml_api/requirements.txt": "flask==1.1.1\nregression-model==2.0.20\n",
+    }
+    assert check("no-rollback", tmp_path, files) == []
+    unpinned: Files = {**files, "packages/ml_api/requirements.txt": "flask==1.1.1\n"}
+    evidence = check("no-rollback", tmp_path / "unpinned", unpinned)
+    assert evidence, "a package nobody pins is still no way back"
+
+
+def test_an_encoder_dump_is_not_the_trained_model(tmp_path: Path) -> None:
+    """``joblib.dump(enc, ...)`` where ``enc = pp.TargetEncoder()``: whatever the variable
+    is called, an encoder is preprocessing; the citation is the model's save."""
+    files: Files = {"train_pipeline.py": PACKAGE_TRAIN}
+    evidence = check("no-rollback", tmp_path, files)
+    assert evidence and "joblib.dump(pipe" in evidence[0].detail, evidence
+    only_encoder = {"train_pipeline.py": PACKAGE_TRAIN.rsplit("joblib.dump(pipe", 1)[0]}
+    evidence = check("no-rollback", tmp_path / "enc", only_encoder)
+    assert not any("joblib.dump(enc" in e.detail for e in evidence), evidence

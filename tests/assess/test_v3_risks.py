@@ -268,6 +268,94 @@ def test_an_encoder_dump_is_not_the_trained_model(tmp_path: Path) -> None:
     files: Files = {"train_pipeline.py": PACKAGE_TRAIN}
     evidence = check("no-rollback", tmp_path, files)
     assert evidence and "joblib.dump(pipe" in evidence[0].detail, evidence
-    only_encoder = {"train_pipeline.py": PACKAGE_TRAIN.rsplit("joblib.dump(pipe", 1)[0]}
+    only_encoder: Files = {"train_pipeline.py": PACKAGE_TRAIN.rsplit("joblib.dump(pipe", 1)[0]}
     evidence = check("no-rollback", tmp_path / "enc", only_encoder)
     assert not any("joblib.dump(enc" in e.detail for e in evidence), evidence
+
+
+# ------------------------------------------------------------- the library rule ------------
+TRAINER = (
+    "from sklearn.linear_model import Ridge\n\n\nclass Predictor:\n"
+    "    def fit(self, x, y):\n        self.model = Ridge().fit(x, y)\n"
+)
+PREPARE = """\
+import hydra
+import pandas as pd
+
+import train_model as tm
+
+
+@hydra.main(config_path="../conf", config_name="process_data.yaml", version_base=None)
+def main(args):
+    data = pd.read_csv(args.raw_file)
+    tm.data_cleaner.clean(data).to_csv(args.cleaned_file, index=False)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_package_with_its_own_data_preparation_entry_point_is_a_project(
+    tmp_path: Path,
+) -> None:
+    """A Hydra entry point that prepares data with the repository's own package makes the
+    repository a project (it runs its own data preparation), not a library of tools."""
+    files: Files = {
+        "pyproject.toml": "[project]\nname = 'minimal'\nversion = '0.1.0'\n",
+        "src/train_model/__init__.py": "",
+        "src/train_model/data_cleaner.py": "def clean(df):\n    return df.dropna()\n",
+        "src/train_model/models/predictor.py": TRAINER,
+        "src/prepare_data.py": PREPARE,
+    }
+    assert facts_of(tmp_path, files).applicable
+
+
+def test_a_library_whose_entry_point_handles_no_data_is_still_a_library(tmp_path: Path) -> None:
+    """Counter-check: a console entry point that only prints the version prepares nothing."""
+    files: Files = {
+        "pyproject.toml": "[project]\nname = 'tools'\nversion = '0.1.0'\n",
+        "src/train_model/__init__.py": "",
+        "src/train_model/models/predictor.py": TRAINER,
+        "src/version.py": "import train_model\n\nif __name__ == '__main__':\n"
+        "    print(train_model.__name__)\n",
+    }
+    facts = facts_of(tmp_path, files)
+    assert facts.is_library and not facts.applicable
+
+
+# ------------------------------------------------------------- template placeholders ------
+def test_placeholder_folders_in_a_package_are_its_templates_not_its_code(tmp_path: Path) -> None:
+    """``__APP_NAME__/``, ``__PIPELINE_NAME__.py``, ``<project>/`` inside a package are the
+    package's templates (its data), like cookiecutter folders; a generator with only those
+    has no ML of its own."""
+    kfp = "from kfp import dsl\n\n\n@dsl.pipeline\ndef p():\n    model.fit(x, y)\n"
+    files: Files = {
+        "pyproject.toml": "[project]\nname = 'mlops_manager'\nversion = '0.1.0'\n",
+        "mlops_manager/__init__.py": "",
+        "mlops_manager/cli.py": "import click\n\n\n@click.command()\ndef new():\n    pass\n",
+        "mlops_manager/templates/kfp/__APP_NAME__/__APP_NAME__/pipelines/__PIPELINE_NAME__.py": kfp,
+        "mlops_manager/templates/kfp/__APP_NAME__/tasks/test___TASK_NAME__.py": "def test_x():\n"
+        "    assert True\n",
+        "mlops_manager/templates/svc/<project>/train.py": "import torch\nmodel.fit(x, y)\n",
+    }
+    facts = facts_of(tmp_path, files)
+    assert facts.training_units == [] and facts.pipelines == []
+    assert not facts.applicable
+
+
+def test_a_dunder_module_is_still_code_and_a_template_project_is_still_read(
+    tmp_path: Path,
+) -> None:
+    """Counter-check: ``__init__.py``/``__main__.py`` are code; placeholders outside a package
+    are a template project, read as what it renders to."""
+    files: Files = {
+        "app/__init__.py": "",
+        "app/__main__.py": "from sklearn.linear_model import Ridge\nRidge().fit(X, y)\n",
+        "__APP_NAME__/train.py": TRAIN,
+    }
+    facts = facts_of(tmp_path, files)
+    assert sorted(u.path for u in facts.training_units) == [
+        "__APP_NAME__/train.py",
+        "app/__main__.py",
+    ]

@@ -359,3 +359,51 @@ def test_a_dunder_module_is_still_code_and_a_template_project_is_still_read(
         "__APP_NAME__/train.py",
         "app/__main__.py",
     ]
+
+
+# ------------------------------------------------------------- one machine's paths in configs
+HYDRA_TRAIN = (
+    "import hydra\nfrom sklearn.linear_model import Ridge\n\n\n"
+    '@hydra.main(config_path="configs", config_name="config", version_base=None)\n'
+    "def main(cfg):\n    Ridge(random_state=0).fit(load(cfg.datamodule.root_dir), y)\n"
+)
+DVC_HYDRA = "stages:\n  train:\n    cmd: python train.py\n    deps: [train.py]\n    outs: [m.pkl]\n"
+
+
+def test_one_machines_path_in_a_config_training_loads_is_found(tmp_path: Path) -> None:
+    """``root_dir: "O:\\\\BTSData\\\\..."`` in a Hydra config the training entry loads, and
+    ``/home/alice/...`` in a YAML file code opens by name: one machine's paths, CRITICAL."""
+    files: Files = {
+        "train.py": HYDRA_TRAIN,
+        "dvc.yaml": DVC_HYDRA,
+        "configs/config.yaml": "defaults:\n  - datamodule: tiled\n",
+        "configs/datamodule/tiled.yaml": 'datamodule:\n  root_dir: "O:\\\\BTSData\\\\Exp03"\n',
+    }
+    evidence = check("bus-factor", tmp_path, files)
+    assert [e.file for e in evidence] == ["configs/datamodule/tiled.yaml"], evidence
+    assert evidence[0].line == 2 and "on one machine" in evidence[0].detail
+    opened: Files = {
+        "src/train.py": "import yaml\nfrom sklearn.svm import SVC\n"
+        "cfg = yaml.safe_load(open('params/train.yaml'))\nSVC(random_state=0).fit(X, y)\n",
+        "dvc.yaml": DVC_HYDRA.replace("train.py", "src/train.py"),
+        "params/train.yaml": "data:\n  path: /home/alice/datasets/cats.csv\n",
+    }
+    assert [e.file for e in check("bus-factor", tmp_path / "opened", opened)] == [
+        "params/train.yaml"
+    ]
+
+
+def test_paths_in_configs_nothing_loads_or_built_from_variables_are_still_nothing(
+    tmp_path: Path,
+) -> None:
+    """Counter-check: a compose file's host path, a config no training code names, a value
+    built from an environment variable and a tool's config in ``~`` are not evidence."""
+    files: Files = {
+        "train.py": HYDRA_TRAIN,
+        "dvc.yaml": DVC_HYDRA,
+        "configs/datamodule/tiled.yaml": "datamodule:\n  root_dir: ${oc.env:DATA_DIR}/exp03\n"
+        "  kube: ~/.kube/config\n",
+        "docker-compose.yml": "services:\n  app:\n    volumes:\n      - /home/alice/data:/data\n",
+        "notes/old.yaml": "path: C:\\\\Users\\\\bob\\\\data.csv\n",
+    }
+    assert check("bus-factor", tmp_path, files) == []

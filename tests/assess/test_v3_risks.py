@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from catdetector.assess import assess_repository
 from catdetector.assess.ci import gates
-from tests.assess.builders import TRAIN, WORKFLOW, Files, check, facts_of
+from catdetector.assess.render import to_text
+from tests.assess.builders import TRAIN, WORKFLOW, Files, check, facts_of, write_tree
 
 # ------------------------------------------------------------- evaluation gates -------------
 EVAL = (
@@ -407,3 +409,35 @@ def test_paths_in_configs_nothing_loads_or_built_from_variables_are_still_nothin
         "notes/old.yaml": "path: C:\\\\Users\\\\bob\\\\data.csv\n",
     }
     assert check("bus-factor", tmp_path, files) == []
+
+
+# ------------------------------------------------------------- "not recognised" -----------
+NOT_RECOGNISED_CASES: dict[str, Files] = {
+    "bus-factor": {"app.py": "import pandas as pd\ndf = pd.read_csv('data/x.csv')\n",
+                   "data/x.csv": "a\n1\n"},
+    "no-rollback": {"train.py": TRAIN},
+    "no-data-versioning": {
+        "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n"
+        "    deps: [train.py, data/raw]\n    outs: [m.pkl]\n",
+        "train.py": TRAIN,
+    },
+}  # fmt: skip
+
+
+def test_every_concern_not_recognised_says_what_it_looked_for_asks_and_is_counted(
+    tmp_path: Path,
+) -> None:
+    """Issue 22, item 1: a concern with no recognised stack says "not recognised", what was
+    looked for and a question, is LOW and does not lower the level; the level line counts it."""
+    for check_id, files in NOT_RECOGNISED_CASES.items():
+        root = write_tree(tmp_path / check_id, files)
+        report = assess_repository(root)
+        finding = report.finding(check_id)
+        assert finding is not None and finding.not_recognised, (check_id, report.ids)
+        detail = finding.evidence[0].detail
+        assert "looked for" in detail and detail.rstrip().endswith("?"), (check_id, detail)
+        assert finding.severity == "low" and not finding.lowers_level, check_id
+        assert report.not_recognised >= 1 and report.to_dict()["not_recognised"] >= 1
+        count = report.not_recognised
+        noun = "concern" if count == 1 else "concerns"
+        assert f"; {count} {noun} not recognised" in to_text(report).splitlines()[0]

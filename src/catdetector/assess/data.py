@@ -194,7 +194,9 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
     if not ev and absent:
         detail = (
             f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "
-            "nothing tracks: will it be `dvc add`-ed, or where does it come from?"
+            "nothing tracks (looked for .dvc files, stage outputs, git-lfs, files in git, "
+            "lakeFS, W&B and MLflow datasets): will it be `dvc add`-ed, or where does it come "
+            "from?"
         )
         ev.append(Evidence(None, None, detail))
     return ev

@@ -7,7 +7,8 @@ import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit, joined_to_variable
+from catdetector.assess.code import CodeUnit, first_hit
+from catdetector.assess.codepatterns import TRAIN_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.registry import hub_models, unpinned_hub_models

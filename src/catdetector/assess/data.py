@@ -8,7 +8,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
-from catdetector.assess.code import READ_RE, CodeFacts, joined_to_variable, only_writes
+from catdetector.assess.code import CodeFacts
+from catdetector.assess.codepatterns import READ_RE, joined_to_variable, only_writes
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of

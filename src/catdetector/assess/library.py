@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TEST_PATH_RE, CodeUnit
+from catdetector.assess.code import CodeUnit
+from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.registry import hub_models
 
 if TYPE_CHECKING:

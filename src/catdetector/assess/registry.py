@@ -9,13 +9,8 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import (
-    READ_RE,
-    TEST_PATH_RE,
-    WRITE_RE,
-    CodeUnit,
-    joined_to_variable,
-)
+from catdetector.assess.code import CodeUnit
+from catdetector.assess.codepatterns import READ_RE, TEST_PATH_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TEST_PATH_RE
+from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.model import Evidence
 from catdetector.assess.vocab import MODEL_SUFFIXES
 

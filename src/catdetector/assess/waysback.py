@@ -141,12 +141,14 @@ def ways_back(f: Facts) -> list[Evidence]:
     return f.memo("ways_back", lambda: versioned_images(f) + published_packages(f))
 
 
+_PREPROCESSING_WORDS = ("Encoder", "Scaler", "Vector", "Imputer", "Binarizer", "Normali",
+                        "Discretizer", "Tokenizer", "Transformer", "PCA", "Featuri")  # fmt: skip
+
+
 def preprocessing_objects(unit: CodeUnit) -> set[str]:
     """Names assigned an encoder, scaler, vectoriser... object in ``unit`` (by its class)."""
-    if not any(word in unit.text for word in ("Encoder", "Scaler", "Vector", "Imputer",
-                                               "Binarizer", "Normali", "Discretizer",
-                                               "Tokenizer", "Transformer", "PCA", "Featuri")):
-        return set()  # fmt: skip
+    if not any(word in unit.text for word in _PREPROCESSING_WORDS):
+        return set()
     try:
         tree = ast.parse(unit.text)
     except (SyntaxError, ValueError, RecursionError):

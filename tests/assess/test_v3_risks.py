@@ -11,7 +11,7 @@ from pathlib import Path
 
 from catdetector.assess import assess_repository
 from catdetector.assess.render import to_text
-from tests.assess.builders import TRAIN, WORKFLOW, Files, check, facts_of, write_tree
+from tests.assess.builders import TRAIN, WORKFLOW, Files, check, facts_of, git_init, write_tree
 
 # ------------------------------------------------------------- no-rollback: ways back -------
 SAVE = (
@@ -296,3 +296,22 @@ def test_every_concern_not_recognised_says_what_it_looked_for_asks_and_is_counte
         count = report.not_recognised
         noun = "concern" if count == 1 else "concerns"
         assert f"; {count} {noun} not recognised" in to_text(report).splitlines()[0]
+
+
+def test_a_model_path_read_from_a_config_naming_a_committed_file_is_still_versioned(
+    tmp_path: Path,
+) -> None:
+    """Counter-check (passes before and after): serving opens the path a config gives
+    (``model_path: models/best_model.pkl``) and that file is committed: git is its way back."""
+    files: Files = {
+        "train.py": "import joblib, yaml\nfrom sklearn.svm import SVC\n"
+        "cfg = yaml.safe_load(open('config.yaml'))\n"
+        "joblib.dump(SVC(random_state=0).fit(X, y), cfg['model_path'])\n",
+        "app.py": "import joblib, yaml\nfrom flask import Flask\napp = Flask(__name__)\n"
+        "model = joblib.load(yaml.safe_load(open('config.yaml'))['model_path'])\n",
+        "config.yaml": "model_path: models/best_model.pkl\n",
+        "models/best_model.pkl": b"\x80\x04" + bytes(64),
+    }
+    write_tree(tmp_path, files)
+    git_init(tmp_path)
+    assert assess_repository(tmp_path).finding("no-rollback") is None

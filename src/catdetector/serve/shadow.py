@@ -114,36 +114,29 @@ class ShadowRunner:
         if self._wanted:
             self.ensure_started()
 
-    def ensure_started(self, _: Served | None = None, timeout: float = 30.0) -> None:
+    def ensure_started(self, _: Served | None = None) -> None:
         """Start the shadow process and the thread that reads its reports, once.
 
         Called when the server loads a shadow (a holder listener, off the event loop):
         a server whose registry has no shadow runs no shadow process. A process still
-        stopping (its role cleared just before) is waited for first.
+        stopping (its role cleared just before) starts the next one once it has ended.
         """
         self._wanted = True
         with self._starting:
-            if not self._allowed or self._closing.is_set():
-                return
-            child = self._child
-            if child is not None and not child.ended.is_set():
-                return
-            monitor = self._monitor
-            if monitor is not None and monitor.is_alive():  # the stopping one: let it end
-                monitor.join(timeout)
-                if monitor.is_alive() and child is not None:
-                    log.error("the stopping shadow process did not end in %.0f s: killed", timeout)
-                    child.proc.kill()
-                    monitor.join(timeout)
-            if self._closing.is_set():
-                return
-            child = self._spawn()
-            with self._lock:
-                self._child = child
-            self._monitor = threading.Thread(
-                target=self._watch, args=(child,), name="catdetector-shadow", daemon=True
-            )
-            self._monitor.start()
+            if self._child is None:  # else running, or stopping (see _ended)
+                self._launch()
+
+    def _launch(self) -> None:
+        """A new child and its reader thread (the caller holds ``_starting``)."""
+        if not self._allowed or self._closing.is_set():
+            return
+        child = self._spawn()
+        with self._lock:
+            self._child = child
+        self._monitor = threading.Thread(
+            target=self._watch, args=(child,), name="catdetector-shadow", daemon=True
+        )
+        self._monitor.start()
 
     def retire(self, _: Served | None = None) -> None:
         """The registry cleared the shadow: stop the process (a holder clear listener).
@@ -337,11 +330,14 @@ class ShadowRunner:
         self._shed(lost, SHUTDOWN if self._closing.is_set() else ROLE_CLEARED)
         self.metrics.shadow_queued.set(0)
         self.loaded = None
-        with self._lock:
-            if self._child is child:
-                self._child = None
         pid = child.proc.pid
         log.info("the shadow process %s ended; %d shadow copies not made (shed)", pid, lost)
+        with self._starting:
+            with self._lock:
+                if self._child is child:
+                    self._child = None
+            if self._wanted and self._child is None:  # a shadow was assigned meanwhile
+                self._launch()
 
     def _restart(self, dead: _Child) -> _Child:
         """A new child in place of ``dead``; its unreported copies are counted as shed."""

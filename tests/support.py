@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -88,11 +89,15 @@ def make_trained_project(
     seed: int = 0,
     remote: str | None = None,
     endpoint_url: str | None = None,
+    edit: Callable[[Path], None] | None = None,
 ) -> Path:
-    """init -> sample -> dvc add -> dvc repro -> git commit, all with the real tools."""
+    """init -> ``edit(root)`` (e.g. an older template's dvc.yaml and params.yaml) -> sample
+    -> dvc add -> dvc repro -> git commit, all with the real tools."""
     args = ["init", str(root)] + (["--remote", remote] if remote else [])
     args += ["--endpoint-url", endpoint_url] if endpoint_url else []
     cli(*args, cwd=root.parent)
+    if edit is not None:
+        edit(root)
     cli("sample", "data/raw", "--n", str(n), "--seed", str(seed), cwd=root)
     run(["dvc", "add", "-q", "data/raw"], root)
     git("add", "-A", cwd=root)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from pathlib import Path
 
-import kubernetes_validate
+import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
-from catdetector.release import kubernetes
+from catdetector.release import kubernetes, podresources
 from tests.support import cli, git
 
 MANIFESTS = (
@@ -121,6 +122,21 @@ def test_deploy_kubernetes_writes_the_platform_choices(project: Path, tmp_path: 
     assert "docker build -t registry.example.org/cats:v1 ." in (project / "Dockerfile").read_text()
     everything = "".join(p.read_text() for p in [*out.iterdir(), project / "Dockerfile"])
     assert "hunter2-token" not in everything and "bob:" not in everything
+
+
+def test_deploy_kubernetes_counts_the_shadow_process_unless_told_no_shadow(
+    project: Path, tmp_path: Path
+) -> None:
+    for flags, limit in (([], podresources.SHADOW_MEMORY_LIMIT), (["--no-shadow"], "1Gi")):
+        out = tmp_path / ("alone" if flags else "shadow")
+        args = ["--out", str(out), "--force", "--json", *flags]
+        proc = cli("deploy", "kubernetes", str(project), *args, cwd=tmp_path)
+        assert json.loads(proc.stdout)["shadow_process"] is not bool(flags)
+        deployment = yaml.safe_load((out / "deployment.yaml").read_text())
+        kubernetes_validate.validate(deployment, kubernetes.KUBERNETES_VERSION, strict=True)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert container["resources"]["limits"]["memory"] == limit
+        assert ("--no-shadow" in container["args"]) is bool(flags)
 
 
 def test_no_secret_of_the_environment_reaches_a_file(project: Path, tmp_path: Path) -> None:

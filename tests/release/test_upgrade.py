@@ -16,7 +16,7 @@ import yaml
 
 from catdetector.formats import dvc
 from catdetector.release import templates
-from tests.support import cli, git, run
+from tests.support import cli, git, make_trained_project, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "before-int8"
 USER_STAGE = """\
@@ -27,24 +27,20 @@ USER_STAGE = """\
 """
 
 
-def old_project(root: Path) -> Path:
-    """`catdetector init`, then the old template's dvc.yaml and params.yaml with a user's
-    edits (a comment in the train stage, a stage of their own), data, repro, commit."""
-    cli("init", str(root), cwd=root.parent)
+def old_template(root: Path) -> None:
+    """The old template's dvc.yaml and params.yaml in ``root``, with a user's edits (a
+    comment in the train stage, a stage of their own)."""
     old = (FIXTURE / "dvc.yaml").read_text()
     assert "pretrained" not in old
     old = old.replace("  train:\n", "  train:\n    # our note: keep the ladder short\n", 1)
     old = old.replace("\n# metrics hold", USER_STAGE + "\n# metrics hold", 1)
     (root / "dvc.yaml").write_text(old)
     (root / "params.yaml").write_text((FIXTURE / "params.yaml").read_text())
-    cli("sample", "data/raw", "--n", "60", "--seed", "0", cwd=root)
-    run(["dvc", "add", "-q", "data/raw"], root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "a project of the old template", cwd=root)
-    run(["dvc", "repro", "-q"], root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "train", cwd=root)
-    return root
+
+
+def old_project(root: Path) -> Path:
+    """A project made, its data added and trained, on the old template (see above)."""
+    return make_trained_project(root, n=60, edit=old_template)
 
 
 def set_precision(root: Path, precision: str) -> None:

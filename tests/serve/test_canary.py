@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def wait_role(server: Server, stage: str, version: str | None, share: int | None
         time.sleep(0.05)
 
 
-def versions(server: Server, keys: list[str | None]) -> list[str]:
+def versions(server: Server, keys: Sequence[str | None]) -> list[str]:
     """The version that answered one request per key (None: no X-Client-Id)."""
     image = tiny_png()
     out = []

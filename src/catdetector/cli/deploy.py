@@ -51,6 +51,13 @@ def register(app: typer.Typer) -> None:
                 "per-pod emptyDir]"
             ),
         ] = "",
+        shadow: Annotated[
+            bool,
+            typer.Option(
+                help="the servers follow the registry's shadow stage: one more process per "
+                "pod, counted in its memory (--no-shadow: `serve --no-shadow`, less memory)"
+            ),
+        ] = True,
         force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
@@ -73,6 +80,7 @@ def register(app: typer.Typer) -> None:
             inputs_claim=inputs_claim,
             registry=registry or "",
             image=image or "",
+            shadow=shadow,
         )
         written, used = deploy_kubernetes(
             project, options, out.resolve() if out is not None else None, force
@@ -84,6 +92,7 @@ def register(app: typer.Typer) -> None:
                     "image": used.image,
                     "registry": used.registry,
                     "secrets": used.secrets(),
+                    "shadow_process": used.follows_shadow(),
                 }
             )
             return

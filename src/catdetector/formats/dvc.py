@@ -196,3 +196,28 @@ def with_stage_params(text: str, stage: str, sections: list[str]) -> str:
     out = io.StringIO()
     rt.dump(doc, out)
     return out.getvalue()
+
+
+def merged_dvc_yaml(theirs: str, ours: str) -> str:
+    """``dvc.yaml`` text: ``theirs`` (comments, order and stages kept) with the stages,
+    ``metrics``, ``plots`` and ``artifacts`` of ``ours`` added (ours win a name clash)."""
+    import io
+
+    from ruamel.yaml import YAML  # DVC's own YAML library; keeps comments and order
+
+    rt = YAML()
+    rt.preserve_quotes = True
+    doc = rt.load(theirs) or {}
+    mine = _yaml(ours)
+    doc.setdefault("stages", {})
+    for name, stage in mine["stages"].items():
+        doc["stages"][name] = stage
+    for key in ("metrics", "plots"):
+        doc.setdefault(key, [])
+        doc[key].extend(mine[key])
+    doc.setdefault("artifacts", {})
+    for name, artifact in mine["artifacts"].items():
+        doc["artifacts"][name] = artifact
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()

@@ -10,17 +10,15 @@ by :func:`plan` before anything is written; ``--plan`` stops there.
 
 from __future__ import annotations
 
-import io
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from catdetector.core import layout, tools
 from catdetector.core.config import DataParams, Params, dump_params
 from catdetector.core.errors import ProjectError, UsageError
+from catdetector.formats import dvc
 from catdetector.release import discover, envlock, templates
 from catdetector.release.project import REMOTE_NAME, check_remote, configure_remote, remote_url
 
@@ -192,24 +190,7 @@ def _merged_dvc_yaml(root: Path, raw: str, models: dict[str, str]) -> str:
     text = templates.dvc_yaml(raw, models, discover.prepared_folder(raw))
     if not path.is_file():
         return text
-    from ruamel.yaml import YAML  # DVC's own YAML library; keeps comments and order
-
-    rt = YAML()
-    rt.preserve_quotes = True
-    theirs = rt.load(path.read_text(encoding="utf-8")) or {}
-    ours = yaml.safe_load(text)
-    theirs.setdefault("stages", {})
-    for name, stage in ours["stages"].items():
-        theirs["stages"][name] = stage
-    for key in ("metrics", "plots"):
-        theirs.setdefault(key, [])
-        theirs[key].extend(ours[key])
-    theirs.setdefault("artifacts", {})
-    for name, artifact in ours["artifacts"].items():
-        theirs["artifacts"][name] = artifact
-    out = io.StringIO()
-    rt.dump(theirs, out)
-    return out.getvalue()
+    return dvc.merged_dvc_yaml(path.read_text(encoding="utf-8"), text)
 
 
 def _params_text(root: Path, data: discover.DataFolder | None) -> str:

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from catdetector.core.config import ServeSettings
+from catdetector.release import podresources
 
 GitAuth = Literal["token", "ssh", "none"]
 GIT_AUTHS: tuple[GitAuth, ...] = ("token", "ssh", "none")
@@ -34,24 +35,6 @@ INPUTS_DIR = "/var/lib/catdetector/inputs"
 GIT_SECRET_DIR = "/etc/catdetector/git"
 REGISTRY_PLACEHOLDER = "https://git.example.com/REPLACE-ME/{name}.git"
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?")
-
-# Resources, from the figures in bench/README.md (each repeated in the manifest's comments).
-CPU_REQUEST = "1"
-CPU_REQUEST_WHY = (
-    "bench/README.md 'serve': one request at a time (c1 p50 5.73 ms, 178 req/s) keeps one core busy"
-)
-CPU_LIMIT = "2"
-CPU_LIMIT_WHY = (
-    "bench/README.md 'serve' and 'serve_deep': c8 throughput (349 req/s linear, 122-129 req/s "
-    "pretrained, 1 worker with 2 predict lanes) was measured on 2 cores"
-)
-MEMORY_REQUEST = "512Mi"
-MEMORY_REQUEST_WHY = "bench/README.md 'serve_deep': peak Pss 352 MB of the default server"
-MEMORY_LIMIT = "1Gi"
-MEMORY_LIMIT_WHY = (
-    "352 MB + bench/README.md 'hostile input': 382-419 MB peak above idle under 16 concurrent "
-    "6300x6300 PNGs (decode budget CATDETECTOR_DECODE_MEMORY 400 MB) = 771 MB"
-)
 
 # Shutdown. The pod leaves the Service's endpoints while preStop sleeps; then SIGTERM:
 # the server stops accepting, finishes its requests, and its lifespan writes every
@@ -97,6 +80,11 @@ class Options:
     inputs_claim: str = ""  # a ReadWriteMany PVC for kept inputs; empty: an emptyDir per pod
     namespace: str = ""
     log_level: str = "info"
+    shadow: bool = True  # follow the registry's shadow stage (a process more per pod)
+
+    def follows_shadow(self) -> bool:
+        """The server runs a shadow process: it follows shadow, and its stage is not it."""
+        return self.shadow and self.stage != podresources.SHADOW_STAGE
 
     def secret(self, what: str) -> str:
         """The name of a Secret the manifests reference (never create)."""
@@ -192,8 +180,9 @@ def _probe(path: str, period: int, failures: int, timeout: int = 3) -> dict[str,
     }
 
 
-def serve_args() -> list[str]:
+def serve_args(shadow: bool = True) -> list[str]:
     """The arguments of ``catdetector serve`` in the container (``$(VAR)``: the ConfigMap)."""
+    no_shadow = [] if shadow else ["--no-shadow"]
     return [
         "serve",
         "--stage", "$(STAGE)",
@@ -205,18 +194,11 @@ def serve_args() -> list[str]:
         "--log-images", INPUTS_DIR,
         "--wait-for-registry", str(WAIT_FOR_REGISTRY),
         "--log-level", "$(LOG_LEVEL)",
+        *no_shadow,
     ]  # fmt: skip
 
 
 def _container(options: Options) -> CommentedMap:
-    resources = CommentedMap(
-        requests=CommentedMap(cpu=CPU_REQUEST, memory=MEMORY_REQUEST),
-        limits=CommentedMap(cpu=CPU_LIMIT, memory=MEMORY_LIMIT),
-    )
-    resources["requests"].yaml_add_eol_comment(CPU_REQUEST_WHY, "cpu")
-    resources["requests"].yaml_add_eol_comment(MEMORY_REQUEST_WHY, "memory")
-    resources["limits"].yaml_add_eol_comment(CPU_LIMIT_WHY, "cpu")
-    resources["limits"].yaml_add_eol_comment(MEMORY_LIMIT_WHY, "memory")
     mounts: list[dict[str, Any]] = [
         {"name": "cache", "mountPath": CACHE_DIR},
         {"name": "tmp", "mountPath": "/tmp"},
@@ -236,11 +218,11 @@ def _container(options: Options) -> CommentedMap:
         name="server",
         image=options.image,
         command=["catdetector"],
-        args=serve_args(),
+        args=serve_args(options.shadow),
         ports=[{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         envFrom=[{"configMapRef": {"name": options.name}}],
         env=env,
-        resources=resources,
+        resources=podresources.resources(options.follows_shadow()),
         startupProbe=_probe(
             "/healthz", PROBE_PERIOD, math.ceil((WAIT_FOR_REGISTRY + FETCH_SECONDS) / PROBE_PERIOD)
         ),

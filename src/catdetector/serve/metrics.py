@@ -106,7 +106,7 @@ class ServerMetrics:
         self.shadow_shed = Counter(
             "catdetector_shadow_shed",
             "Primary predictions whose shadow copy was dropped (queue_full, shutdown, starting, "
-            "process_died, unloadable)",
+            "process_died, unloadable, role_cleared)",
             ["reason"],
             registry=self.registry,
         )

@@ -13,7 +13,9 @@ own decode and predict, not its wait in the queue.
 A child that dies is started again (``catdetector_shadow_restarts_total``, one log line)
 and the copies it had not reported as written are counted as shed (reason
 ``process_died``); at shutdown the copies still queued are counted as shed (reason
-``shutdown``): none is silently lost.
+``shutdown``): none is silently lost. When the registry clears the shadow role, the
+process is stopped (the copy in hand finished, the queued ones counted as shed, reason
+``role_cleared``), and started again when a shadow is assigned later.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ QUEUE_FULL = "queue_full"
 SHUTDOWN = "shutdown"
 PROCESS_DIED = "process_died"
 STARTING = "starting"  # a copy made before the shadow process was started
+ROLE_CLEARED = "role_cleared"  # a copy made or queued when the registry cleared the shadow
 NICE = shadowproc.NICE
 MAX_BACKOFF = 30.0  # seconds between restarts of a child that keeps dying at once
 
@@ -69,6 +72,7 @@ class _Child:
     results: Connection
     stop: Event
     started: float
+    ended: threading.Event = field(default_factory=threading.Event)  # no restart wanted
 
 
 class ShadowRunner:
@@ -97,11 +101,12 @@ class ShadowRunner:
         self._monitor: threading.Thread | None = None
         self._starting = threading.Lock()
         self._allowed = False  # set by start() (the server's lifespan)
-        self._wanted = False  # a shadow was loaded: the process is needed
+        self._wanted = False  # a shadow is loaded: the process is needed
         self.shed = 0  # predictions whose copy was dropped
         self.done = 0  # shadow records made
         self.restarts = 0  # children started again after dying
         self.loaded: str | None = None  # the version the child reported loading last
+        atexit.register(self._at_exit)  # runs before multiprocessing's (it waits for children)
 
     def start(self) -> None:
         """Allow the process to start: at once if a shadow is loaded, else with the first."""
@@ -113,20 +118,43 @@ class ShadowRunner:
         """Start the shadow process and the thread that reads its reports, once.
 
         Called when the server loads a shadow (a holder listener, off the event loop):
-        a server whose registry has no shadow runs no shadow process.
+        a server whose registry has no shadow runs no shadow process. A process still
+        stopping (its role cleared just before) starts the next one once it has ended.
         """
         self._wanted = True
         with self._starting:
-            if not self._allowed or self._child is not None or self._closing.is_set():
+            if self._child is None:  # else running, or stopping (see _ended)
+                self._launch()
+
+    def _launch(self) -> None:
+        """A new child and its reader thread (the caller holds ``_starting``)."""
+        if not self._allowed or self._closing.is_set():
+            return
+        child = self._spawn()
+        with self._lock:
+            self._child = child
+        self._monitor = threading.Thread(
+            target=self._watch, args=(child,), name="catdetector-shadow", daemon=True
+        )
+        self._monitor.start()
+
+    def retire(self, _: Served | None = None) -> None:
+        """The registry cleared the shadow: stop the process (a holder clear listener).
+
+        It finishes the copy in hand and writes its records; the queued copies are counted
+        as shed (``role_cleared``) once it has ended. Returns at once: the thread that
+        reads its reports sees it end.
+        """
+        self._wanted = False
+        with self._starting, self._lock:
+            child = self._child
+            if child is None or child.ended.is_set():
                 return
-            child = self._spawn()
-            with self._lock:
-                self._child = child
-            atexit.register(self._at_exit)  # before multiprocessing's: it waits for children
-            self._monitor = threading.Thread(
-                target=self._watch, name="catdetector-shadow", daemon=True
-            )
-            self._monitor.start()
+            child.ended.set()
+            child.stop.set()
+            with contextlib.suppress(queue.Full, ValueError):
+                child.jobs.put_nowait(None)  # wakes an idle child
+        log.info("the shadow role was cleared: stopping the shadow process %s", child.proc.pid)
 
     def _spawn(self) -> _Child:
         jobs: Queue[shadowproc.Job | None] = self._ctx.Queue(self.settings.shadow_queue)
@@ -170,8 +198,10 @@ class ShadowRunner:
         )
         with self._lock:
             child = self._child
-            if child is None or self._closing.is_set():
-                reason: str | None = SHUTDOWN if self._closing.is_set() else STARTING
+            if self._closing.is_set():
+                reason: str | None = SHUTDOWN
+            elif child is None or child.ended.is_set():
+                reason = STARTING if child is None and self._wanted else ROLE_CLEARED
             else:
                 try:
                     child.jobs.put_nowait(payload)
@@ -195,7 +225,7 @@ class ShadowRunner:
 
     @property
     def pid(self) -> int | None:
-        """The shadow process's pid (None before start)."""
+        """The shadow process's pid (None before start and once its role is cleared)."""
         child = self._child
         return child.proc.pid if child is not None else None
 
@@ -220,6 +250,8 @@ class ShadowRunner:
         self._closing.set()
         with self._starting, self._lock:
             child = self._child
+            if child is not None:
+                child.ended.set()  # wakes a restart's backoff: no restart now
         if child is not None:
             child.stop.set()
             with contextlib.suppress(queue.Full, ValueError):
@@ -235,6 +267,8 @@ class ShadowRunner:
         if latest is not None and latest is not child:
             latest.stop.set()
             latest.proc.join(timeout)
+            if latest.proc.is_alive():
+                latest.proc.kill()
             _discard(latest)
         with self._idle:
             dropped = sum(self._outstanding.values())
@@ -254,13 +288,10 @@ class ShadowRunner:
         if child is not None and child.proc.is_alive():
             child.proc.kill()  # it ignores SIGTERM, which multiprocessing's exit would send
 
-    def _watch(self) -> None:
-        """Read the child's reports; start it again when it dies (until close)."""
+    def _watch(self, child: _Child) -> None:
+        """Read the child's reports; start it again when it dies, unless it was ended."""
         backoff = 0.0
         while True:
-            child = self._child
-            if child is None:
-                return
             try:
                 message = child.results.recv()
             except (EOFError, OSError):  # the child is gone (it holds the only writing end)
@@ -272,19 +303,43 @@ class ShadowRunner:
                     log.exception("unreadable report from the shadow process: %.200r", message)
                 continue
             child.proc.join()
+            if child.ended.is_set():
+                self._ended(child)
+                return
             lived = time.monotonic() - child.started
             backoff = 0.0 if lived > MAX_BACKOFF else min(max(backoff * 2, 0.5), MAX_BACKOFF)
-            while not self._closing.wait(backoff):
+            fresh = None
+            while fresh is None and not child.ended.wait(backoff):
                 try:
-                    self._restart(child)
-                    break
+                    fresh = self._restart(child)
                 except Exception:  # e.g. no more processes: try again later
                     log.exception("the shadow process could not be started again")
                     backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF)
-            if self._closing.is_set():
+            if fresh is None:  # ended (role cleared, or close) while waiting to restart
+                self._ended(child)
                 return
+            child = fresh
 
-    def _restart(self, dead: _Child) -> None:
+    def _ended(self, child: _Child) -> None:
+        """``child`` ended for good: its unreported copies counted as shed, then no ``pid``."""
+        _discard(child)
+        with self._idle:
+            lost = sum(self._outstanding.values())
+            self._outstanding.clear()
+            self._idle.notify_all()
+        self._shed(lost, SHUTDOWN if self._closing.is_set() else ROLE_CLEARED)
+        self.metrics.shadow_queued.set(0)
+        self.loaded = None
+        pid = child.proc.pid
+        log.info("the shadow process %s ended; %d shadow copies not made (shed)", pid, lost)
+        with self._starting:
+            with self._lock:
+                if self._child is child:
+                    self._child = None
+            if self._wanted and self._child is None:  # a shadow was assigned meanwhile
+                self._launch()
+
+    def _restart(self, dead: _Child) -> _Child:
         """A new child in place of ``dead``; its unreported copies are counted as shed."""
         fresh = self._spawn()
         with self._idle:
@@ -292,6 +347,9 @@ class ShadowRunner:
             lost = sum(self._outstanding.values())
             self._outstanding.clear()
             self._idle.notify_all()
+            if dead.ended.is_set():  # retire() or close() raced the restart: end it too
+                fresh.ended.set()
+                fresh.stop.set()
         _discard(dead)
         self._shed(lost, PROCESS_DIED)
         self.restarts += 1
@@ -305,8 +363,7 @@ class ShadowRunner:
             fresh.proc.pid,
             lost,
         )
-        if self._closing.is_set():  # close() raced the restart: stop the new one too
-            fresh.stop.set()
+        return fresh
 
     def _report(self, message: tuple[Any, ...]) -> None:
         """Count what the child reports: copies predicted and written, or shed."""

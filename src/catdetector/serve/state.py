@@ -81,6 +81,7 @@ class Runtime:
         )
         if self.shadow is not None:  # its process starts with the first shadow loaded
             self.roles[SHADOW_STAGE].listeners.append(self.shadow.ensure_started)
+            self.roles[SHADOW_STAGE].clear_listeners.append(self.shadow.retire)  # and stops
         self.rng = random.Random()
         self.recent_ids = RecentIds()
         policy = BatchPolicy(

@@ -1,0 +1,79 @@
+"""The server container's CPU and memory (``resources`` in deployment.yaml): each value
+beside the bench figures it comes from (bench/README.md), written as a comment in the
+manifest.
+
+A server that follows the registry's ``shadow`` stage (the default of ``catdetector
+serve``) runs one more process per server process (``serve.shadowproc``): its memory is
+part of the pod's, so the request and the limit include it whenever the manifests'
+server follows a shadow.
+"""
+
+from __future__ import annotations
+
+from ruamel.yaml.comments import CommentedMap
+
+SHADOW_STAGE = "shadow"  # registry.state.SHADOW, a layer above this one (a test ties them)
+
+CPU_REQUEST = "1"
+CPU_REQUEST_WHY = (
+    "bench/README.md 'serve': one request at a time (c1 p50 5.73 ms, 178 req/s) keeps one core busy"
+)
+CPU_LIMIT = "2"
+CPU_LIMIT_WHY = (
+    "bench/README.md 'serve' and 'serve_deep': c8 throughput (349 req/s linear, 122-129 req/s "
+    "pretrained, 1 worker with 2 predict lanes) was measured on 2 cores"
+)
+
+# Megabytes (10^6 bytes) as bench/README.md gives them.
+SERVER_MB = 352  # 'serve_deep': peak Pss of the default server, pretrained rung
+HOSTILE_MB = 419  # 'hostile input': the most above idle under 16 concurrent 6300x6300 PNGs
+# The shadow process: Pss 176-178 MiB with the linear rung beside the server's 190-194
+# MiB (bench 'shadow', a whole shadow process). bench/shadow_memory.py (its imports, the
+# bundle, copies one at a time; not its log writer) on 2026-12-07: 163 MiB with a small
+# rung, 268 MiB with the pretrained rung (peak RSS 302 MiB). Taken at the server's own
+# peak, SERVER_MB (352 MB = 336 MiB): above both, with room for the log writer.
+SHADOW_MB = SERVER_MB
+DECODE_MB = 400  # it decodes one copy at a time: at most one request's decode budget
+
+MEMORY_REQUEST = "512Mi"
+MEMORY_REQUEST_WHY = f"bench/README.md 'serve_deep': peak Pss {SERVER_MB} MB of the default server"
+MEMORY_LIMIT = "1Gi"
+MEMORY_LIMIT_WHY = (
+    f"{SERVER_MB} MB + bench/README.md 'hostile input': 382-{HOSTILE_MB} MB peak above idle under "
+    "16 concurrent 6300x6300 PNGs (decode budget CATDETECTOR_DECODE_MEMORY 400 MB) = 771 MB"
+)
+SHADOW_MEMORY_REQUEST = "768Mi"
+SHADOW_MEMORY_REQUEST_WHY = (
+    f"{SERVER_MB} MB server + {SHADOW_MB} MB shadow process (bench/README.md 'shadow': 178 MiB "
+    "with the linear rung; bench/shadow_memory.py: 268 MiB with the pretrained rung) = "
+    f"{SERVER_MB + SHADOW_MB} MB"
+)
+SHADOW_MEMORY_LIMIT = "1536Mi"
+SHADOW_MEMORY_LIMIT_WHY = (
+    f"771 MB (the server, hostile input) + {SHADOW_MB} MB shadow process + its decode of one "
+    f"copy, at most the decode budget {DECODE_MB} MB = {771 + SHADOW_MB + DECODE_MB} MB"
+)
+
+
+def memory(shadow: bool) -> tuple[tuple[str, str], tuple[str, str]]:
+    """((request, why), (limit, why)) of a server with or without a shadow process."""
+    if shadow:
+        return (SHADOW_MEMORY_REQUEST, SHADOW_MEMORY_REQUEST_WHY), (
+            SHADOW_MEMORY_LIMIT,
+            SHADOW_MEMORY_LIMIT_WHY,
+        )
+    return (MEMORY_REQUEST, MEMORY_REQUEST_WHY), (MEMORY_LIMIT, MEMORY_LIMIT_WHY)
+
+
+def resources(shadow: bool) -> CommentedMap:
+    """The container's ``resources``, each value with its source as a comment."""
+    (request, request_why), (limit, limit_why) = memory(shadow)
+    out = CommentedMap(
+        requests=CommentedMap(cpu=CPU_REQUEST, memory=request),
+        limits=CommentedMap(cpu=CPU_LIMIT, memory=limit),
+    )
+    out["requests"].yaml_add_eol_comment(CPU_REQUEST_WHY, "cpu")
+    out["requests"].yaml_add_eol_comment(request_why, "memory")
+    out["limits"].yaml_add_eol_comment(CPU_LIMIT_WHY, "cpu")
+    out["limits"].yaml_add_eol_comment(limit_why, "memory")
+    return out

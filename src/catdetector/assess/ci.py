@@ -13,6 +13,8 @@ from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import FileInfo
+from catdetector.assess.stepgates import DETAIL as STEP_GATE
+from catdetector.assess.stepgates import step_gates
 from catdetector.assess.text import Rx
 from catdetector.assess.vocab import MODEL_SUFFIXES
 
@@ -197,6 +199,7 @@ def _evaluation_steps(f: Facts) -> list[Evidence]:
             found.append(Evidence(unit.path, None, "evaluation code"))
     if (command := f.ci_find(CI_EVAL_RE)) is not None:
         found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
+    found.extend(step_gates(f, {e.file for e in found if e.file}))
     return found
 
 
@@ -228,6 +231,7 @@ def _gates(f: Facts) -> list[Evidence]:
             found.append(Evidence(info.path, None, "gate threshold"))
             break
     found.extend(f.stack_hits.get("gate", []))
+    found.extend(e for e in evaluation_steps(f) if e.detail == STEP_GATE)
     for unit in f.source_units:
         if unit.matches(GATE_WORD_RE) or (not unit.is_training and unit.matches(GATE_CODE_RE)):
             found.append(Evidence(unit.path, None, "gate in code"))

@@ -18,15 +18,18 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from catdetector.assess.modules import Modules
 from catdetector.assess.runners import RUNNERS, invoked
 from catdetector.assess.scan import RepoIndex
 from catdetector.assess.text import normpath
+from catdetector.assess.triggers import trigger_lines
 
 MAX_DEPTH = 3
 MAX_COMMANDS = 20_000
 
 _FILE_TOKEN_RE = re.compile(r"[\w./${}-]*[\w}]\.(?:sh|bash|py|ya?ml)\b")
-_MODULE_RE = re.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+([\w.]+)")
+_MODULE_RE = re.compile(r"\b(?:python[\d.]*|uv\s+run)\s+(?:-\w+\s+)*-m\s+([\w.]+)")
+_IMPORT_RE = re.compile(r"^(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
 _MAKE_RE = re.compile(r"(?:^|[;&|(]\s*|\s)make\b((?:\s+[^\s;&|]+)*)")
 _CD_RE = re.compile(r"(?:^|[;&|:(]\s*|\s)cd\s+([^\s;&|)]+)")
 _DOCKER_RE = re.compile(r"\bdocker(?:-compose|\s+compose|\s+build|\s+buildx\s+build|\s+run)\b")
@@ -70,6 +73,7 @@ def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]
 class _Follower:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
+        self.modules = Modules(index)
         self.out: list[Command] = []
         self.seen: set[tuple[str, str]] = set()
 
@@ -80,13 +84,17 @@ class _Follower:
             if (path, target) in self.seen:
                 continue
             self.seen.add((path, target))
+            python_task = path.endswith(".py") and "::" in target
             for number, line in self._lines(path, target):
                 self.out.append(Command(path, number, line, via))
-                if depth >= MAX_DEPTH or path.endswith(".py"):
+                if depth >= MAX_DEPTH or (path.endswith(".py") and not python_task):
                     continue
                 here = f"{path}:{number}"
                 for ref, ref_target, ref_cwd in self._refs(line, path, cwd):
                     queue.append((ref, ref_target, ref_cwd, here, depth + 1))
+                if python_task and (m := _IMPORT_RE.match(line)):
+                    for found in self.modules.module(m.group(1) or m.group(2), cwd):
+                        queue.append((found, "", "", here, depth + 1))
                 if not path.endswith((".yml", ".yaml")):
                     moved = _CD_RE.findall(line)
                     if moved and line.strip().startswith("cd "):
@@ -103,7 +111,12 @@ class _Follower:
                     return runner.read(text, task)
             return []
         if not target:
-            return [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+            skip = trigger_lines(text) if path.endswith((".yml", ".yaml")) else set()
+            return [
+                (n, ln.strip())
+                for n, ln in enumerate(text.splitlines(), 1)
+                if ln.strip() and n not in skip
+            ]
         targets = _make_targets(text)
         chosen = [target] if target != "." else [next(iter(targets), "")]
         lines: list[tuple[int, str]] = []
@@ -131,10 +144,7 @@ class _Follower:
                     refs.append((found, "", base if found.endswith((".sh", ".bash")) else ""))
                     break
         for module in _MODULE_RE.findall(line):
-            stem = module.replace(".", "/")
-            for candidate in (f"{stem}.py", f"{stem}/__main__.py"):
-                if found := self._exists(normpath(candidate, local)):
-                    refs.append((found, "", ""))
+            refs.extend((found, "", "") for found in self.modules.module(module, local))
         for m in _MAKE_RE.finditer(line):
             refs.extend(self._make(m.group(1), local))
         if _DOCKER_RE.search(line):

@@ -7,20 +7,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
+from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.follow import Command, follow
+from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
+from catdetector.assess.modules import Modules
+from catdetector.assess.reach import Reach, Step
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
 from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
-
-if TYPE_CHECKING:
-    pass
-
 
 JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
 WORKFLOW_KIND_RE = re.compile(
@@ -308,11 +308,47 @@ class PipelineFacts(CIFacts):
             if ev.detail == "training that CI runs":
                 return True
             if ev.detail == "job spec":
-                if self._runs_training(ev.file):
+                if self._runs_training(ev.file) or self.steps_train(ev.file):
                     return True
                 continue
-            if names_training_file(self, ev.file):
+            if names_training_file(self, ev.file) or self.steps_train(ev.file):
                 return True
+        return False
+
+    @cached_property
+    def modules(self) -> Modules:
+        """Module and file look-ups (``modules``)."""
+        return Modules(self.index)
+
+    @cached_property
+    def reach(self) -> Reach:
+        """What pipeline definitions run, followed by structure (``reach``)."""
+        return Reach(self.modules, images(self.index), self.source_units)
+
+    def steps_of(self, path: str) -> list[Step]:
+        """The files the pipeline definition ``path`` runs: container tasks, script steps,
+        components, steps a run script wires into it."""
+        return self.memo(f"steps:{path}", lambda: self._steps_of(path))
+
+    def _steps_of(self, path: str) -> list[Step]:
+        if path.endswith(".py"):
+            return [*self.reach.python(path), *self.reach.wired(path)]
+        if path.endswith((".yml", ".yaml")):
+            return self.reach.yaml(path, "job spec")
+        return []
+
+    def steps_train(self, path: str) -> bool:
+        """Whether a step ``path`` runs trains, or imports a module of this repository that
+        trains."""
+        training = {u.path for u in self.training_units if not AUX_PATH_RE.search(u.path)}
+        for step in self.steps_of(path):
+            if step.file in training:
+                return True
+            unit = self.reach.units.get(step.file)
+            here = posixpath.dirname(step.file)
+            for module in unit.py.imports if unit is not None else ():
+                if any(p in training for p in self.modules.module(module, here)):
+                    return True
         return False
 
     @cached_property

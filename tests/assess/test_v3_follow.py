@@ -302,14 +302,20 @@ def test_a_step_that_only_checks_its_input_is_still_no_evaluation_gate(tmp_path:
         "if len(df) < 10:\n    raise SystemExit('too few rows')\n"
         "if df.shape[0] > 1_000_000:\n    sys.exit(1)\n"
     )
+    timeout = (
+        "import time\n\n\ndef watch(job, started):\n"
+        "    if time.time() - started > 3600:\n        job.cancel()\n"
+    )
     files: Files = {
         "pipeline/build.py": AML_V1,
+        "pipeline/watchdog.py": timeout,  # reads no metric: a timeout is not a quality gate
         "steps/train_step.py": TRAIN,
         "steps/evaluate_step.py": validate,  # evaluates nothing: raising is input checking
     }
     facts = _facts(tmp_path, files)
     assert not evaluation_steps(facts)
-    assert not any(e.file == "steps/evaluate_step.py" for e in gates(facts))
+    stepped = {"steps/evaluate_step.py", "pipeline/watchdog.py"}
+    assert not any(e.file in stepped for e in gates(facts))
 
 
 # ---------------------------------------------- 4. task runners calling Python -----------

@@ -66,8 +66,9 @@ def _imports(tree: ast.Module) -> dict[str, tuple[int, str]]:
 
 
 def python_task_lines(text: str, task: str) -> list[tuple[int, str]]:
-    """The lines task ``task`` runs (every task when ``task`` is empty); empty when the file
-    defines no such task."""
+    """The lines task ``task`` runs (every task when ``task`` is empty): its own lines and
+    those of the helpers and tasks it calls, plus the commands and imports found in them;
+    empty when the file defines no such task."""
     tree = _parse(text)
     if tree is None:
         return []
@@ -78,6 +79,7 @@ def python_task_lines(text: str, task: str) -> list[tuple[int, str]]:
     chosen = [n for n in tasks if not task or task in _task_name(n)]
     top = _imports(tree)
     lines: list[tuple[int, str]] = []
+    source = text.splitlines()
     queue = list(chosen)
     seen: set[str] = set()
     while queue and len(seen) < MAX_TASKS:
@@ -85,6 +87,9 @@ def python_task_lines(text: str, task: str) -> list[tuple[int, str]]:
         if node.name in seen:
             continue
         seen.add(node.name)
+        for number in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+            if number <= len(source) and source[number - 1].strip():
+                lines.append((number, source[number - 1].strip()))  # ``cmd = "pytest -q"``
         for sub in ast.walk(node):
             if isinstance(sub, ast.ImportFrom) and sub.module and not sub.level:
                 names = ", ".join(a.name for a in sub.names)

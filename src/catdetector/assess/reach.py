@@ -202,7 +202,7 @@ class Reach:
         names = {".".join(stem[i:]) for i in range(len(stem))}
         steps: list[Step] = []
         for unit in self.units.values():
-            if unit.path == path or not (unit.py.imports & names):
+            if unit.path == path or not (unit.imports & names):
                 continue
             tree = _parse(unit.text)
             if tree is None:

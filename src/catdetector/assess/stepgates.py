@@ -1,9 +1,11 @@
 """Evaluation steps of a pipeline that stop the run when the new model is worse.
 
-A step (a file a pipeline runs, or one beside the pipeline's definition) that compares two
+A step (a file a pipeline runs, or one beside the pipeline's definition) that evaluates a
+model or reads a run's metrics (``run.parent.get_metrics()``, ``search_runs``), compares two
 values with ``<``/``>`` and, on one branch, cancels or fails the run
-(``run.parent.cancel()``, ``run.fail()``), or raises or exits in a file that evaluates a
-model, both evaluates and gates: what it decides acts on the pipeline. Read with ``ast``.
+(``run.parent.cancel()``, ``run.fail()``), raises or exits, both evaluates and gates: what it
+decides acts on the pipeline. Read with ``ast``. A comparison of lengths or of constants, or a
+cancel in a file that reads no metric (a timeout), is not one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 _ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _STOPS = ("cancel", "fail")
 _EXITS = ("exit", "sys.exit", "os._exit")
+_METRIC_READS = frozenset({"get_metrics", "get_metric", "search_runs", "get_run"})
 DETAIL = "pipeline step that stops the run when the new model is worse"
 
 
@@ -39,30 +42,29 @@ def _ordering(test: ast.AST) -> bool:
     return False
 
 
-def _acts(nodes: list[ast.stmt], evaluates: bool) -> bool:
+def _acts(nodes: list[ast.stmt]) -> bool:
     for node in ast.walk(ast.Module(body=nodes, type_ignores=[])):
         if isinstance(node, ast.Call):
             name = dotted(node.func)
-            if "." in name and name.rsplit(".", 1)[-1] in _STOPS:
+            if ("." in name and name.rsplit(".", 1)[-1] in _STOPS) or name in _EXITS:
                 return True
-            if evaluates and name in _EXITS:
-                return True
-        if evaluates and isinstance(node, ast.Raise):
+        if isinstance(node, ast.Raise):
             return True
     return False
 
 
 def stop_line(unit: CodeUnit, evaluates: bool) -> int | None:
-    """The line of the first ``if`` on an ordering comparison whose branch stops the run."""
+    """The line of the first ``if`` on an ordering comparison whose branch stops the run, in
+    a file that evaluates or reads a run's metrics."""
     tree = _parse(unit.text)
     if tree is None:
         return None
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    reads = any(dotted(c.func).rsplit(".", 1)[-1] in _METRIC_READS for c in calls)
+    if not (evaluates or reads):
+        return None
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.If)
-            and _ordering(node.test)
-            and _acts([*node.body, *node.orelse], evaluates)
-        ):
+        if isinstance(node, ast.If) and _ordering(node.test) and _acts([*node.body, *node.orelse]):
             return node.lineno
     return None
 

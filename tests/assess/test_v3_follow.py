@@ -138,6 +138,69 @@ def test_a_command_in_a_file_that_runs_no_container_is_still_not_followed(
     assert not _facts(tmp_path, files).pipeline_trains
 
 
+ARGO = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: nightly-}
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      container:
+        image: ghcr.io/acme/{image}:latest
+        args: ["--epochs", "3"]
+"""
+
+
+def test_an_argo_workflow_container_is_followed_to_its_images_entrypoint(tmp_path: Path) -> None:
+    files: Files = {
+        "workflows/nightly.yaml": ARGO.replace("{image}", "trainer"),
+        "images/trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nENTRYPOINT ["python", "-m", '
+        '"fitting.run"]\n',
+        "images/trainer/fitting/__init__.py": "",
+        "images/trainer/fitting/run.py": TRAIN,
+        "images/ingest/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "get.py"]\n',
+        "images/ingest/get.py": INGEST,
+    }
+    facts = _facts(tmp_path, files)
+    assert facts.pipeline_trains
+    assert facts.ci_runs_training is not None
+
+
+def test_an_argo_workflow_whose_image_does_not_train_is_still_not_training(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        "workflows/nightly.yaml": ARGO.replace("{image}", "ingest"),
+        "images/trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nENTRYPOINT ["python", "-m", '
+        '"fitting.run"]\n',
+        "images/trainer/fitting/__init__.py": "",
+        "images/trainer/fitting/run.py": TRAIN,
+        "images/ingest/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "get.py"]\n',
+        "images/ingest/get.py": INGEST,
+    }
+    facts = _facts(tmp_path, files)
+    assert not facts.pipeline_trains
+    assert facts.ci_runs_training is None
+
+
+def test_kubeflow_and_prefect_container_tasks_are_followed(tmp_path: Path) -> None:
+    pipelines = {
+        "kfp": "from kfp import dsl\n\n\n@dsl.pipeline(name='p')\ndef p():\n"
+        "    dsl.ContainerOp(name='fit', image='trainer:1', arguments=['--all'])\n",
+        "prefect": "from prefect import flow\nfrom prefect_docker import DockerContainer\n\n\n"
+        "@flow\ndef nightly():\n"
+        "    DockerContainer(image='trainer:1').run()\n",
+    }
+    for name, code in pipelines.items():
+        files: Files = {
+            "flows/pipeline.py": code,
+            "trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "fit.py"]\n',
+            "trainer/fit.py": TRAIN,
+        }
+        assert _facts(tmp_path / name, files).pipeline_trains, name
+
+
 # ---------------------------------------------- 2. the legacy ZenML API ---------------------
 LEGACY_PIPELINE = """\
 from zenml.pipelines import pipeline

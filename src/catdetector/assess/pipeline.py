@@ -300,7 +300,7 @@ class PipelineFacts(CIFacts):
     def pipeline_trains(self) -> bool:
         """Whether some pipeline definition includes training: a DVC stage that trains, or
         a pipeline whose structure reaches training code (not a word in its text)."""
-        if self.training_stages:
+        if self.training_stages or self.ci_container_training is not None:
             return True
         for ev in self.pipelines:
             if ev.detail == "DVC pipeline" or ev.file is None:
@@ -340,16 +340,33 @@ class PipelineFacts(CIFacts):
     def steps_train(self, path: str) -> bool:
         """Whether a step ``path`` runs trains, or imports a module of this repository that
         trains."""
-        training = {u.path for u in self.training_units if not AUX_PATH_RE.search(u.path)}
-        for step in self.steps_of(path):
-            if step.file in training:
+        return any(self._step_trains(step) for step in self.steps_of(path))
+
+    def _step_trains(self, step: Step) -> bool:
+        training = self.memo(
+            "production_training",
+            lambda: {u.path for u in self.training_units if not AUX_PATH_RE.search(u.path)},
+        )
+        if step.file in training:
+            return True
+        unit = self.reach.units.get(step.file)
+        here = posixpath.dirname(step.file)
+        for module in unit.py.imports if unit is not None else ():
+            if any(p in training for p in self.modules.module(module, here)):
                 return True
-            unit = self.reach.units.get(step.file)
-            here = posixpath.dirname(step.file)
-            for module in unit.py.imports if unit is not None else ():
-                if any(p in training for p in self.modules.module(module, here)):
-                    return True
         return False
+
+    @cached_property
+    def ci_container_training(self) -> Command | None:
+        """Training a YAML CI definition runs in a container or from a code folder (Argo and
+        Tekton steps: ``image`` and ``command``/``args``), followed by structure."""
+        for path in self.ci_paths:
+            if not path.endswith((".yml", ".yaml")):
+                continue
+            for step in self.reach.yaml(path, "run by CI"):
+                if self._step_trains(step):
+                    return Command(step.file, 1, "training code run by CI", path)
+        return None
 
     @cached_property
     def ci_runs_training(self) -> Command | None:
@@ -357,6 +374,8 @@ class PipelineFacts(CIFacts):
         file CI runs (an end-to-end test) that imports a pipeline that trains and runs it."""
         if self.ci_training is not None:
             return self.ci_training
+        if self.ci_container_training is not None:
+            return self.ci_container_training
         files = {e.file for e in self.pipelines if e.file and e.file.endswith(".py")}
         modules = {p[:-3].replace("/", ".") for p in files if names_training_file(self, p)}
         units = {u.path: u for u in self.code_units if u.kind == "py"}

@@ -8,7 +8,10 @@ invokes are followed: shell and Python scripts (``./run.sh``, ``bash x.sh``,
 ``runners``), YAML job specs a command
 submits (``anyscale job submit job.yaml``, ``kubectl apply -f``), the Dockerfile
 an image is built from. Python files are read but not
-followed further; the chain stops after ``MAX_DEPTH`` hops.
+followed further, except the task files of invoke and nox, whose task functions are read
+with ``ast`` (``pytasks``) and whose imports are followed to the modules they call; lines of
+a YAML file that only name files (trigger filters, action inputs: ``triggers``) are not
+read. The chain stops after ``MAX_DEPTH`` hops.
 """
 
 from __future__ import annotations
@@ -144,7 +147,7 @@ class _Follower:
                     refs.append((found, "", base if found.endswith((".sh", ".bash")) else ""))
                     break
         for module in _MODULE_RE.findall(line):
-            refs.extend((found, "", "") for found in self.modules.module(module, local))
+            refs.extend((found, "", "") for found in self.modules.module(module, local, run=True))
         for m in _MAKE_RE.finditer(line):
             refs.extend(self._make(m.group(1), local))
         if _DOCKER_RE.search(line):

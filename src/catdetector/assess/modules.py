@@ -60,11 +60,12 @@ class Modules:
         found = [p for p in self.by_name.get(name, []) if p == tail or p.endswith("/" + tail)]
         return sorted(found, key=lambda p: (not p.startswith(near + "/") if near else 0, len(p)))
 
-    def module(self, module: str, near: str = "") -> list[str]:
+    def module(self, module: str, near: str = "", *, run: bool = False) -> list[str]:
         """Files of ``module`` (``a.b`` is ``a/b.py``, ``a/b/__main__.py`` or
         ``a/b/__init__.py``), looked for from ``near`` (a folder), the root, ``src/``, then by
         the end of their path when the name is dotted. Relative names (``.train``) are read
-        from ``near``."""
+        from ``near``. ``run``: the module is run (``python -m``), so a package is its
+        ``__main__.py``, never its ``__init__.py``."""
         if not _MODULE_NAME_RE.match(module):
             return []
         dots = len(module) - len(module.lstrip("."))
@@ -73,6 +74,7 @@ class Modules:
             base = posixpath.dirname(base)
         stem = module.lstrip(".").replace(".", "/")
         tails = [f"{stem}.py", f"{stem}/__main__.py", f"{stem}/__init__.py"] if stem else []
+        tails = tails[:2] if run else tails
         bases = [base] if dots else list(dict.fromkeys((near, "", "src")))
         for folder in bases:
             for tail in tails:
@@ -128,7 +130,7 @@ class Modules:
         near = bases[0] if bases else ""
         for i, word in enumerate(words):
             if word == "-m" and i + 1 < len(words):
-                found.extend(self.module(words[i + 1], near))
+                found.extend(self.module(words[i + 1], near, run=True))
             elif word.endswith(".py"):
                 path = self.file(word, bases)
                 if path:

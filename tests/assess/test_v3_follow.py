@@ -494,3 +494,80 @@ def test_a_step_that_runs_the_file_a_filter_names_still_runs_it(tmp_path: Path) 
     facts = _facts(tmp_path, {".github/workflows/ci.yml": workflow, "train.py": TRAIN})
     command = facts.ci_runs_training
     assert command is not None and command.line == 12
+
+
+# ---------------------------------------------- 6. scripts, actions and shells CI runs -----
+MAIN = """\
+import argparse
+
+from src.models.processor import {name}
+
+if __name__ == "__main__":
+    args = argparse.ArgumentParser().parse_args()
+    {name}(args)
+"""
+PROCESSOR_WITH_PREDICT = PROCESSOR + "\n\ndef predict(model, X):\n    return model.predict(X)\n"
+
+
+def test_a_script_ci_runs_that_calls_a_training_function_it_imports_runs_training(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        ".github/workflows/ci.yml": _ci("python main.py --config c.yaml"),
+        "main.py": MAIN.replace("{name}", "run_training"),
+        "src/models/processor.py": PROCESSOR_WITH_PREDICT,
+    }
+    facts = _facts(tmp_path, files)
+    command = facts.ci_runs_training
+    assert command is not None and command.file == "main.py" and command.line == 7
+    assert facts.pipeline_trains
+
+
+def test_a_script_ci_runs_that_calls_a_function_that_does_not_train_is_not_training(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        ".github/workflows/ci.yml": _ci("python main.py --config c.yaml"),
+        "main.py": MAIN.replace("{name}", "predict"),  # the module trains elsewhere
+        "src/models/processor.py": PROCESSOR_WITH_PREDICT,
+    }
+    assert _facts(tmp_path, files).ci_runs_training is None
+
+
+def test_a_local_composite_action_and_a_makefile_python_variable_are_followed(
+    tmp_path: Path,
+) -> None:
+    action = (
+        "name: train\nruns:\n  using: composite\n  steps:\n    - run: make fit\n      shell: bash\n"
+    )
+    files: Files = {
+        ".github/workflows/ci.yml": _ci("echo go").replace(
+            "      - run: echo go\n", "      - uses: ./.github/actions/train\n"
+        ),
+        ".github/actions/train/action.yml": action,
+        "Makefile": "PYTHON ?= .venv/bin/python\nfit:\n\t$(PYTHON) -m acme.fit\n",
+        "src/acme/__init__.py": "",
+        "src/acme/fit.py": TRAIN + "\n\ntrain_and_save(1, 2)\n",
+    }
+    command = _facts(tmp_path, files).ci_runs_training
+    assert command is not None and command.file == "src/acme/fit.py"
+
+
+def test_a_bash_task_and_an_image_cmd_with_container_paths_are_followed(tmp_path: Path) -> None:
+    bash_dag = (
+        "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
+        "with DAG(dag_id='b') as dag:\n"
+        "    BashOperator(task_id='t', bash_command='cd /opt/airflow && python -m jobs.fit_all')\n"
+    )
+    docker_dag = DOCKER_DAG
+    cases: dict[str, Files] = {
+        "bash": {"dags/b.py": bash_dag, "src/jobs/__init__.py": "", "src/jobs/fit_all.py": TRAIN},
+        "image": {
+            "dags/nightly.py": docker_dag,
+            "docker-compose.yml": "services:\n  trainer:\n    build: ./trainer\n",
+            "trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "/app/fit.py"]\n',
+            "trainer/fit.py": TRAIN.replace("train_and_save", "make_model"),
+        },
+    }
+    for name, files in cases.items():
+        assert _facts(tmp_path / name, files).pipeline_trains, name

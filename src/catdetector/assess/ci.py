@@ -8,10 +8,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cinline import inline_gate, inline_training
-from catdetector.assess.cisystems import ci_files, gitlab_includes
+from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts, CodeUnit
+from catdetector.assess.entrycalls import called_training
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
+from catdetector.assess.modules import Modules
+from catdetector.assess.runners import runner_for
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stepgates import DETAIL as STEP_GATE
 from catdetector.assess.stepgates import step_gates
@@ -141,7 +144,29 @@ class CIFacts(CodeFacts):
         for command in self.ci_commands:
             if command.file in training:
                 return Command(command.file, 1, "training code run by CI", command.via)
-        return inline_training(self.inline_commands, self.py_units)
+        return self._script_calls_training() or inline_training(self.inline_commands, self.py_units)
+
+    def _script_calls_training(self) -> Command | None:
+        """A Python script CI runs that calls a function of this repository that trains
+        (``from src.models.processor import run_training``; ``run_training(cfg)``)."""
+        by_path = {u.path: u for u in self.training_units if not AUX_PATH_RE.search(u.path)}
+        seen: set[str] = set()
+        for command in self.ci_commands:
+            if not command.file.endswith(".py") or command.file in seen:
+                continue
+            seen.add(command.file)
+            unit = self.py_units.get(command.file)
+            if unit is None or unit.is_test or runner_for(command.file) is not None:
+                continue  # a task file is read by task (``pytasks``), not as a script
+            if hit := called_training(unit, self.modules, by_path):
+                text = f"calls training: {hit[1]}"
+                return Command(command.file, hit[0], text, command.via)
+        return None
+
+    @cached_property
+    def modules(self) -> Modules:
+        """Module and file look-ups (``modules``)."""
+        return Modules(self.index)
 
     @cached_property
     def inline_commands(self) -> list[Command]:

@@ -31,7 +31,10 @@ MAX_DEPTH = 3
 MAX_COMMANDS = 20_000
 
 _FILE_TOKEN_RE = re.compile(r"[\w./${}-]*[\w}]\.(?:sh|bash|py|ya?ml)\b")
-_MODULE_RE = re.compile(r"\b(?:python[\d.]*|uv\s+run)\s+(?:-\w+\s+)*-m\s+([\w.]+)")
+_MODULE_RE = re.compile(
+    r"(?:\bpython[\d.]*|\buv\s+run|\$[({]?PYTHON\w*[)}]?)\s+(?:-\w+\s+)*-m\s+([\w.]+)"
+)
+_USES_RE = re.compile(r"^-?\s*uses:\s*['\"]?\./([^\s@'\"]+)")
 _IMPORT_RE = re.compile(r"^(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
 _MAKE_RE = re.compile(r"(?:^|[;&|(]\s*|\s)make\b((?:\s+[^\s;&|]+)*)")
 _CD_RE = re.compile(r"(?:^|[;&|:(]\s*|\s)cd\s+([^\s;&|)]+)")
@@ -148,6 +151,11 @@ class _Follower:
                     break
         for module in _MODULE_RE.findall(line):
             refs.extend((found, "", "") for found in self.modules.module(module, local, run=True))
+        if uses := _USES_RE.match(line):  # a local composite action runs its own steps
+            folder = normpath(uses.group(1))
+            for name in ("action.yml", "action.yaml"):
+                if folder is not None and (found := self._exists(normpath(name, folder))):
+                    refs.append((found, "", ""))
         for m in _MAKE_RE.finditer(line):
             refs.extend(self._make(m.group(1), local))
         if _DOCKER_RE.search(line):

@@ -124,6 +124,19 @@ class Modules:
 
         return max(found, key=lambda p: (shared(p), -len(p)), default=None)
 
+    def _absolute(self, word: str, bases: list[str]) -> str | None:
+        """A file named by its path inside a container or on a worker
+        (``/app/train.py``, ``/opt/airflow/dags/scripts/fit.py``): the longest tail of it
+        found from a base folder, or (two parts or more) anywhere."""
+        parts = word.strip("'\"").replace("\\", "/").split("/")
+        if not word.startswith("/") or len(parts) < 3:
+            return None
+        for i in range(1, len(parts)):
+            path = self.file("/".join(parts[i:]), bases)
+            if path:
+                return path
+        return None
+
     def command_files(self, words: list[str], bases: list[str]) -> list[str]:
         """Files a command's words run: ``-m module``, ``x.py``, a console script."""
         found: list[str] = []
@@ -132,7 +145,7 @@ class Modules:
             if word == "-m" and i + 1 < len(words):
                 found.extend(self.module(words[i + 1], near, run=True))
             elif word.endswith(".py"):
-                path = self.file(word, bases)
+                path = self.file(word, bases) or self._absolute(word, bases)
                 if path:
                     found.append(path)
             elif i == 0 and word in self.console_scripts:

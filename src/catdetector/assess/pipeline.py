@@ -16,7 +16,6 @@ from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
-from catdetector.assess.modules import Modules
 from catdetector.assess.reach import Reach, Step
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
@@ -314,11 +313,6 @@ class PipelineFacts(CIFacts):
             if names_training_file(self, ev.file) or self.steps_train(ev.file):
                 return True
         return False
-
-    @cached_property
-    def modules(self) -> Modules:
-        """Module and file look-ups (``modules``)."""
-        return Modules(self.index)
 
     @cached_property
     def reach(self) -> Reach:

@@ -114,6 +114,11 @@ class Reach:
                         if found:
                             steps.extend(self.yaml(found, f"component loaded by {where}"))
             keywords = {k.arg: k.value for k in call.keywords if k.arg}
+            if "bash_command" in keywords:  # Airflow's BashOperator runs on the worker
+                for found in self.modules.command_files(
+                    _words(keywords["bash_command"]), [here, ""]
+                ):
+                    steps.append(Step(found, f"a shell task of {where}"))
             script = next((keywords[k] for k in SCRIPT_KEYS if k in keywords), None)
             folder_node = next((keywords[k] for k in FOLDER_KEYS if k in keywords), None)
             folder = self._folder(folder_node, here)

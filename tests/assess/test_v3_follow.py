@@ -571,3 +571,17 @@ def test_a_bash_task_and_an_image_cmd_with_container_paths_are_followed(tmp_path
     }
     for name, files in cases.items():
         assert _facts(tmp_path / name, files).pipeline_trains, name
+
+
+def test_an_image_ci_runs_is_followed_to_its_dockerfile_and_build_context(tmp_path: Path) -> None:
+    for name, command in {"compose": "docker compose run --rm trainer", "run": "docker run -e "
+                          "SEED=1 ghcr.io/acme/trainer:latest"}.items():  # fmt: skip
+        files: Files = {
+            ".github/workflows/ci.yml": _ci(command),
+            "docker-compose.yml": "services:\n  trainer:\n    build: ./trainer\n"
+            "    image: ghcr.io/acme/trainer\n",
+            "trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "fit.py"]\n',
+            "trainer/fit.py": TRAIN.replace("train_and_save", "make_model"),
+        }
+        command_found = _facts(tmp_path / name, files).ci_runs_training
+        assert command_found is not None and command_found.file == "trainer/fit.py", name

@@ -20,7 +20,9 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 
+from catdetector.assess.images import Image, image_name, images
 from catdetector.assess.modules import Modules
 from catdetector.assess.runners import RUNNERS, invoked
 from catdetector.assess.scan import RepoIndex
@@ -205,11 +207,22 @@ class _Follower:
         context = normpath(build.group(1), cwd) if build else None
         if context is not None:
             candidates.append(posixpath.join(context, "Dockerfile") if context else "Dockerfile")
+        if not candidates and (run := re.search(r"\b(?:run|up)\b(.*)", line)):
+            for word in run.group(1).split():  # the image or compose service it runs
+                if word.startswith("-") or "=" in word or word in ("docker", "compose"):
+                    continue
+                if image := self.images.get(image_name(word)):
+                    return [(image.dockerfile, "", image.context)]
         candidates += [normpath("Dockerfile", cwd), "Dockerfile"]
         for candidate in candidates:
-            if found := self._exists(candidate):
-                return [(found, "", "")]
+            if found := self._exists(candidate):  # its commands run from its build context
+                return [(found, "", context if context is not None else posixpath.dirname(found))]
         return []
+
+    @cached_property
+    def images(self) -> dict[str, Image]:
+        """Images this repository builds (``images``), read when a command runs one."""
+        return images(self.index)
 
 
 def follow(index: RepoIndex, starts: list[str]) -> list[Command]:

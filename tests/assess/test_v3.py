@@ -1,126 +1,16 @@
-"""assess v3 (issue 22): evidence from structure, CI through task runners and found by
-content, precision first. Each test failed before its fix."""
+"""assess v3 (issue 22): evidence from structure, precision first, secrets, Dockerfiles,
+Streamlit and hub models. Each test failed before its fix (first round). CI through task
+runners and systems: ``test_v3_ci.py``; its own projects: ``test_v3_own.py``."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
-
-import pytest
 
 from catdetector.assess import assess_repository
 from catdetector.assess.checks import get_check
 from catdetector.assess.facts import Facts
-from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
-from tests.assess.builders import Files, write_tree
-
-WORKFLOW = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {}\n"
-TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
-
-
-def _facts(root: Path, files: Files) -> Facts:
-    write_tree(root, files)
-    return Facts(scan(root))
-
-
-def _check(check_id: str, root: Path, files: Files) -> list[Evidence]:
-    return get_check(check_id).func(_facts(root, files))
-
-
-# ------------------------------------------------------------- CI through task runners -----
-RUNNER_CASES: dict[str, Files] = {
-    "mise": {"mise.toml": '[tasks.test]\nrun = "uv run pytest"\n', "_ci": "mise run test"},
-    "just": {"justfile": "test:\n    uv run pytest -q\n", "_ci": "just test"},
-    "poe": {"pyproject.toml": '[tool.poe.tasks]\ncheck = "pytest -q"\n', "_ci": "poe check"},
-    "pdm": {"pyproject.toml": '[tool.pdm.scripts]\nt = "pytest"\n', "_ci": "pdm run t"},
-    "hatch": {
-        "pyproject.toml": '[tool.hatch.envs.default.scripts]\ncov = "pytest --cov"\n',
-        "_ci": "hatch run cov",
-    },
-    "npm": {"package.json": '{"scripts": {"test": "pytest tests"}}', "_ci": "npm test"},
-    "yarn": {"package.json": '{"scripts": {"check": "python -m pytest"}}', "_ci": "yarn check"},
-    "task": {
-        "Taskfile.yml": "version: '3'\ntasks:\n  test:\n    cmds:\n      - uv run pytest\n",
-        "_ci": "task test",
-    },
-    "invoke": {
-        "tasks.py": "from invoke import task\n@task\ndef t(c):\n    c.run('pytest')\n",
-        "_ci": "invoke t",
-    },
-    "nox": {
-        "noxfile.py": "import nox\n@nox.session\ndef tests(s):\n    s.run('pytest')\n",
-        "_ci": "nox -s tests",
-    },
-    "just-dep": {"justfile": "all: test\ntest:\n    pytest\n", "_ci": "just all"},
-}
-
-
-@pytest.mark.parametrize("runner", sorted(RUNNER_CASES))
-def test_ci_is_followed_through_task_runners(tmp_path: Path, runner: str) -> None:
-    files = dict(RUNNER_CASES[runner])
-    command = str(files.pop("_ci"))
-    files[".github/workflows/ci.yml"] = WORKFLOW.format(command)
-    files["train.py"] = TRAIN
-    assert _check("no-ci", tmp_path, files) == []
-
-
-def test_a_task_that_runs_no_tests_is_still_no_tests(tmp_path: Path) -> None:
-    files: Files = {
-        ".github/workflows/ci.yml": WORKFLOW.format("mise run lint"),
-        "mise.toml": '[tasks.lint]\nrun = "ruff check"\n[tasks.test]\nrun = "pytest"\n',
-        "train.py": TRAIN,
-    }
-    assert _check("no-ci", tmp_path, files)
-
-
-# ------------------------------------------------------------- CI systems by content -------
-AZURE = (
-    "trigger:\n  - main\npool:\n  vmImage: ubuntu-latest\nstages:\n- stage: test\n  jobs:\n"
-    "  - job: unit\n    steps:\n    - script: python -m pytest tests\n"
-)
-
-
-def test_azure_pipelines_found_wherever_they_live(tmp_path: Path) -> None:
-    files: Files = {".pipelines/ci.yml": AZURE, "train.py": TRAIN}
-    facts = _facts(tmp_path, files)
-    assert facts.ci_systems == {".pipelines/ci.yml": "Azure Pipelines"}
-    assert get_check("no-ci").func(facts) == []
-
-
-def test_gitlab_ci_followed_into_its_includes(tmp_path: Path) -> None:
-    files: Files = {
-        ".gitlab-ci.yml": "include:\n  - local: ci/test.yml\nstages: [test]\n",
-        "ci/test.yml": "unit:\n  stage: test\n  script:\n    - pytest -q\n",
-        "train.py": TRAIN,
-    }
-    assert _check("no-ci", tmp_path, files) == []
-
-
-@pytest.mark.parametrize(
-    ("path", "text"),
-    [
-        ("build/cloudbuild-ci.yaml", "steps:\n- name: python:3.11\n  entrypoint: pytest\n"),
-        ("ci/buildspec.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - pytest\n"),
-        (
-            "tekton/test.yaml",
-            "apiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps:\n"
-            "  - name: t\n    image: python\n    script: pytest\n",
-        ),
-    ],
-)
-def test_other_ci_systems_found_by_content(tmp_path: Path, path: str, text: str) -> None:
-    assert _check("no-ci", tmp_path, {path: text, "train.py": TRAIN}) == []
-
-
-def test_an_empty_jenkinsfile_is_not_ci(tmp_path: Path) -> None:
-    evidence = _check("no-ci", tmp_path, {"Jenkinsfile": "\n", "train.py": TRAIN})
-    assert evidence and "no CI configuration" in evidence[0].detail
-
-
-def test_an_empty_workflow_is_not_ci(tmp_path: Path) -> None:
-    facts = _facts(tmp_path, {".github/workflows/ci.yml": "", "train.py": TRAIN})
-    assert facts.ci_paths == []
+from tests.assess.builders import TRAIN, WORKFLOW, Files, check, facts_of, write_tree
 
 
 # ------------------------------------------------------------- not ML ---------------------
@@ -171,7 +61,7 @@ KEDRO: Files = {
 
 
 def test_kedro_pipeline_is_training_by_structure_not_by_a_word(tmp_path: Path) -> None:
-    assert _check("bus-factor", tmp_path, KEDRO) == []
+    assert check("bus-factor", tmp_path, KEDRO) == []
 
 
 def test_mlproject_entry_point_reaching_training_code_is_a_pipeline(tmp_path: Path) -> None:
@@ -179,7 +69,7 @@ def test_mlproject_entry_point_reaching_training_code_is_a_pipeline(tmp_path: Pa
         "MLproject": "name: p\nentry_points:\n  main:\n    command: python run.py --c {c}\n",
         "run.py": TRAIN,
     }
-    assert _check("bus-factor", tmp_path, files) == []
+    assert check("bus-factor", tmp_path, files) == []
 
 
 def test_a_comment_saying_train_does_not_make_a_pipeline_train(tmp_path: Path) -> None:
@@ -189,7 +79,7 @@ def test_a_comment_saying_train_does_not_make_a_pipeline_train(tmp_path: Path) -
         "app/serve.py": "print('serving')\n",
         "notebooks/explore.ipynb": _notebook(TRAIN),
     }
-    evidence = _check("bus-factor", tmp_path, files)
+    evidence = check("bus-factor", tmp_path, files)
     assert any("notebook" in e.detail for e in evidence)
 
 
@@ -221,7 +111,7 @@ AZURE_ML: Files = {
 
 
 def test_azure_ml_pipeline_trains_and_registers(tmp_path: Path) -> None:
-    facts = _facts(tmp_path, AZURE_ML)
+    facts = facts_of(tmp_path, AZURE_ML)
     assert get_check("bus-factor").func(facts) == []
     assert get_check("no-rollback").func(facts) == []
 
@@ -237,7 +127,7 @@ METAFLOW: Files = {
 
 
 def test_metaflow_flow_trains_and_keeps_every_run(tmp_path: Path) -> None:
-    facts = _facts(tmp_path, METAFLOW)
+    facts = facts_of(tmp_path, METAFLOW)
     assert get_check("bus-factor").func(facts) == []
     assert get_check("no-rollback").func(facts) == []
 
@@ -284,13 +174,13 @@ def test_no_rollback_cites_the_model_save_not_a_label_encoder(tmp_path: Path) ->
         "import joblib\nle = LabelEncoder().fit(labels)\nclf = SVC().fit(X, y)\n"
         "joblib.dump(clf, out_path)\n"
     )
-    evidence = _check("no-rollback", tmp_path, {"train.py": code})
+    evidence = check("no-rollback", tmp_path, {"train.py": code})
     assert [e.line for e in evidence] == [6]
 
 
 def test_no_rollback_without_a_save_is_a_question(tmp_path: Path) -> None:
     code = "from sklearn.preprocessing import LabelEncoder\nle = LabelEncoder().fit(labels)\n"
-    evidence = _check("no-rollback", tmp_path, {"train.py": code})
+    evidence = check("no-rollback", tmp_path, {"train.py": code})
     assert len(evidence) == 1 and evidence[0].detail.startswith("not recognised: ")
 
 
@@ -304,15 +194,16 @@ def test_a_coverage_threshold_is_not_an_evaluation_gate(tmp_path: Path) -> None:
         "train.py": TRAIN,
         "evaluate.py": EVAL + "# TODO: a gate here\n",
     }
-    assert _check("no-evaluation-gate", tmp_path, files)
+    assert check("no-evaluation-gate", tmp_path, files)
 
 
 def test_comparing_with_the_production_model_is_a_gate(tmp_path: Path) -> None:
     files: Files = {
         "train.py": TRAIN,
-        "evaluate.py": EVAL + "if new_model_mse < production_model_mse:\n    promote()\n",
+        "evaluate.py": EVAL
+        + "new_model_mse = mse\nif new_model_mse < production_model_mse:\n    promote()\n",
     }
-    assert _check("no-evaluation-gate", tmp_path, files) == []
+    assert check("no-evaluation-gate", tmp_path, files) == []
 
 
 # ------------------------------------------------------------- secrets ----------------------
@@ -324,7 +215,7 @@ def test_flask_secret_key_and_short_passwords_are_found(tmp_path: Path) -> None:
         "from flask import Flask\napp = Flask(__name__)\n"
         f"app.config['SECRET_KEY'] = '{HEX32}'\napp.config['MAIL_PASSWORD'] = 'hunter22'\n"
     )
-    evidence = _check("secrets-committed", tmp_path, {"app/__init__.py": code, "t.py": TRAIN})
+    evidence = check("secrets-committed", tmp_path, {"app/__init__.py": code, "t.py": TRAIN})
     assert [e.line for e in evidence] == [3, 4]
 
 
@@ -336,7 +227,7 @@ def test_compose_variables_and_placeholders_are_not_secrets(tmp_path: Path) -> N
         "lib.py": '"""Use it.\n\n>>> creds = {"password": "StrongPassword1"}\n"""\n',
         "opik.py": 'c = {"api_key": "opik_abcdefgh"}  # pragma: allowlist secret\n',
     }
-    assert _check("secrets-committed", tmp_path, files) == []
+    assert check("secrets-committed", tmp_path, files) == []
 
 
 def test_a_secret_in_a_test_fixture_is_low_and_says_so(tmp_path: Path) -> None:
@@ -348,83 +239,6 @@ def test_a_secret_in_a_test_fixture_is_low_and_says_so(tmp_path: Path) -> None:
     finding = assess_repository(tmp_path).finding("secrets-committed")
     assert finding is not None and finding.severity == "low"
     assert "test" in finding.evidence[0].detail and not finding.lowers_level
-
-
-# ------------------------------------------------------------- its own projects -------------
-FALSE_ON_INIT = {
-    "no-monitoring",  # `catdetector serve` logs every prediction and checks drift
-    "no-seeds",  # train.seed is in params.yaml
-    "no-data-versioning",
-    "bus-factor",
-    "no-rollback",
-    "secrets-committed",
-    "training-serving-skew",
-    "no-lock-file",
-}
-
-
-def _init(root: Path) -> Path:
-    from tests.support import cli
-
-    cli("init", str(root), cwd=root.parent)
-    return root
-
-
-@pytest.mark.slow  # runs `catdetector init`
-def test_a_fresh_init_project_is_level_1_with_no_false_finding(
-    tmp_path: Path, isolated_home: Path
-) -> None:
-    report = assess_repository(_init(tmp_path / "fresh"))
-    assert report.level is not None and report.level >= 1, report.ids
-    assert not FALSE_ON_INIT & {f.id for f in report.findings if not f.not_recognised}
-    # its CI runs `bash ci/continuous-training.sh repro`, whose `"$VENV/bin/dvc" repro` trains
-    assert "no-ci-training" not in report.ids
-    score = {item.id: item for item in report.score}
-    assert score["Infra 3"].score == 1 and score["Infra 4"].score == 1
-
-
-@pytest.mark.slow  # builds the shared trained project (init, sample, dvc repro)
-def test_a_trained_registered_init_project_is_level_1_with_a_true_score(
-    project_copy: Path,
-) -> None:
-    from tests.assess.builders import git
-
-    git(project_copy, "tag", "-a", "catdetector@v0.1.0", "-m", "Registering artifact")
-    report = assess_repository(project_copy)
-    assert report.level is not None and report.level >= 1, report.ids
-    assert not FALSE_ON_INIT & set(report.ids)
-    score = {item.id: item for item in report.score}
-    assert score["Model 5"].score > 0  # the ladder starts with a dummy rung
-    assert score["Infra 1"].score > 0  # train.seed in params.yaml and requirements.lock
-    assert score["Monitor 4"].score > 0  # served by `catdetector serve`
-    assert "no serving" not in score["Monitor 3"].evidence
-
-
-def test_the_catdetector_repository_is_level_1_with_no_false_finding(tmp_path: Path) -> None:
-    # A clone: what the repository holds, not what a test run left in the git-ignored
-    # folders of this checkout (screenshots in test-artifacts/, a .venv ...).
-    root = Path(__file__).resolve().parents[2]
-    clone = tmp_path / "catdetector"
-    subprocess.run(["git", "clone", "-q", "--no-local", str(root), str(clone)], check=True)
-    report = assess_repository(clone)
-    assert report.level is not None and report.level >= 1, report.ids
-    assert {"no-lock-file", "bus-factor", "no-rollback", "no-input-validation"}.isdisjoint(
-        report.ids
-    )  # GET /metrics takes no input
-    secrets = report.finding("secrets-committed")
-    assert secrets is None or secrets.severity == "low"
-    assert all("anyscale" not in f.fix and "ray job" not in f.fix for f in report.findings)
-    cited = [e.file or "" for f in report.findings for e in f.evidence]
-    assert not any(p.startswith("tests/assess/corpus/") for p in cited), cited
-
-
-def test_a_credential_in_a_docstring_example_is_documentation(tmp_path: Path) -> None:
-    code = (
-        'class SQLDataset:\n    """Load a table.\n\n    ```yaml\n    creds:\n'
-        '      password: "supersecret9"\n    ```\n    """\n'
-    )
-    evidence = _check("secrets-committed", tmp_path, {"ds.py": code})
-    assert len(evidence) == 1 and "documentation" in evidence[0].detail
 
 
 # ------------------------------------------------------------- Dockerfiles ------------------
@@ -453,13 +267,13 @@ STREAMLIT = (
 
 def test_a_streamlit_app_with_bounded_widgets_validates_its_input(tmp_path: Path) -> None:
     files: Files = {"app.py": STREAMLIT.format(extra=""), "train.py": TRAIN}
-    assert _check("no-input-validation", tmp_path, files) == []
+    assert check("no-input-validation", tmp_path, files) == []
 
 
 def test_an_unbounded_streamlit_input_is_not_cited_at_line_1(tmp_path: Path) -> None:
     extra = "note = st.text_input('note')\n"
     files: Files = {"app.py": STREAMLIT.format(extra=extra), "train.py": TRAIN}
-    evidence = _check("no-input-validation", tmp_path, files)
+    evidence = check("no-input-validation", tmp_path, files)
     assert evidence and all(e.line != 1 for e in evidence)
 
 

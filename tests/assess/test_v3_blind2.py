@@ -12,25 +12,14 @@ from catdetector.assess.ci import gates
 from catdetector.assess.facts import Facts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
-from tests.assess.builders import FAKE_AWS_KEY_ID, Files, git, write_tree
+from tests.assess.builders import FAKE_AWS_KEY_ID, TRAIN, Files, facts_of, git, severity, write_tree
 
-TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
 RANDOM_KEY = "Zq8vN2xR7tLm4" + "Wp9sKd3Hf6Yb"  # mixed case and digits, built at run time
 
 
 def _secrets(root: Path, files: Files) -> list[Evidence]:
     write_tree(root, {**files, "train.py": TRAIN})
     return get_check("secrets-committed").func(Facts(scan(root)))
-
-
-def _facts(root: Path, files: Files) -> Facts:
-    write_tree(root, files)
-    return Facts(scan(root))
-
-
-def _severity(root: Path) -> str | None:
-    finding = assess_repository(root).finding("secrets-committed")
-    return finding.severity if finding else None
 
 
 # ------------------------------------------------------------- secrets ----------------------
@@ -47,7 +36,7 @@ def test_example_env_files_and_api_client_collections_are_low_and_listed(
     evidence = _secrets(tmp_path, files)
     assert len(evidence) == 5  # never hidden: every one is listed, with its reason
     assert all("not a production secret" in (e.detail or "") for e in evidence)
-    assert _severity(tmp_path) == "low"
+    assert severity(tmp_path, "secrets-committed") == "low"
 
 
 def test_default_and_test_credentials_of_local_services_are_low(tmp_path: Path) -> None:
@@ -69,7 +58,7 @@ def test_default_and_test_credentials_of_local_services_are_low(tmp_path: Path) 
     assert {e.line for e in evidence if e.file == ".github/workflows/ci.yml"} == {4, 5}
     details = [e.detail or "" for e in evidence]
     assert all("not a leaked secret" in d or "for tests" in d for d in details)
-    assert _severity(tmp_path) == "low"
+    assert severity(tmp_path, "secrets-committed") == "low"
 
 
 def test_real_tokens_and_random_keys_are_still_critical_in_example_files(
@@ -84,7 +73,7 @@ def test_real_tokens_and_random_keys_are_still_critical_in_example_files(
         (".env.example", 1), (".env.example", 2), ("k8s/mysql.yml", 2),
     ]  # fmt: skip
     assert not any("not a production secret" in (e.detail or "") for e in evidence)
-    assert _severity(tmp_path) == "critical"
+    assert severity(tmp_path, "secrets-committed") == "critical"
 
 
 def test_references_sentences_and_placeholders_are_not_values(tmp_path: Path) -> None:
@@ -149,7 +138,7 @@ METRICS = (
 INLINE_CI = (
     "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
     "      - run: pytest tests\n"
-    "      - run: |\n          python -c \"\n"
+    '      - run: |\n          python -c "\n'
     "          from src.models.clf import Classifier\n"
     "          from src.utils.metrics import validate_model_threshold\n"
     "          metrics = Classifier().train()\n"
@@ -282,10 +271,10 @@ def test_a_tools_config_in_the_home_folder_is_not_data_on_one_machine(tmp_path: 
         "import os\n" + TRAIN + "if os.path.exists(os.path.expanduser('~/.kube/config')):\n"
         "    load_kube()\ncreds = open(os.path.expanduser('~/.aws/credentials')).read()\n"
     )
-    evidence = get_check("bus-factor").func(_facts(tmp_path, {"train.py": code}))
+    evidence = get_check("bus-factor").func(facts_of(tmp_path, {"train.py": code}))
     assert not [e for e in evidence if "one machine" in (e.detail or "")]
     data = "import pandas as pd\n" + TRAIN + "df = pd.read_csv('~/Downloads/train.csv')\n"
-    still = get_check("bus-factor").func(_facts(tmp_path / "b", {"train.py": data}))
+    still = get_check("bus-factor").func(facts_of(tmp_path / "b", {"train.py": data}))
     assert [e.line for e in still if "one machine" in (e.detail or "")] == [4]
 
 

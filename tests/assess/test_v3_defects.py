@@ -11,25 +11,12 @@ from catdetector.assess import assess_repository
 from catdetector.assess.busfactor import ON_ONE_MACHINE
 from catdetector.assess.checks import get_check
 from catdetector.assess.ci import gates
-from catdetector.assess.facts import Facts
-from catdetector.assess.model import Evidence
-from catdetector.assess.scan import scan
 from catdetector.core import layout
 from catdetector.release import templates
-from tests.assess.builders import Files, git, notebook, write_tree
-from tests.assess.test_v3 import FALSE_ON_INIT
+from tests.assess.builders import TRAIN, Files, check, facts_of, git, notebook, write_tree
+from tests.assess.test_v3_own import FALSE_ON_INIT
 
-TRAIN = "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)\n"
 DVC_TRAIN = "stages:\n  train:\n    cmd: python train.py\n    deps: [train.py]\n    outs: [m.pkl]\n"
-
-
-def _facts(root: Path, files: Files) -> Facts:
-    write_tree(root, files)
-    return Facts(scan(root))
-
-
-def _check(check_id: str, root: Path, files: Files) -> list[Evidence]:
-    return get_check(check_id).func(_facts(root, files))
 
 
 # ------------------------------------------------------------- (a) one machine's paths -----
@@ -40,13 +27,13 @@ def test_a_string_added_to_a_variable_is_a_suffix_not_an_absolute_path(tmp_path:
         "b = pd.read_csv(f'{root}/valid/valid.csv')\n"
         "c = pd.read_csv(os.path.join(base, '/test/test.csv'))\n" + TRAIN
     )
-    evidence = _check("bus-factor", tmp_path, {"train.py": code})
+    evidence = check("bus-factor", tmp_path, {"train.py": code})
     assert not [e for e in evidence if e.detail.startswith(ON_ONE_MACHINE)], evidence
 
 
 def test_an_absolute_path_on_one_disk_is_still_one_machines(tmp_path: Path) -> None:
     code = "import pandas as pd\ndf = pd.read_csv('/disk2/data/train.csv')\n" + TRAIN
-    evidence = _check("bus-factor", tmp_path, {"train.py": code})
+    evidence = check("bus-factor", tmp_path, {"train.py": code})
     assert [e.line for e in evidence if e.detail.startswith(ON_ONE_MACHINE)] == [2]
 
 
@@ -60,7 +47,7 @@ def test_a_laptop_path_in_a_notebook_beside_a_pipeline_that_trains_is_no_bus_fac
             "import pandas as pd\ndf = pd.read_csv('/Users/bob/data/x.csv')\n" + TRAIN
         ),
     }
-    assert _check("bus-factor", tmp_path, files) == []
+    assert check("bus-factor", tmp_path, files) == []
 
 
 # ------------------------------------------------------------- (b) notebooks in the table ---
@@ -81,7 +68,7 @@ def test_a_sagemaker_pipeline_defined_and_run_in_a_notebook_is_pipeline_registry
     tmp_path: Path,
 ) -> None:
     run = "pipeline.upsert(role_arn=role)\nexecution = pipeline.start()\n"
-    facts = _facts(
+    facts = facts_of(
         tmp_path,
         {"labs/03/pipeline.ipynb": notebook(*SM_PIPELINE_CELLS, run), "labs/01/lab.ipynb": LAB1},
     )
@@ -96,14 +83,14 @@ def test_a_prefect_flow_defined_and_called_in_a_notebook_is_declared(tmp_path: P
         "from prefect import flow\nfrom sklearn.linear_model import LogisticRegression\n"
         "@flow\ndef training():\n    return LogisticRegression().fit(X, y)\n"
     )
-    assert _facts(tmp_path / "run", {"t.ipynb": notebook(code, "training()\n")}).pipeline_trains
-    assert not _facts(tmp_path / "sketch", {"t.ipynb": notebook(code)}).pipelines
+    assert facts_of(tmp_path / "run", {"t.ipynb": notebook(code, "training()\n")}).pipeline_trains
+    assert not facts_of(tmp_path / "sketch", {"t.ipynb": notebook(code)}).pipelines
 
 
 def test_a_pipeline_sketched_in_a_notebook_but_never_run_there_is_not_declared(
     tmp_path: Path,
 ) -> None:
-    facts = _facts(tmp_path, {"p.ipynb": notebook(*SM_PIPELINE_CELLS)})
+    facts = facts_of(tmp_path, {"p.ipynb": notebook(*SM_PIPELINE_CELLS)})
     assert not [e for e in facts.pipelines if e.file == "p.ipynb"]
     assert facts.stack_hits.get("registry")  # the registry step is still a way back
 
@@ -117,7 +104,7 @@ def test_lock_files_and_version_ranges_are_not_secrets(tmp_path: Path) -> None:
         "package.json": '{"dependencies": {"registry-auth-token": "^4.0.0"}}\n',
         "train.py": TRAIN,
     }
-    assert _check("secrets-committed", tmp_path, files) == []
+    assert check("secrets-committed", tmp_path, files) == []
 
 
 def test_a_compose_variable_inside_a_url_is_a_template_not_a_secret(tmp_path: Path) -> None:
@@ -131,7 +118,7 @@ def test_a_compose_variable_inside_a_url_is_a_template_not_a_secret(tmp_path: Pa
         "deploy/values.yaml": "url: postgresql://u:{{ db_password }}@db/app\n",
         "train.py": TRAIN,
     }
-    assert _check("secrets-committed", tmp_path, files) == []
+    assert check("secrets-committed", tmp_path, files) == []
 
 
 def test_a_password_written_into_a_url_is_still_a_secret(tmp_path: Path) -> None:
@@ -139,7 +126,7 @@ def test_a_password_written_into_a_url_is_still_a_secret(tmp_path: Path) -> None
         "compose.yml": "x:\n  url: postgresql://u:s3cr3tPassw0rd@db/app\n",
         "deploy.ps1": "$password = 'Sup3rS3cretValue'\n",
     }
-    evidence = _check("secrets-committed", tmp_path, files)
+    evidence = check("secrets-committed", tmp_path, files)
     assert sorted((e.file, e.line) for e in evidence) == [("compose.yml", 2), ("deploy.ps1", 1)]
 
 
@@ -152,17 +139,17 @@ def test_writes_are_not_reads_of_unversioned_data(tmp_path: Path) -> None:
         "with open('data/preds.csv', 'w') as out:\n    out.write('x')\n"
         "df.to_csv('data/scores.csv')\nnp.save('data/emb.npy', e)\n"
     )
-    assert _check("no-data-versioning", tmp_path, {"train.py": code}) == []
+    assert check("no-data-versioning", tmp_path, {"train.py": code}) == []
 
 
 def test_a_read_of_a_data_file_is_still_a_read(tmp_path: Path) -> None:
     code = "import pandas as pd\ndf = pd.read_csv('data/train.csv')\n" + TRAIN
-    assert [e.line for e in _check("no-data-versioning", tmp_path, {"train.py": code})] == [2]
+    assert [e.line for e in check("no-data-versioning", tmp_path, {"train.py": code})] == [2]
 
 
 def test_a_data_name_under_a_folder_given_at_run_time_is_not_a_fixed_path(tmp_path: Path) -> None:
     code = "import os\nimport numpy as np\nx = np.load(os.path.join(train_dir, 'x.npy'))\n" + TRAIN
-    assert _check("no-data-versioning", tmp_path, {"train.py": code}) == []
+    assert check("no-data-versioning", tmp_path, {"train.py": code}) == []
 
 
 # ------------------------------------------------------------- (e) libraries ----------------
@@ -202,10 +189,10 @@ def test_a_save_to_the_callers_path_is_not_a_model_with_no_way_back(tmp_path: Pa
         "import joblib\n" + TRAIN + "def save(model, path):\n    joblib.dump(model, path)\n"
         "def save_to(model, out_dir):\n    joblib.dump(model, out_dir / 'model.pkl')\n"
     )
-    evidence = _check("no-rollback", tmp_path, {"train.py": code})
+    evidence = check("no-rollback", tmp_path, {"train.py": code})
     assert all(e.line is None and e.file is None for e in evidence), evidence  # a question only
     fixed = "import joblib\n" + TRAIN + "joblib.dump(m, 'model.pkl')\n"
-    cited = _check("no-rollback", tmp_path / "fixed", {"train.py": fixed})
+    cited = check("no-rollback", tmp_path / "fixed", {"train.py": fixed})
     assert [e.line for e in cited] == [4]
 
 
@@ -223,7 +210,7 @@ def test_skew_does_not_pair_independent_examples_of_a_course(tmp_path: Path) -> 
         "04-deployment/web-service/predict.py": FLASK + prep,
         "04-deployment/web-service/train.py": TRAIN,
     }
-    assert _check("training-serving-skew", tmp_path, files) == []
+    assert check("training-serving-skew", tmp_path, files) == []
 
 
 def test_skew_within_one_project_is_still_found(tmp_path: Path) -> None:
@@ -233,7 +220,7 @@ def test_skew_within_one_project_is_still_found(tmp_path: Path) -> None:
         "training/train.py": prep + TRAIN,
         "serving/app.py": FLASK + prep,
     }
-    evidence = _check("training-serving-skew", tmp_path, files)
+    evidence = check("training-serving-skew", tmp_path, files)
     assert any("prepare_features" in e.detail for e in evidence)
 
 
@@ -248,10 +235,10 @@ def test_a_serving_folder_with_its_own_environment_is_paired_with_the_training_a
         "server/requirements.txt": "flask==3.0.0\nscikit-learn==1.5.0\n",
         "server/app.py": FLASK,
     }
-    evidence = _check("training-serving-skew", tmp_path, files)
+    evidence = check("training-serving-skew", tmp_path, files)
     assert any("scikit-learn" in e.detail and "differs" in e.detail for e in evidence), evidence
     files["server/train.py"] = TRAIN  # now a project that trains and serves on its own
-    assert _check("training-serving-skew", tmp_path / "own", files) == []
+    assert check("training-serving-skew", tmp_path / "own", files) == []
 
 
 # ------------------------------------------------------------- (g) templates ----------------
@@ -292,7 +279,7 @@ def test_a_cookiecutter_folder_renders_and_its_ci_is_at_the_project_root(tmp_pat
         ),
         f"{base}/.github/workflows/ci.yml": WORKFLOW,
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     assert facts.ci_paths == [f"{base}/.github/workflows/ci.yml"]
     assert [u.path for u in facts.training_units] == [
         f"{base}/{{{{ cookiecutter.module }}}}/train.py"
@@ -306,7 +293,7 @@ def test_a_packages_own_templates_are_its_data_not_its_code(tmp_path: Path) -> N
         "pkg/templates/train.py.tmpl": "import tensorflow as tf\nmodel.fit(x, y)\n",
         "pkg/templates/requirements.txt": "tensorflow\n",
     }
-    assert _facts(tmp_path, files).training_units == []
+    assert facts_of(tmp_path, files).training_units == []
 
 
 # ------------------------------------------------------------- (h) catdetector init's CI ----
@@ -317,7 +304,7 @@ def test_the_ci_that_catdetector_init_writes_runs_the_training_pipeline(tmp_path
         "dvc.yaml": templates.DVC_YAML,
         "params.yaml": "train:\n  seed: 0\n",
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     assert get_check("no-ci-training").func(facts) == []
     assert facts.ci_runs_training is not None
     assert any("gate" in e.detail for e in gates(facts))
@@ -330,7 +317,7 @@ def test_a_services_prediction_log_is_not_unversioned_training_data(tmp_path: Pa
         "predictions.sqlite": b"SQLite format 3\x00" + bytes(64),
         "logs/requests.jsonl": '{"x": 1}\n',
     }
-    assert _check("no-data-versioning", tmp_path, files) == []
+    assert check("no-data-versioning", tmp_path, files) == []
 
 
 def test_a_get_route_that_reads_nothing_needs_no_input_validation(tmp_path: Path) -> None:
@@ -343,7 +330,7 @@ def test_a_get_route_that_reads_nothing_needs_no_input_validation(tmp_path: Path
         "@app.get('/predict/<x>')\ndef predict(x):\n    return str(m.predict([[float(x)]]))\n"
     )
     files: Files = {"train.py": TRAIN, "api/metrics.py": metrics, "api/predict.py": predict}
-    evidence = _check("no-input-validation", tmp_path, files)
+    evidence = check("no-input-validation", tmp_path, files)
     assert [e.file for e in evidence] == ["api/predict.py"]
 
 

@@ -6,11 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess import assess_repository
-from catdetector.assess.checks import get_check
-from catdetector.assess.facts import Facts
-from catdetector.assess.model import Evidence
-from catdetector.assess.scan import scan
-from tests.assess.builders import Files, git_init, write_tree
+from tests.assess.builders import Files, check, git_init, write_tree
 
 TRAIN = (
     "from sklearn.ensemble import RandomForestClassifier\n"
@@ -19,18 +15,13 @@ TRAIN = (
 EVALUATE = "from sklearn.metrics import accuracy_score\nprint(accuracy_score(y, clf.predict(X)))\n"
 
 
-def _check(check_id: str, root: Path, files: Files) -> list[Evidence]:
-    write_tree(root, files)
-    return get_check(check_id).func(Facts(scan(root)))
-
-
 def test_the_word_gate_in_a_comment_is_not_an_evaluation_gate(tmp_path: Path) -> None:
     files: Files = {
         "train.py": TRAIN,
         "evaluate.py": "# quality gate: to do, someday\n" + EVALUATE,
         "params.yaml": "train:\n  seed: 0  # the gate comes later\n",
     }
-    assert _check("no-evaluation-gate", tmp_path, files)
+    assert check("no-evaluation-gate", tmp_path, files)
 
 
 PYPROJECT = '[project]\nname = "m"\ndependencies = ["scikit-learn>=1.3", "fastapi"]\n'
@@ -51,7 +42,7 @@ def test_uv_lock_and_a_pinned_file_the_model_image_installs_are_locks(tmp_path: 
         "train.py": TRAIN,
         "serve.py": "from fastapi import FastAPI\napp = FastAPI()\n",
     }
-    assert _check("no-lock-file", tmp_path, files) == []
+    assert check("no-lock-file", tmp_path, files) == []
 
 
 def test_no_seeds_cites_the_model_fit_not_a_label_encoder(tmp_path: Path) -> None:
@@ -60,7 +51,7 @@ def test_no_seeds_cites_the_model_fit_not_a_label_encoder(tmp_path: Path) -> Non
         "from sklearn.ensemble import RandomForestClassifier\n"
         "le = LabelEncoder().fit(labels)\nclf = RandomForestClassifier().fit(X, y)\n"
     )
-    evidence = _check("no-seeds", tmp_path, {"train.py": code})
+    evidence = check("no-seeds", tmp_path, {"train.py": code})
     assert [e.line for e in evidence] == [4], evidence
 
 

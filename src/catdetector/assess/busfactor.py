@@ -7,7 +7,9 @@ import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TRAIN_RE, CodeUnit, first_hit, joined_to_variable
+from catdetector.assess.code import CodeUnit, first_hit
+from catdetector.assess.codepatterns import TRAIN_RE, joined_to_variable
+from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.registry import hub_models, unpinned_hub_models
 from catdetector.assess.stacks import LOOKED_FOR
@@ -92,6 +94,9 @@ def bus_factor(f: Facts) -> list[Evidence]:
             ):
                 ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
                 break
+    loaders = [u for u in [*training, *defining] if u.kind == "py"]
+    for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
+        ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
     return ev
 
 

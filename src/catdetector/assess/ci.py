@@ -11,6 +11,7 @@ from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.entrycalls import called_training
+from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
 from catdetector.assess.modules import Modules
@@ -61,7 +62,11 @@ CI_EVAL_RE = re.compile(
     r"\bpython3?\s+(?:-m\s+)?[\w./-]*eval\w*|\bdvc\s+(?:metrics|exp)\s+(?:show|diff)\b|"
     r"\bmlflow\.evaluate\("
 )
-BEST_RUN_RE = Rx(r"search_runs\((?:[^()]|\([^()]*\))*order_by", re.S, ("search_runs",))
+BEST_RUN_RE = Rx(  # ordered by a metric (``metrics.rmse``), not by ``start_time``
+    r"search_runs\((?:[^()]|\([^()]*\))*order_by\s*=\s*\[?\s*f?['\"]metrics\.",
+    re.S,
+    ("search_runs",),
+)
 GATE_WORD_RE = Rx(
     r"\b(?:min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae|mse)|"
     r"promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
@@ -69,13 +74,6 @@ GATE_WORD_RE = Rx(
     r"\bcatdetector['\"]?\s+(?:promote|gate)\b",
     re.I,
     ("min_", "max_", "threshold", "metrics", "diff", "cml", "promote", "catdetector"),
-    lower=True,
-)
-GATE_CODE_RE = Rx(
-    r"^\s*(?:assert|if|elif)\b[^\n]*\b\w*(?:accuracy|acc|f1|auc|score|mse|mae|r2|loss|"
-    r"precision|recall|error)\w*\b\s*[<>]=?",
-    re.M | re.I,
-    ("acc", "f1", "auc", "score", "mse", "mae", "r2", "loss", "precision", "recall", "error"),
     lower=True,
 )
 
@@ -225,7 +223,7 @@ def _evaluation_steps(f: Facts) -> list[Evidence]:
     if (command := f.ci_find(CI_EVAL_RE)) is not None:
         found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
     found.extend(step_gates(f, {e.file for e in found if e.file}))
-    return found
+    return found + code_gates(f) + differential_tests(f)  # each compares an evaluation
 
 
 def gates(f: Facts) -> list[Evidence]:
@@ -257,10 +255,8 @@ def _gates(f: Facts) -> list[Evidence]:
             break
     found.extend(f.stack_hits.get("gate", []))
     found.extend(e for e in evaluation_steps(f) if e.detail == STEP_GATE)
+    found.extend(code_gates(f) + differential_tests(f))  # by structure (``evalgates``)
     for unit in f.source_units:
-        if unit.matches(GATE_WORD_RE) or (not unit.is_training and unit.matches(GATE_CODE_RE)):
-            found.append(Evidence(unit.path, None, "gate in code"))
-            break
         if BEST_RUN_RE.search(unit.text, unit.lower):
             found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))
             break

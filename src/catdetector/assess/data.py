@@ -8,7 +8,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
-from catdetector.assess.code import READ_RE, CodeFacts, joined_to_variable, only_writes
+from catdetector.assess.code import CodeFacts
+from catdetector.assess.codepatterns import READ_RE, joined_to_variable, only_writes
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
@@ -194,7 +195,9 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
     if not ev and absent:
         detail = (
             f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "
-            "nothing tracks: will it be `dvc add`-ed, or where does it come from?"
+            "nothing tracks (looked for .dvc files, stage outputs, git-lfs, files in git, "
+            "lakeFS, W&B and MLflow datasets): will it be `dvc add`-ed, or where does it come "
+            "from?"
         )
         ev.append(Evidence(None, None, detail))
     return ev

@@ -7,7 +7,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TEST_PATH_RE, CodeFacts
+from catdetector.assess.code import CodeFacts
+from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.dockerfiles import runs_tool_service
 from catdetector.assess.envfiles import (
     EnvSpec,

@@ -7,7 +7,9 @@ only when every sign of a project is absent: a package is declared (pyproject, s
 setup.cfg), nothing declares a pipeline or runs training from CI, no model or data file
 lies outside tests, docs and examples, nothing serves or loads a hub model by name, and
 every piece of training code trains only inside functions and methods (no notebook, no
-``__main__`` guard, no command-line decorator, no training call run on import).
+``__main__`` guard, no command-line decorator, no training call run on import), and no entry
+point of its own trains or prepares data with it (a ``__main__``, a Hydra, typer or click
+command that imports the training code, or imports its package and reads or writes data).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TEST_PATH_RE, CodeUnit
+from catdetector.assess.code import CodeUnit
+from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.registry import hub_models
 
 if TYPE_CHECKING:
@@ -83,10 +86,26 @@ def _absolute(unit: CodeUnit, name: str) -> str:
     return ".".join([*base, name[dots:]] if name[dots:] else base)
 
 
+_DATA_IO = ("read_csv", "read_parquet", "read_json", "read_excel", "read_sql", "read_table",
+            "read_feather", "to_csv", "to_parquet", "to_json", "to_feather", "to_pickle",
+            "load_dataset", "save_to_disk")  # fmt: skip
+
+
+def _prepares_data(unit: CodeUnit, packages: set[str]) -> bool:
+    """Whether an entry point prepares data with the repository's own package: it imports
+    a package that holds training code and reads or writes a dataset itself."""
+    imported = {_absolute(unit, n).removeprefix("src.").split(".")[0] for n in unit.py.imports}
+    if not imported & packages:
+        return False
+    return any(call.name.rsplit(".", 1)[-1] in _DATA_IO for call in unit.py.calls)
+
+
 def _entry_reaches_training(f: Facts, training: list[CodeUnit]) -> bool:
     """Whether a command-line entry point (a ``__main__`` guard or module, a CLI command, a
-    console script) imports the training code: then the package trains, it is a project."""
+    console script) imports the training code, or prepares data with the package that holds
+    it: then the repository runs its own data preparation or training, it is a project."""
     modules = {_module(u.path) for u in training}
+    packages = {m.removeprefix("src.").split(".")[0] for m in modules if "." in m}
     scripts = " ".join(i.text or "" for i in f.named(*PACKAGE_FILES) if _production(i.path))
     named = {n for m in modules for n in (m, m.removeprefix("src.")) if "." in n}
     if any(n + ":" in scripts for n in named):
@@ -100,6 +119,8 @@ def _entry_reaches_training(f: Facts, training: list[CodeUnit]) -> bool:
         )
         if not entry:
             continue
+        if _prepares_data(unit, packages):
+            return True
         for name in py.imports:
             target = _absolute(unit, name)
             if any(m == target or m.endswith("." + target) or target.startswith(m + ".")

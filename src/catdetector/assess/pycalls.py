@@ -25,6 +25,7 @@ class Call:
     strings: tuple[str, ...] = ()
     from_params: frozenset[str] = frozenset()  # arguments ("0", "1", "path"...) a caller gives
     in_function: bool = False  # inside a function or method body (not run on import)
+    args: tuple[str, ...] = ()  # positional arguments as dotted names ("?" for other values)
 
     def named(self, *suffixes: str) -> bool:
         """Whether the callee is, or ends with, one of these dotted names."""
@@ -114,8 +115,9 @@ def _calls(tree: ast.AST, facts: PyFacts) -> None:
                 [str(i) for i, v in enumerate(node.args) if params and _from_params(v, params)]
                 + [k.arg for k in node.keywords if k.arg and _from_params(k.value, params)]
             )
+            args = tuple(dotted(a) for a in node.args)
             facts.calls.append(
-                Call(dotted(node.func), node.lineno, keywords, strings, given, inside)
+                Call(dotted(node.func), node.lineno, keywords, strings, given, inside, args)
             )
         stack.extend((child, params, inside) for child in ast.iter_child_nodes(node))
 

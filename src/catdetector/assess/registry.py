@@ -9,13 +9,8 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import (
-    READ_RE,
-    TEST_PATH_RE,
-    WRITE_RE,
-    CodeUnit,
-    joined_to_variable,
-)
+from catdetector.assess.code import CodeUnit
+from catdetector.assess.codepatterns import READ_RE, TEST_PATH_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
@@ -23,6 +18,7 @@ from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
 from catdetector.assess.vocab import MODEL_SUFFIXES
+from catdetector.assess.waysback import preprocessing_objects, ways_back
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -169,7 +165,7 @@ def _model_path_candidates(unit: CodeUnit, literal: str) -> list[str | None]:
 def no_rollback(f: Facts) -> list[Evidence]:
     """Model files or model paths that nothing versions."""
     ev: list[Evidence] = []
-    registered = bool(f.registry)
+    registered = bool(f.registry) or bool(ways_back(f))  # a registry, or versioned images
     for info in f.model_files:
         if not f.versioned(info.path):
             ev.append(
@@ -265,10 +261,13 @@ def path_from_caller(call: Call) -> bool:
     return index in call.from_params or bool(PATH_KEYWORDS & call.from_params)
 
 
-def _saves_model(call: Call) -> bool:
+def _saves_model(call: Call, preprocessing: set[str]) -> bool:
     last = call.name.rsplit(".", 1)[-1]
     if path_from_caller(call):
         return False
+    saved = call.args[0] if call.name in SERIALIZERS and call.args else call.name.rsplit(".", 1)[0]
+    if saved in preprocessing:
+        return False  # `joblib.dump(enc, ...)` where `enc = TargetEncoder()`: not the model
     if last in SAVE_CALLS or call.name in SERIALIZERS:
         return True
     suffixes = {posixpath.splitext(s)[1].lower() for s in call.strings}
@@ -282,8 +281,9 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
     for unit in training:
         if not any(word in unit.text for word in ("save", "dump", "log_model", "Checkpoint")):
             continue
+        preprocessing = preprocessing_objects(unit)
         for call in unit.py.calls:
-            if _saves_model(call):
+            if _saves_model(call, preprocessing):
                 line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name
                 detail = (
                     "saves the trained model with no version to go back to (no registry, alias "

@@ -332,7 +332,10 @@ class _Scanner:
         name = entry.name
         dot = name.rfind(".")
         suffix = name[dot:].lower() if dot > 0 else ""
-        template = is_template(name, suffix, rel) and not self._package_data(rel)
+        template = is_template(name, suffix, rel)
+        if template and self._package_data(rel):  # a package's templates: its data, not read
+            self.index.files[rel] = FileInfo(path=rel, size=st.st_size)
+            return
         if template:  # read as the file it renders to
             source, name = rel, rendered_name(name, suffix)
             rel = rel[: len(rel) - len(entry.name)] + name

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess import ci, registry, skew, smells
 from catdetector.assess.model import ScoreItem
 from catdetector.assess.text import Rx
+from catdetector.assess.waysback import ways_back
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -105,9 +106,11 @@ def _golden(f: Facts) -> Mark:
 
 
 def _rollback(f: Facts) -> Mark:
-    if not f.registry and not registry.model_versioned(f):
+    ways = ways_back(f)
+    if not f.registry and not ways and not registry.model_versioned(f):
         return 0, ""
-    where = f.registry[0].location() if f.registry else _what_versions_models(f)
+    shown = (f.registry or ways)[:1]
+    where = shown[0].location() if shown else _what_versions_models(f)
     if f.ci_find(registry.REGISTRY_CMD_RE) is not None or f.ci_find(re.compile(r"\bgto\b")):
         return 1, where
     return 0.5, where

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta, secretkinds
 from catdetector.assess.cisystems import AUX_PATH_RE
-from catdetector.assess.code import TEST_PATH_RE
+from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.model import Evidence, Severity
 from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers

@@ -7,15 +7,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess.ci import CIFacts
-from catdetector.assess.code import (
-    READ_RE,
-    REQUEST_READ_RE,
-    SERVE_RE,
-    WRITE_RE,
-    CodeUnit,
-    first_hit,
-    paths_by_verb,
-)
+from catdetector.assess.code import CodeUnit, first_hit, paths_by_verb
+from catdetector.assess.codepatterns import READ_RE, REQUEST_READ_RE, SERVE_RE, WRITE_RE
 from catdetector.assess.model import Evidence
 from catdetector.assess.text import Rx, line_numbers, snippet
 from catdetector.assess.vocab import MONITOR_MODULES, VALIDATION_MODULES

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from catdetector.assess.code import READ_RE, TRAIN_RE, WRITE_RE, paths_by_verb
+from catdetector.assess.code import paths_by_verb
+from catdetector.assess.codepatterns import READ_RE, TRAIN_RE, WRITE_RE
 from catdetector.assess.model import Evidence
 from catdetector.assess.text import Rx
 from catdetector.assess.vocab import DL_MODULES, PREPROCESSING_FIT_RE

@@ -6,6 +6,9 @@ statements. A template is read as the file it renders to: its name loses the tem
 suffix (markers in the name become ``tmpl``), lines that are only a template statement
 become blank, and each ``{{ ... }}`` becomes the neutral word ``tmpl``, so that Python
 parses, YAML loads and paths stay paths. Nothing is rendered for real (no values are known).
+Placeholder folders and files that generators fill in (``__APP_NAME__/``, ``__TASK_NAME__.py``,
+``<project>/``) mark templates the same way. Templates inside a Python package are that
+package's data: the scanner lists them and does not read them as the project's files.
 """
 
 from __future__ import annotations
@@ -22,9 +25,19 @@ _STATEMENT_LINE_RE = re.compile(
 )
 
 
+# a path part that is a placeholder a generator replaces: `__APP_NAME__`, `test___TASK__.py`,
+# `<project>`, `{{ name }}` (upper-case dunders only: `__init__.py` and `__main__.py` are code)
+_PLACEHOLDER_PART_RE = re.compile(
+    r"(?:^|[/_])__[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*__(?=[/.]|$)|(?:^|/)<[\w.-]+>(?=[/.]|$)"
+)
+
+
 def is_template(name: str, suffix: str, rel: str) -> bool:
-    """Whether a file is a template: a template suffix, or it lies in a templated folder."""
-    return suffix in TEMPLATE_SUFFIXES or "{{" in rel
+    """Whether a file is a template: a template suffix, or it lies in a templated folder
+    (``{{...}}``, ``__APP_NAME__``, ``<project>`` in its path)."""
+    return (
+        suffix in TEMPLATE_SUFFIXES or "{{" in rel or _PLACEHOLDER_PART_RE.search(rel) is not None
+    )
 
 
 def rendered_name(name: str, suffix: str) -> str:
@@ -33,7 +46,11 @@ def rendered_name(name: str, suffix: str) -> str:
         stem = name[: -len(suffix)]
         if "." in stem.lstrip(".") or stem in ("Dockerfile", "Makefile", "Jenkinsfile"):
             name = stem
+    name = _NAME_PLACEHOLDER_RE.sub(PLACEHOLDER, name)
     return _MARKER_RE.sub(PLACEHOLDER, name) if "{" in name else name
+
+
+_NAME_PLACEHOLDER_RE = re.compile(r"__[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*__|^<[\w.-]+>")
 
 
 def render(text: str) -> str:

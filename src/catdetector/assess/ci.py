@@ -8,12 +8,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cinline import inline_gate, inline_training
-from catdetector.assess.cisystems import ci_files, gitlab_includes
+from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts, CodeUnit
+from catdetector.assess.entrycalls import called_training
 from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.model import Evidence
+from catdetector.assess.modules import Modules
+from catdetector.assess.runners import runner_for
 from catdetector.assess.scan import FileInfo
+from catdetector.assess.stepgates import DETAIL as STEP_GATE
+from catdetector.assess.stepgates import step_gates
 from catdetector.assess.text import Rx
 from catdetector.assess.vocab import MODEL_SUFFIXES
 
@@ -137,7 +142,29 @@ class CIFacts(CodeFacts):
         for command in self.ci_commands:
             if command.file in training:
                 return Command(command.file, 1, "training code run by CI", command.via)
-        return inline_training(self.inline_commands, self.py_units)
+        return self._script_calls_training() or inline_training(self.inline_commands, self.py_units)
+
+    def _script_calls_training(self) -> Command | None:
+        """A Python script CI runs that calls a function of this repository that trains
+        (``from src.models.processor import run_training``; ``run_training(cfg)``)."""
+        by_path = {u.path: u for u in self.training_units if not AUX_PATH_RE.search(u.path)}
+        seen: set[str] = set()
+        for command in self.ci_commands:
+            if not command.file.endswith(".py") or command.file in seen:
+                continue
+            seen.add(command.file)
+            unit = self.py_units.get(command.file)
+            if unit is None or unit.is_test or runner_for(command.file) is not None:
+                continue  # a task file is read by task (``pytasks``), not as a script
+            if hit := called_training(unit, self.modules, by_path):
+                text = f"calls training: {hit[1]}"
+                return Command(command.file, hit[0], text, command.via)
+        return None
+
+    @cached_property
+    def modules(self) -> Modules:
+        """Module and file look-ups (``modules``)."""
+        return Modules(self.index)
 
     @cached_property
     def inline_commands(self) -> list[Command]:
@@ -195,6 +222,7 @@ def _evaluation_steps(f: Facts) -> list[Evidence]:
             found.append(Evidence(unit.path, None, "evaluation code"))
     if (command := f.ci_find(CI_EVAL_RE)) is not None:
         found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
+    found.extend(step_gates(f, {e.file for e in found if e.file}))
     return found + code_gates(f) + differential_tests(f)  # each compares an evaluation
 
 
@@ -226,6 +254,7 @@ def _gates(f: Facts) -> list[Evidence]:
             found.append(Evidence(info.path, None, "gate threshold"))
             break
     found.extend(f.stack_hits.get("gate", []))
+    found.extend(e for e in evaluation_steps(f) if e.detail == STEP_GATE)
     found.extend(code_gates(f) + differential_tests(f))  # by structure (``evalgates``)
     for unit in f.source_units:
         if BEST_RUN_RE.search(unit.text, unit.lower):

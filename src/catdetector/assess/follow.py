@@ -8,7 +8,10 @@ invokes are followed: shell and Python scripts (``./run.sh``, ``bash x.sh``,
 ``runners``), YAML job specs a command
 submits (``anyscale job submit job.yaml``, ``kubectl apply -f``), the Dockerfile
 an image is built from. Python files are read but not
-followed further; the chain stops after ``MAX_DEPTH`` hops.
+followed further, except the task files of invoke and nox, whose task functions are read
+with ``ast`` (``pytasks``) and whose imports are followed to the modules they call; lines of
+a YAML file that only name files (trigger filters, action inputs: ``triggers``) are not
+read. The chain stops after ``MAX_DEPTH`` hops.
 """
 
 from __future__ import annotations
@@ -17,16 +20,24 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 
+from catdetector.assess.images import Image, image_name, images
+from catdetector.assess.modules import Modules
 from catdetector.assess.runners import RUNNERS, invoked
 from catdetector.assess.scan import RepoIndex
 from catdetector.assess.text import normpath
+from catdetector.assess.triggers import trigger_lines
 
 MAX_DEPTH = 3
 MAX_COMMANDS = 20_000
 
 _FILE_TOKEN_RE = re.compile(r"[\w./${}-]*[\w}]\.(?:sh|bash|py|ya?ml)\b")
-_MODULE_RE = re.compile(r"\bpython[\d.]*\s+(?:-\w+\s+)*-m\s+([\w.]+)")
+_MODULE_RE = re.compile(
+    r"(?:\bpython[\d.]*|\buv\s+run|\$[({]?PYTHON\w*[)}]?)\s+(?:-\w+\s+)*-m\s+([\w.]+)"
+)
+_USES_RE = re.compile(r"^-?\s*uses:\s*['\"]?\./([^\s@'\"]+)")
+_IMPORT_RE = re.compile(r"^(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
 _MAKE_RE = re.compile(r"(?:^|[;&|(]\s*|\s)make\b((?:\s+[^\s;&|]+)*)")
 _CD_RE = re.compile(r"(?:^|[;&|:(]\s*|\s)cd\s+([^\s;&|)]+)")
 _DOCKER_RE = re.compile(r"\bdocker(?:-compose|\s+compose|\s+build|\s+buildx\s+build|\s+run)\b")
@@ -70,6 +81,7 @@ def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]
 class _Follower:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
+        self.modules = Modules(index)
         self.out: list[Command] = []
         self.seen: set[tuple[str, str]] = set()
 
@@ -80,13 +92,17 @@ class _Follower:
             if (path, target) in self.seen:
                 continue
             self.seen.add((path, target))
+            python_task = path.endswith(".py") and "::" in target
             for number, line in self._lines(path, target):
                 self.out.append(Command(path, number, line, via))
-                if depth >= MAX_DEPTH or path.endswith(".py"):
+                if depth >= MAX_DEPTH or (path.endswith(".py") and not python_task):
                     continue
                 here = f"{path}:{number}"
                 for ref, ref_target, ref_cwd in self._refs(line, path, cwd):
                     queue.append((ref, ref_target, ref_cwd, here, depth + 1))
+                if python_task and (m := _IMPORT_RE.match(line)):
+                    for found in self.modules.module(m.group(1) or m.group(2), cwd):
+                        queue.append((found, "", "", here, depth + 1))
                 if not path.endswith((".yml", ".yaml")):
                     moved = _CD_RE.findall(line)
                     if moved and line.strip().startswith("cd "):
@@ -103,7 +119,12 @@ class _Follower:
                     return runner.read(text, task)
             return []
         if not target:
-            return [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+            skip = trigger_lines(text) if path.endswith((".yml", ".yaml")) else set()
+            return [
+                (n, ln.strip())
+                for n, ln in enumerate(text.splitlines(), 1)
+                if ln.strip() and n not in skip
+            ]
         targets = _make_targets(text)
         chosen = [target] if target != "." else [next(iter(targets), "")]
         lines: list[tuple[int, str]] = []
@@ -131,9 +152,11 @@ class _Follower:
                     refs.append((found, "", base if found.endswith((".sh", ".bash")) else ""))
                     break
         for module in _MODULE_RE.findall(line):
-            stem = module.replace(".", "/")
-            for candidate in (f"{stem}.py", f"{stem}/__main__.py"):
-                if found := self._exists(normpath(candidate, local)):
+            refs.extend((found, "", "") for found in self.modules.module(module, local, run=True))
+        if uses := _USES_RE.match(line):  # a local composite action runs its own steps
+            folder = normpath(uses.group(1))
+            for name in ("action.yml", "action.yaml"):
+                if folder is not None and (found := self._exists(normpath(name, folder))):
                     refs.append((found, "", ""))
         for m in _MAKE_RE.finditer(line):
             refs.extend(self._make(m.group(1), local))
@@ -184,11 +207,22 @@ class _Follower:
         context = normpath(build.group(1), cwd) if build else None
         if context is not None:
             candidates.append(posixpath.join(context, "Dockerfile") if context else "Dockerfile")
+        if not candidates and (run := re.search(r"\b(?:run|up)\b(.*)", line)):
+            for word in run.group(1).split():  # the image or compose service it runs
+                if word.startswith("-") or "=" in word or word in ("docker", "compose"):
+                    continue
+                if image := self.images.get(image_name(word)):
+                    return [(image.dockerfile, "", image.context)]
         candidates += [normpath("Dockerfile", cwd), "Dockerfile"]
         for candidate in candidates:
-            if found := self._exists(candidate):
-                return [(found, "", "")]
+            if found := self._exists(candidate):  # its commands run from its build context
+                return [(found, "", context if context is not None else posixpath.dirname(found))]
         return []
+
+    @cached_property
+    def images(self) -> dict[str, Image]:
+        """Images this repository builds (``images``), read when a command runs one."""
+        return images(self.index)
 
 
 def follow(index: RepoIndex, starts: list[str]) -> list[Command]:

@@ -7,20 +7,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
+from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.follow import Command, follow
+from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
+from catdetector.assess.reach import Reach, Step
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
 from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
-
-if TYPE_CHECKING:
-    pass
-
 
 JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
 WORKFLOW_KIND_RE = re.compile(
@@ -300,7 +299,7 @@ class PipelineFacts(CIFacts):
     def pipeline_trains(self) -> bool:
         """Whether some pipeline definition includes training: a DVC stage that trains, or
         a pipeline whose structure reaches training code (not a word in its text)."""
-        if self.training_stages:
+        if self.training_stages or self.ci_container_training is not None:
             return True
         for ev in self.pipelines:
             if ev.detail == "DVC pipeline" or ev.file is None:
@@ -308,12 +307,60 @@ class PipelineFacts(CIFacts):
             if ev.detail == "training that CI runs":
                 return True
             if ev.detail == "job spec":
-                if self._runs_training(ev.file):
+                if self._runs_training(ev.file) or self.steps_train(ev.file):
                     return True
                 continue
-            if names_training_file(self, ev.file):
+            if names_training_file(self, ev.file) or self.steps_train(ev.file):
                 return True
         return False
+
+    @cached_property
+    def reach(self) -> Reach:
+        """What pipeline definitions run, followed by structure (``reach``)."""
+        return Reach(self.modules, images(self.index), self.source_units)
+
+    def steps_of(self, path: str) -> list[Step]:
+        """The files the pipeline definition ``path`` runs: container tasks, script steps,
+        components, steps a run script wires into it."""
+        return self.memo(f"steps:{path}", lambda: self._steps_of(path))
+
+    def _steps_of(self, path: str) -> list[Step]:
+        if path.endswith(".py"):
+            return [*self.reach.python(path), *self.reach.wired(path)]
+        if path.endswith((".yml", ".yaml")):
+            return self.reach.yaml(path, "job spec")
+        return []
+
+    def steps_train(self, path: str) -> bool:
+        """Whether a step ``path`` runs trains, or imports a module of this repository that
+        trains."""
+        return any(self._step_trains(step) for step in self.steps_of(path))
+
+    def _step_trains(self, step: Step) -> bool:
+        training = self.memo(
+            "production_training",
+            lambda: {u.path for u in self.training_units if not AUX_PATH_RE.search(u.path)},
+        )
+        if step.file in training:
+            return True
+        unit = self.reach.units.get(step.file)
+        here = posixpath.dirname(step.file)
+        for module in unit.py.imports if unit is not None else ():
+            if any(p in training for p in self.modules.module(module, here)):
+                return True
+        return False
+
+    @cached_property
+    def ci_container_training(self) -> Command | None:
+        """Training a YAML CI definition runs in a container or from a code folder (Argo and
+        Tekton steps: ``image`` and ``command``/``args``), followed by structure."""
+        for path in self.ci_paths:
+            if not path.endswith((".yml", ".yaml")):
+                continue
+            for step in self.reach.yaml(path, "run by CI"):
+                if self._step_trains(step):
+                    return Command(step.file, 1, "training code run by CI", path)
+        return None
 
     @cached_property
     def ci_runs_training(self) -> Command | None:
@@ -321,6 +368,8 @@ class PipelineFacts(CIFacts):
         file CI runs (an end-to-end test) that imports a pipeline that trains and runs it."""
         if self.ci_training is not None:
             return self.ci_training
+        if self.ci_container_training is not None:
+            return self.ci_container_training
         files = {e.file for e in self.pipelines if e.file and e.file.endswith(".py")}
         modules = {p[:-3].replace("/", ".") for p in files if names_training_file(self, p)}
         units = {u.path: u for u in self.code_units if u.kind == "py"}

@@ -16,10 +16,12 @@ from typing import Any
 
 import yaml
 
+from catdetector.assess.pytasks import python_task_lines
 from catdetector.assess.text import YAML_LOADER
 
 Lines = list[tuple[int, str]]
 _CHAIN = r"(?:^|[;&|(]\s*|\s)"
+_ENTRY_RE = re.compile(r"^\s*([A-Za-z_][\w.]*):[A-Za-z_][\w.]*(?:\(.*\))?\s*$")
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -36,9 +38,13 @@ def _strings(value: Any) -> list[str]:
         return [s for item in value for s in _strings(item)]
     if isinstance(value, dict):
         out: list[str] = []
-        for key in ("run", "cmd", "cmds", "shell", "script", "sequence", "cmd_run"):
+        for key in ("run", "cmd", "cmds", "shell", "sequence", "cmd_run"):
             if key in value:
                 out.extend(_strings(value[key]))
+        for key in ("script", "call"):  # poe ``script = "pkg.mod:main"``, pdm ``call = ...``
+            for item in _strings(value.get(key)):
+                entry = _ENTRY_RE.match(item)
+                out.append(f"python -m {entry.group(1)}" if entry else item)
         for dep in value.get("depends", []) if isinstance(value.get("depends"), list) else []:
             out.append(f"mise run {dep}" if isinstance(dep, str) else "")
         return out
@@ -149,8 +155,17 @@ def _justfile(text: str, task: str) -> Lines:
 
 
 def _whole(text: str, task: str) -> Lines:
-    """Files read whole (tox.ini, noxfile.py, tasks.py): every non-blank line."""
+    """Files read whole (tox.ini): every non-blank line."""
     return [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if ln.strip()]
+
+
+def _python_tasks(text: str, task: str) -> Lines:
+    """The task functions of ``tasks.py`` (invoke) or ``noxfile.py`` (nox; every session when
+    no task is named), read with ``ast``: each call whose arguments are strings, as the
+    command it runs (``c.run("python -m pkg.train")``, ``session.run("pytest")``); each
+    import inside it or of a name it calls (``from src.models import run_training``), as an
+    import line to follow; the tasks it calls. The whole file when no such task is found."""
+    return python_task_lines(text, task) or _whole(text, task)
 
 
 @dataclass(frozen=True)
@@ -176,9 +191,10 @@ RUNNERS: tuple[Runner, ...] = (
            ("package.json",), _package_json),
     Runner("task", re.compile(_CHAIN + r"task\s+((?:-\S+\s+)*)([\w:-]+)"),
            ("Taskfile.yml", "Taskfile.yaml", "taskfile.yml", "taskfile.yaml"), _taskfile),
-    Runner("invoke", re.compile(_CHAIN + r"(?:invoke|inv)\s+([\w-]+)"), ("tasks.py",), _whole),
+    Runner("invoke", re.compile(_CHAIN + r"(?:invoke|inv)\s+([\w-]+)"), ("tasks.py",),
+           _python_tasks),
     Runner("tox", re.compile(_CHAIN + r"tox\b()"), ("tox.ini",), _whole),
-    Runner("nox", re.compile(_CHAIN + r"nox\b()"), ("noxfile.py",), _whole),
+    Runner("nox", re.compile(_CHAIN + r"nox\b()"), ("noxfile.py",), _python_tasks),
 )  # fmt: skip
 _NPM_BUILTINS = frozenset({"install", "ci", "i", "add", "exec", "dlx", "npx", "init", "publish"})
 

@@ -35,9 +35,9 @@ from catdetector.features.images import (
     Decoded,
     Limits,
     backbone_decode,
+    backbone_describe,
     backbone_input,
     backbone_pixels,
-    describe,
     open_image,
 )
 
@@ -206,7 +206,7 @@ class BackboneFeatures:
     ) -> tuple[np.ndarray, list[dict[str, float]]]:
         """:meth:`embed`, plus each image's drift descriptors, from the same decode."""
         decoded = self._decode(images)
-        return self._run(decoded), [describe(d) for d in decoded]
+        return self._run(decoded), [backbone_describe(d, self.spec) for d in decoded]
 
     def _decode(self, images: list[Image.Image]) -> list[Decoded]:
         try:

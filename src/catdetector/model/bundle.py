@@ -27,6 +27,7 @@ from catdetector.features.images import (
     Limits,
     PreprocessSpec,
     backbone_decode,
+    backbone_describe,
     backbone_input,
     backbone_pixels,
     decode_image,
@@ -205,7 +206,7 @@ class LoadedModel:
             return featurizer.row_described(img)  # type: ignore[union-attr]
         spec = _backbone(featurizer).spec
         crop = backbone_decode(img, spec)
-        return backbone_input(crop, spec), describe(crop)
+        return backbone_input(crop, spec), backbone_describe(crop, spec)
 
     def predict_rows(self, rows: np.ndarray) -> list[Prediction]:
         """The batchable part of predict: a stack of :meth:`prepare` rows, one prediction each."""

@@ -161,11 +161,27 @@ def exporter_info() -> dict[str, Any]:
 # ---------------------------------------------------------------- onnxruntime (train and serve)
 
 
+# onnxruntime's session settings, measured with the int8 backbone (bench/README.md, issue 27):
+# a thread of a pool of 2 that spins while it waits burnt 13.3 ms of CPU per image against
+# 7.1 ms without spinning (and took 3x the time on the loaded machine): the cores are shared
+# with the other lane, the event loop and the load generator. One thread (the server's
+# default) has no pool, so nothing spins. The graph level stays onnxruntime's default,
+# ORT_ENABLE_ALL: EXTENDED took 1.17x its time, BASIC 7.7x (the QDQ nodes are fused into
+# int8 kernels only from EXTENDED up).
+SESSION_CONFIG = {
+    "session.intra_op.allow_spinning": "0",
+    "session.inter_op.allow_spinning": "0",
+}
+
+
 def cpu_session(ort: Any, onnx_bytes: bytes, what: str, threads: int | None = None) -> Any:
-    """An onnxruntime CPU session of ``onnx_bytes``; BundleError naming ``what`` if bad."""
+    """An onnxruntime CPU session of ``onnx_bytes`` (settings: :data:`SESSION_CONFIG`);
+    BundleError naming ``what`` if bad."""
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
+    for key, value in SESSION_CONFIG.items():
+        options.add_session_config_entry(key, value)
     options.log_severity_level = 3
     try:
         return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])

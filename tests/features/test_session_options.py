@@ -11,7 +11,7 @@ from catdetector.features import embed
 
 def _tiny_onnx() -> bytes:
     """A model of the backbone's input and output names: the mean over the pixels."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(

@@ -161,17 +161,10 @@ def exporter_info() -> dict[str, Any]:
 # ---------------------------------------------------------------- onnxruntime (train and serve)
 
 
-# onnxruntime's session settings, measured with the int8 backbone (bench/README.md, issue 27):
-# a thread of a pool of 2 that spins while it waits burnt 13.3 ms of CPU per image against
-# 7.1 ms without spinning (and took 3x the time on the loaded machine): the cores are shared
-# with the other lane, the event loop and the load generator. One thread (the server's
-# default) has no pool, so nothing spins. The graph level stays onnxruntime's default,
-# ORT_ENABLE_ALL: EXTENDED took 1.17x its time, BASIC 7.7x (the QDQ nodes are fused into
-# int8 kernels only from EXTENDED up).
-SESSION_CONFIG = {
-    "session.intra_op.allow_spinning": "0",
-    "session.inter_op.allow_spinning": "0",
-}
+# No spinning thread pools: with 2 threads one burnt 13.3 against 7.1 ms of CPU per int8 image,
+# on cores shared with the other lane and the event loop. The graph level stays the default
+# (ORT_ENABLE_ALL, the fastest measured). bench/README.md, issue 27.
+SESSION_CONFIG = {"session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0"}
 
 
 def cpu_session(ort: Any, onnx_bytes: bytes, what: str, threads: int | None = None) -> Any:

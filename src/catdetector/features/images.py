@@ -76,10 +76,9 @@ def _digest(spec: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-# Bump when backbone_pixels or backbone_describe changes behaviour: it is part of the
-# backbone spec hash. 2: one resize of the crop's box from the decoded image (was: resize
-# all of it, then crop). 3: the drift descriptors of every 4th pixel of the crop's every
-# 4th row (was: every pixel of it). Both measured by bench/decode.py.
+# Bump when backbone_pixels or backbone_describe changes behaviour (part of the spec hash).
+# 2: one resize of the crop's box (was: resize all, then crop). 3: descriptors of a sample
+# of the crop (DESCRIPTOR_STRIDES; was: every pixel). bench/decode.py measures both.
 BACKBONE_PREPROCESS_VERSION = 3
 
 
@@ -295,11 +294,8 @@ def _crop_v2(rgb: Image.Image, spec: BackboneSpec) -> np.ndarray:
 
 # Every backbone decode this code knows, by BackboneSpec.version: old bundles keep theirs.
 BACKBONE_DECODES = {1: _crop_v1, 2: _crop_v2, 3: _crop_v2}
-# The step between the pixels (in rows and in columns) of the crop that the drift descriptors
-# are measured on, by BackboneSpec.version. Version 3's 4 keeps 56 x 56 of the 224 x 224
-# pixels: 0.30 -> 0.11 ms per image on a quiet machine, about 1.5 -> 0.2 ms on a loaded one,
-# and every descriptor stays an unbiased estimate of the whole crop's (bench/decode.py,
-# tests/features/test_descriptors.py).
+# By BackboneSpec.version, the step (in rows and columns) between the crop's pixels that the
+# drift descriptors measure: 4 keeps 56 x 56 of 224 x 224, an unbiased sample (bench/README.md).
 DESCRIPTOR_STRIDES = {1: 1, 2: 1, 3: 4}
 
 
@@ -311,11 +307,7 @@ def backbone_describe(decoded: Decoded, spec: BackboneSpec) -> dict[str, float]:
 
 def backbone_input(decoded: Decoded, spec: BackboneSpec) -> np.ndarray:
     """The backbone's input of a :func:`backbone_decode` crop: ``(pixel - mean) / std``,
-    float32, channels first: (3, input_size, input_size).
-
-    One array, computed in place: the same values as the three temporaries of the plain
-    formula, without their allocations (bench/decode.py's ``input`` step).
-    """
+    float32, channels first: (3, input_size, input_size); one array, computed in place."""
     pixels = decoded.pixels.transpose(2, 0, 1).astype(np.float32, order="C")
     pixels -= np.float32(spec.mean)
     pixels /= np.float32(spec.std)

@@ -7,9 +7,10 @@ one preprocessing function the server and training share (``features.images``):
 - ``open``: :func:`open_image` (header parse and limit checks);
 - ``decode``: ``Image.draft`` (JPEG DCT-domain downscaling) and the pixel decode;
 - ``resize``: resize and centre crop to the backbone's input (:func:`backbone_decode`);
-- ``describe``: the drift descriptors of the crop (:func:`describe`);
+- ``describe``: the drift descriptors of the crop (:func:`backbone_describe`);
 - ``input``: normalisation to the backbone's float32 input (:func:`backbone_input`);
-- ``total``: :func:`backbone_decode` + :func:`describe` + :func:`backbone_input` end to end,
+- ``total``: :func:`backbone_decode`, :func:`backbone_describe` and :func:`backbone_input`
+  end to end,
 
 and prints the median ms per image of each, and the share of each in the total. One
 thread, no onnxruntime: this is the part of a predict that is not the backbone. Times are
@@ -22,6 +23,7 @@ land on one step or another at random, do not count.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -55,14 +57,14 @@ def steps(data: bytes, spec: images.BackboneSpec) -> dict[str, float]:
         crop = images.backbone_crop(rgb, spec)
     t3 = time.thread_time()
     decoded = images.Decoded(img.size[0], img.size[1], "JPEG", crop)
-    images.describe(decoded)
+    images.backbone_describe(decoded, spec)
     t4 = time.thread_time()
     images.backbone_input(decoded, spec)
     t5 = time.thread_time()
     out.update(open=t1 - t0, decode=t2 - t1, resize=t3 - t2, describe=t4 - t3, input=t5 - t4)
     start = time.thread_time()
     whole = images.backbone_decode(images.open_image(data), spec)
-    images.describe(whole)
+    images.backbone_describe(whole, spec)
     images.backbone_input(whole, spec)
     out["total"] = time.thread_time() - start
     return {k: v * 1000 for k, v in out.items()}
@@ -96,11 +98,17 @@ def main() -> None:
             share = f"{ms / parts:6.1%}" if step != "total" else ""
             print(f"  {step:9s} {ms:7.3f} ms {share}")
         out[f"v{version}"] = medians
-    first, last = min(specs), max(specs)
-    ratio = out[f"v{last}"]["total"] / out[f"v{first}"]["total"]
-    print(f"total v{last} / v{first}: {ratio:.2f}")
+    versions = sorted(specs)
+    ratios = {
+        f"v{new}/v{old}": out[f"v{new}"]["total"] / out[f"v{old}"]["total"]
+        for old, new in [*itertools.pairwise(versions), (versions[0], versions[-1])]
+    }
+    for name, ratio in ratios.items():
+        print(f"total {name}: {ratio:.2f}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average (1 min) at the end: {load:.1f}")
     OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps({"median_ms": out, "ratio": ratio}, indent=1))
+    OUT.write_text(json.dumps({"median_ms": out, "ratios": ratios, "load": load}, indent=1))
 
 
 if __name__ == "__main__":

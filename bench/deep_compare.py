@@ -15,8 +15,10 @@ each in turn):
   and the float32 bundle's head, logged with ``mlflow.pytorch``, behind a pyfunc that decodes
   with catdetector's preprocessing (torch CPU; its own venv, never a project dependency).
 
-Per contender: p50 at concurrency 1, throughput at concurrency 8, the server's peak memory
-(summed Pss, sampled), and the load generator's CPU seconds per second of load. Medians
+Per contender: p50 at concurrency 1, throughput at concurrency 8, the server's CPU per request
+at concurrency 8 (its process tree's user + system time: unlike req/s, it hardly depends on
+what else the shared machine runs), the server's peak memory (summed Pss, sampled), and the
+load generator's CPU seconds per second of load. Medians
 over the rounds go to bench/out/serve_deep_compare.json.
 """
 
@@ -127,13 +129,34 @@ class TorchPyfunc(mlflow.pyfunc.PythonModel):
 '''
 
 
-def load_with_cpu(url: str, bodies: Path, concurrency: int, duration: float) -> dict[str, Any]:
-    """:func:`sb.run_load`, plus the load generator's own CPU (it shares the 2 cores)."""
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the process ``pid`` and its descendants."""
+    ticks = 0
+    for one in sd.tree(pid):
+        try:
+            ticks += sb._cpu_ticks(one)
+        except (OSError, IndexError, ValueError):  # a process that just ended
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load_with_cpu(
+    url: str, bodies: Path, concurrency: int, duration: float, server_pid: int | None = None
+) -> dict[str, Any]:
+    """:func:`sb.run_load`, plus the load generator's own CPU (it shares the 2 cores) and,
+    with ``server_pid``, the server's CPU per request: CPU time, unlike req/s, hardly
+    depends on what else the shared machine runs."""
+    warmup = 2.0  # sb.run_load's: its requests run at the measured pace and use CPU too
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    got = sb.run_load(url, bodies, concurrency, duration)
+    server_before = server_cpu_s(server_pid) if server_pid else 0.0
+    got = sb.run_load(url, bodies, concurrency, duration, warmup=warmup)
+    server_used = server_cpu_s(server_pid) - server_before if server_pid else 0.0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {**got, "loadgen_cpu_s": cpu, "loadgen_cores": cpu / (duration + 2.0)}
+    out = {**got, "loadgen_cpu_s": cpu, "loadgen_cores": cpu / (duration + warmup)}
+    if server_pid and got["rps"] > 0:
+        out["server_cpu_ms_per_req"] = 1000 * server_used / (got["rps"] * (duration + warmup))
+    return out
 
 
 def failures(c1: dict[str, Any], c8: dict[str, Any]) -> dict[str, Any]:
@@ -156,12 +179,13 @@ def serve_contender(
     try:
         sampler = sd.PssSampler(server.proc.pid)
         paired = sb.run_c1_paired(bundle, url, bodies, args.pairs, server.proc.pid, threads=1)
-        c8 = load_with_cpu(url, bodies, 8, args.duration)
+        c8 = load_with_cpu(url, bodies, 8, args.duration, server.proc.pid)
         return {
             "c1_p50_ms": paired["catdetector_c1"]["p50_ms"],
             "c1_vs_inprocess_b1": statistics.median(paired["catdetector_c1"]["pair_ratios"]),
             "inprocess_b1_p50_ms": paired["inprocess_1proc"]["p50_ms"],
             "c8_rps": c8["rps"],
+            "c8_server_cpu_ms_per_req": c8.get("server_cpu_ms_per_req", float("nan")),
             "loadgen_cores": c8["loadgen_cores"],
             "peak_pss_mb": sampler.stop(),
             **failures(paired["catdetector_c1"], c8),
@@ -175,10 +199,11 @@ def mlflow_contender(server: sb.Proc, url: str, bodies: Path, args: Any) -> dict
     try:
         sampler = sd.PssSampler(server.proc.pid)
         c1 = sb.run_c1_passes(url, bodies, args.pairs)
-        c8 = load_with_cpu(url, bodies, 8, args.duration)
+        c8 = load_with_cpu(url, bodies, 8, args.duration, server.proc.pid)
         return {
             "c1_p50_ms": c1["p50_ms"],
             "c8_rps": c8["rps"],
+            "c8_server_cpu_ms_per_req": c8.get("server_cpu_ms_per_req", float("nan")),
             "loadgen_cores": c8["loadgen_cores"],
             "peak_pss_mb": sampler.stop(),
             **failures(c1, c8),

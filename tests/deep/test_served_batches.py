@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catdetector.features.images import backbone_decode, describe, open_image
+from catdetector.features.images import backbone_decode, backbone_describe, open_image
 from catdetector.model.bundle import load_bundle
 from catdetector.monitor import store
 from tests.serve.serving import MODEL_DIR, Server, clean_env
@@ -45,14 +45,18 @@ def test_concurrent_photos_are_batched_and_answer_as_the_pipeline(
             with Image.open(photo) as img:
                 width, height = img.size
             assert (record.width, record.height) == (width, height)
-            want = describe(backbone_decode(open_image(photo.read_bytes(), model.limits), spec))
+            want = backbone_describe(
+                backbone_decode(open_image(photo.read_bytes(), model.limits), spec), spec
+            )
             assert record.stats == pytest.approx(want, abs=1e-9)
     finally:
         log.close()
     manifest = json.loads((deep_project / "data/prepared/manifest.json").read_text())
     train = [i["path"] for i in manifest["items"] if i["split"] == "train"]
     brightness = [
-        describe(backbone_decode(open_image(raw.read_bytes(), model.limits), spec))["brightness"]
+        backbone_describe(backbone_decode(open_image(raw.read_bytes(), model.limits), spec), spec)[
+            "brightness"
+        ]
         for raw in (deep_project / "data/raw" / rel for rel in train)
     ]
     reference = model.meta["reference"]["brightness"]

@@ -1,5 +1,5 @@
-"""The backbone's decode: one resize of the crop's box (version 2); a change of the decode is
-a change of the preprocessing hash, and a bundle of the older decode keeps its own."""
+"""The backbone's decode: one resize of the crop's box (versions 2 and 3); a change of the
+decode is a change of the preprocessing hash, and a bundle of an older decode keeps its own."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _decoded_rgb(data: bytes) -> Image.Image:
 
 
 def test_a_change_of_the_decode_is_a_change_of_the_hash() -> None:
-    assert images.BACKBONE_PREPROCESS_VERSION == 2
+    assert images.BACKBONE_PREPROCESS_VERSION == 3
     assert BackboneSpec().digest() != BackboneSpec(version=1).digest()
     stored = BackboneSpec(version=1).to_dict()
     assert BackboneSpec.from_dict(stored).digest() == BackboneSpec(version=1).digest()

@@ -35,9 +35,9 @@ from catdetector.features.images import (
     Decoded,
     Limits,
     backbone_decode,
+    backbone_describe,
     backbone_input,
     backbone_pixels,
-    describe,
     open_image,
 )
 
@@ -161,11 +161,20 @@ def exporter_info() -> dict[str, Any]:
 # ---------------------------------------------------------------- onnxruntime (train and serve)
 
 
+# No spinning thread pools: with 2 threads one burnt 13.3 against 7.1 ms of CPU per int8 image,
+# on cores shared with the other lane and the event loop. The graph level stays the default
+# (ORT_ENABLE_ALL, the fastest measured). bench/README.md, issue 27.
+SESSION_CONFIG = {"session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0"}
+
+
 def cpu_session(ort: Any, onnx_bytes: bytes, what: str, threads: int | None = None) -> Any:
-    """An onnxruntime CPU session of ``onnx_bytes``; BundleError naming ``what`` if bad."""
+    """An onnxruntime CPU session of ``onnx_bytes`` (settings: :data:`SESSION_CONFIG`);
+    BundleError naming ``what`` if bad."""
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
+    for key, value in SESSION_CONFIG.items():
+        options.add_session_config_entry(key, value)
     options.log_severity_level = 3
     try:
         return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
@@ -206,7 +215,7 @@ class BackboneFeatures:
     ) -> tuple[np.ndarray, list[dict[str, float]]]:
         """:meth:`embed`, plus each image's drift descriptors, from the same decode."""
         decoded = self._decode(images)
-        return self._run(decoded), [describe(d) for d in decoded]
+        return self._run(decoded), [backbone_describe(d, self.spec) for d in decoded]
 
     def _decode(self, images: list[Image.Image]) -> list[Decoded]:
         try:

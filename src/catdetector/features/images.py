@@ -76,10 +76,10 @@ def _digest(spec: Mapping[str, object]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
 
-# Bump when backbone_pixels changes behaviour: it is part of the backbone spec hash.
-# 2: one resize of the crop's box from the decoded image (was: resize all of it, then
-# crop; bench/decode.py).
-BACKBONE_PREPROCESS_VERSION = 2
+# Bump when backbone_pixels or backbone_describe changes behaviour (part of the spec hash).
+# 2: one resize of the crop's box (was: resize all, then crop). 3: descriptors of a sample
+# of the crop (DESCRIPTOR_STRIDES; was: every pixel). bench/decode.py measures both.
+BACKBONE_PREPROCESS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class BackboneSpec:
     """The pretrained backbone's input: shorter side resized, centre crop, normalisation.
 
     The defaults are EfficientNet-Lite's own evaluation preprocessing: crop 224 of a
-    256 resize (224 / 0.875) and (pixel - 127) / 128 on every channel.
+    256 resize (224 / 0.875) and (pixel - 127) / 128 on every channel. The version also
+    decides the drift descriptors' sampling of the crop (:func:`backbone_describe`).
     """
 
     input_size: int = 224
@@ -292,14 +293,25 @@ def _crop_v2(rgb: Image.Image, spec: BackboneSpec) -> np.ndarray:
 
 
 # Every backbone decode this code knows, by BackboneSpec.version: old bundles keep theirs.
-BACKBONE_DECODES = {1: _crop_v1, 2: _crop_v2}
+BACKBONE_DECODES = {1: _crop_v1, 2: _crop_v2, 3: _crop_v2}
+# By BackboneSpec.version, the step (in rows and columns) between the crop's pixels that the
+# drift descriptors measure: 4 keeps 56 x 56 of 224 x 224, an unbiased sample (bench/README.md).
+DESCRIPTOR_STRIDES = {1: 1, 2: 1, 3: 4}
+
+
+def backbone_describe(decoded: Decoded, spec: BackboneSpec) -> dict[str, float]:
+    """The drift descriptors of a :func:`backbone_decode` crop, as ``spec.version`` samples it:
+    training (the bundle's reference) and serving (the prediction log) both call this."""
+    return describe(decoded, DESCRIPTOR_STRIDES[spec.version])
 
 
 def backbone_input(decoded: Decoded, spec: BackboneSpec) -> np.ndarray:
     """The backbone's input of a :func:`backbone_decode` crop: ``(pixel - mean) / std``,
-    float32, channels first: (3, input_size, input_size)."""
-    pixels = (decoded.pixels.astype(np.float32) - np.float32(spec.mean)) / np.float32(spec.std)
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+    float32, channels first: (3, input_size, input_size); one array, computed in place."""
+    pixels = decoded.pixels.transpose(2, 0, 1).astype(np.float32, order="C")
+    pixels -= np.float32(spec.mean)
+    pixels /= np.float32(spec.std)
+    return pixels
 
 
 def backbone_pixels(img: Image.Image, spec: BackboneSpec) -> np.ndarray:
@@ -361,10 +373,14 @@ class HandFeatures:
                 img.close()
 
 
-def describe(decoded: Decoded) -> dict[str, float]:
-    """Scalar descriptors of one input, for drift statistics."""
-    px = decoded.pixels.astype(np.float64)
-    grey = px @ np.array([0.299, 0.587, 0.114])
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def describe(decoded: Decoded, stride: int = 1) -> dict[str, float]:
+    """Scalar descriptors of one input, for drift statistics: of every ``stride``-th pixel of
+    every ``stride``-th row (1: all of them)."""
+    px = decoded.pixels[::stride, ::stride].astype(np.float64)
+    grey = px @ _LUMA
     return {
         "width": float(decoded.width),
         "height": float(decoded.height),

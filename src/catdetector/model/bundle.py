@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import sklearn
 
 from catdetector.core import fingerprint
 from catdetector.core.errors import BundleError, ImageError, SkewError
@@ -27,6 +28,7 @@ from catdetector.features.images import (
     Limits,
     PreprocessSpec,
     backbone_decode,
+    backbone_describe,
     backbone_input,
     backbone_pixels,
     decode_image,
@@ -139,8 +141,17 @@ class LoadedModel:
         return str(self.meta["files"][self.main_file]["sha256"][:12])
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """Class probabilities for a (n, d) feature matrix."""
-        return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
+        """Class probabilities for a (n, d) feature matrix.
+
+        scikit-learn's per-call checks (parameters, finiteness) are switched off with its
+        own ``config_context``: they were most of a one-row ``predict_proba`` (0.35 ms,
+        bench/README.md). The rows come from our own featurizer and have the width the
+        estimator was fitted on; a row that is not finite is still refused, here.
+        """
+        if not np.isfinite(features).all():
+            raise ValueError("feature rows hold NaN or infinity: the featurizer is broken")
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
 
     @property
     def has_backbone(self) -> bool:
@@ -205,7 +216,7 @@ class LoadedModel:
             return featurizer.row_described(img)  # type: ignore[union-attr]
         spec = _backbone(featurizer).spec
         crop = backbone_decode(img, spec)
-        return backbone_input(crop, spec), describe(crop)
+        return backbone_input(crop, spec), backbone_describe(crop, spec)
 
     def predict_rows(self, rows: np.ndarray) -> list[Prediction]:
         """The batchable part of predict: a stack of :meth:`prepare` rows, one prediction each."""

@@ -40,6 +40,7 @@ CI_TRAIN_RE = re.compile(
     r"\bprefect\s+deployment\s+run\b|\bmetaflow\b.*\brun\b|\bpython3?\s+\S*flow\S*\.py\s+run\b|"
     r"\bcreate_run_from_pipeline\w*\(|\bpipeline\.start\(|\bsagemaker\b.*\bpipeline\b.*\bstart"
 )
+_PY_NOT_RUN_RE = re.compile(r"(?:#|(?:from\s+\S+\s+)?import\s)")
 CI_MODEL_TEST_RE = re.compile(
     r"\b(?:pytest|py\.test)\b[^\n]*(?:--run[-_]id|\btests?/models?\b|test_model|behavio)"
 )
@@ -129,8 +130,14 @@ class CIFacts(CodeFacts):
 
     @cached_property
     def ci_tests(self) -> Command | None:
-        """The command by which CI runs tests, if any."""
-        return self.ci_find(CI_TEST_RE)
+        """The command by which CI runs tests, if any. In a Python file CI runs, an import
+        or a comment naming a test tool runs nothing (``python test_x.py`` only defines)."""
+        for command in self.ci_commands:
+            if command.file.endswith(".py") and _PY_NOT_RUN_RE.match(command.text):
+                continue
+            if CI_TEST_RE.search(command.text):
+                return command
+        return None
 
     @cached_property
     def ci_training(self) -> Command | None:

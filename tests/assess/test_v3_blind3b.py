@@ -1,0 +1,92 @@
+"""assess v3, fifth round (issue 22, branch b3b): general defects the third blind corpus
+(blind3, now spent) showed in its second half, each as a small synthetic repository. Every
+test here fails on the engine before its fix (main at b577334), except the counter-checks
+named ``..._still_...``, which pass before and after and guard the rule from going too far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.assess.builders import Files, facts_of
+
+WORKFLOW = (
+    "on: [push]\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: actions/checkout@v4\n"
+)
+IRIS_TRAIN = (
+    "from sklearn.datasets import load_iris\nfrom sklearn.ensemble import RandomForestClassifier\n"
+    "import joblib\nX, y = load_iris(return_X_y=True)\n"
+    "model = RandomForestClassifier(random_state=0).fit(X, y)\njoblib.dump(model, 'model.joblib')\n"
+)
+TEST_MODULE = (
+    "import joblib\nimport pytest\nfrom unittest import mock\n\n\n"
+    "def test_accuracy():\n    model = joblib.load('model.joblib')\n"
+    "    assert model.score([[1, 2, 3, 4]], [0]) > 0.8\n"
+)
+
+
+# ------------------------------------------- a test file run with plain python -------------
+def _python_runs(step: str) -> Files:
+    return {
+        "src/train.py": IRIS_TRAIN,
+        "src/test_model.py": TEST_MODULE,
+        ".github/workflows/ci.yml": WORKFLOW
+        + "      - run: python src/train.py\n"
+        + f"      - run: {step}\n",
+    }
+
+
+def test_a_test_file_run_with_plain_python_runs_no_tests(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _python_runs("python src/test_model.py"))
+    assert facts.ci_tests is None  # `import pytest` in the file it runs is not running pytest
+
+
+def test_a_test_file_run_by_pytest_still_runs_tests(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _python_runs("pytest src/test_model.py"))
+    assert facts.ci_tests is not None
+
+
+def test_a_python_file_that_calls_pytest_main_still_runs_tests(tmp_path: Path) -> None:
+    files = _python_runs("python run_tests.py")
+    files["run_tests.py"] = "import sys\nimport pytest\n\nsys.exit(pytest.main(['src']))\n"
+    facts = facts_of(tmp_path, files)
+    assert facts.ci_tests is not None
+
+
+# ------------------------------------------- dvc repro with stage targets -------------------
+DVC_YAML = (
+    "stages:\n"
+    "  download_data:\n    cmd: wget https://example.org/d.csv -O data/d.csv\n"
+    "    outs:\n      - data/d.csv\n"
+    "  train:\n    cmd: python src/train.py\n    deps:\n      - data/d.csv\n"
+    "      - src/train.py\n    outs:\n      - model.joblib\n"
+    "  evaluate:\n    cmd: python src/evaluate.py\n    deps:\n      - model.joblib\n"
+    "    metrics:\n      - metrics.json\n"
+)
+EVALUATE = "import joblib\nm = joblib.load('model.joblib')\nprint(m)\n"
+
+
+def _dvc_repo(step: str) -> Files:
+    return {
+        "dvc.yaml": DVC_YAML,
+        ".dvc/config": "",
+        "src/train.py": IRIS_TRAIN,
+        "src/evaluate.py": EVALUATE,
+        "tests/test_x.py": "def test_x():\n    assert True\n",
+        ".github/workflows/ci.yml": WORKFLOW + f"      - run: {step}\n      - run: pytest\n",
+    }
+
+
+def test_dvc_repro_of_a_stage_upstream_of_training_does_not_train(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _dvc_repo("dvc repro download_data"))
+    assert facts.ci_runs_training is None
+
+
+def test_dvc_repro_of_a_stage_downstream_of_training_still_trains(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _dvc_repo("dvc repro -f evaluate"))
+    assert facts.ci_runs_training is not None
+
+
+def test_dvc_repro_of_the_whole_pipeline_still_trains(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _dvc_repo("dvc repro"))
+    assert facts.ci_runs_training is not None

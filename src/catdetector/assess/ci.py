@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts, CodeUnit
+from catdetector.assess.dvctargets import REPRO_RE, repro_targets
 from catdetector.assess.entrycalls import called_training
 from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
@@ -142,9 +143,10 @@ class CIFacts(CodeFacts):
     @cached_property
     def ci_training(self) -> Command | None:
         """The command by which CI runs training or a pipeline, if any."""
-        found = self.ci_find(CI_TRAIN_RE)
-        if found is not None:
-            return found
+        for command in self.ci_commands:  # `dvc repro STAGE` trains only if its stages do
+            text = REPRO_RE.sub("", command.text) if repro_targets(command.text) else command.text
+            if CI_TRAIN_RE.search(text):
+                return command
         training = {u.path for u in self.training_units}
         for command in self.ci_commands:
             if command.file in training:

@@ -22,6 +22,7 @@ import shlex
 from dataclasses import dataclass
 from functools import cached_property
 
+from catdetector.assess.dvctargets import repro_targets, stage_lines
 from catdetector.assess.images import Image, image_name, images
 from catdetector.assess.modules import Modules
 from catdetector.assess.runners import RUNNERS, invoked
@@ -112,6 +113,11 @@ class _Follower:
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
         text = self.index.text(path) or ""
+        if target.startswith("dvc::"):  # `dvc repro STAGE`: that stage and its upstream
+            chosen = stage_lines(text, target[5:].split("\n"))
+            target = "" if chosen is None else target
+            if chosen is not None:
+                return chosen
         if "::" in target:
             name, _, task = target.partition("::")
             for runner in RUNNERS:
@@ -165,7 +171,8 @@ class _Follower:
         if re.search(r"\bdvc['\"]?\s+(?:repro|exp\s+run)\b", line):
             for base in dict.fromkeys((local, "")):
                 if found := self._exists(normpath("dvc.yaml", base)):
-                    refs.append((found, "", base))
+                    stages = "\n".join(repro_targets(line))
+                    refs.append((found, f"dvc::{stages}" if stages else "", base))
                     break
         for runner, task in invoked(line):
             for name in runner.files:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from catdetector.assess.checks import get_check
 from tests.assess.builders import Files, facts_of
 
 WORKFLOW = (
@@ -90,3 +91,37 @@ def test_dvc_repro_of_a_stage_downstream_of_training_still_trains(tmp_path: Path
 def test_dvc_repro_of_the_whole_pipeline_still_trains(tmp_path: Path) -> None:
     facts = facts_of(tmp_path, _dvc_repo("dvc repro"))
     assert facts.ci_runs_training is not None
+
+
+# ------------------------------------------- commented lines of a Dockerfile -----------------
+SERVE_APP = "from fastapi import FastAPI\nimport joblib\napp = FastAPI()\nm = joblib.load('m.pkl')\n"
+
+
+def _docker_skew(root: Path, dockerfile: str) -> list[str]:
+    files: Files = {
+        "training/requirements.txt": "mlflow==2.18.0\nscikit-learn==1.5.2\n",
+        "training/train.py": IRIS_TRAIN,
+        "api/app.py": SERVE_APP,
+        "api/Dockerfile": dockerfile,
+    }
+    facts = facts_of(root, files)
+    found = get_check("training-serving-skew").func(facts)
+    return [e.detail or "" for e in found if "differs" in (e.detail or "")]
+
+
+def test_a_commented_out_install_in_a_dockerfile_installs_nothing(tmp_path: Path) -> None:
+    dockerfile = (
+        "FROM python:3.11-slim\nRUN pip install mlflow==2.18.0 scikit-learn==1.5.2\n"
+        "# RUN python -m pip install azureml-defaults==1.41.0 \\\n#     mlflow==1.25.1 \\\n"
+        "#     scikit-learn==0.24.0\nCMD [\"uvicorn\", \"app:app\"]\n"
+    )
+    assert _docker_skew(tmp_path, dockerfile) == []
+
+
+def test_an_install_in_a_dockerfile_that_differs_is_still_skew(tmp_path: Path) -> None:
+    dockerfile = (
+        "FROM python:3.11-slim\nRUN pip install azureml-defaults==1.41.0 \\\n"
+        "    # a comment inside the continuation\n    mlflow==1.25.1\n"
+        "CMD [\"uvicorn\", \"app:app\"]\n"
+    )
+    assert len(_docker_skew(tmp_path, dockerfile)) == 1

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from catdetector.assess import assess_repository
 from catdetector.assess.checks import get_check
-from tests.assess.builders import Files, facts_of
+from tests.assess.builders import Files, facts_of, write_tree
 
 WORKFLOW = (
     "on: [push]\njobs:\n  ci:\n    runs-on: ubuntu-latest\n    steps:\n"
@@ -94,7 +95,9 @@ def test_dvc_repro_of_the_whole_pipeline_still_trains(tmp_path: Path) -> None:
 
 
 # ------------------------------------------- commented lines of a Dockerfile -----------------
-SERVE_APP = "from fastapi import FastAPI\nimport joblib\napp = FastAPI()\nm = joblib.load('m.pkl')\n"
+SERVE_APP = (
+    "from fastapi import FastAPI\nimport joblib\napp = FastAPI()\nm = joblib.load('m.pkl')\n"
+)
 
 
 def _docker_skew(root: Path, dockerfile: str) -> list[str]:
@@ -125,3 +128,69 @@ def test_an_install_in_a_dockerfile_that_differs_is_still_skew(tmp_path: Path) -
         "CMD [\"uvicorn\", \"app:app\"]\n"
     )
     assert len(_docker_skew(tmp_path, dockerfile)) == 1
+
+
+# ------------------------------------------- secret values that are names -------------------
+def _secret_finding(root: Path, files: Files) -> tuple[str | None, list[str]]:
+    write_tree(root, {**files, "train.py": IRIS_TRAIN})
+    finding = assess_repository(root).finding("secrets-committed")
+    if finding is None:
+        return None, []
+    return finding.severity, [f"{e.file}:{e.line}" for e in finding.evidence]
+
+
+EXTERNAL_SECRET = (
+    "apiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: db\n"
+    "spec:\n  data:\n    - secretKey: database_password\n      remoteRef:\n        key: db-pw\n"
+    "    - secretKey: username\n      remoteRef:\n        key: db-user\n"
+)
+
+
+def test_identifiers_and_external_secret_key_names_are_not_credentials(tmp_path: Path) -> None:
+    files: Files = {
+        "k8s/external-secret.yaml": EXTERNAL_SECRET,
+        "scripts/check.sh": "python - <<EOF\n"
+        "connect(password='PASSWORD_FROM_SECRET_MANAGER')\nEOF\n",
+        "local/context.yaml": "lakefs:\n  adminSecretKeys:\n    accessKey: accessKeyId\n"
+        "    secretKey: secretAccessKey\n",
+    }
+    level, where = _secret_finding(tmp_path, files)
+    assert level == "low"  # still listed, each with its reason
+    assert len(where) == 5
+
+
+def test_a_word_or_a_value_with_digits_is_still_a_credential(tmp_path: Path) -> None:
+    files: Files = {
+        "config.yaml": "db:\n  password: correcthorse\n",
+        "deploy/values.yaml": "api_key: Hunter2Hunter2x\n",
+        "k8s/secret.yaml": "kind: Secret\nstringData:\n  secretKey: swordfish\n",
+    }
+    level, where = _secret_finding(tmp_path, files)
+    assert level == "critical"
+    assert len(where) == 3
+
+
+def test_a_pem_header_with_no_key_after_it_is_not_a_private_key(tmp_path: Path) -> None:
+    values = (
+        "sslKey:\n  # value: |\n  #   -----BEGIN PRIVATE KEY-----\n  #   ...\n"
+        "  #   -----END PRIVATE KEY-----\n"
+    )
+    assert _secret_finding(tmp_path, {"chart/values.yaml": values}) == (None, [])
+
+
+def test_a_pem_key_with_its_body_is_still_a_private_key(tmp_path: Path) -> None:
+    body = "MII" + "Ev" * 30  # a key's shape, built at run time
+    key = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+    inline = f'KEY = "-----BEGIN RSA PRIVATE KEY-----\\n{body}\\n"\n'
+    level, where = _secret_finding(tmp_path, {"deploy/key.pem.txt": key, "app/keys.py": inline})
+    assert level == "critical"
+    assert len(where) == 2
+
+
+def test_a_credential_past_the_tenth_line_of_evidence_keeps_the_finding_critical(
+    tmp_path: Path,
+) -> None:
+    lows = {f"tests/fixtures/f{i}.py": 'PASSWORD = "hunter2hunter"\n' for i in range(11)}
+    level, where = _secret_finding(tmp_path, {**lows, "zz/settings.py": 'API_KEY = "Zq8vN2xR7t"\n'})
+    assert level == "critical"
+    assert where[0] == "zz/settings.py:1"  # the production secret is shown first

@@ -65,10 +65,10 @@ def assess_repository(path: Path) -> Report:
                 if e.file in index.rendered else e
                 for e in evidence
             ]  # fmt: skip
-        if len(evidence) > MAX_EVIDENCE:
+        severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
+        if len(evidence) > MAX_EVIDENCE:  # the severity is the whole evidence's, not the shown
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]
-        severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
         lowers = check.lowers_level
         if evidence[0].detail.startswith(NOT_RECOGNISED):
             severity, lowers = "low", False  # a question for the reader, not a risk found

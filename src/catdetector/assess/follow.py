@@ -114,10 +114,10 @@ class _Follower:
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
         text = self.index.text(path) or ""
         if target.startswith("dvc::"):  # `dvc repro STAGE`: that stage and its upstream
-            chosen = stage_lines(text, target[5:].split("\n"))
-            target = "" if chosen is None else target
-            if chosen is not None:
-                return chosen
+            stages = stage_lines(text, target[5:].split("\n"))
+            if stages is not None:
+                return stages
+            target = ""
         if "::" in target:
             name, _, task = target.partition("::")
             for runner in RUNNERS:

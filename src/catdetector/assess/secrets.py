@@ -65,6 +65,7 @@ _PLACEHOLDER_RE = re.compile(
     r"<|>|\$|\{|\}|\(|\[|%|^none$|^null$|^true$|^false$|environ|getenv|secrets\.|settings\."
 )
 _VERSION_SPEC_RE = re.compile(r"^[\^~=<>!]*v?\d+(?:\.[\dxX*]+)+[\w.+-]*$")  # "^4.0.0": a package
+_PEM_BODY_RE = re.compile(r"(?:\s|\\n|\\r|[#'\"])*[A-Za-z0-9+/]{16}")
 _FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
 _CODE_SUFFIXES = frozenset({".py", ".ipynb", ".js", ".ts", ".java", ".go", ".rs", ".scala", ".r"})
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
@@ -145,6 +146,8 @@ def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
     credentials are confirmed by detect-secrets afterwards)."""
     found: dict[int, tuple[str, str]] = {}
     for number, m in line_numbers(text, SECRET_TOKEN_RE):
+        if m.lastgroup == "pem" and not _PEM_BODY_RE.match(text, m.end()):
+            continue  # a header with no key after it (`#   ...`) shows the format, holds no key
         if "EXAMPLE" not in m.group(0):
             found.setdefault(number, (m.lastgroup or "aws", m.group(0)))
     if suffix in _DOC_SUFFIXES:
@@ -202,11 +205,14 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
                 detail += MARKED
+            elif kind == "cred" and secretkinds.names_a_key(text, line):
+                detail += secretkinds.NAME_VALUE
             elif reason := secretkinds.low_reason(info.path, kind, value, users):
                 detail += reason
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))
-    return ev
+    low = (TEST_FIXTURE, MARKED, *secretkinds.LOW_REASONS)
+    return sorted(ev, key=lambda e: e.detail.endswith(low))  # production secrets first
 
 
 def secrets_severity(f: Facts, evidence: list[Evidence]) -> Severity:

@@ -194,3 +194,36 @@ def test_a_credential_past_the_tenth_line_of_evidence_keeps_the_finding_critical
     level, where = _secret_finding(tmp_path, {**lows, "zz/settings.py": 'API_KEY = "Zq8vN2xR7t"\n'})
     assert level == "critical"
     assert where[0] == "zz/settings.py:1"  # the production secret is shown first
+
+
+# ------------------------------------------- an orchestrator with nothing ML in it ----------
+FLOW = (
+    "from metaflow import FlowSpec, step\n\n\nclass Hello(FlowSpec):\n    @step\n"
+    "    def start(self):\n{body}        self.next(self.end)\n\n    @step\n"
+    "    def end(self):\n        self.model_accuracy = 0.91\n\n\n"
+    "if __name__ == '__main__':\n    Hello()\n"
+)
+DAG = (
+    "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
+    "with DAG('etl') as dag:\n    BashOperator(task_id='copy', bash_command='echo hi')\n"
+)
+
+
+def test_a_workflow_engine_with_no_ml_in_it_is_not_applicable(tmp_path: Path) -> None:
+    files: Files = {
+        "model.py": FLOW.format(body="        print('hello')\n"),
+        "dags/etl.py": DAG,
+        "backtest.py": "from metaflow import Runner\nwith Runner('model.py').run() as r:\n"
+        "    assert r.run.data.model_accuracy > 0.9\n",
+    }
+    assert facts_of(tmp_path, files).applicable is False
+
+
+def test_a_flow_that_trains_is_still_applicable(tmp_path: Path) -> None:
+    body = (
+        "        from sklearn.linear_model import LogisticRegression\n"
+        "        self.m = LogisticRegression().fit([[0], [1]], [0, 1])\n"
+    )
+    assert facts_of(tmp_path / "a", {"flow.py": FLOW.format(body=body)}).applicable is True
+    data = {"dags/etl.py": DAG, "data/train.csv": "a,b\n1,2\n"}
+    assert facts_of(tmp_path / "b", data).applicable is True  # data beside the DAG

@@ -20,6 +20,10 @@ from catdetector.assess.registry import RegistryFacts
 from catdetector.assess.serving import ServingFacts
 from catdetector.assess.vocab import ML_MODULES
 
+# a general workflow engine's flow is ML only with training, a model, data or an ML import
+_ENGINES = ("airflow", "metaflow", "prefect", "dagster", "flytekit", "luigi")
+_ORCHESTRATOR_ONLY = (*(f"{m} pipeline" for m in _ENGINES), "Metaflow:")
+
 
 class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
     """Lazily derived facts about one scanned repository."""
@@ -31,7 +35,7 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
             self.training_units
             or self.model_files
             or self.ml_data_files
-            or self.pipelines
+            or [e for e in self.pipelines if not e.detail.startswith(_ORCHESTRATOR_ONLY)]
             or any(u.top_imports & ML_MODULES for u in self.code_units)
         )
 

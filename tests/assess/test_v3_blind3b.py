@@ -227,3 +227,9 @@ def test_a_flow_that_trains_is_still_applicable(tmp_path: Path) -> None:
     assert facts_of(tmp_path / "a", {"flow.py": FLOW.format(body=body)}).applicable is True
     data = {"dags/etl.py": DAG, "data/train.csv": "a,b\n1,2\n"}
     assert facts_of(tmp_path / "b", data).applicable is True  # data beside the DAG
+
+
+def test_a_label_in_a_localisation_file_is_not_a_credential(tmp_path: Path) -> None:
+    labels = '{\n  "auth": {\n    "password": "Passwort",\n    "token": "Zugangsschluessel"\n  }\n}\n'
+    level, where = _secret_finding(tmp_path, {"web/src/i18n/de.json": labels})
+    assert (level, len(where)) == ("low", 2)

@@ -19,7 +19,9 @@ NAME_VALUE = (
     " an identifier (a key's or a variable's name, or where the secret comes from), "
     "not a credential's value"
 )
-LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE, NAME_VALUE)
+UI_TEXT = " in a localisation file (labels shown to users): not a credential"
+LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE, NAME_VALUE, UI_TEXT)
+_UI_TEXT_RE = re.compile(r"(?i)(?:^|/)(?:i18n|l10n|locales?|translations)/|\.pot?$")
 
 _EXAMPLE_NAME_RE = re.compile(
     r"(?i)(?:^|[._-])(?:example|sample|template|dist|tmpl|tpl)(?:[._-]|$)"
@@ -106,6 +108,8 @@ def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
         return None
     if _API_CLIENT_RE.search(path):
         return API_CLIENT
+    if _UI_TEXT_RE.search(path):
+        return UI_TEXT
     if _EXAMPLE_NAME_RE.search(path.rsplit("/", 1)[-1]):
         return EXAMPLE_FILE
     secret = raw.lower()

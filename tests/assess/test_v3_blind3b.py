@@ -230,6 +230,7 @@ def test_a_flow_that_trains_is_still_applicable(tmp_path: Path) -> None:
 
 
 def test_a_label_in_a_localisation_file_is_not_a_credential(tmp_path: Path) -> None:
-    labels = '{\n  "auth": {\n    "password": "Passwort",\n    "token": "Zugangsschluessel"\n  }\n}\n'
+    labels = '{\n  "auth": {\n    "password": "Passwort",\n'
+    labels += '    "token": "Zugangsschluessel"\n  }\n}\n'
     level, where = _secret_finding(tmp_path, {"web/src/i18n/de.json": labels})
     assert (level, len(where)) == ("low", 2)

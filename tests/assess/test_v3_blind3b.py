@@ -234,3 +234,31 @@ def test_a_label_in_a_localisation_file_is_not_a_credential(tmp_path: Path) -> N
     labels += '    "token": "Zugangsschluessel"\n  }\n}\n'
     level, where = _secret_finding(tmp_path, {"web/src/i18n/de.json": labels})
     assert (level, len(where)) == ("low", 2)
+
+
+# ------------------------------------------- shell lines continued with a backslash ---------
+def _image_run(image: str) -> Files:
+    step = (
+        "      - name: Run training\n        run: |\n          docker run --rm \\\n"
+        "            -e MLFLOW_TRACKING_URI \\\n"
+        f"            ${{{{ env.REGISTRY }}}}/acme/{image}:${{{{ github.sha }}}}\n"
+    )
+    return {
+        "trainer/Dockerfile": 'FROM python:3.12-slim\nCOPY . .\nENTRYPOINT ["python", "fit.py"]\n',
+        "trainer/fit.py": IRIS_TRAIN,
+        "server/Dockerfile": 'FROM python:3.12-slim\nCOPY . .\nCMD ["python", "serve.py"]\n',
+        "server/serve.py": SERVE_APP,
+        ".github/workflows/cd.yml": WORKFLOW + step,
+    }
+
+
+def test_a_command_continued_on_the_next_lines_is_read_whole(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _image_run("trainer"))
+    assert facts.ci_runs_training is not None  # the image is on the third line of the command
+
+
+def test_an_image_continued_on_the_next_lines_that_does_not_train_is_still_not_training(
+    tmp_path: Path,
+) -> None:
+    facts = facts_of(tmp_path, _image_run("server"))
+    assert facts.ci_runs_training is None

@@ -79,6 +79,22 @@ def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]
     return targets
 
 
+def _joined(lines: list[tuple[int, str]], path: str) -> list[tuple[int, str]]:
+    """Shell lines continued with a trailing backslash, joined into the one command they are
+    (at the first line's number): `docker run --rm \\` then the image on the next line."""
+    if path.endswith(".py"):
+        return lines
+    out: list[tuple[int, str]] = []
+    held: tuple[int, str] | None = None
+    for number, line in lines:
+        if held is not None:
+            number, line = held[0], held[1] + " " + line
+        held = (number, line[:-1].rstrip()) if line.endswith("\\") else None
+        if held is None:
+            out.append((number, line))
+    return out + ([held] if held is not None else [])
+
+
 class _Follower:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
@@ -126,11 +142,8 @@ class _Follower:
             return []
         if not target:
             skip = trigger_lines(text) if path.endswith((".yml", ".yaml")) else set()
-            return [
-                (n, ln.strip())
-                for n, ln in enumerate(text.splitlines(), 1)
-                if ln.strip() and n not in skip
-            ]
+            lines = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if n not in skip]
+            return _joined([x for x in lines if x[1]], path)
         targets = _make_targets(text)
         chosen = [target] if target != "." else [next(iter(targets), "")]
         lines: list[tuple[int, str]] = []
@@ -139,7 +152,7 @@ class _Follower:
             lines.extend(recipe)
             for dep in deps[:8]:
                 lines.extend(targets.get(dep, ([], []))[1])
-        return lines
+        return _joined(lines, path)
 
     def _exists(self, path: str | None) -> str | None:
         return path if path is not None and path in self.index.files else None

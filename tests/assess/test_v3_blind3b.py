@@ -225,7 +225,7 @@ def test_a_flow_that_trains_is_still_applicable(tmp_path: Path) -> None:
         "        self.m = LogisticRegression().fit([[0], [1]], [0, 1])\n"
     )
     assert facts_of(tmp_path / "a", {"flow.py": FLOW.format(body=body)}).applicable is True
-    data = {"dags/etl.py": DAG, "data/train.csv": "a,b\n1,2\n"}
+    data: Files = {"dags/etl.py": DAG, "data/train.csv": "a,b\n1,2\n"}
     assert facts_of(tmp_path / "b", data).applicable is True  # data beside the DAG
 
 

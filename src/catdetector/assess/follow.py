@@ -142,8 +142,8 @@ class _Follower:
             return []
         if not target:
             skip = trigger_lines(text) if path.endswith((".yml", ".yaml")) else set()
-            lines = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1) if n not in skip]
-            return _joined([x for x in lines if x[1]], path)
+            numbered = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)]
+            return _joined([x for x in numbered if x[1] and x[0] not in skip], path)
         targets = _make_targets(text)
         chosen = [target] if target != "." else [next(iter(targets), "")]
         lines: list[tuple[int, str]] = []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from catdetector.assess import assess_repository
 from catdetector.assess.checks import get_check
+from catdetector.assess.evalgates import code_gates
 from tests.assess.builders import Files, facts_of, write_tree
 
 WORKFLOW = (
@@ -262,3 +263,27 @@ def test_an_image_continued_on_the_next_lines_that_does_not_train_is_still_not_t
 ) -> None:
     facts = facts_of(tmp_path, _image_run("server"))
     assert facts.ci_runs_training is None
+
+
+# ------------------------------------------- a metric returned by a function of the file ----
+TRAIN_AND_RETURN = (
+    "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\n\n\ndef train_model():\n"
+    "    X, y = load_iris(return_X_y=True)\n    model = LogisticRegression().fit(X, y)\n"
+    "    acc = accuracy_score(y, model.predict(X))\n    best_acc = acc\n"
+    "    return 'run-1', best_acc, len(model.classes_)\n\n\n"
+    "if __name__ == '__main__':\n    run_id, accuracy, n_classes = train_model()\n"
+    "    assert {checked} > {bound}\n"
+)
+
+
+def test_an_assert_on_a_metric_a_function_of_the_file_returns_is_a_gate(tmp_path: Path) -> None:
+    script = TRAIN_AND_RETURN.format(checked="accuracy", bound="0.85")
+    facts = facts_of(tmp_path, {"training/train_model.py": script})
+    assert code_gates(facts)
+
+
+def test_an_assert_on_another_item_the_function_returns_is_still_no_gate(tmp_path: Path) -> None:
+    script = TRAIN_AND_RETURN.format(checked="n_classes", bound="2")
+    facts = facts_of(tmp_path, {"training/train_model.py": script})
+    assert not code_gates(facts)

@@ -287,3 +287,39 @@ def test_an_assert_on_another_item_the_function_returns_is_still_no_gate(tmp_pat
     script = TRAIN_AND_RETURN.format(checked="n_classes", bound="2")
     facts = facts_of(tmp_path, {"training/train_model.py": script})
     assert not code_gates(facts)
+
+
+# ------------------------------------------- a compose database container's own password ----
+COMPOSE = (
+    "services:\n  postgres:\n    image: postgres:16\n    environment:\n"
+    "      - POSTGRES_USER=myuser\n      - POSTGRES_PASSWORD=mypassword\n"
+    "  mlflow:\n    image: ghcr.io/mlflow/mlflow\n    environment:\n"
+    "      - MLFLOW_BACKEND_STORE_URI=postgresql://myuser:mypassword@postgres:5432/db\n"
+)
+
+
+def test_the_password_of_a_database_container_compose_starts_is_low(tmp_path: Path) -> None:
+    files: Files = {
+        "docker-compose.yaml": COMPOSE,
+        "dockerfiles/Dockerfile.batch": "FROM python:3.12\n"
+        "ENV DATABASE_URL=postgresql://myuser:mypassword@postgres:5432/db\n",
+    }
+    level, where = _secret_finding(tmp_path, files)
+    assert (level, len(where)) == ("low", 3)
+
+
+def test_that_password_sent_elsewhere_or_an_apps_own_password_is_still_critical(
+    tmp_path: Path,
+) -> None:
+    app = "services:\n  api:\n    image: acme/api\n    environment:\n"
+    app += "      API_PASSWORD: mypassword\n"
+    files: Files = {
+        "docker-compose.yaml": COMPOSE,
+        "deploy/prod.env": "DATABASE_URL=postgresql://myuser:mypassword@db.acme.io:5432/db\n",
+        "other/compose.yml": app,
+    }
+    write_tree(tmp_path, {**files, "train.py": IRIS_TRAIN})
+    finding = assess_repository(tmp_path).finding("secrets-committed")
+    assert finding is not None and finding.severity == "critical"
+    plain = {f"{e.file}:{e.line}" for e in finding.evidence if e.detail.endswith("…)")}
+    assert {"deploy/prod.env:1", "other/compose.yml:5"} <= plain  # no reason makes them LOW

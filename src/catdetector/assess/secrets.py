@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 from catdetector.assess import gitmeta, secretkinds
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.codepatterns import TEST_PATH_RE
+from catdetector.assess.composecreds import (
+    LOCAL_SERVICE,
+    compose_credentials,
+    local_service_credential,
+)
 from catdetector.assess.model import Evidence, Severity
 from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
@@ -178,6 +183,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
     notebooks = {u.path: u for u in f.code_units if u.kind == "ipynb"}
     from detect_secrets.filters.heuristic import is_lock_file
 
+    local = compose_credentials(list(f.index.texts()))
     for info in f.index.texts():
         text = info.text or ""
         if not text or not _would_commit(f, info.path):
@@ -205,13 +211,15 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
                 detail += MARKED
+            elif kind == "cred" and local_service_credential(value, line, info.path, local):
+                detail += LOCAL_SERVICE
             elif kind == "cred" and secretkinds.names_a_key(text, line):
                 detail += secretkinds.NAME_VALUE
             elif reason := secretkinds.low_reason(info.path, kind, value, users):
                 detail += reason
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))
-    low = (TEST_FIXTURE, MARKED, *secretkinds.LOW_REASONS)
+    low = (TEST_FIXTURE, MARKED, LOCAL_SERVICE, *secretkinds.LOW_REASONS)
     return sorted(ev, key=lambda e: e.detail.endswith(low))  # production secrets first
 
 
@@ -219,6 +227,6 @@ def secrets_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical for a secret in production files; low when every one is in a test, example
     or documentation file, an example env file or API-client collection, a well-known
     default or test value, or marked by its author as not secret."""
-    reasons = (TEST_FIXTURE, MARKED, *secretkinds.LOW_REASONS, "more")
+    reasons = (TEST_FIXTURE, MARKED, LOCAL_SERVICE, *secretkinds.LOW_REASONS, "more")
     low = all(e.detail.endswith(reasons) for e in evidence)
     return "low" if low else "critical"

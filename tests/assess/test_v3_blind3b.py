@@ -323,3 +323,40 @@ def test_that_password_sent_elsewhere_or_an_apps_own_password_is_still_critical(
     assert finding is not None and finding.severity == "critical"
     plain = {f"{e.file}:{e.line}" for e in finding.evidence if e.detail.endswith("…)")}
     assert {"deploy/prod.env:1", "other/compose.yml:5"} <= plain  # no reason makes them LOW
+
+
+# ------------------------------------------- reusable CI pieces for other repositories ------
+AML_HELPER = (
+    "from azureml.core import Workspace\nfrom azureml.pipeline.core import Pipeline\n"
+    "from azureml.pipeline.steps import PythonScriptStep\n\n\ndef main(script):\n"
+    "    ws = Workspace.from_config()\n"
+    "    step = PythonScriptStep(script_name=script, source_directory='.')\n"
+    "    Pipeline(workspace=ws, steps=[step]).publish('train')\n"
+)
+CALLED = (
+    "on:\n  workflow_call:\n    inputs:\n      env:\n        type: string\njobs:\n  train:\n"
+    "    runs-on: ubuntu-latest\n    steps:\n      - run: python src/deploy_training_pipeline.py\n"
+)
+STEP_TEMPLATE = "steps:\n  - script: python templates/src/deploy_training_pipeline.py\n"
+
+
+def _pieces(extra: Files) -> Files:
+    return {
+        "src/deploy_training_pipeline.py": AML_HELPER,
+        ".github/workflows/train_pipeline.yml": CALLED,
+        "templates/python-sdk-v1/deploy-training-pipeline.yml": STEP_TEMPLATE,
+        **extra,
+    }
+
+
+def test_a_repository_of_reusable_ci_pieces_is_not_applicable(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _pieces({}))
+    assert facts.is_ml and not facts.applicable
+
+
+def test_ci_pieces_beside_their_own_trigger_or_training_are_still_a_project(
+    tmp_path: Path,
+) -> None:
+    own: Files = {".github/workflows/ci.yml": WORKFLOW + "      - run: pytest\n"}
+    assert facts_of(tmp_path / "a", _pieces(own)).applicable
+    assert facts_of(tmp_path / "b", _pieces({"src/train.py": IRIS_TRAIN})).applicable

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from catdetector.assess.cipieces import ci_pieces_only
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
 from catdetector.assess.library import is_library
@@ -47,4 +48,9 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
     @cached_property
     def applicable(self) -> bool:
         """Whether a level applies: ML is here, and it is a project, not only a library."""
-        return self.is_ml and not self.is_library
+        return self.is_ml and not self.is_library and not self.ci_pieces
+
+    @cached_property
+    def ci_pieces(self) -> bool:
+        """Whether this holds only reusable CI pieces for other repositories (``cipieces``)."""
+        return self.is_ml and not self.is_library and ci_pieces_only(self)

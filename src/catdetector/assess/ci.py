@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts, CodeUnit
-from catdetector.assess.dvctargets import REPRO_RE, repro_targets
+from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
 from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
@@ -144,7 +144,9 @@ class CIFacts(CodeFacts):
     def ci_training(self) -> Command | None:
         """The command by which CI runs training or a pipeline, if any."""
         for command in self.ci_commands:  # `dvc repro STAGE` trains only if its stages do
-            text = REPRO_RE.sub("", command.text) if repro_targets(command.text) else command.text
+            text = command.text
+            if (targets := repro_targets(text)) and self._known_stages(targets):
+                text = REPRO_RE.sub("", text)  # its stages' own lines are followed
             if CI_TRAIN_RE.search(text):
                 return command
         training = {u.path for u in self.training_units}
@@ -152,6 +154,15 @@ class CIFacts(CodeFacts):
             if command.file in training:
                 return Command(command.file, 1, "training code run by CI", command.via)
         return self._script_calls_training() or inline_training(self.inline_commands, self.py_units)
+
+    def _known_stages(self, targets: list[str]) -> bool:
+        """Whether a ``dvc.yaml`` here declares every one of ``targets`` (else, unread, a
+        ``dvc repro`` of them is taken to train, as before)."""
+        return any(
+            stage_lines(info.text or "", targets) is not None
+            for info in self.index.texts()
+            if info.name == "dvc.yaml"
+        )
 
     def _script_calls_training(self) -> Command | None:
         """A Python script CI runs that calls a function of this repository that trains

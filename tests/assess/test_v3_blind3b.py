@@ -360,3 +360,48 @@ def test_ci_pieces_beside_their_own_trigger_or_training_are_still_a_project(
     own: Files = {".github/workflows/ci.yml": WORKFLOW + "      - run: pytest\n"}
     assert facts_of(tmp_path / "a", _pieces(own)).applicable
     assert facts_of(tmp_path / "b", _pieces({"src/train.py": IRIS_TRAIN})).applicable
+
+
+# ------------------------------------------- Copier templates and re-exported steps ---------
+COPIER_PIPELINE = (
+    "# {% include 'template/license_header' %}\nfrom zenml import pipeline\n"
+    "from steps import data_loader, model_trainer\n\n\n@pipeline\n"
+    "def {{product_name}}_training_pipeline():\n    data = data_loader()\n"
+    "    model_trainer(data)\n"
+)
+TRAINER_STEP = (
+    "from zenml import step\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
+    "@step\ndef model_trainer(data):\n    return LogisticRegression().fit(data[0], data[1])\n"
+)
+
+
+def _copier(config: str) -> Files:
+    return {
+        "copier.yml": config,
+        "template/pipelines/training.py": COPIER_PIPELINE,
+        "template/steps/__init__.py": "from .loader import data_loader\n"
+        "from .training import model_trainer\n",
+        "template/steps/loader.py": "from zenml import step\n\n\n@step\ndef data_loader():\n"
+        "    return [[0], [1]], [0, 1]\n",
+        "template/steps/training/__init__.py": "from .model_trainer import model_trainer\n",
+        "template/steps/training/model_trainer.py": TRAINER_STEP,
+        ".github/workflows/ci.yml": WORKFLOW + "      - run: echo ${{ github.sha }}\n",
+    }
+
+
+def test_a_copier_template_renders_and_its_re_exported_training_step_is_found(
+    tmp_path: Path,
+) -> None:
+    facts = facts_of(tmp_path, _copier("project_name:\n  type: str\n_subdirectory: template\n"))
+    assert facts.pipeline_trains
+    assert not get_check("bus-factor").func(facts)
+
+
+def test_the_copier_repositorys_own_ci_and_files_outside_its_folder_are_still_not_rendered(
+    tmp_path: Path,
+) -> None:
+    files = _copier("_subdirectory: template\n")
+    files["docs/guide.py"] = "x = '{{ not rendered }}'\n"
+    index = facts_of(tmp_path, files).index
+    assert "${{ github.sha }}" in (index.text(".github/workflows/ci.yml") or "")
+    assert "{{ not rendered }}" in (index.text("docs/guide.py") or "")

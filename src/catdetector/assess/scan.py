@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from catdetector.assess import templates as _tpl
 from catdetector.assess.fsread import DIR_FLAGS as _DIR_FLAGS
 from catdetector.assess.fsread import read_at as _read_at
 from catdetector.assess.fsread import reason as _reason
@@ -212,12 +211,10 @@ class _Scanner:
         self.budget = TOTAL_READ_BUDGET
         self.stopped = False
         self.packages: set[str] = set()  # folders holding an __init__.py (not templated)
-        self.copier: str | None = None  # the folder a Copier template renders from
 
     def run(self) -> RepoIndex:
         root_fd = os.open(self.index.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            self.copier = _tpl.copier_root(root_fd, _read_at)
             self._walk(root_fd)
             self._read_git(root_fd)
         finally:
@@ -370,7 +367,7 @@ class _Scanner:
                 self.notes.group("binary content in text files, not analysed", rel)
             return
         info.text = data.decode("utf-8", "replace")
-        if template or _tpl.copier_template(rel, self.copier, info.text):
+        if template:
             info.text = render(info.text)
         if truncated:
             info.truncated = True

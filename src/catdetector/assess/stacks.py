@@ -340,14 +340,4 @@ def names_training_file(f: PipelineFacts, path: str) -> bool:
         return True
     unit = next((u for u in f.source_units if u.path == path), None)
     modules = {m.replace(".", "/") + ".py" for m in (unit.imports if unit else ())}
-    if any(u.path == m or u.path.endswith("/" + m) for u in training for m in modules):
-        return True
-    names = {m.replace(".", "/") + ".py" for m in (unit.py.imports if unit and unit.py else ())}
-    return any(_reexported(u.path, m) for u in training for m in names)
-
-
-def _reexported(path: str, module: str) -> bool:
-    """``steps/model_trainer.py`` (``from steps import model_trainer``) names a module of
-    that name anywhere under ``steps/`` that the package's ``__init__`` re-exports."""
-    package, _, name = module.rpartition("/")
-    return bool(package) and posixpath.basename(path) == name and f"/{package}/" in f"/{path}"
+    return any(u.path == m or u.path.endswith("/" + m) for u in training for m in modules)

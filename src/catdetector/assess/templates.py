@@ -14,7 +14,6 @@ package's data: the scanner lists them and does not read them as the project's f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 TEMPLATE_SUFFIXES = frozenset({".tmpl", ".j2", ".jinja", ".jinja2"})
 PLACEHOLDER = "tmpl"
@@ -60,32 +59,3 @@ def render(text: str) -> str:
         return text
     text = _STATEMENT_LINE_RE.sub("", text)
     return _MARKER_RE.sub(lambda m: PLACEHOLDER + "\n" * m.group(0).count("\n"), text)
-
-
-COPIER_FILES = ("copier.yml", "copier.yaml")
-_SUBDIRECTORY_RE = re.compile(r"(?m)^_subdirectory:[ \t]*['\"]?([^'\"\s#]+)")
-
-
-Reader = Callable[[int, str, int], tuple[bytes, int, bool]]
-
-
-def copier_root(root_fd: int, read: Reader) -> str | None:
-    """The folder a Copier template renders from (its ``_subdirectory``, else the root), or
-    None when the folder is no Copier template (no ``copier.yml`` at its root)."""
-    for name in COPIER_FILES:
-        try:
-            config = read(root_fd, name, 64 * 1024)[0].decode("utf-8", "replace")
-        except OSError:
-            continue
-        m = _SUBDIRECTORY_RE.search(config)
-        return m.group(1).strip("/") + "/" if m else ""
-    return None
-
-
-def copier_template(rel: str, folder: str | None, text: str) -> bool:
-    """Whether a plainly named file of a Copier template holds template markers: files
-    under its folder render (``def {{product_name}}_pipeline():`` is Python once rendered);
-    the template repository's own CI (``.github/``, ``${{ github.sha }}``) does not."""
-    if folder is None or not rel.startswith(folder) or rel.startswith(".github/"):
-        return False
-    return "{{" in text or "{%" in text

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from catdetector.assess.checks import CHECKS
+from catdetector.assess.cipieces import CI_PIECES_NOTE
 from catdetector.assess.facts import Facts
 from catdetector.assess.levels import compute_level, next_step, order_findings
 from catdetector.assess.library import LIBRARY_NOTE
@@ -65,10 +66,10 @@ def assess_repository(path: Path) -> Report:
                 if e.file in index.rendered else e
                 for e in evidence
             ]  # fmt: skip
-        if len(evidence) > MAX_EVIDENCE:
+        severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
+        if len(evidence) > MAX_EVIDENCE:  # the severity is the whole evidence's, not the shown
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]
-        severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
         lowers = check.lowers_level
         if evidence[0].detail.startswith(NOT_RECOGNISED):
             severity, lowers = "low", False  # a question for the reader, not a risk found
@@ -94,6 +95,7 @@ def assess_repository(path: Path) -> Report:
     if not facts.applicable:
         notes.append(
             LIBRARY_NOTE if facts.is_library
+            else CI_PIECES_NOTE if facts.ci_pieces
             else "no ML code, model, data or pipeline found: not applicable"
         )
         findings = [f for f in findings if f.id in NOT_ML_CHECKS]

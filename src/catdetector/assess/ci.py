@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.code import CodeFacts, CodeUnit
+from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
 from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
@@ -40,6 +41,7 @@ CI_TRAIN_RE = re.compile(
     r"\bprefect\s+deployment\s+run\b|\bmetaflow\b.*\brun\b|\bpython3?\s+\S*flow\S*\.py\s+run\b|"
     r"\bcreate_run_from_pipeline\w*\(|\bpipeline\.start\(|\bsagemaker\b.*\bpipeline\b.*\bstart"
 )
+_PY_NOT_RUN_RE = re.compile(r"(?:#|(?:from\s+\S+\s+)?import\s)")
 CI_MODEL_TEST_RE = re.compile(
     r"\b(?:pytest|py\.test)\b[^\n]*(?:--run[-_]id|\btests?/models?\b|test_model|behavio)"
 )
@@ -129,20 +131,38 @@ class CIFacts(CodeFacts):
 
     @cached_property
     def ci_tests(self) -> Command | None:
-        """The command by which CI runs tests, if any."""
-        return self.ci_find(CI_TEST_RE)
+        """The command by which CI runs tests, if any. In a Python file CI runs, an import
+        or a comment naming a test tool runs nothing (``python test_x.py`` only defines)."""
+        for command in self.ci_commands:
+            if command.file.endswith(".py") and _PY_NOT_RUN_RE.match(command.text):
+                continue
+            if CI_TEST_RE.search(command.text):
+                return command
+        return None
 
     @cached_property
     def ci_training(self) -> Command | None:
         """The command by which CI runs training or a pipeline, if any."""
-        found = self.ci_find(CI_TRAIN_RE)
-        if found is not None:
-            return found
+        for command in self.ci_commands:  # `dvc repro STAGE` trains only if its stages do
+            text = command.text
+            if (targets := repro_targets(text)) and self._known_stages(targets):
+                text = REPRO_RE.sub("", text)  # its stages' own lines are followed
+            if CI_TRAIN_RE.search(text):
+                return command
         training = {u.path for u in self.training_units}
         for command in self.ci_commands:
             if command.file in training:
                 return Command(command.file, 1, "training code run by CI", command.via)
         return self._script_calls_training() or inline_training(self.inline_commands, self.py_units)
+
+    def _known_stages(self, targets: list[str]) -> bool:
+        """Whether a ``dvc.yaml`` here declares every one of ``targets`` (else, unread, a
+        ``dvc repro`` of them is taken to train, as before)."""
+        return any(
+            stage_lines(info.text or "", targets) is not None
+            for info in self.index.texts()
+            if info.name == "dvc.yaml"
+        )
 
     def _script_calls_training(self) -> Command | None:
         """A Python script CI runs that calls a function of this repository that trains

@@ -210,6 +210,8 @@ def dockerfile_env(info: FileInfo) -> EnvSpec:
     logical: list[tuple[int, str]] = []
     buffer, start = "", 0
     for number, raw in enumerate(info.lines, start=1):
+        if raw.lstrip().startswith("#"):  # a comment installs nothing, even in a continuation
+            continue
         if not buffer:
             start = number
         line = raw.rstrip()

@@ -117,6 +117,37 @@ def _seeds(value: ast.AST) -> tuple[bool, bool]:
 
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+Returns = dict[str, frozenset[int]]  # a function of the file -> what it returns evaluated
+WHOLE = -1  # the returned value itself (not one item of a returned tuple)
+
+
+def _returned(nodes: list[ast.AST], returns: Returns) -> set[str]:
+    """Names unpacked from a call of a function that returns an evaluation, by position:
+    ``run_id, acc = train_model()`` makes ``acc`` one when ``train_model`` returns
+    ``best_run_id, best_acc``."""
+    found: set[str] = set()
+    for node in nodes:
+        if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Call):
+            continue
+        positions = returns.get(dotted(node.value.func))
+        if not positions:
+            continue
+        for target in node.targets:
+            if WHOLE in positions or not isinstance(target, ast.Tuple):
+                found |= targets_of(ast.Assign(targets=[target], value=node.value))
+            else:
+                found |= {
+                    f"{e.id}" for i, e in enumerate(target.elts)
+                    if i in positions and isinstance(e, ast.Name)
+                }
+    return found
+
+
+def _evaluated_positions(value: ast.AST, flow: Flow) -> frozenset[int]:
+    """Which items of a returned value are evaluations (``WHOLE`` for the value itself)."""
+    if isinstance(value, ast.Tuple):
+        return frozenset(i for i, e in enumerate(value.elts) if flow.evaluates(e))
+    return frozenset({WHOLE}) if flow.evaluates(value) else frozenset()
 
 
 def _scope_nodes(scope: ast.AST) -> list[ast.AST]:
@@ -156,7 +187,10 @@ class Flow:
     (flow-insensitive, to a fixpoint); ``shared`` carries ``self.x`` evaluations across
     the methods of a file."""
 
-    def __init__(self, nodes: list[ast.AST], shared: set[str]) -> None:
+    def __init__(
+        self, nodes: list[ast.AST], shared: set[str], returns: Returns | None = None
+    ) -> None:
+        self.returns = returns or {}
         self.evaluation: set[str] = {n for n in shared}
         self.prediction: set[str] = set()
         self.loaded: set[str] = set()  # values read from a stored file (differential tests)
@@ -166,6 +200,7 @@ class Flow:
             for node in nodes
             if (value := value_of(node)) is not None and (targets := targets_of(node))
         ]
+        self.evaluation |= _returned(nodes, self.returns)
         for targets, value in assigns:
             metric, prediction = _seeds(value)
             if metric:
@@ -195,15 +230,28 @@ class Flow:
         """Whether an expression uses an evaluation of the model (not a bare prediction)."""
         if names_in(node) & (self.evaluation | {"<metrics>"}):
             return True
-        return any(isinstance(s, ast.Call) and is_metric(s) for s in ast.walk(node))
+        return any(
+            isinstance(s, ast.Call) and (is_metric(s) or dotted(s.func) in self.returns)
+            for s in ast.walk(node)
+        )
 
 
 def flows(tree: ast.Module) -> list[tuple[list[ast.AST], Flow]]:
-    """Each scope's nodes and flow; ``self.x`` evaluations reach every method."""
+    """Each scope's nodes and flow; ``self.x`` evaluations reach every method, and a call of
+    a function of this file that returns an evaluation (``acc = train_model()``) is one."""
     scopes: list[ast.AST] = [tree, *(n for n in ast.walk(tree) if isinstance(n, _SCOPES))]
     shared: set[str] = set()
     flows = [(nodes, Flow(nodes, shared)) for nodes in map(_scope_nodes, scopes)]
-    return [(nodes, Flow(nodes, shared)) for nodes, _ in flows] if shared else flows
+    returns: Returns = {}
+    for scope, (nodes, flow) in zip(scopes, flows, strict=True):
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in nodes:
+                value = node.value if isinstance(node, ast.Return) else None
+                if value is not None and (found := _evaluated_positions(value, flow)):
+                    returns[scope.name] = returns.get(scope.name, frozenset()) | found
+    if not shared and not returns:
+        return flows
+    return [(nodes, Flow(nodes, shared, returns)) for nodes, _ in flows]
 
 
 def parse(text: str) -> ast.Module | None:

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from catdetector.assess.cipieces import ci_pieces_only
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
 from catdetector.assess.library import is_library
 from catdetector.assess.registry import RegistryFacts
 from catdetector.assess.serving import ServingFacts
 from catdetector.assess.vocab import ML_MODULES
+
+# a general workflow engine's flow is ML only with training, a model, data or an ML import
+_ENGINES = ("airflow", "metaflow", "prefect", "dagster", "flytekit", "luigi")
+_ORCHESTRATOR_ONLY = (*(f"{m} pipeline" for m in _ENGINES), "Metaflow:")
 
 
 class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
@@ -31,7 +36,7 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
             self.training_units
             or self.model_files
             or self.ml_data_files
-            or self.pipelines
+            or [e for e in self.pipelines if not e.detail.startswith(_ORCHESTRATOR_ONLY)]
             or any(u.top_imports & ML_MODULES for u in self.code_units)
         )
 
@@ -43,4 +48,9 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
     @cached_property
     def applicable(self) -> bool:
         """Whether a level applies: ML is here, and it is a project, not only a library."""
-        return self.is_ml and not self.is_library
+        return self.is_ml and not self.is_library and not self.ci_pieces
+
+    @cached_property
+    def ci_pieces(self) -> bool:
+        """Whether this holds only reusable CI pieces for other repositories (``cipieces``)."""
+        return self.is_ml and not self.is_library and ci_pieces_only(self)

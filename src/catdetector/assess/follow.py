@@ -22,6 +22,7 @@ import shlex
 from dataclasses import dataclass
 from functools import cached_property
 
+from catdetector.assess.dvctargets import repro_targets, stage_lines
 from catdetector.assess.images import Image, image_name, images
 from catdetector.assess.modules import Modules
 from catdetector.assess.runners import RUNNERS, invoked
@@ -78,6 +79,22 @@ def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]
     return targets
 
 
+def _joined(lines: list[tuple[int, str]], path: str) -> list[tuple[int, str]]:
+    """Shell lines continued with a trailing backslash, joined into the one command they are
+    (at the first line's number): `docker run --rm \\` then the image on the next line."""
+    if path.endswith(".py"):
+        return lines
+    out: list[tuple[int, str]] = []
+    held: tuple[int, str] | None = None
+    for number, line in lines:
+        if held is not None:
+            number, line = held[0], held[1] + " " + line
+        held = (number, line[:-1].rstrip()) if line.endswith("\\") else None
+        if held is None:
+            out.append((number, line))
+    return out + ([held] if held is not None else [])
+
+
 class _Follower:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
@@ -112,6 +129,11 @@ class _Follower:
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
         text = self.index.text(path) or ""
+        if target.startswith("dvc::"):  # `dvc repro STAGE`: that stage and its upstream
+            stages = stage_lines(text, target[5:].split("\n"))
+            if stages is not None:
+                return stages
+            target = ""
         if "::" in target:
             name, _, task = target.partition("::")
             for runner in RUNNERS:
@@ -120,11 +142,8 @@ class _Follower:
             return []
         if not target:
             skip = trigger_lines(text) if path.endswith((".yml", ".yaml")) else set()
-            return [
-                (n, ln.strip())
-                for n, ln in enumerate(text.splitlines(), 1)
-                if ln.strip() and n not in skip
-            ]
+            numbered = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)]
+            return _joined([x for x in numbered if x[1] and x[0] not in skip], path)
         targets = _make_targets(text)
         chosen = [target] if target != "." else [next(iter(targets), "")]
         lines: list[tuple[int, str]] = []
@@ -133,7 +152,7 @@ class _Follower:
             lines.extend(recipe)
             for dep in deps[:8]:
                 lines.extend(targets.get(dep, ([], []))[1])
-        return lines
+        return _joined(lines, path)
 
     def _exists(self, path: str | None) -> str | None:
         return path if path is not None and path in self.index.files else None
@@ -165,7 +184,8 @@ class _Follower:
         if re.search(r"\bdvc['\"]?\s+(?:repro|exp\s+run)\b", line):
             for base in dict.fromkeys((local, "")):
                 if found := self._exists(normpath("dvc.yaml", base)):
-                    refs.append((found, "", base))
+                    stages = "\n".join(repro_targets(line))
+                    refs.append((found, f"dvc::{stages}" if stages else "", base))
                     break
         for runner, task in invoked(line):
             for name in runner.files:

@@ -15,7 +15,13 @@ DEFAULT_CREDENTIAL = (
     "change it before deploying, not a leaked secret"
 )
 TEST_VALUE = " a value that says it is for tests or development: not a production secret"
-LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE)
+NAME_VALUE = (
+    " an identifier (a key's or a variable's name, or where the secret comes from), "
+    "not a credential's value"
+)
+UI_TEXT = " in a localisation file (labels shown to users): not a credential"
+LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE, NAME_VALUE, UI_TEXT)
+_UI_TEXT_RE = re.compile(r"(?i)(?:^|/)(?:i18n|l10n|locales?|translations)/|\.pot?$")
 
 _EXAMPLE_NAME_RE = re.compile(
     r"(?i)(?:^|[._-])(?:example|sample|template|dist|tmpl|tpl)(?:[._-]|$)"
@@ -38,11 +44,24 @@ _TEST_WORDS = frozenset(
     {"test", "testing", "tests", "dev", "development", "ci", "demo", "local", "insecure"}
 )
 _WORDS_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
+_IDENTIFIER_RE = re.compile(  # snake_case, UPPER_SNAKE or camelCase words, letters only
+    r"^(?:[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+)$"
+)
 _REFERENCE_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+;?$")
 _USER_RE = re.compile(
     r"(?i)user(?:name)?['\"]?\]?[ \t]*[:=][ \t]*['\"]?([\w.@-]{2,})['\"]?[ \t]*(?:#.*)?$", re.M
 )
 _BASIC_USER_RE = re.compile(r"://([^\s/:@'\"]+):([^\s/@'\"]+)@")
+
+
+_EXTERNAL_SECRET_RE = re.compile(r"(?m)^kind:[ \t]*['\"]?(?:Cluster)?ExternalSecret\b")
+_SECRET_KEY_LINE_RE = re.compile(r"^[ \t]*-?[ \t]*secretKey[ \t]*:")
+
+
+def names_a_key(text: str, line: str) -> bool:
+    """In an External Secrets manifest, ``secretKey: x`` names the key a fetched secret is
+    written to (its value comes from ``remoteRef``), not a credential."""
+    return bool(_SECRET_KEY_LINE_RE.match(line)) and bool(_EXTERNAL_SECRET_RE.search(text))
 
 
 def users_of(text: str) -> set[str]:
@@ -89,6 +108,8 @@ def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
         return None
     if _API_CLIENT_RE.search(path):
         return API_CLIENT
+    if _UI_TEXT_RE.search(path):
+        return UI_TEXT
     if _EXAMPLE_NAME_RE.search(path.rsplit("/", 1)[-1]):
         return EXAMPLE_FILE
     secret = raw.lower()
@@ -96,4 +117,6 @@ def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
         return DEFAULT_CREDENTIAL
     if _WORDS_RE.match(secret) and _TEST_WORDS & set(re.split(r"[-_]", secret)):
         return TEST_VALUE
+    if _IDENTIFIER_RE.match(raw):  # `secretKey: database_password`, 'PASSWORD_FROM_VAULT'
+        return NAME_VALUE
     return None

@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING
 from catdetector.assess import gitmeta, secretkinds
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.codepatterns import TEST_PATH_RE
+from catdetector.assess.composecreds import (
+    LOCAL_SERVICE,
+    compose_credentials,
+    local_service_credential,
+)
 from catdetector.assess.model import Evidence, Severity
 from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
@@ -65,6 +70,7 @@ _PLACEHOLDER_RE = re.compile(
     r"<|>|\$|\{|\}|\(|\[|%|^none$|^null$|^true$|^false$|environ|getenv|secrets\.|settings\."
 )
 _VERSION_SPEC_RE = re.compile(r"^[\^~=<>!]*v?\d+(?:\.[\dxX*]+)+[\w.+-]*$")  # "^4.0.0": a package
+_PEM_BODY_RE = re.compile(r"(?:\s|\\n|\\r|[#'\"])*[A-Za-z0-9+/]{16}")
 _FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
 _CODE_SUFFIXES = frozenset({".py", ".ipynb", ".js", ".ts", ".java", ".go", ".rs", ".scala", ".r"})
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
@@ -145,6 +151,8 @@ def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
     credentials are confirmed by detect-secrets afterwards)."""
     found: dict[int, tuple[str, str]] = {}
     for number, m in line_numbers(text, SECRET_TOKEN_RE):
+        if m.lastgroup == "pem" and not _PEM_BODY_RE.match(text, m.end()):
+            continue  # a header with no key after it (`#   ...`) shows the format, holds no key
         if "EXAMPLE" not in m.group(0):
             found.setdefault(number, (m.lastgroup or "aws", m.group(0)))
     if suffix in _DOC_SUFFIXES:
@@ -175,6 +183,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
     notebooks = {u.path: u for u in f.code_units if u.kind == "ipynb"}
     from detect_secrets.filters.heuristic import is_lock_file
 
+    local = compose_credentials(list(f.index.texts()))
     for info in f.index.texts():
         text = info.text or ""
         if not text or not _would_commit(f, info.path):
@@ -202,17 +211,22 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
                 detail += MARKED
+            elif kind == "cred" and local_service_credential(value, line, info.path, local):
+                detail += LOCAL_SERVICE
+            elif kind == "cred" and secretkinds.names_a_key(text, line):
+                detail += secretkinds.NAME_VALUE
             elif reason := secretkinds.low_reason(info.path, kind, value, users):
                 detail += reason
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))
-    return ev
+    low = (TEST_FIXTURE, MARKED, LOCAL_SERVICE, *secretkinds.LOW_REASONS)
+    return sorted(ev, key=lambda e: e.detail.endswith(low))  # production secrets first
 
 
 def secrets_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical for a secret in production files; low when every one is in a test, example
     or documentation file, an example env file or API-client collection, a well-known
     default or test value, or marked by its author as not secret."""
-    reasons = (TEST_FIXTURE, MARKED, *secretkinds.LOW_REASONS, "more")
+    reasons = (TEST_FIXTURE, MARKED, LOCAL_SERVICE, *secretkinds.LOW_REASONS, "more")
     low = all(e.detail.endswith(reasons) for e in evidence)
     return "low" if low else "critical"

@@ -15,7 +15,8 @@ DEFAULT_CREDENTIAL = (
     "change it before deploying, not a leaked secret"
 )
 TEST_VALUE = " a value that says it is for tests or development: not a production secret"
-LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE)
+COMMENTED = " on a commented-out line, not random (documentation): not a leaked secret"
+LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE, COMMENTED)
 
 _EXAMPLE_NAME_RE = re.compile(
     r"(?i)(?:^|[._-])(?:example|sample|template|dist|tmpl|tpl)(?:[._-]|$)"
@@ -39,6 +40,8 @@ _TEST_WORDS = frozenset(
 )
 _WORDS_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
 _REFERENCE_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+;?$")
+_VARIABLE_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # SECRET_KEY: a name
+_COMMENT_RE = re.compile(r"^\s*(?:#|//|--|;|REM\b)")
 _USER_RE = re.compile(
     r"(?i)user(?:name)?['\"]?\]?[ \t]*[:=][ \t]*['\"]?([\w.@-]{2,})['\"]?[ \t]*(?:#.*)?$", re.M
 )
@@ -53,7 +56,10 @@ def users_of(text: str) -> set[str]:
 def not_a_value(value: str, line: str, end: int, quoted: bool) -> bool:
     """Whether a credential-shaped match is no value at all: an unquoted dotted reference
     (``data.accessToken``, ``var.db_password``) or the first word of a sentence or command
-    (``token: openssl rand -hex 32``)."""
+    (``token: openssl rand -hex 32``), or the name of an environment variable
+    (``DEX_PASSWORD = "DEX_PASSWORD"``, ``ENV API_KEY = SECRET_KEY``)."""
+    if _VARIABLE_NAME_RE.match(value) and not looks_random(value):
+        return True
     if quoted:
         return False
     if _REFERENCE_RE.match(value):
@@ -79,7 +85,7 @@ def _credential_pair(value: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
+def low_reason(path: str, kind: str, value: str, users: set[str], line: str = "") -> str | None:
     """Why a committed credential is not a production secret (the LOW detail), or None.
     Real tokens (AWS, hub, GitHub...) and random-looking values stay production secrets
     wherever they are."""
@@ -96,4 +102,6 @@ def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
         return DEFAULT_CREDENTIAL
     if _WORDS_RE.match(secret) and _TEST_WORDS & set(re.split(r"[-_]", secret)):
         return TEST_VALUE
+    if _COMMENT_RE.match(line):
+        return COMMENTED  # `#   AWS_SECRET_ACCESS_KEY: 132456`: an e.g. in a comment
     return None

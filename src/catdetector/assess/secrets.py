@@ -202,7 +202,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
                 detail += MARKED
-            elif reason := secretkinds.low_reason(info.path, kind, value, users):
+            elif reason := secretkinds.low_reason(info.path, kind, value, users, line):
                 detail += reason
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))

@@ -11,7 +11,7 @@ from catdetector.assess.checks import get_check
 from catdetector.assess.facts import Facts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
-from tests.assess.builders import TRAIN, Files, severity, write_tree
+from tests.assess.builders import TRAIN, Files, facts_of, severity, write_tree
 
 RANDOM_KEY = "Zq8vN2xR7tLm4" + "Wp9sKd3Hf6Yb"  # mixed case and digits, built at run time
 
@@ -59,3 +59,44 @@ def test_still_a_random_key_on_a_commented_line_is_critical(tmp_path: Path) -> N
     evidence = _secrets(tmp_path, {"app.py": app})
     assert [e.line for e in evidence] == [2]
     assert severity(tmp_path, "secrets-committed") == "critical"
+
+
+# ------------------------------------------------------------- pipelines --------------------
+_FIT = (
+    "from sklearn.linear_model import LogisticRegression\n\n\n"
+    "def fit_best(X, y):\n    model = LogisticRegression()\n    model.fit(X, y)\n"
+    "    return model\n"
+)
+
+
+def test_orchestrator_decorators_through_their_module_declare_a_pipeline(
+    tmp_path: Path,
+) -> None:
+    asset = (
+        "import dagster as dg\n\nfrom churn.modeling.fit import fit_best\n\n\n"
+        '@dg.asset(name="fit_pipeline")\ndef fit_pipeline(data_splits):\n'
+        "    return fit_best(data_splits.X, data_splits.y)\n"
+    )
+    jobs = 'import dagster as dg\n\ntrain = dg.define_asset_job("train", selection="*")\n'
+    files: Files = {
+        "pyproject.toml": '[project]\nname = "churn"\ndependencies = ["dagster==1.9.0"]\n',
+        "src/churn/__init__.py": "",
+        "src/churn/modeling/__init__.py": "",
+        "src/churn/modeling/fit.py": _FIT,
+        "src/churn/assets/__init__.py": "",
+        "src/churn/assets/fit.py": asset,
+        "src/churn/jobs.py": jobs,
+    }
+    facts = facts_of(tmp_path, files)
+    assert {e.file for e in facts.pipelines} >= {"src/churn/assets/fit.py", "src/churn/jobs.py"}
+    assert facts.pipeline_trains
+    assert get_check("bus-factor").func(facts) == []
+
+
+def test_still_a_celery_task_is_no_pipeline(tmp_path: Path) -> None:
+    worker = (
+        "from celery import Celery\n\nfrom churn.modeling.fit import fit_best\n\n"
+        'app = Celery("w")\n\n\n@app.task\ndef retrain(X, y):\n    return fit_best(X, y)\n'
+    )
+    files: Files = {"churn/modeling/fit.py": _FIT, "worker.py": worker}
+    assert facts_of(tmp_path, files).pipelines == []

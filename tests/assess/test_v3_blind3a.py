@@ -100,3 +100,52 @@ def test_still_a_celery_task_is_no_pipeline(tmp_path: Path) -> None:
     )
     files: Files = {"churn/modeling/fit.py": _FIT, "worker.py": worker}
     assert facts_of(tmp_path, files).pipelines == []
+
+
+_TRAINER = (
+    "from sklearn.linear_model import LogisticRegression\nfrom zenml import step\n\n\n"
+    "@step\ndef model_trainer(X, y):\n    model = LogisticRegression(random_state=1)\n"
+    "    model.fit(X, y)\n    return model\n"
+)
+_LOADER = "from zenml import step\n\n\n@step\ndef data_loader():\n    return 1, 2\n"
+_PIPELINE = (
+    "from steps import (\n    data_loader,\n    model_trainer,\n)\n"
+    "from zenml import pipeline\n\n\n@pipeline\ndef {name}_training():\n"
+    "    X, y = data_loader()\n    model_trainer(X=X, y=y)\n"
+)
+_ZENML_FILES: Files = {
+    "template/steps/__init__.py": (
+        "from .etl import data_loader\nfrom .training import model_trainer\n"
+    ),
+    "template/steps/etl/__init__.py": "from .data_loader import data_loader\n",
+    "template/steps/etl/data_loader.py": _LOADER,
+    "template/steps/training/__init__.py": "from .model_trainer import model_trainer\n",
+    "template/steps/training/model_trainer.py": _TRAINER,
+    "template/run.py": "from pipelines.training import x_training\n\nx_training()\n",
+}
+
+
+def test_steps_a_pipeline_imports_through_re_exporting_packages_train(tmp_path: Path) -> None:
+    files = {**_ZENML_FILES, "template/pipelines/training.py": _PIPELINE.format(name="x")}
+    facts = facts_of(tmp_path, files)
+    assert facts.pipeline_trains
+    assert get_check("bus-factor").func(facts) == []
+
+
+def test_a_python_file_that_is_itself_a_template_is_read_rendered(tmp_path: Path) -> None:
+    templated = _PIPELINE.format(name="{{product_name}}").replace(
+        "    model_trainer,\n",
+        "{%- if tuning %}\n    hp_select,\n{%- endif %}\n    model_trainer,\n",
+    )
+    files = {**_ZENML_FILES, "copier.yml": "tuning:\n  type: bool\n",
+             "template/pipelines/training.py": templated}  # fmt: skip
+    facts = facts_of(tmp_path, files)
+    unit = next(u for u in facts.source_units if u.path == "template/pipelines/training.py")
+    assert unit.py.parsed
+    assert facts.pipeline_trains
+
+
+def test_still_a_python_file_that_parses_is_read_as_it_is(tmp_path: Path) -> None:
+    code = 'PROMPT = "{{ name }} {% if x %}"\n\n\ndef f():\n    return PROMPT\n'
+    facts = facts_of(tmp_path, {"prompts.py": code})
+    assert facts.index.text("prompts.py") == code

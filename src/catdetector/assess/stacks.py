@@ -22,6 +22,7 @@ import yaml
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.model import Evidence
+from catdetector.assess.reexports import defining_files
 from catdetector.assess.scan import FileInfo, RepoIndex
 from catdetector.assess.text import YAML_LOADER
 
@@ -340,4 +341,7 @@ def names_training_file(f: PipelineFacts, path: str) -> bool:
         return True
     unit = next((u for u in f.source_units if u.path == path), None)
     modules = {m.replace(".", "/") + ".py" for m in (unit.imports if unit else ())}
-    return any(u.path == m or u.path.endswith("/" + m) for u in training for m in modules)
+    if any(u.path == m or u.path.endswith("/" + m) for u in training for m in modules):
+        return True
+    defined = defining_files(set(f.index.files), f.index.text, path)  # via re-exports
+    return any(u.path in defined for u in training)

@@ -149,3 +149,38 @@ def test_still_a_python_file_that_parses_is_read_as_it_is(tmp_path: Path) -> Non
     code = 'PROMPT = "{{ name }} {% if x %}"\n\n\ndef f():\n    return PROMPT\n'
     facts = facts_of(tmp_path, {"prompts.py": code})
     assert facts.index.text("prompts.py") == code
+
+
+# ------------------------------------------------------------- way back ---------------------
+_TORCH_TRAIN = (
+    "import mlflow\nimport torch\n\n\ndef main():\n    model = torch.nn.Linear(2, 1)\n"
+    "    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+    "    with mlflow.start_run():\n        for _ in range(3):\n"
+    "            loss = model(torch.ones(2)).sum()\n            loss.backward()\n"
+    "            opt.step()\n"
+    '        torch.save(model.state_dict(), "data/processed/cnn_model.pt")\n'
+    "{log}"
+    '\n\nif __name__ == "__main__":\n    main()\n'
+)
+
+
+def test_a_model_saved_then_logged_to_the_run_has_a_way_back(tmp_path: Path) -> None:
+    log = '        mlflow.log_artifact("data/processed/cnn_model.pt")\n'
+    files: Files = {
+        "MLproject": "name: x\nentry_points:\n  main:\n    command: python src/train.py\n",
+        "src/train.py": _TORCH_TRAIN.format(log=log),
+    }
+    write_tree(tmp_path, files)
+    assert get_check("no-rollback").func(Facts(scan(tmp_path))) == []
+
+
+def test_still_a_model_saved_to_a_fixed_path_and_not_logged_has_none(tmp_path: Path) -> None:
+    log = '        mlflow.log_artifact("data/processed/labels.json")\n'
+    files: Files = {
+        "MLproject": "name: x\nentry_points:\n  main:\n    command: python src/train.py\n",
+        "src/train.py": _TORCH_TRAIN.format(log=log),
+    }
+    write_tree(tmp_path, files)
+    evidence = get_check("no-rollback").func(Facts(scan(tmp_path)))
+    assert [(e.file, e.line) for e in evidence] == [("src/train.py", 13)]
+    assert severity(tmp_path, "no-rollback") == "critical"

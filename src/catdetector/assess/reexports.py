@@ -36,9 +36,7 @@ def _parse(text: str | None) -> ast.Module | None:
         return None
 
 
-def defining_files(
-    files: set[str], text_of: Callable[[str], str | None], path: str
-) -> set[str]:
+def defining_files(files: set[str], text_of: Callable[[str], str | None], path: str) -> set[str]:
     """The files of this repository that define the names ``path`` imports (absolute
     ``from pkg import name``), through up to ``MAX_HOPS`` re-exporting ``__init__.py``."""
     tree = _parse(text_of(path))

@@ -209,12 +209,13 @@ def no_rollback(f: Facts) -> list[Evidence]:
 def _logged_to_run(unit: CodeUnit, literal: str) -> bool:
     """Whether the unit logs the file ``literal`` (or its folder) to a tracked run
     (``mlflow.log_artifact(s)``, W&B ``log_artifact``): each run keeps its copy."""
-    for call in unit.py.calls:
-        if call.name.rsplit(".", 1)[-1] in ("log_artifact", "log_artifacts"):
-            if any(s and (literal == s or literal.startswith(s.rstrip("/") + "/"))
-                   for s in call.strings):  # fmt: skip
-                return True
-    return False
+    names = ("log_artifact", "log_artifacts")
+    logs = [c for c in unit.py.calls if c.name.rsplit(".", 1)[-1] in names]
+    return any(
+        s and (literal == s or literal.startswith(s.rstrip("/") + "/"))
+        for call in logs
+        for s in call.strings
+    )
 
 
 HUB_LOADS = ("from_pretrained", "HuggingFaceModel", "SentenceTransformer", "snapshot_download",

@@ -184,3 +184,45 @@ def test_still_a_model_saved_to_a_fixed_path_and_not_logged_has_none(tmp_path: P
     evidence = get_check("no-rollback").func(Facts(scan(tmp_path)))
     assert [(e.file, e.line) for e in evidence] == [("src/train.py", 13)]
     assert severity(tmp_path, "no-rollback") == "critical"
+
+
+# ------------------------------------------------------------- one machine ------------------
+_IRIS_TRAIN = (
+    "import os\n\nimport mlflow\nfrom sklearn.datasets import load_iris\n"
+    "from sklearn.linear_model import LogisticRegression\n\n"
+    "{where}\n"
+    "X, y = load_iris(return_X_y=True)\nwith mlflow.start_run():\n"
+    "    model = LogisticRegression(random_state=0).fit(X, y)\n"
+    '    mlflow.sklearn.log_model(model, "model", registered_model_name="iris")\n'
+)
+_CI_TRAINS = (
+    "on: push\njobs:\n  train:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: actions/checkout@v4\n      - run: python train.py\n"
+)
+
+
+def test_a_home_folder_the_code_creates_for_its_output_is_not_one_machines_data(
+    tmp_path: Path,
+) -> None:
+    where = (
+        'artifact_location = os.path.expanduser("~/mlflow-artifacts")\n'
+        "os.makedirs(artifact_location, exist_ok=True)\n"
+        'mlflow.set_tracking_uri(f"file://{artifact_location}")\n'
+    )
+    files: Files = {
+        "train.py": _IRIS_TRAIN.format(where=where),
+        ".github/workflows/ci.yml": _CI_TRAINS,
+    }
+    write_tree(tmp_path, files)
+    assert get_check("bus-factor").func(Facts(scan(tmp_path))) == []
+
+
+def test_still_data_read_from_a_home_folder_is_on_one_machine(tmp_path: Path) -> None:
+    where = 'data_dir = os.path.expanduser("~/datasets/iris")\nprint(os.listdir(data_dir))\n'
+    files: Files = {
+        "train.py": _IRIS_TRAIN.format(where=where),
+        ".github/workflows/ci.yml": _CI_TRAINS,
+    }
+    write_tree(tmp_path, files)
+    evidence = get_check("bus-factor").func(Facts(scan(tmp_path)))
+    assert [(e.file, e.line) for e in evidence] == [("train.py", 7)]

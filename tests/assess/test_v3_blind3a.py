@@ -226,3 +226,43 @@ def test_still_data_read_from_a_home_folder_is_on_one_machine(tmp_path: Path) ->
     write_tree(tmp_path, files)
     evidence = get_check("bus-factor").func(Facts(scan(tmp_path)))
     assert [(e.file, e.line) for e in evidence] == [("train.py", 7)]
+
+
+# ------------------------------------------------------------- environments -----------------
+_SERVE = (
+    "import mlflow\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    'model = mlflow.pyfunc.load_model("models:/iris/Production")\n\n\n'
+    '@app.post("/predict")\ndef predict(x: list[float]) -> float:\n'
+    "    return float(model.predict([x])[0])\n"
+)
+
+
+def _image(extra: str) -> str:
+    return (
+        "FROM python:3.11-slim\nWORKDIR /app\nCOPY . /app\n"
+        f"RUN pip install -r requirements.txt && pip install {extra}\n"
+        'CMD ["uvicorn", "serve:app"]\n'
+    )
+
+
+def test_a_bare_reinstall_after_the_requirements_keeps_their_version(tmp_path: Path) -> None:
+    files: Files = {
+        "train.py": _IRIS_TRAIN.format(where=""),
+        "serve.py": _SERVE,
+        "requirements.txt": "mlflow~=2.17.2\nscikit-learn~=1.5.2\nfastapi~=0.115.0\n",
+        "Dockerfile": _image("mlflow pytest"),
+    }
+    write_tree(tmp_path, files)
+    assert get_check("training-serving-skew").func(Facts(scan(tmp_path))) == []
+
+
+def test_still_a_different_version_installed_on_top_is_skew(tmp_path: Path) -> None:
+    files: Files = {
+        "train.py": _IRIS_TRAIN.format(where=""),
+        "serve.py": _SERVE,
+        "requirements.txt": "mlflow~=2.17.2\nscikit-learn~=1.5.2\nfastapi~=0.115.0\n",
+        "Dockerfile": _image("mlflow==3.1.0"),
+    }
+    write_tree(tmp_path, files)
+    evidence = get_check("training-serving-skew").func(Facts(scan(tmp_path)))
+    assert [(e.file, e.line) for e in evidence] == [("Dockerfile", 4)]

@@ -266,3 +266,40 @@ def test_still_a_different_version_installed_on_top_is_skew(tmp_path: Path) -> N
     write_tree(tmp_path, files)
     evidence = get_check("training-serving-skew").func(Facts(scan(tmp_path)))
     assert [(e.file, e.line) for e in evidence] == [("Dockerfile", 4)]
+
+
+# ------------------------------------------------------------- stale pipelines --------------
+_MLPROJECT = (
+    "name: signs\nconda_env: conda.yaml\nentry_points:\n  main:\n"
+    '    parameters:\n      dataset: path\n    command: "python {script} {{dataset}}"\n'
+)
+_KERAS_TRAIN = (
+    "import mlflow\nfrom tensorflow import keras\n\n\n"
+    "def train_model(samples, labels):\n    model = keras.Sequential()\n"
+    '    model.compile(optimizer="adam", loss="mse")\n    model.fit(samples, labels, epochs=2)\n'
+    '    mlflow.register_model("runs:/x/model", "signs")\n'
+)
+
+
+def test_an_mlproject_whose_entry_points_run_missing_scripts_trains_nothing(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        "MLproject": _MLPROJECT.format(script="train.py"),
+        "src/train_eval.py": _KERAS_TRAIN + '\n\nif __name__ == "__main__":\n    train_model(1, 2)\n',
+    }
+    facts = facts_of(tmp_path, files)
+    assert not facts.pipeline_trains
+    evidence = get_check("bus-factor").func(facts)
+    assert ("MLproject", None) in {(e.file, e.line) for e in evidence}
+    assert severity(tmp_path, "bus-factor") == "high"
+
+
+def test_still_an_mlproject_that_runs_a_script_it_has_is_a_pipeline(tmp_path: Path) -> None:
+    files: Files = {
+        "MLproject": _MLPROJECT.format(script="src/train_eval.py"),
+        "src/train_eval.py": _KERAS_TRAIN + '\n\nif __name__ == "__main__":\n    train_model(1, 2)\n',
+    }
+    facts = facts_of(tmp_path, files)
+    assert [e.file for e in facts.pipelines] == ["MLproject"]
+    assert facts.pipeline_trains

@@ -72,6 +72,27 @@ def _mlproject(f: PipelineFacts) -> list[Evidence]:
     return [Evidence(i.path, None, "MLflow project") for i in f.named("MLproject")]
 
 
+_SCRIPT_RE = re.compile(r"[\w./-]+\.py\b")
+
+
+def _runs(f: PipelineFacts, info: FileInfo) -> bool:
+    """Whether an MLproject can run: some entry point's command names no script, or a script
+    that is here (``python train.py`` with no ``train.py`` anywhere is a stale copy)."""
+    data = _yaml(info.text or "")
+    points = data.get("entry_points") if isinstance(data, dict) else None
+    if not isinstance(points, dict) or not points:
+        return True
+    base = posixpath.dirname(info.path)
+    for point in points.values():
+        command = point.get("command") if isinstance(point, dict) else None
+        scripts = _SCRIPT_RE.findall(command) if isinstance(command, str) else []
+        if not scripts or any(
+            posixpath.normpath(posixpath.join(base, s)) in f.index.files for s in scripts
+        ):
+            return True
+    return False
+
+
 def _kedro(f: PipelineFacts) -> list[Evidence]:
     found: list[Evidence] = []
     for info in f.named("pyproject.toml"):
@@ -330,6 +351,8 @@ def names_training_file(f: PipelineFacts, path: str) -> bool:
     training = [u for u in f.training_units if not AUX_PATH_RE.search(u.path)]
     if any(u.path == path for u in training):
         return True
+    if any(i.path == path and not _runs(f, i) for i in f.named("MLproject")):
+        return False  # every entry point runs a script that is not here: it cannot run
     folder = posixpath.dirname(path)
     if any(u.path.startswith(folder + "/") or not folder for u in training):
         return True

@@ -279,6 +279,7 @@ _KERAS_TRAIN = (
     '    model.compile(optimizer="adam", loss="mse")\n    model.fit(samples, labels, epochs=2)\n'
     '    mlflow.register_model("runs:/x/model", "signs")\n'
 )
+_MAIN = '\n\nif __name__ == "__main__":\n    train_model(1, 2)\n'
 
 
 def test_an_mlproject_whose_entry_points_run_missing_scripts_trains_nothing(
@@ -286,7 +287,7 @@ def test_an_mlproject_whose_entry_points_run_missing_scripts_trains_nothing(
 ) -> None:
     files: Files = {
         "MLproject": _MLPROJECT.format(script="train.py"),
-        "src/train_eval.py": _KERAS_TRAIN + '\n\nif __name__ == "__main__":\n    train_model(1, 2)\n',
+        "src/train_eval.py": _KERAS_TRAIN + _MAIN,
     }
     facts = facts_of(tmp_path, files)
     assert not facts.pipeline_trains
@@ -298,7 +299,7 @@ def test_an_mlproject_whose_entry_points_run_missing_scripts_trains_nothing(
 def test_still_an_mlproject_that_runs_a_script_it_has_is_a_pipeline(tmp_path: Path) -> None:
     files: Files = {
         "MLproject": _MLPROJECT.format(script="src/train_eval.py"),
-        "src/train_eval.py": _KERAS_TRAIN + '\n\nif __name__ == "__main__":\n    train_model(1, 2)\n',
+        "src/train_eval.py": _KERAS_TRAIN + _MAIN,
     }
     facts = facts_of(tmp_path, files)
     assert [e.file for e in facts.pipelines] == ["MLproject"]

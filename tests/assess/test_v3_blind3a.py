@@ -183,7 +183,7 @@ def test_still_a_model_saved_to_a_fixed_path_and_not_logged_has_none(tmp_path: P
     write_tree(tmp_path, files)
     evidence = get_check("no-rollback").func(Facts(scan(tmp_path)))
     assert [(e.file, e.line) for e in evidence] == [("src/train.py", 13)]
-    assert severity(tmp_path, "no-rollback") == "critical"
+    assert severity(tmp_path, "no-rollback") == "high"  # nothing serves it (see below)
 
 
 # ------------------------------------------------------------- one machine ------------------
@@ -304,3 +304,26 @@ def test_still_an_mlproject_that_runs_a_script_it_has_is_a_pipeline(tmp_path: Pa
     facts = facts_of(tmp_path, files)
     assert [e.file for e in facts.pipelines] == ["MLproject"]
     assert facts.pipeline_trains
+
+
+_JOBLIB_TRAIN = (
+    "import joblib\nfrom sklearn.linear_model import LogisticRegression\n\n"
+    "model = LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n"
+    'joblib.dump(model, "models/model.joblib")\n'
+)
+_LOAD = (
+    "import joblib\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    'model = joblib.load("models/model.joblib")\n\n\n@app.get("/predict")\n'
+    "def predict(x: float) -> int:\n    return int(model.predict([[x]])[0])\n"
+)
+
+
+def test_no_rollback_with_nothing_served_is_high_not_critical(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"train.py": _JOBLIB_TRAIN})
+    assert get_check("no-rollback").func(Facts(scan(tmp_path))) != []
+    assert severity(tmp_path, "no-rollback") == "high"
+
+
+def test_still_no_rollback_of_a_served_model_is_critical(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"train.py": _JOBLIB_TRAIN, "app.py": _LOAD})
+    assert severity(tmp_path, "no-rollback") == "critical"

@@ -251,7 +251,10 @@ def unpinned_hub_models(f: Facts) -> list[Evidence]:
 
 def no_rollback_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical when a model file or a saved model has no version; high when only a hub
-    model is unpinned (the hub keeps versions, the code does not name one)."""
+    model is unpinned (the hub keeps versions, the code does not name one), or when nothing
+    serves a model (no deployed model to go back from: the level still says it)."""
+    if not f.serving_units:
+        return "high"
     return "high" if all(e.detail.startswith(UNPINNED_HUB) for e in evidence) else "critical"
 
 

@@ -327,3 +327,44 @@ def test_no_rollback_with_nothing_served_is_high_not_critical(tmp_path: Path) ->
 def test_still_no_rollback_of_a_served_model_is_critical(tmp_path: Path) -> None:
     write_tree(tmp_path, {"train.py": _JOBLIB_TRAIN, "app.py": _LOAD})
     assert severity(tmp_path, "no-rollback") == "critical"
+
+
+# ------------------------------------------------------------- data -------------------------
+_DVC_TRAIN = (
+    "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n\n"
+    'df = pd.read_csv("data/raw/train.csv")\n'
+    'model = LogisticRegression(random_state=0).fit(df[["x"]], df["y"])\n'
+)
+_DVC_FILES: Files = {
+    "data/raw/train.csv.dvc": "outs:\n- md5: 0123456789abcdef0123456789abcdef\n"
+    "  size: 10\n  path: train.csv\n",
+    "data/raw/.gitignore": "/train.csv\n",
+    ".dvc/.gitignore": "/config.local\n/tmp\n/cache\n",
+    "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    deps:\n    - data/raw/train.csv\n"
+    "    - train.py\n    outs:\n    - model.pkl\n",
+    "train.py": _DVC_TRAIN,
+    "README.md": "Set one up with `dvc remote add -d storage s3://bucket/x`.\n",
+}
+
+
+def test_dvc_data_with_no_remote_in_the_committed_config_is_not_versioned(
+    tmp_path: Path,
+) -> None:
+    files: Files = {**_DVC_FILES, ".dvc/config": ""}
+    evidence = check_of(tmp_path, files)
+    assert [e.file for e in evidence] == [".dvc/config"]
+
+
+def test_still_dvc_data_with_a_remote_is_versioned(tmp_path: Path) -> None:
+    config = "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://bucket/x\n"
+    assert check_of(tmp_path, {**_DVC_FILES, ".dvc/config": config}) == []
+    ci = "jobs:\n  t:\n    steps:\n      - run: dvc remote add -d s gdrive://abc && dvc pull\n"
+    other = tmp_path / "other"
+    files = {**_DVC_FILES, ".dvc/config": "", ".github/workflows/ci.yml": ci}
+    assert check_of(other, files) == []
+
+
+def check_of(root: Path, files: Files) -> list[Evidence]:
+    """The evidence of ``no-data-versioning`` for ``files`` under ``root``."""
+    write_tree(root, files)
+    return get_check("no-data-versioning").func(Facts(scan(root)))

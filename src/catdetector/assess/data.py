@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from catdetector.assess import gitmeta
 from catdetector.assess.code import CodeFacts
 from catdetector.assess.codepatterns import READ_RE, joined_to_variable, only_writes
-from catdetector.assess.dvcremote import dvc_data_without_remote
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
@@ -193,8 +192,6 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                     detail = f"reads data nothing versions: {snippet(line)}"
                     ev.append(unit.evidence(number, detail))
                     break
-    if not ev:
-        ev.extend(dvc_data_without_remote(f))
     if not ev and absent:
         detail = (
             f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "

@@ -83,7 +83,8 @@ def bus_factor(f: Facts) -> list[Evidence]:
             (n, ln)
             for n, ln in unit.find(LAPTOP_RE, raw=True)
             if _absolute(ln, LAPTOP_RE) and not TOOL_CONFIG_RE.search(ln)
-        ]
+            and not _created_here(unit.text, ln)
+        ]  # fmt: skip
         for number, line in found[:3]:
             ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
         if found:
@@ -98,6 +99,22 @@ def bus_factor(f: Facts) -> list[Evidence]:
     for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
         ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
     return ev
+
+
+_ASSIGNED_NAME_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=[^=]")
+
+
+def _created_here(text: str, line: str) -> bool:
+    """Whether the path on ``line`` is a folder the code creates (``os.makedirs(p)``,
+    ``p.mkdir()``, on that line or for the name it assigns): where it writes, such as an
+    MLflow artifact store in ``~``, not data that lies on one machine."""
+    if re.search(r"\b(?:makedirs|mkdir)\(", line):
+        return True
+    m = _ASSIGNED_NAME_RE.match(line)
+    name = re.escape(m.group(1)) if m else None
+    return bool(name) and re.search(
+        rf"\bmakedirs\(\s*{name}\b|\b{name}\.mkdir\(|Path\(\s*{name}\s*\)\.mkdir\(", text
+    ) is not None
 
 
 def _absolute(line: str, regex: Rx) -> bool:

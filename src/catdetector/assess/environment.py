@@ -89,7 +89,9 @@ class EnvironmentFacts(CodeFacts):
             other = by_path.get(include)
             if other is not None and other.path not in seen and len(seen) < 16:
                 merged.update(self.effective(other, seen))
-        merged.update(spec.reqs)
+        for name, req in spec.reqs.items():  # a bare name adds no constraint to an included
+            if req.spec or name not in merged:  # spec: `-r req.txt` then `pip install mlflow`
+                merged[name] = req  # keeps the version req.txt installed
         return merged
 
     def runtime_reqs(self, spec: EnvSpec) -> dict[str, Requirement]:

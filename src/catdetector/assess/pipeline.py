@@ -27,14 +27,15 @@ WORKFLOW_KIND_RE = re.compile(
 )
 
 
+_AT = r"@(?:[A-Za-z_]\w*\.)?"  # a decorator by name or through its module: @asset, @dg.asset
 PIPELINE_CODE_RE = {
-    "airflow": re.compile(r"\bDAG\(|@dag\b|@task\b"),
+    "airflow": re.compile(rf"\bDAG\(|{_AT}(?:dag|task)\b"),
     "kfp": re.compile(r"dsl\.pipeline|@pipeline|\bdsl\.component"),
-    "zenml": re.compile(r"@pipeline"),
+    "zenml": re.compile(rf"{_AT}pipeline\b"),
     "metaflow": re.compile(r"FlowSpec"),
-    "prefect": re.compile(r"@flow"),
-    "dagster": re.compile(r"@(?:job|asset|op)\b"),
-    "flytekit": re.compile(r"@workflow"),
+    "prefect": re.compile(rf"{_AT}flow\b"),
+    "dagster": re.compile(rf"{_AT}(?:job|asset|multi_asset|op)\b|\bdefine_asset_job\("),
+    "flytekit": re.compile(rf"{_AT}workflow\b"),
     "luigi": re.compile(r"luigi\.Task"),
     "sagemaker": re.compile(r"\bPipeline\("),
 }

@@ -191,6 +191,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 candidates = _model_path_candidates(unit, literal)
                 if any(c is not None and f.versioned(c) for c in candidates) or registered:
                     continue
+                if _logged_to_run(unit, literal):
+                    continue  # `mlflow.log_artifact("model.pt")`: kept per run
                 if any(c in reported for c in candidates if c):
                     detail = f"{what} that nothing versions: {snippet(line)}"
                 elif all(c is None for c in candidates):
@@ -202,6 +204,18 @@ def no_rollback(f: Facts) -> list[Evidence]:
     if not ev and not registered and not model_versioned(f):
         ev.extend(unpinned_hub_models(f) or _unversioned_save(f))
     return ev
+
+
+def _logged_to_run(unit: CodeUnit, literal: str) -> bool:
+    """Whether the unit logs the file ``literal`` (or its folder) to a tracked run
+    (``mlflow.log_artifact(s)``, W&B ``log_artifact``): each run keeps its copy."""
+    names = ("log_artifact", "log_artifacts")
+    logs = [c for c in unit.py.calls if c.name.rsplit(".", 1)[-1] in names]
+    return any(
+        s and (literal == s or literal.startswith(s.rstrip("/") + "/"))
+        for call in logs
+        for s in call.strings
+    )
 
 
 HUB_LOADS = ("from_pretrained", "HuggingFaceModel", "SentenceTransformer", "snapshot_download",
@@ -237,7 +251,10 @@ def unpinned_hub_models(f: Facts) -> list[Evidence]:
 
 def no_rollback_severity(f: Facts, evidence: list[Evidence]) -> Severity:
     """Critical when a model file or a saved model has no version; high when only a hub
-    model is unpinned (the hub keeps versions, the code does not name one)."""
+    model is unpinned (the hub keeps versions, the code does not name one), or when nothing
+    serves a model (no deployed model to go back from: the level still says it)."""
+    if not f.serving_units:
+        return "high"
     return "high" if all(e.detail.startswith(UNPINNED_HUB) for e in evidence) else "critical"
 
 
@@ -278,19 +295,23 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
     """Where production training saves a model that nothing versions; "not recognised"
     when training exists but no save of a model is found (read with ``ast``)."""
     training = [u for u in f.training_units if not AUX_PATH_RE.search(u.path)]
+    logged = False
     for unit in training:
         if not any(word in unit.text for word in ("save", "dump", "log_model", "Checkpoint")):
             continue
         preprocessing = preprocessing_objects(unit)
         for call in unit.py.calls:
             if _saves_model(call, preprocessing):
+                if any(_logged_to_run(unit, s) for s in call.strings):
+                    logged = True
+                    continue  # saved, then logged to the run: kept per run
                 line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name
                 detail = (
                     "saves the trained model with no version to go back to (no registry, alias "
                     f"or versioned pipeline output): {snippet(line)}"
                 )
                 return [unit.evidence(call.line, detail)]
-    if not training:
+    if not training or logged:
         return []
     detail = (
         f"{NOT_RECOGNISED}no model registry or versioned model output (looked for GTO tags, "

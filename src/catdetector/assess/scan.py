@@ -21,7 +21,7 @@ from catdetector.assess.fsread import DIR_FLAGS as _DIR_FLAGS
 from catdetector.assess.fsread import read_at as _read_at
 from catdetector.assess.fsread import reason as _reason
 from catdetector.assess.gitread import GitInfo, read_git
-from catdetector.assess.templates import is_template, render, rendered_name
+from catdetector.assess.templates import is_template, render, rendered_name, templated_python
 
 READ_CAP = 256 * 1024
 NOTEBOOK_CAP = 4 * 1024 * 1024
@@ -369,6 +369,8 @@ class _Scanner:
         info.text = data.decode("utf-8", "replace")
         if template:
             info.text = render(info.text)
+        elif suffix == ".py":
+            info.text = templated_python(info.text)
         if truncated:
             info.truncated = True
             self.notes.group(f"read only the first {cap // 1024} KiB of", f"{rel} ({size} bytes)")

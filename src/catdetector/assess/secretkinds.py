@@ -20,8 +20,17 @@ NAME_VALUE = (
     "not a credential's value"
 )
 UI_TEXT = " in a localisation file (labels shown to users): not a credential"
-LOW_REASONS = (EXAMPLE_FILE, API_CLIENT, DEFAULT_CREDENTIAL, TEST_VALUE, NAME_VALUE, UI_TEXT)
 _UI_TEXT_RE = re.compile(r"(?i)(?:^|/)(?:i18n|l10n|locales?|translations)/|\.pot?$")
+COMMENTED = " on a commented-out line, not random (documentation): not a leaked secret"
+LOW_REASONS = (
+    EXAMPLE_FILE,
+    API_CLIENT,
+    DEFAULT_CREDENTIAL,
+    TEST_VALUE,
+    NAME_VALUE,
+    UI_TEXT,
+    COMMENTED,
+)
 
 _EXAMPLE_NAME_RE = re.compile(
     r"(?i)(?:^|[._-])(?:example|sample|template|dist|tmpl|tpl)(?:[._-]|$)"
@@ -33,11 +42,45 @@ _API_CLIENT_RE = re.compile(
 )
 DEFAULT_VALUES = frozenset(
     {
-        "postgres", "postgresql", "airflow", "mlflow", "mysql", "mariadb", "mongo", "redis",
-        "rabbitmq", "guest", "admin", "administrator", "root", "toor", "user", "pass",
-        "passwd", "password", "password1", "password123", "admin123", "secret", "changeme",
-        "minio123", "minioadmin", "minio", "default", "test", "testing", "example", "letmein",
-        "qwerty", "123456", "12345678", "superset", "grafana", "prefect", "jupyter", "kafka",
+        "postgres",
+        "postgresql",
+        "airflow",
+        "mlflow",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "redis",
+        "rabbitmq",
+        "guest",
+        "admin",
+        "administrator",
+        "root",
+        "toor",
+        "user",
+        "pass",
+        "passwd",
+        "password",
+        "password1",
+        "password123",
+        "admin123",
+        "secret",
+        "changeme",
+        "minio123",
+        "minioadmin",
+        "minio",
+        "default",
+        "test",
+        "testing",
+        "example",
+        "letmein",
+        "qwerty",
+        "123456",
+        "12345678",
+        "superset",
+        "grafana",
+        "prefect",
+        "jupyter",
+        "kafka",
     }
 )  # fmt: skip: default credentials of common services and images, and the words themselves
 _TEST_WORDS = frozenset(
@@ -48,6 +91,8 @@ _IDENTIFIER_RE = re.compile(  # snake_case, UPPER_SNAKE or camelCase words, lett
     r"^(?:[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+)$"
 )
 _REFERENCE_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+;?$")
+_VARIABLE_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # SECRET_KEY: a name
+_COMMENT_RE = re.compile(r"^\s*(?:#|//|--|;|REM\b)")
 _USER_RE = re.compile(
     r"(?i)user(?:name)?['\"]?\]?[ \t]*[:=][ \t]*['\"]?([\w.@-]{2,})['\"]?[ \t]*(?:#.*)?$", re.M
 )
@@ -72,7 +117,10 @@ def users_of(text: str) -> set[str]:
 def not_a_value(value: str, line: str, end: int, quoted: bool) -> bool:
     """Whether a credential-shaped match is no value at all: an unquoted dotted reference
     (``data.accessToken``, ``var.db_password``) or the first word of a sentence or command
-    (``token: openssl rand -hex 32``)."""
+    (``token: openssl rand -hex 32``), or the name of an environment variable
+    (``DEX_PASSWORD = "DEX_PASSWORD"``, ``ENV API_KEY = SECRET_KEY``)."""
+    if _VARIABLE_NAME_RE.match(value) and not looks_random(value):
+        return True
     if quoted:
         return False
     if _REFERENCE_RE.match(value):
@@ -85,9 +133,7 @@ def looks_random(value: str) -> bool:
     """A high-entropy value of mixed character classes (a generated key, not a word)."""
     if len(value) < 16:
         return False
-    classes = sum(
-        any(test(c) for c in value) for test in (str.islower, str.isupper, str.isdigit)
-    )
+    classes = sum(any(test(c) for c in value) for test in (str.islower, str.isupper, str.isdigit))
     counts = Counter(value)
     entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
     return classes >= 2 and entropy >= 3.5
@@ -98,7 +144,7 @@ def _credential_pair(value: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
+def low_reason(path: str, kind: str, value: str, users: set[str], line: str = "") -> str | None:
     """Why a committed credential is not a production secret (the LOW detail), or None.
     Real tokens (AWS, hub, GitHub...) and random-looking values stay production secrets
     wherever they are."""
@@ -119,4 +165,6 @@ def low_reason(path: str, kind: str, value: str, users: set[str]) -> str | None:
         return TEST_VALUE
     if _IDENTIFIER_RE.match(raw):  # `secretKey: database_password`, 'PASSWORD_FROM_VAULT'
         return NAME_VALUE
+    if _COMMENT_RE.match(line):
+        return COMMENTED  # `#   AWS_SECRET_ACCESS_KEY: 132456`: an e.g. in a comment
     return None

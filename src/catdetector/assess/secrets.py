@@ -215,7 +215,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += LOCAL_SERVICE
             elif kind == "cred" and secretkinds.names_a_key(text, line):
                 detail += secretkinds.NAME_VALUE
-            elif reason := secretkinds.low_reason(info.path, kind, value, users):
+            elif reason := secretkinds.low_reason(info.path, kind, value, users, line):
                 detail += reason
             where = unit.evidence(number, detail) if unit else None
             ev.append(where or Evidence(info.path, number, detail))

@@ -22,6 +22,7 @@ import yaml
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.model import Evidence
+from catdetector.assess.reexports import defining_files
 from catdetector.assess.scan import FileInfo, RepoIndex
 from catdetector.assess.text import YAML_LOADER
 
@@ -69,6 +70,27 @@ class Stack:
 
 def _mlproject(f: PipelineFacts) -> list[Evidence]:
     return [Evidence(i.path, None, "MLflow project") for i in f.named("MLproject")]
+
+
+_SCRIPT_RE = re.compile(r"[\w./-]+\.py\b")
+
+
+def _runs(f: PipelineFacts, info: FileInfo) -> bool:
+    """Whether an MLproject can run: some entry point's command names no script, or a script
+    that is here (``python train.py`` with no ``train.py`` anywhere is a stale copy)."""
+    data = _yaml(info.text or "")
+    points = data.get("entry_points") if isinstance(data, dict) else None
+    if not isinstance(points, dict) or not points:
+        return True
+    base = posixpath.dirname(info.path)
+    for point in points.values():
+        command = point.get("command") if isinstance(point, dict) else None
+        scripts = _SCRIPT_RE.findall(command) if isinstance(command, str) else []
+        if not scripts or any(
+            posixpath.normpath(posixpath.join(base, s)) in f.index.files for s in scripts
+        ):
+            return True
+    return False
 
 
 def _kedro(f: PipelineFacts) -> list[Evidence]:
@@ -329,6 +351,8 @@ def names_training_file(f: PipelineFacts, path: str) -> bool:
     training = [u for u in f.training_units if not AUX_PATH_RE.search(u.path)]
     if any(u.path == path for u in training):
         return True
+    if any(i.path == path and not _runs(f, i) for i in f.named("MLproject")):
+        return False  # every entry point runs a script that is not here: it cannot run
     folder = posixpath.dirname(path)
     if any(u.path.startswith(folder + "/") or not folder for u in training):
         return True
@@ -340,4 +364,7 @@ def names_training_file(f: PipelineFacts, path: str) -> bool:
         return True
     unit = next((u for u in f.source_units if u.path == path), None)
     modules = {m.replace(".", "/") + ".py" for m in (unit.imports if unit else ())}
-    return any(u.path == m or u.path.endswith("/" + m) for u in training for m in modules)
+    if any(u.path == m or u.path.endswith("/" + m) for u in training for m in modules):
+        return True
+    defined = defining_files(set(f.index.files), f.index.text, path)  # via re-exports
+    return any(u.path in defined for u in training)

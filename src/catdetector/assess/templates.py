@@ -13,6 +13,7 @@ package's data: the scanner lists them and does not read them as the project's f
 
 from __future__ import annotations
 
+import ast
 import re
 
 TEMPLATE_SUFFIXES = frozenset({".tmpl", ".j2", ".jinja", ".jinja2"})
@@ -59,3 +60,21 @@ def render(text: str) -> str:
         return text
     text = _STATEMENT_LINE_RE.sub("", text)
     return _MARKER_RE.sub(lambda m: PLACEHOLDER + "\n" * m.group(0).count("\n"), text)
+
+
+def templated_python(text: str) -> str:
+    """A Python file whose own text is a template (a copier or cookiecutter project's
+    ``{%- if x %}`` blocks in a ``.py`` file): read rendered when only the rendered text
+    parses; any other file as it is."""
+    if "{%" not in text and "{{" not in text:
+        return text
+    try:
+        ast.parse(text)
+        return text
+    except (SyntaxError, ValueError):
+        rendered = render(text)
+    try:
+        ast.parse(rendered)
+    except (SyntaxError, ValueError):
+        return text
+    return rendered

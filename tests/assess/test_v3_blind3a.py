@@ -11,14 +11,13 @@ from catdetector.assess.checks import get_check
 from catdetector.assess.facts import Facts
 from catdetector.assess.model import Evidence
 from catdetector.assess.scan import scan
-from tests.assess.builders import TRAIN, Files, facts_of, severity, write_tree
+from tests.assess.builders import TRAIN, Files, check, facts_of, severity, write_tree
 
 RANDOM_KEY = "Zq8vN2xR7tLm4" + "Wp9sKd3Hf6Yb"  # mixed case and digits, built at run time
 
 
 def _secrets(root: Path, files: Files) -> list[Evidence]:
-    write_tree(root, {**files, "train.py": TRAIN})
-    return get_check("secrets-committed").func(Facts(scan(root)))
+    return check("secrets-committed", root, {**files, "train.py": TRAIN})
 
 
 # ------------------------------------------------------------- secrets ----------------------

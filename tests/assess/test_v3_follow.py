@@ -10,19 +10,13 @@ from pathlib import Path
 
 from catdetector.assess.ci import evaluation_steps, gates
 from catdetector.assess.facts import Facts
-from catdetector.assess.scan import scan
-from tests.assess.builders import Files, write_tree
+from tests.assess.builders import Files, facts_of
 
 TRAIN = (
     "from sklearn.linear_model import LogisticRegression\n\n\n"
     "def train_and_save(X, y):\n    return LogisticRegression().fit(X, y)\n"
 )
 INGEST = "import pandas as pd\n\n\ndef main():\n    pd.read_csv('s3://bucket/x.csv')\n"
-
-
-def _facts(root: Path, files: Files) -> Facts:
-    write_tree(root, files)
-    return Facts(scan(root))
 
 
 def _outside(facts: Facts) -> list[str]:
@@ -69,7 +63,7 @@ def _ecs_repo(step: str) -> Files:
 def test_a_dag_task_that_runs_a_container_is_followed_to_the_module_it_runs(
     tmp_path: Path,
 ) -> None:
-    facts = _facts(tmp_path, _ecs_repo("train"))
+    facts = facts_of(tmp_path, _ecs_repo("train"))
     assert facts.pipeline_trains
     assert f"{WORKER}/cli/train.py" in {s.file for s in facts.steps_of("dags/ml.py")}
     assert _outside(facts) == []
@@ -78,7 +72,7 @@ def test_a_dag_task_that_runs_a_container_is_followed_to_the_module_it_runs(
 def test_a_container_task_that_runs_no_training_is_not_training_in_the_pipeline(
     tmp_path: Path,
 ) -> None:
-    facts = _facts(tmp_path, _ecs_repo("ingest"))  # both tasks ingest; training is beside
+    facts = facts_of(tmp_path, _ecs_repo("ingest"))  # both tasks ingest; training is beside
     assert not facts.pipeline_trains
     assert f"{WORKER}/train_utils.py" in _outside(facts)
 
@@ -104,7 +98,7 @@ def test_a_docker_operator_is_followed_to_the_image_compose_builds_and_its_cmd(
         "api/Dockerfile": 'FROM python:3.11\nCMD ["python", "app.py"]\n',
         "api/app.py": "print('serve')\n",
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     assert facts.pipeline_trains
     assert _outside(facts) == []
 
@@ -123,7 +117,7 @@ def test_a_kubernetes_pod_task_is_followed_through_a_docker_build_tag(tmp_path: 
         "ml/jobs/__init__.py": "",
         "ml/jobs/fit_model.py": TRAIN,
     }
-    assert _facts(tmp_path, files).pipeline_trains
+    assert facts_of(tmp_path, files).pipeline_trains
 
 
 def test_a_command_in_a_file_that_runs_no_container_is_still_not_followed(
@@ -135,7 +129,7 @@ def test_a_command_in_a_file_that_runs_no_container_is_still_not_followed(
         "with DAG(dag_id='x') as dag:\n    BashOperator(task_id='t', bash_command='echo hi')\n"
     )
     files = {**_ecs_repo("train"), "dags/ml.py": dag}
-    assert not _facts(tmp_path, files).pipeline_trains
+    assert not facts_of(tmp_path, files).pipeline_trains
 
 
 ARGO = """\
@@ -151,18 +145,20 @@ spec:
         args: ["--epochs", "3"]
 """
 
+# two images: one whose entrypoint trains, one that only ingests
+ARGO_IMAGES: Files = {
+    "images/trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nENTRYPOINT ["python", "-m", '
+    '"fitting.run"]\n',
+    "images/trainer/fitting/__init__.py": "",
+    "images/trainer/fitting/run.py": TRAIN,
+    "images/ingest/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "get.py"]\n',
+    "images/ingest/get.py": INGEST,
+}
+
 
 def test_an_argo_workflow_container_is_followed_to_its_images_entrypoint(tmp_path: Path) -> None:
-    files: Files = {
-        "workflows/nightly.yaml": ARGO.replace("{image}", "trainer"),
-        "images/trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nENTRYPOINT ["python", "-m", '
-        '"fitting.run"]\n',
-        "images/trainer/fitting/__init__.py": "",
-        "images/trainer/fitting/run.py": TRAIN,
-        "images/ingest/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "get.py"]\n',
-        "images/ingest/get.py": INGEST,
-    }
-    facts = _facts(tmp_path, files)
+    files: Files = {**ARGO_IMAGES, "workflows/nightly.yaml": ARGO.replace("{image}", "trainer")}
+    facts = facts_of(tmp_path, files)
     assert facts.pipeline_trains
     assert facts.ci_runs_training is not None
 
@@ -170,16 +166,8 @@ def test_an_argo_workflow_container_is_followed_to_its_images_entrypoint(tmp_pat
 def test_an_argo_workflow_whose_image_does_not_train_is_still_not_training(
     tmp_path: Path,
 ) -> None:
-    files: Files = {
-        "workflows/nightly.yaml": ARGO.replace("{image}", "ingest"),
-        "images/trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nENTRYPOINT ["python", "-m", '
-        '"fitting.run"]\n',
-        "images/trainer/fitting/__init__.py": "",
-        "images/trainer/fitting/run.py": TRAIN,
-        "images/ingest/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "get.py"]\n',
-        "images/ingest/get.py": INGEST,
-    }
-    facts = _facts(tmp_path, files)
+    files: Files = {**ARGO_IMAGES, "workflows/nightly.yaml": ARGO.replace("{image}", "ingest")}
+    facts = facts_of(tmp_path, files)
     assert not facts.pipeline_trains
     assert facts.ci_runs_training is None
 
@@ -198,7 +186,7 @@ def test_kubeflow_and_prefect_container_tasks_are_followed(tmp_path: Path) -> No
             "trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "fit.py"]\n',
             "trainer/fit.py": TRAIN,
         }
-        assert _facts(tmp_path / name, files).pipeline_trains, name
+        assert facts_of(tmp_path / name, files).pipeline_trains, name
 
 
 # ---------------------------------------------- 2. the legacy ZenML API ---------------------
@@ -243,7 +231,7 @@ def _zenml_repo(trainer: str) -> Files:
 def test_a_legacy_zenml_pipeline_wired_with_step_instances_has_its_training_step(
     tmp_path: Path,
 ) -> None:
-    facts = _facts(tmp_path, _zenml_repo("trainer()"))
+    facts = facts_of(tmp_path, _zenml_repo("trainer()"))
     assert facts.pipeline_trains
     steps = {s.file for s in facts.steps_of("titanic/pipelines/training_pipeline.py")}
     assert "titanic/steps/model_trainer/sklearn_trainer.py" in steps
@@ -253,7 +241,7 @@ def test_a_legacy_zenml_pipeline_wired_with_step_instances_has_its_training_step
 def test_a_pipeline_wired_without_its_training_step_is_still_not_training(
     tmp_path: Path,
 ) -> None:
-    facts = _facts(tmp_path, _zenml_repo("evaluator()"))  # the trainer is never wired in
+    facts = facts_of(tmp_path, _zenml_repo("evaluator()"))  # the trainer is never wired in
     assert not facts.pipeline_trains
 
 
@@ -295,7 +283,7 @@ def _aml_repo(component: str) -> Files:
 def test_azure_ml_v2_components_are_followed_into_their_yaml_and_command(
     tmp_path: Path,
 ) -> None:
-    facts = _facts(tmp_path, _aml_repo("train"))
+    facts = facts_of(tmp_path, _aml_repo("train"))
     assert facts.pipeline_trains
     assert _outside(facts) == []
 
@@ -303,7 +291,7 @@ def test_azure_ml_v2_components_are_followed_into_their_yaml_and_command(
 def test_azure_ml_v2_components_that_do_not_train_are_still_not_training(
     tmp_path: Path,
 ) -> None:
-    assert not _facts(tmp_path, _aml_repo("prep")).pipeline_trains
+    assert not facts_of(tmp_path, _aml_repo("prep")).pipeline_trains
 
 
 def test_a_yaml_pipeline_job_is_followed_through_its_components(tmp_path: Path) -> None:
@@ -314,7 +302,7 @@ def test_a_yaml_pipeline_job_is_followed_through_its_components(tmp_path: Path) 
         "jobs/fit.yml": "type: command\ncode: ../model\ncommand: python fit.py --epochs 3\n",
         "model/fit.py": TRAIN,
     }
-    assert _facts(tmp_path, files).pipeline_trains
+    assert facts_of(tmp_path, files).pipeline_trains
 
 
 AML_V1 = """\
@@ -351,7 +339,7 @@ def test_an_azure_ml_v1_script_step_is_followed_and_its_cancelling_evaluation_is
         "steps/train_step.py": TRAIN,
         "steps/evaluate_step.py": EVALUATE_STEP,
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     assert any(e.file == "steps/evaluate_step.py" for e in evaluation_steps(facts))
     assert any(e.file == "steps/evaluate_step.py" and e.line == 6 for e in gates(facts))
     steps = {s.file for s in facts.steps_of("pipeline/build.py")}
@@ -375,7 +363,7 @@ def test_a_step_that_only_checks_its_input_is_still_no_evaluation_gate(tmp_path:
         "steps/train_step.py": TRAIN,
         "steps/evaluate_step.py": validate,  # evaluates nothing: raising is input checking
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     assert not evaluation_steps(facts)
     stepped = {"steps/evaluate_step.py", "pipeline/watchdog.py"}
     assert not any(e.file in stepped for e in gates(facts))
@@ -419,7 +407,7 @@ def test_an_invoke_task_that_imports_training_lazily_is_followed_to_it(tmp_path:
         "tasks.py": TASKS,
         "src/models/processor.py": PROCESSOR,
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     command = facts.ci_runs_training
     assert command is not None and command.file == "src/models/processor.py"
     assert facts.pipeline_trains and _outside(facts) == []
@@ -431,7 +419,7 @@ def test_an_invoke_task_ci_does_not_run_is_still_not_followed(tmp_path: Path) ->
         "tasks.py": TASKS,
         "src/models/processor.py": PROCESSOR,
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     assert facts.ci_tests is not None  # the test task runs pytest
     assert facts.ci_runs_training is None
 
@@ -449,7 +437,7 @@ def test_nox_poe_and_just_tasks_that_run_a_module_are_followed_to_it(tmp_path: P
     }  # fmt: skip
     for name, (files, command) in runners.items():
         root = tmp_path / name
-        facts = _facts(root, {
+        facts = facts_of(root, {
             **files,
             ".github/workflows/ci.yml": _ci(command),
             "src/acme/__init__.py": "",
@@ -478,7 +466,7 @@ def test_ci_trigger_filters_and_action_inputs_do_not_run_the_files_they_name(
         "steps:\n  - script: pytest\n",
         "train.py": TRAIN,
     }
-    facts = _facts(tmp_path, workflows)
+    facts = facts_of(tmp_path, workflows)
     assert facts.ci_tests is not None
     assert facts.ci_runs_training is None
     assert "train.py" in _outside(facts)
@@ -491,7 +479,7 @@ def test_a_step_that_runs_the_file_a_filter_names_still_runs_it(tmp_path: Path) 
         "      - uses: appleboy/ssh-action@v1\n        with:\n"
         "          script: |\n            cd app\n            python ../train.py\n"
     )
-    facts = _facts(tmp_path, {".github/workflows/ci.yml": workflow, "train.py": TRAIN})
+    facts = facts_of(tmp_path, {".github/workflows/ci.yml": workflow, "train.py": TRAIN})
     command = facts.ci_runs_training
     assert command is not None and command.line == 12
 
@@ -517,7 +505,7 @@ def test_a_script_ci_runs_that_calls_a_training_function_it_imports_runs_trainin
         "main.py": MAIN.replace("{name}", "run_training"),
         "src/models/processor.py": PROCESSOR_WITH_PREDICT,
     }
-    facts = _facts(tmp_path, files)
+    facts = facts_of(tmp_path, files)
     command = facts.ci_runs_training
     assert command is not None and command.file == "main.py" and command.line == 7
     assert facts.pipeline_trains
@@ -531,7 +519,7 @@ def test_a_script_ci_runs_that_calls_a_function_that_does_not_train_is_not_train
         "main.py": MAIN.replace("{name}", "predict"),  # the module trains elsewhere
         "src/models/processor.py": PROCESSOR_WITH_PREDICT,
     }
-    assert _facts(tmp_path, files).ci_runs_training is None
+    assert facts_of(tmp_path, files).ci_runs_training is None
 
 
 def test_a_local_composite_action_and_a_makefile_python_variable_are_followed(
@@ -549,7 +537,7 @@ def test_a_local_composite_action_and_a_makefile_python_variable_are_followed(
         "src/acme/__init__.py": "",
         "src/acme/fit.py": TRAIN + "\n\ntrain_and_save(1, 2)\n",
     }
-    command = _facts(tmp_path, files).ci_runs_training
+    command = facts_of(tmp_path, files).ci_runs_training
     assert command is not None and command.file == "src/acme/fit.py"
 
 
@@ -570,7 +558,7 @@ def test_a_bash_task_and_an_image_cmd_with_container_paths_are_followed(tmp_path
         },
     }
     for name, files in cases.items():
-        assert _facts(tmp_path / name, files).pipeline_trains, name
+        assert facts_of(tmp_path / name, files).pipeline_trains, name
 
 
 def test_an_image_ci_runs_is_followed_to_its_dockerfile_and_build_context(tmp_path: Path) -> None:
@@ -583,5 +571,5 @@ def test_an_image_ci_runs_is_followed_to_its_dockerfile_and_build_context(tmp_pa
             "trainer/Dockerfile": 'FROM python:3.11\nCOPY . /app\nCMD ["python", "fit.py"]\n',
             "trainer/fit.py": TRAIN.replace("train_and_save", "make_model"),
         }
-        command_found = _facts(tmp_path / name, files).ci_runs_training
+        command_found = facts_of(tmp_path / name, files).ci_runs_training
         assert command_found is not None and command_found.file == "trainer/fit.py", name

@@ -36,6 +36,8 @@ OPTION_SETS = {
         name="cats", replicas=1, max_replicas=1, git_auth="none", stage="staging"
     ),
     "no-shadow": Options(shadow=False),
+    "no-canary": Options(canary=False),
+    "no-shadow-no-canary": Options(shadow=False, canary=False),
 }
 
 _NETWORK_EVENTS = ("socket.connect", "socket.getaddrinfo", "urllib.Request", "http.client.connect")
@@ -184,6 +186,9 @@ def test_the_container_runs_catdetector_serve_with_options_it_has() -> None:
     assert {a for a in args if a.startswith("--")} <= known
     no_shadow = pod_spec(Options(shadow=False))["containers"][0]["args"]
     assert "--no-shadow" in no_shadow and {a for a in no_shadow if a.startswith("--")} <= known
+    no_canary = pod_spec(Options(canary=False))["containers"][0]["args"]
+    assert "--no-canary" in no_canary and {a for a in no_canary if a.startswith("--")} <= known
+    assert "--no-shadow" not in no_canary and "--no-canary" not in no_shadow
     # every $(VAR) in the arguments is defined in the ConfigMap the container reads
     config = rendered(Options())["configmap.yaml"]["data"]
     for arg in args:
@@ -210,11 +215,13 @@ def test_grace_period_covers_prestop_requests_and_the_log_flush() -> None:
     assert f"terminationGracePeriodSeconds: {grace}  # preStop {prestop} +" in text
 
 
+@pytest.mark.parametrize("canary", [True, False])
 @pytest.mark.parametrize("shadow", [True, False])
-def test_resources_name_the_bench_figures_they_come_from(shadow: bool) -> None:
-    text = kubernetes.render(kubernetes.manifests(Options(shadow=shadow))["deployment.yaml"])
+def test_resources_name_the_bench_figures_they_come_from(shadow: bool, canary: bool) -> None:
+    options = Options(shadow=shadow, canary=canary)
+    text = kubernetes.render(kubernetes.manifests(options)["deployment.yaml"])
     bench = (Path(__file__).resolve().parents[2] / "bench" / "README.md").read_text()
-    (request, request_why), (limit, limit_why) = podresources.memory(shadow)
+    (request, request_why), (limit, limit_why) = podresources.memory(shadow, canary)
     for value, why in (
         (podresources.CPU_REQUEST, podresources.CPU_REQUEST_WHY),
         (podresources.CPU_LIMIT, podresources.CPU_LIMIT_WHY),
@@ -226,6 +233,9 @@ def test_resources_name_the_bench_figures_they_come_from(shadow: bool) -> None:
     for figure in ("5.73 ms", "| **349** |", "352 MB", "382 and 419 MB", "122.2, 121.7, 129.0"):
         assert figure in bench, figure
     assert "plus the shadow process 178 MiB" in bench and "beside the server's 190-194" in bench
+    assert "## canary memory (`bench/canary_memory.py`)" in bench
+    for figure in CANARY_FIGURES:
+        assert figure in bench, figure
 
 
 MEBI = 1024 * 1024
@@ -268,6 +278,38 @@ def test_the_memory_counts_the_shadow_process_when_the_servers_follow_a_shadow()
         assert server <= alone_request < request and server + hostile <= alone_limit < limit
     assert "--no-shadow" in pod_spec(Options(shadow=False))["containers"][0]["args"]
     assert "--no-shadow" not in pod_spec(Options(stage="shadow"))["containers"][0]["args"]
+
+
+def test_the_memory_counts_the_canary_when_the_servers_follow_a_canary() -> None:
+    from catdetector.registry.state import CANARY
+
+    assert podresources.CANARY_STAGE == CANARY
+    mb = 1_000_000
+    server, hostile = podresources.SERVER_MB * mb, podresources.HOSTILE_MB * mb
+    shadow, decode = podresources.SHADOW_MB * mb, podresources.DECODE_MB * mb
+    canary = podresources.CANARY_MB * mb
+    assert canary > 0
+    # the default: `serve` follows the canary stage, a second model in the server process
+    request, limit = memory_of(Options())
+    assert "--no-canary" not in pod_spec(Options())["containers"][0]["args"]
+    assert request >= server + shadow + canary
+    assert limit >= server + hostile + shadow + decode + canary
+    # a canary without a shadow
+    request, limit = memory_of(Options(shadow=False))
+    assert request >= server + canary and limit >= server + hostile + canary
+    # without a canary (told so, or following the canary stage itself): the figures before
+    for shadowed in (True, False):
+        (want_request, _), (want_limit, _) = podresources.memory(shadowed, False)
+        for options in (
+            Options(shadow=shadowed, canary=False),
+            Options(shadow=shadowed, stage=CANARY),
+        ):
+            assert memory_of(options) == (quantity(want_request), quantity(want_limit))
+        alone, canaried = Options(shadow=shadowed, canary=False), Options(shadow=shadowed)
+        assert memory_of(alone)[0] < memory_of(canaried)[0]
+        assert memory_of(alone)[1] < memory_of(canaried)[1]
+    assert "--no-canary" in pod_spec(Options(canary=False))["containers"][0]["args"]
+    assert "--no-canary" not in pod_spec(Options(stage=CANARY))["containers"][0]["args"]
 
 
 def test_autoscaler_and_disruption_budget_follow_the_options() -> None:

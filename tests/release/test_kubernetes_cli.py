@@ -127,9 +127,10 @@ def test_deploy_kubernetes_writes_the_platform_choices(project: Path, tmp_path: 
 def test_deploy_kubernetes_counts_the_shadow_process_unless_told_no_shadow(
     project: Path, tmp_path: Path
 ) -> None:
-    for flags, limit in (([], podresources.SHADOW_MEMORY_LIMIT), (["--no-shadow"], "1Gi")):
+    cases = (([], podresources.SHADOW_MEMORY_LIMIT), (["--no-shadow"], "1Gi"))
+    for flags, limit in cases:
         out = tmp_path / ("alone" if flags else "shadow")
-        args = ["--out", str(out), "--force", "--json", *flags]
+        args = ["--out", str(out), "--force", "--json", "--no-canary", *flags]
         proc = cli("deploy", "kubernetes", str(project), *args, cwd=tmp_path)
         assert json.loads(proc.stdout)["shadow_process"] is not bool(flags)
         deployment = yaml.safe_load((out / "deployment.yaml").read_text())
@@ -137,6 +138,31 @@ def test_deploy_kubernetes_counts_the_shadow_process_unless_told_no_shadow(
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert container["resources"]["limits"]["memory"] == limit
         assert ("--no-shadow" in container["args"]) is bool(flags)
+
+
+def test_deploy_kubernetes_counts_the_canary_unless_told_no_canary(
+    project: Path, tmp_path: Path
+) -> None:
+    cases = (
+        ([], (True, True)),
+        (["--no-canary"], (True, False)),
+        (["--no-shadow"], (False, True)),
+        (["--no-shadow", "--no-canary"], (False, False)),
+    )
+    for flags, (shadow, canary) in cases:
+        out = tmp_path / ("-".join(flags) or "default")
+        args = ["--out", str(out), "--force", "--json", *flags]
+        proc = cli("deploy", "kubernetes", str(project), *args, cwd=tmp_path)
+        used = json.loads(proc.stdout)
+        assert (used["shadow_process"], used["canary"]) == (shadow, canary)
+        deployment = yaml.safe_load((out / "deployment.yaml").read_text())
+        kubernetes_validate.validate(deployment, kubernetes.KUBERNETES_VERSION, strict=True)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        (request, _), (limit, _) = podresources.memory(shadow, canary)
+        assert container["resources"]["requests"]["memory"] == request
+        assert container["resources"]["limits"]["memory"] == limit
+        assert ("--no-canary" in container["args"]) is not canary
+        assert ("--no-shadow" in container["args"]) is not shadow
 
 
 def test_no_secret_of_the_environment_reaches_a_file(project: Path, tmp_path: Path) -> None:

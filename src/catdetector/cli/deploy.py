@@ -58,6 +58,14 @@ def register(app: typer.Typer) -> None:
                 "pod, counted in its memory (--no-shadow: `serve --no-shadow`, less memory)"
             ),
         ] = True,
+        canary: Annotated[
+            bool,
+            typer.Option(
+                help="the servers follow the registry's canary stage: a second model in the "
+                "server process, counted in its memory (--no-canary: `serve --no-canary`, less "
+                "memory)"
+            ),
+        ] = True,
         force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
@@ -81,6 +89,7 @@ def register(app: typer.Typer) -> None:
             registry=registry or "",
             image=image or "",
             shadow=shadow,
+            canary=canary,
         )
         written, used = deploy_kubernetes(
             project, options, out.resolve() if out is not None else None, force
@@ -93,6 +102,7 @@ def register(app: typer.Typer) -> None:
                     "registry": used.registry,
                     "secrets": used.secrets(),
                     "shadow_process": used.follows_shadow(),
+                    "canary": used.follows_canary(),
                 }
             )
             return

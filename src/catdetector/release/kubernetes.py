@@ -81,10 +81,15 @@ class Options:
     namespace: str = ""
     log_level: str = "info"
     shadow: bool = True  # follow the registry's shadow stage (a process more per pod)
+    canary: bool = True  # follow the registry's canary stage (a second model in the server)
 
     def follows_shadow(self) -> bool:
         """The server runs a shadow process: it follows shadow, and its stage is not it."""
         return self.shadow and self.stage != podresources.SHADOW_STAGE
+
+    def follows_canary(self) -> bool:
+        """The server may hold a canary: it follows canary, and its stage is not it."""
+        return self.canary and self.stage != podresources.CANARY_STAGE
 
     def secret(self, what: str) -> str:
         """The name of a Secret the manifests reference (never create)."""
@@ -180,9 +185,10 @@ def _probe(path: str, period: int, failures: int, timeout: int = 3) -> dict[str,
     }
 
 
-def serve_args(shadow: bool = True) -> list[str]:
+def serve_args(shadow: bool = True, canary: bool = True) -> list[str]:
     """The arguments of ``catdetector serve`` in the container (``$(VAR)``: the ConfigMap)."""
     no_shadow = [] if shadow else ["--no-shadow"]
+    no_canary = [] if canary else ["--no-canary"]
     return [
         "serve",
         "--stage", "$(STAGE)",
@@ -195,6 +201,7 @@ def serve_args(shadow: bool = True) -> list[str]:
         "--wait-for-registry", str(WAIT_FOR_REGISTRY),
         "--log-level", "$(LOG_LEVEL)",
         *no_shadow,
+        *no_canary,
     ]  # fmt: skip
 
 
@@ -218,11 +225,11 @@ def _container(options: Options) -> CommentedMap:
         name="server",
         image=options.image,
         command=["catdetector"],
-        args=serve_args(options.shadow),
+        args=serve_args(options.shadow, options.canary),
         ports=[{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
         envFrom=[{"configMapRef": {"name": options.name}}],
         env=env,
-        resources=podresources.resources(options.follows_shadow()),
+        resources=podresources.resources(options.follows_shadow(), options.follows_canary()),
         startupProbe=_probe(
             "/healthz", PROBE_PERIOD, math.ceil((WAIT_FOR_REGISTRY + FETCH_SECONDS) / PROBE_PERIOD)
         ),

@@ -6,6 +6,11 @@ A server that follows the registry's ``shadow`` stage (the default of ``catdetec
 serve``) runs one more process per server process (``serve.shadowproc``): its memory is
 part of the pod's, so the request and the limit include it whenever the manifests'
 server follows a shadow.
+
+A server that follows the registry's ``canary`` stage (the default of ``catdetector serve``
+too) holds the canary in its own process: a second loaded bundle (for the pretrained rung
+a second onnxruntime session, backbone and head) while a version is in ``canary``. Its
+memory is counted too whenever the manifests' server follows a canary.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from ruamel.yaml.comments import CommentedMap
 
 SHADOW_STAGE = "shadow"  # registry.state.SHADOW, a layer above this one (a test ties them)
+CANARY_STAGE = "canary"  # registry.state.CANARY (a test ties them)
 
 CPU_REQUEST = "1"
 CPU_REQUEST_WHY = (
@@ -34,6 +40,8 @@ HOSTILE_MB = 419  # 'hostile input': the most above idle under 16 concurrent 630
 # peak, SERVER_MB (352 MB = 336 MiB): above both, with room for the log writer.
 SHADOW_MB = SERVER_MB
 DECODE_MB = 400  # it decodes one copy at a time: at most one request's decode budget
+# The canary: CANARY_FIGURES
+CANARY_MB = 0
 
 MEMORY_REQUEST = "512Mi"
 MEMORY_REQUEST_WHY = f"bench/README.md 'serve_deep': peak Pss {SERVER_MB} MB of the default server"
@@ -55,19 +63,56 @@ SHADOW_MEMORY_LIMIT_WHY = (
 )
 
 
-def memory(shadow: bool) -> tuple[tuple[str, str], tuple[str, str]]:
-    """((request, why), (limit, why)) of a server with or without a shadow process."""
-    if shadow:
-        return (SHADOW_MEMORY_REQUEST, SHADOW_MEMORY_REQUEST_WHY), (
-            SHADOW_MEMORY_LIMIT,
-            SHADOW_MEMORY_LIMIT_WHY,
-        )
-    return (MEMORY_REQUEST, MEMORY_REQUEST_WHY), (MEMORY_LIMIT, MEMORY_LIMIT_WHY)
+CANARY_WHY = "bench/README.md 'canary memory'"
+CANARY_MEMORY_REQUEST = "CANARY_REQ"
+CANARY_MEMORY_REQUEST_WHY = (
+    f"{SERVER_MB} MB server + {CANARY_MB} MB canary in the server process ({CANARY_WHY}) = "
+    f"{SERVER_MB + CANARY_MB} MB"
+)
+CANARY_MEMORY_LIMIT = "CANARY_LIM"
+CANARY_MEMORY_LIMIT_WHY = (
+    f"771 MB (the server, hostile input) + {CANARY_MB} MB canary ({CANARY_WHY}; the decode "
+    f"budget is the server's) = {771 + CANARY_MB} MB"
+)
+SHADOW_CANARY_MEMORY_REQUEST = "SC_REQ"
+SHADOW_CANARY_MEMORY_REQUEST_WHY = (
+    f"{SERVER_MB} MB server + {CANARY_MB} MB canary ({CANARY_WHY}) + {SHADOW_MB} MB shadow "
+    f"process (bench/README.md 'shadow') = {SERVER_MB + CANARY_MB + SHADOW_MB} MB"
+)
+SHADOW_CANARY_MEMORY_LIMIT = "SC_LIM"
+SHADOW_CANARY_MEMORY_LIMIT_WHY = (
+    f"771 MB (the server, hostile input) + {CANARY_MB} MB canary ({CANARY_WHY}) + {SHADOW_MB} "
+    f"MB shadow process + its decode of one copy, {DECODE_MB} MB = "
+    f"{771 + CANARY_MB + SHADOW_MB + DECODE_MB} MB"
+)
+
+Memory = tuple[tuple[str, str], tuple[str, str]]
+MEMORY: dict[tuple[bool, bool], Memory] = {  # (shadow, canary): ((request, why), (limit, why))
+    (False, False): ((MEMORY_REQUEST, MEMORY_REQUEST_WHY), (MEMORY_LIMIT, MEMORY_LIMIT_WHY)),
+    (True, False): (
+        (SHADOW_MEMORY_REQUEST, SHADOW_MEMORY_REQUEST_WHY),
+        (SHADOW_MEMORY_LIMIT, SHADOW_MEMORY_LIMIT_WHY),
+    ),
+    (False, True): (
+        (CANARY_MEMORY_REQUEST, CANARY_MEMORY_REQUEST_WHY),
+        (CANARY_MEMORY_LIMIT, CANARY_MEMORY_LIMIT_WHY),
+    ),
+    (True, True): (
+        (SHADOW_CANARY_MEMORY_REQUEST, SHADOW_CANARY_MEMORY_REQUEST_WHY),
+        (SHADOW_CANARY_MEMORY_LIMIT, SHADOW_CANARY_MEMORY_LIMIT_WHY),
+    ),
+}
 
 
-def resources(shadow: bool) -> CommentedMap:
+def memory(shadow: bool, canary: bool = False) -> Memory:
+    """((request, why), (limit, why)) of a server with or without a shadow process, and
+    with or without a canary beside its model."""
+    return MEMORY[shadow, canary]
+
+
+def resources(shadow: bool, canary: bool = False) -> CommentedMap:
     """The container's ``resources``, each value with its source as a comment."""
-    (request, request_why), (limit, limit_why) = memory(shadow)
+    (request, request_why), (limit, limit_why) = memory(shadow, canary)
     out = CommentedMap(
         requests=CommentedMap(cpu=CPU_REQUEST, memory=request),
         limits=CommentedMap(cpu=CPU_LIMIT, memory=limit),

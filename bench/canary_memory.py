@@ -4,7 +4,8 @@ A server with a registry follows the registry's ``canary`` stage too (the defaul
 ``catdetector serve``), and a canary is served in the same process: a second loaded
 bundle (for the pretrained rung a second onnxruntime session, backbone and head). For
 each rung of ``--rungs`` (``pretrained``: ``ladder.rungs: [dummy, pretrained]``;
-``linear``: ``[dummy, linear]``) it trains a project on the real photos in a temporary
+``linear``: ``[dummy, linear]``; ``float32``: the pretrained rung with the canary's backbone
+in float32, prod's in int8) it trains a project on the real photos in a temporary
 folder (``BENCH_PHOTOS=DIR`` from a worktree; when they are absent, a synthetic sample
 written as JPEG), registers v1 and v2 (v2 trained with label noise: another model), puts
 v1 in ``prod`` and v2 in ``canary`` with ``--share`` per cent, and starts two servers
@@ -43,7 +44,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import serve as sb
 import serve_deep as deep
 
-LADDERS = {"pretrained": ["dummy", "pretrained"], "linear": ["dummy", "linear"]}
+LADDERS = {
+    "pretrained": ["dummy", "pretrained"],
+    "linear": ["dummy", "linear"],
+    "float32": ["dummy", "pretrained"],  # v2, the canary, with a float32 backbone
+}
 
 
 def _metric(url: str, name: str, labels: str = "") -> float:
@@ -68,8 +73,21 @@ def _synthetic_photos(work: Path) -> Path:
     return folder
 
 
-def build(work: Path, env: dict[str, str], rungs: list[str], share: int) -> dict[str, Any]:
-    """A registry (bare origin) trained with ``rungs``: v1 in prod, v2 in canary."""
+def _float32(proj: Path) -> None:
+    """``pretrained.precision: float32`` in the project's params."""
+    import yaml
+
+    path = proj / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params.setdefault("pretrained", {})["precision"] = "float32"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def build(
+    work: Path, env: dict[str, str], rungs: list[str], share: int, float32: bool = False
+) -> dict[str, Any]:
+    """A registry (bare origin) trained with ``rungs``: v1 in prod, v2 in canary (with a
+    float32 backbone when ``float32``)."""
     work.mkdir(parents=True)
     proj = sb.train_project(work, env, rungs=rungs)
     origin = work / "origin.git"
@@ -80,6 +98,8 @@ def build(work: Path, env: dict[str, str], rungs: list[str], share: int) -> dict
     register = ["catdetector", "register", "--push", "--json"]
     v1 = json.loads(sb._run(register, proj, env))["version"]
     sb._set_params(proj, "train", label_noise=0.3)
+    if float32:
+        _float32(proj)
     sb._run(["dvc", "repro", "-q"], proj, env)
     sb._run(["git", "add", "-A"], proj, env)
     sb._run(["git", "commit", "-qm", "train with label noise"], proj, env)
@@ -157,7 +177,7 @@ def bench_rung(
     env = sb.isolated_env(work)
     env["CATDETECTOR_EMBED_CACHE"] = str(args.embed_cache)  # the backbone's cache across runs
     print(f"[{rung}] training v1 and v2 in {work} ...", flush=True)
-    reg = build(work / "registry", env, LADDERS[rung], args.share)
+    reg = build(work / "registry", env, LADDERS[rung], args.share, rung == "float32")
     print(f"[{rung}] chosen rung {reg['rung']}; v1 {reg['v1']} in prod, v2 {reg['v2']} in canary")
     servers: dict[str, tuple[sb.Proc, str]] = {}
     try:
@@ -213,7 +233,7 @@ def bench_rung(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rungs", default="pretrained,linear", help="of: pretrained, linear")
+    parser.add_argument("--rungs", default="pretrained,linear", help="of: " + ", ".join(LADDERS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of c8 per measure")
     parser.add_argument("--share", type=int, default=50, help="the canary's per cent")

@@ -127,7 +127,10 @@ def test_deploy_kubernetes_writes_the_platform_choices(project: Path, tmp_path: 
 def test_deploy_kubernetes_counts_the_shadow_process_unless_told_no_shadow(
     project: Path, tmp_path: Path
 ) -> None:
-    cases = (([], podresources.SHADOW_MEMORY_LIMIT), (["--no-shadow"], "1Gi"))
+    cases: tuple[tuple[list[str], str], ...] = (
+        ([], podresources.SHADOW_MEMORY_LIMIT),
+        (["--no-shadow"], "1Gi"),
+    )
     for flags, limit in cases:
         out = tmp_path / ("alone" if flags else "shadow")
         args = ["--out", str(out), "--force", "--json", "--no-canary", *flags]
@@ -143,7 +146,7 @@ def test_deploy_kubernetes_counts_the_shadow_process_unless_told_no_shadow(
 def test_deploy_kubernetes_counts_the_canary_unless_told_no_canary(
     project: Path, tmp_path: Path
 ) -> None:
-    cases = (
+    cases: tuple[tuple[list[str], tuple[bool, bool]], ...] = (
         ([], (True, True)),
         (["--no-canary"], (True, False)),
         (["--no-shadow"], (False, True)),

@@ -20,7 +20,9 @@ servers, in alternating order, and takes each server's peak Pss over its run (th
 process tree's summed Pss sampled every 0.1 s, as bench/serve_deep.py) and its Pss after
 it. Printed: per round the figures, the load average and the requests the canary
 answered; at the end the medians and the canary's share (median of the per-round
-differences). Figures also go to bench/out/canary_memory.json.
+differences). Figures also go to bench/out/canary_memory.json. The rung printed is the one
+the ladder chose for v2: with the synthetic sample it may be ``dummy`` (label noise on
+easy images), which measures no model worth the name.
 
     BENCH_PHOTOS=/work/shared/data/dogscats-sample .venv/bin/python bench/canary_memory.py \
         [--rungs pretrained,linear] [--rounds 3] [--duration 5] [--share 50] [--keep]

@@ -7,6 +7,10 @@ each in turn):
 
 - ``serve-int8``: the default ``catdetector serve`` (1 worker) of the int8 bundle;
 - ``serve-float32``: the same server of the float32 bundle (same data, ``pretrained.precision``);
+- ``serve-float32-filed``: the float32 server as it was when issue 27 was filed (the code of
+  ``servebench.filed.FILED_COMMIT``, its own venv ``--filed-venv``, the float32 bundle its own
+  code trains on the same photos): the issue's "1.8x today's float32 server" is judged against
+  it (``--no-filed`` skips it);
 - ``inprocess-int8``: in-process ``predict_bytes`` of the int8 bundle: batch-1 p50 (paired
   chunk by chunk with the server's c1, as bench/serve.py does) and the best throughput over
   1 and 2 processes / lanes and ``--batches``;
@@ -199,7 +203,7 @@ def compare(args: argparse.Namespace) -> int:
         if not args.no_filed:  # the float32 server of the commit issue 27 was filed at
             src = filed.filed_source(sb.OUT)
             filed_python = filed.ensure_filed_venv(args.filed_venv, src)
-            bundles["float32-filed"] = filed.train_filed(work, env, src, sd.LADDER)
+            bundles["float32-filed"] = filed.train_filed(work, env, sd.LADDER)
             results["accuracy_filed"] = accuracies({"float32": bundles["float32-filed"]})
         contenders: dict[str, Any] = {
             "serve-int8": lambda: serve_contender(python, bundles["int8"], work, env, bodies, args),

@@ -6,7 +6,7 @@ first commit (f2dc712, the int8 backbone): ``FILED_COMMIT``. Its source is expor
 constraints) into its own venv, as the MLflow venvs are made; the bundle it serves is the
 float32 one that commit's own code trains (backbone preprocessing version 1: resize all, then
 crop, descriptors of every pixel; bundles of later versions are not readable by it), on the
-same photos: ``catdetector init`` and ``dvc repro`` of the training venv with the exported
+same photos: ``catdetector init`` and ``dvc repro`` of the training venv with an exported
 ``src`` first on ``PYTHONPATH``.
 """
 
@@ -26,9 +26,9 @@ import serve as sb
 FILED_COMMIT = "d044c3d8f8affff6b11bb0eeecd37e6544d7606d"
 
 
-def filed_source(out: Path) -> Path:
-    """``FILED_COMMIT``'s tree, exported once into ``out/filed-src``."""
-    src = out / "filed-src"
+def filed_source(out: Path, name: str = "filed-src") -> Path:
+    """``FILED_COMMIT``'s tree, exported once into ``out/name``."""
+    src = out / name
     stamp = src / ".commit"
     if stamp.exists() and stamp.read_text().strip() == FILED_COMMIT:
         return src
@@ -75,8 +75,14 @@ def ensure_filed_venv(venv: Path, src: Path) -> Path:
     return python
 
 
-def train_filed(work: Path, env: dict[str, str], src: Path, ladder: dict[str, object]) -> Path:
-    """The float32 bundle that ``FILED_COMMIT``'s code trains on the photos (in ``work``)."""
+def train_filed(work: Path, env: dict[str, str], ladder: dict[str, object]) -> Path:
+    """The float32 bundle that ``FILED_COMMIT``'s code trains on the photos (in ``work``).
+
+    From a second export (``bench/out/filed-train-src``): the venv's editable install leaves
+    a ``catdetector.egg-info`` in its ``src``, which would shadow the training venv's
+    metadata that ``catdetector init`` reads.
+    """
+    src = filed_source(sb.OUT, "filed-train-src")
     root = work / "filed"
     root.mkdir(exist_ok=True)
     old = {**env, "PYTHONPATH": str(src / "src")}

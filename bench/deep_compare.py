@@ -38,12 +38,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.servebench import filed
-from bench.servebench.comparereport import compare_report
-from bench.servebench.mlflowtorch import TORCH_EXTRA, TORCH_MODULES, start_mlflow_torch
-
-import serve as sb
-import serve_deep as sd
+import serve as sb  # isort: skip  (puts the repository on sys.path)
+import serve_deep as sd  # isort: skip
+from bench.servebench import filed  # isort: skip
+from bench.servebench.comparereport import compare_report  # isort: skip
+from bench.servebench.mlflowtorch import (  # isort: skip
+    TORCH_EXTRA,
+    TORCH_MODULES,
+    start_mlflow_torch,
+)
 
 
 def server_cpu_s(pid: int) -> float:

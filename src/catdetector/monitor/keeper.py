@@ -10,10 +10,8 @@ and the record is written without it. Keeping an image never fails a prediction.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from catdetector.core.fsutil import write_bytes
 from catdetector.features.images import sniff_format
 
 log = logging.getLogger("catdetector.monitor")
@@ -38,36 +37,6 @@ BUDGET_FULL = "queue_full"
 DISK_FULL = "disk_full"
 WRITE_ERROR = "error"
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
-def store_file(path: Path, data: bytes) -> None:
-    """Write ``data`` at ``path`` atomically and durably: a temp file beside it, fsync,
-    rename, fsync of the folder (as ``fsutil.write_bytes``, at half its CPU: one
-    ``os.open`` whose mode the umask filters, as ``open()``'s, instead of ``mkstemp``,
-    a file object, ``fchmod`` and a read of the umask per file; bench/README.md)."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"  # one per thread
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
-    try:
-        fd = os.open(tmp, flags, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # a folder that cannot be opened: nothing to sync
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def extension(data: bytes) -> str:
@@ -140,7 +109,7 @@ class ImageKeeper:
             sha = str(record["input_sha256"])
             path = self.folder / sha[:2] / f"{sha}.{extension(data)}"
             if not path.exists():
-                store_file(path, data)
+                write_bytes(path, data)
                 self.metrics.kept.inc()
             record["image_path"] = str(path)
         except OSError as exc:

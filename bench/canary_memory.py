@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import serve as sb
-import serve_deep as deep
+import serve as sb  # isort: skip  (puts the repository on sys.path)
+from bench.servebench import deepserver as deep  # isort: skip
 
 LADDERS = {
     "pretrained": ["dummy", "pretrained"],

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catdetector.assess.evalgates import gate_lines
-from tests.assess.builders import WORKFLOW, check, facts_of
+from catdetector.assess.checks import get_check
+from catdetector.assess.evalgates import code_gates, gate_lines
+from tests.assess.builders import TRAIN, WORKFLOW, Files, check, facts_of
 
 # ------------------------------------------- gates through an assigned boolean --------------
 CHAMPION = (
@@ -70,10 +71,100 @@ def test_an_early_stopping_flag_is_still_no_gate() -> None:
 
 
 def test_the_boolean_gate_clears_no_evaluation_gate(tmp_path: Path) -> None:
-    files = {
+    files: Files = {
         "src/train.py": "from sklearn.linear_model import LogisticRegression\n"
         "m = LogisticRegression().fit(X, y)\n",
         "src/update_best.py": CHAMPION,
         ".github/workflows/ci.yml": WORKFLOW.format("pytest"),
     }
     assert check("no-evaluation-gate", tmp_path, files) == []
+
+
+# ---------------------------------------- CI that runs the pipeline through a test --------
+PIPELINE_PKG: Files = {
+    "template/steps/__init__.py": "from .trainer import model_trainer\n",
+    "template/steps/trainer.py": (
+        "from sklearn.linear_model import LogisticRegression\nfrom zenml import step\n\n\n"
+        "@step\ndef model_trainer(X, y):\n    return LogisticRegression(random_state=1).fit(X, y)\n"
+    ),
+    "template/pipelines/__init__.py": "from .training import demo_training\n",
+    "template/pipelines/training.py": (
+        "from steps import model_trainer\nfrom zenml import pipeline\n\n\n"
+        "@pipeline\ndef demo_training():\n    model_trainer(X=1, y=2)\n"
+    ),
+    "template/run.py": (
+        "from pipelines import demo_training\n\n\n"
+        "def main():\n    demo_training.with_options(enable_cache=False)()\n\n\nmain()\n"
+    ),
+}
+E2E_TEST = (
+    "import subprocess\nimport sys\n\n\n"
+    "def test_generated_project_runs(tmp_path):\n"
+    "    call = [sys.executable, 'run.py', '--no-cache']\n"
+    "    subprocess.check_output(call, cwd=str(tmp_path))\n"
+)
+
+
+def _e2e(step: str, test: str = E2E_TEST, where: str = "tests/e2e/test_template.py") -> Files:
+    return {
+        **PIPELINE_PKG,
+        where: test,
+        "tests/unit/test_util.py": "def test_one():\n    assert 1 == 1\n",
+        ".github/workflows/ci.yml": WORKFLOW.format(step),
+    }
+
+
+def test_a_pytest_test_that_runs_the_entry_point_by_subprocess_is_ci_training(
+    tmp_path: Path,
+) -> None:
+    facts = facts_of(tmp_path, _e2e("pytest tests"))
+    assert facts.ci_runs_training is not None
+    assert "tests/e2e/test_template.py" in facts.ci_runs_training.via
+    assert get_check("no-ci-training").func(facts) == []
+
+
+def test_a_test_path_under_the_folder_ci_checked_out_into_is_read_from_the_root(
+    tmp_path: Path,
+) -> None:
+    facts = facts_of(tmp_path, _e2e("pytest ./local_checkout/tests"))
+    assert facts.ci_runs_training is not None
+
+
+def test_a_module_run_by_subprocess_with_an_assert_is_ci_training(tmp_path: Path) -> None:
+    test = (
+        "import subprocess\nimport sys\n\n\ndef test_cli():\n"
+        "    done = subprocess.run([sys.executable, '-m', 'demo.train'])\n"
+        "    assert done.returncode == 0\n"
+    )
+    files: Files = {"demo/__init__.py": "", "demo/train.py": TRAIN, "tests/test_cli.py": test,
+             ".github/workflows/ci.yml": WORKFLOW.format("python -m pytest")}  # fmt: skip
+    assert facts_of(tmp_path, files).ci_runs_training is not None
+
+
+def test_still_no_ci_training_when_ci_runs_other_tests(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _e2e("pytest tests/unit"))
+    assert facts.ci_runs_training is None
+
+
+def test_still_no_ci_training_when_the_run_is_not_checked(tmp_path: Path) -> None:
+    test = E2E_TEST.replace("subprocess.check_output(call,", "subprocess.run(call,")
+    facts = facts_of(tmp_path, _e2e("pytest tests", test))
+    assert facts.ci_runs_training is None
+
+
+def test_still_no_ci_training_when_the_test_runs_a_script_that_does_not_train(
+    tmp_path: Path,
+) -> None:
+    files = _e2e("pytest tests", E2E_TEST.replace("run.py", "lint.py"))
+    files["lint.py"] = "print('ok')\n"
+    assert facts_of(tmp_path, files).ci_runs_training is None
+
+
+# ------------------------------------------------------------- a file a generator writes or not
+def test_a_conditionally_named_step_file_is_read_as_code(tmp_path: Path) -> None:
+    name = "template/steps/{% if compare %}promote_with_metric_compare.py{% endif %}"
+    files: Files = {"template/steps/__init__.py": "", name: STEP_PROMOTION, "train.py": TRAIN}
+    facts = facts_of(tmp_path, files)
+    paths = {u.path for u in facts.source_units}
+    assert "template/steps/promote_with_metric_compare.py" in paths
+    assert code_gates(facts)

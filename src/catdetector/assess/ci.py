@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
+from catdetector.assess.citests import test_runs
 from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
@@ -114,8 +115,10 @@ class CIFacts(CodeFacts):
 
     @cached_property
     def ci_commands(self) -> list[Command]:
-        """Lines of the CI definitions and of what they run, followed (scripts, jobs, make)."""
-        return follow(self.index, self.ci_paths)
+        """Lines of the CI definitions and of what they run, followed (scripts, jobs, make),
+        and the entry points and pipelines the tests it runs execute (``citests``)."""
+        commands = follow(self.index, self.ci_paths)
+        return commands + test_runs(self.index, commands, self.modules)
 
     @cached_property
     def ci_text(self) -> str:

@@ -168,3 +168,63 @@ def test_a_conditionally_named_step_file_is_read_as_code(tmp_path: Path) -> None
     paths = {u.path for u in facts.source_units}
     assert "template/steps/promote_with_metric_compare.py" in paths
     assert code_gates(facts)
+
+
+# ------------------------------------------------------------- Makefile variables -------------
+MAKEFILE = (
+    "suite ?= unit\n\n"
+    "e2e-tests:\n"
+    "\t@echo start && \\\n"
+    "        cd pipelines && \\\n"
+    "\tpytest tests/${TEMPLATE}/$(pipeline) -k $(suite)\n"
+)
+KFP_PIPELINE = (
+    "from kfp import dsl\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
+    "@dsl.component\ndef train_model(x: int) -> None:\n"
+    "    LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n\n\n"
+    "@dsl.pipeline(name='training')\ndef training_pipeline(x: int = 1):\n"
+    "    train_model(x=x)\n"
+)
+HANDED_TEST = (
+    "from pipelines.training.pipeline import training_pipeline\n"
+    "from tests.e2e.helpers import run_and_wait\n\n\n"
+    "def test_pipeline_run():\n    run_and_wait(training_pipeline, enable_caching=False)\n"
+)
+
+
+def _make_repo(step: str) -> Files:
+    return {
+        "Makefile": MAKEFILE,
+        "pipelines/src/pipelines/training/pipeline.py": KFP_PIPELINE,
+        "pipelines/tests/xgboost/training/test_e2e.py": HANDED_TEST,
+        "pipelines/tests/xgboost/prediction/test_e2e.py": "def test_x():\n    assert True\n",
+        "pipelines/tests/e2e/helpers.py": "def run_and_wait(func, **kw):\n    func(**kw)\n",
+        ".github/workflows/ci.yml": WORKFLOW.format(step),
+    }
+
+
+def test_a_make_variable_given_on_the_command_line_reaches_the_recipe(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _make_repo("make e2e-tests pipeline=training"))
+    texts = [c.text for c in facts.ci_commands if c.file == "Makefile"]
+    assert any("tests/${TEMPLATE}/training -k unit" in t for t in texts)
+    assert facts.ci_runs_training is not None  # the test hands the pipeline to a helper
+    assert "test_e2e.py" in facts.ci_runs_training.via
+
+
+def test_an_environment_variable_before_make_overrides_only_a_weak_default(
+    tmp_path: Path,
+) -> None:
+    facts = facts_of(tmp_path, _make_repo("pipeline=training suite=e2e make e2e-tests"))
+    assert any("training -k e2e" in c.text for c in facts.ci_commands if c.file == "Makefile")
+    files = _make_repo("suite=e2e make e2e-tests")
+    files["Makefile"] = MAKEFILE.replace("suite ?= unit", "suite := unit")
+    texts = [c.text for c in facts_of(tmp_path / "b", files).ci_commands]
+    assert any("-k unit" in t for t in texts)
+    files[".github/workflows/ci.yml"] = WORKFLOW.format("suite=e2e make -e e2e-tests")
+    texts = [c.text for c in facts_of(tmp_path / "c", files).ci_commands]
+    assert any("-k e2e" in t for t in texts)
+
+
+def test_still_no_ci_training_when_make_runs_the_other_pipelines_tests(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _make_repo("make e2e-tests pipeline=prediction"))
+    assert facts.ci_runs_training is None

@@ -33,6 +33,8 @@ _VALUED = {"-m", "-k", "-c", "-p", "-o", "-n", "--rootdir", "--junitxml", "--jun
            "--cov", "--cov-report", "--maxfail", "--durations", "--log-level", "--basetemp",
            "--ignore", "--deselect", "--dist", "-W", "--tb", "--confcutdir"}  # fmt: skip
 _TESTPATHS_RE = re.compile(r"(?m)^\s*testpaths\s*=\s*(\[[^\]]*\]|.+)$")
+_RUN_BY_TEST = "run by a test CI runs: "
+_CD_RE = re.compile(r"(?:^|[;&|(]\s*|\s)cd\s+([^\s;&|)$]+)")
 _RUN_CALLS = frozenset({"run", "call", "check_call", "check_output", "Popen"})
 _CHECKS = frozenset({"check_call", "check_output"})
 _PIPELINE_DECORATOR_RE = re.compile(r"(?m)^@\s*(?:[\w.]+\.)?(?:pipeline|flow|job|dag)\b")
@@ -56,20 +58,39 @@ def _arguments(rest: str) -> list[str] | None:
             skip = False
         elif word in _VALUED:
             skip = True
-        elif not word.startswith("-") and "=" not in word and "$" not in word:
+        elif not word.startswith("-") and "=" not in word:
             paths.append(word.split("::")[0])
     return paths
 
 
-def _resolve(index: RepoIndex, path: str) -> str | None:
-    """A path pytest is given, in the repository: as written, else the longest tail of it
-    (the repository checked out under a folder of its own)."""
-    parts = (normpath(path) or "").split("/")
-    for i in range(len(parts)):
-        tail = "/".join(parts[i:])
-        if tail and (tail in index.files or tail in index.dirs):
-            return tail
-    return None
+_VARIABLE_RE = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+")
+
+
+def _resolve(index: RepoIndex, path: str, cwd: str) -> list[str]:
+    """The folders or files a path pytest is given names in the repository: from the folder
+    the command moved to, else the longest tail of it (the repository checked out under a
+    folder of its own). A variable left unknown (``tests/${TEMPLATE}/training``) stands for
+    any one folder."""
+    for base in dict.fromkeys((cwd, "")):
+        parts = (normpath(path, base) or "").split("/")
+        for i in range(len(parts)):
+            tail = "/".join(parts[i:])
+            if not tail:
+                continue
+            if "$" not in tail:
+                if tail in index.files or tail in index.dirs:
+                    return [tail]
+                continue
+            pattern = re.compile(
+                "/".join(
+                    "[^/]+" if _VARIABLE_RE.fullmatch(part) else re.escape(part)
+                    for part in tail.split("/")
+                ) + "$"
+            )
+            found = [d for d in (*index.dirs, *index.files) if pattern.match(d)]
+            if found:
+                return sorted(found)
+    return []
 
 
 def _configured(index: RepoIndex) -> list[str]:
@@ -92,7 +113,9 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
         args = _arguments(m.group(1))
         if args is None:
             continue
-        folders = [r for a in args if (r := _resolve(index, a)) is not None]
+        moved = _CD_RE.findall(command.text[: m.start()])
+        cwd = (normpath(moved[-1]) or "") if moved else ""
+        folders = [r for a in args for r in _resolve(index, a, cwd)]
         if args and not folders:
             continue  # it names paths, none of them here
         for folder in folders or _configured(index):
@@ -201,7 +224,7 @@ def test_runs(index: RepoIndex, commands: list[Command], modules: Modules) -> li
     for path, command in selected(index, commands).items():
         for line, what, found in _runs(index, modules, path):
             via = f"{path}:{line} `{what[:60]}`, run from {command.where()}"
-            out.append(Command(found, 1, f"run by a test CI runs: {what[:80]}", via))
+            out.append(Command(found, 1, f"{_RUN_BY_TEST}{what[:80]}", via))
     return out
 
 
@@ -211,6 +234,8 @@ def imported_pipeline_run(
     """A Python file CI runs (or a test CI runs runs) that imports a training pipeline, through
     the packages that re-export it, and calls it (``training.with_options(...)()``)."""
     for command in commands:
+        if command.file in training and command.text.startswith(_RUN_BY_TEST):
+            return Command(command.file, 1, "runs the training pipeline", command.via)
         unit = units.get(command.file)
         if unit is None or unit.is_test or not training:
             continue

@@ -228,3 +228,45 @@ def test_an_environment_variable_before_make_overrides_only_a_weak_default(
 def test_still_no_ci_training_when_make_runs_the_other_pipelines_tests(tmp_path: Path) -> None:
     facts = facts_of(tmp_path, _make_repo("make e2e-tests pipeline=prediction"))
     assert facts.ci_runs_training is None
+
+
+# ------------------------------------------------------------- gates configured not to act ----
+SCORE = "from sklearn.metrics import accuracy_score\n\nacc = accuracy_score(y, model.predict(X))\n"
+TASKS = (
+    "resources:\n  jobs:\n    model_job:\n      tasks:\n"
+    "        - task_key: Train\n          notebook_task:\n            notebook_path: train.py\n"
+    "        - task_key: ModelValidation\n          notebook_task:\n"
+    "            notebook_path: validate.py\n            base_parameters:\n"
+    "              run_mode: {mode}\n"
+    "              validation_thresholds_loader: validation_thresholds\n"
+)
+
+
+def _validated(mode: str) -> Files:
+    return {"train.py": TRAIN, "evaluate.py": SCORE,
+            "assets/model-workflow.yml": TASKS.format(mode=mode)}  # fmt: skip
+
+
+def test_a_validation_task_given_a_dry_run_mode_is_no_gate(tmp_path: Path) -> None:
+    evidence = check("no-evaluation-gate", tmp_path, _validated("dry_run"))
+    assert [e.detail for e in evidence] == ["evaluation (evaluation code) but no gate acts on it"]
+
+
+def test_still_a_validation_task_in_its_enabled_mode_is_a_gate(tmp_path: Path) -> None:
+    assert check("no-evaluation-gate", tmp_path, _validated("enabled")) == []
+
+
+def _ci_gate(extra: str) -> Files:
+    workflow = WORKFLOW.format("dvc metrics diff main --fail") + extra
+    return {"train.py": TRAIN, "evaluate.py": SCORE,
+            ".github/workflows/ci.yml": workflow}  # fmt: skip
+
+
+def test_a_ci_gate_step_allowed_to_fail_is_no_gate(tmp_path: Path) -> None:
+    evidence = check("no-evaluation-gate", tmp_path, _ci_gate("        continue-on-error: true\n"))
+    assert evidence and "no gate acts" in evidence[0].detail
+
+
+def test_still_a_ci_gate_step_that_must_pass_is_a_gate(tmp_path: Path) -> None:
+    files = _ci_gate("        continue-on-error: false\n")
+    assert check("no-evaluation-gate", tmp_path, files) == []

@@ -15,6 +15,7 @@ from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
 from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
+from catdetector.assess.gateoff import configured_off
 from catdetector.assess.model import Evidence
 from catdetector.assess.modules import Modules
 from catdetector.assess.runners import runner_for
@@ -257,7 +258,7 @@ def gates(f: Facts) -> list[Evidence]:
 
 def _gates(f: Facts) -> list[Evidence]:
     found: list[Evidence] = []
-    if (command := f.ci_find(GATE_WORD_RE)) is not None:
+    if (command := _ci_gate(f)) is not None:
         found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
     if (command := f.ci_model_tests) is not None:
         found.append(Evidence(command.file, command.line, "CI tests the trained model"))
@@ -273,7 +274,7 @@ def _gates(f: Facts) -> list[Evidence]:
         info for info in f.config_texts if info.name.lower().startswith(("params", "dvc", "config"))
     ]
     for info in texts:
-        if GATE_WORD_RE.search(info.text or ""):
+        if (m := GATE_WORD_RE.search(info.text or "")) and not _off(info.path, info.text, m):
             found.append(Evidence(info.path, None, "gate threshold"))
             break
     found.extend(f.stack_hits.get("gate", []))
@@ -284,6 +285,25 @@ def _gates(f: Facts) -> list[Evidence]:
             found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))
             break
     return found
+
+
+def _off(path: str, text: str | None, m: re.Match[str]) -> bool:
+    """A gate word in a YAML file whose step or task sets it not to act (``gateoff``)."""
+    line = (text or "").count("\n", 0, m.start()) + 1
+    return path.endswith((".yml", ".yaml")) and configured_off(text or "", line)
+
+
+def _ci_gate(f: Facts) -> Command | None:
+    """The first gate command CI runs in a step that is not allowed to fail."""
+    for command in f.ci_commands:
+        m = GATE_WORD_RE.search(command.text)
+        if m is None:
+            continue
+        if command.file.endswith((".yml", ".yaml")):
+            if configured_off(f.index.text(command.file) or "", command.line):
+                continue
+        return command
+    return None
 
 
 def no_evaluation_gate(f: Facts) -> list[Evidence]:

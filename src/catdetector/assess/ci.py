@@ -296,12 +296,12 @@ def _off(path: str, text: str | None, m: re.Match[str]) -> bool:
 def _ci_gate(f: Facts) -> Command | None:
     """The first gate command CI runs in a step that is not allowed to fail."""
     for command in f.ci_commands:
-        m = GATE_WORD_RE.search(command.text)
-        if m is None:
+        if GATE_WORD_RE.search(command.text) is None:
             continue
-        if command.file.endswith((".yml", ".yaml")):
-            if configured_off(f.index.text(command.file) or "", command.line):
-                continue
+        if command.file.endswith((".yml", ".yaml")) and configured_off(
+            f.index.text(command.file) or "", command.line
+        ):
+            continue
         return command
     return None
 

@@ -270,3 +270,45 @@ def test_a_ci_gate_step_allowed_to_fail_is_no_gate(tmp_path: Path) -> None:
 def test_still_a_ci_gate_step_that_must_pass_is_a_gate(tmp_path: Path) -> None:
     files = _ci_gate("        continue-on-error: false\n")
     assert check("no-evaluation-gate", tmp_path, files) == []
+
+
+# ------------------------------------------------------------- training data read by a query --
+FETCH = (
+    "import pandas as pd\nimport psycopg2\n\n\n"
+    "def fetch(conn):\n"
+    "    return pd.read_sql('SELECT id, label, text FROM reviews', conn)\n"
+)
+SQL_TRAIN = (
+    "from functions import data\nfrom sklearn.linear_model import LogisticRegression\n\n"
+    "df = data.fetch(conn)\nm = LogisticRegression(random_state=0).fit(df[['id']], df.label)\n"
+)
+
+
+def _sql(fetch: str = FETCH) -> Files:
+    return {"functions/__init__.py": "", "functions/data.py": fetch, "train.py": SQL_TRAIN}
+
+
+def test_training_data_read_by_a_sql_query_is_unversioned(tmp_path: Path) -> None:
+    evidence = check("no-data-versioning", tmp_path, _sql())
+    assert [(e.file, e.line) for e in evidence] == [("functions/data.py", 6)]
+    assert "SQL query" in evidence[0].detail
+
+
+def test_still_a_query_of_a_table_version_is_dated(tmp_path: Path) -> None:
+    fetch = FETCH.replace("FROM reviews", "FROM reviews VERSION AS OF 12")
+    assert check("no-data-versioning", tmp_path, _sql(fetch)) == []
+
+
+def test_still_a_query_of_a_file_database_the_code_opens_is_no_live_source(
+    tmp_path: Path,
+) -> None:
+    fetch = FETCH.replace("import psycopg2", "import duckdb")
+    assert check("no-data-versioning", tmp_path, _sql(fetch)) == []
+
+
+def test_still_a_query_nothing_that_trains_imports_is_not_training_data(tmp_path: Path) -> None:
+    files = _sql()
+    files["train.py"] = SQL_TRAIN.replace("from functions import data\n", "").replace(
+        "data.fetch(conn)", "pd.DataFrame()"
+    )
+    assert check("no-data-versioning", tmp_path, files) == []

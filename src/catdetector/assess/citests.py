@@ -85,7 +85,8 @@ def _resolve(index: RepoIndex, path: str, cwd: str) -> list[str]:
                 "/".join(
                     "[^/]+" if _VARIABLE_RE.fullmatch(part) else re.escape(part)
                     for part in tail.split("/")
-                ) + "$"
+                )
+                + "$"
             )
             found = [d for d in (*index.dirs, *index.files) if pattern.match(d)]
             if found:

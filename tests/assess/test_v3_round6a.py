@@ -312,3 +312,49 @@ def test_still_a_query_nothing_that_trains_imports_is_not_training_data(tmp_path
         "data.fetch(conn)", "pd.DataFrame()"
     )
     assert check("no-data-versioning", tmp_path, files) == []
+
+
+# ------------------------------------------------------------- declared inputs that are absent --
+CATALOG = (
+    "raw_claims:\n  type: pandas.CSVDataset\n  filepath: data/01_raw/claims.csv\n\n"
+    "features:\n  type: pandas.ParquetDataset\n  filepath: data/03_primary/features.pq\n"
+)
+KEDRO_PIPELINE = (
+    "from kedro.pipeline import Pipeline, node\n\nfrom .nodes import prepare, train\n\n\n"
+    "def create_pipeline(**kwargs):\n    return Pipeline([\n"
+    "        node(prepare, inputs=['raw_claims', 'parameters'], outputs='features'),\n"
+    "        node(train, inputs='features', outputs='model'),\n    ])\n"
+)
+KEDRO_NODES = (
+    "from sklearn.linear_model import LogisticRegression\n\n\n"
+    "def prepare(df, params):\n    return df\n\n\n"
+    "def train(df):\n    return LogisticRegression(random_state=0).fit(df[['a']], df.y)\n"
+)
+
+
+def _kedro(catalog: str = CATALOG) -> Files:
+    return {
+        "proj/pyproject.toml": "[tool.kedro]\npackage_name = 'claims'\n",
+        "proj/conf/base/catalog.yml": catalog,
+        "proj/src/claims/pipelines/model/pipeline.py": KEDRO_PIPELINE,
+        "proj/src/claims/pipelines/model/nodes.py": KEDRO_NODES,
+    }
+
+
+def test_a_catalog_input_that_is_not_here_is_unversioned_data(tmp_path: Path) -> None:
+    evidence = check("no-data-versioning", tmp_path, _kedro())
+    assert [(e.file, e.line) for e in evidence] == [("proj/conf/base/catalog.yml", 1)]
+    assert "raw_claims" in evidence[0].detail
+
+
+def test_still_a_catalog_input_in_the_repository_or_fetched_is_no_finding(tmp_path: Path) -> None:
+    files = {**_kedro(), "proj/data/01_raw/claims.csv": "a,y\n1,0\n"}
+    evidence = check("no-data-versioning", tmp_path / "here", files)
+    assert not any("raw_claims" in e.detail for e in evidence)  # (the file is not in git)
+    files = {**_kedro(), "get_data.sh": "wget -O data/01_raw/claims.csv https://x.org/c.csv\n"}
+    assert check("no-data-versioning", tmp_path / "fetched", files) == []
+
+
+def test_still_outputs_and_remote_inputs_are_no_finding(tmp_path: Path) -> None:
+    remote = CATALOG.replace("data/01_raw/claims.csv", "s3://bucket/raw/claims.csv")
+    assert check("no-data-versioning", tmp_path, _kedro(remote)) == []

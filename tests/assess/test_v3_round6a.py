@@ -172,7 +172,7 @@ def test_a_conditionally_named_step_file_is_read_as_code(tmp_path: Path) -> None
 
 # ------------------------------------------------------------- Makefile variables -------------
 MAKEFILE = (
-    "suite ?= unit\n\n"
+    "suite ?= pipeline_run\n\n"
     "e2e-tests:\n"
     "\t@echo start && \\\n"
     "        cd pipelines && \\\n"
@@ -206,7 +206,7 @@ def _make_repo(step: str) -> Files:
 def test_a_make_variable_given_on_the_command_line_reaches_the_recipe(tmp_path: Path) -> None:
     facts = facts_of(tmp_path, _make_repo("make e2e-tests pipeline=training"))
     texts = [c.text for c in facts.ci_commands if c.file == "Makefile"]
-    assert any("tests/${TEMPLATE}/training -k unit" in t for t in texts)
+    assert any("tests/${TEMPLATE}/training -k pipeline_run" in t for t in texts)
     assert facts.ci_runs_training is not None  # the test hands the pipeline to a helper
     assert "test_e2e.py" in facts.ci_runs_training.via
 
@@ -217,9 +217,9 @@ def test_an_environment_variable_before_make_overrides_only_a_weak_default(
     facts = facts_of(tmp_path, _make_repo("pipeline=training suite=e2e make e2e-tests"))
     assert any("training -k e2e" in c.text for c in facts.ci_commands if c.file == "Makefile")
     files = _make_repo("suite=e2e make e2e-tests")
-    files["Makefile"] = MAKEFILE.replace("suite ?= unit", "suite := unit")
+    files["Makefile"] = MAKEFILE.replace("suite ?=", "suite :=")
     texts = [c.text for c in facts_of(tmp_path / "b", files).ci_commands]
-    assert any("-k unit" in t for t in texts)
+    assert any("-k pipeline_run" in t for t in texts)
     files[".github/workflows/ci.yml"] = WORKFLOW.format("suite=e2e make -e e2e-tests")
     texts = [c.text for c in facts_of(tmp_path / "c", files).ci_commands]
     assert any("-k e2e" in t for t in texts)
@@ -358,3 +358,16 @@ def test_still_a_catalog_input_in_the_repository_or_fetched_is_no_finding(tmp_pa
 def test_still_outputs_and_remote_inputs_are_no_finding(tmp_path: Path) -> None:
     remote = CATALOG.replace("data/01_raw/claims.csv", "s3://bucket/raw/claims.csv")
     assert check("no-data-versioning", tmp_path, _kedro(remote)) == []
+
+
+def test_still_no_ci_training_when_pytest_deselects_the_marked_end_to_end_test(
+    tmp_path: Path,
+) -> None:
+    marked = E2E_TEST.replace(
+        "\n\n\ndef test_", "\n\nimport pytest\n\n\n@pytest.mark.e2e\ndef test_"
+    )
+    for i, step in enumerate(('pytest -m "not e2e" tests', "pytest tests --ignore=tests/e2e",
+                              'pytest -k "not e2e" tests')):  # fmt: skip
+        facts = facts_of(tmp_path / str(i), _e2e(step, marked))
+        assert facts.ci_runs_training is None, step
+    assert facts_of(tmp_path / "m", _e2e("pytest -m e2e tests", marked)).ci_runs_training

@@ -16,6 +16,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from catdetector.assess.follow import Command
@@ -45,22 +46,46 @@ def _test_file(path: str) -> bool:
     return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
 
 
-def _arguments(rest: str) -> list[str] | None:
-    """The paths a pytest command line names (``[]``: none); None when it cannot be read."""
+def _arguments(rest: str) -> tuple[list[str], dict[str, list[str]]] | None:
+    """The paths a pytest command line names (``[]``: none) and its selecting options
+    (``-m``, ``-k``, ``--ignore``); None when it cannot be read."""
     try:
         words = shlex.split(rest.split("&&")[0].split(";")[0].split("|")[0])
     except ValueError:
         return None
     paths: list[str] = []
-    skip = False
+    options: dict[str, list[str]] = {}
+    held = ""
     for word in words:
-        if skip:
-            skip = False
+        if held:
+            options.setdefault(held, []).append(word)
+            held = ""
         elif word in _VALUED:
-            skip = True
+            held = word
+        elif word.startswith("--ignore="):
+            options.setdefault("--ignore", []).append(word.split("=", 1)[1])
         elif not word.startswith("-") and "=" not in word:
             paths.append(word.split("::")[0])
-    return paths
+    return paths, options
+
+
+def _keeps(path: str, text: str, options: dict[str, list[str]]) -> bool:
+    """Whether ``-m``/``-k``/``--ignore`` keep a test file (by its markers, its path and test
+    names; an expression read as words: ``not x`` drops, any other word must be there)."""
+    if any(path.startswith((normpath(i) or "").rstrip("/") + "/") or path == normpath(i)
+           for i in options.get("--ignore", [])):  # fmt: skip
+        return False
+    for flag, has in (
+        ("-m", lambda w: f"mark.{w}" in text),
+        ("-k", lambda w: w.lower() in path.lower() or f"def test{w}" in text or w in text),
+    ):
+        for expr in options.get(flag, []):
+            words = re.findall(r"[\w.]+", expr)
+            dropped = {b for a, b in pairwise(words) if a == "not"}
+            wanted = [w for w in words if w not in ("not", "and", "or") and w not in dropped]
+            if any(has(w) for w in dropped) or (wanted and not any(has(w) for w in wanted)):
+                return False
+    return True
 
 
 _VARIABLE_RE = re.compile(r"\$\{[^}]*\}|\$\([^)]*\)|\$\w+")
@@ -111,9 +136,10 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
     for command in commands:
         if command.file.endswith(".py") or not (m := _PYTEST_RE.search(command.text)):
             continue
-        args = _arguments(m.group(1))
-        if args is None:
+        read = _arguments(m.group(1))
+        if read is None:
             continue
+        args, options = read
         moved = _CD_RE.findall(command.text[: m.start()])
         cwd = (normpath(moved[-1]) or "") if moved else ""
         folders = [r for a in args for r in _resolve(index, a, cwd)]
@@ -121,7 +147,8 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
             continue  # it names paths, none of them here
         for folder in folders or _configured(index):
             for path in tests:
-                if path == folder or not folder or path.startswith(folder.rstrip("/") + "/"):
+                under = not folder or path.startswith(folder.rstrip("/") + "/")
+                if (path == folder or under) and _keeps(path, index.text(path) or "", options):
                     chosen.setdefault(path, command)
     return chosen
 

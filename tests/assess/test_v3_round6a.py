@@ -371,3 +371,14 @@ def test_still_no_ci_training_when_pytest_deselects_the_marked_end_to_end_test(
         facts = facts_of(tmp_path / str(i), _e2e(step, marked))
         assert facts.ci_runs_training is None, step
     assert facts_of(tmp_path / "m", _e2e("pytest -m e2e tests", marked)).ci_runs_training
+
+
+def test_still_a_flat_settings_file_with_a_threshold_is_a_gate(tmp_path: Path) -> None:
+    settings = "min_accuracy: 0.9\nfail_fast: false\nlog_mode: off\n"
+    files: Files = {"train.py": TRAIN, "evaluate.py": SCORE, "params.yaml": settings}
+    assert check("no-evaluation-gate", tmp_path, files) == []
+
+
+def test_still_no_ci_training_when_the_test_only_asks_for_help(tmp_path: Path) -> None:
+    test = E2E_TEST.replace("'--no-cache'", "'--help'")
+    assert facts_of(tmp_path, _e2e("pytest tests", test)).ci_runs_training is None

@@ -231,8 +231,8 @@ def _runs(index: RepoIndex, modules: Modules, path: str) -> Iterator[tuple[int, 
             or (name in _RUN_CALLS and imported)
         ):
             words = _words(node.args[0], lists)
-            if not words or not _checked(node, tree):
-                continue
+            if not words or not _checked(node, tree) or {"--help", "-h", "--version"} & set(words):
+                continue  # `train.py --help` runs no training
             files = modules.command_files(words, [here, ""])
             script = next((w for w in words if w.endswith(".py")), None)
             if not files and script and (unique := _unique(modules, script)):

@@ -16,7 +16,7 @@ import yaml
 
 from catdetector.assess.text import YAML_LOADER
 
-_MODE_KEY_RE = re.compile(r"(?i)(?:^|_)mode$")
+_MODE_KEY_RE = re.compile(r"(?i)^(?:run_|validation_|gate_|check_|eval\w*_)?mode$")
 _REPORTING_MODES = frozenset(
     {"dry_run", "dry-run", "dryrun", "disabled", "off", "warn", "warning", "warn_only",
      "report", "report_only", "monitor", "shadow", "log", "log_only"}
@@ -25,7 +25,10 @@ _ON_DISABLES_RE = re.compile(
     r"(?i)^(?:dry[_-]?run|warn[_-]?only|report[_-]?only|continue-on-error|allow_failure|"
     r"skip[_-]?(?:validation|gate|check)s?|ignore[_-]?(?:failures?|errors?))$"
 )
-_OFF_DISABLES_RE = re.compile(r"(?i)^(?:fail\w*|enforce\w*|enabled?|block\w*|strict)$")
+_OFF_DISABLES_RE = re.compile(
+    r"(?i)^(?:fail(?:_on_\w+|_if_\w+|_build|_job|_pipeline)?|enforce\w*|enabled?|block\w*|"
+    r"strict|gate|gating)$"
+)
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -56,8 +59,8 @@ def _mappings(node: yaml.Node, line: int, out: list[yaml.MappingNode]) -> None:
 
 def configured_off(text: str, line: int) -> bool:
     """Whether the gate at ``line`` (1-based) of a YAML ``text`` sits in a mapping (a step, a
-    task's parameters, or one enclosing them, short of the document itself) that sets it not
-    to act."""
+    task's parameters, or one enclosing them, short of the document itself: a flat file of
+    settings is not read) that sets it not to act."""
     try:
         docs = list(yaml.compose_all(text, Loader=YAML_LOADER))
     except yaml.YAMLError:
@@ -67,7 +70,7 @@ def configured_off(text: str, line: int) -> bool:
             continue
         found: list[yaml.MappingNode] = []
         _mappings(doc, line - 1, found)
-        for mapping in found[1:] if len(found) > 1 else found:
+        for mapping in found[1:]:  # a step, a task or their parameters, not the file
             for key, value in mapping.value:
                 if isinstance(value, yaml.ScalarNode) and _off(str(key.value), str(value.value)):
                     return True

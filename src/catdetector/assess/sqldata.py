@@ -3,12 +3,13 @@
 A query (a ``SELECT ... FROM`` literal) run by a call that executes SQL (``pd.read_sql``,
 ``read_sql_query``, ``read_sql_table``, SQLAlchemy or DB-API ``execute``, ``copy_expert``,
 Spark ``.sql(``, BigQuery ``client.query(``, ``read_gbq``) in training code, or in a project
-module a pipeline or training file imports, reads whatever the table holds that day: the data
-a model was trained on cannot be recovered. A query is dated when it reads a table version
-(``VERSION AS OF``, ``TIMESTAMP AS OF``, ``FOR SYSTEM_TIME AS OF``, ``versionAsOf``,
-Snowflake ``AT(``/``BEFORE(``) or the repository versions data by another means (DVC,
-``data_versioning``). A file database the code opens itself (DuckDB, SQLite) is a file the
-pipeline builds or the data rules see, not a live source. Read with ``ast``; nothing is run.
+module a training pipeline or training file imports, reads whatever the table holds that
+day: the data a model was trained on cannot be recovered. A query is dated when it reads a
+table version (``VERSION AS OF``, ``TIMESTAMP AS OF``, ``FOR SYSTEM_TIME AS OF``,
+``versionAsOf``, Snowflake ``AT(``/``BEFORE(``), or when the repository versions data by
+other means (DVC, ``data_versioning``). A file database the code opens itself (DuckDB,
+SQLite) is a file the pipeline builds or the data rules see, not a live source. Read with
+``ast``; nothing is run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.model import Evidence
 from catdetector.assess.pycalls import dotted
+from catdetector.assess.stacks import names_training_file
 
 if TYPE_CHECKING:
     from catdetector.assess.code import CodeUnit
@@ -89,8 +91,10 @@ def sql_reads(f: Facts) -> list[Evidence]:
         return []
     units = {u.path: u for u in f.source_units if u.kind == "py" and not u.is_test}
     starts = {u.path for u in f.training_units} | {
-        e.file for e in f.pipelines if e.file and e.file.endswith(".py")
-    }
+        e.file
+        for e in f.pipelines
+        if e.file and e.file.endswith(".py") and names_training_file(f, e.file)
+    }  # an inference pipeline's queries read no training data
     candidates = set(starts)
     for path in sorted(starts):
         candidates |= _imported(f, path)

@@ -382,3 +382,42 @@ def test_still_a_flat_settings_file_with_a_threshold_is_a_gate(tmp_path: Path) -
 def test_still_no_ci_training_when_the_test_only_asks_for_help(tmp_path: Path) -> None:
     test = E2E_TEST.replace("'--no-cache'", "'--help'")
     assert facts_of(tmp_path, _e2e("pytest tests", test)).ci_runs_training is None
+
+
+MLPROJECT = (
+    "name: demo\nentry_points:\n  main:\n    parameters:\n"
+    "      data: {type: path, default: data/train.csv}\n      alpha: {type: float, default: 0.5}\n"
+    "    command: python train.py --data {data} --alpha {alpha}\n"
+)
+FLOW = (
+    "from metaflow import FlowSpec, IncludeFile, Parameter, step\n\n\n"
+    "class TrainFlow(FlowSpec):\n"
+    "    data = IncludeFile('data', default='data/train.csv')\n"
+    "    alpha = Parameter('alpha', default=0.5)\n\n"
+    "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+    "    @step\n    def end(self):\n        pass\n"
+)
+
+
+def test_an_mlproject_or_flow_parameter_defaulting_to_absent_data_is_unversioned(
+    tmp_path: Path,
+) -> None:
+    files: Files = {"MLproject": MLPROJECT, "train.py": TRAIN}
+    evidence = check("no-data-versioning", tmp_path / "ml", files)
+    assert [(e.file, e.line) for e in evidence] == [("MLproject", 5)]
+    files = {"flow.py": FLOW, "train.py": TRAIN}
+    evidence = check("no-data-versioning", tmp_path / "flow", files)
+    assert [(e.file, e.line) for e in evidence] == [("flow.py", 5)]
+
+
+def test_still_a_parameter_default_that_is_fetched_or_remote_is_no_finding(
+    tmp_path: Path,
+) -> None:
+    fetch = "import urllib.request\n\nurllib.request.urlretrieve(URL, 'data/train.csv')\n"
+    files: Files = {"MLproject": MLPROJECT, "train.py": TRAIN, "fetch.py": fetch}
+    assert check("no-data-versioning", tmp_path / "fetched", files) == []
+    files = {
+        "flow.py": FLOW.replace("'data/train.csv'", "'s3://bucket/train.csv'"),
+        "train.py": TRAIN,
+    }
+    assert check("no-data-versioning", tmp_path / "remote", files) == []

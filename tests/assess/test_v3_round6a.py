@@ -421,3 +421,9 @@ def test_still_a_parameter_default_that_is_fetched_or_remote_is_no_finding(
         "train.py": TRAIN,
     }
     assert check("no-data-versioning", tmp_path / "remote", files) == []
+
+
+def test_still_a_parameter_default_an_earlier_step_writes_is_no_finding(tmp_path: Path) -> None:
+    prepare = "import pandas as pd\n\npd.read_json(SOURCE).to_csv('data/train.csv')\n"
+    files: Files = {"MLproject": MLPROJECT, "train.py": TRAIN, "prepare.py": prepare}
+    assert check("no-data-versioning", tmp_path, files) == []

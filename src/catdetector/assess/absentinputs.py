@@ -7,7 +7,8 @@ among its ``outputs``, by its ``filepath:``; an MLproject entry point parameter 
 whose ``default`` is one. A declared path counts when it is local (no ``s3://``, ``gs://``,
 ``http``..., no ``${...}`` or ``{...}`` the runtime fills), not in the repository, not covered
 by DVC, git or git-lfs, and no file of the repository fetches it (a download call beside its
-file name): such data lives on one machine. Read with ``ast`` and YAML; nothing is run.
+file name, or a write of it by an earlier step): such data lives on one machine. Read with
+``ast`` and YAML; nothing is run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 
 _FETCH_RE = re.compile(
     r"(?i)urlretrieve|requests\.get|httpx\.get|\bwget\b|\bcurl\b|kaggle|gdown|hf_hub_download|"
-    r"snapshot_download|\bdownload\w*\(|\bgsutil\b|\baws\s+s3\b|\bazcopy\b|\bdvc\s+(?:pull|get)"
+    r"snapshot_download|\bdownload\w*\(|\bgsutil\b|\baws\s+s3\b|\bazcopy\b|"
+    r"\bdvc\s+(?:pull|get)|"  # fetched, or written by an earlier step:
+    r"\.to_(?:csv|parquet|json|pickle|feather)\(|\bnp\.save\w*\(|\.write_\w+\("
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from catdetector.assess import Report, assess_repository
@@ -27,7 +28,7 @@ SK_TRAIN = "from sklearn.svm import SVC\nimport numpy as np\nm = SVC(random_stat
 CI = "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {}\n"
 
 
-def _check(check_id: str, root: Path, files: Files) -> list[Evidence]:
+def _check(check_id: str, root: Path, files: Mapping[str, str | bytes]) -> list[Evidence]:
     write_tree(root, files)
     return get_check(check_id).func(Facts(scan(root)))
 
@@ -231,7 +232,7 @@ def test_preprocessing_copied_between_a_cli_predict_and_utils(tmp_path: Path) ->
 
 
 def test_a_repository_without_ml_is_not_applicable(tmp_path: Path) -> None:
-    files = {
+    files: dict[str, str | bytes] = {
         "README.md": "# Awesome ML\n![logo](images/logo.png)\n- [x](https://x.org)\n",
         "images/logo.png": b"\x89PNG\r\n\x1a\n" + bytes(100),
         "scripts/scrape.py": "import requests\nprint(requests.get('https://x.org').text)\n",
@@ -317,7 +318,8 @@ def test_fixes_name_the_repository_stack(tmp_path: Path) -> None:
     }
     report = assess_repository(write_tree(tmp_path, files))
     finding = report.finding("no-ci-training")
-    assert finding is not None and "job submit" in finding.fix, finding.fix
+    assert finding is not None
+    assert "job submit" in finding.fix, finding.fix
 
 
 # ------------------------------------------------------------------- ML Test Score -----

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 Files = dict[str, str | bytes]
@@ -15,7 +16,7 @@ FAKE_AWS_KEY_ID = "AKIA" + "QZ7W3XK2N5R8T4PL"
 FAKE_AWS_SECRET = "wJa1rXUtnFEMI" + "K7MDENGbPxRfiCYzQ2Wm8vLs"
 
 
-def write_tree(root: Path, files: Files) -> Path:
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     """Write ``files`` (relative path -> text or bytes) under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
     for rel, content in files.items():

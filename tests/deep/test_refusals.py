@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_missing_onnx_file_is_refused(bundle_copy: Path) -> None:
 def test_other_onnxruntime_version_is_refused_unless_allowed(
     bundle_copy: Path, deep_project: Path
 ) -> None:
-    def older(meta: dict) -> None:  # type: ignore[type-arg]
+    def older(meta: dict[str, Any]) -> None:
         assert meta["environment"]["packages"]["onnxruntime"]
         meta["environment"]["packages"]["onnxruntime"] = "1.0.0"
 
@@ -81,7 +82,7 @@ def test_other_onnxruntime_version_is_refused_unless_allowed(
 
 
 def test_changed_backbone_spec_is_refused(bundle_copy: Path) -> None:
-    def crop(meta: dict) -> None:  # type: ignore[type-arg]
+    def crop(meta: dict[str, Any]) -> None:
         meta["backbone"]["spec"]["input_size"] = 192
 
     edit_meta(bundle_copy, crop)

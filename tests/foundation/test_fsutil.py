@@ -84,3 +84,29 @@ def test_a_umask_set_after_import_is_honoured(tmp_path: Path) -> None:
         os.umask(old)
     assert _mode(tmp_path / "secret.txt") == 0o600
     assert _mode(tmp_path / "bundle") == 0o700
+
+
+def test_write_bytes_replaces_a_file_whole_with_the_umask_mode(tmp_path: Path) -> None:
+    target = tmp_path / "images" / "ab" / "abcd.jpg"  # folders made as needed
+    old = os.umask(0o027)
+    try:
+        write_bytes(target, b"first")
+        write_bytes(target, b"second, longer")  # replaces it whole
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"second, longer"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # 0o666 & ~0o027, as open() gives
+    assert sorted(p.name for p in target.parent.iterdir()) == ["abcd.jpg"]
+
+
+def test_a_failed_rename_leaves_no_temp_file(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()  # a folder where the file should go: the rename fails
+    (target / "inside").write_text("x")
+    try:
+        write_bytes(target, b"data")
+    except OSError:
+        pass
+    else:
+        raise AssertionError("a rename over a non-empty folder must fail")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]

@@ -35,14 +35,13 @@ def printing_lines(source: str) -> list[str]:
                 and func.value.attr in ("stdout", "stderr")
             ):
                 found.append(f"{node.lineno}: sys.{func.value.attr}.{func.attr}(")
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module]
-        for name in names:
-            if (name == "rich" or name.startswith("rich.")) and name not in RICH_DATA_ONLY:
-                found.append(f"{node.lineno}: imports {name}")
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if (name == "rich" or name.startswith("rich.")) and name not in RICH_DATA_ONLY:
+                    found.append(f"{node.lineno}: imports {name}")
     return found
 
 

@@ -138,9 +138,8 @@ def _pg_tables(url: str) -> dict[str, str | None]:
         version = None
         if "alembic_version" in tables:
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        indexes = {
-            ix["name"]: str(ix["unique"]) for t in tables for ix in sa.inspect(conn).get_indexes(t)
-        }
+        found = [ix for t in tables for ix in sa.inspect(conn).get_indexes(t)]
+        indexes = {str(ix["name"]): str(ix["unique"]) for ix in found}
     engine.dispose()
     return {"tables": ",".join(sorted(tables)), "version": version, **indexes}
 

@@ -53,7 +53,7 @@ def test_command_table_names_every_command_of_its_module() -> None:
         if register is None:
             continue
         register(app)
-        names = [c.name for c in app.registered_commands]
-        names += [g.name for g in app.registered_groups]
+        names = [c.name for c in app.registered_commands if c.name]
+        names += [g.name for g in app.registered_groups if g.name]
         found.update(dict.fromkeys(names, module))
     assert found == cli.COMMAND_MODULES

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,12 +52,12 @@ def _promote(
 
 
 @pytest.fixture(scope="module")
-def team_base(two_models: dict, tmp_path_factory: pytest.TempPathFactory) -> Team:
+def team_base(two_models: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Team:
     from tests.support import copy_project
 
     work = tmp_path_factory.mktemp("team")
-    bob = copy_project(two_models["root"], work)  # type: ignore[arg-type]
-    git("checkout", "-q", "-B", "main", two_models["good"], cwd=bob)  # type: ignore[arg-type]
+    bob = copy_project(two_models["root"], work)
+    git("checkout", "-q", "-B", "main", two_models["good"], cwd=bob)
     run(["dvc", "checkout", "-q"], bob)
     origin = publish(bob, work, dvc_push=False)
     for i in range(4):

@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_poll_failures_are_logged_once_and_backed_off(
     assert server.model()["poll_error"] is None
 
 
-def _golden_off(meta: dict) -> None:  # type: ignore[type-arg]
+def _golden_off(meta: dict[str, Any]) -> None:
     probs = meta["golden"][0]["probabilities"]
     meta["golden"][0]["probabilities"] = [probs[1], probs[0]]
 

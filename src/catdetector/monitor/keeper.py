@@ -26,7 +26,12 @@ log = logging.getLogger("catdetector.monitor")
 
 IMAGE_KEY = "_image"  # a record's input bytes, on their way to the images folder
 EXTENSIONS = {
-    "JPEG": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "WEBP": "webp", "TIFF": "tif"
+    "JPEG": "jpg",
+    "PNG": "png",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "WEBP": "webp",
+    "TIFF": "tif",
 }
 BUDGET_FULL = "queue_full"
 DISK_FULL = "disk_full"

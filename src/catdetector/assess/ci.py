@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
+from catdetector.assess.citests import test_runs
 from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
 from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
+from catdetector.assess.gateoff import configured_off
 from catdetector.assess.model import Evidence
 from catdetector.assess.modules import Modules
 from catdetector.assess.runners import runner_for
@@ -114,8 +116,10 @@ class CIFacts(CodeFacts):
 
     @cached_property
     def ci_commands(self) -> list[Command]:
-        """Lines of the CI definitions and of what they run, followed (scripts, jobs, make)."""
-        return follow(self.index, self.ci_paths)
+        """Lines of the CI definitions and of what they run, followed (scripts, jobs, make),
+        and the entry points and pipelines the tests it runs execute (``citests``)."""
+        commands = follow(self.index, self.ci_paths)
+        return commands + test_runs(self.index, commands, self.modules)
 
     @cached_property
     def ci_text(self) -> str:
@@ -254,7 +258,7 @@ def gates(f: Facts) -> list[Evidence]:
 
 def _gates(f: Facts) -> list[Evidence]:
     found: list[Evidence] = []
-    if (command := f.ci_find(GATE_WORD_RE)) is not None:
+    if (command := _ci_gate(f)) is not None:
         found.append(Evidence(command.file, command.line, f"CI gate: {command.text[:80]}"))
     if (command := f.ci_model_tests) is not None:
         found.append(Evidence(command.file, command.line, "CI tests the trained model"))
@@ -270,7 +274,7 @@ def _gates(f: Facts) -> list[Evidence]:
         info for info in f.config_texts if info.name.lower().startswith(("params", "dvc", "config"))
     ]
     for info in texts:
-        if GATE_WORD_RE.search(info.text or ""):
+        if (m := GATE_WORD_RE.search(info.text or "")) and not _off(info.path, info.text, m):
             found.append(Evidence(info.path, None, "gate threshold"))
             break
     found.extend(f.stack_hits.get("gate", []))
@@ -281,6 +285,25 @@ def _gates(f: Facts) -> list[Evidence]:
             found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))
             break
     return found
+
+
+def _off(path: str, text: str | None, m: re.Match[str]) -> bool:
+    """A gate word in a YAML file whose step or task sets it not to act (``gateoff``)."""
+    line = (text or "").count("\n", 0, m.start()) + 1
+    return path.endswith((".yml", ".yaml")) and configured_off(text or "", line)
+
+
+def _ci_gate(f: Facts) -> Command | None:
+    """The first gate command CI runs in a step that is not allowed to fail."""
+    for command in f.ci_commands:
+        if GATE_WORD_RE.search(command.text) is None:
+            continue
+        if command.file.endswith((".yml", ".yaml")) and configured_off(
+            f.index.text(command.file) or "", command.line
+        ):
+            continue
+        return command
+    return None
 
 
 def no_evaluation_gate(f: Facts) -> list[Evidence]:

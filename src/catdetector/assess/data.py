@@ -8,10 +8,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
+from catdetector.assess.absentinputs import absent_inputs
 from catdetector.assess.code import CodeFacts
 from catdetector.assess.codepatterns import READ_RE, joined_to_variable, only_writes
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
+from catdetector.assess.sqldata import sql_reads
 from catdetector.assess.text import Rx, human, normpath, snippet, suffix_of
 from catdetector.assess.vocab import (
     DATA_DIR_NAMES,
@@ -192,6 +194,8 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                     detail = f"reads data nothing versions: {snippet(line)}"
                     ev.append(unit.evidence(number, detail))
                     break
+    ev.extend(sql_reads(f))  # training data a query reads at run time (``sqldata``)
+    ev.extend(absent_inputs(f))  # catalog inputs that are not here (``absentinputs``)
     if not ev and absent:
         detail = (
             f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "

@@ -201,6 +201,9 @@ class Flow:
             if (value := value_of(node)) is not None and (targets := targets_of(node))
         ]
         self.evaluation |= _returned(nodes, self.returns)
+        self.evaluation |= {  # a step handed a metric: ``def promote(latest_metric: float)``
+            n.arg for n in nodes if isinstance(n, ast.arg) and _METRIC_PART_RE.match(n.arg)
+        }
         for targets, value in assigns:
             metric, prediction = _seeds(value)
             if metric:

@@ -112,8 +112,29 @@ def _acts(body: list[ast.stmt]) -> bool:
     return False
 
 
+def _flags(nodes: list[ast.AST], flow: Flow) -> set[str]:
+    """Booleans that hold the outcome of comparing an evaluation: assigned from the comparison
+    (``challenger_wins = (m_chall > m_champ) if lower else ...``), or set to a constant in a
+    branch it decides (``if latest >= current: ... else: should_promote = False``)."""
+    found: set[str] = set()
+    for node in nodes:
+        value = value_of(node)
+        if isinstance(node, ast.Assign) and value is not None and _ordered(value, flow):
+            found |= targets_of(node)
+        elif isinstance(node, ast.If) and _ordered(node.test, flow):
+            for sub in ast.walk(ast.Module(body=[*node.body, *node.orelse], type_ignores=[])):
+                if (
+                    isinstance(sub, ast.Assign)
+                    and isinstance(sub.value, ast.Constant)
+                    and isinstance(sub.value.value, bool)
+                ):
+                    found |= targets_of(sub)
+    return found
+
+
 def gate_lines(text: str) -> list[int]:
-    """Lines of ``text`` where an evaluation of the model is compared and acted on."""
+    """Lines of ``text`` where an evaluation of the model is compared and acted on, directly
+    or through a boolean that holds the comparison's outcome."""
     tree = parse(text)
     if tree is None:
         return []
@@ -121,8 +142,11 @@ def gate_lines(text: str) -> list[int]:
     deciders = _deciders(tree)
     for nodes, flow in flows(tree):
         lines.extend(_decision_lines(nodes, flow, deciders))
+        flags = _flags(nodes, flow)
         for node in nodes:
-            if isinstance(node, ast.If) and _ordered(node.test, flow):
+            if isinstance(node, ast.If) and (
+                _ordered(node.test, flow) or names_in(node.test) & flags
+            ):
                 if _acts(node.body) or _acts(node.orelse):
                     lines.append(node.lineno)
             elif isinstance(node, ast.Assert) and _ordered(node.test, flow):

@@ -39,7 +39,11 @@ _MODULE_RE = re.compile(
 )
 _USES_RE = re.compile(r"^-?\s*uses:\s*['\"]?\./([^\s@'\"]+)")
 _IMPORT_RE = re.compile(r"^(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
-_MAKE_RE = re.compile(r"(?:^|[;&|(]\s*|\s)make\b((?:\s+[^\s;&|]+)*)")
+_MAKE_RE = re.compile(
+    r"(?:^|[;&|(]\s*|\s)((?:[A-Za-z_]\w*=\S*\s+)*)make\b((?:\s+[^\s;&|]+)*)"
+)
+_MAKE_VAR_RE = re.compile(r"^\s*(?:export\s+|override\s+)?([A-Za-z_]\w*)\s*(\?|:|::)?=\s*(.*)$")
+_VAR_USE_RE = re.compile(r"\$\(([A-Za-z_]\w*)\)|\$\{([A-Za-z_]\w*)\}")
 _CD_RE = re.compile(r"(?:^|[;&|:(]\s*|\s)cd\s+([^\s;&|)]+)")
 _DOCKER_RE = re.compile(r"\bdocker(?:-compose|\s+compose|\s+build|\s+buildx\s+build|\s+run)\b")
 _TARGET_RE = re.compile(r"^([A-Za-z0-9_.%/-]+(?:\s+[A-Za-z0-9_.%/-]+)*)\s*:(?!=)(.*)$")
@@ -63,10 +67,12 @@ def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]
     """Makefile target -> (prerequisites, recipe lines)."""
     targets: dict[str, tuple[list[str], list[tuple[int, str]]]] = {}
     current: list[str] = []
+    continued = False  # a recipe line ending in `\` goes on, however the next one is indented
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("\t"):
+        if line.startswith("\t") or (continued and current):
             for name in current:
                 targets[name][1].append((number, line.strip()))
+            continued = line.rstrip().endswith("\\")
             continue
         m = _TARGET_RE.match(line)
         if m and not line.startswith((" ", "#")):
@@ -77,6 +83,30 @@ def _make_targets(text: str) -> dict[str, tuple[list[str], list[tuple[int, str]]
         elif line.strip() and not line.startswith("#"):
             current = []
     return targets
+
+
+def _make_vars(text: str, given: str) -> dict[str, str]:
+    """A Makefile's variables: the environment (``VAR=value make``; ``?``-marked, kept by
+    ``VAR ?= x`` only, unless ``make -e``), the file's own (``VAR ?= x``, ``VAR := x``,
+    ``VAR = x``), then the command line's (``make target VAR=value``), which win. A use of
+    an unknown variable is left as written."""
+    found: dict[str, str] = {}
+    pairs = [p.partition("=") for p in given.split("\n") if "=" in p]
+    found.update((n[1:], v) for n, _, v in pairs if n.startswith("?"))  # the environment
+    for line in text.splitlines():
+        if line.startswith("\t") or (m := _MAKE_VAR_RE.match(line)) is None:
+            continue
+        if m.group(2) != "?" or m.group(1) not in found:  # `?=` keeps the environment's
+            found[m.group(1)] = m.group(3).split(" #", 1)[0].strip()
+    found.update((n, v) for n, _, v in pairs if not n.startswith("?"))  # command line wins
+    return found
+
+
+def _substitute(line: str, values: dict[str, str]) -> str:
+    """``$(VAR)`` and ``${VAR}`` replaced by the values known (twice: a value may use one)."""
+    for _ in range(2):
+        line = _VAR_USE_RE.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), line)
+    return line
 
 
 def _joined(lines: list[tuple[int, str]], path: str) -> list[tuple[int, str]]:
@@ -145,6 +175,7 @@ class _Follower:
             numbered = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)]
             return _joined([x for x in numbered if x[1] and x[0] not in skip], path)
         targets = _make_targets(text)
+        target, _, given = target.partition("\n")
         chosen = [target] if target != "." else [next(iter(targets), "")]
         lines: list[tuple[int, str]] = []
         for name in chosen:
@@ -152,7 +183,8 @@ class _Follower:
             lines.extend(recipe)
             for dep in deps[:8]:
                 lines.extend(targets.get(dep, ([], []))[1])
-        return _joined(lines, path)
+        values = _make_vars(text, given)
+        return _joined([(n, _substitute(line, values)) for n, line in lines], path)
 
     def _exists(self, path: str | None) -> str | None:
         return path if path is not None and path in self.index.files else None
@@ -178,7 +210,7 @@ class _Follower:
                 if folder is not None and (found := self._exists(normpath(name, folder))):
                     refs.append((found, "", ""))
         for m in _MAKE_RE.finditer(line):
-            refs.extend(self._make(m.group(1), local))
+            refs.extend(self._make(m.group(2), local, m.group(1).split()))
         if _DOCKER_RE.search(line):
             refs.extend(self._docker(line, local))
         if re.search(r"\bdvc['\"]?\s+(?:repro|exp\s+run)\b", line):
@@ -195,11 +227,14 @@ class _Follower:
                     break
         return refs
 
-    def _make(self, args: str, cwd: str) -> list[tuple[str, str, str]]:
+    def _make(self, args: str, cwd: str, env: list[str]) -> list[tuple[str, str, str]]:
         try:
             words = shlex.split(args)
         except ValueError:
             words = args.split()
+        strong = "-e" in words or "--environment-overrides" in words  # `make -e`
+        given = [e if strong else "?" + e for e in env]  # the environment, weaker than `=`
+        given += [w for w in words if "=" in w and not w.startswith("-")]
         directory, targets, skip = cwd, [], False
         for i, word in enumerate(words):
             if skip:
@@ -217,7 +252,8 @@ class _Follower:
         for name in ("Makefile", "makefile", "GNUmakefile"):
             found = self._exists(normpath(name, directory))
             if found:
-                return [(found, t, directory) for t in (targets or ["."])]
+                values = "".join("\n" + g for g in given)  # read by ``_make_vars``
+                return [(found, t + values, directory) for t in (targets or ["."])]
         return []
 
     def _docker(self, line: str, cwd: str) -> list[tuple[str, str, str]]:

@@ -13,6 +13,7 @@ import yaml
 
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
 from catdetector.assess.cisystems import AUX_PATH_RE
+from catdetector.assess.citests import imported_pipeline_run
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
@@ -380,7 +381,8 @@ class PipelineFacts(CIFacts):
                 continue
             if any(m == i or m.endswith("." + i) for m in modules for i in unit.py.imports):
                 return Command(command.file, 1, "runs the training pipeline", command.via)
-        return None
+        training = {p for p in files if names_training_file(self, p)}
+        return imported_pipeline_run(self.index, self.ci_commands, units, training)
 
     @cached_property
     def stack_hits(self) -> dict[str, list[Evidence]]:

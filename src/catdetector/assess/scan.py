@@ -333,7 +333,7 @@ class _Scanner:
         dot = name.rfind(".")
         suffix = name[dot:].lower() if dot > 0 else ""
         template = is_template(name, suffix, rel)
-        if template and self._package_data(rel):  # a package's templates: its data, not read
+        if template and "{%" not in name and self._package_data(rel):  # a package's data
             self.index.files[rel] = FileInfo(path=rel, size=st.st_size)
             return
         if template:  # read as the file it renders to

@@ -37,7 +37,10 @@ def is_template(name: str, suffix: str, rel: str) -> bool:
     """Whether a file is a template: a template suffix, or it lies in a templated folder
     (``{{...}}``, ``__APP_NAME__``, ``<project>`` in its path)."""
     return (
-        suffix in TEMPLATE_SUFFIXES or "{{" in rel or _PLACEHOLDER_PART_RE.search(rel) is not None
+        suffix in TEMPLATE_SUFFIXES
+        or "{{" in rel
+        or "{%" in name  # a file the generator writes or not: `{% if x %}promote.py{% endif %}`
+        or _PLACEHOLDER_PART_RE.search(rel) is not None
     )
 
 
@@ -48,6 +51,7 @@ def rendered_name(name: str, suffix: str) -> str:
         if "." in stem.lstrip(".") or stem in ("Dockerfile", "Makefile", "Jenkinsfile"):
             name = stem
     name = _NAME_PLACEHOLDER_RE.sub(PLACEHOLDER, name)
+    name = re.sub(r"\{%-?.*?-?%\}", "", name)  # a conditional name renders to its text
     return _MARKER_RE.sub(PLACEHOLDER, name) if "{" in name else name
 
 

@@ -19,7 +19,8 @@ FLASK_SERVE = (
 
 # ------------------------------------------- 1. nothing to rebuild --------------------------
 INFERENCE_FLOW = (
-    "import torch\nfrom metaflow import FlowSpec, step\nfrom diffusers import AutoPipelineForText2Image\n\n\n"
+    "import torch\nfrom metaflow import FlowSpec, step\n"
+    "from diffusers import AutoPipelineForText2Image\n\n\n"
     "class TextToImage(FlowSpec):\n    @step\n    def start(self):\n"
     "        pipe = AutoPipelineForText2Image.from_pretrained('stabilityai/sdxl-turbo')\n"
     "        self.images = pipe(prompt='a cat').images\n        self.next(self.end)\n\n"
@@ -70,3 +71,143 @@ def test_an_mlproject_running_a_missing_script_still_lowers_with_nothing_trained
     bus = report.finding("bus-factor")
     if report.level is not None:
         assert bus is not None and bus.lowers_level
+
+
+# ------------------------------------------- 2. ways back, by structure ---------------------
+RUN_DIR_HELPER = (
+    "from datetime import datetime\nfrom pathlib import Path\n\n\n"
+    "def create_run_dir(base: Path) -> Path:\n"
+    "    ts = datetime.now().strftime('%Y%m%d-%H%M%S')\n    run_dir = base / ts\n"
+    "    run_dir.mkdir(parents=True)\n    return run_dir\n"
+)
+RUN_DIR_TRAIN = (
+    "import joblib\nfrom pathlib import Path\nfrom sklearn.datasets import load_iris\n"
+    "from sklearn.linear_model import LogisticRegression\nfrom utils import create_run_dir\n"
+    "X, y = load_iris(return_X_y=True)\nmodel = LogisticRegression().fit(X, y)\n"
+    "run_dir = create_run_dir(Path('artifacts'))\n{extra}"
+    "joblib.dump(model, run_dir / 'model.joblib')\n"
+)
+
+
+def _rollback(root: Path, files: Files) -> list[str]:
+    write_tree(root, files)
+    found = assess_repository(root).finding("no-rollback")
+    return [e.detail for e in found.evidence] if found else []
+
+
+def test_a_save_into_a_timestamped_run_folder_keeps_versions(tmp_path: Path) -> None:
+    files = {"utils.py": RUN_DIR_HELPER, "train.py": RUN_DIR_TRAIN.format(extra="")}
+    assert not any("no version to go back to" in d for d in _rollback(tmp_path, files))
+
+
+def test_a_save_into_a_uuid_or_run_id_folder_keeps_versions(tmp_path: Path) -> None:
+    train = (
+        "import os\nimport uuid\nimport torch\nfrom torch import nn\n"
+        "model = nn.Linear(2, 1)\nmodel.train()\nopt = torch.optim.SGD(model.parameters(), 0.1)\n"
+        "tag = uuid.uuid4().hex\n"
+        "torch.save(model.state_dict(), f'models/{tag}/model.pt')\n"
+        "torch.save(model.state_dict(), os.path.join('ckpt', os.environ['GITHUB_SHA'], 'm.pt'))\n"
+    )
+    assert not any("no version" in d for d in _rollback(tmp_path, {"train.py": train}))
+
+
+def test_a_run_folder_the_pipeline_removes_still_has_no_way_back(tmp_path: Path) -> None:
+    extra = "import shutil\nshutil.rmtree('artifacts', ignore_errors=True)\n"
+    files = {"utils.py": RUN_DIR_HELPER, "train.py": RUN_DIR_TRAIN.format(extra=extra)}
+    assert any("no version to go back to" in d for d in _rollback(tmp_path, files))
+
+
+def test_a_save_to_a_fixed_name_still_has_no_way_back(tmp_path: Path) -> None:
+    train = RUN_DIR_TRAIN.format(extra="").replace(
+        "run_dir = create_run_dir(Path('artifacts'))\n", "run_dir = Path('artifacts')\n"
+    )
+    assert any("no version to go back to" in d for d in _rollback(tmp_path, {"train.py": train}))
+
+
+BENTO_DAG = (
+    "from airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
+    "with DAG('rec') as dag:\n    clean = BashOperator(task_id='clean', bash_command='''\n"
+    "        bentoml delete rec_bento --yes; bentoml models delete {model} --yes\n    ''')\n"
+    "    train = BashOperator(task_id='train', bash_command='python train.py')\n"
+    "    serve = BashOperator(task_id='serve', bash_command='bentoml serve service:svc')\n"
+    "    clean >> train >> serve\n"
+)
+BENTO_TRAIN = (
+    "import bentoml\nfrom sklearn.datasets import load_iris\n"
+    "from sklearn.linear_model import LogisticRegression\nX, y = load_iris(return_X_y=True)\n"
+    "model = LogisticRegression(random_state=0).fit(X, y)\n"
+    "bentoml.sklearn.save_model('rec_model', model)\n"
+)
+BENTO_SERVICE = (
+    "import bentoml\nrunner = bentoml.sklearn.get('rec_model:latest').to_runner()\n"
+    "svc = bentoml.Service('rec', runners=[runner])\n\n\n@svc.api(input=bentoml.io.JSON(), "
+    "output=bentoml.io.JSON())\ndef predict(x):\n    return runner.predict.run([x['v']]).tolist()\n"
+)
+
+
+def _bento(model: str) -> Files:
+    return {
+        "dags/rec.py": BENTO_DAG.format(model=model),
+        "train.py": BENTO_TRAIN,
+        "service.py": BENTO_SERVICE,
+    }
+
+
+def test_a_model_store_the_pipeline_empties_before_each_run_is_no_way_back(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, _bento("rec_model"))
+    back = assess_repository(tmp_path).finding("no-rollback")
+    assert back is not None and back.lowers_level and back.severity == "critical"
+    assert back.evidence[0].file == "dags/rec.py" and "deletes" in back.evidence[0].detail
+
+
+def test_deleting_one_old_version_from_the_store_still_keeps_a_way_back(tmp_path: Path) -> None:
+    write_tree(tmp_path, _bento("rec_model:2024_old"))
+    assert assess_repository(tmp_path).finding("no-rollback") is None
+
+
+# ------------------------------------------- 4. DVC data with no remote ---------------------
+DVC_FILE = "outs:\n- md5: 3f2a9c1e5b7d4e6f8a0b1c2d3e4f5a6b.dir\n  path: data\n"
+DVC_TRAIN = (
+    "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "df = pd.read_csv('data/train.csv')\n"
+    "model = LogisticRegression(random_state=0).fit(df[['a']], df['y'])\n"
+)
+REMOTE = "[core]\n    remote = storage\n['remote \"storage\"']\n    url = s3://bucket/project\n"
+
+
+def _dvc_repo(config: str, extra: Files | None = None) -> Files:
+    return {
+        ".dvc/config": config,
+        "data.dvc": DVC_FILE,
+        "dvc.yaml": "stages:\n  train:\n    cmd: python train.py\n    deps: [data, train.py]\n"
+        "    outs: [model.pkl]\n",
+        "train.py": DVC_TRAIN,
+        **(extra or {}),
+    }
+
+
+def test_dvc_files_with_no_remote_anywhere_are_a_medium_risk_that_does_not_lower(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, _dvc_repo(""))
+    report = assess_repository(tmp_path)
+    found = report.finding("dvc-no-remote")
+    assert found is not None and found.severity == "medium" and not found.lowers_level
+    assert found.evidence[0].file == "data.dvc" and "no DVC remote" in found.evidence[0].detail
+    assert report.finding("no-data-versioning") is None  # the data is versioned by hash
+
+
+def test_a_remote_in_the_committed_dvc_config_still_shares_the_data(tmp_path: Path) -> None:
+    write_tree(tmp_path, _dvc_repo(REMOTE))
+    assert assess_repository(tmp_path).finding("dvc-no-remote") is None
+
+
+def test_a_remote_ci_adds_still_shares_the_data(tmp_path: Path) -> None:
+    ci = (
+        "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: dvc remote add -d storage s3://bucket/p && dvc pull\n"
+    )
+    write_tree(tmp_path, _dvc_repo("", {".github/workflows/ci.yml": ci}))
+    assert assess_repository(tmp_path).finding("dvc-no-remote") is None

@@ -211,3 +211,28 @@ def test_a_remote_ci_adds_still_shares_the_data(tmp_path: Path) -> None:
     )
     write_tree(tmp_path, _dvc_repo("", {".github/workflows/ci.yml": ci}))
     assert assess_repository(tmp_path).finding("dvc-no-remote") is None
+
+
+# ------------------------------------------- 5. a value that is a name: one rule ------------
+def test_one_rule_says_whether_a_secret_value_is_a_name_and_which_kind() -> None:
+    from catdetector.assess import secretkinds
+
+    kinds = {v: secretkinds.value_name(v) for v in (
+        "SECRET_KEY", "DB_PASSWORD_2", "database_password", "accessKeyId", "hunter2",
+        "Hunter2Hunter2x", "correcthorse", "AKIA_X7F2K9Q1Z3M8W4R6T0YBV5",
+    )}  # fmt: skip
+    assert kinds == {
+        "SECRET_KEY": "variable",
+        "DB_PASSWORD_2": "variable",
+        "database_password": "identifier",
+        "accessKeyId": "identifier",
+        "hunter2": None,
+        "Hunter2Hunter2x": None,
+        "correcthorse": None,
+        "AKIA_X7F2K9Q1Z3M8W4R6T0YBV5": None,  # random-looking: stays a value
+    }
+    line = 'password = "SECRET_KEY"'
+    assert secretkinds.not_a_value("SECRET_KEY", line, len(line), True)
+    assert secretkinds.low_reason("cfg.yaml", "cred", "accessKeyId", set()) == (
+        secretkinds.NAME_VALUE
+    )

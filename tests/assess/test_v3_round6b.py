@@ -236,3 +236,71 @@ def test_one_rule_says_whether_a_secret_value_is_a_name_and_which_kind() -> None
     assert secretkinds.low_reason("cfg.yaml", "cred", "accessKeyId", set()) == (
         secretkinds.NAME_VALUE
     )
+
+
+# ------------------------------------------- 3. skew through a fitted transformer -----------
+PREP = (
+    "import joblib\nimport pandas as pd\nfrom sklearn.model_selection import train_test_split\n"
+    "from sklearn.preprocessing import StandardScaler\n\n\ndef prepare():\n"
+    "    df = pd.read_csv('data/churn.csv')\n    X, y = df.drop(columns=['y']), df['y']\n"
+    "    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)\n"
+    "    scaler = StandardScaler()\n    X_train_s = scaler.fit_transform(X_train)\n"
+    "    X_test_s = scaler.transform(X_test)\n    joblib.dump(scaler, 'models/scaler.joblib')\n"
+    "    return X_train_s, X_test_s, y_train, y_test\n"
+)
+FIT = (
+    "import joblib\nfrom sklearn.linear_model import LogisticRegression\nfrom prep import prepare\n"
+    "X_train, X_test, y_train, y_test = prepare()\n"
+    "model = LogisticRegression(random_state=0).fit(X_train, y_train)\n"
+    "joblib.dump(model, 'models/churn_model.joblib')\n"
+)
+SERVE = (
+    "import joblib\nimport pandas as pd\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    "model = joblib.load('models/churn_model.joblib')\n{extra}\n\n@app.post('/predict')\n"
+    "def predict(row: dict) -> dict:\n    X = pd.DataFrame([row])\n{apply}"
+    "    return {{'churn': int(model.predict(X)[0])}}\n"
+)
+
+
+def _skew(root: Path, files: Files) -> list[str]:
+    write_tree(root, {"requirements.txt": "scikit-learn==1.5.0\nfastapi==0.115.0\n", **files})
+    found = assess_repository(root).finding("training-serving-skew")
+    return [f"{e.file}:{e.line} {e.detail}" for e in found.evidence] if found else []
+
+
+def test_a_scaler_the_model_needs_but_serving_never_applies_is_critical_skew(
+    tmp_path: Path,
+) -> None:
+    files = {"prep.py": PREP, "train.py": FIT, "serve.py": SERVE.format(extra="", apply="")}
+    write_tree(tmp_path, files)
+    assert any(
+        e.startswith("train.py:5") and "fitted StandardScaler" in e for e in _skew(tmp_path, files)
+    )
+    found = assess_repository(tmp_path).finding("training-serving-skew")
+    assert found is not None and found.severity == "critical" and not found.lowers_level
+
+
+def test_serving_that_loads_and_applies_the_scaler_still_has_no_skew(tmp_path: Path) -> None:
+    serve = SERVE.format(
+        extra="scaler = joblib.load('models/scaler.joblib')",
+        apply="    X = scaler.transform(X)\n",
+    )
+    assert _skew(tmp_path, {"prep.py": PREP, "train.py": FIT, "serve.py": serve}) == []
+
+
+def test_a_pipeline_holding_scaler_and_model_still_has_no_skew(tmp_path: Path) -> None:
+    fit = (
+        "import joblib\nimport pandas as pd\nfrom sklearn.pipeline import Pipeline\n"
+        "from sklearn.preprocessing import StandardScaler\n"
+        "from sklearn.linear_model import LogisticRegression\ndf = pd.read_csv('data/c.csv')\n"
+        "pipe = Pipeline([('s', StandardScaler()), ('m', LogisticRegression(random_state=0))])\n"
+        "pipe.fit(df.drop(columns=['y']), df['y'])\n"
+        "joblib.dump(pipe, 'models/churn_model.joblib')\n"
+    )
+    serve = SERVE.format(extra="", apply="")
+    assert _skew(tmp_path, {"train.py": fit, "serve.py": serve}) == []
+
+
+def test_serving_another_model_still_is_no_evidence_of_this_skew(tmp_path: Path) -> None:
+    serve = SERVE.format(extra="", apply="").replace("churn_model", "forecast_prophet")
+    assert _skew(tmp_path, {"prep.py": PREP, "train.py": FIT, "serve.py": serve}) == []

@@ -41,7 +41,8 @@ _DEPTH = 3
 
 
 @functools.lru_cache(maxsize=256)
-def _tree(text: str) -> ast.Module | None:
+def parsed(text: str) -> ast.Module | None:
+    """The module ``text`` parses to, or None (cached)."""
     try:
         return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
@@ -78,7 +79,7 @@ class _Scope:
         for unit in self.f.source_units:
             if unit.kind != "py" or f"def {name}(" not in unit.text:
                 continue
-            tree = _tree(unit.text)
+            tree = parsed(unit.text)
             for node in ast.walk(tree) if tree else ():
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
                     return node
@@ -152,7 +153,7 @@ def per_run_save(f: Facts, unit: CodeUnit, line: int) -> bool:
     """Whether a save called on ``line`` of ``unit`` writes into a per-run destination (its
     arguments after the object saved: ``joblib.dump(m, dest)``, ``model.save(dest)``), and
     no folder on that destination is removed by the project (``rm -rf``, ``rmtree``)."""
-    tree = _tree(unit.text) if unit.kind == "py" else None
+    tree = parsed(unit.text) if unit.kind == "py" else None
     if tree is None:
         return False
     scope = _Scope(f, tree)

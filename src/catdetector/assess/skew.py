@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.environment import env_skew
+from catdetector.assess.fittedskew import fitted_transformer_skew
 from catdetector.assess.model import Evidence
 from catdetector.assess.text import Rx, snippet
 
@@ -134,4 +135,7 @@ def training_serving_skew(f: Facts) -> list[Evidence]:
     """Environments that differ or float, or preprocessing written twice."""
     if not (f.training_units or f.serving_units or f.model_files or f.stages):
         return []
-    return env_skew(f) + preprocessing_skew(f)
+    if found := env_skew(f) + preprocessing_skew(f):
+        return found
+    training = training_side(f)
+    return fitted_transformer_skew(f, training, inference_side(f, training))

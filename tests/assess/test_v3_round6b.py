@@ -96,7 +96,7 @@ def _rollback(root: Path, files: Files) -> list[str]:
 
 
 def test_a_save_into_a_timestamped_run_folder_keeps_versions(tmp_path: Path) -> None:
-    files = {"utils.py": RUN_DIR_HELPER, "train.py": RUN_DIR_TRAIN.format(extra="")}
+    files: Files = {"utils.py": RUN_DIR_HELPER, "train.py": RUN_DIR_TRAIN.format(extra="")}
     assert not any("no version to go back to" in d for d in _rollback(tmp_path, files))
 
 
@@ -113,7 +113,7 @@ def test_a_save_into_a_uuid_or_run_id_folder_keeps_versions(tmp_path: Path) -> N
 
 def test_a_run_folder_the_pipeline_removes_still_has_no_way_back(tmp_path: Path) -> None:
     extra = "import shutil\nshutil.rmtree('artifacts', ignore_errors=True)\n"
-    files = {"utils.py": RUN_DIR_HELPER, "train.py": RUN_DIR_TRAIN.format(extra=extra)}
+    files: Files = {"utils.py": RUN_DIR_HELPER, "train.py": RUN_DIR_TRAIN.format(extra=extra)}
     assert any("no version to go back to" in d for d in _rollback(tmp_path, files))
 
 
@@ -271,7 +271,7 @@ def _skew(root: Path, files: Files) -> list[str]:
 def test_a_scaler_the_model_needs_but_serving_never_applies_is_critical_skew(
     tmp_path: Path,
 ) -> None:
-    files = {"prep.py": PREP, "train.py": FIT, "serve.py": SERVE.format(extra="", apply="")}
+    files: Files = {"prep.py": PREP, "train.py": FIT, "serve.py": SERVE.format(extra="", apply="")}
     write_tree(tmp_path, files)
     assert any(
         e.startswith("train.py:5") and "fitted StandardScaler" in e for e in _skew(tmp_path, files)
@@ -304,3 +304,16 @@ def test_a_pipeline_holding_scaler_and_model_still_has_no_skew(tmp_path: Path) -
 def test_serving_another_model_still_is_no_evidence_of_this_skew(tmp_path: Path) -> None:
     serve = SERVE.format(extra="", apply="").replace("churn_model", "forecast_prophet")
     assert _skew(tmp_path, {"prep.py": PREP, "train.py": FIT, "serve.py": serve}) == []
+
+
+def test_encoders_held_in_a_dict_that_serving_never_applies_are_skew(tmp_path: Path) -> None:
+    fit = (
+        "import joblib\nimport pandas as pd\nfrom sklearn.preprocessing import LabelEncoder\n"
+        "from sklearn.ensemble import RandomForestClassifier\ndf = pd.read_csv('data/h.csv')\n"
+        "encoders = {}\nfor col in ['area', 'kind']:\n    encoders[col] = LabelEncoder()\n"
+        "    df[col] = encoders[col].fit_transform(df[col])\nX = df[['area', 'kind', 'size']]\n"
+        "model = RandomForestClassifier(random_state=0)\nmodel.fit(X, df['price'])\n"
+        "joblib.dump(model, 'models/churn_model.joblib')\n"
+    )
+    evidence = _skew(tmp_path, {"train.py": fit, "serve.py": SERVE.format(extra="", apply="")})
+    assert any(e.startswith("train.py:12") and "LabelEncoder" in e for e in evidence)

@@ -90,14 +90,10 @@ def _round(flow: _Flow, path: str, name: str, scope: ast.AST, params: list[str])
                 continue
             call = value if isinstance(value, ast.Call) else None
             owner = call.func.value if call and isinstance(call.func, ast.Attribute) else None
-            if (
-                call
-                and _name(call.func) in APPLY
-                and isinstance(owner, ast.Name)
-                and (owner.id in transformers)
-            ):
+            held = sorted(_names(owner) & set(transformers)) if owner is not None else []
+            if call and _name(call.func) in APPLY and held:  # `sc`, `encoders[c]`, `self.sc`
                 for target in _targets(node):
-                    flow.origin.setdefault(target, (transformers[owner.id], path, node.lineno))
+                    flow.origin.setdefault(target, (transformers[held[0]], path, node.lineno))
                 tainted.update(_targets(node))
             elif _names(value) & tainted or (call and _name(call.func) in flow.returns):
                 tainted.update(_targets(node))

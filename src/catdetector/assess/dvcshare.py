@@ -27,7 +27,7 @@ def remote_configured(f: Facts) -> bool:
     """Whether a committed ``.dvc/config`` names a remote, or CI or a script adds one."""
     for path, info in f.index.files.items():
         if (
-            posixpath.basename(path) == "config"
+            path.endswith(".dvc/config")
             and posixpath.basename(posixpath.dirname(path)) == ".dvc"
             and REMOTE_SECTION_RE.search(info.text or "")
         ):
@@ -35,7 +35,7 @@ def remote_configured(f: Facts) -> bool:
     texts = [f.index.text(p) or "" for p in f.ci_paths]
     texts += [i.text or "" for i in f.script_texts]
     texts += [u.text for u in f.source_units]
-    return any(REMOTE_ADD_RE.search(t) for t in texts)
+    return any("remote" in t and REMOTE_ADD_RE.search(t) for t in texts)
 
 
 def dvc_no_remote(f: Facts) -> list[Evidence]:

@@ -169,6 +169,10 @@ def per_run_save(f: Facts, unit: CodeUnit, line: int) -> bool:
 
 def removed_folders(f: Facts) -> set[str]:
     """Folders the project's code or scripts remove (``rm -rf d``, ``shutil.rmtree("d")``)."""
+    return f.memo("removed_folders", lambda: _removed_folders(f))
+
+
+def _removed_folders(f: Facts) -> set[str]:
     found: set[str] = set()
     for _path, text in _texts(f):
         for m in RMTREE_RE.finditer(text):
@@ -194,8 +198,14 @@ RMTREE_RE = re.compile(
 def deleted_stores(f: Facts) -> dict[str, Evidence]:
     """Lines of the project's code or scripts that delete every version in its model store
     (by kind: ``bentoml``, ``mlflow``): a way back the pipeline itself removes."""
+    return f.memo("deleted_stores", lambda: _deleted_stores(f))
+
+
+def _deleted_stores(f: Facts) -> dict[str, Evidence]:
     found: dict[str, Evidence] = {}
     for path, text in _texts(f):
+        if "delete" not in text:
+            continue
         for number, raw in enumerate(text.splitlines(), 1):
             m = DELETE_STORE_RE.search(raw)
             if m is None or raw.lstrip().startswith("#"):

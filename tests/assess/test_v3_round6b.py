@@ -278,6 +278,7 @@ def test_a_scaler_the_model_needs_but_serving_never_applies_is_critical_skew(
     )
     found = assess_repository(tmp_path).finding("training-serving-skew")
     assert found is not None and found.severity == "critical" and not found.lowers_level
+    assert "Pipeline" in found.fix and "load and apply it in serving" in found.fix
 
 
 def test_serving_that_loads_and_applies_the_scaler_still_has_no_skew(tmp_path: Path) -> None:

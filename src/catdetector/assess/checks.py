@@ -89,6 +89,7 @@ CHECKS: list[Check] = [
     Check(
         "training-serving-skew",
         func=skew.training_serving_skew,
+        fix_for=skew.skew_fix,
         risk="Training-serving skew: unpinned or differing environments, preprocessing "
         "re-implemented in serving",
         severity="critical",

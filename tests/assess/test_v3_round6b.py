@@ -318,3 +318,27 @@ def test_encoders_held_in_a_dict_that_serving_never_applies_are_skew(tmp_path: P
     )
     evidence = _skew(tmp_path, {"train.py": fit, "serve.py": SERVE.format(extra="", apply="")})
     assert any(e.startswith("train.py:12") and "LabelEncoder" in e for e in evidence)
+
+
+def test_a_reference_into_a_secret_store_holds_no_secret(tmp_path: Path) -> None:
+    task = (
+        '{"secrets": [\n  {\n    "name": "DATABASE_URL",\n    "valueFrom": '
+        '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:ml-service/database-url"\n  }\n]}\n'
+    )
+    values = "api:\n  api_key: projects/acme/secrets/api-key/versions/latest\n"
+    write_tree(
+        tmp_path,
+        {"deploy/task-definition.json": task, "deploy/values.yaml": values, "train.py": FIT},
+    )
+    assert assess_repository(tmp_path).finding("secrets-committed") is None
+
+
+def test_a_password_beside_a_secret_store_reference_is_still_a_secret(tmp_path: Path) -> None:
+    values = (
+        "db:\n  url_from: arn:aws:secretsmanager:eu-west-1:123456789012:secret:db\n"
+        "  password: Hunter2Hunter2x\n"
+    )
+    write_tree(tmp_path, {"deploy/values.yaml": values, "train.py": FIT})
+    found = assess_repository(tmp_path).finding("secrets-committed")
+    assert found is not None and found.severity == "critical"
+    assert [e.line for e in found.evidence] == [3]

@@ -126,12 +126,26 @@ def value_name(value: str) -> str | None:
     return "variable" if m.group("variable") else "identifier"
 
 
+_STORE_REF_RE = re.compile(
+    r"arn:aws[\w-]*:(?:secretsmanager|ssm):[^\s'\"]+|projects/[^/\s'\"]+/secrets/[^\s'\"]+|"
+    r"@Microsoft\.KeyVault\([^)]*\)|\bvault:[\w/.#-]+"
+)  # AWS Secrets Manager/SSM ARNs, GCP Secret Manager names, Azure Key Vault and Vault refs
+
+
+def store_reference(value: str, line: str) -> bool:
+    """Whether the value is (part of) a reference into a secret store, which says where the
+    secret comes from and holds none (``"valueFrom": "arn:aws:secretsmanager:...:secret:x"``,
+    ``projects/p/secrets/api-key/versions/latest``)."""
+    return any(value in m.group(0) for m in _STORE_REF_RE.finditer(line))
+
+
 def not_a_value(value: str, line: str, end: int, quoted: bool) -> bool:
     """Whether a credential-shaped match is no value at all: an unquoted dotted reference
     (``data.accessToken``, ``var.db_password``) or the first word of a sentence or command
     (``token: openssl rand -hex 32``), or the name of an environment variable
-    (``DEX_PASSWORD = "DEX_PASSWORD"``, ``ENV API_KEY = SECRET_KEY``)."""
-    if value_name(value) == "variable":
+    (``DEX_PASSWORD = "DEX_PASSWORD"``, ``ENV API_KEY = SECRET_KEY``), or a reference into a
+    secret store (an AWS Secrets Manager ARN, a GCP Secret Manager name)."""
+    if value_name(value) == "variable" or store_reference(value, line):
         return True
     if quoted:
         return False

@@ -633,6 +633,22 @@ CASES = [
         False,
     ),
     Case("no-baseline", "no deep learning", {"train.py": SK_TRAIN}, False),
+    # -- dvc-no-remote
+    Case(
+        "dvc-no-remote",
+        ".dvc file, empty config",
+        {".dvc/config": "", "data.dvc": "outs:\n- md5: 0a1b.dir\n  path: data\n"},
+        True,
+    ),
+    Case(
+        "dvc-no-remote",
+        ".dvc file, remote configured",
+        {
+            ".dvc/config": "['remote \"s\"']\n    url = s3://b/p\n",
+            "data.dvc": "outs:\n- md5: 0a1b.dir\n  path: data\n",
+        },
+        False,
+    ),
 ]
 
 

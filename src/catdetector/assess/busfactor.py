@@ -12,7 +12,7 @@ from catdetector.assess.codepatterns import TRAIN_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.registry import hub_models, unpinned_hub_models
-from catdetector.assess.stacks import LOOKED_FOR
+from catdetector.assess.stacks import LOOKED_FOR, broken_mlprojects
 from catdetector.assess.text import Rx, snippet
 from catdetector.assess.vocab import DATA_SUFFIXES
 
@@ -49,6 +49,8 @@ def bus_factor(f: Facts) -> list[Evidence]:
     """No pipeline that trains, or training that depends on one machine's paths."""
     ev: list[Evidence] = []
     training = production_training(f)
+    if not f.pipeline_trains and (nothing := _nothing_to_rebuild(f, training)):
+        return [nothing]
     if not f.pipeline_trains:
         if f.pipelines:
             ev.append(Evidence(f.pipelines[0].file, None, "the pipeline has no training stage"))
@@ -99,6 +101,26 @@ def bus_factor(f: Facts) -> list[Evidence]:
     for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
         ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
     return ev
+
+
+def _nothing_to_rebuild(f: Facts, training: list[CodeUnit]) -> Evidence | None:
+    """The question to ask when no code here trains and no model is committed or served
+    (an inference pipeline running pretrained weights): nothing to rebuild, so no evidence
+    of the bus factor; None when some training, committed model or serving exists."""
+    committed = [m for m in f.model_files if not AUX_PATH_RE.search(m.path)]
+    if training or committed or f.serving_units or broken_mlprojects(f):
+        return None  # a declared entry point running a missing script cannot be re-run
+    hub = hub_models(f)
+    loads = f" (it loads pretrained models: {hub[0].detail.split(': ', 1)[-1]})" if hub else ""
+    where = f"; {len(f.pipelines)} pipeline(s) declared" if f.pipelines else ""
+    return Evidence(
+        hub[0].file if hub else None,
+        hub[0].line if hub else None,
+        f"{NOT_RECOGNISED}nothing here trains a model and no model is committed or served"
+        f"{loads}{where} (looked for fit/train calls, committed model files and serving "
+        f"code, and {PIPELINES_LOOKED_FOR}); is a model trained elsewhere that this "
+        "repository should be able to rebuild?",
+    )
 
 
 _ASSIGNED_NAME_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=[^=]")

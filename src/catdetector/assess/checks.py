@@ -17,6 +17,7 @@ from catdetector.assess import (
     busfactor,
     ci,
     data,
+    dvcshare,
     environment,
     fixes,
     registry,
@@ -88,6 +89,7 @@ CHECKS: list[Check] = [
     Check(
         "training-serving-skew",
         func=skew.training_serving_skew,
+        fix_for=skew.skew_fix,
         risk="Training-serving skew: unpinned or differing environments, preprocessing "
         "re-implemented in serving",
         severity="critical",
@@ -278,6 +280,17 @@ CHECKS: list[Check] = [
         "metrics, and keep deep learning only if it beats them.",
         source="Course module 1 (Q2: dummy baseline, then linear, deep learning last); Hidden "
         "Technical Debt (complexity); ML Test Score Model 5 (a simpler model is not better)",
+    ),
+    Check(
+        "dvc-no-remote",
+        func=dvcshare.dvc_no_remote,
+        risk="DVC data with no remote: versioned by hash, but only one machine's cache holds it",
+        severity="medium",
+        blocks_level=1,
+        fix="Add a shared DVC remote and push to it (`dvc remote add -d storage s3://bucket/path`, "
+        "commit .dvc/config, `dvc push` in CI after `dvc repro`).",
+        source="DVC docs (remote storage: share data and models; `dvc push`); course module 1 "
+        "(no more emailing large files)",
     ),
 ]
 

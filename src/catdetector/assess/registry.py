@@ -14,6 +14,7 @@ from catdetector.assess.codepatterns import READ_RE, TEST_PATH_RE, WRITE_RE, joi
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
+from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
@@ -165,7 +166,9 @@ def _model_path_candidates(unit: CodeUnit, literal: str) -> list[str | None]:
 def no_rollback(f: Facts) -> list[Evidence]:
     """Model files or model paths that nothing versions."""
     ev: list[Evidence] = []
-    registered = bool(f.registry) or bool(ways_back(f))  # a registry, or versioned images
+    gone = deleted_stores(f)  # a store the pipeline empties is no way back
+    kept = [e for e in f.registry if store_kind(e.detail) not in gone]
+    registered = bool(kept) or bool(ways_back(f))  # a registry, or versioned images
     for info in f.model_files:
         if not f.versioned(info.path):
             ev.append(
@@ -191,8 +194,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 candidates = _model_path_candidates(unit, literal)
                 if any(c is not None and f.versioned(c) for c in candidates) or registered:
                     continue
-                if _logged_to_run(unit, literal):
-                    continue  # `mlflow.log_artifact("model.pt")`: kept per run
+                if _logged_to_run(unit, literal) or per_run_save(f, unit, number):
+                    continue  # logged to the run, or a per-run folder: kept per run
                 if any(c in reported for c in candidates if c):
                     detail = f"{what} that nothing versions: {snippet(line)}"
                 elif all(c is None for c in candidates):
@@ -201,8 +204,11 @@ def no_rollback(f: Facts) -> list[Evidence]:
                     detail = f"{what} with no version to go back to: {snippet(line)}"
                 ev.append(unit.evidence(number, detail))
                 break
+    emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
-        ev.extend(unpinned_hub_models(f) or _unversioned_save(f))
+        ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
+    if emptied:
+        ev[:0] = gone.values()
     return ev
 
 
@@ -302,9 +308,11 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
         preprocessing = preprocessing_objects(unit)
         for call in unit.py.calls:
             if _saves_model(call, preprocessing):
-                if any(_logged_to_run(unit, s) for s in call.strings):
+                if any(_logged_to_run(unit, s) for s in call.strings) or per_run_save(
+                    f, unit, call.line
+                ):
                     logged = True
-                    continue  # saved, then logged to the run: kept per run
+                    continue  # logged to the run, or saved into a per-run folder: kept per run
                 line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name
                 detail = (
                     "saves the trained model with no version to go back to (no registry, alias "

@@ -87,11 +87,11 @@ _TEST_WORDS = frozenset(
     {"test", "testing", "tests", "dev", "development", "ci", "demo", "local", "insecure"}
 )
 _WORDS_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)+$")
-_IDENTIFIER_RE = re.compile(  # snake_case, UPPER_SNAKE or camelCase words, letters only
-    r"^(?:[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+|[a-z]+(?:[A-Z][a-z]+)+)$"
+_NAME_RE = re.compile(  # a value that is a name: one rule, two kinds
+    r"^(?:(?P<variable>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"  # SECRET_KEY: an environment variable
+    r"|(?P<identifier>[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+))$"  # snake_case, camelCase
 )
 _REFERENCE_RE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+;?$")
-_VARIABLE_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")  # SECRET_KEY: a name
 _COMMENT_RE = re.compile(r"^\s*(?:#|//|--|;|REM\b)")
 _USER_RE = re.compile(
     r"(?i)user(?:name)?['\"]?\]?[ \t]*[:=][ \t]*['\"]?([\w.@-]{2,})['\"]?[ \t]*(?:#.*)?$", re.M
@@ -114,12 +114,38 @@ def users_of(text: str) -> set[str]:
     return {m.group(1).lower() for m in _USER_RE.finditer(text)}
 
 
+def value_name(value: str) -> str | None:
+    """Whether a credential's value is a name rather than a value, and which kind:
+    ``"variable"`` for an environment variable's name (``SECRET_KEY``, ``"DEX_PASSWORD"``:
+    no value at all, dropped), ``"identifier"`` for a key's or a secret's name
+    (``database_password``, ``accessKeyId``: listed LOW with ``NAME_VALUE``); None for a
+    value, and for anything random-looking (a generated key stays a secret)."""
+    m = _NAME_RE.match(value)
+    if m is None or looks_random(value):
+        return None
+    return "variable" if m.group("variable") else "identifier"
+
+
+_STORE_REF_RE = re.compile(
+    r"arn:aws[\w-]*:(?:secretsmanager|ssm):[^\s'\"]+|projects/[^/\s'\"]+/secrets/[^\s'\"]+|"
+    r"@Microsoft\.KeyVault\([^)]*\)|\bvault:[\w/.#-]+"
+)  # AWS Secrets Manager/SSM ARNs, GCP Secret Manager names, Azure Key Vault and Vault refs
+
+
+def store_reference(value: str, line: str) -> bool:
+    """Whether the value is (part of) a reference into a secret store, which says where the
+    secret comes from and holds none (``"valueFrom": "arn:aws:secretsmanager:...:secret:x"``,
+    ``projects/p/secrets/api-key/versions/latest``)."""
+    return any(value in m.group(0) for m in _STORE_REF_RE.finditer(line))
+
+
 def not_a_value(value: str, line: str, end: int, quoted: bool) -> bool:
     """Whether a credential-shaped match is no value at all: an unquoted dotted reference
     (``data.accessToken``, ``var.db_password``) or the first word of a sentence or command
     (``token: openssl rand -hex 32``), or the name of an environment variable
-    (``DEX_PASSWORD = "DEX_PASSWORD"``, ``ENV API_KEY = SECRET_KEY``)."""
-    if _VARIABLE_NAME_RE.match(value) and not looks_random(value):
+    (``DEX_PASSWORD = "DEX_PASSWORD"``, ``ENV API_KEY = SECRET_KEY``), or a reference into a
+    secret store (an AWS Secrets Manager ARN, a GCP Secret Manager name)."""
+    if value_name(value) == "variable" or store_reference(value, line):
         return True
     if quoted:
         return False
@@ -163,7 +189,7 @@ def low_reason(path: str, kind: str, value: str, users: set[str], line: str = ""
         return DEFAULT_CREDENTIAL
     if _WORDS_RE.match(secret) and _TEST_WORDS & set(re.split(r"[-_]", secret)):
         return TEST_VALUE
-    if _IDENTIFIER_RE.match(raw):  # `secretKey: database_password`, 'PASSWORD_FROM_VAULT'
+    if value_name(raw):  # `secretKey: database_password`, `accessKey: accessKeyId`
         return NAME_VALUE
     if _COMMENT_RE.match(line):
         return COMMENTED  # `#   AWS_SECRET_ACCESS_KEY: 132456`: an e.g. in a comment

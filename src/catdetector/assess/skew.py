@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.environment import env_skew
+from catdetector.assess.fittedskew import fitted_transformer_skew
 from catdetector.assess.model import Evidence
 from catdetector.assess.text import Rx, snippet
 
@@ -134,4 +135,25 @@ def training_serving_skew(f: Facts) -> list[Evidence]:
     """Environments that differ or float, or preprocessing written twice."""
     if not (f.training_units or f.serving_units or f.model_files or f.stages):
         return []
-    return env_skew(f) + preprocessing_skew(f)
+    return env_skew(f) + preprocessing_skew(f) or fitted_skew(f)
+
+
+def fitted_skew(f: Facts) -> list[Evidence]:
+    """A fitted transformer the served model needs and serving never applies."""
+
+    def compute() -> list[Evidence]:
+        training = training_side(f)
+        return fitted_transformer_skew(f, training, inference_side(f, training))
+
+    return f.memo("fitted_skew", compute)
+
+
+def skew_fix(f: Facts) -> str | None:
+    """The fix in the repository's terms when the only skew is a forgotten transformer."""
+    if env_skew(f) or preprocessing_skew(f) or not fitted_skew(f):
+        return None
+    return (
+        "Ship the fitted transformer with the model: fit one scikit-learn Pipeline "
+        "(transformer + model) and save that, or save the fitted transformer beside the model "
+        "and load and apply it in serving before `predict`."
+    )

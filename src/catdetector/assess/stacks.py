@@ -75,6 +75,11 @@ def _mlproject(f: PipelineFacts) -> list[Evidence]:
 _SCRIPT_RE = re.compile(r"[\w./-]+\.py\b")
 
 
+def broken_mlprojects(f: PipelineFacts) -> list[str]:
+    """MLproject files whose every entry point runs a script that is not here."""
+    return [i.path for i in f.named("MLproject") if not _runs(f, i)]
+
+
 def _runs(f: PipelineFacts, info: FileInfo) -> bool:
     """Whether an MLproject can run: some entry point's command names no script, or a script
     that is here (``python train.py`` with no ``train.py`` anywhere is a stale copy)."""

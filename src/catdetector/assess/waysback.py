@@ -62,7 +62,7 @@ PREPROCESSING_CLASS_RE = re.compile(
 )
 
 
-def _model_dirs(f: Facts) -> set[str]:
+def model_dirs(f: Facts) -> set[str]:
     """Folders that hold model files, or that training writes model files to."""
     dirs = {posixpath.dirname(m.path) for m in f.model_files}
     for unit in f.training_units:
@@ -75,7 +75,7 @@ def _model_dirs(f: Facts) -> set[str]:
 def _image_carries_model(f: Facts, ci_text: str) -> bool:
     if MODEL_INTO_CONTEXT_RE.search(ci_text):
         return True
-    dirs = _model_dirs(f)
+    dirs = model_dirs(f)
     for info in f.index.texts():
         if not info.name.lower().startswith(("dockerfile", "containerfile")):
             continue

@@ -342,3 +342,37 @@ def test_a_password_beside_a_secret_store_reference_is_still_a_secret(tmp_path: 
     found = assess_repository(tmp_path).finding("secrets-committed")
     assert found is not None and found.severity == "critical"
     assert [e.line for e in found.evidence] == [3]
+
+
+# ------------------------------------------- 6. skew only CRITICAL on a file that shows it --
+SEEDED_TRAIN = (
+    "import joblib\nfrom sklearn.linear_model import LogisticRegression\n"
+    "model = LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n"
+    "joblib.dump(model, 'model.pkl')\n"
+)
+
+
+def test_no_environment_file_anywhere_is_a_high_skew_risk_not_a_critical_one(
+    tmp_path: Path,
+) -> None:
+    """Nothing shows that serving differs from training when neither has an environment
+    file: the risk stays reported (HIGH), no-lock-file names the unpinned installs."""
+    write_tree(tmp_path, {"train.py": SEEDED_TRAIN, "app.py": FLASK_SERVE.format(path="model.pkl")})
+    skew = assess_repository(tmp_path).finding("training-serving-skew")
+    assert skew is not None and skew.severity == "high", skew
+    assert skew.evidence[0].file is None and "no environment file" in skew.evidence[0].detail
+
+
+def test_serving_frozen_against_training_that_floats_is_still_critical_skew(
+    tmp_path: Path,
+) -> None:
+    files: Files = {
+        "train.py": SEEDED_TRAIN,
+        "requirements-train.txt": "scikit-learn\njoblib\n",
+        "app.py": FLASK_SERVE.format(path="model.pkl"),
+        "Dockerfile": "FROM python:3.11-slim\nCOPY app.py model.pkl ./\n"
+        "RUN pip install scikit-learn==1.3.2 joblib==1.3.2 flask==3.0.0\n"
+        'CMD ["python", "app.py"]\n',
+    }
+    skew = assess_repository(write_tree(tmp_path, files)).finding("training-serving-skew")
+    assert skew is not None and skew.severity == "critical", skew

@@ -90,6 +90,7 @@ CHECKS: list[Check] = [
         "training-serving-skew",
         func=skew.training_serving_skew,
         fix_for=skew.skew_fix,
+        severity_for=skew.skew_severity,
         risk="Training-serving skew: unpinned or differing environments, preprocessing "
         "re-implemented in serving",
         severity="critical",

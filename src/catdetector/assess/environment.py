@@ -22,6 +22,8 @@ from catdetector.assess.envfiles import (
 from catdetector.assess.model import Evidence, Severity
 from catdetector.assess.vocab import LOCK_NAMES
 
+NO_ENVIRONMENT_FILE = "no environment file"  # for training nor serving: nothing to compare
+
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
 
@@ -209,7 +211,7 @@ def env_skew(f: Facts) -> list[Evidence]:
     if not specs:
         if f.serving_units and f.training_units:
             detail = (
-                "no environment file (requirements, pyproject + lock, environment.yml): "
+                f"{NO_ENVIRONMENT_FILE} (requirements, pyproject + lock, environment.yml): "
                 "training and serving machines each have their own packages"
             )
             return [Evidence(None, None, detail)]

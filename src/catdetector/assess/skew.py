@@ -6,9 +6,9 @@ import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.code import CodeUnit
-from catdetector.assess.environment import env_skew
+from catdetector.assess.environment import NO_ENVIRONMENT_FILE, env_skew
 from catdetector.assess.fittedskew import fitted_transformer_skew
-from catdetector.assess.model import Evidence
+from catdetector.assess.model import Evidence, Severity
 from catdetector.assess.text import Rx, snippet
 
 if TYPE_CHECKING:
@@ -157,3 +157,13 @@ def skew_fix(f: Facts) -> str | None:
         "(transformer + model) and save that, or save the fitted transformer beside the model "
         "and load and apply it in serving before `predict`."
     )
+
+
+def skew_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical on positive evidence that serving can differ from training (versions that
+    differ, one side frozen and the other not, preprocessing written twice, a fitted
+    transformer serving never applies); high when the only evidence is that neither side
+    has an environment file: no file shows a difference, and `no-lock-file` names the
+    unpinned installs."""
+    absent = all(e.file is None and e.detail.startswith(NO_ENVIRONMENT_FILE) for e in evidence)
+    return "high" if evidence and absent else "critical"

@@ -196,6 +196,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
                     continue
                 if _logged_to_run(unit, literal) or per_run_save(f, unit, number):
                     continue  # logged to the run, or a per-run folder: kept per run
+                if verb_re is WRITE_RE and _unserved_beside_versioned(f, literal):
+                    continue  # not what serving loads; the models the project ships are kept
                 if any(c in reported for c in candidates if c):
                     detail = f"{what} that nothing versions: {snippet(line)}"
                 elif all(c is None for c in candidates):
@@ -210,6 +212,16 @@ def no_rollback(f: Facts) -> list[Evidence]:
     if emptied:
         ev[:0] = gone.values()
     return ev
+
+
+def _unserved_beside_versioned(f: Facts, literal: str) -> bool:
+    """Whether a fixed-path save writes a file no serving code names while some model of the
+    repository is versioned (in git, DVC, lfs, a stage output): the served model has a way
+    back, and this file is not what is served."""
+    name = posixpath.basename(literal)
+    if any(name in u.text for u in f.serving_units):
+        return False
+    return model_versioned(f)
 
 
 def _logged_to_run(unit: CodeUnit, literal: str) -> bool:

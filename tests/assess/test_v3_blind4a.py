@@ -1,0 +1,68 @@
+"""assess v3 after the fourth blind corpus (issue 22, branch g5a, half a): general rules its
+disagreements showed to be wrong (docs: /work/notes/blind4-a.md). Every test fails on the
+engine before its fix (main at 6cb3979), except the counter-checks named ``..._still_...``,
+which pass before and after and guard the rule from going too far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catdetector.assess import assess_repository
+from tests.assess.builders import Files, fake_h5, git_init, write_tree
+
+FLASK_SERVE = (
+    "import joblib\nfrom flask import Flask, request, jsonify\napp = Flask(__name__)\n"
+    "model = joblib.load('{path}')\n\n\n@app.route('/predict', methods=['POST'])\n"
+    "def predict():\n    return jsonify(model.predict([request.json['x']]).tolist())\n"
+)
+
+
+# ------------------------- 1. no-rollback: a fixed-path save beside models kept in git -------
+def _committed_model_with_scratch_save(root: Path, scratch: str) -> Path:
+    """The served model is committed to git (a way back); a training script also dumps
+    some other object to a fixed file that nothing serving reads."""
+    files: Files = {
+        "train.py": (
+            "import joblib\nfrom sklearn.linear_model import LogisticRegression\n"
+            "model = LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n"
+            "joblib.dump(model, 'models/model.pkl')\n"
+            f"joblib.dump(model, '{scratch}')\n"
+        ),
+        "app.py": FLASK_SERVE.format(path="models/model.pkl"),
+        "requirements.txt": "scikit-learn==1.3.2\njoblib==1.3.2\nflask==3.0.0\n",
+    }
+    write_tree(root, files)
+    (root / "models").mkdir()
+    (root / "models" / "model.pkl").write_bytes(fake_h5())
+    return git_init(root)
+
+
+def test_a_fixed_path_save_nothing_serves_is_no_rollback_when_the_served_model_is_in_git(
+    tmp_path: Path,
+) -> None:
+    """GLNVaibhav/Churn_Predictor, oladiiposaheed/...Hotel-Booking...: the models the project
+    ships are committed (git is the way back); a dump to another fixed file that no serving
+    code reads is not a served model without a way back."""
+    root = _committed_model_with_scratch_save(tmp_path / "r", "random_forest.pkl")
+    finding = assess_repository(root).finding("no-rollback")
+    assert finding is None or not finding.lowers_level, finding
+
+
+def test_a_fixed_path_save_that_serving_reads_is_still_no_rollback(tmp_path: Path) -> None:
+    """The served file itself is overwritten at a fixed path and not in git: CRITICAL stays."""
+    files: Files = {
+        "train.py": (
+            "import joblib\nfrom sklearn.linear_model import LogisticRegression\n"
+            "model = LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n"
+            "joblib.dump(model, 'artifacts/model.pkl')\n"
+        ),
+        "app.py": FLASK_SERVE.format(path="artifacts/model.pkl"),
+        "requirements.txt": "scikit-learn==1.3.2\njoblib==1.3.2\nflask==3.0.0\n",
+        ".gitignore": "artifacts/\n",
+    }
+    write_tree(tmp_path, files)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "old.pkl").write_bytes(fake_h5())  # in git, but not the served one
+    git_init(tmp_path)
+    finding = assess_repository(tmp_path).finding("no-rollback")
+    assert finding is not None and finding.severity == "critical", finding

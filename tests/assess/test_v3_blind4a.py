@@ -66,3 +66,44 @@ def test_a_fixed_path_save_that_serving_reads_is_still_no_rollback(tmp_path: Pat
     git_init(tmp_path)
     finding = assess_repository(tmp_path).finding("no-rollback")
     assert finding is not None and finding.severity == "critical", finding
+
+
+# ------------------------- 2. a pipeline that trains nothing is no ML project ----------------
+ETL_NODE = (
+    "import pandas as pd\n\n\ndef tidy(raw: pd.DataFrame) -> pd.DataFrame:\n"
+    "    return raw.dropna().drop_duplicates()\n"
+)
+ETL_PIPELINE = (
+    "from kedro.pipeline import Pipeline, node\nfrom .nodes import tidy\n\n\n"
+    "def create_pipeline(**kwargs) -> Pipeline:\n"
+    "    return Pipeline([node(tidy, 'raw_admissions', 'tidy_admissions')])\n"
+)
+
+
+def test_a_declared_pipeline_that_trains_nothing_with_no_model_is_not_applicable(
+    tmp_path: Path,
+) -> None:
+    """neotree/neotree-data-pipeline-kedro, tloeber/sagemaker-pipelines-abstraction: a data
+    pipeline (Kedro ETL, SageMaker processing steps) where nothing trains, no model is
+    committed, served or loaded: no ML project to rate, not Level 1 by default."""
+    files: Files = {
+        "pyproject.toml": "[tool.kedro]\npackage_name = 'etl'\nproject_name = 'etl'\n",
+        "src/etl/pipelines/clean/nodes.py": ETL_NODE,
+        "src/etl/pipelines/clean/pipeline.py": ETL_PIPELINE,
+        "src/requirements.txt": "kedro==0.19.0\npandas==2.2.0\n",
+    }
+    report = assess_repository(write_tree(tmp_path, files))
+    assert report.level is None, (report.level, [f.id for f in report.findings])
+
+
+def test_a_pipeline_that_trains_is_still_applicable(tmp_path: Path) -> None:
+    files: Files = {
+        "pyproject.toml": "[tool.kedro]\npackage_name = 'etl'\nproject_name = 'etl'\n",
+        "src/etl/pipelines/clean/nodes.py": ETL_NODE
+        + "\n\ndef train(x, y):\n    from sklearn.linear_model import LogisticRegression\n"
+        "    return LogisticRegression().fit(x, y)\n",
+        "src/etl/pipelines/clean/pipeline.py": ETL_PIPELINE,
+        "src/requirements.txt": "kedro==0.19.0\npandas==2.2.0\nscikit-learn==1.3.2\n",
+    }
+    report = assess_repository(write_tree(tmp_path, files))
+    assert report.level is not None

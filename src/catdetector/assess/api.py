@@ -7,7 +7,7 @@ from pathlib import Path
 
 from catdetector.assess.checks import CHECKS
 from catdetector.assess.cipieces import CI_PIECES_NOTE
-from catdetector.assess.facts import Facts
+from catdetector.assess.facts import NO_MODEL_NOTE, Facts
 from catdetector.assess.levels import compute_level, next_step, order_findings
 from catdetector.assess.library import LIBRARY_NOTE
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Finding, Report
@@ -96,6 +96,7 @@ def assess_repository(path: Path) -> Report:
         notes.append(
             LIBRARY_NOTE if facts.is_library
             else CI_PIECES_NOTE if facts.ci_pieces
+            else NO_MODEL_NOTE if facts.is_ml
             else "no ML code, model, data or pipeline found: not applicable"
         )
         findings = [f for f in findings if f.id in NOT_ML_CHECKS]

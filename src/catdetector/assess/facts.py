@@ -17,13 +17,17 @@ from catdetector.assess.cipieces import ci_pieces_only
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
 from catdetector.assess.library import is_library
-from catdetector.assess.registry import RegistryFacts
+from catdetector.assess.registry import RegistryFacts, hub_models
 from catdetector.assess.serving import ServingFacts
 from catdetector.assess.vocab import ML_MODULES
 
 # a general workflow engine's flow is ML only with training, a model, data or an ML import
 _ENGINES = ("airflow", "metaflow", "prefect", "dagster", "flytekit", "luigi")
 _ORCHESTRATOR_ONLY = (*(f"{m} pipeline" for m in _ENGINES), "Metaflow:")
+NO_MODEL_NOTE = (
+    "nothing here trains, holds, serves or loads a model (a data pipeline or tools around "
+    "one): no model whose maturity could be rated, not applicable"
+)
 
 
 class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
@@ -48,7 +52,22 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
     @cached_property
     def applicable(self) -> bool:
         """Whether a level applies: ML is here, and it is a project, not only a library."""
-        return self.is_ml and not self.is_library and not self.ci_pieces
+        return self.is_ml and not self.is_library and not self.ci_pieces and not self.no_model
+
+    @cached_property
+    def no_model(self) -> bool:
+        """Whether nothing here trains, holds, serves or loads a model (a data pipeline, SDK
+        wrappers): no model whose maturity could be rated, whatever pipelines are declared."""
+        return not (
+            self.training_units
+            or self.model_files
+            or self.ml_data_files
+            or self.serving_units
+            or self.stages
+            or self.job_specs
+            or self.pipeline_trains
+            or hub_models(self)
+        )
 
     @cached_property
     def ci_pieces(self) -> bool:

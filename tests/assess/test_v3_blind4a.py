@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess import assess_repository
-from tests.assess.builders import Files, fake_h5, git_init, write_tree
+from tests.assess.builders import Files, check, fake_h5, git_init, write_tree
 
 FLASK_SERVE = (
     "import joblib\nfrom flask import Flask, request, jsonify\napp = Flask(__name__)\n"
@@ -107,3 +107,33 @@ def test_a_pipeline_that_trains_is_still_applicable(tmp_path: Path) -> None:
     }
     report = assess_repository(write_tree(tmp_path, files))
     assert report.level is not None
+
+
+# ------------------------- 3. a gate on the verdict an evaluation returns -------------------
+QUALITY = (
+    "from dataclasses import dataclass\n\n\n@dataclass\nclass Report:\n    passed: bool\n"
+    "    rmse: float\n\n\ndef evaluate_quality(result, max_rmse: float = 1300.0) -> Report:\n"
+    "    return Report(passed=result.rmse <= max_rmse, rmse=result.rmse)\n"
+)
+MAIN_WITH_VERDICT = (
+    "import sys\nfrom sklearn.linear_model import LinearRegression\n"
+    "from quality import evaluate_quality\n\n\ndef main():\n"
+    "    model = LinearRegression().fit(X, y)\n    result = score_model(model, X_test, y_test)\n"
+    "    quality = evaluate_quality(result)\n{act}\n\n\n"
+    "if __name__ == '__main__':\n    main()\n"
+)
+
+
+def test_an_exit_on_the_verdict_an_evaluation_returns_is_a_gate(tmp_path: Path) -> None:
+    """mrsddq/rental-price-mlops-pipeline: ``quality = evaluate_quality(result)``, then
+    ``if not quality.passed: raise SystemExit(2)`` (the thresholds live in the evaluation)."""
+    act = "    if not quality.passed:\n        raise SystemExit(2)"
+    files: Files = {"quality.py": QUALITY, "main.py": MAIN_WITH_VERDICT.format(act=act)}
+    found = check("no-evaluation-gate", tmp_path, files)
+    assert not found, found
+
+
+def test_a_verdict_that_is_only_printed_is_still_no_gate(tmp_path: Path) -> None:
+    act = "    if not quality.passed:\n        print('worse than the gate')"
+    files: Files = {"quality.py": QUALITY, "main.py": MAIN_WITH_VERDICT.format(act=act)}
+    assert check("no-evaluation-gate", tmp_path, files)

@@ -97,6 +97,19 @@ def _ordered(test: ast.AST, flow: Flow) -> bool:
     )
 
 
+def _verdict(test: ast.AST, flow: Flow) -> bool:
+    """Whether ``test`` is the truth of a field of an evaluation's result, negated or not
+    (``if not quality.passed:`` after ``quality = evaluate_quality(result)``): the evaluation
+    took the decision, the ``if`` acts on it."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test = test.operand
+    return (
+        isinstance(test, ast.Attribute)
+        and isinstance(test.value, ast.Name)
+        and test.value.id in flow.evaluation
+    )
+
+
 def _acts(body: list[ast.stmt]) -> bool:
     """Whether statements raise, exit non-zero, cancel or fail a run, or register, promote
     or deploy a model."""
@@ -145,7 +158,9 @@ def gate_lines(text: str) -> list[int]:
         flags = _flags(nodes, flow)
         for node in nodes:
             if isinstance(node, ast.If) and (
-                _ordered(node.test, flow) or names_in(node.test) & flags
+                _ordered(node.test, flow)
+                or names_in(node.test) & flags
+                or _verdict(node.test, flow)
             ):
                 if _acts(node.body) or _acts(node.orelse):
                     lines.append(node.lineno)
@@ -166,7 +181,7 @@ def _code_gates(f: Facts) -> list[Evidence]:
     for unit in f.source_units:
         if unit.kind != "py" or not any(n in unit.lower for n in _NEEDLES):
             continue
-        if not any(op in unit.code for op in ("<", ">")):
+        if not any(op in unit.code for op in ("<", ">", "if not ")):
             continue
         lines = gate_lines(unit.text)
         if lines:

@@ -137,3 +137,55 @@ def test_a_verdict_that_is_only_printed_is_still_no_gate(tmp_path: Path) -> None
     act = "    if not quality.passed:\n        print('worse than the gate')"
     files: Files = {"quality.py": QUALITY, "main.py": MAIN_WITH_VERDICT.format(act=act)}
     assert check("no-evaluation-gate", tmp_path, files)
+
+
+# ------------------------- 4. a model store written while an image builds --------------------
+BENTO_TRAIN = (
+    "import bentoml\nfrom sklearn.datasets import fetch_california_housing\n"
+    "from sklearn.ensemble import RandomForestRegressor\n\n\ndef main():\n"
+    "    X, y = fetch_california_housing(return_X_y=True)\n"
+    "    model = RandomForestRegressor(random_state=0).fit(X, y)\n"
+    "    bentoml.sklearn.save_model('housing', model)\n\n\n"
+    "if __name__ == '__main__':\n    main()\n"
+)
+BENTO_SERVICE = (
+    "import bentoml\n\n\n@bentoml.service\nclass Housing:\n"
+    "    model = bentoml.models.get('housing:latest')\n\n    @bentoml.api\n"
+    "    def predict(self, x: list) -> list:\n"
+    "        return bentoml.sklearn.load_model(self.model).predict([x]).tolist()\n"
+)
+
+
+def _bento_repo(root: Path, dockerfile: str) -> Path:
+    files: Files = {
+        "src/housing/model_training.py": BENTO_TRAIN,
+        "src/housing/service.py": BENTO_SERVICE,
+        "requirements.txt": "bentoml==1.2.0\nscikit-learn==1.3.2\n",
+        "Dockerfile": dockerfile,
+    }
+    return write_tree(root, files)
+
+
+def test_a_model_store_written_only_while_the_image_builds_is_no_way_back(
+    tmp_path: Path,
+) -> None:
+    """hAI-FA001/ML-API-and-Monitoring-with-BentoML-and-Prometheus: the Dockerfile trains and
+    saves to the BentoML store during the build; the store lives only in that image."""
+    dockerfile = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        "RUN python -m housing.model_training\n"
+        'CMD ["bentoml", "serve", "src/housing/service.py:Housing"]\n'
+    )
+    finding = assess_repository(_bento_repo(tmp_path, dockerfile)).finding("no-rollback")
+    assert finding is not None and finding.lowers_level, finding
+
+
+def test_a_model_store_written_outside_an_image_build_is_still_a_way_back(
+    tmp_path: Path,
+) -> None:
+    dockerfile = (
+        "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+        'CMD ["bentoml", "serve", "src/housing/service.py:Housing"]\n'
+    )
+    finding = assess_repository(_bento_repo(tmp_path, dockerfile)).finding("no-rollback")
+    assert finding is None or not finding.lowers_level, finding

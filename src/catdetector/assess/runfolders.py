@@ -197,12 +197,37 @@ RMTREE_RE = re.compile(
 
 def deleted_stores(f: Facts) -> dict[str, Evidence]:
     """Lines of the project's code or scripts that delete every version in its model store
-    (by kind: ``bentoml``, ``mlflow``): a way back the pipeline itself removes."""
+    (by kind: ``bentoml``, ``mlflow``), or a Dockerfile that writes the store while the image
+    builds: a way back the pipeline itself removes, or keeps only inside one image."""
     return f.memo("deleted_stores", lambda: _deleted_stores(f))
 
 
+_IMAGE_RUN_RE = re.compile(r"^\s*RUN\b.*?\bpython[\d.]*\s+(?:-m\s+([\w.]+)|([\w./-]+\.py))")
+_STORE_SAVE_RE = re.compile(r"\bbentoml\.[\w.]*save_model\(")
+
+
+def _built_stores(f: Facts) -> dict[str, Evidence]:
+    """A BentoML store written by a script a Dockerfile ``RUN``s: it exists only inside that
+    image (its way back is the image's tag, which ``ways_back`` judges)."""
+    for info in f.index.texts():
+        if not info.name.lower().startswith("dockerfile") or AUX_PATH_RE.search(info.path):
+            continue
+        for number, raw in enumerate((info.text or "").splitlines(), 1):
+            if (m := _IMAGE_RUN_RE.search(raw)) is None:
+                continue
+            paths = f.modules.module(m.group(1), run=True) if m.group(1) else [m.group(2)]
+            for path in paths:
+                if _STORE_SAVE_RE.search(f.index.text(path) or ""):
+                    detail = (
+                        "the model store is written while the image builds, so it lives only "
+                        f"in that image: {snippet(raw)}"
+                    )
+                    return {"bentoml": Evidence(info.path, number, detail)}
+    return {}
+
+
 def _deleted_stores(f: Facts) -> dict[str, Evidence]:
-    found: dict[str, Evidence] = {}
+    found: dict[str, Evidence] = _built_stores(f)
     for path, text in _texts(f):
         if "delete" not in text:
             continue

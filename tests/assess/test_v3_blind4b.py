@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess.busfactor import ON_ONE_MACHINE
-from tests.assess.builders import Files, check, severity, write_tree
+from tests.assess.builders import Files, check, git_init, severity, write_tree
 
 
 # ------------------------- 1. a default credential in brackets is still a default ----------
@@ -99,3 +99,30 @@ def test_an_experiment_script_nothing_names_beside_a_training_pipeline_is_not_re
 def test_an_experiment_script_with_no_pipeline_still_reads_one_machine(tmp_path: Path) -> None:
     files: Files = {"model/experiments/xgboost_experimentation.py": EXPERIMENT}
     assert _machine_paths(tmp_path, files) == ["model/experiments/xgboost_experimentation.py:3"]
+
+
+# ------------- 3. a model saved to a run-time folder whose file is committed ----------------
+SAVE_LIB = (
+    "import pickle\nfrom sklearn.ensemble import RandomForestClassifier\n\n\n"
+    "def train_model(X, y):\n    return RandomForestClassifier().fit(X, y)\n\n\n"
+    "def save_model(model, pth):\n"
+    '    with open(f"{pth}/model.pickle", "wb") as file:\n        pickle.dump(model, file)\n'
+)
+
+
+def test_a_model_saved_to_a_runtime_folder_whose_file_is_committed_has_a_way_back(
+    tmp_path: Path,
+) -> None:
+    files: Files = {"pkg/ml/model.py": SAVE_LIB, "pkg/model/model.pickle": b"\x80\x04N."}
+    write_tree(tmp_path, files)
+    git_init(tmp_path)
+    assert check("no-rollback", tmp_path, {}) == []
+
+
+def test_a_model_saved_to_a_runtime_folder_with_no_committed_file_still_has_no_way_back(
+    tmp_path: Path,
+) -> None:
+    files: Files = {"pkg/ml/model.py": SAVE_LIB}
+    write_tree(tmp_path, files)
+    git_init(tmp_path)
+    assert check("no-rollback", tmp_path, {}) != []

@@ -80,7 +80,10 @@ def bus_factor(f: Facts) -> list[Evidence]:
     pipeline_files = {e.file for e in f.pipelines if e.file}
     defining = [u for u in f.source_units if u.path in pipeline_files and u not in training]
     for unit in [*training, *defining]:  # a pipeline hands its steps the paths it reads
-        if f.pipeline_trains and (unit.kind == "ipynb" or unit_unreached(f, unit)):
+        aside = unit.kind == "ipynb" or (
+            unit.path not in pipeline_files and unit_unreached(f, unit)
+        )
+        if f.pipeline_trains and aside:
             continue  # an experimentation notebook or script beside a pipeline that trains
         unread = lines_not_run(f, unit)
         found = [
@@ -94,8 +97,10 @@ def bus_factor(f: Facts) -> list[Evidence]:
         if found:
             continue
         for number, line in unit.find(MACHINE_PATH_RE, raw=True):
-            if number not in unread and _absolute(line, MACHINE_PATH_RE) and any(
-                _machine_path(p) for p in unit.path_literals(line)
+            if (
+                number not in unread
+                and _absolute(line, MACHINE_PATH_RE)
+                and any(_machine_path(p) for p in unit.path_literals(line))
             ):
                 ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
                 break

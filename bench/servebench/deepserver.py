@@ -68,6 +68,15 @@ class PssSampler:
         return max(self.peak, pss_mb(self.pid))
 
 
+def install_serving(venv: Path, source: Path) -> None:
+    """A new venv at ``venv`` with ``source``'s ``[serve-deep]`` extra, installed editable
+    under ``source``'s own constraints (pip, as the README installs)."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    constraints = ["-c", str(source / "constraints.txt")]
+    subprocess.run([*pip, *constraints, "-e", f"{source}[serve-deep]"], check=True, timeout=1800)
+
+
 def ensure_serve_venv(venv: Path) -> Path:
     """A serving-only venv (``catdetector[serve-deep]``: onnxruntime, no torch); its python.
 
@@ -79,22 +88,7 @@ def ensure_serve_venv(venv: Path) -> Path:
     probe = [str(python), "-c", "import catdetector.model.bundle, onnxruntime, uvicorn_worker"]
     if not (python.exists() and subprocess.run(probe, capture_output=True).returncode == 0):
         print(f"creating the serving venv {venv} (catdetector[serve-deep]) ...")
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "-c",
-                str(sb.REPO / "constraints.txt"),
-                "-e",
-                f"{sb.REPO}[serve-deep]",
-            ],
-            check=True,
-            timeout=1800,
-        )
+        install_serving(venv, sb.REPO)
     torch = subprocess.run([str(python), "-c", "import torch"], capture_output=True)
     if torch.returncode == 0:
         print(f"warning: torch is installed in {venv}: the server will import it")

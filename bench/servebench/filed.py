@@ -16,11 +16,11 @@ import io
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import serve as sb
+from servebench.deepserver import install_serving
 
 # main just before f2dc712 ("int8 backbone"), the first commit of issue 27 (merged in c622b94)
 FILED_COMMIT = "d044c3d8f8affff6b11bb0eeecd37e6544d7606d"
@@ -56,22 +56,7 @@ def ensure_filed_venv(venv: Path, src: Path) -> Path:
     if got is None or got.returncode != 0 or not got.stdout.startswith(str(src)):
         print(f"creating the filed server's venv {venv} ({FILED_COMMIT[:10]}[serve-deep]) ...")
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "-c",
-                str(src / "constraints.txt"),
-                "-e",
-                f"{src}[serve-deep]",
-            ],
-            check=True,
-            timeout=1800,
-        )
+        install_serving(venv, src)
     return python
 
 

@@ -43,9 +43,8 @@ def _node_names(f: Facts) -> tuple[set[str], set[str]]:
     for unit in f.source_units:
         if unit.kind != "py" or "node(" not in unit.text:
             continue
-        try:
-            tree = ast.parse(unit.text)
-        except (SyntaxError, ValueError, RecursionError):
+        tree = unit.tree
+        if tree is None:
             continue
         for call in ast.walk(tree):
             if not isinstance(call, ast.Call) or getattr(call.func, "id", None) != "node":
@@ -117,9 +116,8 @@ def _flow_parameters(f: Facts) -> list[Evidence]:
     for unit in f.source_units:
         if unit.kind != "py" or "FlowSpec" not in unit.text:
             continue
-        try:
-            tree = ast.parse(unit.text)
-        except (SyntaxError, ValueError, RecursionError):
+        tree = unit.tree
+        if tree is None:
             continue
         for call in ast.walk(tree):
             if not isinstance(call, ast.Call):

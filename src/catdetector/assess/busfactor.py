@@ -11,6 +11,7 @@ from catdetector.assess.code import CodeUnit, first_hit
 from catdetector.assess.codepatterns import TRAIN_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
+from catdetector.assess.notrun import lines_not_run, unit_unreached
 from catdetector.assess.registry import hub_models, unpinned_hub_models
 from catdetector.assess.stacks import LOOKED_FOR, broken_mlprojects
 from catdetector.assess.text import Rx, snippet
@@ -79,21 +80,27 @@ def bus_factor(f: Facts) -> list[Evidence]:
     pipeline_files = {e.file for e in f.pipelines if e.file}
     defining = [u for u in f.source_units if u.path in pipeline_files and u not in training]
     for unit in [*training, *defining]:  # a pipeline hands its steps the paths it reads
-        if unit.kind == "ipynb" and f.pipeline_trains:
-            continue  # an experimentation notebook beside a pipeline that trains
+        aside = unit.kind == "ipynb" or (
+            unit.path not in pipeline_files and unit_unreached(f, unit)
+        )
+        if f.pipeline_trains and aside:
+            continue  # an experimentation notebook or script beside a pipeline that trains
+        unread = lines_not_run(f, unit)
         found = [
             (n, ln)
             for n, ln in unit.find(LAPTOP_RE, raw=True)
             if _absolute(ln, LAPTOP_RE) and not TOOL_CONFIG_RE.search(ln)
-            and not _created_here(unit.text, ln)
+            and not _created_here(unit.text, ln) and n not in unread
         ]  # fmt: skip
         for number, line in found[:3]:
             ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
         if found:
             continue
         for number, line in unit.find(MACHINE_PATH_RE, raw=True):
-            if _absolute(line, MACHINE_PATH_RE) and any(
-                _machine_path(p) for p in unit.path_literals(line)
+            if (
+                number not in unread
+                and _absolute(line, MACHINE_PATH_RE)
+                and any(_machine_path(p) for p in unit.path_literals(line))
             ):
                 ev.append(unit.evidence(number, f"{ON_ONE_MACHINE}{snippet(line)}"))
                 break

@@ -52,9 +52,8 @@ def inline_training(commands: list[Command], units: dict[str, CodeUnit]) -> Comm
 def _raises_on_comparison(unit: CodeUnit, name: str) -> bool:
     """Whether function ``name`` of ``unit`` raises or exits when an ordering comparison
     (``if value < minimum: raise ...``) holds."""
-    try:
-        tree = ast.parse(unit.text)
-    except (SyntaxError, ValueError):
+    tree = unit.tree
+    if tree is None:
         return False
     for node in ast.walk(tree):
         if not (isinstance(node, ast.FunctionDef) and node.name == name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from catdetector.assess.codepatterns import (
     looks_like_path,
 )
 from catdetector.assess.model import Evidence
-from catdetector.assess.pycalls import PyFacts, read_python
+from catdetector.assess.pycalls import PyFacts, parse_python, read_python
 from catdetector.assess.scan import FileInfo, RepoIndex
 from catdetector.assess.text import Rx, blank_strings, glob_root, line_numbers, normpath
 from catdetector.assess.vocab import ML_MODULES, PREPROCESSING_FIT_RE, ROLE_MODULES, WEB_MODULES
@@ -83,6 +84,11 @@ class CodeUnit:
     def py(self) -> PyFacts:
         """Calls, decorators and class bases, read with ``ast``."""
         return read_python(self.text)
+
+    @cached_property
+    def tree(self) -> ast.Module | None:
+        """The parsed code, once for every reader (None when it does not parse)."""
+        return parse_python(self.text)
 
     @cached_property
     def imports(self) -> set[str]:

@@ -9,7 +9,6 @@ import posixpath
 from typing import TYPE_CHECKING
 
 from catdetector.assess.code import TRAIN_RE
-from catdetector.assess.pycalls import _parse
 
 MAX_HOPS = 6
 
@@ -36,7 +35,7 @@ def _imported(tree: ast.AST) -> tuple[dict[str, tuple[str, str]], dict[str, str]
 def _trains(unit: CodeUnit, function: str) -> bool:
     """Whether ``function`` of ``unit`` fits or trains in its body, or through the functions
     of the same module it calls (a few hops)."""
-    tree = _parse(unit.text)
+    tree = unit.tree
     defined = {
         node.name: node
         for node in (tree.body if tree is not None else [])
@@ -68,7 +67,7 @@ def called_training(
     module of this repository that trains in its body, or None."""
     if "import" not in unit.text:
         return None
-    tree = _parse(unit.text)
+    tree = unit.tree
     if tree is None:
         return None
     names, aliases = _imported(tree)

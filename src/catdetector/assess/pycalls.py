@@ -58,7 +58,9 @@ def dotted(node: ast.AST) -> str:
     return "?"
 
 
-def _parse(text: str) -> ast.Module | None:
+def parse_python(text: str) -> ast.Module | None:
+    """The module ``text`` holds, its lines that do not parse blanked (a few at most: a
+    template tag, a notebook magic); None when it still does not parse."""
     lines = text.splitlines()
     for _ in range(MAX_RETRIES):
         try:
@@ -125,7 +127,7 @@ def _calls(tree: ast.AST, facts: PyFacts) -> None:
 def read_python(text: str) -> PyFacts:
     """The calls, decorators and class bases of ``text`` (empty when it does not parse)."""
     facts = PyFacts()
-    tree = _parse(text)
+    tree = parse_python(text)
     if tree is None:
         return facts
     facts.parsed = True
@@ -153,7 +155,7 @@ def read_python(text: str) -> PyFacts:
 
 def docstring_lines(text: str) -> set[int]:
     """Line numbers inside the docstrings of a module, its classes and functions."""
-    tree = _parse(text)
+    tree = parse_python(text)
     lines: set[int] = set()
     if tree is None:
         return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from catdetector.assess.pycalls import _parse, dotted
+from catdetector.assess.pycalls import dotted, parse_python
 
 TASK_DECORATORS = frozenset({"task", "session"})
 MAX_TASKS = 8
@@ -69,7 +69,7 @@ def python_task_lines(text: str, task: str) -> list[tuple[int, str]]:
     """The lines task ``task`` runs (every task when ``task`` is empty): its own lines and
     those of the helpers and tasks it calls, plus the commands and imports found in them;
     empty when the file defines no such task."""
-    tree = _parse(text)
+    tree = parse_python(text)
     if tree is None:
         return []
     functions = {

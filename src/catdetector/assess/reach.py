@@ -30,7 +30,7 @@ import yaml
 
 from catdetector.assess.dockerfiles import command as dockerfile_command
 from catdetector.assess.images import Image, image_name
-from catdetector.assess.pycalls import _parse, dotted
+from catdetector.assess.pycalls import dotted
 from catdetector.assess.text import YAML_LOADER, normpath
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class Reach:
     def python(self, path: str) -> list[Step]:
         """Steps a Python pipeline file runs: container tasks, script steps, components."""
         unit = self.units.get(path)
-        tree = _parse(unit.text) if unit is not None else None
+        tree = unit.tree if unit is not None else None
         if tree is None:
             return []
         here = posixpath.dirname(path)
@@ -209,7 +209,7 @@ class Reach:
         for unit in self.units.values():
             if unit.path == path or not (unit.imports & names):
                 continue
-            tree = _parse(unit.text)
+            tree = unit.tree
             if tree is None:
                 continue
             imported = _imported(tree)

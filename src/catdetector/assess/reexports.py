@@ -13,6 +13,8 @@ import ast
 import posixpath
 from collections.abc import Callable
 
+from catdetector.assess.pycalls import parse_python
+
 MAX_HOPS = 3
 
 
@@ -29,17 +31,10 @@ def _package(files: set[str], dotted: str, here: str) -> str | None:
         folder = posixpath.dirname(folder)
 
 
-def _parse(text: str | None) -> ast.Module | None:
-    try:
-        return ast.parse(text or "")
-    except (SyntaxError, ValueError):
-        return None
-
-
 def defining_files(files: set[str], text_of: Callable[[str], str | None], path: str) -> set[str]:
     """The files of this repository that define the names ``path`` imports (absolute
     ``from pkg import name``), through up to ``MAX_HOPS`` re-exporting ``__init__.py``."""
-    tree = _parse(text_of(path))
+    tree = parse_python(text_of(path) or "")
     if tree is None:
         return set()
     here = posixpath.dirname(path)
@@ -57,7 +52,7 @@ def defining_files(files: set[str], text_of: Callable[[str], str | None], path: 
         out.add(file)
         if not file.endswith("__init__.py") or hops >= MAX_HOPS:
             continue
-        init = _parse(text_of(file))
+        init = parse_python(text_of(file) or "")
         folder = posixpath.dirname(file)
         for node in init.body if init is not None else []:
             if not (isinstance(node, ast.ImportFrom) and node.level == 1):

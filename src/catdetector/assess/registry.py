@@ -194,6 +194,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 candidates = _model_path_candidates(unit, literal)
                 if any(c is not None and f.versioned(c) for c in candidates) or registered:
                     continue
+                if "{" in literal and _committed_name(f, literal):
+                    continue  # `f"{folder}/model.pkl"`: that file is versioned where it lives
                 if _logged_to_run(unit, literal) or per_run_save(f, unit, number):
                     continue  # logged to the run, or a per-run folder: kept per run
                 if verb_re is WRITE_RE and _unserved_beside_versioned(f, literal):
@@ -222,6 +224,15 @@ def _unserved_beside_versioned(f: Facts, literal: str) -> bool:
     if any(name in u.text for u in f.serving_units):
         return False
     return model_versioned(f)
+
+
+def _committed_name(f: Facts, literal: str) -> bool:
+    """Whether a model file of the name a run-time folder is given (``{pth}/model.pkl``) is
+    versioned in the repository: each version of it is a way back."""
+    name = posixpath.basename(literal)
+    return "{" not in name and any(
+        posixpath.basename(m.path) == name and f.versioned(m.path) for m in f.model_files
+    )
 
 
 def _logged_to_run(unit: CodeUnit, literal: str) -> bool:

@@ -175,7 +175,7 @@ def low_reason(path: str, kind: str, value: str, users: set[str], line: str = ""
     Real tokens (AWS, hub, GitHub...) and random-looking values stay production secrets
     wherever they are."""
     pair = _credential_pair(value)
-    raw = (pair[1] if pair else value).strip("'\"")
+    raw = (pair[1] if pair else value).strip("'\"").rstrip(")]}>")  # `(password: admin)`
     if kind != "cred" or looks_random(raw):
         return None
     if _API_CLIENT_RE.search(path):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.model import Evidence
-from catdetector.assess.pycalls import _parse, dotted
+from catdetector.assess.pycalls import dotted
 
 if TYPE_CHECKING:
     from catdetector.assess.code import CodeUnit
@@ -56,7 +56,7 @@ def _acts(nodes: list[ast.stmt]) -> bool:
 def stop_line(unit: CodeUnit, evaluates: bool) -> int | None:
     """The line of the first ``if`` on an ordering comparison whose branch stops the run, in
     a file that evaluates or reads a run's metrics."""
-    tree = _parse(unit.text)
+    tree = unit.tree
     if tree is None:
         return None
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]

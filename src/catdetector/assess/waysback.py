@@ -149,9 +149,8 @@ def preprocessing_objects(unit: CodeUnit) -> set[str]:
     """Names assigned an encoder, scaler, vectoriser... object in ``unit`` (by its class)."""
     if not any(word in unit.text for word in _PREPROCESSING_WORDS):
         return set()
-    try:
-        tree = ast.parse(unit.text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = unit.tree
+    if tree is None:
         return set()
     found: set[str] = set()
     for node in ast.walk(tree):

@@ -189,3 +189,27 @@ def test_a_model_store_written_outside_an_image_build_is_still_a_way_back(
     )
     finding = assess_repository(_bento_repo(tmp_path, dockerfile)).finding("no-rollback")
     assert finding is None or not finding.lowers_level, finding
+
+
+# ------------------------- 5. a commented-out line is no evidence -----------------------------
+def test_a_commented_out_fixed_path_load_is_not_cited_and_the_real_one_still_is(
+    tmp_path: Path,
+) -> None:
+    """hAI-FA001/...: ``# model = joblib.load("models/housing_model.joblib")`` in service.py
+    was cited as serving from a fixed path."""
+    serve = FLASK_SERVE.format(path="artifacts/model.pkl").replace(
+        "app = Flask(__name__)\n", "app = Flask(__name__)\n# old = joblib.load('old/model.pkl')\n"
+    )
+    files: Files = {
+        "train.py": (
+            "import joblib\nfrom sklearn.linear_model import LogisticRegression\n"
+            "model = LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n"
+            "joblib.dump(model, 'artifacts/model.pkl')\n"
+        ),
+        "app.py": serve,
+        "requirements.txt": "scikit-learn==1.3.2\njoblib==1.3.2\nflask==3.0.0\n",
+    }
+    finding = assess_repository(write_tree(tmp_path, files)).finding("no-rollback")
+    assert finding is not None
+    cited = [(e.file, e.line) for e in finding.evidence]
+    assert ("app.py", 4) not in cited and ("app.py", 5) in cited, cited

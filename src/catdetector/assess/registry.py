@@ -185,6 +185,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
         *((u, WRITE_RE, "saves the model to a fixed path") for u in f.training_units),
     ):
         for number, line in unit.find(verb_re, raw=True):
+            if line.lstrip().startswith("#"):
+                continue  # a commented-out line runs nothing
             for literal in unit.path_literals(line):
                 if posixpath.splitext(literal)[1].lower() not in MODEL_SUFFIXES:
                     continue

@@ -108,6 +108,7 @@ def test_wait_for_registry_waits_for_it(
     assert server.wait_ready(timeout=120)["version"] == registry.v1
 
 
+@pytest.mark.slow  # 13-14 s: waits out the registry's back-off
 def test_poll_failures_are_logged_once_and_backed_off(
     private_registry: Registry, start_server: Callable[..., Server]
 ) -> None:

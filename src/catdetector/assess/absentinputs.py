@@ -26,6 +26,9 @@ from catdetector.assess.text import YAML_LOADER, normpath
 from catdetector.assess.vocab import DATA_SUFFIXES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from catdetector.assess.code import CodeUnit
     from catdetector.assess.facts import Facts
 
 _FETCH_RE = re.compile(
@@ -36,29 +39,32 @@ _FETCH_RE = re.compile(
 )
 
 
+def _calls(f: Facts, needle: str) -> Iterator[tuple[CodeUnit, ast.Call]]:
+    """Every call in the Python files whose text holds ``needle``."""
+    for unit in f.source_units:
+        if unit.kind == "py" and needle in unit.text and unit.tree is not None:
+            for node in ast.walk(unit.tree):
+                if isinstance(node, ast.Call):
+                    yield unit, node
+
+
 def _node_names(f: Facts) -> tuple[set[str], set[str]]:
     """Dataset names Kedro nodes read and write (``node(fn, inputs=[...], outputs=...)``)."""
     reads: set[str] = set()
     writes: set[str] = set()
-    for unit in f.source_units:
-        if unit.kind != "py" or "node(" not in unit.text:
+    for _, call in _calls(f, "node("):
+        if getattr(call.func, "id", None) != "node":
             continue
-        tree = unit.tree
-        if tree is None:
-            continue
-        for call in ast.walk(tree):
-            if not isinstance(call, ast.Call) or getattr(call.func, "id", None) != "node":
-                continue
-            values = {k.arg: k.value for k in call.keywords}
-            for i, arg in enumerate(call.args[1:3]):
-                values.setdefault("inputs" if i == 0 else "outputs", arg)
-            for key, into in (("inputs", reads), ("outputs", writes)):
-                if key in values:
-                    into.update(
-                        n.value
-                        for n in ast.walk(values[key])
-                        if isinstance(n, ast.Constant) and isinstance(n.value, str)
-                    )
+        values = {k.arg: k.value for k in call.keywords}
+        for i, arg in enumerate(call.args[1:3]):
+            values.setdefault("inputs" if i == 0 else "outputs", arg)
+        for key, into in (("inputs", reads), ("outputs", writes)):
+            if key in values:
+                into.update(
+                    n.value
+                    for n in ast.walk(values[key])
+                    if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                )
     return reads, writes
 
 
@@ -113,23 +119,15 @@ def _mlproject(f: Facts) -> list[Evidence]:
 def _flow_parameters(f: Facts) -> list[Evidence]:
     """Metaflow ``Parameter``/``IncludeFile`` defaults that are data files and absent."""
     found: list[Evidence] = []
-    for unit in f.source_units:
-        if unit.kind != "py" or "FlowSpec" not in unit.text:
+    for unit, call in _calls(f, "FlowSpec"):
+        name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+        if name not in ("Parameter", "IncludeFile"):
             continue
-        tree = unit.tree
-        if tree is None:
-            continue
-        for call in ast.walk(tree):
-            if not isinstance(call, ast.Call):
-                continue
-            name = getattr(call.func, "id", getattr(call.func, "attr", ""))
-            if name not in ("Parameter", "IncludeFile"):
-                continue
-            default = next((k.value for k in call.keywords if k.arg == "default"), None)
-            path = _data_path(default.value if isinstance(default, ast.Constant) else None)
-            if path and _absent(f, path, posixpath.dirname(unit.path), unit.path):
-                detail = f"flow parameter defaults to {path}, {_NOWHERE}"
-                found.append(unit.evidence(call.lineno, detail))
+        default = next((k.value for k in call.keywords if k.arg == "default"), None)
+        path = _data_path(default.value if isinstance(default, ast.Constant) else None)
+        if path and _absent(f, path, posixpath.dirname(unit.path), unit.path):
+            detail = f"flow parameter defaults to {path}, {_NOWHERE}"
+            found.append(unit.evidence(call.lineno, detail))
     return found
 
 

@@ -11,6 +11,8 @@ each in turn):
   ``servebench.filed.FILED_COMMIT``, its own venv ``--filed-venv``, the float32 bundle its own
   code trains on the same photos): the issue's "1.8x today's float32 server" is judged against
   it (``--no-filed`` skips it);
+- with ``--with-workers N``: ``serve-int8-wN`` and ``serve-float32-filed-wN``, the same two
+  servers with N workers (gunicorn), reported beside the targets (memory is judged on 1);
 - ``inprocess-int8``: in-process ``predict_bytes`` of the int8 bundle: batch-1 p50 (paired
   chunk by chunk with the server's c1, as bench/serve.py does) and the best throughput over
   1 and 2 processes / lanes and ``--batches``;
@@ -92,10 +94,17 @@ def failures(c1: dict[str, Any], c8: dict[str, Any]) -> dict[str, Any]:
 
 
 def serve_contender(
-    python: Path, bundle: Path, work: Path, env: dict[str, str], bodies: Path, args: Any
+    python: Path,
+    bundle: Path,
+    work: Path,
+    env: dict[str, str],
+    bodies: Path,
+    args: Any,
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """The default server (1 worker, batching auto, one thread per predict) of ``bundle``."""
-    server, url = sd.start_server(python, bundle, work, env, "auto", 0, 1)
+    """The default server (batching auto, one thread per predict) of ``bundle``, with
+    ``workers`` workers (1 is the default; more run under gunicorn)."""
+    server, url = sd.start_server(python, bundle, work, env, "auto", 0, workers)
     try:
         sampler = sd.PssSampler(server.proc.pid)
         paired = sb.run_c1_paired(bundle, url, bodies, args.pairs, server.proc.pid, threads=1)
@@ -221,6 +230,19 @@ def compare(args: argparse.Namespace) -> int:
                 bodies,
                 args,
             )
+        if args.with_workers > 1:  # the same servers with one process per core
+            n = args.with_workers
+            contenders[f"serve-int8-w{n}"] = lambda: serve_contender(
+                python, bundles["int8"], work, env, bodies, args, workers=n
+            )
+            if filed_python is not None:
+                contenders[f"serve-float32-filed-w{n}"] = lambda: started_contender(
+                    *sd.start_server(
+                        filed_python, bundles["float32-filed"], work, env, "auto", 0, n
+                    ),
+                    bodies,
+                    args,
+                )
         if ml_onnx is not None:
             contenders["mlflow-onnx"] = lambda: started_contender(
                 *sb.start_mlflow(ml_onnx, bundles["int8"], work, env, 1), ml_bodies, args

@@ -293,6 +293,12 @@ def add_compare_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlflow-torch-venv", type=Path, default=sb.OUT / "mlflow-torch-venv")
     parser.add_argument("--filed-venv", type=Path, default=sb.OUT / "serve-filed-venv")
     parser.add_argument(
+        "--with-workers",
+        type=int,
+        default=0,
+        help="also serve int8 and the filed float32 with this many workers (gunicorn)",
+    )
+    parser.add_argument(
         "--no-filed",
         action="store_true",
         help="skip serve-float32-filed (the float32 server of the commit issue 27 was filed at)",

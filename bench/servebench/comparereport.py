@@ -68,6 +68,7 @@ def compare_report(results: dict[str, Any]) -> int:
     }
     if "mlflow-onnx" in medians:
         ratios["c8_vs_mlflow_onnx"] = c8("serve-int8") / c8("mlflow-onnx")
+    ratios.update(workers_ratios(medians, c8))
     results.update(medians=medians, ratios=ratios, load_average_end=os.getloadavg())
     print(f"\nmedians over {len(rounds)} rounds:")
     for name, row in medians.items():
@@ -95,6 +96,28 @@ def compare_report(results: dict[str, Any]) -> int:
     print(f"load average per round (start-end): {per_round}")
     print(f"load average {results['load_average_start']} -> {results['load_average_end']}")
     return 1 if missed else 0
+
+
+def workers_ratios(medians: dict[str, dict[str, Any]], c8: Any) -> dict[str, float | None]:
+    """With ``--with-workers N``: the throughput and latency ratios of the int8 server with N
+    workers, against the filed float32 server with 1 worker (the issue's "today") and with N;
+    printed without a target (the targets are judged on the default server, 1 worker)."""
+    out: dict[str, float | None] = {}
+    for name in medians:
+        if not name.startswith("serve-int8-w"):
+            continue
+        n = name.removeprefix("serve-int8-w")
+        row = medians[name]
+        out[f"w{n}_c8_vs_float32_filed_server"] = c8(name) / c8("serve-float32-filed")
+        if f"serve-float32-filed-w{n}" in medians:
+            out[f"w{n}_c8_vs_float32_filed_w{n}"] = c8(name) / c8(f"serve-float32-filed-w{n}")
+        out[f"w{n}_c8_vs_mlflow_pytorch"] = c8(name) / c8("mlflow-pytorch")
+        out[f"w{n}_p50_c1_vs_inprocess_b1"] = row.get("c1_vs_inprocess_b1")
+        out[f"w{n}_c8_vs_inprocess_best"] = c8(name) / medians.get("inprocess-int8", {}).get(
+            "best_rps", float("nan")
+        )
+        out[f"w{n}_server_peak_mb"] = row.get("peak_pss_mb")
+    return out
 
 
 def report_failures(rounds: list[dict[str, Any]], names: list[str]) -> bool:

@@ -26,8 +26,8 @@ CPU_REQUEST_WHY = (
 )
 CPU_LIMIT = "2"
 CPU_LIMIT_WHY = (
-    "bench/README.md 'serve' and 'serve_deep': c8 throughput (349 req/s linear, 122-129 req/s "
-    "pretrained, 1 worker with 2 predict lanes) was measured on 2 cores"
+    "bench/README.md 'serve' and 'serve_deep': c8 throughput (349 req/s linear, 146-172 req/s "
+    "pretrained int8, 1 worker with 2 predict lanes) was measured on 2 cores"
 )
 
 # Megabytes (10^6 bytes) as bench/README.md gives them.

@@ -11,7 +11,7 @@ from catdetector.assess import gitmeta
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.codepatterns import READ_RE, TEST_PATH_RE, WRITE_RE, joined_to_variable
-from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
+from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
 from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
@@ -180,6 +180,7 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 )
             )
     reported = {e.file for e in ev}
+    fixed: list[tuple[bool, str, int]] = []  # (serving reads it, file name, evidence index)
     for unit, verb_re, what in (
         *((u, READ_RE, "serves the model from a fixed path") for u in f.serving_units),
         *((u, WRITE_RE, "saves the model to a fixed path") for u in f.training_units),
@@ -209,7 +210,12 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 else:
                     detail = f"{what} with no version to go back to: {snippet(line)}"
                 ev.append(unit.evidence(number, detail))
+                fixed.append((verb_re is READ_RE, posixpath.basename(literal), len(ev) - 1))
                 break
+    written = {name for read, name, _ in fixed if not read}
+    for read, name, at in fixed:  # proof 4: served from a fixed path that training overwrites
+        if read and name in written and f.serving_units:
+            ev[at] = proven(ev[at], ROLLBACK_PROOF.format(name=name))
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
         ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
@@ -280,13 +286,18 @@ def unpinned_hub_models(f: Facts) -> list[Evidence]:
     return hub_models(f, unpinned=True)
 
 
+ROLLBACK_PROOF = (
+    "proof 4: serving loads {name} from a fixed path that training overwrites, and nothing "
+    "versions it (no DVC output, registry, git history, run or per-commit image)"
+)
+
+
 def no_rollback_severity(f: Facts, evidence: list[Evidence]) -> Severity:
-    """Critical when a model file or a saved model has no version; high when only a hub
-    model is unpinned (the hub keeps versions, the code does not name one), or when nothing
-    serves a model (no deployed model to go back from: the level still says it)."""
-    if not f.serving_units:
-        return "high"
-    return "high" if all(e.detail.startswith(UNPINNED_HUB) for e in evidence) else "critical"
+    """Critical only on proof 4: serving loads the model from a fixed path that training
+    overwrites and nothing versions that file. Anything else (a model file nothing versions
+    but nothing here overwrites, a save nothing serves, an unpinned hub model, a model store
+    the pipeline empties; any finding where nothing serves a model) is high."""
+    return "critical" if f.serving_units and has_proof(evidence) else "high"
 
 
 SAVE_CALLS = frozenset(

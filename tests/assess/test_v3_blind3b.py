@@ -324,7 +324,7 @@ def test_that_password_sent_elsewhere_or_an_apps_own_password_is_still_critical(
     write_tree(tmp_path, {**files, "train.py": IRIS_TRAIN})
     finding = assess_repository(tmp_path).finding("secrets-committed")
     assert finding is not None and finding.severity == "high"  # words: no proof 2
-    plain = {f"{e.file}:{e.line}" for e in finding.evidence if "a password is committed" in e.detail}
+    plain = {f"{e.file}:{e.line}" for e in finding.evidence if "password is committed" in e.detail}
     assert {"deploy/prod.env:1", "other/compose.yml:5"} <= plain  # no reason makes them LOW
 
 

@@ -80,9 +80,7 @@ def test_training_floating_against_serving_pinned_is_high(tmp_path: Path) -> Non
 
 def test_different_flask_pins_are_high(tmp_path: Path) -> None:
     """was critical: a web framework does not change a prediction."""
-    files = _envs(
-        "flask==2.0.3\nscikit-learn==1.4.2\n", "flask==3.0.0\nscikit-learn==1.4.2\n"
-    )
+    files = _envs("flask==2.0.3\nscikit-learn==1.4.2\n", "flask==3.0.0\nscikit-learn==1.4.2\n")
     found = _finding(tmp_path, files, "training-serving-skew")
     assert found is not None and found.severity == "high"
 

@@ -82,8 +82,9 @@ def image_serves(f: Facts, spec: EnvSpec) -> bool | None:
     base = posixpath.dirname(spec.path)
     files = f.modules.command_files(words, [base, ""])
     for i, word in enumerate(words):
-        if posixpath.basename(word) in _WEB_SERVERS or (word == "run" and i and "streamlit" in
-                                                        words[i - 1]):
+        if posixpath.basename(word) in _WEB_SERVERS or (
+            word == "run" and i and "streamlit" in words[i - 1]
+        ):
             for target in words[i + 1 :]:
                 if ":" in target and not target.startswith("-"):
                     files += f.modules.module(target.split(":", 1)[0], base)

@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit, first_hit
-from catdetector.assess.codepatterns import STRING_RE, TRAIN_RE, WRITE_RE, joined_to_variable
+from catdetector.assess.codepatterns import TRAIN_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.notrun import lines_not_run, unit_unreached
 from catdetector.assess.registry import hub_models, unpinned_hub_models
+from catdetector.assess.servingenv import served_model_names
 from catdetector.assess.stacks import LOOKED_FOR, broken_mlprojects
 from catdetector.assess.text import Rx, snippet
-from catdetector.assess.vocab import DATA_SUFFIXES, MODEL_SUFFIXES
+from catdetector.assess.vocab import DATA_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -212,17 +213,10 @@ def _served_names(f: Facts) -> dict[str, str]:
     """Model file names the project ships (committed) or serves (named in serving code):
     name -> "ships" or "serves"."""
     names = {
-        posixpath.basename(m.path): "ships"
-        for m in f.model_files
-        if not AUX_PATH_RE.search(m.path)
+        posixpath.basename(m.path): "ships" for m in f.model_files if not AUX_PATH_RE.search(m.path)
     }
-    for unit in f.serving_units:
-        if AUX_PATH_RE.search(unit.path):
-            continue
-        for literal in [*STRING_RE.findall(unit.text), *unit.constants.values()]:
-            name = posixpath.basename(literal.strip())
-            if posixpath.splitext(name)[1].lower() in MODEL_SUFFIXES and "{" not in name:
-                names.setdefault(name, "serves")
+    for name in sorted(served_model_names(f)):
+        names.setdefault(name, "serves")
     return names
 
 

@@ -16,6 +16,7 @@ from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
 from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
 from catdetector.assess.scan import FileInfo
+from catdetector.assess.servingenv import served_model_names
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
 from catdetector.assess.vocab import MODEL_SUFFIXES
@@ -213,8 +214,10 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 fixed.append((verb_re is READ_RE, posixpath.basename(literal), len(ev) - 1))
                 break
     written = {name for read, name, _ in fixed if not read}
-    for read, name, at in fixed:  # proof 4: served from a fixed path that training overwrites
-        if read and name in written and f.serving_units:
+    served = written & (served_model_names(f) | {name for read, name, _ in fixed if read})
+    at_files = [(posixpath.basename(e.file or ""), i) for i, e in enumerate(ev[: len(reported)])]
+    for name, at in [*((n, i) for _, n, i in fixed), *at_files]:
+        if name in served:  # proof 4: served from a fixed path that training overwrites
             ev[at] = proven(ev[at], ROLLBACK_PROOF.format(name=name))
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):

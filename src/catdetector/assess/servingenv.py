@@ -13,10 +13,13 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
+from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
+from catdetector.assess.codepatterns import STRING_RE
 from catdetector.assess.dockerfiles import command
 from catdetector.assess.envfiles import EnvSpec
 from catdetector.assess.text import Rx
+from catdetector.assess.vocab import MODEL_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -55,7 +58,7 @@ def predicts(f: Facts, unit: CodeUnit) -> bool:
     a model itself or through the project modules it imports."""
     if unit.is_test or not (unit.is_serving or _INFERENCE_RE.search(unit.path.lower())):
         return False
-    if unit.matches(MODEL_LOAD_RE):
+    if unit.matches(MODEL_LOAD_RE) or _names_a_model_file(unit):
         return True
     by_path = {u.path: u for u in f.code_units}
     for name in unit.imports:
@@ -64,6 +67,32 @@ def predicts(f: Facts, unit: CodeUnit) -> bool:
             if other is not None and other.matches(MODEL_LOAD_RE):
                 return True
     return False
+
+
+def _names_a_model_file(unit: CodeUnit) -> bool:
+    """Whether the unit names a model file at a fixed path (``"model.h5"``)."""
+    return any(
+        posixpath.splitext(s.strip())[1].lower() in MODEL_SUFFIXES
+        for s in [*STRING_RE.findall(unit.text), *unit.constants.values()]
+    )
+
+
+def served_model_names(f: Facts) -> set[str]:
+    """Names of the model files production serving code names at a fixed path (a literal
+    or a module constant ending with a model suffix, with no placeholder in its name)."""
+
+    def compute() -> set[str]:
+        names: set[str] = set()
+        for unit in f.serving_units:
+            if AUX_PATH_RE.search(unit.path):
+                continue
+            for literal in [*STRING_RE.findall(unit.text), *unit.constants.values()]:
+                name = posixpath.basename(literal.strip())
+                if posixpath.splitext(name)[1].lower() in MODEL_SUFFIXES and "{" not in name:
+                    names.add(name)
+        return names
+
+    return f.memo("served_model_names", compute)
 
 
 def image_serves(f: Facts, spec: EnvSpec) -> bool | None:

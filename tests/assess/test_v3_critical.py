@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess import assess_repository
+from catdetector.assess.envfiles import Requirement
+from catdetector.assess.environment import pins_differ
 from catdetector.assess.model import Finding
 from tests.assess.builders import FAKE_AWS_KEY_ID, Files, fake_h5, notebook, write_tree
 
@@ -68,6 +70,18 @@ def test_an_image_that_serves_the_model_pinning_another_numpy_is_critical_proof_
     found = _finding(tmp_path, files, "training-serving-skew")
     assert found is not None and found.severity == "critical"
     assert _proof(found).startswith("proof 1a") and "numpy" in _proof(found)
+
+
+def test_two_pins_differ_only_when_no_version_satisfies_both() -> None:
+    def differ(name: str, train: str, serve: str) -> bool:
+        return pins_differ(name, Requirement(name, train, 1), Requirement(name, serve, 1))
+
+    assert differ("numpy", "==1.21.6", "==1.19.5")
+    assert differ("numpy", "=1.2", "==1.3.0")  # conda's =1.2 is 1.2.*
+    assert not differ("numpy", "==1.2", "==1.2.0")
+    assert not differ("numpy", "=1.2", "==1.2.3")
+    assert not differ("numpy", ">=1.2", "==1.3")  # one side floats: may differ, no proof
+    assert not differ("flask", "==2.0.3", "==3.0.0")  # changes no prediction
 
 
 def test_training_floating_against_serving_pinned_is_high(tmp_path: Path) -> None:

@@ -194,14 +194,36 @@ PINS_PROOF = (
 MAY_DIFFER = " (may differ: not two different pins of a package that changes predictions)"
 
 
+def _pinned_release(spec: str) -> tuple[tuple[int, ...], bool] | None:
+    """The release an exact pin names and whether it is a prefix (conda's ``=1.2`` allows
+    ``1.2.3``; ``==1.2`` and ``===1.2`` name 1.2 exactly), or None for anything else."""
+    from packaging.version import InvalidVersion, Version
+
+    raw = spec.replace(" ", "")
+    text = raw.lstrip("=")
+    if not raw.startswith("=") or "*" in text or "," in text:
+        return None
+    try:
+        return Version(text).release, not raw.startswith("==")
+    except InvalidVersion:
+        return None
+
+
 def pins_differ(name: str, train: Requirement, serve: Requirement) -> bool:
-    """Proof 1a's package test: both sides pin ``name`` exactly, to different versions, and
-    ``name`` changes predictions (one side floating, a web server or a client: no proof)."""
-    return (
-        name in PREDICTION_PACKAGES and train.pinned and serve.pinned
-        and not train.spec.startswith("@") and not serve.spec.startswith("@")
-        and _skews(train, serve)
-    )  # fmt: skip
+    """Proof 1a's package test: ``name`` changes predictions and both sides pin it to
+    releases no version satisfies both of (``==1.21.6`` against ``==1.19.5``). One side
+    floating, a web server or a client: no proof."""
+    train_pin, serve_pin = _pinned_release(train.spec), _pinned_release(serve.spec)
+    if name not in PREDICTION_PACKAGES or train_pin is None or serve_pin is None:
+        return False
+    (t, t_prefix), (s, s_prefix) = train_pin, serve_pin
+    if t_prefix and s_prefix:
+        return t[: len(s)] != s[: len(t)]
+    if t_prefix or s_prefix:
+        prefix, exact = (t, s) if t_prefix else (s, t)
+        return (exact + (0,) * len(prefix))[: len(prefix)] != prefix
+    width = max(len(t), len(s))
+    return t + (0,) * (width - len(t)) != s + (0,) * (width - len(s))
 
 
 def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evidence]:

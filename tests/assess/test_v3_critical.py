@@ -72,6 +72,29 @@ def test_an_image_that_serves_the_model_pinning_another_numpy_is_critical_proof_
     assert _proof(found).startswith("proof 1a") and "numpy" in _proof(found)
 
 
+def _image(cmd: str) -> Files:
+    return {
+        "train.py": TRAIN,
+        "api/main.py": SERVE,
+        "requirements-train.txt": "scikit-learn==1.3.0\n",
+        "Dockerfile": "FROM python:3.11-slim\nCOPY api api\n"
+        f"RUN pip install scikit-learn==1.4.2 fastapi==0.110.0 gunicorn==21.2.0\n{cmd}",
+    }
+
+
+def test_an_image_is_tied_to_serving_by_the_module_its_server_runs(tmp_path: Path) -> None:
+    cmd = 'CMD ["gunicorn", "-b", "0.0.0.0:8000", "api.main:app"]\n'
+    found = _finding(tmp_path, _image(cmd), "training-serving-skew")
+    assert found is not None and found.severity == "critical"
+    assert _proof(found).startswith("proof 1a")
+
+
+def test_an_image_whose_command_is_unknown_is_no_proof(tmp_path: Path) -> None:
+    """was critical: nothing ties the image to the code that serves the model."""
+    found = _finding(tmp_path, _image(""), "training-serving-skew")
+    assert found is not None and found.severity == "high"
+
+
 def test_two_pins_differ_only_when_no_version_satisfies_both() -> None:
     def differ(name: str, train: str, serve: str) -> bool:
         return pins_differ(name, Requirement(name, train, 1), Requirement(name, serve, 1))

@@ -162,6 +162,18 @@ def test_a_preprocessing_function_defined_in_training_and_serving_is_critical_pr
     assert _proof(found).startswith("proof 1b")
 
 
+def test_a_transform_method_on_both_sides_is_no_proof(tmp_path: Path) -> None:
+    """was critical: every scikit-learn transformer has a ``transform`` method."""
+    method = "\n\nclass Cleaner:\n    def transform(self, X):\n        return X\n"
+    files: Files = {
+        "requirements.txt": "scikit-learn==1.4.2\npandas==2.2.0\nfastapi==0.110.0\n",
+        "train.py": TRAIN + method,
+        "app.py": SERVE + method.replace("return X", "return X.fillna(0)"),
+    }
+    found = _finding(tmp_path, files, "training-serving-skew")
+    assert found is None or found.severity == "high"
+
+
 def test_a_shared_astype_line_is_high(tmp_path: Path) -> None:
     """was critical: a copied statement is no function written twice."""
     line = "X = X.astype(str)\n"
@@ -261,6 +273,14 @@ def test_a_served_model_made_by_a_script_reading_a_home_path_is_critical_proof_3
     found = _finding(tmp_path, files, "bus-factor")
     assert found is not None and found.severity == "critical"
     assert "one machine" in _proof(found)
+
+
+def test_a_platform_path_is_no_one_machines_home_or_drive(tmp_path: Path) -> None:
+    """was critical: a Kaggle kernel's input folder is the platform's, not one person's."""
+    train = TRAIN.replace("'data/rows.csv'", "'/kaggle/input/rows/rows.csv'")
+    files: Files = {**REQS, "train.py": train, "app.py": SERVE}
+    found = _finding(tmp_path, files, "bus-factor")
+    assert found is not None and found.severity == "high" and found.lowers_level
 
 
 def test_a_notebook_whose_model_nothing_serves_or_ships_is_high(tmp_path: Path) -> None:

@@ -203,6 +203,10 @@ def _machine_path(literal: str) -> bool:
     return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
 
 
+HOME_OR_DRIVE_RE = re.compile(
+    r"(?:^|[\s'\"=(:,])(?:/Users/|/home/|~/|[A-Za-z]:[\\/]|/content/(?:drive|gdrive)/|"
+    r"/Volumes/|/mnt/[a-z]/)"
+)  # one person's home or drive (not /kaggle/, a container's /mnt/ or /data mount)
 BUS_PROOF = (
     "proof 3: the model the project {how} is made only by {by}, and no declared pipeline "
     "trains"
@@ -248,7 +252,9 @@ def bus_proof(f: Facts, evidence: list[Evidence]) -> Evidence | None:
         nothing = next((e for e in evidence if e.detail == NO_TRAINING_CODE), None)
         by = "nothing in the repository (no training code)"
         return nothing and proven(nothing, BUS_PROOF.format(how="serves", by=by))
-    machine = {e.file for e in evidence if ON_ONE_MACHINE in e.detail}
+    machine = {
+        e.file for e in evidence if ON_ONE_MACHINE in e.detail and HOME_OR_DRIVE_RE.search(e.detail)
+    }
     for name, how in sorted(names.items()):
         makers = _producers(name, training)
         if makers and all(u.kind == "ipynb" or u.path in machine for u in makers):

@@ -104,18 +104,27 @@ COPIED = " (a copied line may differ; not a function defined twice)"
 
 
 def preprocessing_defs(unit: CodeUnit) -> dict[str, int]:
-    """Preprocessing functions a unit defines, read with ``ast`` (name lower-cased -> line)."""
+    """Preprocessing functions a unit defines at module level (also under a module-level
+    ``if``/``try``), read with ``ast`` (name lower-cased -> line). Methods are not functions
+    of the project (every scikit-learn transformer has a ``transform``), nor are local
+    helpers inside another function."""
     import ast
 
     tree = unit.tree
-    if tree is None:
-        return {}
-    return {
-        node.name.lower(): node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and PREP_NAME_RE.search(node.name)
-    }
+    found: dict[str, int] = {}
+    todo: list[ast.stmt] = list(tree.body) if tree is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if PREP_NAME_RE.search(node.name):
+                found[node.name.lower()] = node.lineno
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            todo.extend(node.body)
+            todo.extend(getattr(node, "orelse", []))
+            todo.extend(getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                todo.extend(handler.body)
+    return found
 
 
 def _preprocessing_skew(f: Facts) -> list[Evidence]:

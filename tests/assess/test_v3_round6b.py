@@ -158,7 +158,7 @@ def test_a_model_store_the_pipeline_empties_before_each_run_is_no_way_back(
 ) -> None:
     write_tree(tmp_path, _bento("rec_model"))
     back = assess_repository(tmp_path).finding("no-rollback")
-    assert back is not None and back.lowers_level and back.severity == "high"  # no proof 4
+    assert back is not None and back.lowers_level and back.severity == "critical"  # proof 4
     assert back.evidence[0].file == "dags/rec.py" and "deletes" in back.evidence[0].detail
 
 

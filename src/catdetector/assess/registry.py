@@ -222,9 +222,18 @@ def no_rollback(f: Facts) -> list[Evidence]:
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
         ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
-    if emptied:
-        ev[:0] = gone.values()
+    if emptied:  # proof 4 too: a store emptied before each save is one fixed, overwritten slot
+        ev[:0] = [_emptied_proof(f, kind, e) for kind, e in gone.items()]
     return ev
+
+
+def _emptied_proof(f: Facts, kind: str, deleted: Evidence) -> Evidence:
+    """The deletion, marked proof 4 when it empties the whole store (not an image build) and
+    serving code loads from that store: it keeps one version, the one serving loads."""
+    loads = any(kind in u.text for u in f.serving_units)
+    if not (loads and deleted.detail.startswith("the pipeline deletes")):
+        return deleted
+    return proven(deleted, ROLLBACK_PROOF.format(name=f"the {kind} store's model"))
 
 
 def _unserved_beside_versioned(f: Facts, literal: str) -> bool:

@@ -49,6 +49,9 @@ def test_the_sandbox_is_the_broken_startup(sandbox: Sandbox) -> None:
     skew = report.finding("training-serving-skew")
     assert skew is not None
     assert any("numpy differs" in e.detail for e in skew.evidence)
+    assert skew.severity == "critical"  # Bob's laptop and Alice's server pin two numpys
+    back = report.finding("no-rollback")  # Alice serves model.h5, which train.py overwrites
+    assert back is not None and back.severity == "critical"
     assert not (sandbox.repo / ".git").exists() and not (sandbox.repo / ".dvc").exists()
     emailed = sandbox.server / "models" / "model.h5"
     assert emailed.read_bytes() == (sandbox.repo / "model.h5").read_bytes()

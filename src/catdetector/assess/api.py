@@ -67,6 +67,8 @@ def assess_repository(path: Path) -> Report:
                 for e in evidence
             ]  # fmt: skip
         severity = check.severity_for(facts, evidence) if check.severity_for else check.severity
+        if severity == "critical":  # the proof that makes it critical is shown first
+            evidence = sorted(evidence, key=lambda e: e.proof is None)
         if len(evidence) > MAX_EVIDENCE:  # the severity is the whole evidence's, not the shown
             extra = len(evidence) - MAX_EVIDENCE
             evidence = [*evidence[:MAX_EVIDENCE], Evidence(None, None, f"and {extra} more")]

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit, first_hit
-from catdetector.assess.codepatterns import TRAIN_RE, joined_to_variable
+from catdetector.assess.codepatterns import TRAIN_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
-from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
+from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.notrun import lines_not_run, unit_unreached
 from catdetector.assess.registry import hub_models, unpinned_hub_models
+from catdetector.assess.servingenv import served_model_names
 from catdetector.assess.stacks import LOOKED_FOR, broken_mlprojects
 from catdetector.assess.text import Rx, snippet
 from catdetector.assess.vocab import DATA_SUFFIXES
@@ -107,6 +108,9 @@ def bus_factor(f: Facts) -> list[Evidence]:
     loaders = [u for u in [*training, *defining] if u.kind == "py"]
     for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
         ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
+    proof = bus_proof(f, ev) if ev else None
+    if proof is not None:
+        ev = [proof, *(e for e in ev if e.detail != NO_TRAINING_CODE or e.file != proof.file)]
     return ev
 
 
@@ -199,13 +203,71 @@ def _machine_path(literal: str) -> bool:
     return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
 
 
-def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
-    """Critical on positive evidence of the course's risk: training only in notebooks, a
-    model file in the tree that no pipeline made (or that no code here trains at all), or
-    reading one machine's paths; high when
-    scripts train outside any pipeline."""
+HOME_OR_DRIVE_RE = re.compile(
+    r"(?:^|[\s'\"=(:,])(?:/Users/|/home/|~/|[A-Za-z]:[\\/]|/content/(?:drive|gdrive)/|"
+    r"/Volumes/|/mnt/[a-z]/)"
+)  # one person's home or drive (not /kaggle/, a container's /mnt/ or /data mount)
+BUS_PROOF = (
+    "proof 3: the model the project {how} is made only by {by}, and no declared pipeline "
+    "trains"
+)
+
+
+def _served_names(f: Facts) -> dict[str, str]:
+    """Model file names the project ships (committed) or serves (named in serving code):
+    name -> "ships" or "serves"."""
+    names = {
+        posixpath.basename(m.path): "ships" for m in f.model_files if not AUX_PATH_RE.search(m.path)
+    }
+    for name in sorted(served_model_names(f)):
+        names.setdefault(name, "serves")
+    return names
+
+
+def _producers(name: str, training: list[CodeUnit]) -> list[CodeUnit]:
+    """Training code that writes a model file of this name (a save, dump or open for
+    writing of a path ending with it); failing that, training code that names it."""
+    writers = [
+        u
+        for u in training
+        if any(
+            posixpath.basename(p) == name
+            for _, line in u.find(WRITE_RE, raw=True)
+            for p in u.path_literals(line)
+        )
+    ]
+    return writers or [u for u in training if f"{name}'" in u.text or f'{name}"' in u.text]
+
+
+def bus_proof(f: Facts, evidence: list[Evidence]) -> Evidence | None:
+    """Proof 3 (CRITICAL), where no declared pipeline trains: the model the project serves or
+    ships is made only by notebooks, or only by code that reads its data from one machine's
+    paths; or a served committed model has no training code or pipeline anywhere (nothing
+    here can make it again: the limit case of the same proof)."""
+    if f.pipeline_trains:
+        return None
     training = production_training(f)
-    notebooks_only = bool(training) and all(u.kind == "ipynb" for u in training)
-    one_machine = any(e.detail.startswith((ON_ONE_MACHINE, NO_TRAINING_CODE)) for e in evidence)
-    made_by_hand = bool(training) and not f.pipeline_trains and bool(f.model_files)
-    return "critical" if notebooks_only or one_machine or made_by_hand else "high"
+    names = _served_names(f)
+    if not training:
+        nothing = next((e for e in evidence if e.detail == NO_TRAINING_CODE), None)
+        by = "nothing in the repository (no training code)"
+        return nothing and proven(nothing, BUS_PROOF.format(how="serves", by=by))
+    machine = {
+        e.file for e in evidence if ON_ONE_MACHINE in e.detail and HOME_OR_DRIVE_RE.search(e.detail)
+    }
+    for name, how in sorted(names.items()):
+        makers = _producers(name, training)
+        if makers and all(u.kind == "ipynb" or u.path in machine for u in makers):
+            notebooks = all(u.kind == "ipynb" for u in makers)
+            by = "notebooks" if notebooks else "code that reads one machine's paths"
+            detail = f"{name} is made by {', '.join(u.path for u in makers[:3])}"
+            return proven(Evidence(makers[0].path, None, detail), BUS_PROOF.format(how=how, by=by))
+    return None
+
+
+def bus_factor_severity(f: Facts, evidence: list[Evidence]) -> Severity:
+    """Critical only on proof 3 (``bus_proof``: the served or shipped model is made only by a
+    notebook or by code reading one machine's paths, with no declared pipeline); any other
+    bus-factor evidence (scripts outside a pipeline, a notebook whose model nothing serves,
+    a one-machine path in a pipeline's code) is high."""
+    return "critical" if has_proof(evidence) else "high"

@@ -19,7 +19,8 @@ from catdetector.assess.envfiles import (
     pyproject_env,
     requirements_env,
 )
-from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.model import Evidence, Severity, proven
+from catdetector.assess.servingenv import PREDICTION_PACKAGES, image_serves, serving_files
 from catdetector.assess.vocab import LOCK_NAMES
 
 NO_ENVIRONMENT_FILE = "no environment file"  # for training nor serving: nothing to compare
@@ -186,9 +187,49 @@ def _escapes(serve: str, train: str) -> bool:
     )
 
 
+PINS_PROOF = (
+    "proof 1a: the environment that serves the model and training's pin different versions "
+    "of {name}, a package that changes predictions"
+)
+MAY_DIFFER = " (may differ: not two different pins of a package that changes predictions)"
+
+
+def _pinned_release(spec: str) -> tuple[tuple[int, ...], bool] | None:
+    """The release an exact pin names and whether it is a prefix (conda's ``=1.2`` allows
+    ``1.2.3``; ``==1.2`` and ``===1.2`` name 1.2 exactly), or None for anything else."""
+    from packaging.version import InvalidVersion, Version
+
+    raw = spec.replace(" ", "")
+    text = raw.lstrip("=")
+    if not raw.startswith("=") or "*" in text or "," in text:
+        return None
+    try:
+        return Version(text).release, not raw.startswith("==")
+    except InvalidVersion:
+        return None
+
+
+def pins_differ(name: str, train: Requirement, serve: Requirement) -> bool:
+    """Proof 1a's package test: ``name`` changes predictions and both sides pin it to
+    releases no version satisfies both of (``==1.21.6`` against ``==1.19.5``). One side
+    floating, a web server or a client: no proof."""
+    train_pin, serve_pin = _pinned_release(train.spec), _pinned_release(serve.spec)
+    if name not in PREDICTION_PACKAGES or train_pin is None or serve_pin is None:
+        return False
+    (t, t_prefix), (s, s_prefix) = train_pin, serve_pin
+    if t_prefix and s_prefix:
+        return t[: len(s)] != s[: len(t)]
+    if t_prefix or s_prefix:
+        prefix, exact = (t, s) if t_prefix else (s, t)
+        return (exact + (0,) * len(prefix))[: len(prefix)] != prefix
+    width = max(len(t), len(s))
+    return t + (0,) * (width - len(t)) != s + (0,) * (width - len(s))
+
+
 def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evidence]:
     ev: list[Evidence] = []
     t_reqs, s_reqs = _merged(f, train), _merged(f, serve)
+    tied = serving_files(f, serve)
     for name in sorted(set(t_reqs) & set(s_reqs)):
         treq, sreq = t_reqs[name], s_reqs[name]
         if _skews(treq, sreq):
@@ -196,7 +237,11 @@ def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evide
                 f"{name} differs: '{treq.spec or 'any'}' in {treq.file} for training, "
                 f"'{sreq.spec or 'any'}' for serving"
             )
-            ev.append(Evidence(sreq.file, sreq.line, detail))
+            found = Evidence(sreq.file, sreq.line, detail)
+            if sreq.file in tied and pins_differ(name, treq, sreq):
+                ev.append(proven(found, PINS_PROOF.format(name=name)))
+            else:
+                ev.append(Evidence(sreq.file, sreq.line, detail + MAY_DIFFER))
     t_py = next((s.python for s in train if s.python), None)
     s_py = next((s.python for s in serve if s.python), None)
     if t_py and s_py and t_py[0] != s_py[0]:
@@ -207,7 +252,11 @@ def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evide
 
 def env_skew(f: Facts) -> list[Evidence]:
     """Training and serving environments that differ, project folder by project folder."""
-    specs = [s for s in f.env_specs if not s.dev and (f.runtime_reqs(s) or s.includes)]
+    specs = [
+        s for s in f.env_specs
+        if not s.dev and (f.runtime_reqs(s) or s.includes)
+        and not (s.kind == "dockerfile" and s.side == "serve" and image_serves(f, s) is False)
+    ]  # fmt: skip: an image that runs project code that predicts nothing is no serving side
     if not specs:
         if f.serving_units and f.training_units:
             detail = (

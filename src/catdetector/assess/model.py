@@ -16,6 +16,7 @@ LEVEL_NAMES: dict[int, str] = {
 }
 NOT_APPLICABLE = "not applicable (no ML found)"
 NOT_RECOGNISED = "not recognised: "  # evidence that is a question, not a risk found
+PROOF = " [CRITICAL: "  # evidence that proves a course risk ends with the proof it is
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,27 @@ class Evidence:
         """The JSON shape of this evidence."""
         return {"file": self.file, "line": self.line, "detail": self.detail}
 
+    @property
+    def proof(self) -> str | None:
+        """The structural proof this evidence is (why its finding is CRITICAL), or None."""
+        at = self.detail.rfind(PROOF)
+        return self.detail[at + len(PROOF) : -1] if at >= 0 and self.detail.endswith("]") else None
+
     def location(self) -> str:
         """``file:line``, ``file`` or an empty string."""
         if self.file is None:
             return ""
         return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+def proven(evidence: Evidence, proof: str) -> Evidence:
+    """The same evidence, marked as the structural proof ``proof`` (a CRITICAL finding's why)."""
+    return Evidence(evidence.file, evidence.line, f"{evidence.detail}{PROOF}{proof}]")
+
+
+def has_proof(evidence: list[Evidence]) -> bool:
+    """Whether some evidence is a structural proof (the only ground for CRITICAL)."""
+    return any(e.proof for e in evidence)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from catdetector.assess import gitmeta
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.codepatterns import READ_RE, TEST_PATH_RE, WRITE_RE, joined_to_variable
-from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity
+from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
 from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
 from catdetector.assess.scan import FileInfo
+from catdetector.assess.servingenv import served_model_names
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
 from catdetector.assess.vocab import MODEL_SUFFIXES
@@ -180,6 +181,7 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 )
             )
     reported = {e.file for e in ev}
+    fixed: list[tuple[bool, str, int]] = []  # (serving reads it, file name, evidence index)
     for unit, verb_re, what in (
         *((u, READ_RE, "serves the model from a fixed path") for u in f.serving_units),
         *((u, WRITE_RE, "saves the model to a fixed path") for u in f.training_units),
@@ -209,13 +211,29 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 else:
                     detail = f"{what} with no version to go back to: {snippet(line)}"
                 ev.append(unit.evidence(number, detail))
+                fixed.append((verb_re is READ_RE, posixpath.basename(literal), len(ev) - 1))
                 break
+    written = {name for read, name, _ in fixed if not read}
+    served = written & (served_model_names(f) | {name for read, name, _ in fixed if read})
+    at_files = [(posixpath.basename(e.file or ""), i) for i, e in enumerate(ev[: len(reported)])]
+    for name, at in [*((n, i) for _, n, i in fixed), *at_files]:
+        if name in served:  # proof 4: served from a fixed path that training overwrites
+            ev[at] = proven(ev[at], ROLLBACK_PROOF.format(name=name))
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
         ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
-    if emptied:
-        ev[:0] = gone.values()
+    if emptied:  # proof 4 too: a store emptied before each save is one fixed, overwritten slot
+        ev[:0] = [_emptied_proof(f, kind, e) for kind, e in gone.items()]
     return ev
+
+
+def _emptied_proof(f: Facts, kind: str, deleted: Evidence) -> Evidence:
+    """The deletion, marked proof 4 when it empties the whole store (not an image build) and
+    serving code loads from that store: it keeps one version, the one serving loads."""
+    loads = any(kind in u.text for u in f.serving_units)
+    if not (loads and deleted.detail.startswith("the pipeline deletes")):
+        return deleted
+    return proven(deleted, ROLLBACK_PROOF.format(name=f"the {kind} store's model"))
 
 
 def _unserved_beside_versioned(f: Facts, literal: str) -> bool:
@@ -280,13 +298,18 @@ def unpinned_hub_models(f: Facts) -> list[Evidence]:
     return hub_models(f, unpinned=True)
 
 
+ROLLBACK_PROOF = (
+    "proof 4: serving loads {name} from a fixed path that training overwrites, and nothing "
+    "versions it (no DVC output, registry, git history, run or per-commit image)"
+)
+
+
 def no_rollback_severity(f: Facts, evidence: list[Evidence]) -> Severity:
-    """Critical when a model file or a saved model has no version; high when only a hub
-    model is unpinned (the hub keeps versions, the code does not name one), or when nothing
-    serves a model (no deployed model to go back from: the level still says it)."""
-    if not f.serving_units:
-        return "high"
-    return "high" if all(e.detail.startswith(UNPINNED_HUB) for e in evidence) else "critical"
+    """Critical only on proof 4: serving loads the model from a fixed path that training
+    overwrites and nothing versions that file. Anything else (a model file nothing versions
+    but nothing here overwrites, a save nothing serves, an unpinned hub model, a model store
+    the pipeline empties; any finding where nothing serves a model) is high."""
+    return "critical" if f.serving_units and has_proof(evidence) else "high"
 
 
 SAVE_CALLS = frozenset(

@@ -165,7 +165,8 @@ def looks_random(value: str) -> bool:
     return classes >= 2 and entropy >= 3.5
 
 
-def _credential_pair(value: str) -> tuple[str, str] | None:
+def credential_pair(value: str) -> tuple[str, str] | None:
+    """(user, password) of a ``scheme://user:password@`` value, or None."""
     m = _BASIC_USER_RE.search(value)
     return (m.group(1), m.group(2)) if m else None
 
@@ -174,7 +175,7 @@ def low_reason(path: str, kind: str, value: str, users: set[str], line: str = ""
     """Why a committed credential is not a production secret (the LOW detail), or None.
     Real tokens (AWS, hub, GitHub...) and random-looking values stay production secrets
     wherever they are."""
-    pair = _credential_pair(value)
+    pair = credential_pair(value)
     raw = (pair[1] if pair else value).strip("'\"").rstrip(")]}>")  # `(password: admin)`
     if kind != "cred" or looks_random(raw):
         return None

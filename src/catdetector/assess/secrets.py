@@ -13,7 +13,7 @@ from catdetector.assess.composecreds import (
     compose_credentials,
     local_service_credential,
 )
-from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.model import Evidence, Severity, has_proof, proven
 from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
 
@@ -114,6 +114,60 @@ def _confirmed(line: str) -> list[str]:
         return [s.secret_value or "" for s in scan_line(line[:2000])]
 
 
+KEYWORD_PLUGINS = ("KeywordDetector", "BasicAuthDetector")  # a key's name or a URL: no format
+FORMAT_KINDS = frozenset(SECRET_KINDS) - {"cred"}  # assess's own token formats (AIza, hf_, sk-)
+FORMAT_PROOF = "proof 2: a credential by its format ({what}), in a production file"
+ENTROPY_PROOF = (
+    "proof 2: a high-entropy value (detect-secrets' entropy limits) assigned to a secret-named "
+    "key, in a production file"
+)
+WORD_PASSWORD = (
+    " (a password is committed: change it and read it from the environment; a word, not a "
+    "generated key, so HIGH)"
+)
+
+
+def _format_of(line: str) -> str | None:
+    """The credential format detect-secrets' provider plugins (AWS, Azure storage, GitHub,
+    GitLab, Slack, Stripe, Twilio, SendGrid, private keys, JWTs...) find on ``line``."""
+    from detect_secrets.core.scan import scan_line
+    from detect_secrets.settings import transient_settings
+
+    names = [n for n in DS_PLUGINS if n not in KEYWORD_PLUGINS]
+    with transient_settings({"plugins_used": [{"name": name} for name in names]}):
+        found = list(scan_line(line[:2000]))
+    return found[0].type if found else None
+
+
+def high_entropy(value: str) -> bool:
+    """Whether detect-secrets' entropy plugins, at their default limits (base64 4.5, hex
+    3.0), call the whole value random."""
+    from detect_secrets.plugins.high_entropy_strings import (
+        Base64HighEntropyString,
+        HexHighEntropyString,
+    )
+
+    for plugin in (HexHighEntropyString(), Base64HighEntropyString()):
+        with plugin.non_quoted_string_regex(is_exact_match=True):
+            if any(plugin.analyze_string(value)):
+                return plugin.calculate_shannon_entropy(value) > plugin.entropy_limit
+    return False
+
+
+def credential_proof(kind: str, value: str, line: str) -> str | None:
+    """Proof 2 (CRITICAL): the value is a credential by its format (a provider's token, a
+    private key, a JWT, or a token shape assess adds: Google, Hugging Face, OpenAI), or a
+    high-entropy value assigned to a secret-named key. None for a keyword match alone (a word
+    assigned to ``password``, a connection string whose password is a word): HIGH."""
+    if kind in FORMAT_KINDS:
+        return FORMAT_PROOF.format(what=SECRET_KINDS[kind])
+    if (found := _format_of(line)) is not None:
+        return FORMAT_PROOF.format(what=found)
+    pair = secretkinds.credential_pair(value)
+    raw = (pair[1] if pair else value).strip("'\"")
+    return ENTROPY_PROOF if high_entropy(raw) else None
+
+
 def _confirmed_credential(line: str, value: str, suffix: str) -> bool:
     """Code: detect-secrets confirms the line. Config files (unquoted ``KEY=value``, which its
     keyword plugin reads only in code): its value filters decide."""
@@ -207,6 +261,7 @@ def secrets_committed(f: Facts) -> list[Evidence]:
             if "pragma: allowlist secret" in line:
                 continue
             detail = f"{SECRET_KINDS[kind]} ({value[:3]}…)"
+            proof = None
             if aux or number in docs:
                 detail += TEST_FIXTURE
             elif _AUTHOR_SAYS_NOT_SECRET_RE.search(line):
@@ -217,16 +272,23 @@ def secrets_committed(f: Facts) -> list[Evidence]:
                 detail += secretkinds.NAME_VALUE
             elif reason := secretkinds.low_reason(info.path, kind, value, users, line):
                 detail += reason
+            elif (proof := credential_proof(kind, value, line)) is None:
+                detail += WORD_PASSWORD
             where = unit.evidence(number, detail) if unit else None
-            ev.append(where or Evidence(info.path, number, detail))
+            found = where or Evidence(info.path, number, detail)
+            ev.append(proven(found, proof) if proof else found)
     low = (TEST_FIXTURE, MARKED, LOCAL_SERVICE, *secretkinds.LOW_REASONS)
     return sorted(ev, key=lambda e: e.detail.endswith(low))  # production secrets first
 
 
 def secrets_severity(f: Facts, evidence: list[Evidence]) -> Severity:
-    """Critical for a secret in production files; low when every one is in a test, example
-    or documentation file, an example env file or API-client collection, a well-known
-    default or test value, or marked by its author as not secret."""
+    """Critical only on proof 2 (a credential by its format, or a high-entropy value assigned
+    to a secret-named key, in a production file); high for a production password that is a
+    word; low when every one is in a test, example or documentation file, an example env file
+    or API-client collection, a well-known default or test value, or marked by its author as
+    not secret."""
+    if has_proof(evidence):
+        return "critical"
     reasons = (TEST_FIXTURE, MARKED, LOCAL_SERVICE, *secretkinds.LOW_REASONS, "more")
     low = all(e.detail.endswith(reasons) for e in evidence)
-    return "low" if low else "critical"
+    return "low" if low else "high"

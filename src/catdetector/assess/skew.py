@@ -6,9 +6,9 @@ import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.code import CodeUnit
-from catdetector.assess.environment import NO_ENVIRONMENT_FILE, env_skew
+from catdetector.assess.environment import env_skew
 from catdetector.assess.fittedskew import fitted_transformer_skew
-from catdetector.assess.model import Evidence, Severity
+from catdetector.assess.model import Evidence, Severity, has_proof, proven
 from catdetector.assess.text import Rx, snippet
 
 if TYPE_CHECKING:
@@ -90,6 +90,43 @@ def project_of(f: Facts, path: str) -> str:
     return next((r for r in reversed(roots) if r and path.startswith(r + "/")), "")
 
 
+PREP_NAME_RE = re.compile(
+    r"preprocess|pre_process|transform|featuri[sz]|normali[sz]|resize|"
+    r"prepare_(?:image|input|features?)|load_image|clean|encode",
+    re.I,
+)
+PREP_PROOF = (
+    "proof 1b: a preprocessing function defined in both training and serving code "
+    "(re-implemented, read with ast)"
+)
+FITTED_PROOF = "proof 1c: a fitted transformer the served model needs, never applied in serving"
+COPIED = " (a copied line may differ; not a function defined twice)"
+
+
+def preprocessing_defs(unit: CodeUnit) -> dict[str, int]:
+    """Preprocessing functions a unit defines at module level (also under a module-level
+    ``if``/``try``), read with ``ast`` (name lower-cased -> line). Methods are not functions
+    of the project (every scikit-learn transformer has a ``transform``), nor are local
+    helpers inside another function."""
+    import ast
+
+    tree = unit.tree
+    found: dict[str, int] = {}
+    todo: list[ast.stmt] = list(tree.body) if tree is not None else []
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if PREP_NAME_RE.search(node.name):
+                found[node.name.lower()] = node.lineno
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            todo.extend(node.body)
+            todo.extend(getattr(node, "orelse", []))
+            todo.extend(getattr(node, "finalbody", []))
+            for handler in getattr(node, "handlers", []):
+                todo.extend(handler.body)
+    return found
+
+
 def _preprocessing_skew(f: Facts) -> list[Evidence]:
     ev: list[Evidence] = []
     train_defs: dict[tuple[str, str], tuple[CodeUnit, int]] = {}
@@ -98,23 +135,24 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
     serving = inference_side(f, training)
     for unit in training:
         project = project_of(f, unit.path)
-        for number, m in unit.iter_code(PREP_DEF_RE):
-            train_defs.setdefault((project, m.group(1).lower()), (unit, number))
+        for name, number in preprocessing_defs(unit).items():
+            train_defs.setdefault((project, name), (unit, number))
         for number, line in unit.find(PREP_STMT_RE):
             train_stmts.setdefault((project, " ".join(line.split())), (unit, number))
     for unit in serving:
         project = project_of(f, unit.path)
-        for number, m in unit.iter_code(PREP_DEF_RE):
-            other = train_defs.get((project, m.group(1).lower()))
+        defs = preprocessing_defs(unit)
+        names = {m.group(1).lower(): m.group(1) for _, m in unit.iter_code(PREP_DEF_RE)}
+        for name, number in sorted(defs.items(), key=lambda item: item[1]):
+            other = train_defs.get((project, name))
             if other:
-                ev.append(
-                    unit.evidence(
-                        number,
-                        f"preprocessing `{m.group(1)}` re-implemented in "
-                        f"{'serving' if unit.is_serving else 'prediction'} code "
-                        f"(also defined in {other[0].path})",
-                    )
+                found = unit.evidence(
+                    number,
+                    f"preprocessing `{names.get(name, name)}` re-implemented in "
+                    f"{'serving' if unit.is_serving else 'prediction'} code "
+                    f"(also defined in {other[0].path})",
                 )
+                ev.append(proven(found, PREP_PROOF))
         if ev:
             continue
         for number, line in unit.find(PREP_STMT_RE):
@@ -124,7 +162,7 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
                 ev.append(
                     unit.evidence(
                         number,
-                        f"preprocessing copied from {other_unit.path}: {snippet(line)}",
+                        f"preprocessing copied from {other_unit.path}: {snippet(line)}{COPIED}",
                     )
                 )
                 break
@@ -143,7 +181,8 @@ def fitted_skew(f: Facts) -> list[Evidence]:
 
     def compute() -> list[Evidence]:
         training = training_side(f)
-        return fitted_transformer_skew(f, training, inference_side(f, training))
+        found = fitted_transformer_skew(f, training, inference_side(f, training))
+        return [proven(e, FITTED_PROOF) for e in found]
 
     return f.memo("fitted_skew", compute)
 
@@ -160,10 +199,11 @@ def skew_fix(f: Facts) -> str | None:
 
 
 def skew_severity(f: Facts, evidence: list[Evidence]) -> Severity:
-    """Critical on positive evidence that serving can differ from training (versions that
-    differ, one side frozen and the other not, preprocessing written twice, a fitted
-    transformer serving never applies); high when the only evidence is that neither side
-    has an environment file: no file shows a difference, and `no-lock-file` names the
-    unpinned installs."""
-    absent = all(e.file is None and e.detail.startswith(NO_ENVIRONMENT_FILE) for e in evidence)
-    return "high" if evidence and absent else "critical"
+    """Critical only on a structural proof that serving computes something else than
+    training: (1a) the environment that serves the model and training's pin different
+    versions of a package that changes predictions; (1b) a preprocessing function defined in
+    both training and serving code (``ast``); (1c) a fitted transformer the served model
+    needs that serving never applies. Anything else (one side floating, a package absent on
+    one side, a web framework pinned twice, a copied line, no environment file) is high:
+    serving may differ, and ``no-lock-file`` names the unpinned installs."""
+    return "critical" if has_proof(evidence) else "high"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.serving import LIVE, Registry, Server, build_registry, clean_env
+from tests.serve.serving import LIVE, Registry, Server, clean_env, shared_registry
 
 ADMIN_TOKEN = "s3cret-admin-token"
 LIMITS = {
@@ -42,8 +42,11 @@ def show_server_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None
 
 @pytest.fixture(scope="session")
 def registry(trained_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    """A bare origin + DVC remote with v1 (good) and v2 (labels shuffled); prod = v1. Read-only."""
-    return build_registry(trained_project, tmp_path_factory.mktemp("serve-registry"))
+    """A bare origin + DVC remote with v1 (good) and v2 (labels shuffled); prod = v1. Read-only.
+
+    Built once per run; each pytest-xdist worker has its own copy (``shared_registry``).
+    """
+    return shared_registry(trained_project, tmp_path_factory)
 
 
 @pytest.fixture

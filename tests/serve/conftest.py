@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.serve.serving import LIVE, Registry, Server, clean_env, shared_registry
+from tests.serve.serving import LIVE, Registry, Server, build_registry, clean_env
 
 ADMIN_TOKEN = "s3cret-admin-token"
 LIMITS = {
@@ -44,9 +44,11 @@ def show_server_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None
 def registry(trained_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Registry:
     """A bare origin + DVC remote with v1 (good) and v2 (labels shuffled); prod = v1. Read-only.
 
-    Built once per run; each pytest-xdist worker has its own copy (``shared_registry``).
+    One per pytest-xdist worker, never shared between them (unlike ``trained_project``):
+    its commits name its DVC remote, which every private copy shares, and some tests
+    move that remote away or tamper with it for a while.
     """
-    return shared_registry(trained_project, tmp_path_factory)
+    return build_registry(trained_project, tmp_path_factory.mktemp("serve-registry"))
 
 
 @pytest.fixture

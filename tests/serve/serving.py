@@ -11,14 +11,13 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.support import BIN, built_once, cli, free_port, git, run
+from tests.support import BIN, cli, free_port, git, run
 
 POLL = 0.5  # --poll-interval of every test server
 MODEL_DIR = Path("models/catdetector")
@@ -291,25 +290,6 @@ def build_registry(trained_project: Path, work: Path) -> Registry:
     reg = Registry(origin, proj, storage, v1, v2, c1, c2)
     cli("promote", v1, "--stage", "prod", "--push", cwd=proj)
     return reg
-
-
-def shared_registry(trained_project: Path, factory: pytest.TempPathFactory) -> Registry:
-    """This worker's private copy of a ``build_registry`` registry built once per run
-    (``built_once``; the DVC remote is shared, as by ``Registry.private_copy``)."""
-
-    def build(folder: Path) -> None:
-        made = asdict(build_registry(trained_project, folder))
-        (folder / "registry.json").write_text(json.dumps({k: str(v) for k, v in made.items()}))
-
-    shared = built_once(factory, "serve-registry", build)
-    d = json.loads((shared / "registry.json").read_text())
-    reg = Registry(
-        Path(d["origin"]),
-        Path(d["proj"]),
-        Path(d["storage"]),
-        *map(str, (d["v1"], d["v2"], d["c1"], d["c2"])),
-    )
-    return reg.private_copy(factory.mktemp("serve-registry"))
 
 
 # ---------------------------------------------------------------- images

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REAL_DATA, copy_project, make_trained_project
+from tests.support import REAL_DATA, built_once, copy_project, make_trained_project
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,8 +41,16 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def trained_project(tmp_path_factory: pytest.TempPathFactory, isolated_home: Path) -> Path:
-    """A project after init -> sample -> dvc add -> dvc repro -> commit (read-only: copy it)."""
-    return make_trained_project(tmp_path_factory.mktemp("trained") / "proj")
+    """A project after init -> sample -> dvc add -> dvc repro -> commit (read-only: copy it).
+
+    Trained once per run (``built_once``); each pytest-xdist worker reads its own copy.
+    """
+    shared = built_once(tmp_path_factory, "trained", lambda f: _trained(f / "proj"))
+    return copy_project(shared / "proj", tmp_path_factory.mktemp("trained"))
+
+
+def _trained(root: Path) -> None:
+    make_trained_project(root)
 
 
 @pytest.fixture

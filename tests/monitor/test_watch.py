@@ -16,17 +16,11 @@ import pytest
 
 from catdetector.monitor import store as store_mod
 from tests.monitor.shifted import darken, fresh_sample
-from tests.serve.serving import Registry, Server, build_registry, clean_env, serving
+from tests.serve.serving import Registry, Server, clean_env, serving
 from tests.support import cli, git
 
 N = 40  # inputs per phase; the test thresholds need 30
 PARAMS = "monitor:\n  min_samples: 30\n"
-
-
-@pytest.fixture(scope="module")
-def registry(trained_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    """A bare origin + DVC remote with v1 (good) and v2 (labels shuffled); prod = v1."""
-    return build_registry(trained_project, tmp_path_factory.mktemp("watch-registry"))
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,12 @@ def show_server_logs_on_failure(request: pytest.FixtureRequest) -> Iterator[None
 
 @pytest.fixture(scope="session")
 def registry(trained_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    """A bare origin + DVC remote with v1 (good) and v2 (labels shuffled); prod = v1. Read-only."""
+    """A bare origin + DVC remote with v1 (good) and v2 (labels shuffled); prod = v1. Read-only.
+
+    One per pytest-xdist worker, never shared between them (unlike ``trained_project``):
+    its commits name its DVC remote, which every private copy shares, and some tests
+    move that remote away or tamper with it for a while.
+    """
     return build_registry(trained_project, tmp_path_factory.mktemp("serve-registry"))
 
 

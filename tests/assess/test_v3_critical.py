@@ -115,6 +115,22 @@ def test_training_floating_against_serving_pinned_is_high(tmp_path: Path) -> Non
     assert "may differ" in found.evidence[0].detail
 
 
+def test_serving_floating_against_training_pinned_is_critical_proof_1a(tmp_path: Path) -> None:
+    """The issue's own example: the serving side installs something other than training's
+    pin of a package that changes predictions (was HIGH in the first cut of the eighth round)."""
+    files = _envs("scikit-learn==1.4.2\npandas==2.2.0\n", "scikit-learn>=1.3\npandas==2.2.0\n")
+    found = _finding(tmp_path, files, "training-serving-skew")
+    assert found is not None and found.severity == "critical"
+    assert "serving installs something other than training's lock" in _proof(found)
+    assert "scikit-learn" in _proof(found)
+
+
+def test_serving_floating_a_web_framework_training_pins_is_high(tmp_path: Path) -> None:
+    files = _envs("flask==2.0.3\nscikit-learn==1.4.2\n", "flask\nscikit-learn==1.4.2\n")
+    found = _finding(tmp_path, files, "training-serving-skew")
+    assert found is not None and found.severity == "high"
+
+
 def test_different_flask_pins_are_high(tmp_path: Path) -> None:
     """was critical: a web framework does not change a prediction."""
     files = _envs("flask==2.0.3\nscikit-learn==1.4.2\n", "flask==3.0.0\nscikit-learn==1.4.2\n")

@@ -191,6 +191,10 @@ PINS_PROOF = (
     "proof 1a: the environment that serves the model and training's pin different versions "
     "of {name}, a package that changes predictions"
 )
+FLOATS_PROOF = (
+    "proof 1a: training pins {name}, a package that changes predictions, and the environment "
+    "that serves the model does not: serving installs something other than training's lock"
+)
 MAY_DIFFER = " (may differ: not two different pins of a package that changes predictions)"
 
 
@@ -226,6 +230,18 @@ def pins_differ(name: str, train: Requirement, serve: Requirement) -> bool:
     return t + (0,) * (width - len(t)) != s + (0,) * (width - len(s))
 
 
+def serving_floats(name: str, train: Requirement, serve: Requirement) -> bool:
+    """Proof 1a's other half (issue 22's own example, "a serving image that installs something
+    other than the training lock"): training pins ``name``, a package that changes
+    predictions, to one release and serving admits others (no version, or a range).
+    Training floating against a pinned serving side is training's own looseness: no proof."""
+    return (
+        name in PREDICTION_PACKAGES
+        and _pinned_release(train.spec) is not None
+        and _pinned_release(serve.spec) is None
+    )
+
+
 def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evidence]:
     ev: list[Evidence] = []
     t_reqs, s_reqs = _merged(f, train), _merged(f, serve)
@@ -240,6 +256,8 @@ def _compare(f: Facts, train: list[EnvSpec], serve: list[EnvSpec]) -> list[Evide
             found = Evidence(sreq.file, sreq.line, detail)
             if sreq.file in tied and pins_differ(name, treq, sreq):
                 ev.append(proven(found, PINS_PROOF.format(name=name)))
+            elif sreq.file in tied and serving_floats(name, treq, sreq):
+                ev.append(proven(found, FLOATS_PROOF.format(name=name)))
             else:
                 ev.append(Evidence(sreq.file, sreq.line, detail + MAY_DIFFER))
     t_py = next((s.python for s in train if s.python), None)

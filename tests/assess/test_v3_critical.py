@@ -358,3 +358,21 @@ def test_a_dvc_output_has_a_way_back(tmp_path: Path) -> None:
     }
     found = _finding(tmp_path, files, "no-rollback")
     assert found is None or found.severity != "critical"
+
+
+def test_serving_evidence_never_cites_a_line_that_writes_the_model(tmp_path: Path) -> None:
+    """An app that retrains and saves its model (`open(..., "wb")`) and then loads it: the
+    "serves the model from a fixed path" evidence is the load, not the write."""
+    app = (
+        "import pickle\nfrom fastapi import FastAPI\nfrom sklearn.linear_model import "
+        "LogisticRegression\n\napp = FastAPI()\n\n\n@app.post('/retrain')\ndef retrain() -> None:\n"
+        "    model = LogisticRegression().fit([[0], [1]], [0, 1])\n"
+        "    with open('model.pkl', 'wb') as f:\n        pickle.dump(model, f)\n\n\n"
+        "@app.post('/predict')\ndef predict(x: float) -> int:\n"
+        "    model = pickle.load(open('model.pkl', 'rb'))\n"
+        "    return int(model.predict([[x]])[0])\n"
+    )
+    found = _finding(tmp_path, {**REQS, "app.py": app}, "no-rollback")
+    assert found is not None
+    served = [e for e in found.evidence if "serves the model" in e.detail]
+    assert served and all("'wb'" not in e.detail for e in served)

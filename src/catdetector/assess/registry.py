@@ -189,6 +189,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
         for number, line in unit.find(verb_re, raw=True):
             if line.lstrip().startswith("#"):
                 continue  # a commented-out line runs nothing
+            if verb_re is READ_RE and WRITE_RE.search(line):
+                continue  # `open(path, "wb")` writes the model: it is no load
             for literal in unit.path_literals(line):
                 if posixpath.splitext(literal)[1].lower() not in MODEL_SUFFIXES:
                     continue

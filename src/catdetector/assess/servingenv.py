@@ -58,7 +58,7 @@ def predicts(f: Facts, unit: CodeUnit) -> bool:
     a model itself or through the project modules it imports."""
     if unit.is_test or not (unit.is_serving or _INFERENCE_RE.search(unit.path.lower())):
         return False
-    if unit.matches(MODEL_LOAD_RE) or _names_a_model_file(unit):
+    if unit.matches(MODEL_LOAD_RE) or _model_file_names(unit):
         return True
     by_path = {u.path: u for u in f.code_units}
     for name in unit.imports:
@@ -69,12 +69,13 @@ def predicts(f: Facts, unit: CodeUnit) -> bool:
     return False
 
 
-def _names_a_model_file(unit: CodeUnit) -> bool:
-    """Whether the unit names a model file at a fixed path (``"model.h5"``)."""
-    return any(
-        posixpath.splitext(s.strip())[1].lower() in MODEL_SUFFIXES
+def _model_file_names(unit: CodeUnit) -> list[str]:
+    """File names with a model suffix among the unit's string literals and module constants."""
+    names = (
+        posixpath.basename(s.strip())
         for s in [*STRING_RE.findall(unit.text), *unit.constants.values()]
     )
+    return [n for n in names if posixpath.splitext(n)[1].lower() in MODEL_SUFFIXES]
 
 
 def served_model_names(f: Facts) -> set[str]:
@@ -86,10 +87,7 @@ def served_model_names(f: Facts) -> set[str]:
         for unit in f.serving_units:
             if AUX_PATH_RE.search(unit.path):
                 continue
-            for literal in [*STRING_RE.findall(unit.text), *unit.constants.values()]:
-                name = posixpath.basename(literal.strip())
-                if posixpath.splitext(name)[1].lower() in MODEL_SUFFIXES and "{" not in name:
-                    names.add(name)
+            names.update(n for n in _model_file_names(unit) if "{" not in n)
         return names
 
     return f.memo("served_model_names", compute)

@@ -15,12 +15,6 @@ if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
 
 
-PREP_DEF_RE = Rx(
-    r"^[ \t]*def[ \t]+(\w*(?:preprocess|pre_process|transform|featuri[sz]|normali[sz]|resize|"
-    r"prepare_(?:image|input|features?)|load_image|clean|encode)\w*)[ \t]*\(",
-    re.M | re.I,
-    ("def ",),
-)
 PREP_STMT_RE = Rx(
     r"resize\(|/\s*255|\bnormali[sz]e\(|img_to_array\(|\.astype\(|preprocess_input\(|"
     r"StandardScaler\(|\bmean\s*=|\bstd\s*=|tokeni[sz]e|\.convert\(\s*['\"]",
@@ -103,21 +97,21 @@ FITTED_PROOF = "proof 1c: a fitted transformer the served model needs, never app
 COPIED = " (a copied line may differ; not a function defined twice)"
 
 
-def preprocessing_defs(unit: CodeUnit) -> dict[str, int]:
+def preprocessing_defs(unit: CodeUnit) -> dict[str, tuple[str, int]]:
     """Preprocessing functions a unit defines at module level (also under a module-level
-    ``if``/``try``), read with ``ast`` (name lower-cased -> line). Methods are not functions
+    ``if``/``try``), read with ``ast`` (name lower-cased -> (name, line)). Methods are not functions
     of the project (every scikit-learn transformer has a ``transform``), nor are local
     helpers inside another function."""
     import ast
 
     tree = unit.tree
-    found: dict[str, int] = {}
+    found: dict[str, tuple[str, int]] = {}
     todo: list[ast.stmt] = list(tree.body) if tree is not None else []
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if PREP_NAME_RE.search(node.name):
-                found[node.name.lower()] = node.lineno
+                found[node.name.lower()] = (node.name, node.lineno)
         elif isinstance(node, (ast.If, ast.Try, ast.With)):
             todo.extend(node.body)
             todo.extend(getattr(node, "orelse", []))
@@ -135,20 +129,19 @@ def _preprocessing_skew(f: Facts) -> list[Evidence]:
     serving = inference_side(f, training)
     for unit in training:
         project = project_of(f, unit.path)
-        for name, number in preprocessing_defs(unit).items():
+        for name, (_, number) in preprocessing_defs(unit).items():
             train_defs.setdefault((project, name), (unit, number))
         for number, line in unit.find(PREP_STMT_RE):
             train_stmts.setdefault((project, " ".join(line.split())), (unit, number))
     for unit in serving:
         project = project_of(f, unit.path)
         defs = preprocessing_defs(unit)
-        names = {m.group(1).lower(): m.group(1) for _, m in unit.iter_code(PREP_DEF_RE)}
-        for name, number in sorted(defs.items(), key=lambda item: item[1]):
+        for name, (written, number) in sorted(defs.items(), key=lambda item: item[1][1]):
             other = train_defs.get((project, name))
             if other:
                 found = unit.evidence(
                     number,
-                    f"preprocessing `{names.get(name, name)}` re-implemented in "
+                    f"preprocessing `{written}` re-implemented in "
                     f"{'serving' if unit.is_serving else 'prediction'} code "
                     f"(also defined in {other[0].path})",
                 )

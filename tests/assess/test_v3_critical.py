@@ -31,6 +31,11 @@ def _finding(root: Path, files: Files, check_id: str) -> Finding | None:
     return assess_repository(root).finding(check_id)
 
 
+def _high_and_lowering(found: Finding | None) -> bool:
+    """Found, at HIGH, and still lowering the level (the near misses of every proof)."""
+    return found is not None and found.severity == "high" and found.lowers_level
+
+
 def _proof(found: Finding | None) -> str:
     """The proof the first evidence of a CRITICAL finding names ("" when none)."""
     assert found is not None
@@ -296,21 +301,21 @@ def test_a_platform_path_is_no_one_machines_home_or_drive(tmp_path: Path) -> Non
     train = TRAIN.replace("'data/rows.csv'", "'/kaggle/input/rows/rows.csv'")
     files: Files = {**REQS, "train.py": train, "app.py": SERVE}
     found = _finding(tmp_path, files, "bus-factor")
-    assert found is not None and found.severity == "high" and found.lowers_level
+    assert _high_and_lowering(found)
 
 
 def test_a_notebook_whose_model_nothing_serves_or_ships_is_high(tmp_path: Path) -> None:
     """was critical (training only in notebooks)."""
     files: Files = {**REQS, "notebooks/train.ipynb": NB_TRAIN}
     found = _finding(tmp_path, files, "bus-factor")
-    assert found is not None and found.severity == "high" and found.lowers_level
+    assert _high_and_lowering(found)
 
 
 def test_a_committed_model_a_script_outside_a_pipeline_makes_is_high(tmp_path: Path) -> None:
     """was critical (a model file in the tree that no pipeline made)."""
     files: Files = {**REQS, "train.py": TRAIN, "app.py": SERVE, "models/model.pkl": fake_h5()}
     found = _finding(tmp_path, files, "bus-factor")
-    assert found is not None and found.severity == "high" and found.lowers_level
+    assert _high_and_lowering(found)
 
 
 def test_a_notebook_made_model_a_pipeline_also_makes_is_no_critical(tmp_path: Path) -> None:
@@ -339,7 +344,7 @@ def test_serving_a_fixed_path_no_training_here_writes_is_high(tmp_path: Path) ->
     train = TRAIN.replace("models/model.pkl", "out/candidate.pkl")
     files: Files = {**REQS, "train.py": train, "app.py": SERVE}
     found = _finding(tmp_path, files, "no-rollback")
-    assert found is not None and found.severity == "high" and found.lowers_level
+    assert _high_and_lowering(found)
 
 
 def test_a_fixed_path_save_nothing_serves_is_still_high(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ class GitInfo:
     tags: list[str] = field(default_factory=list)
     tracked: dict[str, int] | None = None
     prefix: str = ""  # the folder's path inside the repository, when it is a subfolder
+    exclude: str = ""  # .git/info/exclude: ignore rules of this clone only
     pack_bytes: int = 0
     repo_tracked_bytes: int = 0
 
@@ -102,6 +103,12 @@ def _read(git: GitInfo, git_fd: int, note: Callable[[str], None]) -> None:
         git.tracked = {}
     except (OSError, gitmeta.GitIndexError) as exc:
         note(f".git/index not read: {exc}")
+    if not git.prefix:  # a subfolder's paths are not relative to the repository's root
+        try:
+            exclude, _, _ = read_at(git_fd, "info/exclude", READ_CAP)
+            git.exclude = exclude.decode("utf-8", "replace")
+        except OSError:
+            pass
     tags = _loose_tags(git_fd)
     try:
         packed, _, _ = read_at(git_fd, "packed-refs", PACKED_REFS_CAP)

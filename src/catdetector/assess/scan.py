@@ -12,6 +12,7 @@ are read, to learn what is tracked and which GTO tags exist.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,8 +21,10 @@ from pathlib import Path
 from catdetector.assess.fsread import DIR_FLAGS as _DIR_FLAGS
 from catdetector.assess.fsread import read_at as _read_at
 from catdetector.assess.fsread import reason as _reason
+from catdetector.assess.gitignore import Ignores
 from catdetector.assess.gitread import GitInfo, read_git
 from catdetector.assess.templates import is_template, render, rendered_name, templated_python
+from catdetector.assess.textfiles import wants_text
 
 READ_CAP = 256 * 1024
 NOTEBOOK_CAP = 4 * 1024 * 1024
@@ -30,71 +33,8 @@ SNIFF_BYTES = 8192
 MAX_FILES = 200_000
 MAX_DEPTH = 64
 MAX_NOTE_ITEMS = 10
+IGNORED_NOTE = "git-ignored and untracked, not read (not part of the repository)"
 
-TEXT_SUFFIXES = frozenset(
-    {
-        ".py",
-        ".pyi",
-        ".ipynb",
-        ".r",
-        ".jl",
-        ".scala",
-        ".java",
-        ".js",
-        ".ts",
-        ".go",
-        ".rs",
-        ".yaml",
-        ".yml",
-        ".toml",
-        ".cfg",
-        ".ini",
-        ".conf",
-        ".json",
-        ".txt",
-        ".in",
-        ".md",
-        ".rst",
-        ".sh",
-        ".bash",
-        ".zsh",
-        ".ps1",
-        ".bat",
-        ".env",
-        ".dvc",
-        ".tf",
-        ".sql",
-        ".mk",
-        ".properties",
-        ".xml",
-        ".groovy",
-        ".dockerfile",
-        ".local",
-    }
-)
-TEXT_NAMES = frozenset(
-    {
-        "Dockerfile",
-        "Containerfile",
-        "Makefile",
-        "makefile",
-        "GNUmakefile",
-        "Jenkinsfile",
-        "Procfile",
-        "Snakefile",
-        "MLproject",
-        "Pipfile",
-        "config",
-        ".gitignore",
-        ".gitattributes",
-        ".dvcignore",
-        ".python-version",
-        "requirements",
-        "Justfile",
-        "justfile",
-        ".envrc",
-    }
-)
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -169,16 +109,6 @@ class RepoIndex:
         return (f for f in self.files.values() if f.text is not None)
 
 
-def wants_text(name: str, suffix: str, size: int) -> bool:
-    """Whether a file of this name may matter to a check (so its prefix is read)."""
-    if suffix in TEXT_SUFFIXES or name in TEXT_NAMES:
-        return True
-    lower = name.lower()
-    if lower.startswith(("dockerfile", "requirements", "constraints", ".env", "docker-compose")):
-        return True
-    return suffix == "" and size <= 64 * 1024
-
-
 class _Notes:
     """Collects notes, grouping repeated kinds into one line with a few examples."""
 
@@ -211,12 +141,15 @@ class _Scanner:
         self.budget = TOTAL_READ_BUDGET
         self.stopped = False
         self.packages: set[str] = set()  # folders holding an __init__.py (not templated)
+        self.ignores: Ignores | None = None  # git's ignore rules, when the index was read
+        self.ignored_dirs: set[str] = set()  # ignored folders walked for their tracked files
 
     def run(self) -> RepoIndex:
         root_fd = os.open(self.index.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            self._walk(root_fd)
             self._read_git(root_fd)
+            self._walk(root_fd)
+            self._map_templates()
         finally:
             os.close(root_fd)
         self.index.notes = self.notes.render()
@@ -275,6 +208,8 @@ class _Scanner:
         if "{{" not in rel and any(e.name == "__init__.py" for e in entries):
             self.packages.add(rel)
         subdirs: list[str] = []
+        if self.ignores is not None:
+            entries = self._not_ignored(dir_fd, rel, entries)
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
             try:
@@ -301,6 +236,38 @@ class _Scanner:
             except OSError as exc:
                 self.notes.group("unreadable files", f"{child} ({_reason(exc)})")
         return subdirs
+
+    def _not_ignored(
+        self, dir_fd: int, rel: str, entries: list[os.DirEntry[str]]
+    ) -> list[os.DirEntry[str]]:
+        """The entries git does not ignore (tracked files always stay); this folder's
+        ``.gitignore`` is read first, since its rules cover its own entries."""
+        ignores = self.ignores
+        assert ignores is not None
+        if any(e.name == ".gitignore" and e.is_file(follow_symlinks=False) for e in entries):
+            try:
+                data, _, _ = _read_at(dir_fd, ".gitignore", READ_CAP)
+                ignores.add(rel, data.decode("utf-8", "replace"))
+            except OSError as exc:
+                self.notes.group("unreadable files", f"{rel}/.gitignore ({_reason(exc)})")
+        inside = rel in self.ignored_dirs
+        kept: list[os.DirEntry[str]] = []
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.name == ".git" and not rel:
+                kept.append(entry)
+            elif entry.is_dir(follow_symlinks=False):
+                if ignores.skip_dir(child):
+                    self.notes.group(IGNORED_NOTE, child + "/")
+                    continue
+                if inside or ignores.ignored_dir(child):
+                    self.ignored_dirs.add(child)
+                kept.append(entry)
+            elif ignores.skip_file(child, inside):
+                self.notes.group(IGNORED_NOTE, child)
+            else:
+                kept.append(entry)
+        return kept
 
     def _package_data(self, rel: str) -> bool:
         """A template inside a Python package is data that package renders elsewhere, not
@@ -377,11 +344,23 @@ class _Scanner:
 
     # -- git metadata -------------------------------------------------------------------
     def _read_git(self, root_fd: int) -> None:
-        index = self.index
-        read_git(index.git, index.root, ".git" in index.files, root_fd, self.notes.add)
-        tracked = index.git.tracked
+        """Read ``.git`` before the walk, so the walk can leave out what git ignores."""
+        git = self.index.git
+        try:
+            st = os.stat(".git", dir_fd=root_fd, follow_symlinks=False)
+        except OSError:
+            git_is_file = False
+        else:
+            git.present = stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)
+            git_is_file = stat.S_ISREG(st.st_mode)
+        read_git(git, self.index.root, git_is_file, root_fd, self.notes.add)
+        if git.tracked is not None:
+            self.ignores = Ignores(git.tracked, git.exclude)
+
+    def _map_templates(self) -> None:
+        tracked = self.index.git.tracked
         if tracked:  # a template is committed under its own name
-            for rendered, source in index.rendered.items():
+            for rendered, source in self.index.rendered.items():
                 if source in tracked:
                     tracked[rendered] = tracked[source]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from catdetector.assess import gitmeta, secretkinds
+from catdetector.assess import secretkinds
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.composecreds import (
@@ -13,6 +13,7 @@ from catdetector.assess.composecreds import (
     compose_credentials,
     local_service_credential,
 )
+from catdetector.assess.gitignore import ignored_by
 from catdetector.assess.model import Evidence, Severity, has_proof, proven
 from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
@@ -82,12 +83,7 @@ def _would_commit(f: Facts, path: str) -> bool:
     tracked = f.index.git.tracked
     if tracked is not None and f.index.git.readable:
         return path in tracked
-    patterns = [
-        line.strip()
-        for line in (f.index.text(".gitignore") or "").splitlines()
-        if line.strip() and not line.startswith(("#", "!"))
-    ]
-    return not any(gitmeta.matches_pattern(path, p) for p in patterns)
+    return not ignored_by(f.index.text(".gitignore") or "", path)  # not in git yet
 
 
 DS_PLUGINS = (

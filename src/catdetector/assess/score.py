@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from catdetector.assess import ci, registry, skew, smells
-from catdetector.assess.model import ScoreItem
+from catdetector.assess.cisystems import AUX_PATH_RE
+from catdetector.assess.model import Evidence, ScoreItem
 from catdetector.assess.text import Rx
 from catdetector.assess.waysback import ways_back
 
@@ -32,7 +33,32 @@ GOLDEN_RE = Rx(
     ("golden", "canary", "behavio", "invariance", "directional", "test_model", "smoke"),
     lower=True,
 )
+PROJECT_MARKERS = (
+    "dvc.yaml", "MLproject", "pyproject.toml", "setup.py", ".dvc", "Makefile", "requirements.txt",
+    "Dockerfile", ".github",
+)  # fmt: skip
 BOTS = (".github/dependabot.yml", ".github/dependabot.yaml", "renovate.json", ".renovaterc")
+
+
+def _in_copy(f: Facts, path: str) -> bool:
+    """Whether ``path`` lies in a project copied under a test, fixture, example or docs folder
+    (a folder there with a project's own marker: dvc.yaml, MLproject, pyproject.toml...):
+    that copy's pipeline, gate or registry is not the repository's."""
+    found = AUX_PATH_RE.search(path)
+    if not found:
+        return False
+    parts = path[found.end() :].split("/")[:-1]
+    base = path[: found.end()]
+    return any(
+        f.index.exists(base + "/".join(parts[: i + 1]) + "/" + marker)
+        for i in range(len(parts))
+        for marker in PROJECT_MARKERS
+    )
+
+
+def _own(f: Facts, evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence that is the repository's own, not a copied project's."""
+    return [e for e in evidence if not _in_copy(f, e.file or "")]
 
 
 def _git_code(f: Facts) -> Mark:
@@ -80,14 +106,15 @@ def _unit_tests(f: Facts) -> Mark:
 def _pipeline_tested(f: Facts) -> Mark:
     if f.ci_runs_training is not None:
         return 1, f.ci_runs_training.where()
-    if f.pipeline_trains and f.pipelines:
-        return 0.5, f.pipelines[0].file or ""
+    pipelines = _own(f, f.pipelines)
+    if f.pipeline_trains and pipelines:
+        return 0.5, pipelines[0].file or ""
     return 0, ""
 
 
 def _gate(f: Facts) -> Mark:
-    gates = ci.gates(f)
-    if not gates or not ci.evaluation_steps(f):
+    gates = _own(f, ci.gates(f))
+    if not gates or not _own(f, ci.evaluation_steps(f)):
         return 0, ""
     ci_files = {c.file for c in f.ci_commands}
     in_ci = [g for g in gates if g.file in ci_files or g.detail.startswith("CI")]
@@ -106,10 +133,10 @@ def _golden(f: Facts) -> Mark:
 
 
 def _rollback(f: Facts) -> Mark:
-    ways = ways_back(f)
-    if not f.registry and not ways and not registry.model_versioned(f):
+    ways, registered = _own(f, ways_back(f)), _own(f, f.registry)
+    if not registered and not ways and not registry.model_versioned(f):
         return 0, ""
-    shown = (f.registry or ways)[:1]
+    shown = (registered or ways)[:1]
     where = shown[0].location() if shown else _what_versions_models(f)
     if f.ci_find(registry.REGISTRY_CMD_RE) is not None or f.ci_find(re.compile(r"\bgto\b")):
         return 1, where

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit, first_hit
-from catdetector.assess.codepatterns import TRAIN_RE, WRITE_RE, joined_to_variable
+from catdetector.assess.codepatterns import READ_RE, TRAIN_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.notrun import lines_not_run, unit_unreached
@@ -226,17 +226,33 @@ def _served_names(f: Facts) -> dict[str, str]:
 
 def _producers(name: str, training: list[CodeUnit]) -> list[CodeUnit]:
     """Training code that writes a model file of this name (a save, dump or open for
-    writing of a path ending with it); failing that, training code that names it."""
+    writing of a path ending with it); failing that, training code that names it. A line
+    commented out runs nothing, and a line that only reads the file makes nothing."""
     writers = [
         u
         for u in training
         if any(
             posixpath.basename(p) == name
             for _, line in u.find(WRITE_RE, raw=True)
+            if not line.lstrip().startswith("#")
             for p in u.path_literals(line)
         )
     ]
-    return writers or [u for u in training if f"{name}'" in u.text or f'{name}"' in u.text]
+    return writers or [u for u in training if _names(u, name)]
+
+
+def _names(unit: CodeUnit, name: str) -> bool:
+    """Whether a line of the unit that runs and does not read names the file as a whole name
+    (``path = 'model.pkl'`` before a save through the variable; not ``'best_model.pkl'``)."""
+    if f"{name}'" not in unit.text and f'{name}"' not in unit.text:
+        return False
+    named = re.compile(rf"""(?:^|[\s'"/\\]){re.escape(name)}['"]""")
+    return any(
+        named.search(line)
+        and not line.lstrip().startswith("#")
+        and not (READ_RE.search(line) and not WRITE_RE.search(line))
+        for line in unit.lines
+    )
 
 
 def bus_proof(f: Facts, evidence: list[Evidence]) -> Evidence | None:

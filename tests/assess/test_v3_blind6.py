@@ -1,0 +1,146 @@
+"""Ninth round (issue 22, from the spent blind6): where a structural proof over-reached, each
+narrowed by what the risk is, with the CRITICAL tree that stays CRITICAL beside the near miss
+that becomes HIGH or LOW. Tests marked "was critical" fail on main before this round
+(cc0c691)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catdetector.assess import assess_repository
+from catdetector.assess.model import Finding
+from tests.assess.builders import FAKE_AWS_KEY_ID, Files, notebook, write_tree
+
+TRAIN = (
+    "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "df = pd.read_csv('data/rows.csv')\n"
+    "model = LogisticRegression(random_state=0).fit(df.drop(columns=['y']), df['y'])\n"
+    "joblib.dump(model, 'models/model.pkl')\n"
+)
+SERVE = (
+    "import joblib\nimport pandas as pd\nfrom fastapi import FastAPI\n\napp = FastAPI()\n"
+    "model = joblib.load('models/model.pkl')\n\n\n@app.post('/predict')\n"
+    "def predict(row: dict) -> dict:\n    X = pd.DataFrame([row])\n"
+    "    return {'y': int(model.predict(X)[0])}\n"
+)
+REQS = {"requirements.txt": "scikit-learn==1.4.2\npandas==2.2.0\nfastapi==0.110.0\n"}
+
+
+def _finding(root: Path, files: Files, check_id: str) -> Finding | None:
+    write_tree(root, files)
+    return assess_repository(root).finding(check_id)
+
+
+def _proof(found: Finding | None) -> str:
+    assert found is not None
+    return found.evidence[0].proof or ""
+
+
+# ------------------------------------------------ proof 2: published sample keys ----------
+def _lakefs(key_id: str) -> Files:
+    return {
+        "train.py": TRAIN,
+        "config.py": f'LAKEFS_ACCESS_KEY = "{key_id}"  # a sample access key\n',
+        "docker-compose.yml": "services:\n  lakefs:\n    image: treeverse/lakefs:1.0.0\n"
+        f"    environment:\n      - LAKEFS_INSTALLATION_ACCESS_KEY_ID={key_id}\n",
+    }
+
+
+def test_a_vendors_published_sample_key_id_is_no_secret(tmp_path: Path) -> None:
+    """was critical: lakeFS's documented sample key (as AWS's AKIAIOSFODNN7EXAMPLE) spells
+    SAMPLES; a generated key id spells no word, so it is a published sample, not a leak."""
+    found = _finding(tmp_path, _lakefs("AKIAIOSFOLKFSSAMPLES"), "secrets-committed")
+    assert found is None or found.severity in ("low", "medium")
+
+
+def test_a_generated_key_id_in_the_same_place_stays_critical(tmp_path: Path) -> None:
+    found = _finding(tmp_path, _lakefs(FAKE_AWS_KEY_ID), "secrets-committed")
+    assert found is not None and found.severity == "critical"
+    assert _proof(found).startswith("proof 2: a credential by its format")
+
+
+# ------------------------------------------------ proof 3: who makes the shipped model -----
+def _nb_then_script(nb_save: str, script_save: str) -> Files:
+    return {
+        **REQS,
+        "notebooks/explore.ipynb": notebook(
+            "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
+            "df = pd.read_csv('data/rows.csv')\n"
+            "model = LogisticRegression().fit(df.drop(columns=['y']), df['y'])",
+            nb_save,
+        ),
+        "src/paths.py": "from pathlib import Path\nMODEL = Path('models') / ('model' + '.pkl')\n",
+        "src/train.py": TRAIN.replace("'models/model.pkl'", script_save),
+        "app.py": SERVE,
+    }
+
+
+def test_a_commented_out_save_in_a_notebook_makes_nothing(tmp_path: Path) -> None:
+    """was critical: the notebook's `# joblib.dump(model, 'models/model.pkl')` runs nothing;
+    a script saves the served file through a path object (the blind6 NLP project)."""
+    files = _nb_then_script("# joblib.dump(model, 'models/model.pkl')", "paths.MODEL")
+    found = _finding(tmp_path, files, "bus-factor")
+    assert found is not None and found.severity == "high" and found.lowers_level
+
+
+def test_a_notebook_reading_the_served_file_does_not_make_it(tmp_path: Path) -> None:
+    """was critical: loading `model.pkl` (to evaluate it) names it, but makes nothing; nor
+    does a notebook that saves `best_model.pkl` make `model.pkl`."""
+    files = _nb_then_script(
+        "old = joblib.load('/kaggle/input/run/model.pkl')\njoblib.dump(model, 'best_model.pkl')",
+        "paths.MODEL",
+    )
+    found = _finding(tmp_path, files, "bus-factor")
+    assert found is not None and found.severity == "high"
+
+
+def test_a_notebook_that_saves_the_served_file_stays_critical(tmp_path: Path) -> None:
+    files = _nb_then_script("joblib.dump(model, 'models/model.pkl')", "paths.MODEL")
+    found = _finding(tmp_path, files, "bus-factor")
+    assert found is not None and found.severity == "critical"
+    assert _proof(found).startswith("proof 3") and "notebooks" in _proof(found)
+
+
+def test_a_notebook_saving_through_a_named_path_stays_critical(tmp_path: Path) -> None:
+    files = _nb_then_script("path = 'models/model.pkl'\njoblib.dump(model, path)", "paths.MODEL")
+    found = _finding(tmp_path, files, "bus-factor")
+    assert found is not None and found.severity == "critical"
+
+
+# ------------------------------------------------ proof 4: what serving loads -------------
+STREAMLIT_EXPORT = (
+    "import pickle\nimport pandas as pd\nimport streamlit as st\n"
+    "from sklearn.linear_model import LogisticRegression\n\n"
+    "df = pd.read_csv(st.file_uploader('data'))\n"
+    "model = LogisticRegression().fit(df.drop(columns=['y']), df['y'])\n"
+    "st.write(model.predict_proba(df.drop(columns=['y']))[:, 1].mean())\n"
+    "if st.button('Export model'):\n"
+    "    with open('logreg_model.pkl', 'wb') as f:\n        pickle.dump(model, f)\n"
+    "    st.success('Model exported to logreg_model.pkl')\n"
+)
+
+
+def test_an_app_that_exports_a_model_it_never_loads_has_no_proof_4(tmp_path: Path) -> None:
+    """was critical: the app writes `logreg_model.pkl` for the user to take away and names
+    it in a message; nothing loads it, so no served model is overwritten."""
+    found = _finding(tmp_path, {**REQS, "app.py": STREAMLIT_EXPORT}, "no-rollback")
+    assert found is not None and found.severity == "high"
+
+
+def test_an_app_that_retrains_and_reloads_its_file_stays_critical(tmp_path: Path) -> None:
+    app = STREAMLIT_EXPORT + "model = pickle.load(open('logreg_model.pkl', 'rb'))\n"
+    found = _finding(tmp_path, {**REQS, "app.py": app}, "no-rollback")
+    assert found is not None and found.severity == "critical"
+    assert "logreg_model.pkl" in _proof(found)
+
+
+def test_another_serving_file_naming_the_exported_file_stays_critical(tmp_path: Path) -> None:
+    """The writer names it only to write it; a second app that serves the same file name
+    (through a constant) is the load the proof needs."""
+    serve = SERVE.replace(
+        "model = joblib.load('models/model.pkl')",
+        "MODEL_FILE = 'logreg_model.pkl'\nmodel = joblib.load(MODEL_FILE)",
+    )
+    files: Files = {**REQS, "app.py": STREAMLIT_EXPORT, "api.py": serve}
+    found = _finding(tmp_path, files, "no-rollback")
+    assert found is not None and found.severity == "critical"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from catdetector.assess import assess_repository
 from catdetector.assess.model import Finding
-from tests.assess.builders import FAKE_AWS_KEY_ID, Files, notebook, write_tree
+from tests.assess.builders import FAKE_AWS_KEY_ID, Files, facts_of, notebook, write_tree
 
 TRAIN = (
     "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
@@ -64,7 +64,8 @@ def _nb_then_script(nb_save: str, script_save: str) -> Files:
     return {
         **REQS,
         "notebooks/explore.ipynb": notebook(
-            "import joblib\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
+            "import joblib\nimport pandas as pd\n"
+            "from sklearn.linear_model import LogisticRegression",
             "df = pd.read_csv('data/rows.csv')\n"
             "model = LogisticRegression().fit(df.drop(columns=['y']), df['y'])",
             nb_save,
@@ -144,3 +145,55 @@ def test_another_serving_file_naming_the_exported_file_stays_critical(tmp_path: 
     files: Files = {**REQS, "app.py": STREAMLIT_EXPORT, "api.py": serve}
     found = _finding(tmp_path, files, "no-rollback")
     assert found is not None and found.severity == "critical"
+
+
+# ------------------------------------------------ Azure ML CLI v2 jobs and components ------
+AML_PIPELINE = (
+    "$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\n"
+    "type: pipeline\njobs:\n  train_job:\n    type: command\n"
+    "    component: azureml:iris_train_model@latest\n"
+)
+AML_COMPONENT = (
+    "$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json\n"
+    "type: command\nname: iris_train_model\ncode: ../../src\n"
+    "command: >-\n  python -m pipeline.train --out ${{outputs.model_output}}\n"
+)
+AML_TRAIN = (
+    "import pandas as pd\nfrom sklearn.ensemble import RandomForestClassifier\n"
+    "df = pd.read_csv('data/iris.csv')\n"
+    "model = RandomForestClassifier(random_state=0).fit(df.drop(columns=['y']), df['y'])\n"
+)
+
+
+def _aml(component_name: str) -> Files:
+    return {
+        **REQS,
+        "pipelines/train_evaluate.yml": AML_PIPELINE,
+        "pipelines/components/train.yml": AML_COMPONENT.replace("iris_train_model", component_name),
+        "src/pipeline/__init__.py": "",
+        "src/pipeline/train.py": AML_TRAIN,
+    }
+
+
+def test_an_azure_ml_pipeline_job_trains_through_a_component_named_by_reference(
+    tmp_path: Path,
+) -> None:
+    """was not a pipeline: an Azure ML (CLI v2) pipeline job is a declared pipeline, and its
+    `component: azureml:NAME@latest` is the component YAML of this repository named NAME."""
+    facts = facts_of(tmp_path, _aml("iris_train_model"))
+    assert "pipelines/train_evaluate.yml" in facts.job_specs
+    steps = facts.steps_of("pipelines/train_evaluate.yml")
+    assert "src/pipeline/train.py" in {s.file for s in steps}
+    assert facts.pipeline_trains
+
+
+def test_a_component_reference_to_no_component_here_trains_nothing(tmp_path: Path) -> None:
+    facts = facts_of(tmp_path, _aml("another_component"))
+    assert facts.steps_of("pipelines/train_evaluate.yml") == []
+    assert not facts.pipeline_trains
+
+
+def test_a_yaml_that_merely_names_itself_like_the_component_is_not_a_job(tmp_path: Path) -> None:
+    files = _aml("iris_train_model")
+    files["pipelines/train_evaluate.yml"] = "type: pipeline\njobs:\n  a:\n    component: x\n"
+    assert "pipelines/train_evaluate.yml" not in facts_of(tmp_path, files).job_specs

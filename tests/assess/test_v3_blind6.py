@@ -197,3 +197,46 @@ def test_a_yaml_that_merely_names_itself_like_the_component_is_not_a_job(tmp_pat
     files = _aml("iris_train_model")
     files["pipelines/train_evaluate.yml"] = "type: pipeline\njobs:\n  a:\n    component: x\n"
     assert "pipelines/train_evaluate.yml" not in facts_of(tmp_path, files).job_specs
+
+
+# ------------------------------------------------ what a `docker build` runs ---------------
+def _ci_image(ci_run: str, dockerfile_tail: str) -> Files:
+    return {
+        **REQS,
+        "training/train.py": TRAIN,
+        "Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\n"
+        "RUN pip install -r requirements.txt\nCOPY training/ ./training/\n" + dockerfile_tail,
+        ".github/workflows/image.yml": "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n"
+        "    env:\n      DOCKERFILE_PATH: ./Dockerfile\n"
+        f"    steps:\n      - uses: actions/checkout@v4\n      - run: {ci_run}\n",
+    }
+
+
+ENTRY_TRAINS = (
+    "# Usage: docker run -e PHASE=train image\n"
+    'ENTRYPOINT ["python", "training/train.py"]\n'
+)
+
+
+def test_ci_that_only_builds_an_image_whose_command_trains_runs_no_training(
+    tmp_path: Path,
+) -> None:
+    """was "training that CI runs": `docker build` runs the Dockerfile's RUN steps; the
+    image's ENTRYPOINT runs only where the image is run (here by hand), and neither a
+    Dockerfile named in an env var nor a commented `docker run` runs it."""
+    build = "docker build -t repo/img:${{ github.sha }} ."
+    facts = facts_of(tmp_path, _ci_image(build, ENTRY_TRAINS))
+    assert facts.ci_training is None
+    assert not facts.pipeline_trains
+
+
+def test_ci_that_runs_the_image_runs_its_training(tmp_path: Path) -> None:
+    run = "docker build -t img . && docker run img"
+    facts = facts_of(tmp_path, _ci_image(run, ENTRY_TRAINS))
+    assert facts.ci_training is not None and facts.pipeline_trains
+
+
+def test_a_build_step_that_trains_is_training_ci_runs(tmp_path: Path) -> None:
+    files = _ci_image("docker build -t img .", "RUN python training/train.py\n")
+    facts = facts_of(tmp_path, files)
+    assert facts.ci_training is not None and facts.pipeline_trains

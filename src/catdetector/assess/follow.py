@@ -125,6 +125,14 @@ def _joined(lines: list[tuple[int, str]], path: str) -> list[tuple[int, str]]:
     return out + ([held] if held is not None else [])
 
 
+BUILT_ONLY = "docker::build"  # a Dockerfile an image is built from, and not run
+_DOCKERFILE_RE = re.compile(r"(?:^|/)(?:[\w.-]+\.)?Dockerfile(?:\.[\w.-]+)?$", re.I)
+_RUNS_IMAGE_RE = re.compile(
+    r"\b(?:docker|podman|compose|docker-compose)\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(?:run|up)\b"
+)  # `docker run`, `docker compose -f x.yml up`: the image's command runs
+_BUILD_STEP_RE = re.compile(r"(?i)RUN\s")  # what `docker build` runs
+
+
 class _Follower:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
@@ -145,6 +153,8 @@ class _Follower:
                 if depth >= MAX_DEPTH or (path.endswith(".py") and not python_task):
                     continue
                 here = f"{path}:{number}"
+                if line.startswith("#"):
+                    continue  # a commented line (`# Usage: docker run ...`) runs nothing
                 for ref, ref_target, ref_cwd in self._refs(line, path, cwd):
                     queue.append((ref, ref_target, ref_cwd, here, depth + 1))
                 if python_task and (m := _IMPORT_RE.match(line)):
@@ -164,6 +174,8 @@ class _Follower:
             if stages is not None:
                 return stages
             target = ""
+        if target == BUILT_ONLY:  # a build runs RUN steps: not the image's command, not COPY
+            return [x for x in self._lines(path, "") if _BUILD_STEP_RE.match(x[1])]
         if "::" in target:
             name, _, task = target.partition("::")
             for runner in RUNNERS:
@@ -200,7 +212,8 @@ class _Follower:
             for base in dict.fromkeys((local, cwd, "")):
                 found = self._exists(normpath(token, base))
                 if found and found != path:
-                    refs.append((found, "", base if found.endswith((".sh", ".bash")) else ""))
+                    built = BUILT_ONLY if _DOCKERFILE_RE.search(found) else ""  # named, not run
+                    refs.append((found, built, base if found.endswith((".sh", ".bash")) else ""))
                     break
         for module in _MODULE_RE.findall(line):
             refs.extend((found, "", "") for found in self.modules.module(module, local, run=True))
@@ -270,9 +283,11 @@ class _Follower:
                 if image := self.images.get(image_name(word)):
                     return [(image.dockerfile, "", image.context)]
         candidates += [normpath("Dockerfile", cwd), "Dockerfile"]
+        built_only = build is not None and not _RUNS_IMAGE_RE.search(line)
         for candidate in candidates:
             if found := self._exists(candidate):  # its commands run from its build context
-                return [(found, "", context if context is not None else posixpath.dirname(found))]
+                where = context if context is not None else posixpath.dirname(found)
+                return [(found, BUILT_ONLY if built_only else "", where)]
         return []
 
     @cached_property

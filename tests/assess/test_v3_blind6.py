@@ -240,3 +240,60 @@ def test_a_build_step_that_trains_is_training_ci_runs(tmp_path: Path) -> None:
     files = _ci_image("docker build -t img .", "RUN python training/train.py\n")
     facts = facts_of(tmp_path, files)
     assert facts.ci_training is not None and facts.pipeline_trains
+
+
+# ------------------------------------------------ proof 3: a model copied in ----------------
+BATCH = (
+    "from src.utils import load_ml_model, write_predictions\n\n"
+    'MODEL_PATH = "src/log_model.joblib"\n\n\n'
+    "def main() -> None:\n    model = load_ml_model(MODEL_PATH)\n"
+    "    write_predictions(model.predict_proba([[1.0, 2.0]]))\n"
+)
+PRACTICE = TRAIN.replace("'models/model.pkl'", "'data/first_test/model.pkl'")
+
+
+def _copied(**extra: str) -> Files:
+    return {
+        **REQS,
+        "src/app.py": BATCH,
+        "src/utils.py": "import joblib\n\n\ndef load_ml_model(path):\n"
+        "    return joblib.load(path)\n\n\ndef write_predictions(p):\n    return p\n",
+        "src/log_model.joblib": "\x80\x04binary model\n",
+        "practice/dvc_training.py": PRACTICE,
+        "dvc.yaml": "stages:\n  first_test:\n    cmd: python practice/dvc_training.py\n"
+        "    deps:\n      - practice/dvc_training.py\n    outs:\n      - data/first_test\n",
+        ".github/labeler.yml": "model:\n- src/log_model.joblib\n",
+        **extra,
+    }
+
+
+def test_a_committed_model_only_its_user_names_is_copied_in_proof_3(tmp_path: Path) -> None:
+    """was Level 1: a DVC stage trains a practice model, but the model the job predicts with
+    is committed and nothing here makes or names it (the blind6 NBA job)."""
+    write_tree(tmp_path, _copied())
+    report = assess_repository(tmp_path)
+    found = report.finding("bus-factor")
+    assert found is not None and found.severity == "critical" and report.level == 0
+    assert _proof(found).startswith("proof 3") and "log_model.joblib" in found.evidence[0].detail
+
+
+def test_a_committed_model_a_config_names_is_not_copied_in(tmp_path: Path) -> None:
+    files = _copied(**{"params.yaml": "model_path: src/log_model.joblib\n"})
+    found = _finding(tmp_path, files, "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_a_committed_model_a_paths_module_names_for_others_is_not_copied_in(
+    tmp_path: Path,
+) -> None:
+    """A paths class defines the name; training may write through it (`paths.models.log`)."""
+    paths = "class models:\n    log = 'src/log_model.joblib'\n"
+    found = _finding(tmp_path, _copied(**{"src/paths.py": paths}), "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_a_committed_model_its_user_writes_when_missing_is_not_copied_in(tmp_path: Path) -> None:
+    app = BATCH + "\n\ndef refit(model) -> None:\n    import joblib\n"
+    app += "    joblib.dump(model, MODEL_PATH)\n"
+    found = _finding(tmp_path, _copied(**{"src/app.py": app}), "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail

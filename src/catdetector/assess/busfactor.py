@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
@@ -108,10 +109,92 @@ def bus_factor(f: Facts) -> list[Evidence]:
     loaders = [u for u in [*training, *defining] if u.kind == "py"]
     for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
         ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
-    proof = bus_proof(f, ev) if ev else None
+    if (copied := copied_in(f)) is not None:  # a pipeline that trains other files aside
+        ev.insert(0, proven(copied, COPIED_PROOF))
+    proof = None if copied is not None else bus_proof(f, ev) if ev else None
     if proof is not None:
         ev = [proof, *(e for e in ev if e.detail != NO_TRAINING_CODE or e.file != proof.file)]
     return ev
+
+
+COPIED_PROOF = (
+    "proof 3: the model the project loads is made by nothing in the repository (committed, "
+    "and named only by the code loading it), whatever a pipeline here trains"
+)
+_NOT_A_MAKER_RE = re.compile(
+    r"\.(?:md|rst|txt|html?)$|(?:^|/)\.(?:git|docker|dvc)(?:ignore|attributes)$|"
+    r"(?:^|/)(?:[\w.-]+\.)?Dockerfile(?:\.[\w.-]+)?$|^\.github/(?!workflows/|actions/)",
+    re.I,
+)  # documentation, ignore lists, image recipes (which copy a model) and repository metadata
+
+
+def copied_in(f: Facts) -> Evidence | None:
+    """A committed model file that production code uses (serves or scores with) and that no
+    other file here names: no training code, notebook, script, pipeline, CI or configuration
+    (tests, docs, Dockerfiles and repository metadata aside), and the code using it does not
+    write it. Made elsewhere and copied in, so nothing here can re-create it, whatever else a
+    pipeline here trains."""
+    committed = {
+        posixpath.basename(m.path): m for m in f.model_files if not AUX_PATH_RE.search(m.path)
+    }
+    if not committed:
+        return None
+    training = {u.path for u in f.training_units}
+    users = {
+        u.path: u
+        for u in f.code_units
+        if u.path not in training and not AUX_PATH_RE.search(u.path)
+    }
+    named: dict[str, set[str]] = {n: set() for n in committed}  # name -> files naming it
+    for info in f.index.texts():
+        if AUX_PATH_RE.search(info.path) or _NOT_A_MAKER_RE.search(info.path):
+            continue
+        text = info.text or ""
+        for name, files in named.items():
+            if name in text and info.path != committed[name].path:
+                files.add(info.path)
+    left = {
+        n
+        for n, files in named.items()
+        if files
+        and all(p in users and _only_uses(users[p], n) for p in files)
+        and not _names_on([users[p] for p in files], WRITE_RE) & {n}
+    }
+    if not left:
+        return None
+    served = served_model_names(f)
+    name = max(left, key=lambda n: (n in served, committed[n].size))
+    detail = (
+        f"{name} is committed and used, but no training code, pipeline or configuration "
+        "here makes or names it: a model copied in from elsewhere"
+    )
+    return Evidence(committed[name].path, None, detail)
+
+
+def _only_uses(unit: CodeUnit, name: str) -> bool:
+    """Whether every line of ``unit`` naming the file hands it to a call, itself or through a
+    module constant the same file calls with (``MODEL_PATH = "m.joblib"`` ...
+    ``load(MODEL_PATH)``); a name defined for other modules (a paths class, a settings
+    module) may be where a writer takes it from."""
+    for line in (ln for ln in unit.lines if name in ln):
+        if "(" in line:
+            continue
+        const = re.match(r"\s*([A-Za-z_]\w*)\s*(?::[^=]+)?=", line)
+        word = const.group(1) if const else ""
+        if word not in unit.constants or not re.search(rf"\([^)\n]*\b{word}\b", unit.text):
+            return False
+    return True
+
+
+def _names_on(units: Iterable[CodeUnit], verb: Rx) -> set[str]:
+    """Base names of the fixed paths on the units' lines that match ``verb`` (read, write)."""
+    return {
+        posixpath.basename(p)
+        for u in units
+        for n, line in u.find(verb, raw=True)
+        if not line.lstrip().startswith("#")
+        for p in u.path_literals(line)
+    }
 
 
 def _nothing_to_rebuild(f: Facts, training: list[CodeUnit]) -> Evidence | None:

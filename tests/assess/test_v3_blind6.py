@@ -297,3 +297,29 @@ def test_a_committed_model_its_user_writes_when_missing_is_not_copied_in(tmp_pat
     app += "    joblib.dump(model, MODEL_PATH)\n"
     found = _finding(tmp_path, _copied(**{"src/app.py": app}), "bus-factor")
     assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_a_committed_sample_beside_a_model_registry_is_not_copied_in(tmp_path: Path) -> None:
+    """A project that registers its models deploys the registered one (the blind6 Azure ML
+    project's committed sample model for a custom scoring script is no copied-in model)."""
+    register = (
+        "import mlflow\nfrom sklearn.linear_model import LogisticRegression\n"
+        "m = LogisticRegression().fit([[0], [1]], [0, 1])\n"
+        "mlflow.sklearn.log_model(m, 'model', registered_model_name='nba')\n"
+    )
+    found = _finding(tmp_path, _copied(**{"practice/register.py": register}), "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_ci_that_builds_an_image_and_runs_it_as_a_cloud_job_runs_its_training(
+    tmp_path: Path,
+) -> None:
+    """A built image runs where CI runs or deploys it as a job (`gcloud run jobs deploy
+    --image ... --execute-now`), not only under `docker run`."""
+    run = "docker build -t $IMAGE_URI . && docker push $IMAGE_URI"
+    files = _ci_image(run, ENTRY_TRAINS)
+    files[".github/workflows/image.yml"] += (
+        "      - run: gcloud run jobs deploy train --image $IMAGE_URI --execute-now\n"
+    )
+    facts = facts_of(tmp_path, files)
+    assert facts.ci_training is not None and facts.pipeline_trains

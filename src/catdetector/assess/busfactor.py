@@ -133,7 +133,10 @@ def copied_in(f: Facts) -> Evidence | None:
     other file here names: no training code, notebook, script, pipeline, CI or configuration
     (tests, docs, Dockerfiles and repository metadata aside), and the code using it does not
     write it. Made elsewhere and copied in, so nothing here can re-create it, whatever else a
-    pipeline here trains."""
+    pipeline here trains. Not where the project registers models (it deploys the registered
+    one; a committed file beside it, such as a platform's sample, is not shown to be served)."""
+    if f.registry:
+        return None
     committed = {
         posixpath.basename(m.path): m for m in f.model_files if not AUX_PATH_RE.search(m.path)
     }

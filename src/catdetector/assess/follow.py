@@ -130,7 +130,16 @@ _DOCKERFILE_RE = re.compile(r"(?:^|/)(?:[\w.-]+\.)?Dockerfile(?:\.[\w.-]+)?$", r
 _RUNS_IMAGE_RE = re.compile(
     r"\b(?:docker|podman|compose|docker-compose)\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(?:run|up)\b"
 )  # `docker run`, `docker compose -f x.yml up`: the image's command runs
+_IMAGE_RUN_RE = re.compile(
+    r"\b(?:docker|podman)\s+(?:-\S+\s+)*run\b|\bcompose\b.*\s(?:up|run)\b|"
+    r"\bgcloud\s+(?:beta\s+)?(?:run\s+(?:jobs\s+)?(?:deploy|create|execute)|ai\s+custom-jobs\s+create|"
+    r"batch\s+jobs\s+submit)\b|\bkubectl\s+(?:run|apply|create)\b|"
+    r"\baws\s+(?:ecs\s+run-task|batch\s+submit-job|sagemaker\s+create-)|\baz\s+container"
+)  # CI runs an image: locally, as a cloud job or service, on a cluster
 _BUILD_STEP_RE = re.compile(r"(?i)RUN\s")  # what `docker build` runs
+
+
+_Ref = tuple[str, str, str, str, int]  # path, target, cwd, via, depth
 
 
 class _Follower:
@@ -141,7 +150,15 @@ class _Follower:
         self.seen: set[tuple[str, str]] = set()
 
     def run(self, starts: list[str]) -> list[Command]:
-        queue: list[tuple[str, str, str, str, int]] = [(p, "", "", "", 0) for p in starts]
+        built: list[_Ref] = []  # images built, their command unread
+        self._run([(p, "", "", "", 0) for p in starts], built)
+        if any(_IMAGE_RUN_RE.search(c.text) for c in self.out if not c.text.startswith("#")):
+            self._run([(p, "", cwd, via, d) for p, _, cwd, via, d in built], [])
+        return self.out
+
+    def _run(self, queue: list[_Ref], built: list[_Ref]) -> None:
+        """Follow ``queue``; the Dockerfiles only built go to ``built`` too: their command
+        runs only if CI also runs an image (``docker run``, a cloud job or deployment)."""
         while queue and len(self.out) < MAX_COMMANDS:
             path, target, cwd, via, depth = queue.pop(0)
             if (path, target) in self.seen:
@@ -157,6 +174,8 @@ class _Follower:
                     continue  # a commented line (`# Usage: docker run ...`) runs nothing
                 for ref, ref_target, ref_cwd in self._refs(line, path, cwd):
                     queue.append((ref, ref_target, ref_cwd, here, depth + 1))
+                    if ref_target == BUILT_ONLY:
+                        built.append(queue[-1])
                 if python_task and (m := _IMPORT_RE.match(line)):
                     for found in self.modules.module(m.group(1) or m.group(2), cwd):
                         queue.append((found, "", "", here, depth + 1))
@@ -165,7 +184,6 @@ class _Follower:
                     if moved and line.strip().startswith("cd "):
                         moved_to = normpath(moved[-1], cwd)
                         cwd = moved_to if moved_to is not None else cwd
-        return self.out
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
         text = self.index.text(path) or ""

@@ -323,3 +323,28 @@ def test_ci_that_builds_an_image_and_runs_it_as_a_cloud_job_runs_its_training(
     )
     facts = facts_of(tmp_path, files)
     assert facts.ci_training is not None and facts.pipeline_trains
+
+
+# ------------------------------------------------ scikit-learn's cross-validation scores ---
+CV_TRAIN = (
+    "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import Ridge\n"
+    "from sklearn.model_selection import cross_validate\n"
+    "df = pd.read_csv('data/rows.csv')\nX, y = df.drop(columns=['y']), df['y']\n"
+    "model = Ridge()\nresults = cross_validate(model, X, y, cv=8, return_train_score=True)\n"
+    "test_score = np.mean(results['test_score'])\n{check}\n"
+    "print(test_score)\n"
+)
+
+
+def test_an_assert_on_a_cross_validated_score_is_a_gate(tmp_path: Path) -> None:
+    """was "no evaluation step": `cross_validate`/`cross_val_score` are scikit-learn's
+    evaluation functions, and `assert test_score > 0.6` fails the run on a worse model (the
+    blind6 movie project, level 2 for j8)."""
+    files: Files = {"train.py": CV_TRAIN.format(check="assert test_score > 0.6")}
+    assert _finding(tmp_path, files, "no-evaluation-gate") is None
+
+
+def test_a_cross_validated_score_only_printed_is_no_gate(tmp_path: Path) -> None:
+    files: Files = {"train.py": CV_TRAIN.format(check="")}
+    found = _finding(tmp_path, files, "no-evaluation-gate")
+    assert found is not None and "no gate acts on it" in found.evidence[0].detail

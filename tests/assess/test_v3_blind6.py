@@ -348,3 +348,28 @@ def test_a_cross_validated_score_only_printed_is_no_gate(tmp_path: Path) -> None
     files: Files = {"train.py": CV_TRAIN.format(check="")}
     found = _finding(tmp_path, files, "no-evaluation-gate")
     assert found is not None and "no gate acts on it" in found.evidence[0].detail
+
+
+# ------------------------------------------------ one name rule for prediction files ------
+PREP = "\n\ndef preprocess(df):\n    return df.fillna(0).astype(float)\n"
+SCORE = (
+    "import joblib\nimport pandas as pd\n\nmodel = joblib.load('models/model.pkl')\n\n\n"
+    "def run(rows):\n    return model.predict(preprocess(pd.DataFrame(rows))).tolist()\n"
+)
+
+
+def test_a_batch_scoring_script_is_prediction_code_for_skew(tmp_path: Path) -> None:
+    """was not compared: skew read only `predict*`/`infer*`/`serve*` files as prediction code,
+    while the serving environment's rule also took Azure ML's `score.py` and `batch_*.py`;
+    one rule now (`vocab.INFERENCE_NAME_RE`), so a batch scorer re-defining training's
+    preprocessing is proof 1b."""
+    files: Files = {**REQS, "train.py": TRAIN + PREP, "batch_scoring.py": SCORE + PREP}
+    found = _finding(tmp_path, files, "training-serving-skew")
+    assert found is not None and found.severity == "critical"
+    assert _proof(found).startswith("proof 1b")
+
+
+def test_a_helper_not_named_for_prediction_is_still_not_prediction_code(tmp_path: Path) -> None:
+    files: Files = {**REQS, "train.py": TRAIN + PREP, "helpers.py": SCORE + PREP}
+    found = _finding(tmp_path, files, "training-serving-skew")
+    assert found is None or found.severity != "critical"

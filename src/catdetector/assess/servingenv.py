@@ -19,7 +19,7 @@ from catdetector.assess.codepatterns import STRING_RE
 from catdetector.assess.dockerfiles import command
 from catdetector.assess.envfiles import EnvSpec
 from catdetector.assess.text import Rx
-from catdetector.assess.vocab import MODEL_SUFFIXES
+from catdetector.assess.vocab import INFERENCE_NAME_RE, MODEL_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -50,13 +50,12 @@ MODEL_SERVER_RE = re.compile(
     r"tensorflow_model_server|seldon-core-microservice|flask\s+run)\b"
 )
 _WEB_SERVERS = ("uvicorn", "gunicorn", "hypercorn", "daphne", "waitress-serve", "granian")
-_INFERENCE_RE = re.compile(r"(?:^|/)(?:predict|inference|infer|serve|serving|score|batch)\w*\.py$")
 
 
 def predicts(f: Facts, unit: CodeUnit) -> bool:
     """Whether a unit serves or scores with a model: serving or batch-scoring code that loads
     a model itself or through the project modules it imports."""
-    if unit.is_test or not (unit.is_serving or _INFERENCE_RE.search(unit.path.lower())):
+    if unit.is_test or not (unit.is_serving or INFERENCE_NAME_RE.search(unit.path)):
         return False
     if unit.matches(MODEL_LOAD_RE) or _model_file_names(unit):
         return True

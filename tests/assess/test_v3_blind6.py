@@ -318,9 +318,9 @@ def test_ci_that_builds_an_image_and_runs_it_as_a_cloud_job_runs_its_training(
     --image ... --execute-now`), not only under `docker run`."""
     run = "docker build -t $IMAGE_URI . && docker push $IMAGE_URI"
     files = _ci_image(run, ENTRY_TRAINS)
-    files[".github/workflows/image.yml"] += (
-        "      - run: gcloud run jobs deploy train --image $IMAGE_URI --execute-now\n"
-    )
+    workflow = str(files[".github/workflows/image.yml"])
+    deploy = "      - run: gcloud run jobs deploy train --image $IMAGE_URI --execute-now\n"
+    files[".github/workflows/image.yml"] = workflow + deploy
     facts = facts_of(tmp_path, files)
     assert facts.ci_training is not None and facts.pipeline_trains
 

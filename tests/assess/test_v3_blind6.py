@@ -373,3 +373,17 @@ def test_a_helper_not_named_for_prediction_is_still_not_prediction_code(tmp_path
     files: Files = {**REQS, "train.py": TRAIN + PREP, "helpers.py": SCORE + PREP}
     found = _finding(tmp_path, files, "training-serving-skew")
     assert found is None or found.severity != "critical"
+
+
+def test_a_committed_model_a_script_saves_through_a_variable_is_not_copied_in(
+    tmp_path: Path,
+) -> None:
+    """A script that names the file and saves a model (`save_path = Path(...)`, then
+    `model.save(save_path)`) may make it: not copied in (blind2's MNIST showcase)."""
+    script = (
+        "from pathlib import Path\nfrom src.models import Classifier\n\n"
+        "model = Classifier()\nmodel.train_epochs(3)\n"
+        "save_path = Path('src/log_model.joblib')\nmodel.save(save_path)\n"
+    )
+    found = _finding(tmp_path, _copied(**{"make_model.py": script}), "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail

@@ -174,11 +174,19 @@ def copied_in(f: Facts) -> Evidence | None:
     return Evidence(committed[name].path, None, detail)
 
 
+_MODEL_SAVE_RE = re.compile(
+    r"\b(?:save|dump|save_model|save_weights|save_pretrained|save_checkpoint)\(|\.save\("
+)  # any save of a model, whatever path it is given
+
+
 def _only_uses(unit: CodeUnit, name: str) -> bool:
-    """Whether every line of ``unit`` naming the file hands it to a call, itself or through a
-    module constant the same file calls with (``MODEL_PATH = "m.joblib"`` ...
-    ``load(MODEL_PATH)``); a name defined for other modules (a paths class, a settings
-    module) may be where a writer takes it from."""
+    """Whether ``unit`` saves no model at all (a save may take the name through a variable:
+    ``path = Path("m.pth")`` ... ``model.save(path)``) and every line of it naming the file
+    hands it to a call, itself or through a module constant the same file calls with
+    (``MODEL_PATH = "m.joblib"`` ... ``load(MODEL_PATH)``); a name defined for other modules
+    (a paths class, a settings module) may be where a writer takes it from."""
+    if _MODEL_SAVE_RE.search(unit.text):
+        return False
     for line in (ln for ln in unit.lines if name in ln):
         if "(" in line:
             continue

@@ -387,3 +387,32 @@ def test_a_committed_model_a_script_saves_through_a_variable_is_not_copied_in(
     )
     found = _finding(tmp_path, _copied(**{"make_model.py": script}), "bus-factor")
     assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_a_committed_model_a_computed_name_may_make_is_not_copied_in(tmp_path: Path) -> None:
+    """A trainer saving `f"{name}.joblib"` may have written it (blind5's churn project)."""
+    trainer = (
+        "import joblib\nfrom pathlib import Path\n\n\ndef keep(model, name: str) -> None:\n"
+        "    joblib.dump(model, Path('models') / f'{name}.joblib')\n"
+    )
+    found = _finding(tmp_path, _copied(**{"src/trainer.py": trainer}), "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_a_committed_model_a_notebook_names_by_its_stem_is_not_copied_in(tmp_path: Path) -> None:
+    """`log_model(model, "log_model")` names the file's stem: that notebook may be its maker."""
+    nb = notebook("import mlflow", "mlflow.sklearn.log_model(model, \"log_model\")")
+    found = _finding(tmp_path, _copied(**{"notebooks/train.ipynb": nb}), "bus-factor")
+    assert found is None or "copied in" not in found.evidence[0].detail
+
+
+def test_ci_that_updates_a_cloud_run_job_to_the_built_image_runs_its_training(
+    tmp_path: Path,
+) -> None:
+    run = "docker build -f Dockerfile -t $IMG . && docker push $IMG"
+    files = _ci_image(run, ENTRY_TRAINS)
+    workflow = str(files[".github/workflows/image.yml"])
+    update = "      - run: gcloud run jobs update retrain --image $IMG\n"
+    files[".github/workflows/image.yml"] = workflow + update
+    facts = facts_of(tmp_path, files)
+    assert facts.ci_training is not None and facts.pipeline_trains

@@ -149,12 +149,13 @@ def copied_in(f: Facts) -> Evidence | None:
         if u.path not in training and not AUX_PATH_RE.search(u.path)
     }
     named: dict[str, set[str]] = {n: set() for n in committed}  # name -> files naming it
+    code = {u.path: u.text for u in f.code_units}  # a notebook's cells, its quotes decoded
     for info in f.index.texts():
         if AUX_PATH_RE.search(info.path) or _NOT_A_MAKER_RE.search(info.path):
             continue
-        text = info.text or ""
+        text = code.get(info.path, info.text or "")
         for name, files in named.items():
-            if name in text and info.path != committed[name].path:
+            if info.path != committed[name].path and _names_file(text, name):
                 files.add(info.path)
     left = {
         n
@@ -172,6 +173,19 @@ def copied_in(f: Facts) -> Evidence | None:
         "here makes or names it: a model copied in from elsewhere"
     )
     return Evidence(committed[name].path, None, detail)
+
+
+def _names_file(text: str, name: str) -> bool:
+    """Whether ``text`` names the file ``name``, its stem as a whole string
+    (``log_model(m, "random_forest_model")``), or a computed name that may be it (a
+    template or a concatenation ending with its suffix: ``f"{model_name}.joblib"``)."""
+    stem, suffix = posixpath.splitext(name)
+    if name in text or f'"{stem}"' in text or f"'{stem}'" in text:
+        return True
+    if suffix not in text:
+        return False
+    end = re.escape(suffix) + "['\"]"
+    return re.search(rf"\}}[\w.-]*{end}|\+\s*['\"][\w.-]*{end}|%s[\w.-]*{end}", text) is not None
 
 
 _MODEL_SAVE_RE = re.compile(

@@ -132,8 +132,9 @@ _RUNS_IMAGE_RE = re.compile(
 )  # `docker run`, `docker compose -f x.yml up`: the image's command runs
 _IMAGE_RUN_RE = re.compile(
     r"\b(?:docker|podman)\s+(?:-\S+\s+)*run\b|\bcompose\b.*\s(?:up|run)\b|"
-    r"\bgcloud\s+(?:beta\s+)?(?:run\s+(?:jobs\s+)?(?:deploy|create|execute)|ai\s+custom-jobs\s+create|"
-    r"batch\s+jobs\s+submit)\b|\bkubectl\s+(?:run|apply|create)\b|"
+    r"\bgcloud\s+(?:beta\s+)?(?:run\s+(?:jobs\s+|services\s+)?"
+    r"(?:deploy|create|execute|update|replace)|ai\s+custom-jobs\s+create|batch\s+jobs\s+submit)\b|"
+    r"\bkubectl\s+(?:run|apply|create)\b|"
     r"\baws\s+(?:ecs\s+run-task|batch\s+submit-job|sagemaker\s+create-)|\baz\s+container"
 )  # CI runs an image: locally, as a cloud job or service, on a cluster
 _BUILD_STEP_RE = re.compile(r"(?i)RUN\s")  # what `docker build` runs

@@ -189,7 +189,7 @@ def _names_file(text: str, name: str) -> bool:
 
 
 _MODEL_SAVE_RE = re.compile(
-    r"\b(?:save|dump|save_model|save_weights|save_pretrained|save_checkpoint)\(|\.save\("
+    r"\b(?:save|dump|save_model|save_weights|save_pretrained|save_checkpoint|log_model)\(|\.save\("
 )  # any save of a model, whatever path it is given
 
 

@@ -135,12 +135,10 @@ def copied_in(f: Facts) -> Evidence | None:
     write it. Made elsewhere and copied in, so nothing here can re-create it, whatever else a
     pipeline here trains. Not where the project registers models (it deploys the registered
     one; a committed file beside it, such as a platform's sample, is not shown to be served)."""
-    if f.registry:
-        return None
     committed = {
         posixpath.basename(m.path): m for m in f.model_files if not AUX_PATH_RE.search(m.path)
     }
-    if not committed:
+    if not committed or f.registry:
         return None
     training = {u.path for u in f.training_units}
     users = {

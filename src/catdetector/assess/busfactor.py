@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit, first_hit
-from catdetector.assess.codepatterns import TRAIN_RE, WRITE_RE, joined_to_variable
+from catdetector.assess.codepatterns import READ_RE, TRAIN_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.notrun import lines_not_run, unit_unreached
@@ -108,10 +109,115 @@ def bus_factor(f: Facts) -> list[Evidence]:
     loaders = [u for u in [*training, *defining] if u.kind == "py"]
     for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
         ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
-    proof = bus_proof(f, ev) if ev else None
+    if (copied := copied_in(f)) is not None:  # a pipeline that trains other files aside
+        ev.insert(0, proven(copied, COPIED_PROOF))
+    proof = None if copied is not None else bus_proof(f, ev) if ev else None
     if proof is not None:
         ev = [proof, *(e for e in ev if e.detail != NO_TRAINING_CODE or e.file != proof.file)]
     return ev
+
+
+COPIED_PROOF = (
+    "proof 3: the model the project loads is made by nothing in the repository (committed, "
+    "and named only by the code loading it), whatever a pipeline here trains"
+)
+_NOT_A_MAKER_RE = re.compile(
+    r"\.(?:md|rst|txt|html?)$|(?:^|/)\.(?:git|docker|dvc)(?:ignore|attributes)$|"
+    r"(?:^|/)(?:[\w.-]+\.)?Dockerfile(?:\.[\w.-]+)?$|^\.github/(?!workflows/|actions/)",
+    re.I,
+)  # documentation, ignore lists, image recipes (which copy a model) and repository metadata
+
+
+def copied_in(f: Facts) -> Evidence | None:
+    """A committed model file that production code uses (serves or scores with) and that no
+    other file here names: no training code, notebook, script, pipeline, CI or configuration
+    (tests, docs, Dockerfiles and repository metadata aside), and the code using it does not
+    write it. Made elsewhere and copied in, so nothing here can re-create it, whatever else a
+    pipeline here trains. Not where the project registers models (it deploys the registered
+    one; a committed file beside it, such as a platform's sample, is not shown to be served)."""
+    committed = {
+        posixpath.basename(m.path): m for m in f.model_files if not AUX_PATH_RE.search(m.path)
+    }
+    if not committed or f.registry:
+        return None
+    training = {u.path for u in f.training_units}
+    users = {
+        u.path: u
+        for u in f.code_units
+        if u.path not in training and not AUX_PATH_RE.search(u.path)
+    }
+    named: dict[str, set[str]] = {n: set() for n in committed}  # name -> files naming it
+    code = {u.path: u.text for u in f.code_units}  # a notebook's cells, its quotes decoded
+    for info in f.index.texts():
+        if AUX_PATH_RE.search(info.path) or _NOT_A_MAKER_RE.search(info.path):
+            continue
+        text = code.get(info.path, info.text or "")
+        for name, files in named.items():
+            if info.path != committed[name].path and _names_file(text, name):
+                files.add(info.path)
+    left = {
+        n
+        for n, files in named.items()
+        if files
+        and all(p in users and _only_uses(users[p], n) for p in files)
+        and not _names_on([users[p] for p in files], WRITE_RE) & {n}
+    }
+    if not left:
+        return None
+    served = served_model_names(f)
+    name = max(left, key=lambda n: (n in served, committed[n].size))
+    detail = (
+        f"{name} is committed and used, but no training code, pipeline or configuration "
+        "here makes or names it: a model copied in from elsewhere"
+    )
+    return Evidence(committed[name].path, None, detail)
+
+
+def _names_file(text: str, name: str) -> bool:
+    """Whether ``text`` names the file ``name``, its stem as a whole string
+    (``log_model(m, "random_forest_model")``), or a computed name that may be it (a
+    template or a concatenation ending with its suffix: ``f"{model_name}.joblib"``)."""
+    stem, suffix = posixpath.splitext(name)
+    if name in text or f'"{stem}"' in text or f"'{stem}'" in text:
+        return True
+    if suffix not in text:
+        return False
+    end = re.escape(suffix) + "['\"]"
+    return re.search(rf"\}}[\w.-]*{end}|\+\s*['\"][\w.-]*{end}|%s[\w.-]*{end}", text) is not None
+
+
+_MODEL_SAVE_RE = re.compile(
+    r"\b(?:save|dump|save_model|save_weights|save_pretrained|save_checkpoint|log_model)\(|\.save\("
+)  # any save of a model, whatever path it is given
+
+
+def _only_uses(unit: CodeUnit, name: str) -> bool:
+    """Whether ``unit`` saves no model at all (a save may take the name through a variable:
+    ``path = Path("m.pth")`` ... ``model.save(path)``) and every line of it naming the file
+    hands it to a call, itself or through a module constant the same file calls with
+    (``MODEL_PATH = "m.joblib"`` ... ``load(MODEL_PATH)``); a name defined for other modules
+    (a paths class, a settings module) may be where a writer takes it from."""
+    if _MODEL_SAVE_RE.search(unit.text):
+        return False
+    for line in (ln for ln in unit.lines if name in ln):
+        if "(" in line:
+            continue
+        const = re.match(r"\s*([A-Za-z_]\w*)\s*(?::[^=]+)?=", line)
+        word = const.group(1) if const else ""
+        if word not in unit.constants or not re.search(rf"\([^)\n]*\b{word}\b", unit.text):
+            return False
+    return True
+
+
+def _names_on(units: Iterable[CodeUnit], verb: Rx) -> set[str]:
+    """Base names of the fixed paths on the units' lines that match ``verb`` (read, write)."""
+    return {
+        posixpath.basename(p)
+        for u in units
+        for n, line in u.find(verb, raw=True)
+        if not line.lstrip().startswith("#")
+        for p in u.path_literals(line)
+    }
 
 
 def _nothing_to_rebuild(f: Facts, training: list[CodeUnit]) -> Evidence | None:
@@ -226,17 +332,33 @@ def _served_names(f: Facts) -> dict[str, str]:
 
 def _producers(name: str, training: list[CodeUnit]) -> list[CodeUnit]:
     """Training code that writes a model file of this name (a save, dump or open for
-    writing of a path ending with it); failing that, training code that names it."""
+    writing of a path ending with it); failing that, training code that names it. A line
+    commented out runs nothing, and a line that only reads the file makes nothing."""
     writers = [
         u
         for u in training
         if any(
             posixpath.basename(p) == name
             for _, line in u.find(WRITE_RE, raw=True)
+            if not line.lstrip().startswith("#")
             for p in u.path_literals(line)
         )
     ]
-    return writers or [u for u in training if f"{name}'" in u.text or f'{name}"' in u.text]
+    return writers or [u for u in training if _names(u, name)]
+
+
+def _names(unit: CodeUnit, name: str) -> bool:
+    """Whether a line of the unit that runs and does not read names the file as a whole name
+    (``path = 'model.pkl'`` before a save through the variable; not ``'best_model.pkl'``)."""
+    if f"{name}'" not in unit.text and f'{name}"' not in unit.text:
+        return False
+    named = re.compile(rf"""(?:^|[\s'"/\\]){re.escape(name)}['"]""")
+    return any(
+        named.search(line)
+        and not line.lstrip().startswith("#")
+        and not (READ_RE.search(line) and not WRITE_RE.search(line))
+        for line in unit.lines
+    )
 
 
 def bus_proof(f: Facts, evidence: list[Evidence]) -> Evidence | None:

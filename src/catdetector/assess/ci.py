@@ -51,10 +51,11 @@ CI_MODEL_TEST_RE = re.compile(
 
 EVAL_RE = Rx(
     r"\w+_score\(|classification_report\(|\.evaluate\(|precision_recall_fscore_support\(|"
-    r"confusion_matrix\(|mean_squared_error\(|\bevaluate\(",
+    r"confusion_matrix\(|mean_squared_error\(|\bevaluate\(|\bcross_validate\(",
     0,
     (
         "_score(",
+        "cross_validate(",
         "classification_report(",
         "evaluate(",
         "confusion_matrix(",

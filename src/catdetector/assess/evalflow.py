@@ -26,6 +26,7 @@ METRIC_CALLS = frozenset(
         "jaccard_score", "top_k_accuracy_score", "classification_report",
         "precision_recall_fscore_support", "confusion_matrix", "mean_squared_log_error",
         "get_metrics", "get_metric", "validate_evaluation_results",
+        "cross_validate", "cross_val_score",
     }
 )  # fmt: skip
 _METRIC_PART_RE = re.compile(r"(?i)^(?:evaluate\w*|\w*_metrics?|\w*evaluation\w*)$")

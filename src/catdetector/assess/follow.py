@@ -125,6 +125,24 @@ def _joined(lines: list[tuple[int, str]], path: str) -> list[tuple[int, str]]:
     return out + ([held] if held is not None else [])
 
 
+BUILT_ONLY = "docker::build"  # a Dockerfile an image is built from, and not run
+_DOCKERFILE_RE = re.compile(r"(?:^|/)(?:[\w.-]+\.)?Dockerfile(?:\.[\w.-]+)?$", re.I)
+_RUNS_IMAGE_RE = re.compile(
+    r"\b(?:docker|podman|compose|docker-compose)\s+(?:-\S+(?:\s+[^-\s]\S*)?\s+)*(?:run|up)\b"
+)  # `docker run`, `docker compose -f x.yml up`: the image's command runs
+_IMAGE_RUN_RE = re.compile(
+    r"\b(?:docker|podman)\s+(?:-\S+\s+)*run\b|\bcompose\b.*\s(?:up|run)\b|"
+    r"\bgcloud\s+(?:beta\s+)?(?:run\s+(?:jobs\s+|services\s+)?"
+    r"(?:deploy|create|execute|update|replace)|ai\s+custom-jobs\s+create|batch\s+jobs\s+submit)\b|"
+    r"\bkubectl\s+(?:run|apply|create)\b|"
+    r"\baws\s+(?:ecs\s+run-task|batch\s+submit-job|sagemaker\s+create-)|\baz\s+container"
+)  # CI runs an image: locally, as a cloud job or service, on a cluster
+_BUILD_STEP_RE = re.compile(r"(?i)RUN\s")  # what `docker build` runs
+
+
+_Ref = tuple[str, str, str, str, int]  # path, target, cwd, via, depth
+
+
 class _Follower:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
@@ -133,7 +151,15 @@ class _Follower:
         self.seen: set[tuple[str, str]] = set()
 
     def run(self, starts: list[str]) -> list[Command]:
-        queue: list[tuple[str, str, str, str, int]] = [(p, "", "", "", 0) for p in starts]
+        built: list[_Ref] = []  # images built, their command unread
+        self._run([(p, "", "", "", 0) for p in starts], built)
+        if any(_IMAGE_RUN_RE.search(c.text) for c in self.out if not c.text.startswith("#")):
+            self._run([(p, "", cwd, via, d) for p, _, cwd, via, d in built], [])
+        return self.out
+
+    def _run(self, queue: list[_Ref], built: list[_Ref]) -> None:
+        """Follow ``queue``; the Dockerfiles only built go to ``built`` too: their command
+        runs only if CI also runs an image (``docker run``, a cloud job or deployment)."""
         while queue and len(self.out) < MAX_COMMANDS:
             path, target, cwd, via, depth = queue.pop(0)
             if (path, target) in self.seen:
@@ -145,8 +171,12 @@ class _Follower:
                 if depth >= MAX_DEPTH or (path.endswith(".py") and not python_task):
                     continue
                 here = f"{path}:{number}"
+                if line.startswith("#"):
+                    continue  # a commented line (`# Usage: docker run ...`) runs nothing
                 for ref, ref_target, ref_cwd in self._refs(line, path, cwd):
                     queue.append((ref, ref_target, ref_cwd, here, depth + 1))
+                    if ref_target == BUILT_ONLY:
+                        built.append(queue[-1])
                 if python_task and (m := _IMPORT_RE.match(line)):
                     for found in self.modules.module(m.group(1) or m.group(2), cwd):
                         queue.append((found, "", "", here, depth + 1))
@@ -155,7 +185,6 @@ class _Follower:
                     if moved and line.strip().startswith("cd "):
                         moved_to = normpath(moved[-1], cwd)
                         cwd = moved_to if moved_to is not None else cwd
-        return self.out
 
     def _lines(self, path: str, target: str) -> list[tuple[int, str]]:
         text = self.index.text(path) or ""
@@ -164,6 +193,8 @@ class _Follower:
             if stages is not None:
                 return stages
             target = ""
+        if target == BUILT_ONLY:  # a build runs RUN steps: not the image's command, not COPY
+            return [x for x in self._lines(path, "") if _BUILD_STEP_RE.match(x[1])]
         if "::" in target:
             name, _, task = target.partition("::")
             for runner in RUNNERS:
@@ -200,7 +231,8 @@ class _Follower:
             for base in dict.fromkeys((local, cwd, "")):
                 found = self._exists(normpath(token, base))
                 if found and found != path:
-                    refs.append((found, "", base if found.endswith((".sh", ".bash")) else ""))
+                    built = BUILT_ONLY if _DOCKERFILE_RE.search(found) else ""  # named, not run
+                    refs.append((found, built, base if found.endswith((".sh", ".bash")) else ""))
                     break
         for module in _MODULE_RE.findall(line):
             refs.extend((found, "", "") for found in self.modules.module(module, local, run=True))
@@ -270,9 +302,11 @@ class _Follower:
                 if image := self.images.get(image_name(word)):
                     return [(image.dockerfile, "", image.context)]
         candidates += [normpath("Dockerfile", cwd), "Dockerfile"]
+        built_only = build is not None and not _RUNS_IMAGE_RE.search(line)
         for candidate in candidates:
             if found := self._exists(candidate):  # its commands run from its build context
-                return [(found, "", context if context is not None else posixpath.dirname(found))]
+                where = context if context is not None else posixpath.dirname(found)
+                return [(found, BUILT_ONLY if built_only else "", where)]
         return []
 
     @cached_property

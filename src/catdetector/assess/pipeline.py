@@ -27,6 +27,9 @@ WORKFLOW_KIND_RE = re.compile(
     r"^kind:\s*(?:Workflow|CronWorkflow|WorkflowTemplate|Job|CronJob|RayJob|PipelineRun)\b", re.M
 )
 
+AML_JOB_RE = re.compile(
+    r"^\$schema:\s*\S+/(?:pipelineJob|commandJob|sweepJob)\.schema\.json", re.M
+)  # an Azure ML (CLI v2) job, submitted with `az ml job create --file`
 
 _AT = r"@(?:[A-Za-z_]\w*\.)?"  # a decorator by name or through its module: @asset, @dg.asset
 PIPELINE_CODE_RE = {
@@ -273,7 +276,7 @@ class PipelineFacts(CIFacts):
             for info in self.index.texts()
             if info.suffix in (".yaml", ".yml")
             and info.path not in ci
-            and (JOB_SPEC_RE.search(info.text or "") or WORKFLOW_KIND_RE.search(info.text or ""))
+            and any(r.search(info.text or "") for r in (JOB_SPEC_RE, WORKFLOW_KIND_RE, AML_JOB_RE))
         ]
 
     def _runs_training(self, path: str) -> bool:

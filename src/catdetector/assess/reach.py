@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -181,6 +182,7 @@ class Reach:
             if isinstance(component, str) and depth < MAX_DEPTH:
                 target = component.split(":", 1)[-1] if component.startswith("file:") else component
                 found = normpath(target, here) if target.endswith((".yml", ".yaml")) else None
+                found = found or self._registered_component(component)
                 if found and found in self.index.files and found != path:
                     steps.extend(self.yaml(found, f"component of {path}", depth + 1))
             words = [w for key in ("command", "cmds", "args") for w in _yaml_words(node.get(key))]
@@ -198,6 +200,26 @@ class Reach:
             for found in self.modules.command_files(words, bases):
                 steps.append(Step(found, f"{how} ({path})"))
         return steps
+
+    def _registered_component(self, reference: str) -> str | None:
+        """The component YAML of this repository an Azure ML reference by name points at
+        (``azureml:train_model@latest``, ``azureml:train_model:3``, ``azureml://registries/
+        r/components/train_model/versions/3``): the file whose top-level ``name:`` it is."""
+        if not reference.startswith("azureml:"):
+            return None
+        ref = reference[len("azureml:") :]
+        if ref.startswith("//"):
+            parts = ref.split("/")
+            ref = parts[parts.index("components") + 1] if "components" in parts[:-1] else ""
+        name = re.split(r"[@:]", ref, maxsplit=1)[0]
+        if not name:
+            return None
+        named = re.compile(rf"^name:[ \t]*['\"]?{re.escape(name)}['\"]?[ \t]*$", re.M)
+        for info in self.index.texts():
+            text = info.text or ""
+            if info.suffix in (".yml", ".yaml") and "command" in text and named.search(text):
+                return info.path
+        return None
 
     # -- steps wired by a run script ----------------------------------------------------------
     def wired(self, path: str) -> list[Step]:

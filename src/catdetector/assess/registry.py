@@ -16,7 +16,7 @@ from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
 from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
 from catdetector.assess.scan import FileInfo
-from catdetector.assess.servingenv import served_model_names
+from catdetector.assess.servingenv import overwritten_and_served
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
 from catdetector.assess.vocab import MODEL_SUFFIXES
@@ -181,7 +181,7 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 )
             )
     reported = {e.file for e in ev}
-    fixed: list[tuple[bool, str, int]] = []  # (serving reads it, file name, evidence index)
+    fixed: list[tuple[bool, str, int, str]] = []  # (serving reads it, name, evidence at, file)
     for unit, verb_re, what in (
         *((u, READ_RE, "serves the model from a fixed path") for u in f.serving_units),
         *((u, WRITE_RE, "saves the model to a fixed path") for u in f.training_units),
@@ -213,12 +213,13 @@ def no_rollback(f: Facts) -> list[Evidence]:
                 else:
                     detail = f"{what} with no version to go back to: {snippet(line)}"
                 ev.append(unit.evidence(number, detail))
-                fixed.append((verb_re is READ_RE, posixpath.basename(literal), len(ev) - 1))
+                name = posixpath.basename(literal)
+                fixed.append((verb_re is READ_RE, name, len(ev) - 1, unit.path))
                 break
-    written = {name for read, name, _ in fixed if not read}
-    served = written & (served_model_names(f) | {name for read, name, _ in fixed if read})
+    writes = [(name, path) for read, name, _, path in fixed if not read]
+    served = overwritten_and_served(f, writes, {name for read, name, _, _ in fixed if read})
     at_files = [(posixpath.basename(e.file or ""), i) for i, e in enumerate(ev[: len(reported)])]
-    for name, at in [*((n, i) for _, n, i in fixed), *at_files]:
+    for name, at in [*((n, i) for _, n, i, _ in fixed), *at_files]:
         if name in served:  # proof 4: served from a fixed path that training overwrites
             ev[at] = proven(ev[at], ROLLBACK_PROOF.format(name=name))
     emptied = not registered and bool(f.registry) and bool(gone)

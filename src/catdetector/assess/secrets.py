@@ -72,6 +72,10 @@ _PLACEHOLDER_RE = re.compile(
 )
 _VERSION_SPEC_RE = re.compile(r"^[\^~=<>!]*v?\d+(?:\.[\dxX*]+)+[\w.+-]*$")  # "^4.0.0": a package
 _PEM_BODY_RE = re.compile(r"(?:\s|\\n|\\r|[#'\"])*[A-Za-z0-9+/]{16}")
+_SAMPLE_TOKEN_RE = re.compile(r"(?i)EXAMPLE|SAMPLE|DUMMY|FAKE|PLACEHOLDER")
+"""A key-shaped token that spells one of these words is a vendor's published sample (AWS's
+AKIAIOSFODNN7EXAMPLE, lakeFS's AKIAIOSFOLKFSSAMPLES): a generated key spells no such
+word by chance (well under one key in a thousand), so the word was put there on purpose."""
 _FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
 _CODE_SUFFIXES = frozenset({".py", ".ipynb", ".js", ".ts", ".java", ".go", ".rs", ".scala", ".r"})
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
@@ -203,7 +207,7 @@ def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
     for number, m in line_numbers(text, SECRET_TOKEN_RE):
         if m.lastgroup == "pem" and not _PEM_BODY_RE.match(text, m.end()):
             continue  # a header with no key after it (`#   ...`) shows the format, holds no key
-        if "EXAMPLE" not in m.group(0):
+        if not _SAMPLE_TOKEN_RE.search(m.group(0)):
             found.setdefault(number, (m.lastgroup or "aws", m.group(0)))
     if suffix in _DOC_SUFFIXES:
         return found

@@ -19,7 +19,7 @@ from catdetector.assess.codepatterns import STRING_RE
 from catdetector.assess.dockerfiles import command
 from catdetector.assess.envfiles import EnvSpec
 from catdetector.assess.text import Rx
-from catdetector.assess.vocab import MODEL_SUFFIXES
+from catdetector.assess.vocab import INFERENCE_NAME_RE, MODEL_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -50,13 +50,12 @@ MODEL_SERVER_RE = re.compile(
     r"tensorflow_model_server|seldon-core-microservice|flask\s+run)\b"
 )
 _WEB_SERVERS = ("uvicorn", "gunicorn", "hypercorn", "daphne", "waitress-serve", "granian")
-_INFERENCE_RE = re.compile(r"(?:^|/)(?:predict|inference|infer|serve|serving|score|batch)\w*\.py$")
 
 
 def predicts(f: Facts, unit: CodeUnit) -> bool:
     """Whether a unit serves or scores with a model: serving or batch-scoring code that loads
     a model itself or through the project modules it imports."""
-    if unit.is_test or not (unit.is_serving or _INFERENCE_RE.search(unit.path.lower())):
+    if unit.is_test or not (unit.is_serving or INFERENCE_NAME_RE.search(unit.path)):
         return False
     if unit.matches(MODEL_LOAD_RE) or _model_file_names(unit):
         return True
@@ -81,16 +80,36 @@ def _model_file_names(unit: CodeUnit) -> list[str]:
 def served_model_names(f: Facts) -> set[str]:
     """Names of the model files production serving code names at a fixed path (a literal
     or a module constant ending with a model suffix, with no placeholder in its name)."""
+    return set(serving_files_naming(f))
 
-    def compute() -> set[str]:
-        names: set[str] = set()
+
+def serving_files_naming(f: Facts) -> dict[str, set[str]]:
+    """Model file name -> the production serving files that name it (``served_model_names``
+    by file: a file that only writes a name exports it, it does not serve it)."""
+
+    def compute() -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
         for unit in f.serving_units:
             if AUX_PATH_RE.search(unit.path):
                 continue
-            names.update(n for n in _model_file_names(unit) if "{" not in n)
+            for name in _model_file_names(unit):
+                if "{" not in name:
+                    names.setdefault(name, set()).add(unit.path)
         return names
 
-    return f.memo("served_model_names", compute)
+    return f.memo("serving_files_naming", compute)
+
+
+def overwritten_and_served(f: Facts, writes: list[tuple[str, str]], loaded: set[str]) -> set[str]:
+    """Of the model files training writes at a fixed path (``writes``: name, writing file),
+    those serving loads: read at a fixed path by serving code (``loaded``), or named by a
+    serving file other than one that writes it (a file that writes a model and never reads it
+    back exports it, as an app's download button does; it serves nothing)."""
+    named = serving_files_naming(f)
+    writers: dict[str, set[str]] = {}
+    for name, path in writes:
+        writers.setdefault(name, set()).add(path)
+    return {n for n, paths in writers.items() if n in loaded or named.get(n, set()) - paths}
 
 
 def image_serves(f: Facts, spec: EnvSpec) -> bool | None:

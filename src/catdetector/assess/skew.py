@@ -10,6 +10,7 @@ from catdetector.assess.environment import env_skew
 from catdetector.assess.fittedskew import fitted_transformer_skew
 from catdetector.assess.model import Evidence, Severity, has_proof, proven
 from catdetector.assess.text import Rx, snippet
+from catdetector.assess.vocab import INFERENCE_NAME_RE
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -35,7 +36,6 @@ PREP_STMT_RE = Rx(
 )
 
 
-INFERENCE_NAME_RE = re.compile(r"(?:^|/)(?:predict|inference|infer|serve|serving)\w*\.py$", re.I)
 
 
 def training_side(f: Facts) -> list[CodeUnit]:

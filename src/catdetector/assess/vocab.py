@@ -214,3 +214,7 @@ PREPROCESSING_FIT_RE = re.compile(
     r"(?:Encoder|Scaler|Vectorizer|Imputer|Binarizer|Normalizer|Discretizer|Tokenizer)\w*"
     r"\([^()]*\)\.fit"
 )
+
+INFERENCE_NAME_RE = re.compile(
+    r"(?:^|/)(?:predict|inference|infer|serve|serving|score|batch)\w*\.py$", re.I
+)  # files named for prediction: `predict.py`, Azure ML's `score.py`, `batch_inference.py`

@@ -1,8 +1,9 @@
 """Keeping the inputs of logged predictions (``--log-images DIR``), off the request path.
 
 The server puts an input's bytes on its record (:data:`IMAGE_KEY`); the writer's
-thread stores them at ``DIR/<sha[:2]>/<sha>.<ext>`` (once per content) just before
-the record is written, and sets the record's ``image_path``. The bytes waiting are
+thread stores them at ``DIR/<sha[:2]>/<sha>.<ext>`` (once per content), a batch's
+inputs in one group commit (``fsutil.write_files``) just before the batch's records
+are written, and sets each record's ``image_path``. The bytes waiting are
 bounded (:attr:`ImageKeeper.budget`); past it, or when the disk refuses the file
 (full, over quota, read-only), the image is not kept: counted by reason and logged,
 and the record is written without it. Keeping an image never fails a prediction.

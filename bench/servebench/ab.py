@@ -9,11 +9,14 @@ the cores it used, optionally the c1 p50; medians per variant, the load average 
 
     BENCH_PHOTOS=... .venv/bin/python bench/servebench/ab.py --bundle DIR \\
         --variants '{"5ms": {}, "1ms": {"switch_interval": 0.001}}' [--rounds 5] [--duration 6]
-        [--c1] [--refused]
+        [--c1] [--refused] [--profile OUT.svg]
 
 A variant is ``{"pythonpath": "...", "args": ["--no-log"], "no_uvloop": true,
-"switch_interval": 0.001}`` (every key optional). ``--refused`` sends the photos as
-``text/plain``: every request is refused (415), which times the HTTP path alone.
+"switch_interval": 0.001, "workers": 2}`` (every key optional; workers 1 unless given).
+``--profile`` records the first variant's server at c8 with ``py-spy record --native --idle``
+(py-spy from this interpreter's venv; its subprocesses too) instead of the A/B.
+``--refused`` sends the photos as ``text/plain``: every request is refused (415), which
+times the HTTP path alone.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -61,15 +65,19 @@ def run_one(
     port = sb._free_port()
     argv = [
         str(python.parent / "catdetector"), "serve", "--bundle", str(bundle),
-        "--port", str(port), "--workers", "1", "--batching", "auto", "--onnx-threads", "0",
-        "--log-level", "warning", *variant.get("args", []),
+        "--port", str(port), "--workers", str(variant.get("workers", 1)),
+        "--batching", "auto", "--onnx-threads", "0", "--log-level", "warning",
+        *variant.get("args", []),
     ]  # fmt: skip
     server = sb.Proc(argv, work / "ab-server.log", variant_env(work, variant), work)
     url = f"http://127.0.0.1:{port}"
     try:
         server.wait_http(url + "/readyz")
         row: dict[str, float] = {"load": os.getloadavg()[0]}
+        spy = profiler(server.proc.pid, args) if args.profile else None
         got = dc.load_with_cpu(url, bodies, 8, args.duration, server.proc.pid)
+        if spy is not None:
+            spy.wait()
         row.update(rps=got["rps"], cpu_ms=got.get("server_cpu_ms_per_req", float("nan")))
         row["cores"] = row["rps"] * row["cpu_ms"] / 1000
         if args.c1:
@@ -77,6 +85,18 @@ def run_one(
     finally:
         server.stop()
     return row
+
+
+def profiler(pid: int, args: Any) -> subprocess.Popen[bytes]:
+    """``py-spy record`` of the server ``pid`` and its workers for the c8 run (warm-up included)."""
+    spy = Path(sys.executable).parent / "py-spy"
+    argv = [
+        str(spy), "record", "--native", "--idle", "--subprocesses", "-r", "200",
+        "-d", str(int(args.duration + 2)), "-p", str(pid), "-o", str(args.profile),
+    ]  # fmt: skip
+    if str(args.profile).endswith(".txt"):
+        argv += ["-f", "raw"]
+    return subprocess.Popen(argv)
 
 
 def main() -> None:
@@ -87,6 +107,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=6.0)
     parser.add_argument("--c1", action="store_true", help="also c1 p50 (one pass)")
     parser.add_argument("--refused", action="store_true", help="send text/plain: all 415")
+    parser.add_argument("--profile", type=Path, help="py-spy the first variant (.svg or .txt)")
     parser.add_argument("--serve-venv", type=Path, default=sb.OUT / "serve-venv")
     args = parser.parse_args()
     import serve_deep as sd
@@ -100,8 +121,10 @@ def main() -> None:
         doc = json.loads(bodies.read_text())
         doc.update(ctype="text/plain", expect="unsupported")
         bodies.write_text(json.dumps(doc))
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     names = list(variants)
+    if args.profile:
+        names, args.rounds = names[:1], 1
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for round_ in range(args.rounds):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:

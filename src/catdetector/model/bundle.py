@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from catdetector.features.images import (
     featurize,
     open_image,
 )
+from catdetector.model.head import Head, fitted_head
 from catdetector.model.skopsio import skops_io
 
 if TYPE_CHECKING:
@@ -143,15 +145,22 @@ class LoadedModel:
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """Class probabilities for a (n, d) feature matrix.
 
-        scikit-learn's per-call checks (parameters, finiteness) are switched off with its
-        own ``config_context``: they were most of a one-row ``predict_proba`` (0.35 ms,
-        bench/README.md). The rows come from our own featurizer and have the width the
-        estimator was fitted on; a row that is not finite is still refused, here.
+        The ladder's linear head runs as :func:`~catdetector.model.head.fitted_head`: the
+        same arithmetic bit for bit, without scikit-learn's per-call checks (most of a
+        one-row ``predict_proba``, bench/README.md); any other estimator under scikit-learn's
+        own ``config_context`` switches. The rows come from our own featurizer; a row that
+        is not finite is still refused, here.
         """
         if not np.isfinite(features).all():
             raise ValueError("feature rows hold NaN or infinity: the featurizer is broken")
+        if self._head is not None and features.dtype == np.float64 and features.ndim == 2:
+            return self._head(features)
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             return np.asarray(self.estimator.predict_proba(features), dtype=np.float64)
+
+    @cached_property
+    def _head(self) -> Head | None:
+        return fitted_head(self.estimator)
 
     @property
     def has_backbone(self) -> bool:

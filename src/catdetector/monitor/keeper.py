@@ -1,8 +1,9 @@
 """Keeping the inputs of logged predictions (``--log-images DIR``), off the request path.
 
 The server puts an input's bytes on its record (:data:`IMAGE_KEY`); the writer's
-thread stores them at ``DIR/<sha[:2]>/<sha>.<ext>`` (once per content) just before
-the record is written, and sets the record's ``image_path``. The bytes waiting are
+thread stores them at ``DIR/<sha[:2]>/<sha>.<ext>`` (once per content), a batch's
+inputs in one group commit (``fsutil.write_files``) just before the batch's records
+are written, and sets each record's ``image_path``. The bytes waiting are
 bounded (:attr:`ImageKeeper.budget`); past it, or when the disk refuses the file
 (full, over quota, read-only), the image is not kept: counted by reason and logged,
 and the record is written without it. Keeping an image never fails a prediction.
@@ -19,7 +20,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from catdetector.core.fsutil import write_bytes
+from catdetector.core.fsutil import write_files
 from catdetector.features.images import sniff_format
 
 log = logging.getLogger("catdetector.monitor")
@@ -102,21 +103,38 @@ class ImageKeeper:
 
     def store(self, record: dict[str, Any]) -> None:
         """Write the record's input (if it carries one) and set its ``image_path``."""
-        data = record.pop(IMAGE_KEY, None)
-        if data is None:
+        self.store_all([record])
+
+    def store_all(self, records: list[dict[str, Any]]) -> None:
+        """Write the inputs the records carry, in one group commit, and set their ``image_path``.
+
+        When this returns, every file a record names is durable (fsynced, and its folder):
+        the caller commits the records after it. An input already stored (or twice in the
+        batch) is written once.
+        """
+        carried = [(r, r.pop(IMAGE_KEY)) for r in records if IMAGE_KEY in r]
+        if not carried:
             return
         try:
-            sha = str(record["input_sha256"])
-            path = self.folder / sha[:2] / f"{sha}.{extension(data)}"
-            if not path.exists():
-                write_bytes(path, data)
-                self.metrics.kept.inc()
-            record["image_path"] = str(path)
-        except OSError as exc:
-            reason = DISK_FULL if exc.errno in _DISK_FULL else WRITE_ERROR
-            self._drop(reason, f"{exc.strerror or exc} in {self.folder}")
+            new: dict[Path, bytes] = {}
+            named: list[tuple[dict[str, Any], Path]] = []
+            for record, data in carried:
+                sha = str(record["input_sha256"])
+                path = self.folder / sha[:2] / f"{sha}.{extension(data)}"
+                named.append((record, path))
+                if path not in new and not path.exists():
+                    new[path] = data
+            failed = dict(zip(new, write_files(list(new.items())), strict=True))
+            for record, path in named:
+                exc = failed.get(path)
+                if exc is None:
+                    record["image_path"] = str(path)
+                else:
+                    reason = DISK_FULL if exc.errno in _DISK_FULL else WRITE_ERROR
+                    self._drop(reason, f"{exc.strerror or exc} in {self.folder}")
+            self.metrics.kept.inc(sum(1 for exc in failed.values() if exc is None))
         finally:
-            self._done(len(data))
+            self._done(sum(len(data) for _, data in carried))
 
     def _done(self, size: int) -> None:
         with self._lock:

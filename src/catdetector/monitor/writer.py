@@ -273,8 +273,9 @@ class LogWriter:
         try:
             target = self._connect()
             if self.keeper is not None:
-                for row in rows:
-                    self.keeper.store(row)  # sets image_path (or counts the image not kept)
+                # One group commit of the batch's inputs, durable before the records that
+                # name them are committed (sets image_path, or counts the image not kept).
+                self.keeper.store_all(rows)
             for model in models:
                 target.upsert_model(model.version, model.model_md5, model.meta, model.loaded_at)
             duplicates = target.insert_predictions(rows)

@@ -1,0 +1,95 @@
+"""assess v3, ninth round (issue 22, branch p8): rules from blind7's design half.
+
+Every test fails on the engine before its fix (main at 1a4f30d), except the near misses named
+``..._still_...``, which pass before and after and guard the rule from going too far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catdetector.assess import assess_repository
+from tests.assess.builders import WORKFLOW, write_tree
+
+# ------------------------------------------- 1. what is ML --------------------------------
+HELLO_FLOW = (
+    "from metaflow import FlowSpec, step\n\n\nclass HelloFlow(FlowSpec):\n"
+    "    @step\n    def start(self):\n        self.letters = ['a', 'b']\n"
+    "        self.next(self.end)\n\n    @step\n    def end(self):\n        print(self.letters)\n\n\n"
+    "if __name__ == '__main__':\n    HelloFlow()\n"
+)
+
+
+def test_ci_running_a_general_engines_flow_is_not_ml_by_itself(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "flows/ci_helloflow.py": HELLO_FLOW,
+        "tests/test_flow.py": "def test_flow():\n    assert True\n",
+        ".github/workflows/ci.yml": WORKFLOW.format(
+            "python flows/ci_helloflow.py run && pytest tests"
+        ),
+    })  # fmt: skip
+    assert assess_repository(tmp_path).level is None
+
+
+def test_ci_running_a_flow_that_trains_is_still_ml(tmp_path: Path) -> None:
+    flow = HELLO_FLOW.replace(
+        "from metaflow", "from sklearn.linear_model import LogisticRegression\nfrom metaflow"
+    ).replace("self.letters = ['a', 'b']", "self.m = LogisticRegression().fit(X, y)")
+    write_tree(tmp_path, {
+        "flows/train_flow.py": flow,
+        ".github/workflows/ci.yml": WORKFLOW.format("python flows/train_flow.py run"),
+    })  # fmt: skip
+    assert assess_repository(tmp_path).level is not None
+
+
+KEDRO_PYPROJECT = (
+    '[project]\nname = "geo"\ndependencies = ["kedro==0.18.4"]\n\n'
+    '[tool.kedro]\npackage_name = "geo"\nproject_name = "geo"\nkedro_init_version = "0.18.4"\n'
+)
+GEOCODE_NODE = (
+    "import requests\n\n\ndef geocode(addresses):\n"
+    "    return [requests.get('https://geo.example/api', params={'q': a}).json()"
+    " for a in addresses]\n"
+)
+REGISTRY = (
+    "from kedro.pipeline import Pipeline, node\nfrom geo.nodes import geocode\n\n\n"
+    "def register_pipelines():\n"
+    "    return {'__default__': Pipeline([node(geocode, 'addresses', 'points')])}\n"
+)
+
+API = (
+    "from fastapi import FastAPI\nfrom geo.nodes import geocode\n\napp = FastAPI()\n\n\n"
+    "@app.get('/geocode')\ndef get(address: str):\n    return geocode([address])\n"
+)
+
+
+def _kedro_tree(notebook_line: str) -> dict[str, str]:
+    cell = f'{{"cell_type": "code", "source": ["{notebook_line}\\n", "print(1)\\n"]}}'
+    return {
+        "pyproject.toml": KEDRO_PYPROJECT,
+        "src/geo/nodes.py": GEOCODE_NODE,
+        "src/geo/pipeline_registry.py": REGISTRY,
+        "src/backend/main.py": API,
+        "notebooks/explore.ipynb": f'{{"cells": [{cell}], "nbformat": 4}}',
+    }
+
+
+def test_a_kedro_data_pipeline_with_an_unused_ml_import_is_not_ml(tmp_path: Path) -> None:
+    write_tree(tmp_path, _kedro_tree("import sklearn as sc"))
+    assert assess_repository(tmp_path).level is None
+
+
+def test_a_kedro_project_that_uses_an_ml_package_is_still_ml(tmp_path: Path) -> None:
+    tree = _kedro_tree("import sklearn as sc")
+    tree["notebooks/explore.ipynb"] = tree["notebooks/explore.ipynb"].replace(
+        "print(1)", "sc.cluster.KMeans(3)"
+    )
+    write_tree(tmp_path, tree)
+    assert assess_repository(tmp_path).level is not None
+
+
+def test_an_ml_import_used_under_its_own_name_is_still_ml(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "score.py": "from sklearn.metrics import f1_score\nprint(f1_score([1], [1]))\n",
+        "model.pkl": "x",
+    })  # fmt: skip
+    assert assess_repository(tmp_path).level is not None

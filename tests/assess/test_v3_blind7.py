@@ -14,7 +14,8 @@ from tests.assess.builders import WORKFLOW, write_tree
 HELLO_FLOW = (
     "from metaflow import FlowSpec, step\n\n\nclass HelloFlow(FlowSpec):\n"
     "    @step\n    def start(self):\n        self.letters = ['a', 'b']\n"
-    "        self.next(self.end)\n\n    @step\n    def end(self):\n        print(self.letters)\n\n\n"
+    "        self.next(self.end)\n\n    @step\n    def end(self):\n"
+    "        print(self.letters)\n\n\n"
     "if __name__ == '__main__':\n    HelloFlow()\n"
 )
 

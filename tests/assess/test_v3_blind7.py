@@ -94,3 +94,42 @@ def test_an_ml_import_used_under_its_own_name_is_still_ml(tmp_path: Path) -> Non
         "model.pkl": "x",
     })  # fmt: skip
     assert assess_repository(tmp_path).level is not None
+
+
+# ------------------------------------------- 2. live SQL data -----------------------------
+AML_PIPELINE = (
+    "from azureml.core import Dataset, Workspace\n"
+    "from azureml.pipeline.core import Pipeline\n"
+    "from azureml.pipeline.steps import PythonScriptStep\n\n"
+    "ws = Workspace.from_config()\n"
+    "{read}\n"
+    "step = PythonScriptStep(name='train', script_name='train.py',"
+    " inputs=[data.as_named_input('traindata')], source_directory='.')\n"
+    "Pipeline(workspace=ws, steps=[step]).publish(name='train')\n"
+)
+AML_TRAIN = (
+    "from azureml.core import Run\nfrom sklearn.linear_model import LogisticRegression\n"
+    "run = Run.get_context()\ndf = run.input_datasets['traindata'].to_pandas_dataframe()\n"
+    "model = LogisticRegression().fit(df[['x']], df['y'])\n"
+)
+
+
+def test_an_azure_ml_dataset_from_a_live_sql_query_is_unversioned_data(tmp_path: Path) -> None:
+    read = "data = Dataset.Tabular.from_sql_query((store, 'SELECT * FROM dbo.traindata'))"
+    write_tree(tmp_path, {
+        "pipeline.py": AML_PIPELINE.format(read=read), "train.py": AML_TRAIN,
+    })  # fmt: skip
+    finding = assess_repository(tmp_path).finding("no-data-versioning")
+    assert finding is not None and finding.lowers_level
+    assert finding.evidence[0].file == "pipeline.py" and "SQL query" in finding.evidence[0].detail
+
+
+def test_an_azure_ml_dataset_by_name_and_version_is_still_not_a_live_query(
+    tmp_path: Path,
+) -> None:
+    read = "data = Dataset.get_by_name(ws, 'traindata', version='3')"
+    write_tree(tmp_path, {
+        "pipeline.py": AML_PIPELINE.format(read=read), "train.py": AML_TRAIN,
+    })  # fmt: skip
+    finding = assess_repository(tmp_path).finding("no-data-versioning")
+    assert finding is None or not any("SQL" in e.detail for e in finding.evidence)

@@ -133,3 +133,58 @@ def test_an_azure_ml_dataset_by_name_and_version_is_still_not_a_live_query(
     })  # fmt: skip
     finding = assess_repository(tmp_path).finding("no-data-versioning")
     assert finding is None or not any("SQL" in e.detail for e in finding.evidence)
+
+
+# ------------------------------------------- 3. training code the repository lacks ---------
+FRAUD_TRAIN = (
+    "from src.data import load\nfrom src.models import Detector\n\n\n"
+    "def main():\n    detector = Detector()\n    detector.train(load())\n\n\nmain()\n"
+)
+
+
+def _ci_trains(models: dict[str, str]) -> dict[str, str]:
+    return {
+        "train.py": FRAUD_TRAIN,
+        "src/data/__init__.py": "def load():\n    return [[0, 1]]\n",
+        "src/utils.py": "X = 1\n",
+        "tests/test_data.py": "def test_load():\n    assert True\n",
+        ".github/workflows/train.yml": WORKFLOW.format("python train.py && pytest tests"),
+        **models,
+    }
+
+
+def test_training_that_imports_an_own_module_the_repository_lacks_has_a_bus_factor(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, _ci_trains({}))
+    report = assess_repository(tmp_path)
+    bus = report.finding("bus-factor")
+    assert bus is not None and bus.lowers_level and report.level == 0
+    assert (bus.evidence[0].file, bus.evidence[0].line) == ("train.py", 2)
+    assert "src.models" in bus.evidence[0].detail
+
+
+def test_training_whose_own_modules_are_all_here_still_has_no_missing_module(
+    tmp_path: Path,
+) -> None:
+    detector = (
+        "from sklearn.linear_model import LogisticRegression\n\n\nclass Detector:\n"
+        "    def train(self, rows):\n        return LogisticRegression().fit(rows, [0])\n"
+    )
+    write_tree(tmp_path, _ci_trains({"src/models/__init__.py": detector}))
+    bus = assess_repository(tmp_path).finding("bus-factor")
+    assert bus is None or not any("not in the repository" in e.detail for e in bus.evidence)
+
+
+def test_an_installed_package_named_like_a_folder_is_still_not_a_missing_module(
+    tmp_path: Path,
+) -> None:
+    tree = _ci_trains({"src/models/__init__.py": "class Detector:\n    pass\n"})
+    tree["train.py"] = "import mlflow.sklearn\nfrom google.protobuf import text_format\n" + (
+        "try:\n    from src.extras import plot\nexcept ImportError:\n    plot = None\n"
+    ) + FRAUD_TRAIN
+    tree["mlflow/Dockerfile"] = "FROM python:3.11\n"
+    tree["google/creds.py"] = "X = 1\n"  # a folder named like a namespace package
+    write_tree(tmp_path, tree)
+    bus = assess_repository(tmp_path).finding("bus-factor")
+    assert bus is None or not any("not in the repository" in e.detail for e in bus.evidence)

@@ -188,3 +188,45 @@ def test_an_installed_package_named_like_a_folder_is_still_not_a_missing_module(
     write_tree(tmp_path, tree)
     bus = assess_repository(tmp_path).finding("bus-factor")
     assert bus is None or not any("not in the repository" in e.detail for e in bus.evidence)
+
+
+# ------------------------------------------- 4. CI tests of the trained model --------------
+CNN_TRAIN = (
+    "import torch\nfrom torchvision import datasets\nfrom model import Net\n\n"
+    "net = Net()\nopt = torch.optim.SGD(net.parameters(), lr=0.1)\n"
+    "for x, y in datasets.MNIST('data', download=True):\n"
+    "    opt.zero_grad()\n    torch.nn.functional.cross_entropy(net(x), y).backward()\n"
+    "    opt.step()\ntorch.save(net.state_dict(), 'models/model.pth')\n"
+)
+CNN_TEST = (
+    "import torch\nfrom torchvision import datasets\nfrom model import Net\n\n\n"
+    "def test_accuracy():\n    model = Net()\n{load}"
+    "    correct = 0\n    for x, y in datasets.MNIST('data', train=False, download=True):\n"
+    "        _, predicted = torch.max(model(x).data, 1)\n"
+    "        correct += (predicted == y).sum().item()\n"
+    "    accuracy = 100 * correct / 10000\n    assert accuracy > 95\n"
+)
+
+
+def _cnn_tree(load: str) -> dict[str, str]:
+    return {
+        "model.py": "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n",
+        "train.py": CNN_TRAIN,
+        "tests/test_model.py": CNN_TEST.format(load=load),
+        "requirements.txt": "torch==2.2.1\ntorchvision==0.17.1\n",
+        ".github/workflows/ml.yml": WORKFLOW.format("python train.py && python -m pytest tests"),
+    }
+
+
+def test_a_ci_test_asserting_accuracy_of_the_loaded_trained_model_is_a_gate(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, _cnn_tree("    model.load_state_dict(torch.load('models/model.pth'))\n"))
+    report = assess_repository(tmp_path)
+    assert report.finding("no-evaluation-gate") is None
+
+
+def test_the_same_assert_on_a_model_never_loaded_is_still_no_gate(tmp_path: Path) -> None:
+    write_tree(tmp_path, _cnn_tree(""))  # an untrained Net: the assert tests nothing trained
+    gate = assess_repository(tmp_path).finding("no-evaluation-gate")
+    assert gate is not None and gate.lowers_level

@@ -17,6 +17,7 @@ from catdetector.assess.evalgates import code_gates, differential_tests
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.gateoff import configured_off
 from catdetector.assess.model import Evidence
+from catdetector.assess.modeltests import trained_model_tests
 from catdetector.assess.modules import Modules
 from catdetector.assess.runners import runner_for
 from catdetector.assess.scan import FileInfo
@@ -247,6 +248,7 @@ def _evaluation_steps(f: Facts) -> list[Evidence]:
     if (command := f.ci_find(CI_EVAL_RE)) is not None:
         found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
     found.extend(step_gates(f, {e.file for e in found if e.file}))
+    found += trained_model_tests(f)  # a test CI runs asserts a threshold on the model
     return found + code_gates(f) + differential_tests(f)  # each compares an evaluation
 
 
@@ -280,6 +282,7 @@ def _gates(f: Facts) -> list[Evidence]:
     found.extend(f.stack_hits.get("gate", []))
     found.extend(e for e in evaluation_steps(f) if e.detail == STEP_GATE)
     found.extend(code_gates(f) + differential_tests(f))  # by structure (``evalgates``)
+    found.extend(trained_model_tests(f))
     for unit in f.source_units:
         if BEST_RUN_RE.search(unit.text, unit.lower):
             found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))

@@ -230,3 +230,59 @@ def test_the_same_assert_on_a_model_never_loaded_is_still_no_gate(tmp_path: Path
     write_tree(tmp_path, _cnn_tree(""))  # an untrained Net: the assert tests nothing trained
     gate = assess_repository(tmp_path).finding("no-evaluation-gate")
     assert gate is not None and gate.lowers_level
+
+
+# ------------------------------------------- 5. a Python file CI runs, read as Python ------
+HDD_TEST = (
+    '"""Model tests.\n\nUsage:\n    pytest src/tests/test_model.py -v\n"""\n'
+    "import sys\nfrom sklearn.metrics import accuracy_score\n\nMIN_ACCURACY = 0.70\n\n\n"
+    "def test_data():\n    return True\n\n\n"
+    "def test_performance(model, X, y):\n    accuracy = accuracy_score(y, model.predict(X))\n"
+    "    passed = True\n    if accuracy < MIN_ACCURACY:\n        print('FAIL')\n"
+    "        passed = False\n    return passed\n\n\n"
+    "def run_all():\n    return test_data()\n"
+)
+
+
+def _hdd_tree(test: str) -> dict[str, str]:
+    return {
+        "src/train.py": TRAIN_LR,
+        "src/tests/test_model.py": test,
+        "requirements.txt": "scikit-learn==1.4.2\n",
+        "data/train.csv": "x,y\n1,0\n",
+        ".github/workflows/ml.yml": WORKFLOW.format(
+            "python src/tests/test_model.py && python src/train.py"
+        ),
+    }
+
+
+TRAIN_LR = (
+    "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression\n"
+    "from sklearn.metrics import accuracy_score\ndf = pd.read_csv('data/train.csv')\n"
+    "m = LogisticRegression(random_state=0).fit(df[['x']], df['y'])\n"
+    "print(accuracy_score(df['y'], m.predict(df[['x']])))\n"
+)
+
+
+def test_a_docstring_usage_line_or_a_threshold_name_is_no_ci_gate(tmp_path: Path) -> None:
+    main = "\n\nif __name__ == '__main__':\n    sys.exit(0 if run_all() else 1)\n"
+    write_tree(tmp_path, _hdd_tree(HDD_TEST + main))
+    report = assess_repository(tmp_path)
+    gate = report.finding("no-evaluation-gate")
+    assert gate is not None and gate.lowers_level
+    assert report.finding("no-ci") is None  # the script's __main__ runs its tests
+
+
+def test_a_docstring_naming_pytest_in_a_test_script_without_a_main_block_runs_no_tests(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, _hdd_tree(HDD_TEST))
+    no_ci = assess_repository(tmp_path).finding("no-ci")
+    assert no_ci is not None and "runs no tests" in no_ci.evidence[0].detail
+
+
+def test_a_threshold_compared_and_acted_on_in_a_ci_script_is_still_a_gate(tmp_path: Path) -> None:
+    acting = HDD_TEST.replace("        passed = False\n", "        sys.exit(1)\n")
+    main = "\n\nif __name__ == '__main__':\n    sys.exit(0 if run_all() else 1)\n"
+    write_tree(tmp_path, _hdd_tree(acting + main))
+    assert assess_repository(tmp_path).finding("no-evaluation-gate") is None

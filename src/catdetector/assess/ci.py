@@ -13,12 +13,13 @@ from catdetector.assess.citests import test_runs
 from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
-from catdetector.assess.evalgates import code_gates, differential_tests
+from catdetector.assess.evalgates import code_gates, differential_tests, gate_lines
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.gateoff import configured_off
 from catdetector.assess.model import Evidence
 from catdetector.assess.modeltests import trained_model_tests
 from catdetector.assess.modules import Modules
+from catdetector.assess.pylines import runs_own_tests
 from catdetector.assess.runners import runner_for
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stepgates import DETAIL as STEP_GATE
@@ -143,6 +144,18 @@ class CIFacts(CodeFacts):
                 continue
             if CI_TEST_RE.search(command.text):
                 return command
+        return self._test_script_run()
+
+    def _test_script_run(self) -> Command | None:
+        """CI running a test file as a script whose ``__main__`` runs its tests
+        (``python src/tests/test_model.py``; ``pylines.runs_own_tests``)."""
+        tests = {u.path: u for u in self.code_units if u.is_test and u.kind == "py"}
+        for command in self.ci_commands:
+            if command.file.endswith(".py") or ".py" not in command.text:
+                continue
+            for path in self.modules.command_files(command.text.split(), [""]):
+                if path in tests and runs_own_tests(tests[path].text):
+                    return command
         return None
 
     @cached_property
@@ -305,6 +318,8 @@ def _ci_gate(f: Facts) -> Command | None:
             f.index.text(command.file) or "", command.line
         ):
             continue
+        if command.file.endswith(".py") and not gate_lines(f.index.text(command.file) or ""):
+            continue  # a threshold's name in Python is a word; the gate is a comparison
         return command
     return None
 

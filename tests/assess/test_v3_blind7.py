@@ -286,3 +286,43 @@ def test_a_threshold_compared_and_acted_on_in_a_ci_script_is_still_a_gate(tmp_pa
     main = "\n\nif __name__ == '__main__':\n    sys.exit(0 if run_all() else 1)\n"
     write_tree(tmp_path, _hdd_tree(acting + main))
     assert assess_repository(tmp_path).finding("no-evaluation-gate") is None
+
+
+# ------------------------------------------- 6. a label encoded in place -------------------
+CHURN_TRAIN = (
+    "import joblib\nimport pandas as pd\nfrom sklearn.ensemble import RandomForestClassifier\n"
+    "from sklearn.model_selection import train_test_split\n"
+    "from sklearn.preprocessing import LabelEncoder\n\n"
+    "df = pd.read_csv('data/churn.csv')\n"
+    "df['Total'] = pd.to_numeric(df['Total'], errors='coerce')\n"
+    "le = LabelEncoder()\ndf['{col}'] = le.fit_transform(df['{col}'])\n"
+    "X = pd.get_dummies(df.drop('Churn', axis=1))\ny = df['Churn']\n"
+    "X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=42)\n"
+    "model = RandomForestClassifier(random_state=42)\nmodel.fit(X_train, y_train)\n"
+    "joblib.dump(model, 'model.pkl')\n"
+)
+CHURN_APP = (
+    "import joblib\nimport pandas as pd\nimport streamlit as st\n\n"
+    "model = joblib.load('model.pkl')\ntenure = st.slider('Tenure', 0, 72, 12)\n"
+    "st.write(model.predict(pd.DataFrame([{'tenure': tenure}])))\n"
+)
+
+
+def _churn(tmp_path: Path, col: str) -> str | None:
+    write_tree(tmp_path, {
+        "train.py": CHURN_TRAIN.format(col=col), "app.py": CHURN_APP,
+        "data/churn.csv": "Total,city,Churn\n1,a,Yes\n",
+        "requirements.txt": "scikit-learn==1.4.2\nstreamlit==1.35.0\npandas==2.2.2\n",
+    })  # fmt: skip
+    skew = assess_repository(tmp_path).finding("training-serving-skew")
+    return skew.severity if skew else None
+
+
+def test_a_label_encoded_in_place_and_dropped_from_the_features_is_no_skew_proof(
+    tmp_path: Path,
+) -> None:
+    assert _churn(tmp_path, "Churn") != "critical"
+
+
+def test_a_feature_encoded_in_place_and_kept_is_still_a_skew_proof(tmp_path: Path) -> None:
+    assert _churn(tmp_path, "city") == "critical"

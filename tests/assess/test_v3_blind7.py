@@ -326,3 +326,15 @@ def test_a_label_encoded_in_place_and_dropped_from_the_features_is_no_skew_proof
 
 def test_a_feature_encoded_in_place_and_kept_is_still_a_skew_proof(tmp_path: Path) -> None:
     assert _churn(tmp_path, "city") == "critical"
+
+
+def test_a_local_folder_named_like_a_declared_dependency_is_still_not_a_missing_module(
+    tmp_path: Path,
+) -> None:
+    tree = _ci_trains({"src/models/__init__.py": "class Detector:\n    pass\n"})
+    tree["train.py"] = "import azureml.mlflow  # noqa: F401\n" + FRAUD_TRAIN
+    tree["azureml/registry.py"] = "X = 1\n"  # the project's helpers, named like the SDK
+    tree["requirements.txt"] = "azureml-mlflow==1.57.0\nscikit-learn==1.4.2\n"
+    write_tree(tmp_path, tree)
+    bus = assess_repository(tmp_path).finding("bus-factor")
+    assert bus is None or not any("not in the repository" in e.detail for e in bus.evidence)

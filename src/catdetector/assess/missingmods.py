@@ -5,7 +5,8 @@
 it, means the training cannot run from a clean checkout: the code it needs exists only where
 its author ran it (often a folder ``.gitignore`` swallowed). That is positive evidence of the
 bus factor, read with ``ast``. Not counted: imports inside ``try`` (an optional module),
-relative imports, packages that are not folders here (installed ones), and modules a build
+relative imports, packages that are not folders here (installed ones) or that a dependency
+line declares (``azureml-mlflow`` beside a local ``azureml/``), and modules a build
 writes (``*_pb2``, ``_version``), ML packages and shared namespace packages (``google``,
 ``azure``) that a local folder may be named like.
 """
@@ -48,7 +49,7 @@ def _folder(f: Facts, top: str, near: str) -> str | None:
     """The folder holding package ``top`` as the module look-up finds it (near, root,
     ``src/``), when ``top`` is a folder with Python files of its own (a package of this
     repository, not a folder that shares an installed package's name)."""
-    if top in ML_MODULES or top in _SHARED_NAMESPACES:
+    if top in ML_MODULES or top in _SHARED_NAMESPACES or _declared(f, top):
         return None
     for base in dict.fromkeys((near, "", "src")):
         path = posixpath.join(base, top) if base else top
@@ -57,6 +58,22 @@ def _folder(f: Facts, top: str, near: str) -> str | None:
         ):
             return base
     return None
+
+
+_DEP_FILES = (".txt", ".in", ".yml", ".yaml", ".toml", ".cfg")
+
+
+def _declared(f: Facts, top: str) -> bool:
+    """Whether a dependency line names a distribution ``top`` or ``top-...``
+    (``azureml-mlflow``): an installed package may then own the name."""
+    line = re.compile(
+        rf"(?im)^[ \t]*(?:-[ \t]*)?[\"']?{re.escape(top)}(?:[-_.][\w.-]*)?[ \t]*(?:[=<>~!;\[\"']|$)"
+    )
+    return any(
+        info.path.endswith(_DEP_FILES) or info.name in ("setup.py", "Pipfile")
+        for info in f.index.texts()
+        if line.search(info.text or "")
+    )
 
 
 def _absent(f: Facts, path: str) -> bool:

@@ -43,6 +43,7 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
             or self.ml_data_files
             or [e for e in self.pipelines if not self._orchestrator_only(e)]
             or any(uses_ml(u) for u in self.code_units)
+            or hub_models(self)  # a pretrained model loaded (``from_pretrained``)
         )
 
     def _orchestrator_only(self, ev: Evidence) -> bool:

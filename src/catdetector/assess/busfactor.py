@@ -11,6 +11,7 @@ from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit, first_hit
 from catdetector.assess.codepatterns import READ_RE, TRAIN_RE, WRITE_RE, joined_to_variable
 from catdetector.assess.configpaths import config_machine_paths
+from catdetector.assess.missingmods import missing_modules
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.notrun import lines_not_run, unit_unreached
 from catdetector.assess.registry import hub_models, unpinned_hub_models
@@ -109,6 +110,8 @@ def bus_factor(f: Facts) -> list[Evidence]:
     loaders = [u for u in [*training, *defining] if u.kind == "py"]
     for e in config_machine_paths(f, loaders)[:3]:  # the configs training loads
         ev.append(Evidence(e.file, e.line, f"{ON_ONE_MACHINE}{e.detail}"))
+    if f.pipeline_trains:  # the training a pipeline runs needs code the repository lacks
+        ev.extend(missing_modules(f, training))
     if (copied := copied_in(f)) is not None:  # a pipeline that trains other files aside
         ev.insert(0, proven(copied, COPIED_PROOF))
     proof = None if copied is not None else bus_proof(f, ev) if ev else None

@@ -13,11 +13,13 @@ from catdetector.assess.citests import test_runs
 from catdetector.assess.code import CodeFacts, CodeUnit
 from catdetector.assess.dvctargets import REPRO_RE, repro_targets, stage_lines
 from catdetector.assess.entrycalls import called_training
-from catdetector.assess.evalgates import code_gates, differential_tests
+from catdetector.assess.evalgates import code_gates, differential_tests, gate_lines
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.gateoff import configured_off
 from catdetector.assess.model import Evidence
+from catdetector.assess.modeltests import trained_model_tests
 from catdetector.assess.modules import Modules
+from catdetector.assess.pylines import runs_own_tests
 from catdetector.assess.runners import runner_for
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stepgates import DETAIL as STEP_GATE
@@ -143,6 +145,18 @@ class CIFacts(CodeFacts):
                 continue
             if CI_TEST_RE.search(command.text):
                 return command
+        return self._test_script_run()
+
+    def _test_script_run(self) -> Command | None:
+        """CI running a test file as a script whose ``__main__`` runs its tests
+        (``python src/tests/test_model.py``; ``pylines.runs_own_tests``)."""
+        tests = {u.path: u for u in self.code_units if u.is_test and u.kind == "py"}
+        for command in self.ci_commands:
+            if command.file.endswith(".py") or ".py" not in command.text:
+                continue
+            for path in self.modules.command_files(command.text.split(), [""]):
+                if path in tests and runs_own_tests(tests[path].text):
+                    return command
         return None
 
     @cached_property
@@ -248,6 +262,7 @@ def _evaluation_steps(f: Facts) -> list[Evidence]:
     if (command := f.ci_find(CI_EVAL_RE)) is not None:
         found.append(Evidence(command.file, command.line, f"CI evaluates: {command.text[:80]}"))
     found.extend(step_gates(f, {e.file for e in found if e.file}))
+    found += trained_model_tests(f)  # a test CI runs asserts a threshold on the model
     return found + code_gates(f) + differential_tests(f)  # each compares an evaluation
 
 
@@ -281,6 +296,7 @@ def _gates(f: Facts) -> list[Evidence]:
     found.extend(f.stack_hits.get("gate", []))
     found.extend(e for e in evaluation_steps(f) if e.detail == STEP_GATE)
     found.extend(code_gates(f) + differential_tests(f))  # by structure (``evalgates``)
+    found.extend(trained_model_tests(f))
     for unit in f.source_units:
         if BEST_RUN_RE.search(unit.text, unit.lower):
             found.append(Evidence(unit.path, None, "the best run is chosen by its metric"))
@@ -303,6 +319,8 @@ def _ci_gate(f: Facts) -> Command | None:
             f.index.text(command.file) or "", command.line
         ):
             continue
+        if command.file.endswith(".py") and not gate_lines(f.index.text(command.file) or ""):
+            continue  # a threshold's name in Python is a word; the gate is a comparison
         return command
     return None
 

@@ -17,13 +17,14 @@ from catdetector.assess.cipieces import ci_pieces_only
 from catdetector.assess.data import DataFacts
 from catdetector.assess.environment import EnvironmentFacts
 from catdetector.assess.library import is_library
+from catdetector.assess.mlsigns import engine_run_only, uses_ml
+from catdetector.assess.model import Evidence
 from catdetector.assess.registry import RegistryFacts, hub_models
 from catdetector.assess.serving import ServingFacts
-from catdetector.assess.vocab import ML_MODULES
 
 # a general workflow engine's flow is ML only with training, a model, data or an ML import
 _ENGINES = ("airflow", "metaflow", "prefect", "dagster", "flytekit", "luigi")
-_ORCHESTRATOR_ONLY = (*(f"{m} pipeline" for m in _ENGINES), "Metaflow:")
+_ORCHESTRATOR_ONLY = (*(f"{m} pipeline" for m in _ENGINES), "Metaflow:", "Kedro:")
 NO_MODEL_NOTE = (
     "nothing here trains, holds, serves or loads a model (a data pipeline or tools around "
     "one): no model whose maturity could be rated, not applicable"
@@ -40,9 +41,17 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
             self.training_units
             or self.model_files
             or self.ml_data_files
-            or [e for e in self.pipelines if not e.detail.startswith(_ORCHESTRATOR_ONLY)]
-            or any(u.top_imports & ML_MODULES for u in self.code_units)
+            or [e for e in self.pipelines if not self._orchestrator_only(e)]
+            or any(uses_ml(u) for u in self.code_units)
+            or hub_models(self)  # a pretrained model loaded (``from_pretrained``)
         )
+
+    def _orchestrator_only(self, ev: Evidence) -> bool:
+        """Whether ``ev`` shows only a general engine's flow (not ML by itself)."""
+        if ev.detail.startswith(_ORCHESTRATOR_ONLY):
+            return True
+        command = self.ci_training if ev.detail == "training that CI runs" else None
+        return command is not None and engine_run_only(command.text)
 
     @cached_property
     def is_library(self) -> bool:

@@ -40,6 +40,9 @@ class _Flow:
     returns: set[str] = field(default_factory=set)  # project functions returning it
     params: dict[str, set[int]] = field(default_factory=dict)  # function -> positions
     origin: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # class, path, line
+    # frames a transformer wrote only some columns of (``df['y'] = le.fit_transform(...)``)
+    columns: dict[tuple[str, str], dict[str, set[str]]] = field(default_factory=dict)
+    whole: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # tainted as a whole
 
 
 def _name(func: ast.expr) -> str:
@@ -76,6 +79,72 @@ def _own_nodes(scope: ast.AST) -> list[ast.AST]:
     return sorted(found, key=lambda n: getattr(n, "lineno", 0))
 
 
+def _column(target: ast.expr) -> tuple[str, str] | None:
+    """(frame, column) of a target ``df['col']``."""
+    if (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+    ):
+        return target.value.id, target.slice.value
+    return None
+
+
+def _mark(flow: _Flow, key: tuple[str, str], node: ast.Assign | ast.AnnAssign) -> None:
+    """Record which targets a transformer's output taints whole, which in some columns."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    for target in targets:
+        if (col := _column(target)) is not None:
+            flow.columns.setdefault(key, {}).setdefault(col[0], set()).add(col[1])
+        else:
+            flow.whole.setdefault(key, set()).update(_names(target))
+
+
+def _carried(flow: _Flow, key: tuple[str, str], value: ast.expr, tainted: set[str]) -> bool:
+    """Whether ``value`` carries transformed data. A frame a transformer wrote only some
+    columns of does not pass them on through ``df.drop(those columns)`` (a label encoded
+    in place and dropped from the features never reaches the model's inputs)."""
+    used = _names(value) & tainted
+    whole = flow.whole.get(key, set())
+    for frame, cols in flow.columns.get(key, {}).items():
+        if frame in used and frame not in whole and _drops(value, frame, cols):
+            used.discard(frame)
+    return bool(used)
+
+
+def _drops(value: ast.expr, frame: str, cols: set[str]) -> bool:
+    """Whether ``frame`` appears in ``value`` only as ``frame.drop(...)`` naming all of
+    ``cols`` or as ``frame['other']``, a column it did not write."""
+    uses = [n for n in ast.walk(value) if isinstance(n, ast.Name) and n.id == frame]
+    clean = 0
+    for node in ast.walk(value):
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "drop" and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == frame
+            and cols <= {n.value for n in ast.walk(node) if isinstance(n, ast.Constant)}
+        ):  # fmt: skip
+            clean += 1
+        elif isinstance(node, ast.Subscript) and (col := _column(node)) is not None:
+            clean += col[0] == frame and col[1] not in cols
+    return clean == len(uses)
+
+
+def _split_targets(
+    node: ast.Assign | ast.AnnAssign, call: ast.Call
+) -> list[tuple[ast.expr, set[str]]] | None:
+    """``X_tr, X_te, y_tr, y_te = train_test_split(X, y)``: each array with the names of its
+    two parts (scikit-learn returns a train and a test part per array, in order)."""
+    target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+    if _name(call.func) != "train_test_split" or not isinstance(target, ast.Tuple):
+        return None
+    elts = target.elts
+    if len(elts) != 2 * len(call.args) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    return [(a, _names(elts[2 * i]) | _names(elts[2 * i + 1])) for i, a in enumerate(call.args)]
+
+
 def _round(flow: _Flow, path: str, name: str, scope: ast.AST, params: list[str]) -> bool:
     key = (path, name)
     tainted = flow.tainted.setdefault(key, set())
@@ -94,8 +163,17 @@ def _round(flow: _Flow, path: str, name: str, scope: ast.AST, params: list[str])
             if call and _name(call.func) in APPLY and held:  # `sc`, `encoders[c]`, `self.sc`
                 for target in _targets(node):
                     flow.origin.setdefault(target, (transformers[held[0]], path, node.lineno))
+                _mark(flow, key, node)
                 tainted.update(_targets(node))
-            elif _names(value) & tainted or (call and _name(call.func) in flow.returns):
+            elif call and (split := _split_targets(node, call)) is not None:
+                for arg, outs in split:  # each array's train and test part carry it alone
+                    if _carried(flow, key, arg, tainted):
+                        flow.whole.setdefault(key, set()).update(outs)
+                        tainted.update(outs)
+            elif _carried(flow, key, value, tainted) or (
+                call and _name(call.func) in flow.returns
+            ):
+                flow.whole.setdefault(key, set()).update(_targets(node))
                 tainted.update(_targets(node))
         elif isinstance(node, ast.Return) and node.value is not None:
             if _names(node.value) & tainted:

@@ -25,6 +25,7 @@ from functools import cached_property
 from catdetector.assess.dvctargets import repro_targets, stage_lines
 from catdetector.assess.images import Image, image_name, images
 from catdetector.assess.modules import Modules
+from catdetector.assess.pylines import not_run_lines
 from catdetector.assess.runners import RUNNERS, invoked
 from catdetector.assess.scan import RepoIndex
 from catdetector.assess.text import normpath
@@ -203,6 +204,7 @@ class _Follower:
             return []
         if not target:
             skip = trigger_lines(text) if path.endswith((".yml", ".yaml")) else set()
+            skip |= not_run_lines(text) if path.endswith(".py") else set()
             numbered = [(n, ln.strip()) for n, ln in enumerate(text.splitlines(), 1)]
             return _joined([x for x in numbered if x[1] and x[0] not in skip], path)
         targets = _make_targets(text)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 SQL_CALLS = frozenset(
     {"read_sql", "read_sql_query", "read_sql_table", "execute", "executemany", "copy_expert",
-     "sql", "query", "read_gbq", "fetch_pandas_all", "raw_sql"}
+     "sql", "query", "read_gbq", "fetch_pandas_all", "raw_sql", "from_sql_query"}
 )  # fmt: skip
 _SELECT_RE = re.compile(r"(?is)\bselect\b.+?\bfrom\b")
 _DATED_RE = re.compile(

@@ -21,6 +21,7 @@ from catdetector.assess.vocab import (
     MODEL_SUFFIXES,
     NON_DATA_DIRS,
     PICTURE_SUFFIXES,
+    SOURCE_SUFFIXES,
 )
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def data_group(path: str, suffix: str) -> str | None:
             name = parts[-1].lower()
             if name in (".gitignore", ".gitkeep", ".keep") or name.startswith("readme"):
                 return None
-            if suffix in (".py", ".dvc", ".md", ".ipynb"):
+            if suffix in SOURCE_SUFFIXES or suffix in (".dvc", ".md"):
                 return None
             return "/".join(parts[: i + 1]) + "/"
     if suffix in DATA_SUFFIXES:

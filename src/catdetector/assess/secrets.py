@@ -17,6 +17,7 @@ from catdetector.assess.gitignore import ignored_by
 from catdetector.assess.model import Evidence, Severity, has_proof, proven
 from catdetector.assess.pycalls import docstring_lines
 from catdetector.assess.text import Rx, line_numbers
+from catdetector.assess.vocab import SOURCE_SUFFIXES
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -77,7 +78,6 @@ _SAMPLE_TOKEN_RE = re.compile(r"(?i)EXAMPLE|SAMPLE|DUMMY|FAKE|PLACEHOLDER")
 AKIAIOSFODNN7EXAMPLE, lakeFS's AKIAIOSFOLKFSSAMPLES): a generated key spells no such
 word by chance (well under one key in a thousand), so the word was put there on purpose."""
 _FAKE_NAME_RE = re.compile(r"(?i)fake|dummy|example|sample|mock|placeholder")
-_CODE_SUFFIXES = frozenset({".py", ".ipynb", ".js", ".ts", ".java", ".go", ".rs", ".scala", ".r"})
 _DOC_SUFFIXES = frozenset({".md", ".rst"})
 
 
@@ -171,7 +171,7 @@ def credential_proof(kind: str, value: str, line: str) -> str | None:
 def _confirmed_credential(line: str, value: str, suffix: str) -> bool:
     """Code: detect-secrets confirms the line. Config files (unquoted ``KEY=value``, which its
     keyword plugin reads only in code): its value filters decide."""
-    if suffix in _CODE_SUFFIXES:
+    if suffix in SOURCE_SUFFIXES:
         return bool(_confirmed(line))
     from detect_secrets.filters import heuristic
 
@@ -224,7 +224,7 @@ def _candidates(text: str, suffix: str) -> dict[int, tuple[str, str]]:
             quoted = bool(m.groupdict().get("q"))
             if secretkinds.not_a_value(value, line, m.end() - line_start, quoted):
                 continue
-            if suffix in _CODE_SUFFIXES and regex is SECRET_CRED_RE and not m.group("q"):
+            if suffix in SOURCE_SUFFIXES and regex is SECRET_CRED_RE and not m.group("q"):
                 continue
             found.setdefault(number, ("cred", value))
     return found

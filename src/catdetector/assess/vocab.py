@@ -25,6 +25,12 @@ MODEL_SUFFIXES = frozenset(
         ".cbm",
     }
 )
+# source code of a programming language (its string values are quoted): code wherever it lies,
+# even in a folder named data/ (a website's data/*.ts), never a data file
+SOURCE_SUFFIXES = frozenset(
+    {".py", ".ipynb", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".java", ".kt", ".go", ".rs",
+     ".scala", ".r", ".rb", ".php", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".swift", ".jl"}
+)  # fmt: skip
 DATA_SUFFIXES = frozenset(
     {
         ".csv",

@@ -36,7 +36,7 @@ from catdetector.features.images import (
     featurize,
     open_image,
 )
-from catdetector.model.skopsio import skops_io
+from catdetector.model.skopsio import BUNDLE_TYPES, skops_io
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -47,7 +47,7 @@ MODEL_FILE = "model.skops"
 META_FILE = "model.json"
 SCHEMA_VERSION = 1
 # Types beyond skops' defaults that our ladder's estimators need; nothing else loads.
-TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
+TRUSTED_TYPES = BUNDLE_TYPES
 
 
 def sha256_bytes(data: bytes) -> str:

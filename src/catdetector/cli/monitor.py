@@ -100,20 +100,22 @@ def report_cmd(
 
     Exits 1 when drift or accuracy crosses a threshold of params.yaml's monitor section.
     """
-    from catdetector.core.fsutil import write_bytes
-    from catdetector.monitor import html as html_report
-    from catdetector.monitor import report
     from catdetector.monitor.window import parse_since
 
     thresholds = _params(params)
     when = parse_since(since) if since else None
     db = _open_log(log_db)
     try:
+        from catdetector.monitor import report  # scipy: only once the arguments are good
+
         built = report.build(db, thresholds, since=when)
     finally:
         db.close()
     data = built.to_dict()
     if html is not None:
+        from catdetector.core.fsutil import write_bytes
+        from catdetector.monitor import html as html_report
+
         write_bytes(html, html_report.render(data).encode())
     if json_out:  # one object per version, each naming the window it counts
         print_json([{**v, "window": data["window"]} for v in data["versions"]])

@@ -217,7 +217,7 @@ def startup_checks(host: str, port: int, bundle: Path | None) -> Path | None:
     import socket
 
     from catdetector.core.errors import UsageError
-    from catdetector.model.bundle import read_meta
+    from catdetector.model.meta import read_meta
 
     resolved = bundle.resolve() if bundle is not None else None
     if resolved is not None:

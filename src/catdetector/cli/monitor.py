@@ -12,6 +12,7 @@ from catdetector.cli._common import LogDbOpt, console, console_err, print_json
 if TYPE_CHECKING:
     from catdetector.core.config import MonitorParams
     from catdetector.monitor.store import Store
+    from catdetector.monitor.watch import Check
 
 ParamsOpt = Annotated[
     Path | None,
@@ -193,8 +194,6 @@ def watch_cmd(
     import json
 
     from catdetector.core.errors import UsageError
-    from catdetector.monitor.decide import Bounds
-    from catdetector.monitor.watch import Check, Watcher, watch
     from catdetector.monitor.window import parse_duration
 
     interval = parse_duration(every)
@@ -237,6 +236,9 @@ def watch_cmd(
             )
 
     try:
+        from catdetector.monitor.decide import Bounds  # scipy: once the arguments are good
+        from catdetector.monitor.watch import Watcher, watch
+
         watcher = Watcher(
             db,
             root,

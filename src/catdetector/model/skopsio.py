@@ -19,7 +19,7 @@ from typing import Any
 
 # Every type that a bundle of any rung holds beyond skops' defaults (reviewed; kept equal
 # to what skops reports for a freshly trained bundle of every rung by
-# tests/model/test_bundle_types.py). A bundle holding any other type is refused.
+# tests/foundation/test_skopsio.py). A bundle holding any other type is refused.
 BUNDLE_TYPES: tuple[str, ...] = (
     "sklearn.dummy.DummyClassifier",
     "sklearn.ensemble._forest.RandomForestClassifier",

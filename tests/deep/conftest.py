@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from catdetector.features.embed import CACHE_ENV
-from tests.support import cli, git, read_json, run
+from tests.support import built_once, cli, git, read_json, run
 
 EMBED_STATS = Path(".dvc/tmp/catdetector/embeddings/last-run.json")
 
@@ -61,22 +60,17 @@ def deep_project(
 ) -> Path:
     """init -> the 400 photos -> pretrained enabled -> dvc repro -> commit -> dvc push.
 
-    Read-only for the tests (copy it to change it). Built once per run, even under
-    pytest-xdist: the workers share it through a lock in their common temp folder.
-    Its first run's embedding stats are kept in ``first-embed-stats.json`` beside it.
+    Read-only for the tests (copy it to change it). Built once per run (``built_once``),
+    even under pytest-xdist. Its first run's embedding stats are kept in
+    ``first-embed-stats.json`` beside it.
     """
-    from filelock import FileLock
 
-    shared = _shared(tmp_path_factory)
-    root = shared / "deep-shared" / "proj"
-    with FileLock(str(shared / "deep-shared.lock")), pytest.MonkeyPatch.context() as mp:
-        mp.setenv(CACHE_ENV, str(shared / "deep-embed-cache"))  # as shared_embed_cache
-        if not (root.parent / "first-embed-stats.json").is_file():
-            if root.parent.exists():
-                shutil.rmtree(root.parent)  # a build that failed half-way
-            root.parent.mkdir(parents=True)
-            _build(root, real_data)
-    return root
+    def build(folder: Path) -> None:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(CACHE_ENV, str(_shared(tmp_path_factory) / "deep-embed-cache"))
+            _build(folder / "proj", real_data)
+
+    return built_once(tmp_path_factory, "deep", build) / "proj"
 
 
 def _build(root: Path, real_data: Path) -> None:

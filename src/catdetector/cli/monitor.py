@@ -12,6 +12,7 @@ from catdetector.cli._common import LogDbOpt, console, console_err, print_json
 if TYPE_CHECKING:
     from catdetector.core.config import MonitorParams
     from catdetector.monitor.store import Store
+    from catdetector.monitor.watch import Check
 
 ParamsOpt = Annotated[
     Path | None,
@@ -100,20 +101,22 @@ def report_cmd(
 
     Exits 1 when drift or accuracy crosses a threshold of params.yaml's monitor section.
     """
-    from catdetector.core.fsutil import write_bytes
-    from catdetector.monitor import html as html_report
-    from catdetector.monitor import report
     from catdetector.monitor.window import parse_since
 
     thresholds = _params(params)
     when = parse_since(since) if since else None
     db = _open_log(log_db)
     try:
+        from catdetector.monitor import report  # scipy: only once the arguments are good
+
         built = report.build(db, thresholds, since=when)
     finally:
         db.close()
     data = built.to_dict()
     if html is not None:
+        from catdetector.core.fsutil import write_bytes
+        from catdetector.monitor import html as html_report
+
         write_bytes(html, html_report.render(data).encode())
     if json_out:  # one object per version, each naming the window it counts
         print_json([{**v, "window": data["window"]} for v in data["versions"]])
@@ -191,8 +194,6 @@ def watch_cmd(
     import json
 
     from catdetector.core.errors import UsageError
-    from catdetector.monitor.decide import Bounds
-    from catdetector.monitor.watch import Check, Watcher, watch
     from catdetector.monitor.window import parse_duration
 
     interval = parse_duration(every)
@@ -235,6 +236,9 @@ def watch_cmd(
             )
 
     try:
+        from catdetector.monitor.decide import Bounds  # scipy: once the arguments are good
+        from catdetector.monitor.watch import Watcher, watch
+
         watcher = Watcher(
             db,
             root,

@@ -133,8 +133,6 @@ def register(app: typer.Typer) -> None:
         from catdetector.core import redact, tools
         from catdetector.core.config import log_db_url
         from catdetector.core.errors import UsageError
-        from catdetector.monitor.store import redacted
-        from catdetector.serve.run import run
 
         logging.basicConfig(
             level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -169,6 +167,9 @@ def register(app: typer.Typer) -> None:
             from catdetector.registry.stages import check_remote
 
             check_remote(registry, stage)  # the stages its default branch's .gto declares
+        from catdetector.monitor.store import redacted  # SQLAlchemy: once the checks pass
+        from catdetector.serve.run import run
+
         console_err.print(
             f"catdetector serving {'stage ' + stage + ' of ' + registry if registry else bundle}"
             f" on http://{host}:{port} ({workers} worker(s)"
@@ -217,7 +218,7 @@ def startup_checks(host: str, port: int, bundle: Path | None) -> Path | None:
     import socket
 
     from catdetector.core.errors import UsageError
-    from catdetector.model.bundle import read_meta
+    from catdetector.model.meta import read_meta
 
     resolved = bundle.resolve() if bundle is not None else None
     if resolved is not None:

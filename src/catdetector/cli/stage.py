@@ -65,6 +65,15 @@ def _warn_if_stale(root: Path) -> None:
         console_err.print(f"[yellow]warning:[/yellow] {escape(one.message())}", soft_wrap=True)
 
 
+def _check_params(root: Path) -> None:
+    """params.yaml's one-line error before the pipeline's imports (scikit-learn, scipy):
+    the stage reads it again, as it always did."""
+    from catdetector.core import layout
+    from catdetector.core.config import load_params
+
+    load_params(root / layout.PARAMS)
+
+
 def register(app: typer.Typer) -> None:
     """Attach the stage sub-commands."""
     stage = typer.Typer(help="Pipeline stages (run by `dvc repro`).", no_args_is_help=True)
@@ -73,9 +82,10 @@ def register(app: typer.Typer) -> None:
     @stage.command("prepare")
     def prepare() -> None:
         """Validate data/raw, drop duplicates, split by content hash, featurize."""
+        _warn_if_stale(Path.cwd())
+        _check_params(Path.cwd())
         from catdetector.training.pipeline import prepare as run
 
-        _warn_if_stale(Path.cwd())
         summary = run(Path.cwd())
         counts = ", ".join(f"{k} {v}" for k, v in summary.counts.items())
         console.print(
@@ -86,9 +96,10 @@ def register(app: typer.Typer) -> None:
     @stage.command("train")
     def train() -> None:
         """Fit every rung of the ladder, keep the simplest good one, write the bundle."""
+        _warn_if_stale(Path.cwd())
+        _check_params(Path.cwd())
         from catdetector.training.pipeline import train as run
 
-        _warn_if_stale(Path.cwd())
         console.print(ladder_view(run(Path.cwd())))
         _warn_if_lock_behind(Path.cwd())
 

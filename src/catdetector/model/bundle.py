@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +20,6 @@ import sklearn
 
 from catdetector.core import fingerprint
 from catdetector.core.errors import BundleError, ImageError, SkewError
-from catdetector.features.custom import not_a_bundle
 from catdetector.features.images import (
     BackboneSpec,
     Featurizer,
@@ -38,7 +36,10 @@ from catdetector.features.images import (
     open_image,
 )
 from catdetector.model.head import Head, fitted_head
-from catdetector.model.skopsio import skops_io
+from catdetector.model.meta import META_FILE as META_FILE
+from catdetector.model.meta import SCHEMA_VERSION as SCHEMA_VERSION
+from catdetector.model.meta import read_meta
+from catdetector.model.skopsio import BUNDLE_TYPES, skops_io
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -46,39 +47,13 @@ if TYPE_CHECKING:
     from catdetector.features.embed import BackboneFeatures
 
 MODEL_FILE = "model.skops"
-META_FILE = "model.json"
-SCHEMA_VERSION = 1
 # Types beyond skops' defaults that our ladder's estimators need; nothing else loads.
-TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
+TRUSTED_TYPES = BUNDLE_TYPES
 
 
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of bytes."""
     return hashlib.sha256(data).hexdigest()
-
-
-def read_meta(directory: Path) -> dict[str, Any]:
-    """Parse ``model.json``; BundleError when missing or not a bundle's meta."""
-    path = directory / META_FILE
-    if directory.is_file():
-        raise BundleError(not_a_bundle(directory))
-    if not directory.is_dir():
-        raise BundleError(f"no model bundle at {directory}", hint="run `dvc repro` or `dvc pull`")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise BundleError(f"{path} is missing: {directory} is not a complete bundle") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{path} is not valid JSON: {exc}") from exc
-    required = ("schema_version", "labels", "files", "preprocess", "environment", "golden")
-    if not isinstance(meta, dict) or any(k not in meta for k in required):
-        raise BundleError(f"{path} is not a catdetector model.json (missing fields)")
-    if meta["schema_version"] != SCHEMA_VERSION:
-        raise BundleError(
-            f"{path} has schema version {meta['schema_version']}; this catdetector reads "
-            f"{SCHEMA_VERSION}"
-        )
-    return meta
 
 
 @dataclass

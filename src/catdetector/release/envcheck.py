@@ -9,7 +9,7 @@ from packaging.utils import canonicalize_name
 
 from catdetector.core import fingerprint, layout
 from catdetector.core.errors import UsageError
-from catdetector.model.bundle import read_meta
+from catdetector.model.meta import read_meta
 from catdetector.release import envlock
 
 

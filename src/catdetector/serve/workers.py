@@ -32,11 +32,11 @@ from uvicorn_worker import UvicornWorker
 
 from catdetector.core.config import ServeSettings
 from catdetector.core.errors import ExternalToolError
+from catdetector.model.skopsio import skops_io
 
 # What a worker imports to serve any bundle; onnxruntime only where it is installed.
 PRELOAD = (
     "catdetector.training.ladder",
-    "skops.io",
     "catdetector.features.embed",
 )
 PRELOAD_OPTIONAL = ("onnxruntime",)
@@ -119,6 +119,7 @@ class Application(BaseApplication):
         app = create_app(self.settings)
         for name in PRELOAD:
             importlib.import_module(name)
+        skops_io()  # skops.io as bundles load it (no estimator trusted by default)
         for name in PRELOAD_OPTIONAL:
             if importlib.util.find_spec(name) is not None:
                 importlib.import_module(name)

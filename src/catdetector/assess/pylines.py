@@ -10,27 +10,13 @@ from __future__ import annotations
 
 import ast
 
-_DEFS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+from catdetector.assess.pycalls import docstring_lines, parse_python
 
 
 def not_run_lines(text: str) -> set[int]:
     """Numbers (from 1) of the docstring and comment-only lines of Python ``text``."""
     lines = {n for n, ln in enumerate(text.splitlines(), 1) if ln.lstrip().startswith("#")}
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
-        return lines
-    for node in ast.walk(tree):
-        if not isinstance(node, _DEFS) or not node.body:
-            continue
-        first = node.body[0]
-        if (
-            isinstance(first, ast.Expr)
-            and isinstance(first.value, ast.Constant)
-            and isinstance(first.value.value, str)
-        ):
-            lines.update(range(first.lineno, (first.end_lineno or first.lineno) + 1))
-    return lines
+    return lines | docstring_lines(text)
 
 
 def _is_main_guard(node: ast.AST) -> bool:
@@ -46,9 +32,8 @@ def _is_main_guard(node: ast.AST) -> bool:
 def runs_own_tests(text: str) -> bool:
     """Whether a test file, run as a script, runs its tests: it defines ``test_*`` functions
     and its ``if __name__ == "__main__":`` block calls a function it defines."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = parse_python(text)
+    if tree is None:
         return False
     defined = {
         n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)

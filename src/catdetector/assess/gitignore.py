@@ -46,13 +46,13 @@ class Ignores:
                 return result.include
         return False
 
-    def skip_dir(self, path: str) -> bool:
-        """An ignored folder that holds no tracked file: nothing in it is the repository's."""
-        return path not in self._tracked_dirs and self._matched(path, True)
-
     def ignored_dir(self, path: str) -> bool:
-        """An ignored folder (walked only for the tracked files it holds)."""
+        """Whether git ignores the folder ``path``."""
         return self._matched(path, True)
+
+    def holds_tracked(self, path: str) -> bool:
+        """Whether a tracked file lies under the folder ``path`` (git still has it)."""
+        return path in self._tracked_dirs
 
     def skip_file(self, path: str, in_ignored_dir: bool) -> bool:
         """An untracked file git ignores (by a rule, or by lying in an ignored folder)."""

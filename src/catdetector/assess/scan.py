@@ -257,11 +257,11 @@ class _Scanner:
             if entry.name == ".git" and not rel:
                 kept.append(entry)
             elif entry.is_dir(follow_symlinks=False):
-                if ignores.skip_dir(child):
-                    self.notes.group(IGNORED_NOTE, child + "/")
-                    continue
                 if inside or ignores.ignored_dir(child):
-                    self.ignored_dirs.add(child)
+                    if not ignores.holds_tracked(child):  # nothing in it is the repository's
+                        self.notes.group(IGNORED_NOTE, child + "/")
+                        continue
+                    self.ignored_dirs.add(child)  # walked only for its tracked files
                 kept.append(entry)
             elif ignores.skip_file(child, inside):
                 self.notes.group(IGNORED_NOTE, child)

@@ -77,24 +77,14 @@ def write_bytes(path: Path, data: bytes) -> None:
     With every byte known up front no file object is needed: one ``os.open`` (its mode
     filtered by the umask, as ``open()``'s; ``O_EXCL`` on a random name, as ``mkstemp``)
     and ``os.write`` cost half of ``atomic_file``'s CPU, which counts on the server's
-    prediction log (bench/README.md, issue 27).
+    prediction log (bench/README.md, issue 27). A group of one of :func:`write_files`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    error = write_files([(path, data)])[0]
+    if error is not None:
+        raise error
+
+
+GROUP = 64  # files of :func:`write_files` open at once
 
 
 def write_files(items: Sequence[tuple[Path, bytes]]) -> list[OSError | None]:
@@ -111,9 +101,6 @@ def write_files(items: Sequence[tuple[Path, bytes]]) -> list[OSError | None]:
     for start in range(0, len(items), GROUP):
         _write_group(items, range(start, min(start + GROUP, len(items))), errors)
     return errors
-
-
-GROUP = 64  # files of :func:`write_files` open at once
 
 
 def _write_group(

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from catdetector.features.embed import BackboneFeatures
 
 MODEL_FILE = "model.skops"
-# Types beyond skops' defaults that our ladder's estimators need; nothing else loads.
+# The types a bundle may hold (the reviewed list in model/skopsio); nothing else loads.
 TRUSTED_TYPES = BUNDLE_TYPES
 
 

@@ -207,6 +207,25 @@ def test_a_bad_log_db_is_one_clear_line(tmp_path: Path, bundle: Path) -> None:
         assert "unsupported database 'mysql'" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_a_bad_log_db_is_refused_before_the_model_is_looked_at(tmp_path: Path) -> None:
+    """The URL is checked with the arguments: no bundle is read, no registry asked."""
+    from catdetector.core.errors import StoreError
+    from tests.support import cli
+
+    proc = cli(
+        "serve",
+        "--bundle",
+        str(tmp_path / "no-such-bundle"),
+        "--log-db",
+        "mysql://bob:hunter2@127.0.0.1/log",
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == StoreError.exit_code, proc.stderr
+    assert "unsupported database 'mysql'" in proc.stderr and "hunter2" not in proc.stderr
+
+
 def test_a_swap_records_the_new_model(
     start_server: Callable[..., Server], private_registry: Registry, tmp_path: Path
 ) -> None:

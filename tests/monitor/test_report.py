@@ -209,6 +209,7 @@ def test_an_empty_log_and_unknown_models(tmp_path: Path) -> None:
         (["--since", "0m"], 2, "not a duration"),
         (["--log-db", "{missing}"], 14, "no prediction log at"),
         (["--log-db", "mysql://x/y"], 14, "unsupported database"),
+        (["--log-db", "postgresql://bob:hunter2@h:port/db"], 14, "not a database URL"),
         (["--params", "{badparams}"], 3, "monitor.psi"),
     ],
 )

@@ -162,6 +162,10 @@ def register(app: typer.Typer) -> None:
                 "--port 0 serves one plain uvicorn worker: give a fixed --port "
                 "(each gunicorn worker binds it)"
             )
+        if log:  # a wrong log URL is one line now, not after the model has loaded
+            from catdetector.monitor.store import backend
+
+            backend(log_db_url(log_db))
         checked_bundle = startup_checks(host, port, bundle)
         if registry is not None:
             from catdetector.registry.stages import check_remote

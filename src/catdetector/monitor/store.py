@@ -170,35 +170,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def backend(url: str | Path) -> str:
+    """``sqlite`` or ``postgresql``: the log's database kind, checked without connecting.
+
+    Commands call it before their slow start (a model to load) so a wrong URL is one line.
+    """
+    try:
+        name = make_url(database_url(url)).get_backend_name()
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise StoreError(f"not a database URL or path: {redacted(url)}") from exc
+    if name not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {name!r} in {redacted(url)}",
+            hint="use a SQLite file path or a postgresql:// URL",
+        )
+    return name
+
+
 def create(url: str | Path, *, connect_timeout: float = 5) -> Engine:
     """An engine for ``url`` (no connection yet): SQLite in WAL mode, or PostgreSQL."""
+    kind = backend(url)
     full = database_url(url)
+    parsed = make_url(full)
     try:
-        parsed = make_url(full)
-    except ArgumentError as exc:
-        raise StoreError(f"not a database URL or path: {url!r}") from exc
-    backend = parsed.get_backend_name()
-    try:
-        if backend == "sqlite":
+        if kind == "sqlite":
             if parsed.database in (None, "", ":memory:"):
                 raise StoreError("the prediction log needs a SQLite file, not an in-memory DB")
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(full, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        if backend == "postgresql":
-            return create_engine(
-                full,
-                pool_pre_ping=True,
-                pool_size=2,
-                connect_args={"connect_timeout": max(1, int(connect_timeout))},
-            )
+        return create_engine(
+            full,
+            pool_pre_ping=True,
+            pool_size=2,
+            connect_args={"connect_timeout": max(1, int(connect_timeout))},
+        )
     except (ArgumentError, ImportError, OSError) as exc:
         raise StoreError(f"cannot use the database {redacted(url)}: {exc}") from exc
-    raise StoreError(
-        f"unsupported database {backend!r} in {redacted(url)}",
-        hint="use a SQLite file path or a postgresql:// URL",
-    )
 
 
 @contextlib.contextmanager

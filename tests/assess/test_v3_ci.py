@@ -103,3 +103,28 @@ def test_an_empty_jenkinsfile_is_not_ci(tmp_path: Path) -> None:
 def test_an_empty_workflow_is_not_ci(tmp_path: Path) -> None:
     facts = facts_of(tmp_path, {".github/workflows/ci.yml": "", "train.py": TRAIN})
     assert facts.ci_paths == []
+
+
+# ------------------------------------------ a test that star-imports the project's code -----
+FLOW = (
+    "from sklearn.linear_model import LogisticRegression\nfrom zenml import pipeline\n\n\n"
+    "@pipeline\ndef training_pipeline():\n    LogisticRegression().fit(X, y)\n\n\n"
+    "def _helper():\n    return 1\n"
+)
+
+
+def test_a_test_that_star_imports_a_pipeline_module_is_read_and_followed(tmp_path: Path) -> None:
+    """``from flows.train import *`` crashed the engine (the name ``*`` went into a regular
+    expression); the pipeline function it brings is followed like a named import."""
+    facts = facts_of(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": WORKFLOW.format("pytest -q"),
+            "flows/__init__.py": "",
+            "flows/train.py": FLOW,
+            "tests/test_flow.py": "from flows.train import *\n\n\n"
+            "def test_it_runs():\n    assert run_local(training_pipeline)\n",
+        },
+    )
+    assert any("training_pipeline" in c.text for c in facts.ci_commands), facts.ci_commands
+    assert facts.ci_training is not None

@@ -203,10 +203,12 @@ def _pipelines(index: RepoIndex, modules: Modules, tree: ast.Module, here: str) 
         for path in modules.module(node.module, here):
             text = index.text(path) or ""
             for alias in node.names:
-                pattern = rf"(?m)^@[^\n]*\n(?:@[^\n]*\n)*(?:async\s+)?def\s+{alias.name}\s*\("
-                block = re.search(pattern, text)
-                if block and _PIPELINE_DECORATOR_RE.search(block.group(0)):
-                    found[alias.asname or alias.name] = path
+                # ``import *`` brings every public pipeline function of the module
+                name = r"(?!_)\w+" if alias.name == "*" else re.escape(alias.name)
+                pattern = rf"(?m)^@[^\n]*\n(?:@[^\n]*\n)*(?:async\s+)?def\s+({name})\s*\("
+                for block in re.finditer(pattern, text):
+                    if _PIPELINE_DECORATOR_RE.search(block.group(0)):
+                        found[alias.asname or block.group(1)] = path
     return found
 
 

@@ -45,7 +45,9 @@ class _Workflow:
         self.env = data.get("env") if isinstance(data.get("env"), dict) else {}
         jobs = data.get("jobs")
         self.jobs: dict[str, dict[str, Any]] = {
-            str(k): v for k, v in (jobs.items() if isinstance(jobs, dict) else ()) if isinstance(v, dict)
+            str(k): v
+            for k, v in (jobs.items() if isinstance(jobs, dict) else ())
+            if isinstance(v, dict)
         }
 
     def steps(self, job: str) -> list[dict[str, Any]]:

@@ -156,7 +156,9 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
                 if (path == folder or under) and _keeps(path, index.text(path) or "", options):
                     chosen.setdefault(path, command)
     if not chosen:  # pytest run from a command built at run time (`bash -c "$test_cmd"`)
-        named = [c for c in commands if not c.file.endswith(".py") and _NAMES_PYTEST_RE.search(c.text)]
+        named = [
+            c for c in commands if not c.file.endswith(".py") and _NAMES_PYTEST_RE.search(c.text)
+        ]
         for folder in _configured(index) if named else []:
             for path in tests:
                 if not folder or path.startswith(folder.rstrip("/") + "/"):

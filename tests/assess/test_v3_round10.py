@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catdetector.assess import ci
+from catdetector.assess import ci, registry
 from tests.assess.builders import TRAIN, WORKFLOW, facts_of
 
 # --------------------------- 1. a gate compares a metric an evaluation computes ----------
@@ -123,3 +123,34 @@ def test_dvc_repro_in_a_test_of_a_repository_that_trains_nothing_is_still_not_tr
         ".github/workflows/ci.yml": WORKFLOW.format("pytest tests"),
     })  # fmt: skip
     assert f.ci_runs_training is None
+
+
+# ------------------------------ 3. copied projects are not the repository's evidence -------
+COPY_DVC = (
+    "stages:\n  train:\n    cmd: python train.py\n    deps:\n      - data/raw\n      - train.py\n"
+    "    outs:\n      - models/model.pkl\n"
+)
+
+
+def test_a_copied_projects_pipeline_and_model_outputs_are_not_the_repositorys(
+    tmp_path: Path,
+) -> None:
+    # catdetector: tests/release/fixtures/before-int8/ (its own dvc.yaml) made "stage train
+    # reads .../data/raw" a data-versioning finding and its outputs a versioned model
+    copy = "tests/fixtures/old-project/"
+    f = facts_of(tmp_path, {
+        "train.py": TRAIN,
+        copy + "dvc.yaml": COPY_DVC,
+        copy + "train.py": TRAIN,
+        copy + "data/raw.dvc": "outs:\n- md5: 0a.dir\n  path: raw\n",
+    })  # fmt: skip
+    assert f.stages == [] and f.dvc_files == []
+    assert not any(e.file and e.file.startswith(copy) for e in f.pipelines)
+    assert not registry.model_versioned(f)
+
+
+def test_the_same_project_at_the_root_is_still_the_repositorys(tmp_path: Path) -> None:
+    f = facts_of(tmp_path, {
+        "train.py": TRAIN, "dvc.yaml": COPY_DVC, "data/raw.dvc": "outs:\n- md5: 0a.dir\n  path: raw\n",
+    })  # fmt: skip
+    assert [s.name for s in f.stages] == ["train"] and registry.model_versioned(f)

@@ -130,6 +130,7 @@ COPY_DVC = (
     "stages:\n  train:\n    cmd: python train.py\n    deps:\n      - data/raw\n      - train.py\n"
     "    outs:\n      - models/model.pkl\n"
 )
+RAW_DVC = "outs:\n- md5: 0a.dir\n  path: raw\n"
 
 
 def test_a_copied_projects_pipeline_and_model_outputs_are_not_the_repositorys(
@@ -142,7 +143,7 @@ def test_a_copied_projects_pipeline_and_model_outputs_are_not_the_repositorys(
         "train.py": TRAIN,
         copy + "dvc.yaml": COPY_DVC,
         copy + "train.py": TRAIN,
-        copy + "data/raw.dvc": "outs:\n- md5: 0a.dir\n  path: raw\n",
+        copy + "data/raw.dvc": RAW_DVC,
     })  # fmt: skip
     assert f.stages == [] and f.dvc_files == []
     assert not any(e.file and e.file.startswith(copy) for e in f.pipelines)
@@ -151,6 +152,6 @@ def test_a_copied_projects_pipeline_and_model_outputs_are_not_the_repositorys(
 
 def test_the_same_project_at_the_root_is_still_the_repositorys(tmp_path: Path) -> None:
     f = facts_of(tmp_path, {
-        "train.py": TRAIN, "dvc.yaml": COPY_DVC, "data/raw.dvc": "outs:\n- md5: 0a.dir\n  path: raw\n",
+        "train.py": TRAIN, "dvc.yaml": COPY_DVC, "data/raw.dvc": RAW_DVC,
     })  # fmt: skip
     assert [s.name for s in f.stages] == ["train"] and registry.model_versioned(f)

@@ -100,9 +100,10 @@ class _Workflow:
         """Whether an operand is the threshold ``word`` itself or a variable assigned from it."""
         if word.lower() in operand.lower():
             return True
-        m = _VAR_RE.match(operand)
+        if (m := _VAR_RE.match(operand)) is None:
+            return False
         run = str(step.get("run") or "")
-        return bool(m) and any(
+        return any(
             n == m.group(1) and word.lower() in v.lower() for n, v in _ASSIGN_RE.findall(run)
         )
 

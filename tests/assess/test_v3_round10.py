@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catdetector.assess import ci, registry
-from tests.assess.builders import TRAIN, WORKFLOW, facts_of
+from catdetector.assess import assess_repository, ci, registry
+from tests.assess.builders import TRAIN, WORKFLOW, facts_of, write_tree
 
 # --------------------------- 1. a gate compares a metric an evaluation computes ----------
 EVALUATE = (
@@ -155,3 +155,29 @@ def test_the_same_project_at_the_root_is_still_the_repositorys(tmp_path: Path) -
         "train.py": TRAIN, "dvc.yaml": COPY_DVC, "data/raw.dvc": RAW_DVC,
     })  # fmt: skip
     assert [s.name for s in f.stages] == ["train"] and registry.model_versioned(f)
+
+
+# ----------------------- 4. a pretrained model behind one call is ML ------------------------
+def test_serving_a_detoxify_model_is_ml(tmp_path: Path) -> None:
+    # blind7 aelquarati/toxicity-app: `Detoxify('original')` served by Flask (judges 0 / 1)
+    write_tree(tmp_path, {
+        "backend/predict.py": "from detoxify import Detoxify\n\nMODEL = Detoxify('original')\n\n\n"
+        "def predict(text):\n    return MODEL.predict(text)\n",
+        "backend/app.py": "from flask import Flask, request\nfrom predict import predict\n\n"
+        "app = Flask(__name__)\n\n\n@app.post('/predict')\ndef route():\n"
+        "    return predict(request.get_json()['text'])\n",
+        "backend/requirements.txt": "flask==3.0.0\ndetoxify==0.4.0\n",
+    })  # fmt: skip
+    assert assess_repository(tmp_path).level is not None
+
+
+def test_the_same_app_calling_a_rule_list_is_still_not_ml(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "backend/predict.py": "BAD = {'idiot'}\n\n\ndef predict(text):\n"
+        "    return any(w in BAD for w in text.split())\n",
+        "backend/app.py": "from flask import Flask, request\nfrom predict import predict\n\n"
+        "app = Flask(__name__)\n\n\n@app.post('/predict')\ndef route():\n"
+        "    return predict(request.get_json()['text'])\n",
+        "backend/requirements.txt": "flask==3.0.0\n",
+    })  # fmt: skip
+    assert assess_repository(tmp_path).level is None

@@ -138,12 +138,14 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
     """Test files a CI pytest command selects -> the command."""
     chosen: dict[str, Command] = {}
     tests = [p for p in index.files if _test_file(p)]
+    readable = False
     for command in commands:
         if command.file.endswith(".py") or not (m := _PYTEST_RE.search(command.text)):
             continue
         read = _arguments(m.group(1))
         if read is None:
             continue
+        readable = True
         args, options = read
         moved = _CD_RE.findall(command.text[: m.start()])
         cwd = (normpath(moved[-1]) or "") if moved else ""
@@ -155,7 +157,7 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
                 under = not folder or path.startswith(folder.rstrip("/") + "/")
                 if (path == folder or under) and _keeps(path, index.text(path) or "", options):
                     chosen.setdefault(path, command)
-    if not chosen:  # pytest run from a command built at run time (`bash -c "$test_cmd"`)
+    if not readable:  # pytest run only by a command built at run time (`bash -c "$cmd"`)
         named = [
             c for c in commands if not c.file.endswith(".py") and _NAMES_PYTEST_RE.search(c.text)
         ]

@@ -11,6 +11,7 @@
   (a folder with ``setup.py``/``pyproject.toml`` and a version), CI builds or publishes that
   package, and a requirements file pins it (``regression-model==2.0.20``). Going back is
   pinning the previous version.
+* **A model each CI run keeps as a job artifact and a deploy job ships** (``ciartifacts``).
 
 And what a save is: an object built from an encoder, scaler, vectoriser... class (read with
 ``ast``: ``enc = pp.TargetEncoder()``, whatever the variable is called) is preprocessing,

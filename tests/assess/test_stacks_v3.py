@@ -18,7 +18,7 @@ KFP = "from kfp import dsl\nfrom google.cloud import aiplatform\n"
 TFX = "from tfx import v1 as tfx\nfrom tfx.components import Trainer, Pusher, Evaluator\n"
 AZ_CLI = "steps:\n- script: az ml model deploy -n svc --model diabetes:3 --ic inf.yml\n"
 
-DATABRICKS_TF = {
+DATABRICKS_TF: Files = {
     "jobs.tf": 'resource "databricks_job" "j" {\n  task {\n    notebook_task {\n'
                '      notebook_path = "nb/train"\n    }\n  }\n}\n',
     "nb/train.py": "from sklearn.linear_model import LogisticRegression\n"

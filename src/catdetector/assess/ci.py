@@ -7,6 +7,7 @@ import re
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from catdetector.assess.ciconst import compares_constants
 from catdetector.assess.cinline import inline_gate, inline_training
 from catdetector.assess.cisystems import AUX_PATH_RE, ci_files, gitlab_includes
 from catdetector.assess.citests import test_runs
@@ -77,10 +78,11 @@ BEST_RUN_RE = Rx(  # ordered by a metric (``metrics.rmse``), not by ``start_time
 GATE_WORD_RE = Rx(
     r"\b(?:min_(?:accuracy|acc|f1|auc|precision|recall|score)|max_(?:loss|error|rmse|mae|mse)|"
     r"promotion_threshold|accuracy_threshold|validation_thresholds)\b|"
-    r"dvc\s+(?:metrics|exp)\s+diff|\bcml\s+(?:comment|send-comment)\b|MetricThreshold\(|"
+    # a CML report is a gate through the diff it shows (`dvc metrics diff main`), not by itself
+    r"dvc\s+(?:metrics|exp)\s+diff|MetricThreshold\(|"
     r"\bcatdetector['\"]?\s+(?:promote|gate)\b",
     re.I,
-    ("min_", "max_", "threshold", "metrics", "diff", "cml", "promote", "catdetector"),
+    ("min_", "max_", "threshold", "metrics", "diff", "promote", "catdetector"),
     lower=True,
 )
 
@@ -162,7 +164,10 @@ class CIFacts(CodeFacts):
     @cached_property
     def ci_training(self) -> Command | None:
         """The command by which CI runs training or a pipeline, if any."""
+        tests = {u.path for u in self.code_units if u.is_test}
         for command in self.ci_commands:  # `dvc repro STAGE` trains only if its stages do
+            if command.file in tests and not self._own_training:
+                continue  # `dvc repro` in a test trains only the repository's own code
             text = command.text
             if (targets := repro_targets(text)) and self._known_stages(targets):
                 text = REPRO_RE.sub("", text)  # its stages' own lines are followed
@@ -173,6 +178,12 @@ class CIFacts(CodeFacts):
             if command.file in training:
                 return Command(command.file, 1, "training code run by CI", command.via)
         return self._script_calls_training() or inline_training(self.inline_commands, self.py_units)
+
+    @cached_property
+    def _own_training(self) -> bool:
+        """Whether the repository holds training code outside tests, examples and docs (what a
+        pipeline a test makes and runs, ``dvc repro`` in a subprocess, can train)."""
+        return any(not AUX_PATH_RE.search(u.path) for u in self.training_units)
 
     def _known_stages(self, targets: list[str]) -> bool:
         """Whether a ``dvc.yaml`` here declares every one of ``targets`` (else, unread, a
@@ -313,10 +324,11 @@ def _off(path: str, text: str | None, m: re.Match[str]) -> bool:
 def _ci_gate(f: Facts) -> Command | None:
     """The first gate command CI runs in a step that is not allowed to fail."""
     for command in f.ci_commands:
-        if GATE_WORD_RE.search(command.text) is None:
+        if (m := GATE_WORD_RE.search(command.text)) is None:
             continue
-        if command.file.endswith((".yml", ".yaml")) and configured_off(
-            f.index.text(command.file) or "", command.line
+        text = f.index.text(command.file) or ""
+        if command.file.endswith((".yml", ".yaml")) and (
+            configured_off(text, command.line) or compares_constants(text, m.group(0))
         ):
             continue
         if command.file.endswith(".py") and not gate_lines(f.index.text(command.file) or ""):

@@ -33,8 +33,13 @@ _PYTEST_RE = re.compile(r"(?:^|[\s;&|(/])(?:py\.test|pytest)\b(.*)")
 _VALUED = {"-m", "-k", "-c", "-p", "-o", "-n", "--rootdir", "--junitxml", "--junit-xml",
            "--cov", "--cov-report", "--maxfail", "--durations", "--log-level", "--basetemp",
            "--ignore", "--deselect", "--dist", "-W", "--tb", "--confcutdir"}  # fmt: skip
+_NAMES_PYTEST_RE = re.compile(r"\bpytest\b")
 _TESTPATHS_RE = re.compile(r"(?m)^\s*testpaths\s*=\s*(\[[^\]]*\]|.+)$")
-_RUN_BY_TEST = "run by a test CI runs: "
+RUN_BY_TEST = "run by a test CI runs: "
+_PIPELINE_RUN_RE = re.compile(  # a pipeline tool's run command (no file of the repository)
+    r"^(?:\S*/)?(?:dvc\s+(?:repro|exp\s+run)|mlflow\s+run|kedro\s+run|snakemake|"
+    r"zenml\s+pipeline\s+run)\b"
+)
 _CD_RE = re.compile(r"(?:^|[;&|(]\s*|\s)cd\s+([^\s;&|)$]+)")
 _RUN_CALLS = frozenset({"run", "call", "check_call", "check_output", "Popen"})
 _CHECKS = frozenset({"check_call", "check_output"})
@@ -133,12 +138,14 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
     """Test files a CI pytest command selects -> the command."""
     chosen: dict[str, Command] = {}
     tests = [p for p in index.files if _test_file(p)]
+    readable = False
     for command in commands:
         if command.file.endswith(".py") or not (m := _PYTEST_RE.search(command.text)):
             continue
         read = _arguments(m.group(1))
         if read is None:
             continue
+        readable = True
         args, options = read
         moved = _CD_RE.findall(command.text[: m.start()])
         cwd = (normpath(moved[-1]) or "") if moved else ""
@@ -150,6 +157,14 @@ def selected(index: RepoIndex, commands: list[Command]) -> dict[str, Command]:
                 under = not folder or path.startswith(folder.rstrip("/") + "/")
                 if (path == folder or under) and _keeps(path, index.text(path) or "", options):
                     chosen.setdefault(path, command)
+    if not readable:  # pytest run only by a command built at run time (`bash -c "$cmd"`)
+        named = [
+            c for c in commands if not c.file.endswith(".py") and _NAMES_PYTEST_RE.search(c.text)
+        ]
+        for folder in _configured(index) if named else []:
+            for path in tests:
+                if not folder or path.startswith(folder.rstrip("/") + "/"):
+                    chosen.setdefault(path, named[0])
     return chosen
 
 
@@ -183,6 +198,47 @@ def _checked(call: ast.Call, tree: ast.AST) -> bool:
     if any(k.arg == "check" and getattr(k.value, "value", False) is True for k in call.keywords):
         return True
     return any(isinstance(n, ast.Assert) for n in ast.walk(tree))
+
+
+def _runs_first_argument(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a function hands its first parameter to a subprocess run call (a test
+    helper ``run(args, cwd)`` that runs ``[exe, *args[1:]]``)."""
+    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+    if not params:
+        return False
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Call) or not sub.args:
+            continue
+        name = dotted(sub.func)
+        if name.startswith("subprocess.") and name[11:] in _RUN_CALLS:
+            first = sub.args[0]
+            if any(isinstance(n, ast.Name) and n.id == params[0] for n in ast.walk(first)):
+                return True
+    return False
+
+
+def _helpers(index: RepoIndex, modules: Modules, tree: ast.Module, here: str) -> set[str]:
+    """Functions a test calls, defined in it or imported from the repository, that run the
+    command they are given in a subprocess."""
+    found = {
+        n.name for n in tree.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and _runs_first_argument(n)
+    }  # fmt: skip
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+            continue
+        for path in modules.module(node.module, here):
+            try:
+                defined = ast.parse(index.text(path) or "")
+            except (SyntaxError, ValueError, RecursionError):
+                continue
+            runners = {
+                n.name for n in defined.body
+                if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+                and _runs_first_argument(n)
+            }  # fmt: skip
+            found |= {a.asname or a.name for a in node.names if a.name in runners}
+    return found
 
 
 def _unique(modules: Modules, word: str) -> str | None:
@@ -224,6 +280,7 @@ def _runs(index: RepoIndex, modules: Modules, path: str) -> Iterator[tuple[int, 
     imported = any(  # ``from subprocess import check_output``
         isinstance(n, ast.ImportFrom) and n.module == "subprocess" for n in ast.walk(tree)
     )
+    helpers = _helpers(index, modules, tree, here) if "(" in (index.text(path) or "") else set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -231,6 +288,7 @@ def _runs(index: RepoIndex, modules: Modules, path: str) -> Iterator[tuple[int, 
         if node.args and (
             (name.startswith("subprocess.") and name[11:] in _RUN_CALLS)
             or (name in _RUN_CALLS and imported)
+            or name in helpers
         ):
             words = _words(node.args[0], lists)
             if not words or not _checked(node, tree) or {"--help", "-h", "--version"} & set(words):
@@ -241,6 +299,8 @@ def _runs(index: RepoIndex, modules: Modules, path: str) -> Iterator[tuple[int, 
                 files = [unique]
             for found in files:
                 yield node.lineno, " ".join(words), found
+            if not files and _PIPELINE_RUN_RE.match(" ".join(words)):
+                yield node.lineno, " ".join(words), path  # the pipeline of a project it made
         else:
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 if isinstance(arg, ast.Name) and arg.id in pipelines:
@@ -254,7 +314,8 @@ def test_runs(index: RepoIndex, commands: list[Command], modules: Modules) -> li
     for path, command in selected(index, commands).items():
         for line, what, found in _runs(index, modules, path):
             via = f"{path}:{line} `{what[:60]}`, run from {command.where()}"
-            out.append(Command(found, 1, f"{_RUN_BY_TEST}{what[:80]}", via))
+            at = line if found == path else 1  # a pipeline tool's run: the test's own line
+            out.append(Command(found, at, f"{RUN_BY_TEST}{what[:80]}", via))
     return out
 
 
@@ -264,7 +325,7 @@ def imported_pipeline_run(
     """A Python file CI runs (or a test CI runs runs) that imports a training pipeline, through
     the packages that re-export it, and calls it (``training.with_options(...)()``)."""
     for command in commands:
-        if command.file in training and command.text.startswith(_RUN_BY_TEST):
+        if command.file in training and command.text.startswith(RUN_BY_TEST):
             return Command(command.file, 1, "runs the training pipeline", command.via)
         unit = units.get(command.file)
         if unit is None or unit.is_test or not training:

@@ -14,6 +14,7 @@ import yaml
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.citests import imported_pipeline_run
+from catdetector.assess.copies import in_copy
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
@@ -110,8 +111,11 @@ class PipelineFacts(CIFacts):
 
     @cached_property
     def dvc_files(self) -> list[FileInfo]:
-        """``*.dvc`` files."""
-        return [f for f in self.index.files.values() if f.suffix == ".dvc" and f.name != ".dvc"]
+        """``*.dvc`` files (a copied project's are its own, not the repository's)."""
+        return [
+            f for f in self.index.files.values()
+            if f.suffix == ".dvc" and f.name != ".dvc" and not in_copy(self.index, f.path)
+        ]  # fmt: skip
 
     @cached_property
     def dvcfile_outs(self) -> dict[str, str]:
@@ -140,10 +144,10 @@ class PipelineFacts(CIFacts):
 
     @cached_property
     def dvc_yaml(self) -> list[tuple[FileInfo, dict[str, Any]]]:
-        """Parsed ``dvc.yaml`` files."""
+        """Parsed ``dvc.yaml`` files (a copied project's pipeline is not the repository's)."""
         parsed: list[tuple[FileInfo, dict[str, Any]]] = []
         for info in self.named("dvc.yaml", "dvc.yml"):
-            if info.text is None:
+            if info.text is None or in_copy(self.index, info.path):
                 continue
             try:
                 data = yaml.load(info.text, Loader=YAML_LOADER)
@@ -265,7 +269,7 @@ class PipelineFacts(CIFacts):
         found.extend(Evidence(path, None, "job spec") for path in self.job_specs)
         if (command := self.ci_training) is not None:
             found.append(Evidence(command.file, command.line, "training that CI runs"))
-        return found
+        return [e for e in found if not (e.file and in_copy(self.index, e.file))]
 
     @cached_property
     def job_specs(self) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from catdetector.assess import ci, registry, skew, smells
-from catdetector.assess.cisystems import AUX_PATH_RE
+from catdetector.assess.copies import in_copy
 from catdetector.assess.model import Evidence, ScoreItem
 from catdetector.assess.text import Rx
 from catdetector.assess.waysback import ways_back
@@ -33,27 +33,12 @@ GOLDEN_RE = Rx(
     ("golden", "canary", "behavio", "invariance", "directional", "test_model", "smoke"),
     lower=True,
 )
-PROJECT_MARKERS = (
-    "dvc.yaml", "MLproject", "pyproject.toml", "setup.py", ".dvc", "Makefile", "requirements.txt",
-    "Dockerfile", ".github",
-)  # fmt: skip
 BOTS = (".github/dependabot.yml", ".github/dependabot.yaml", "renovate.json", ".renovaterc")
 
 
 def _in_copy(f: Facts, path: str) -> bool:
-    """Whether ``path`` lies in a project copied under a test, fixture, example or docs folder
-    (a folder there with a project's own marker: dvc.yaml, MLproject, pyproject.toml...):
-    that copy's pipeline, gate or registry is not the repository's."""
-    found = AUX_PATH_RE.search(path)
-    if not found:
-        return False
-    parts = path[found.end() :].split("/")[:-1]
-    base = path[: found.end()]
-    return any(
-        f.index.exists(base + "/".join(parts[: i + 1]) + "/" + marker)
-        for i in range(len(parts))
-        for marker in PROJECT_MARKERS
-    )
+    """Whether ``path`` lies in a project copied into the repository (``copies``)."""
+    return in_copy(f.index, path)
 
 
 def _own(f: Facts, evidence: list[Evidence]) -> list[Evidence]:

@@ -149,6 +149,9 @@ DL_MODULES = frozenset(
 )
 ML_MODULES = DL_MODULES | frozenset(
     {"sklearn", "xgboost", "lightgbm", "catboost", "statsmodels", "catdetector", "skops"}
+    # packages that are a pretrained model behind one call (``Detoxify("original")``,
+    # ``DiffusionPipeline.from_pretrained``): ML, though no deep-learning import is written
+    | {"detoxify", "diffusers"}
 )
 MONITOR_MODULES = frozenset(
     {

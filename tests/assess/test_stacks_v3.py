@@ -18,11 +18,19 @@ KFP = "from kfp import dsl\nfrom google.cloud import aiplatform\n"
 TFX = "from tfx import v1 as tfx\nfrom tfx.components import Trainer, Pusher, Evaluator\n"
 AZ_CLI = "steps:\n- script: az ml model deploy -n svc --model diabetes:3 --ic inf.yml\n"
 
+DATABRICKS_TF: Files = {
+    "jobs.tf": 'resource "databricks_job" "j" {\n  task {\n    notebook_task {\n'
+               '      notebook_path = "nb/train"\n    }\n  }\n}\n',
+    "nb/train.py": "from sklearn.linear_model import LogisticRegression\n"
+                   "m = LogisticRegression().fit(X, y)\n",
+}  # fmt: skip
 EXAMPLES: dict[str, Files] = {
     "MLflow project": {"MLproject": "name: p\nentry_points:\n  main:\n    command: python a.py\n"},
     "MLflow recipe": {"recipe.yaml": 'template: "regression/v1"\nsteps:\n  split: {}\n'},
     "Kedro": {"pyproject.toml": '[tool.kedro]\npackage_name = "p"\n'},
     "Databricks bundle": {"databricks.yml": "bundle:\n  name: b\nresources:\n  jobs:\n    j: {}\n"},
+    "Databricks job (Terraform)": DATABRICKS_TF,
+    "Databricks job task (Terraform)": DATABRICKS_TF,
     "Metaflow": {"flow.py": "from metaflow import FlowSpec, step\nclass F(FlowSpec):\n  pass\n"},
     "Azure ML pipeline": {"p.py": AZ1 + "p = Pipeline(workspace=ws, steps=[s])\n"},
     "Azure ML CLI": {"ci.yml": "steps:\n- script: az ml job create -f pipeline.yml\n"},

@@ -95,6 +95,13 @@ class CISystem:
     content: Callable[[Any], bool] | None = None
 
 
+# a Jenkins job names its script freely: `Jenkinsfile`, `Jenkinsfile_train`, `Jenkinsfile.deploy`,
+# `ci/Jenkinsfile-release`, `train.jenkinsfile`
+JENKINS_NAME_RE = r"(?i)^(?:.*/)?(?:Jenkinsfile(?:[._-][\w.-]+)?|[\w.-]+\.jenkinsfile)$"
+# what a Jenkins pipeline is: Declarative `pipeline { ... stages { stage(...) ... } }` or
+# Scripted `node { stage(...) { sh ... } }`
+_JENKINS_PIPELINE_RE = re.compile(r"\b(?:pipeline|node)\s*(?:\([^)]*\)\s*)?\{[\s\S]*?\bstage\s*\(")
+
 # the root of a templated project (cookiecutter, Go templates): `{{cookiecutter.repo}}/`
 _TEMPLATE_ROOT = r"(?:(?:[^/]+/)*\{\{[^/]*\}\}/)?"
 
@@ -102,7 +109,7 @@ CI_SYSTEMS: tuple[CISystem, ...] = (
     CISystem("GitHub Actions", re.compile(rf"^{_TEMPLATE_ROOT}\.github/workflows/[^/]+\.ya?ml$")),
     CISystem("GitLab CI", re.compile(rf"^{_TEMPLATE_ROOT}\.gitlab-ci\.ya?ml$")),
     CISystem("GitLab CI (included)", None, _gitlab_jobs),
-    CISystem("Jenkins", re.compile(r"^(?:.*/)?Jenkinsfile$")),
+    CISystem("Jenkins", re.compile(JENKINS_NAME_RE)),
     CISystem("CircleCI", re.compile(rf"^{_TEMPLATE_ROOT}\.circleci/config\.ya?ml$")),
     CISystem("Azure Pipelines", re.compile(r"^azure-pipelines\.ya?ml$"), _azure),
     CISystem("Bitbucket Pipelines", re.compile(r"^bitbucket-pipelines\.ya?ml$")),
@@ -131,6 +138,8 @@ def _runs_something(info: FileInfo) -> bool:
         return False
     if info.name == "Jenkinsfile":
         return bool(re.search(r"\b(?:pipeline|node|stage|sh|bat)\b", text))
+    if re.match(JENKINS_NAME_RE, info.path):  # another name: only a pipeline's own syntax
+        return bool(_JENKINS_PIPELINE_RE.search(text))
     if info.suffix in (".yml", ".yaml"):
         return bool(_load(text))
     return True

@@ -21,6 +21,7 @@ import yaml
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
+from catdetector.assess.databricksjobs import job_evidence, training_jobs
 from catdetector.assess.model import Evidence
 from catdetector.assess.reexports import defining_files
 from catdetector.assess.scan import FileInfo, RepoIndex
@@ -152,6 +153,15 @@ def _databricks_bundle(f: PipelineFacts) -> list[Evidence]:
     return found
 
 
+def _databricks_terraform(f: PipelineFacts) -> list[Evidence]:
+    return job_evidence(f.index)
+
+
+def _databricks_terraform_trains(f: PipelineFacts) -> list[Evidence]:
+    training = {u.path for u in f.training_units if not AUX_PATH_RE.search(u.path)}
+    return training_jobs(f.index, training)
+
+
 _CATDETECTOR_RE = re.compile(r"\bcatdetector\s+(?:stage\s+\w+|serve)\b")
 
 
@@ -195,6 +205,7 @@ STACKS: tuple[Stack, ...] = (
     Stack("MLflow recipe", "pipeline", files=_mlflow_recipe),
     Stack("Kedro", "pipeline", files=_kedro),
     Stack("Databricks bundle", "pipeline", files=_databricks_bundle),
+    Stack("Databricks job (Terraform)", "pipeline", files=_databricks_terraform),
     Stack("Metaflow", "pipeline", frozenset({"metaflow"}), bases=("FlowSpec",)),
     Stack("Azure ML pipeline", "pipeline", AZ,
           calls=("Pipeline", "PipelineData", "PythonScriptStep", "jobs.create_or_update")),
@@ -210,6 +221,7 @@ STACKS: tuple[Stack, ...] = (
     Stack("Vertex training", "trains", KFP,
           calls=("CustomTrainingJob", "CustomContainerTrainingJob", "CustomJob")),
     Stack("TFX Trainer", "trains", TFX, calls=("Trainer",)),
+    Stack("Databricks job task (Terraform)", "trains", files=_databricks_terraform_trains),
     Stack("Kedro MLflow training", "trains", frozenset({"kedro_mlflow"}),
           calls=("pipeline_ml_factory",)),
     # -- registries ---------------------------------------------------------------------

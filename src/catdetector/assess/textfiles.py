@@ -74,6 +74,8 @@ def wants_text(name: str, suffix: str, size: int) -> bool:
     if suffix in TEXT_SUFFIXES or name in TEXT_NAMES:
         return True
     lower = name.lower()
-    if lower.startswith(("dockerfile", "requirements", "constraints", ".env", "docker-compose")):
+    if lower.startswith(
+        ("dockerfile", "requirements", "constraints", ".env", "docker-compose", "jenkinsfile")
+    ) or lower.endswith(".jenkinsfile"):
         return True
     return suffix == "" and size <= 64 * 1024

@@ -11,6 +11,7 @@
   (a folder with ``setup.py``/``pyproject.toml`` and a version), CI builds or publishes that
   package, and a requirements file pins it (``regression-model==2.0.20``). Going back is
   pinning the previous version.
+* **A model each CI run keeps as a job artifact and a deploy job ships** (``ciartifacts``).
 
 And what a save is: an object built from an encoder, scaler, vectoriser... class (read with
 ``ast``: ``enc = pp.TargetEncoder()``, whatever the variable is called) is preprocessing,
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from catdetector.assess.ciartifacts import ci_artifact_deploys
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.codepatterns import TEST_PATH_RE
 from catdetector.assess.model import Evidence
@@ -137,8 +139,14 @@ def published_packages(f: Facts) -> list[Evidence]:
 
 
 def ways_back(f: Facts) -> list[Evidence]:
-    """Versioned images and packages that carry the model."""
-    return f.memo("ways_back", lambda: versioned_images(f) + published_packages(f))
+    """Versioned images and packages that carry the model, and models CI keeps per run as job
+    artifacts that a deploy job ships (``ciartifacts``)."""
+    return f.memo(
+        "ways_back",
+        lambda: versioned_images(f)
+        + published_packages(f)
+        + ci_artifact_deploys(f, model_dirs(f)),
+    )
 
 
 _PREPROCESSING_WORDS = ("Encoder", "Scaler", "Vector", "Imputer", "Binarizer", "Normali",

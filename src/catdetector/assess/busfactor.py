@@ -18,7 +18,7 @@ from catdetector.assess.registry import hub_models, unpinned_hub_models
 from catdetector.assess.servingenv import served_model_names
 from catdetector.assess.stacks import LOOKED_FOR, broken_mlprojects
 from catdetector.assess.text import Rx, snippet
-from catdetector.assess.vocab import DATA_SUFFIXES
+from catdetector.assess.vocab import DATA_SUFFIXES, DATA_WORD_RE
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
@@ -308,7 +308,8 @@ def _machine_path(literal: str) -> bool:
     if not literal.startswith("/") or literal.startswith("//"):
         return False
     first = literal.strip("/").split("/", 1)[0].lower()
-    data = "data" in literal.lower() or posixpath.splitext(literal)[1].lower() in DATA_SUFFIXES
+    suffix = posixpath.splitext(literal)[1].lower()
+    data = bool(DATA_WORD_RE.search(literal)) or suffix in DATA_SUFFIXES
     return bool(first) and data and first not in SHARED_ROOTS and "{" not in literal
 
 

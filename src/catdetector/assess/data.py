@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from catdetector.assess import gitmeta
 from catdetector.assess.absentinputs import absent_inputs
+from catdetector.assess.appdb import app_database_names
 from catdetector.assess.code import CodeFacts
 from catdetector.assess.codepatterns import READ_RE, joined_to_variable, only_writes
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
@@ -112,12 +113,17 @@ class DataFacts(CodeFacts):
     @cached_property
     def ml_data_files(self) -> list[FileInfo]:
         """Data files that say the repository does ML: pictures count only inside a data
-        folder (``data/``, ``dataset/``...), since banners, logos and screenshots are not."""
+        folder (``data/``, ``dataset/``...), since banners, logos and screenshots are not; a
+        web application's own database (``appdb``) is its state, not a dataset."""
+        app_dbs = app_database_names(self.source_units)
         return [
             info
             for info, _ in self.data_files
-            if info.suffix not in PICTURE_SUFFIXES
-            or any(part.lower() in DATA_DIR_NAMES for part in info.path.split("/")[:-1])
+            if (
+                info.suffix not in PICTURE_SUFFIXES
+                or any(part.lower() in DATA_DIR_NAMES for part in info.path.split("/")[:-1])
+            )
+            and posixpath.basename(info.path) not in app_dbs
         ]
 
     @cached_property

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
+from catdetector.assess.artefactreads import artefact_names, reads_artefact
 from catdetector.assess.pycalls import dotted
 
 METRIC_CALLS = frozenset(
@@ -105,12 +106,13 @@ def value_of(node: ast.AST) -> ast.AST | None:
     return None
 
 
-def _seeds(value: ast.AST) -> tuple[bool, bool]:
-    """(an evaluation, a prediction) computed directly by ``value``."""
+def _seeds(value: ast.AST, artefacts: frozenset[str] = frozenset()) -> tuple[bool, bool]:
+    """(an evaluation, a prediction) computed directly by ``value`` (``artefacts``: names
+    that hold a metrics file's path or handle, ``artefactreads``)."""
     metric = prediction = False
     for sub in ast.walk(value):
         if isinstance(sub, ast.Call):
-            metric = metric or is_metric(sub)
+            metric = metric or is_metric(sub) or reads_artefact(sub, artefacts)
             prediction = prediction or is_prediction(sub)
         elif isinstance(sub, ast.Attribute) and sub.attr == "metrics":
             metric = True
@@ -189,9 +191,14 @@ class Flow:
     the methods of a file."""
 
     def __init__(
-        self, nodes: list[ast.AST], shared: set[str], returns: Returns | None = None
+        self,
+        nodes: list[ast.AST],
+        shared: set[str],
+        returns: Returns | None = None,
+        artefacts: frozenset[str] = frozenset(),
     ) -> None:
         self.returns = returns or {}
+        artefacts = artefact_names(nodes, artefacts)
         self.evaluation: set[str] = {n for n in shared}
         self.prediction: set[str] = set()
         self.loaded: set[str] = set()  # values read from a stored file (differential tests)
@@ -206,7 +213,7 @@ class Flow:
             n.arg for n in nodes if isinstance(n, ast.arg) and _METRIC_PART_RE.match(n.arg)
         }
         for targets, value in assigns:
-            metric, prediction = _seeds(value)
+            metric, prediction = _seeds(value, artefacts)
             if metric:
                 self.evaluation |= targets
             if prediction:
@@ -245,7 +252,8 @@ def flows(tree: ast.Module) -> list[tuple[list[ast.AST], Flow]]:
     a function of this file that returns an evaluation (``acc = train_model()``) is one."""
     scopes: list[ast.AST] = [tree, *(n for n in ast.walk(tree) if isinstance(n, _SCOPES))]
     shared: set[str] = set()
-    flows = [(nodes, Flow(nodes, shared)) for nodes in map(_scope_nodes, scopes)]
+    known = artefact_names(_scope_nodes(tree))  # module-level paths reach every function
+    flows = [(nodes, Flow(nodes, shared, None, known)) for nodes in map(_scope_nodes, scopes)]
     returns: Returns = {}
     for scope, (nodes, flow) in zip(scopes, flows, strict=True):
         if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -255,7 +263,7 @@ def flows(tree: ast.Module) -> list[tuple[list[ast.AST], Flow]]:
                     returns[scope.name] = returns.get(scope.name, frozenset()) | found
     if not shared and not returns:
         return flows
-    return [(nodes, Flow(nodes, shared, returns)) for nodes, _ in flows]
+    return [(nodes, Flow(nodes, shared, returns, known)) for nodes, _ in flows]
 
 
 def parse(text: str) -> ast.Module | None:

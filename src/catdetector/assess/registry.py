@@ -15,6 +15,7 @@ from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_pro
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
 from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
+from catdetector.assess.runnerstores import lost_with_runner, per_run_kept, runner_registry
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.servingenv import overwritten_and_served
 from catdetector.assess.stacks import LOOKED_FOR
@@ -168,7 +169,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
     """Model files or model paths that nothing versions."""
     ev: list[Evidence] = []
     gone = deleted_stores(f)  # a store the pipeline empties is no way back
-    kept = [e for e in f.registry if store_kind(e.detail) not in gone]
+    runner = runner_registry(f)  # a registry only a CI runner holds is none (runnerstores)
+    kept = [e for e in f.registry if store_kind(e.detail) not in gone and e not in runner]
     registered = bool(kept) or bool(ways_back(f))  # a registry, or versioned images
     for info in f.model_files:
         if not f.versioned(info.path):
@@ -202,7 +204,7 @@ def no_rollback(f: Facts) -> list[Evidence]:
                     continue
                 if "{" in literal and _committed_name(f, literal):
                     continue  # `f"{folder}/model.pkl"`: that file is versioned where it lives
-                if _logged_to_run(unit, literal) or per_run_save(f, unit, number):
+                if _logged_to_run(unit, literal) or per_run_kept(f, unit, number):
                     continue  # logged to the run, or a per-run folder: kept per run
                 if verb_re is WRITE_RE and _unserved_beside_versioned(f, literal):
                     continue  # not what serving loads; the models the project ships are kept
@@ -225,6 +227,8 @@ def no_rollback(f: Facts) -> list[Evidence]:
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
         ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
+    if not registered:
+        ev.extend(lost_with_runner(f))  # a registry only the CI runner holds
     if emptied:  # proof 4 too: a store emptied before each save is one fixed, overwritten slot
         ev[:0] = [_emptied_proof(f, kind, e) for kind, e in gone.items()]
     return ev
@@ -359,6 +363,8 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
         preprocessing = preprocessing_objects(unit)
         for call in unit.py.calls:
             if _saves_model(call, preprocessing):
+                if lost := lost_with_runner(f, unit, call.line):
+                    return lost  # a per-run folder only the CI runner holds
                 if any(_logged_to_run(unit, s) for s in call.strings) or per_run_save(
                     f, unit, call.line
                 ):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess import ci, registry, skew, smells
 from catdetector.assess.copies import in_copy
 from catdetector.assess.model import Evidence, ScoreItem
+from catdetector.assess.runnerstores import runner_registry
 from catdetector.assess.text import Rx
 from catdetector.assess.waysback import ways_back
 
@@ -118,7 +119,8 @@ def _golden(f: Facts) -> Mark:
 
 
 def _rollback(f: Facts) -> Mark:
-    ways, registered = _own(f, ways_back(f)), _own(f, f.registry)
+    lasting = [e for e in f.registry if e not in runner_registry(f)]  # not a runner's store
+    ways, registered = _own(f, ways_back(f)), _own(f, lasting)
     if not registered and not ways and not registry.model_versioned(f):
         return 0, ""
     shown = (registered or ways)[:1]

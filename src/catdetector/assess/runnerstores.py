@@ -42,12 +42,12 @@ CARRY_OUT_RE = re.compile(
     r"\bhuggingface-cli\s+upload\b|\bhf\s+upload\b|\bcurl\b[^\n]*\s(?:-T|--upload-file|-F)\s",
     re.M | re.I,
 )
-# code that uploads or logs what it saves
+# code that uploads what it saves (to object storage, the Hub, W&B, DVC)
 UPLOAD_CODE_RE = re.compile(
     r"\.(?:upload_file|upload_fileobj|put_object|upload_blob|upload_from_filename|"
-    r"log_artifacts?|log_model|push_to_hub|upload_folder)\(|\bwandb\.(?:save|log_artifact)\(|"
-    r"\bdvc\.api\b"
+    r"push_to_hub|upload_folder)\(|\bwandb\.(?:save|log_artifact)\(|\bdvc\.api\b"
 )
+_LOGS_TO_RUN_RE = re.compile(r"\.(?:log_artifacts?|log_model)\(")  # to a tracked run's store
 # a tracking or registry server MLflow could be pointed at (any mention counts)
 TRACKING_RE = re.compile(
     r"(?i)tracking_uri|registry_uri|tracking-uri|(?-i:MLFLOW_[A-Z_]+)|databricks|azureml|"
@@ -85,11 +85,15 @@ def _runner_chain(f: Facts, path: str) -> set[str] | None:
     return chain | named
 
 
-def _kept_only_in_runner(f: Facts, unit: CodeUnit) -> list[str] | None:
+def _kept_only_in_runner(f: Facts, unit: CodeUnit, *, tracked: bool = False) -> list[str] | None:
     """The CI definitions that run ``unit`` in a runner that keeps nothing (None when CI does
-    not run it there, or something carries files out, or the code uploads what it saves)."""
+    not run it there, or something carries files out, or the code uploads what it saves; a
+    save into a folder also logged to a tracked run counts as carried out unless ``tracked``,
+    the run's store being the one in question)."""
     chain = _runner_chain(f, unit.path)
     if not chain or UPLOAD_CODE_RE.search(unit.code):
+        return None
+    if not tracked and _LOGS_TO_RUN_RE.search(unit.code):
         return None
     if any(CARRY_OUT_RE.search(f.index.text(p) or "") for p in chain):
         return None
@@ -117,7 +121,7 @@ def _runner_registry(f: Facts) -> list[Evidence]:
     ]  # fmt: skip
     if not mlflow or any(TRACKING_RE.search(i.text or "") for i in f.index.texts()):
         return []
-    return [e for e in mlflow if _kept_only_in_runner(f, units[str(e.file)]) is not None]
+    return [e for e in mlflow if _kept_only_in_runner(f, units[str(e.file)], tracked=True)]
 
 
 def lost_with_runner(
@@ -137,7 +141,7 @@ def lost_with_runner(
         return [unit.evidence(line, detail)]
     units = {u.path: u for u in f.source_units}
     for e in runner_registry(f)[:1]:
-        where = _kept_only_in_runner(f, units[str(e.file)]) or []
+        where = _kept_only_in_runner(f, units[str(e.file)], tracked=True) or []
         detail = (
             f"models registered in MLflow only inside the CI runner ({', '.join(where)}): no "
             "tracking server is configured, so the registry is the runner's local store, "

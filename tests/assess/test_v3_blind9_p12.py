@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess import assess_repository
-from tests.assess.builders import WORKFLOW, check, write_tree
+from tests.assess.builders import WORKFLOW, Files, check, write_tree
 
 # ---------------------------- 1. a metrics file read through a handle or a name ---------------
 TRAIN_METRICS_PY = (
@@ -87,7 +87,7 @@ TRAIN_NAMED_PY = (
 
 
 def _machine_paths(tmp_path: Path, path: str) -> list[str]:
-    files = {"dvc.yaml": DVC_TRAIN, "train.py": TRAIN_NAMED_PY.format(path=path)}
+    files: Files = {"dvc.yaml": DVC_TRAIN, "train.py": TRAIN_NAMED_PY.format(path=path)}
     return [e.detail for e in check("bus-factor", tmp_path, files) if "one machine" in e.detail]
 
 
@@ -100,7 +100,8 @@ def test_a_workspace_name_with_databricks_in_it_is_no_data_on_one_machine(
 
 
 def test_a_data_folder_on_one_disk_is_still_data_on_one_machine(tmp_path: Path) -> None:
-    assert _machine_paths(tmp_path, "/disk2/my_data/raw") != []
+    assert _machine_paths(tmp_path / "a", "/disk2/my_data/raw") != []
+    assert _machine_paths(tmp_path / "b", "/warehouse/datalake/events") != []
 
 
 # ---------------------------- 3. a web application's own database -----------------------------
@@ -148,7 +149,8 @@ def test_another_database_beside_the_apps_is_still_data(tmp_path: Path) -> None:
 # ---------------------------- 4. versions kept only inside a CI runner ------------------------
 TRAIN_PER_RUN_PY = (
     "import os\nfrom datetime import datetime\n\nimport joblib\n"
-    "from sklearn.datasets import load_iris\nfrom sklearn.linear_model import LogisticRegression\n\n"
+    "from sklearn.datasets import load_iris\n"
+    "from sklearn.linear_model import LogisticRegression\n\n"
     "X, y = load_iris(return_X_y=True)\nmodel = LogisticRegression(random_state=0).fit(X, y)\n"
     "version = datetime.now().strftime('%Y%m%d%H%M%S')\n"
     "folder = os.path.join('models', 'registry', version)\n"
@@ -208,6 +210,13 @@ def test_per_run_folders_of_training_run_by_hand_are_still_kept(tmp_path: Path) 
     files = _runner_tree(TRAIN_PER_RUN_PY)
     files[".github/workflows/ci.yml"] = WORKFLOW.format("pytest tests")
     write_tree(tmp_path, files)
+    assert assess_repository(tmp_path).finding("no-rollback") is None
+
+
+def test_per_run_folders_on_a_self_hosted_runner_are_still_kept(tmp_path: Path) -> None:
+    files = _runner_tree(TRAIN_PER_RUN_PY)
+    ci = files[".github/workflows/ci.yml"].replace("ubuntu-latest", "[self-hosted, gpu]")
+    write_tree(tmp_path, {**files, ".github/workflows/ci.yml": ci})
     assert assess_repository(tmp_path).finding("no-rollback") is None
 
 

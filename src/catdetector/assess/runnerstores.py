@@ -1,21 +1,22 @@
 """Model versions kept only inside a CI runner, read from CI definitions and code (never run).
 
-A CI job runs in a runner whose workspace is thrown away when the job ends. Versions that the
-training CI runs keeps there are no way back:
+A CI job on a hosted runner runs in a workspace that is thrown away when the job ends (Jenkins
+and Buildkite agents and self-hosted runners keep theirs between builds, and are not counted).
+Versions that the training CI runs keeps there are no way back:
 
 * **an MLflow registry with no tracking server.** With no tracking URI set anywhere (code, CI,
   environment files, compose files, docs), MLflow writes runs and registered versions to a
-  store in the working directory (``./mlruns``, ``mlflow.db``); registered from a script CI runs,
-  that registry lives and dies with the runner;
+  store in the working directory (``./mlruns``, ``mlflow.db``); registered from a script CI
+  runs, that registry lives and dies with the runner;
 * **a per-run folder** (``models/registry/model_v003/``, a timestamped folder) that training
   CI runs writes to: each run's folder is beside the others only in that runner.
 
 Unless the CI definition that runs the code (or a script on the way) carries files out of the
 runner: an uploaded artifact or a cache, a commit pushed back, ``dvc push``, a copy to object
 storage or another host, a pushed image, a published package, a Hub upload; or the code itself
-uploads or logs what it saves. Code that CI hands to another machine (a job spec it submits, an
-image built and run elsewhere) does not run in the runner and is not counted, nor is code run
-only by hand.
+uploads what it saves (or, for a per-run folder, logs it to a tracked run). Code that CI hands
+to another machine (a job spec it submits, an image built and run elsewhere) does not run in
+the runner and is not counted, nor is code run only by hand.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ _MLFLOW_REGISTRY_RE = re.compile(
     r"transition_model_version_stage|_alias\(|MLflow"
 )
 _NOT_THE_RUNNER = (".yml", ".yaml", ".json")  # job specs CI submits to run elsewhere
+# agents that keep their workspace between builds (and self-hosted runners, by their label)
+_PERSISTENT_AGENTS = ("Jenkins", "Buildkite")
+_SELF_HOSTED_RE = re.compile(r"\bself-hosted\b")
 
 
 def _runner_chain(f: Facts, path: str) -> set[str] | None:
@@ -97,7 +101,14 @@ def _kept_only_in_runner(f: Facts, unit: CodeUnit, *, tracked: bool = False) -> 
         return None
     if any(CARRY_OUT_RE.search(f.index.text(p) or "") for p in chain):
         return None
-    return sorted(p for p in chain if p in f.ci_systems)
+    definitions = sorted(p for p in chain if p in f.ci_systems)
+    if any(
+        f.ci_systems[p].startswith(_PERSISTENT_AGENTS)
+        or _SELF_HOSTED_RE.search(f.index.text(p) or "")
+        for p in definitions
+    ):
+        return None  # a workspace the next build finds again
+    return definitions
 
 
 def per_run_kept(f: Facts, unit: CodeUnit, line: int) -> bool:

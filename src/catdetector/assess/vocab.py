@@ -75,9 +75,9 @@ PICTURE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".svg", ".tif", ".tiff", ".ico"}
 )
 DATA_DIR_NAMES = frozenset({"data", "dataset", "datasets", "raw_data", "training_data"})
-# "data" as a word of a path (``/data``, ``my_data``, ``datasets``), not inside another word
-# (``/dev-databricks-experiment`` is a Databricks workspace name, not data)
-DATA_WORD_RE = re.compile(r"(?i)data(?:sets?)?(?![a-z])")
+# "data" as a word of a path (``/data``, ``my_data``, ``datasets``, ``datalake``), not the
+# start of another word (``/dev-databricks-experiment`` is a Databricks workspace name)
+DATA_WORD_RE = re.compile(r"(?i)data(?:sets?|lakes?|stores?|bases?)?(?![a-z])")
 NON_DATA_DIRS = frozenset(
     {
         "docs",

@@ -1,0 +1,185 @@
+"""assess v3, eleventh round (issue 22, branch p10): rules from blind8's design half.
+
+Every test fails on the engine before its rule (main at 468ce33), except the near misses
+named ``..._still_...``, which pass before and after and keep the rule from going too far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catdetector.assess import assess_repository
+from tests.assess.builders import WORKFLOW, write_tree
+
+# ------------------------- 1. training by a framework's or a service's call ---------------
+ESTIMATOR = (
+    "import tensorflow as tf\n\n\ndef model_fn(features, labels, mode):\n    return None\n\n\n"
+    "def train(model_dir, data_dir):\n"
+    "    estimator = tf.estimator.Estimator(model_fn=model_fn, model_dir=model_dir)\n"
+    "    train_spec = tf.estimator.TrainSpec(lambda: None, max_steps=10)\n"
+    "    eval_spec = tf.estimator.EvalSpec(lambda: None, steps=1)\n"
+    "    tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)\n\n\n"
+    "if __name__ == '__main__':\n    train('/opt/ml/model', '/opt/ml/input/data')\n"
+)
+
+
+def test_a_tensorflow_estimator_trains(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"cifar10/cifar10.py": ESTIMATOR})
+    report = assess_repository(tmp_path)
+    assert report.level == 0
+    assert any(f.id == "bus-factor" for f in report.findings)
+
+
+def test_an_estimators_train_call_with_an_input_fn_trains(tmp_path: Path) -> None:
+    code = ESTIMATOR.replace(
+        "tf.estimator.train_and_evaluate(estimator, train_spec, eval_spec)",
+        "estimator.train(input_fn=lambda: None, max_steps=10)",
+    )
+    write_tree(tmp_path, {"cifar10/cifar10.py": code})
+    assert assess_repository(tmp_path).level == 0
+
+
+AUTOML = (
+    "from google.cloud import automl_v1beta1 as automl\n\n\n"
+    "def train(project_id, region, dataset_id, model_name, budget):\n"
+    "    client = automl.AutoMlClient()\n"
+    "    location = client.location_path(project_id, region)\n"
+    "    model = {'display_name': model_name, 'dataset_id': dataset_id,\n"
+    "             'tables_model_metadata': {'train_budget_milli_node_hours': budget}}\n"
+    "    return client.create_model(location, model).result()\n"
+)
+
+
+def test_a_managed_automl_model_is_training(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"components/train_model/train_model.py": AUTOML})
+    assert assess_repository(tmp_path).level == 0
+
+
+def test_another_librarys_create_model_is_still_no_training(tmp_path: Path) -> None:
+    code = (
+        "import boto3\n\n\ndef deploy(name, image, artifact):\n"
+        "    sm = boto3.client('sagemaker')\n"
+        "    sm.create_model(ModelName=name, PrimaryContainer={'Image': image,\n"
+        "                    'ModelDataUrl': artifact})\n"
+    )
+    write_tree(tmp_path, {"deploy/create.py": code})
+    assert assess_repository(tmp_path).level is None
+
+
+# ------------------------- 2. a library's examples are not its project -------------------
+SETUP = "from setuptools import setup\n\nsetup(name='helpers', packages=['helpers'])\n"
+MODELER = (
+    "from sklearn.linear_model import LinearRegression\n\n\nclass Modeler:\n"
+    "    def fit(self, X, y):\n        self.model = LinearRegression().fit(X, y)\n"
+    "        return self\n"
+)
+PATCHING = (
+    "import tempfile\nfrom tensorflow.keras import models as keras_models\n\n\n"
+    "def make_keras_picklable():\n    def __getstate__(self):\n"
+    "        with tempfile.NamedTemporaryFile(suffix='.hdf5') as fd:\n"
+    "            keras_models.save_model(self, fd.name)\n            return {'s': fd.read()}\n"
+    "    keras_models.Model.__getstate__ = __getstate__\n\n\nmake_keras_picklable()\n\n\n"
+    "class KerasRegressor:\n    def fit(self, X, y):\n        self.model.fit(X, y)\n"
+)
+EXAMPLE_FLOW = (
+    "from metaflow import FlowSpec, step\nfrom helpers.modeler import Modeler\n\n\n"
+    "class TrainFlow(FlowSpec):\n    @step\n    def start(self):\n"
+    "        self.m = Modeler().fit([[0]], [0])\n        self.next(self.end)\n\n"
+    "    @step\n    def end(self):\n        pass\n\n\n"
+    "if __name__ == '__main__':\n    TrainFlow()\n"
+)
+MAKEFILE = "test:\n\tpytest tests\n\ntest_examples:\n\tpython examples/selection/train.py run\n"
+
+
+def _library(tmp_path: Path, **extra: str) -> None:
+    write_tree(tmp_path, {
+        "setup.py": SETUP,
+        "helpers/__init__.py": "",
+        "helpers/modeler.py": MODELER,
+        "examples/selection/train.py": EXAMPLE_FLOW,
+        "tests/test_modeler.py": "def test_fit():\n    assert True\n",
+        "Makefile": MAKEFILE,
+        ".github/workflows/examples.yml": WORKFLOW.format("make test test_examples"),
+        **extra,
+    })  # fmt: skip
+
+
+def test_a_library_whose_ci_runs_only_its_examples_is_not_applicable(tmp_path: Path) -> None:
+    _library(tmp_path)
+    report = assess_repository(tmp_path)
+    assert report.level is None
+    assert any("ML library" in n for n in report.notes)
+
+
+def test_a_helper_a_library_runs_on_import_that_trains_nothing_keeps_it_a_library(
+    tmp_path: Path,
+) -> None:
+    write_tree(tmp_path, {"setup.py": SETUP, "helpers/__init__.py": "",
+                          "helpers/modeler.py": MODELER, "helpers/models/__init__.py": "",
+                          "helpers/models/keras.py": PATCHING})  # fmt: skip
+    assert assess_repository(tmp_path).level is None
+
+
+def test_a_library_whose_ci_trains_its_own_script_is_still_a_project(tmp_path: Path) -> None:
+    _library(tmp_path, **{
+        "helpers/train.py": "from helpers.modeler import Modeler\n\n\nif __name__ == '__main__':\n"
+        "    Modeler().fit([[0]], [0])\n",
+        "Makefile": MAKEFILE + "\ntrain:\n\tpython helpers/train.py\n",
+        ".github/workflows/examples.yml": WORKFLOW.format("make test train"),
+    })  # fmt: skip
+    assert assess_repository(tmp_path).level is not None
+
+
+def test_a_module_that_calls_its_own_training_function_on_import_is_still_a_script(
+    tmp_path: Path,
+) -> None:
+    code = MODELER + "\n\ndef run_all():\n    Modeler().fit([[0]], [0])\n\n\nrun_all()\n"
+    write_tree(tmp_path, {"setup.py": SETUP, "helpers/__init__.py": "",
+                          "helpers/modeler.py": code})  # fmt: skip
+    assert assess_repository(tmp_path).level is not None
+
+
+# ------------------------- 3. code that only a Jupyter checkpoint holds ------------------
+APP = (
+    "import joblib\nimport pandas as pd\nfrom flask import Flask, request, jsonify\n\n"
+    "app = Flask(__name__)\nrf = joblib.load('model.joblib')\n\n\n"
+    "@app.route('/predict', methods=['GET'])\ndef predict():\n"
+    "    row = pd.DataFrame([request.args])\n"
+    "    return jsonify(rf.predict(row).tolist())\n"
+)
+
+
+def test_a_checkpoint_whose_original_is_gone_is_read(tmp_path: Path) -> None:
+    write_tree(tmp_path, {".ipynb_checkpoints/app-checkpoint.py": APP})
+    report = assess_repository(tmp_path)
+    assert report.level == 0
+    cited = {e.file for f in report.findings for e in f.evidence}
+    assert ".ipynb_checkpoints/app-checkpoint.py" in cited
+
+
+def test_a_checkpoint_beside_its_original_is_still_skipped(tmp_path: Path) -> None:
+    train = (
+        "import joblib\nfrom sklearn.linear_model import LogisticRegression\n\n"
+        "joblib.dump(LogisticRegression().fit([[0]], [0]), 'model.joblib')\n"
+    )
+    write_tree(tmp_path, {"app.py": APP, ".ipynb_checkpoints/app-checkpoint.py": APP,
+                          "train.py": train})  # fmt: skip
+    report = assess_repository(tmp_path)
+    cited = {e.file for f in report.findings for e in f.evidence}
+    assert "app.py" in cited
+    assert not any(c and ".ipynb_checkpoints" in c for c in cited)
+
+
+# ------------------------- 4. an app serving a model file is ML --------------------------
+def test_an_app_that_loads_a_model_file_and_predicts_is_ml(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app.py": APP})
+    report = assess_repository(tmp_path)
+    assert report.level == 0
+    assert any(f.id == "no-rollback" and f.lowers_level for f in report.findings)
+
+
+def test_a_web_app_with_no_model_is_still_not_applicable(tmp_path: Path) -> None:
+    app = APP.replace("rf = joblib.load('model.joblib')", "rf = None").replace(
+        "rf.predict(row).tolist()", "row.to_dict()"
+    )
+    write_tree(tmp_path, {"app.py": app})
+    assert assess_repository(tmp_path).level is None

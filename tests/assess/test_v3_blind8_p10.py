@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess import assess_repository
-from tests.assess.builders import WORKFLOW, write_tree
+from tests.assess.builders import WORKFLOW, git_init, write_tree
 
 # ------------------------- 1. training by a framework's or a service's call ---------------
 ESTIMATOR = (
@@ -183,3 +183,100 @@ def test_a_web_app_with_no_model_is_still_not_applicable(tmp_path: Path) -> None
     )
     write_tree(tmp_path, {"app.py": app})
     assert assess_repository(tmp_path).level is None
+
+
+# ------------------------- 5. a training output nothing keeps ----------------------------
+LIGHTNING_TRAIN = (
+    "import lightning as L\nfrom lightning.pytorch.callbacks import ModelCheckpoint\n"
+    "from src.model import Net\nfrom src.data import CatDog\n\n\n"
+    "def main():\n    L.seed_everything(42)\n"
+    "    trainer = L.Trainer(callbacks=[ModelCheckpoint(dirpath='logs/ckpt')])\n"
+    "    trainer.fit(Net(), CatDog('data/catdog'))\n\n\n"
+    "if __name__ == '__main__':\n    main()\n"
+)
+UNCACHED_DVC = (
+    "stages:\n  train:\n    cmd: python src/train.py\n    deps:\n    - src/train.py\n"
+    "    outs:\n    - logs:\n        cache: false\n"
+)
+DOCKER_ALL = 'FROM python:3.12-slim\nWORKDIR /app\nADD . /app\nCMD ["python", "src/infer.py"]\n'
+BUILD = (
+    "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - uses: actions/checkout@v4\n      - run: pytest tests\n"
+    "      - run: docker build -t ghcr.io/me/catdog:${{ github.sha }} . && "
+    "docker push ghcr.io/me/catdog:${{ github.sha }}\n"
+)
+
+
+def _uncached(tmp_path: Path, dvc_yaml: str, ignore: str) -> None:
+    write_tree(tmp_path, {
+        "src/train.py": LIGHTNING_TRAIN,
+        "src/model.py": "import lightning as L\n\n\nclass Net(L.LightningModule):\n    pass\n",
+        "src/data.py": "class CatDog:\n    def __init__(self, root):\n        self.root = root\n",
+        "data/catdog.dvc": "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n  path: catdog\n",
+        "dvc.yaml": dvc_yaml,
+        ".gitignore": ignore,
+        "logs/keep.txt": "kept\n",
+    })  # fmt: skip
+    git_init(tmp_path)
+
+
+def _no_rollback(tmp_path: Path) -> list[str]:
+    report = assess_repository(tmp_path)
+    return [
+        e.detail for f in report.findings if f.id == "no-rollback" and f.lowers_level
+        for e in f.evidence
+    ]  # fmt: skip
+
+
+def test_a_training_output_with_cache_false_that_git_ignores_has_no_way_back(
+    tmp_path: Path,
+) -> None:
+    _uncached(tmp_path, UNCACHED_DVC, "/logs\n/data/catdog\n")
+    details = _no_rollback(tmp_path)
+    assert any("cache: false" in d for d in details)
+    assert assess_repository(tmp_path).level == 0
+
+
+def test_a_cached_training_output_is_still_a_way_back(tmp_path: Path) -> None:
+    _uncached(
+        tmp_path,
+        UNCACHED_DVC.replace("    - logs:\n        cache: false\n", "    - logs\n"),
+        "/logs\n/data/catdog\n",
+    )
+    assert _no_rollback(tmp_path) == []
+
+
+def test_an_uncached_output_git_tracks_is_still_kept(tmp_path: Path) -> None:
+    _uncached(tmp_path, UNCACHED_DVC, "/data/catdog\n")
+    assert not any("cache: false" in d for d in _no_rollback(tmp_path))
+
+
+# ------------------------- 6. an image of a checkout with no model in it -----------------
+def test_an_image_copying_a_checkout_without_a_model_is_no_way_back(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "src/train.py": TRAIN_SAVES, "Dockerfile": DOCKER_ALL,
+        "tests/test_train.py": "def test_x():\n    assert True\n",
+        ".github/workflows/ci.yml": BUILD, ".gitignore": "/models\n",
+    })  # fmt: skip
+    git_init(tmp_path)
+    assert _no_rollback(tmp_path)
+
+
+def test_an_image_built_after_ci_trains_still_carries_the_model(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "src/train.py": TRAIN_SAVES, "Dockerfile": DOCKER_ALL,
+        "tests/test_train.py": "def test_x():\\n    assert True\\n",
+        ".github/workflows/ci.yml": BUILD.replace("- run: pytest tests", "- run: pytest tests && "
+                                                 "python src/train.py"),
+        ".gitignore": "/models\\n",
+    })  # fmt: skip
+    git_init(tmp_path)
+    assert _no_rollback(tmp_path) == []
+
+
+TRAIN_SAVES = (
+    "import joblib\nfrom sklearn.linear_model import LogisticRegression\n\n\n"
+    "def main():\n    model = LogisticRegression(random_state=0).fit([[0], [1]], [0, 1])\n"
+    "    joblib.dump(model, 'models/model.joblib')\n\n\n"
+    "if __name__ == '__main__':\n    main()\n"
+)

@@ -118,7 +118,7 @@ class CodeUnit:
         if self.matches(TRAIN_RE):  # a request handler that scales its input fits no model
             fits = [PREPROCESSING_FIT_RE.search(line) for _, line in self.find(TRAIN_RE)]
             return not (self.is_serving and fits and all(fits))
-        if trains_by_call(self):  # an Estimator, a managed AutoML or SageMaker job
+        if trains_by_call(self.imports | self.py.imports, self.py.calls):  # Estimator, AutoML
             return True
         name = self.path.rsplit("/", 1)[-1].lower()
         return "train" in name and bool(self.top_imports & ML_MODULES)

@@ -56,6 +56,13 @@ class Stage:
     deps: list[str] = field(default_factory=list)
     outs: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    uncached: list[str] = field(default_factory=list)  # outs marked ``cache: false``
+
+    @property
+    def kept(self) -> list[str]:
+        """The outputs DVC keeps a version of: ``cache: false`` ones are left to git (a
+        checkpoint folder git ignores is then kept by nothing)."""
+        return [o for o in self.outs if o not in self.uncached]
 
 
 _TEMPLATE_RE = re.compile(r"\$\{\s*([\w.\-]+)\s*\}")
@@ -79,6 +86,16 @@ def _substitute(data: Any, values: dict[str, Any]) -> Any:
     if isinstance(data, dict):
         return {_substitute(k, values): _substitute(v, values) for k, v in data.items()}
     return data
+
+
+def _uncached(raw: Any, base: str) -> list[str]:
+    """The outputs of a DVC outs list marked ``cache: false`` (``- logs: {cache: false}``)."""
+    items: Iterable[Any] = raw if isinstance(raw, list) else []
+    marked = [
+        {str(k): v for k, v in item.items() if isinstance(v, dict) and str(v.get("cache")).lower() == "false"}
+        for item in items if isinstance(item, dict)
+    ]  # fmt: skip
+    return _paths([m for m in marked if m], base)
 
 
 def _paths(raw: Any, base: str) -> list[str]:
@@ -184,6 +201,7 @@ class PipelineFacts(CIFacts):
                         cmd=cmd_text,
                         deps=_paths(body.get("deps"), stage_base),
                         outs=_paths(body.get("outs"), stage_base),
+                        uncached=_uncached(body.get("outs"), stage_base),
                         metrics=_paths(body.get("metrics"), stage_base)
                         + _paths(body.get("plots"), stage_base),
                     )
@@ -209,7 +227,7 @@ class PipelineFacts(CIFacts):
         """Paths DVC versions: ``.dvc`` outputs, stage outs, metrics and plots."""
         tracked = set(self.dvcfile_outs)
         for stage in self.stages:
-            tracked.update(stage.outs)
+            tracked.update(stage.kept)
             tracked.update(stage.metrics)
         for info, data in self.dvc_yaml:
             base = posixpath.dirname(info.path)
@@ -224,6 +242,7 @@ class PipelineFacts(CIFacts):
         paths = set(self.dvc_tracked)
         for stage in self.stages:
             paths.update(stage.deps)
+            paths.update(stage.outs)
         return paths
 
     @cached_property

@@ -11,10 +11,9 @@ deployable model from an artifact) is not training.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-if TYPE_CHECKING:
-    from catdetector.assess.code import CodeUnit
+from catdetector.assess.pycalls import Call
 
 # (imported module prefixes, last names of the calls that train, keywords one of which the
 # call must pass; empty: any)
@@ -27,17 +26,16 @@ _ROWS: tuple[tuple[tuple[str, ...], frozenset[str], frozenset[str]], ...] = (
 )  # fmt: skip
 
 
-def trains_by_call(unit: CodeUnit) -> bool:
-    """Whether ``unit`` makes a call that a framework or service trains a model in."""
-    if unit.kind != "py" and unit.kind != "ipynb":
-        return False
-    imports = unit.imports | unit.py.imports  # ``from google.cloud import automl``
+def trains_by_call(imports: Iterable[str], calls: Iterable[Call]) -> bool:
+    """Whether code importing ``imports`` makes one of ``calls`` that a framework or a
+    service trains a model in (``from google.cloud import automl`` is ``google.cloud.automl``)."""
+    names = set(imports)
     rows = [r for r in _ROWS if any(i == p or i.startswith(p + ".") or i.startswith(p + "_")
-                                    for i in imports for p in r[0])]  # fmt: skip
+                                    for i in names for p in r[0])]  # fmt: skip
     if not rows:
         return False
-    for call in unit.py.calls:
+    for call in calls:
         last = call.name.rsplit(".", 1)[-1]
-        if any(last in names and (not kw or call.keywords & kw) for _, names, kw in rows):
+        if any(last in called and (not kw or call.keywords & kw) for _, called, kw in rows):
             return True
     return False

@@ -92,7 +92,8 @@ def _uncached(raw: Any, base: str) -> list[str]:
     """The outputs of a DVC outs list marked ``cache: false`` (``- logs: {cache: false}``)."""
     items: Iterable[Any] = raw if isinstance(raw, list) else []
     marked = [
-        {str(k): v for k, v in item.items() if isinstance(v, dict) and str(v.get("cache")).lower() == "false"}
+        {str(k): v for k, v in item.items()
+         if isinstance(v, dict) and str(v.get("cache")).lower() == "false"}
         for item in items if isinstance(item, dict)
     ]  # fmt: skip
     return _paths([m for m in marked if m], base)

@@ -79,7 +79,8 @@ def _context_holds_model(f: Facts, ci_text: str, dockerfile: str) -> bool:
     definition or the Dockerfile trains or fetches one before the copy is used."""
     if any(not TEST_PATH_RE.search(m.path) for m in f.model_files):
         return True
-    return any(CI_TRAIN_RE.search(t) or MODEL_INTO_CONTEXT_RE.search(t) for t in (ci_text, dockerfile))
+    texts = (ci_text, dockerfile)
+    return any(CI_TRAIN_RE.search(t) or MODEL_INTO_CONTEXT_RE.search(t) for t in texts)
 
 
 def _image_carries_model(f: Facts, ci_text: str) -> bool:

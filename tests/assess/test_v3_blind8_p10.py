@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess import assess_repository
-from tests.assess.builders import WORKFLOW, git_init, write_tree
+from tests.assess.builders import WORKFLOW, git_init, notebook, write_tree
 
 # ------------------------- 1. training by a framework's or a service's call ---------------
 ESTIMATOR = (
@@ -280,3 +280,46 @@ TRAIN_SAVES = (
     "    joblib.dump(model, 'models/model.joblib')\n\n\n"
     "if __name__ == '__main__':\n    main()\n"
 )
+
+
+# ------------------------- 7. a Databricks bundle's tasks are its steps ------------------
+BUNDLE = (
+    "bundle:\n  name: banking\nresources:\n  jobs:\n    register:\n      name: register\n"
+    "      tasks:\n        - task_key: register_model\n          notebook_task:\n"
+    "            notebook_path: ${workspace.file_path}/src/{task}\n"
+)
+TRAIN_CELL = (
+    "import mlflow\nfrom pyspark.ml.classification import RandomForestClassifier\n"
+    "df = spark.read.table('banking.features_v3')\n"
+    "with mlflow.start_run():\n    model = RandomForestClassifier(seed=42).fit(df)\n"
+    "    mlflow.spark.log_model(model, 'model', registered_model_name='banking')\n"
+)
+REGISTER_CELL = (
+    "import mlflow\nclient = mlflow.MlflowClient()\n"
+    "run = mlflow.search_runs(order_by=['start_time DESC']).iloc[0]\n"
+    "client.set_registered_model_alias('banking', 'champion', 1)\n"
+)
+
+
+def _bundle(tmp_path: Path, task: str) -> list[str]:
+    write_tree(tmp_path, {
+        "databricks.yml": BUNDLE.replace("{task}", task),
+        "src/Train.ipynb": notebook(TRAIN_CELL),
+        "src/Register.ipynb": notebook(REGISTER_CELL),
+    })  # fmt: skip
+    report = assess_repository(tmp_path)
+    return [e.detail for f in report.findings if f.id == "bus-factor" and f.lowers_level
+            for e in f.evidence]  # fmt: skip
+
+
+def test_a_bundle_whose_jobs_never_run_the_training_notebook_is_no_training_pipeline(
+    tmp_path: Path,
+) -> None:
+    details = _bundle(tmp_path, "Register")
+    assert any("outside any pipeline" in d for d in details)
+
+
+def test_a_bundle_task_that_runs_the_training_notebook_is_still_a_training_pipeline(
+    tmp_path: Path,
+) -> None:
+    assert not any("outside any pipeline" in d for d in _bundle(tmp_path, "Train"))

@@ -335,6 +335,10 @@ class PipelineFacts(CIFacts):
                 if self._runs_training(ev.file) or self.steps_train(ev.file):
                     return True
                 continue
+            if ev.file.endswith((".yml", ".yaml")) and self.steps_of(ev.file):
+                if self.steps_train(ev.file):  # its steps are read: they alone say whether
+                    return True  # it trains, not training code lying in its folder
+                continue
             if names_training_file(self, ev.file) or self.steps_train(ev.file):
                 return True
         return False

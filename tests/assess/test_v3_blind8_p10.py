@@ -323,3 +323,38 @@ def test_a_bundle_task_that_runs_the_training_notebook_is_still_a_training_pipel
     tmp_path: Path,
 ) -> None:
     assert not any("outside any pipeline" in d for d in _bundle(tmp_path, "Train"))
+
+
+# ------------------------- 8. a .dvc record of an empty file ----------------------------
+EMPTY_DVC = (
+    "outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: 0\n  hash: md5\n  path: raw.csv\n"
+)
+READS_RAW = (
+    "import pandas as pd\nimport joblib\nfrom sklearn.linear_model import LogisticRegression\n\n"
+    "df = pd.read_csv('data/raw.csv')\n"
+    "model = LogisticRegression(random_state=0).fit(df.drop('y', axis=1), df['y'])\n"
+    "joblib.dump(model, 'models/model.pkl')\n"
+)
+STAGE = (
+    "stages:\n  train:\n    cmd: python src/train.py\n    deps:\n    - src/train.py\n"
+    "    outs:\n    - models\n"
+)
+
+
+def _data_evidence(tmp_path: Path, dvc_file: str) -> list[str]:
+    write_tree(tmp_path, {"src/train.py": READS_RAW, "dvc.yaml": STAGE,
+                          "data/raw.csv.dvc": dvc_file})  # fmt: skip
+    report = assess_repository(tmp_path)
+    return [e.detail for f in report.findings if f.id == "no-data-versioning"
+            for e in f.evidence]  # fmt: skip
+
+
+def test_training_data_dvc_records_as_an_empty_file_is_not_versioned(tmp_path: Path) -> None:
+    assert any("empty file" in d for d in _data_evidence(tmp_path, EMPTY_DVC))
+
+
+def test_training_data_dvc_records_with_content_is_still_versioned(tmp_path: Path) -> None:
+    full = EMPTY_DVC.replace("d41d8cd98f00b204e9800998ecf8427e", "3f2a" * 8).replace(
+        "size: 0", "size: 52311"
+    )
+    assert _data_evidence(tmp_path, full) == []

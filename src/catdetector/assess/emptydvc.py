@@ -44,9 +44,8 @@ def empty_dvc_reads(f: Facts) -> list[Evidence]:
     """``.dvc`` records of an empty file whose path training code or a stage reads."""
     ev: list[Evidence] = []
     for info in f.dvc_files:
-        if AUX_PATH_RE.search(info.path) or (EMPTY_MD5 not in (info.text or "") and (
-            "size: 0" not in (info.text or "")
-        )):
+        text = info.text or ""
+        if AUX_PATH_RE.search(info.path) or (EMPTY_MD5 not in text and "size: 0" not in text):
             continue
         for path in _empty_outs(info.text or "", posixpath.dirname(info.path)):
             readers = [u.path for u in f.training_units if f"'{path}'" in u.text

@@ -26,6 +26,16 @@ _ROWS: tuple[tuple[tuple[str, ...], frozenset[str], frozenset[str]], ...] = (
 )  # fmt: skip
 
 
+# words one of which a text must hold before its calls are read (most files hold none)
+NEEDLES = ("train_and_evaluate", ".train(", "create_model", "create_training_job",
+           "create_auto_ml_job")  # fmt: skip
+
+
+def may_train_by_call(text: str) -> bool:
+    """A cheap filter: whether ``text`` names a call of a row at all."""
+    return any(n in text for n in NEEDLES)
+
+
 def trains_by_call(imports: Iterable[str], calls: Iterable[Call]) -> bool:
     """Whether code importing ``imports`` makes one of ``calls`` that a framework or a
     service trains a model in (``from google.cloud import automl`` is ``google.cloud.automl``)."""

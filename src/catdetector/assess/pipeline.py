@@ -14,6 +14,7 @@ import yaml
 from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.citests import imported_pipeline_run
+from catdetector.assess.dvctemplate import substitute
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
@@ -21,6 +22,7 @@ from catdetector.assess.reach import Reach, Step
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
 from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
+from catdetector.assess.uncachedouts import uncached_outs
 
 JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
 WORKFLOW_KIND_RE = re.compile(
@@ -60,43 +62,8 @@ class Stage:
 
     @property
     def kept(self) -> list[str]:
-        """The outputs DVC keeps a version of: ``cache: false`` ones are left to git (a
-        checkpoint folder git ignores is then kept by nothing)."""
+        """The outputs DVC keeps a version of (``cache: false`` ones are left to git)."""
         return [o for o in self.outs if o not in self.uncached]
-
-
-_TEMPLATE_RE = re.compile(r"\$\{\s*([\w.\-]+)\s*\}")
-
-
-def _lookup(values: dict[str, Any], dotted: str) -> str | None:
-    node: Any = values
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return str(node) if isinstance(node, str | int | float) else None
-
-
-def _substitute(data: Any, values: dict[str, Any]) -> Any:
-    """DVC's ``${...}`` templating resolved from params.yaml and ``vars`` (unknowns kept)."""
-    if isinstance(data, str):
-        return _TEMPLATE_RE.sub(lambda m: _lookup(values, m.group(1)) or m.group(0), data)
-    if isinstance(data, list):
-        return [_substitute(item, values) for item in data]
-    if isinstance(data, dict):
-        return {_substitute(k, values): _substitute(v, values) for k, v in data.items()}
-    return data
-
-
-def _uncached(raw: Any, base: str) -> list[str]:
-    """The outputs of a DVC outs list marked ``cache: false`` (``- logs: {cache: false}``)."""
-    items: Iterable[Any] = raw if isinstance(raw, list) else []
-    marked = [
-        {str(k): v for k, v in item.items()
-         if isinstance(v, dict) and str(v.get("cache")).lower() == "false"}
-        for item in items if isinstance(item, dict)
-    ]  # fmt: skip
-    return _paths([m for m in marked if m], base)
 
 
 def _paths(raw: Any, base: str) -> list[str]:
@@ -182,7 +149,7 @@ class PipelineFacts(CIFacts):
             if not isinstance(raw, dict):
                 continue
             if "${" in (info.text or ""):
-                raw = _substitute(raw, self._template_values(info.path, data))
+                raw = substitute(raw, self._template_values(info.path, data))
             for name, body in raw.items():
                 if not isinstance(body, dict):
                     continue
@@ -202,7 +169,7 @@ class PipelineFacts(CIFacts):
                         cmd=cmd_text,
                         deps=_paths(body.get("deps"), stage_base),
                         outs=_paths(body.get("outs"), stage_base),
-                        uncached=_uncached(body.get("outs"), stage_base),
+                        uncached=uncached_outs(body.get("outs"), stage_base),
                         metrics=_paths(body.get("metrics"), stage_base)
                         + _paths(body.get("plots"), stage_base),
                     )
@@ -335,12 +302,9 @@ class PipelineFacts(CIFacts):
                 if self._runs_training(ev.file) or self.steps_train(ev.file):
                     return True
                 continue
-            if ev.file.endswith((".yml", ".yaml")) and self.steps_of(ev.file):
-                if self.steps_train(ev.file):  # its steps are read: they alone say whether
-                    return True  # it trains, not training code lying in its folder
-                continue
-            if names_training_file(self, ev.file) or self.steps_train(ev.file):
-                return True
+            read = ev.file.endswith((".yml", ".yaml")) and bool(self.steps_of(ev.file))
+            if (not read and names_training_file(self, ev.file)) or self.steps_train(ev.file):
+                return True  # YAML steps that were read alone say it trains, not its folder
         return False
 
     @cached_property

@@ -9,12 +9,27 @@ Positive evidence for ``no-rollback``: the stage line that declares the output.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from catdetector.assess.model import Evidence
+from catdetector.assess.text import normpath
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
+
+
+def uncached_outs(raw: Any, base: str) -> list[str]:
+    """The outputs of a DVC ``outs`` list marked ``cache: false`` (``- logs: {cache: false}``)."""
+    items: Iterable[Any] = raw if isinstance(raw, list) else []
+    found: list[str] = []
+    for item in items:
+        for name, options in item.items() if isinstance(item, dict) else ():
+            if isinstance(options, dict) and str(options.get("cache")).lower() == "false":
+                path = normpath(str(name), base)
+                if path is not None:
+                    found.append(path)
+    return found
 
 
 def unkept_training_outputs(f: Facts) -> list[Evidence]:

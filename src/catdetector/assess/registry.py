@@ -19,6 +19,7 @@ from catdetector.assess.scan import FileInfo
 from catdetector.assess.servingenv import overwritten_and_served
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
+from catdetector.assess.uncachedouts import unkept_training_outputs
 from catdetector.assess.vocab import MODEL_SUFFIXES
 from catdetector.assess.waysback import preprocessing_objects, ways_back
 
@@ -224,7 +225,9 @@ def no_rollback(f: Facts) -> list[Evidence]:
             ev[at] = proven(ev[at], ROLLBACK_PROOF.format(name=name))
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
-        ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
+        kept_by_nothing = [] if emptied else unkept_training_outputs(f)
+        ev.extend(unpinned_hub_models(f) or kept_by_nothing
+                  or ([] if emptied else _unversioned_save(f)))
     if emptied:  # proof 4 too: a store emptied before each save is one fixed, overwritten slot
         ev[:0] = [_emptied_proof(f, kind, e) for kind, e in gone.items()]
     return ev
@@ -383,7 +386,7 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
 def model_versioned(f: Facts) -> bool:
     """Whether some model is versioned: a training stage's outputs, a DVC-tracked or git-lfs
     model path, a versioned model file."""
-    if any(stage.outs for stage in f.training_stages):
+    if any(stage.kept for stage in f.training_stages):
         return True
     for path in f.dvc_tracked:
         parts = set(path.lower().replace(".", "/").split("/"))

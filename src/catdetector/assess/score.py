@@ -130,7 +130,7 @@ def _rollback(f: Facts) -> Mark:
 
 def _what_versions_models(f: Facts) -> str:
     """What versions the model when no registry does: DVC, git-lfs, or git itself."""
-    if any(stage.outs for stage in f.training_stages) or f.dvc_tracked:
+    if any(stage.kept for stage in f.training_stages) or f.dvc_tracked:
         return "DVC-versioned model output"
     if f.lfs_patterns:
         return "model files in git-lfs"

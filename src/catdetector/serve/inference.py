@@ -55,7 +55,12 @@ def quick(served: Served, images: Images, opened: list[Image.Image]) -> bool:
     the hop there and back costs more than it frees the loop for. A backbone's
     decode and predict release the GIL, so they always run in the predict lanes.
     """
-    if served.model.has_backbone or len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
+    return not served.model.has_backbone and small(images, opened)
+
+
+def small(images: Images, opened: list[Image.Image]) -> bool:
+    """One image, small in bytes and in the pixels its header declares."""
+    if len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
         return False
     width, height = opened[0].size
     return width * height <= INLINE_MAX_PIXELS

@@ -64,9 +64,11 @@ class Batcher:
         policy: BatchPolicy,
         on_batch: Callable[[int], None] | None = None,
         lanes: int = 1,
+        inline_hold: float = INLINE_HOLD,
     ) -> None:
         self.policy = policy
         self.lanes = lanes
+        self.inline_hold = inline_hold
         self._on_batch = on_batch
         self._queue: list[_Item] = []
         self._preparing = 0  # requests of this worker between preparing() and submit
@@ -107,20 +109,20 @@ class Batcher:
         no thread hop there and back, which is most of what a lone request costs beyond
         the model's work. The loop is blocked meanwhile, so a request that arrived then
         waited: the loop turns before the answer send it to a lane. A request that finds
-        another one being read, queued or in a lane marks the worker contended for
-        ``INLINE_HOLD`` seconds, in which every request goes to the lanes (in parallel,
+        another one being read, queued, in a lane or inline marks the worker contended for
+        ``inline_hold`` seconds, in which every request goes to the lanes (in parallel,
         batched).
         """
         loop = asyncio.get_running_loop()
-        if self.busy():
-            self._contended_until = loop.time() + INLINE_HOLD
-        elif inline and not self._alone and loop.time() >= self._contended_until:
+        if self.busy() or self._alone:
+            self._contended_until = loop.time() + self.inline_hold
+        elif inline and loop.time() >= self._contended_until:
             self._alone += 1
             try:
                 prepared, preds = _work(served.model, [prepare])
-                # Before answering: the loop turns in which a request that arrived meanwhile
-                # is read (1) and reaches predict (2) send it to a lane (it may find ours
-                # still _alone), or mark the worker contended.
+                # Before answering: a request that arrived meanwhile is read in the next
+                # loop turn and reaches predict in the one after, where it finds ours
+                # still _alone: it goes to a lane and marks the worker contended.
                 for _ in range(3):
                     await asyncio.sleep(0)
             finally:

@@ -11,9 +11,10 @@ requests that arrive queue up and form the next batches: a lane takes its share 
 the queued images (a ``lanes``-th, at most ``max_size``), so that the next lane to free
 up finds work instead of idling. A lone request never waits: the batcher waits (at most
 ``max_wait``) only while other requests are still being read in this worker and no
-other lane is busy. A batch holds only rows prepared for one model
-snapshot, so a swap never mixes versions inside a batch, and each request's
-predictions come from the model that its response names.
+other lane is busy; a small one alone in an uncontended worker is predicted right on
+the event loop, with no thread hop (:meth:`Batcher.predict`). A batch holds only rows
+prepared for one model snapshot, so a swap never mixes versions inside a batch, and each
+request's predictions come from the model that its response names.
 """
 
 from __future__ import annotations

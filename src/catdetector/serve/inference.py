@@ -53,7 +53,8 @@ def quick(served: Served, images: Images, opened: list[Image.Image]) -> bool:
     thread, so one big image never stalls the other requests of this worker.
     A few ms of mostly GIL-bound work would not run in parallel in a thread, and
     the hop there and back costs more than it frees the loop for. A backbone's
-    decode and predict release the GIL, so they always run in the predict lanes.
+    decode and predict release the GIL, so they run in the predict lanes, except
+    a small one alone in its worker (``Batcher.predict``'s ``inline``).
     """
     return not served.model.has_backbone and small(images, opened)
 

@@ -85,7 +85,9 @@ def ensure_serve_venv(venv: Path) -> Path:
     imports torch when it is installed): 3 s and ~400 MB more per worker.
     """
     python = venv / "bin" / "python"
-    probe = [str(python), "-c", "import catdetector.model.bundle, onnxruntime, uvicorn_worker"]
+    # uvloop: a venv made before it was a dependency is brought up to date
+    modules = "catdetector.model.bundle, onnxruntime, uvicorn_worker, uvloop"
+    probe = [str(python), "-c", f"import {modules}"]
     if not (python.exists() and subprocess.run(probe, capture_output=True).returncode == 0):
         print(f"creating the serving venv {venv} (catdetector[serve-deep]) ...")
         install_serving(venv, sb.REPO)

@@ -366,3 +366,53 @@ def test_bad_batching_settings_are_refused_in_one_line(trained_project: Path) ->
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert any(words in line for line in lines), proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_a_lone_small_request_is_predicted_on_the_event_loop_until_requests_overlap(
+    trained_project: Path,
+) -> None:
+    """``inline``: a request alone in the worker runs its decode and predict on the event
+    loop's own thread (no hop to a lane and back); a request that finds another one queued
+    or in a lane goes to a lane and marks the worker contended, so that even a lone request
+    then goes to a lane, until ``inline_hold`` has passed. Without ``inline`` (a large
+    input), never on the loop. The answers are the model's either way."""
+    model = load_bundle(trained_project / MODEL_DIR)
+    served = Served(model, "v1", "prod", None, 0.0)
+    images = [png(64, 64, seed=600 + i) for i in range(5)]
+    want = [p.probability for p in model.predict_bytes(images)]
+    threads: list[int] = []
+    sizes: list[int] = []
+
+    def rows(img: bytes) -> Callable[[], np.ndarray]:
+        def prepare() -> np.ndarray:
+            threads.append(threading.get_ident())
+            return np.stack([model.prepare(open_image(img))])
+
+        return prepare
+
+    async def scenario(hold: float) -> list[float]:
+        batcher = Batcher(BatchPolicy("on", max_wait=0.0), sizes.append, 2, inline_hold=hold)
+        try:
+            got = await batcher.predict(served, 1, rows(images[0]), inline=True)  # alone
+            got += await batcher.predict(served, 1, rows(images[1]), inline=False)  # large
+            first = asyncio.ensure_future(batcher.predict(served, 1, rows(images[2])))
+            await asyncio.sleep(0)  # the first is queued for a lane when the second comes
+            got += await batcher.predict(served, 1, rows(images[3]), inline=True)
+            got = got[:2] + await first + got[2:]
+            while batcher.busy():  # the lanes' tasks end a loop turn after their answers
+                await asyncio.sleep(0)
+            got += await batcher.predict(served, 1, rows(images[4]), inline=True)  # alone
+        finally:
+            batcher.close()
+        return [p.probability for p in got]
+
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop in this thread
+    got = asyncio.run(scenario(hold=3600.0))
+    assert np.allclose(got, want, rtol=0, atol=1e-12)
+    on_loop = [t == loop_thread for t in threads]
+    assert on_loop[0] and not any(on_loop[1:]), on_loop  # contended: the last one in a lane
+    assert sum(sizes) == len(images)  # the inline predict is counted as a batch of one too
+
+    threads.clear()
+    asyncio.run(scenario(hold=0.0))  # contention forgotten at once: the last one inline
+    assert [t == loop_thread for t in threads] == [True, False, False, False, True]

@@ -27,6 +27,7 @@ from catdetector.assess.codepatterns import (
 from catdetector.assess.model import Evidence
 from catdetector.assess.pycalls import PyFacts, parse_python, read_python
 from catdetector.assess.scan import FileInfo, RepoIndex
+from catdetector.assess.servicetrain import may_train_by_call, trains_by_call
 from catdetector.assess.text import Rx, blank_strings, glob_root, line_numbers, normpath
 from catdetector.assess.vocab import ML_MODULES, PREPROCESSING_FIT_RE, ROLE_MODULES, WEB_MODULES
 
@@ -117,6 +118,10 @@ class CodeUnit:
         if self.matches(TRAIN_RE):  # a request handler that scales its input fits no model
             fits = [PREPROCESSING_FIT_RE.search(line) for _, line in self.find(TRAIN_RE)]
             return not (self.is_serving and fits and all(fits))
+        if may_train_by_call(self.text) and trains_by_call(
+            self.imports | self.py.imports, self.py.calls
+        ):  # a TF Estimator, a managed AutoML or SageMaker job (``servicetrain``)
+            return True
         name = self.path.rsplit("/", 1)[-1].lower()
         return "train" in name and bool(self.top_imports & ML_MODULES)
 

@@ -12,6 +12,7 @@ from catdetector.assess.absentinputs import absent_inputs
 from catdetector.assess.appdb import app_database_names
 from catdetector.assess.code import CodeFacts
 from catdetector.assess.codepatterns import READ_RE, joined_to_variable, only_writes
+from catdetector.assess.emptydvc import empty_dvc_reads
 from catdetector.assess.model import NOT_RECOGNISED, Evidence
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.sqldata import sql_reads
@@ -203,6 +204,7 @@ def no_data_versioning(f: Facts) -> list[Evidence]:
                     break
     ev.extend(sql_reads(f))  # training data a query reads at run time (``sqldata``)
     ev.extend(absent_inputs(f))  # catalog inputs that are not here (``absentinputs``)
+    ev.extend(empty_dvc_reads(f))  # a .dvc file of an empty file (``emptydvc``)
     if not ev and absent:
         detail = (
             f"{NOT_RECOGNISED}{'; '.join(sorted(set(absent))[:3])}, which is not here yet and "

@@ -41,7 +41,7 @@ def remote_configured(f: Facts) -> bool:
 def dvc_no_remote(f: Facts) -> list[Evidence]:
     """``.dvc`` files or ``dvc.yaml`` outputs with no DVC remote to push them to."""
     tracked = [i.path for i in f.dvc_files if not AUX_PATH_RE.search(i.path)]
-    stages = [s for s in f.stages if s.outs and not AUX_PATH_RE.search(s.file)]
+    stages = [s for s in f.stages if s.kept and not AUX_PATH_RE.search(s.file)]
     if not tracked and not stages:
         return []
     if remote_configured(f):

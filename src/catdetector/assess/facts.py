@@ -20,6 +20,7 @@ from catdetector.assess.library import is_library
 from catdetector.assess.mlsigns import engine_run_only, uses_ml
 from catdetector.assess.model import Evidence
 from catdetector.assess.registry import RegistryFacts, hub_models
+from catdetector.assess.servedmodel import serves_model_file
 from catdetector.assess.serving import ServingFacts
 
 # a general workflow engine's flow is ML only with training, a model, data or an ML import
@@ -44,6 +45,7 @@ class Facts(EnvironmentFacts, RegistryFacts, DataFacts, ServingFacts):
             or [e for e in self.pipelines if not self._orchestrator_only(e)]
             or any(uses_ml(u) for u in self.code_units)
             or hub_models(self)  # a pretrained model loaded (``from_pretrained``)
+            or serves_model_file(self)  # an app serving a model file (``servedmodel``)
         )
 
     def _orchestrator_only(self, ev: Evidence) -> bool:

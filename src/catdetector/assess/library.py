@@ -14,15 +14,19 @@ command that imports the training code, or imports its package and reads or writ
 
 from __future__ import annotations
 
+import ast
+import re
 from typing import TYPE_CHECKING
 
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.code import CodeUnit
 from catdetector.assess.codepatterns import TEST_PATH_RE
+from catdetector.assess.pycalls import dotted, parse_python
 from catdetector.assess.registry import hub_models
 
 if TYPE_CHECKING:
     from catdetector.assess.facts import Facts
+    from catdetector.assess.model import Evidence
 
 PACKAGE_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 ENTRY_DECORATORS = frozenset({"command", "main", "group", "callback", "flow", "task", "job"})
@@ -38,6 +42,20 @@ def _production(path: str) -> bool:
     return not (AUX_PATH_RE.search(path) or TEST_PATH_RE.search(path))
 
 
+_SCRIPT_RE = re.compile(r"[\w./-]+\.(?:py|ipynb)\b")
+
+
+def _example(f: Facts, ev: Evidence) -> bool:
+    """Whether a pipeline shows only the library's examples: its definition lies under
+    tests, docs or examples, or it is CI's training and every script the training command
+    names does (``python examples/x/train.py run``): a demonstration of the library."""
+    if ev.detail != "training that CI runs":
+        return ev.file is not None and not _production(ev.file)
+    command = f.ci_training
+    scripts = _SCRIPT_RE.findall(command.text) if command is not None else []
+    return bool(scripts) and not any(_production(s) for s in scripts)
+
+
 def _library_code(unit: CodeUnit) -> bool:
     """Training code that runs only when a caller calls it."""
     py = unit.py
@@ -49,16 +67,29 @@ def _library_code(unit: CodeUnit) -> bool:
         if call.in_function:
             continue
         last = call.name.rsplit(".", 1)[-1]
-        if call.name in py.functions or last in TRAIN_CALLS:
+        if last in TRAIN_CALLS or (call.name in py.functions and _trains(unit, call.name)):
             return False  # run on import: a script
     return True
+
+
+def _trains(unit: CodeUnit, name: str) -> bool:
+    """Whether the module-level function ``name`` calls a training (or entry) call: a
+    helper run on import that patches a class or registers a handler trains nothing."""
+    tree = parse_python(unit.text)
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return any(
+                isinstance(sub, ast.Call) and dotted(sub.func).rsplit(".", 1)[-1] in TRAIN_CALLS
+                for sub in ast.walk(node)
+            )
+    return True  # defined twice or not found at the top: as before, a script
 
 
 def is_library(f: Facts) -> bool:
     """Whether the repository is a library of ML tools with no project of its own."""
     if not any(_production(i.path) for i in f.named(*PACKAGE_FILES)):
         return False
-    if f.pipelines or f.stages or f.job_specs:
+    if any(not _example(f, e) for e in f.pipelines) or f.stages or f.job_specs:
         return False
     if any(_production(m.path) for m in f.model_files):
         return False

@@ -15,6 +15,7 @@ from catdetector.assess.ci import CI_TRAIN_RE, CIFacts
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.citests import imported_pipeline_run
 from catdetector.assess.copies import in_copy
+from catdetector.assess.dvctemplate import substitute
 from catdetector.assess.follow import Command, follow
 from catdetector.assess.images import images
 from catdetector.assess.model import Evidence
@@ -22,6 +23,7 @@ from catdetector.assess.reach import Reach, Step
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.stacks import names_training_file, recognise, runs_pipeline
 from catdetector.assess.text import YAML_LOADER, blank_strings, normpath
+from catdetector.assess.uncachedouts import uncached_outs
 
 JOB_SPEC_RE = re.compile(r"^entrypoint:\s*\S", re.M)
 WORKFLOW_KIND_RE = re.compile(
@@ -57,29 +59,12 @@ class Stage:
     deps: list[str] = field(default_factory=list)
     outs: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    uncached: list[str] = field(default_factory=list)  # outs marked ``cache: false``
 
-
-_TEMPLATE_RE = re.compile(r"\$\{\s*([\w.\-]+)\s*\}")
-
-
-def _lookup(values: dict[str, Any], dotted: str) -> str | None:
-    node: Any = values
-    for key in dotted.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return str(node) if isinstance(node, str | int | float) else None
-
-
-def _substitute(data: Any, values: dict[str, Any]) -> Any:
-    """DVC's ``${...}`` templating resolved from params.yaml and ``vars`` (unknowns kept)."""
-    if isinstance(data, str):
-        return _TEMPLATE_RE.sub(lambda m: _lookup(values, m.group(1)) or m.group(0), data)
-    if isinstance(data, list):
-        return [_substitute(item, values) for item in data]
-    if isinstance(data, dict):
-        return {_substitute(k, values): _substitute(v, values) for k, v in data.items()}
-    return data
+    @property
+    def kept(self) -> list[str]:
+        """The outputs DVC keeps a version of (``cache: false`` ones are left to git)."""
+        return [o for o in self.outs if o not in self.uncached]
 
 
 def _paths(raw: Any, base: str) -> list[str]:
@@ -168,7 +153,7 @@ class PipelineFacts(CIFacts):
             if not isinstance(raw, dict):
                 continue
             if "${" in (info.text or ""):
-                raw = _substitute(raw, self._template_values(info.path, data))
+                raw = substitute(raw, self._template_values(info.path, data))
             for name, body in raw.items():
                 if not isinstance(body, dict):
                     continue
@@ -188,6 +173,7 @@ class PipelineFacts(CIFacts):
                         cmd=cmd_text,
                         deps=_paths(body.get("deps"), stage_base),
                         outs=_paths(body.get("outs"), stage_base),
+                        uncached=uncached_outs(body.get("outs"), stage_base),
                         metrics=_paths(body.get("metrics"), stage_base)
                         + _paths(body.get("plots"), stage_base),
                     )
@@ -213,7 +199,7 @@ class PipelineFacts(CIFacts):
         """Paths DVC versions: ``.dvc`` outputs, stage outs, metrics and plots."""
         tracked = set(self.dvcfile_outs)
         for stage in self.stages:
-            tracked.update(stage.outs)
+            tracked.update(stage.kept)
             tracked.update(stage.metrics)
         for info, data in self.dvc_yaml:
             base = posixpath.dirname(info.path)
@@ -228,6 +214,7 @@ class PipelineFacts(CIFacts):
         paths = set(self.dvc_tracked)
         for stage in self.stages:
             paths.update(stage.deps)
+            paths.update(stage.outs)
         return paths
 
     @cached_property
@@ -319,8 +306,9 @@ class PipelineFacts(CIFacts):
                 if self._runs_training(ev.file) or self.steps_train(ev.file):
                     return True
                 continue
-            if names_training_file(self, ev.file) or self.steps_train(ev.file):
-                return True
+            read = ev.file.endswith((".yml", ".yaml")) and bool(self.steps_of(ev.file))
+            if (not read and names_training_file(self, ev.file)) or self.steps_train(ev.file):
+                return True  # YAML steps that were read alone say it trains, not its folder
         return False
 
     @cached_property

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from catdetector.assess.dbtasks import databricks_task
 from catdetector.assess.dockerfiles import command as dockerfile_command
 from catdetector.assess.images import Image, image_name
 from catdetector.assess.pycalls import dotted
@@ -185,6 +186,9 @@ class Reach:
                 found = found or self._registered_component(component)
                 if found and found in self.index.files and found != path:
                     steps.extend(self.yaml(found, f"component of {path}", depth + 1))
+            task = databricks_task(node, here, self.index.files)
+            if task is not None:
+                steps.append(Step(task, f"Databricks task ({path})"))
             words = [w for key in ("command", "cmds", "args") for w in _yaml_words(node.get(key))]
             if not words:
                 continue

@@ -14,12 +14,13 @@ from catdetector.assess.codepatterns import READ_RE, TEST_PATH_RE, WRITE_RE, joi
 from catdetector.assess.model import NOT_RECOGNISED, Evidence, Severity, has_proof, proven
 from catdetector.assess.pipeline import PipelineFacts
 from catdetector.assess.pycalls import Call
-from catdetector.assess.runfolders import deleted_stores, per_run_save, store_kind
-from catdetector.assess.runnerstores import lost_with_runner, per_run_kept, runner_registry
+from catdetector.assess.runfolders import deleted_stores, store_kind
+from catdetector.assess.runnerstores import lasting, lost_with_runner, per_run_kept
 from catdetector.assess.scan import FileInfo
 from catdetector.assess.servingenv import overwritten_and_served
 from catdetector.assess.stacks import LOOKED_FOR
 from catdetector.assess.text import Rx, human, line_numbers, normpath, snippet
+from catdetector.assess.uncachedouts import unkept_training_outputs
 from catdetector.assess.vocab import MODEL_SUFFIXES
 from catdetector.assess.waysback import preprocessing_objects, ways_back
 
@@ -169,8 +170,7 @@ def no_rollback(f: Facts) -> list[Evidence]:
     """Model files or model paths that nothing versions."""
     ev: list[Evidence] = []
     gone = deleted_stores(f)  # a store the pipeline empties is no way back
-    runner = runner_registry(f)  # a registry only a CI runner holds is none (runnerstores)
-    kept = [e for e in f.registry if store_kind(e.detail) not in gone and e not in runner]
+    kept = lasting(f, [e for e in f.registry if store_kind(e.detail) not in gone])
     registered = bool(kept) or bool(ways_back(f))  # a registry, or versioned images
     for info in f.model_files:
         if not f.versioned(info.path):
@@ -226,9 +226,10 @@ def no_rollback(f: Facts) -> list[Evidence]:
             ev[at] = proven(ev[at], ROLLBACK_PROOF.format(name=name))
     emptied = not registered and bool(f.registry) and bool(gone)
     if not ev and not registered and not model_versioned(f):
-        ev.extend(unpinned_hub_models(f) or ([] if emptied else _unversioned_save(f)))
-    if not registered:
-        ev.extend(lost_with_runner(f))  # a registry only the CI runner holds
+        kept_by_nothing = [] if emptied else unkept_training_outputs(f)
+        ev.extend(unpinned_hub_models(f) or kept_by_nothing
+                  or ([] if emptied else _unversioned_save(f)))
+    ev.extend([] if registered else lost_with_runner(f))  # a registry only a CI runner holds
     if emptied:  # proof 4 too: a store emptied before each save is one fixed, overwritten slot
         ev[:0] = [_emptied_proof(f, kind, e) for kind, e in gone.items()]
     return ev
@@ -365,9 +366,8 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
             if _saves_model(call, preprocessing):
                 if lost := lost_with_runner(f, unit, call.line):
                     return lost  # a per-run folder only the CI runner holds
-                if any(_logged_to_run(unit, s) for s in call.strings) or per_run_save(
-                    f, unit, call.line
-                ):
+                logged_here = any(_logged_to_run(unit, s) for s in call.strings)
+                if logged_here or per_run_kept(f, unit, call.line):
                     logged = True
                     continue  # logged to the run, or saved into a per-run folder: kept per run
                 line = unit.lines[call.line - 1] if call.line <= len(unit.lines) else call.name
@@ -389,7 +389,7 @@ def _unversioned_save(f: Facts) -> list[Evidence]:
 def model_versioned(f: Facts) -> bool:
     """Whether some model is versioned: a training stage's outputs, a DVC-tracked or git-lfs
     model path, a versioned model file."""
-    if any(stage.outs for stage in f.training_stages):
+    if any(stage.kept for stage in f.training_stages):
         return True
     for path in f.dvc_tracked:
         parts = set(path.lower().replace(".", "/").split("/"))

@@ -117,6 +117,12 @@ def per_run_kept(f: Facts, unit: CodeUnit, line: int) -> bool:
     return per_run_save(f, unit, line) and _kept_only_in_runner(f, unit) is None
 
 
+def lasting(f: Facts, registry: list[Evidence]) -> list[Evidence]:
+    """The registry evidence that outlives a CI job (not a store only a CI runner holds)."""
+    runner = runner_registry(f)
+    return [e for e in registry if e not in runner]
+
+
 def runner_registry(f: Facts) -> list[Evidence]:
     """MLflow registry evidence whose registry lives only in a CI runner (no tracking server
     configured anywhere, registered by code CI runs there, nothing carried out)."""

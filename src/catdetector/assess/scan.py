@@ -33,6 +33,7 @@ SNIFF_BYTES = 8192
 MAX_FILES = 200_000
 MAX_DEPTH = 64
 MAX_NOTE_ITEMS = 10
+CHECKPOINTS = ".ipynb_checkpoints"  # Jupyter's autosaves: copies, read only when alone
 IGNORED_NOTE = "git-ignored and untracked, not read (not part of the repository)"
 
 SKIP_DIRS = frozenset(
@@ -220,6 +221,8 @@ class _Scanner:
                         self.index.git.present = True
                     elif entry.name in SKIP_DIRS or child in SKIP_DIRS:
                         self.index.dirs.add(child)
+                        if entry.name == CHECKPOINTS:
+                            self._orphan_checkpoints(dir_fd, child, {e.name for e in entries})
                     else:
                         subdirs.append(entry.name)
                 elif entry.is_file(follow_symlinks=False):
@@ -236,6 +239,30 @@ class _Scanner:
             except OSError as exc:
                 self.notes.group("unreadable files", f"{child} ({_reason(exc)})")
         return subdirs
+
+    def _orphan_checkpoints(self, dir_fd: int, rel: str, beside: set[str]) -> None:
+        """Read the Jupyter autosaves in ``rel`` whose original is not beside it: a copy is
+        skipped (the original is read), but a checkpoint whose file was never committed or was
+        deleted is the only copy of that code the repository holds."""
+        try:
+            cfd = os.open(CHECKPOINTS, _DIR_FLAGS, dir_fd=dir_fd)
+        except OSError:
+            return
+        try:
+            with os.scandir(cfd) as it:
+                found = sorted(it, key=lambda e: e.name)
+            if self.ignores is not None:
+                found = self._not_ignored(cfd, rel, found)
+            for entry in found:
+                stem, dot, suffix = entry.name.rpartition(".")
+                original = stem.removesuffix("-checkpoint") + dot + suffix
+                if (stem.endswith("-checkpoint") and original not in beside
+                        and entry.is_file(follow_symlinks=False)):  # fmt: skip
+                    self._file(cfd, entry, f"{rel}/{entry.name}")
+        except OSError as exc:
+            self.notes.group("unreadable directories", f"{rel}/ ({_reason(exc)})")
+        finally:
+            os.close(cfd)
 
     def _not_ignored(
         self, dir_fd: int, rel: str, entries: list[os.DirEntry[str]]

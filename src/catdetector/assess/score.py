@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from catdetector.assess import ci, registry, skew, smells
 from catdetector.assess.copies import in_copy
 from catdetector.assess.model import Evidence, ScoreItem
-from catdetector.assess.runnerstores import runner_registry
+from catdetector.assess.runnerstores import lasting
 from catdetector.assess.text import Rx
 from catdetector.assess.waysback import ways_back
 
@@ -119,8 +119,7 @@ def _golden(f: Facts) -> Mark:
 
 
 def _rollback(f: Facts) -> Mark:
-    lasting = [e for e in f.registry if e not in runner_registry(f)]  # not a runner's store
-    ways, registered = _own(f, ways_back(f)), _own(f, lasting)
+    ways, registered = _own(f, ways_back(f)), _own(f, lasting(f, f.registry))  # runnerstores
     if not registered and not ways and not registry.model_versioned(f):
         return 0, ""
     shown = (registered or ways)[:1]
@@ -132,7 +131,7 @@ def _rollback(f: Facts) -> Mark:
 
 def _what_versions_models(f: Facts) -> str:
     """What versions the model when no registry does: DVC, git-lfs, or git itself."""
-    if any(stage.outs for stage in f.training_stages) or f.dvc_tracked:
+    if any(stage.kept for stage in f.training_stages) or f.dvc_tracked:
         return "DVC-versioned model output"
     if f.lfs_patterns:
         return "model files in git-lfs"

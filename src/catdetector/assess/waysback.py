@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
+from catdetector.assess.ci import CI_TRAIN_RE
 from catdetector.assess.ciartifacts import ci_artifact_deploys
 from catdetector.assess.cisystems import AUX_PATH_RE
 from catdetector.assess.codepatterns import TEST_PATH_RE
@@ -74,6 +75,16 @@ def model_dirs(f: Facts) -> set[str]:
     return {d for d in dirs if d}
 
 
+def _context_holds_model(f: Facts, ci_text: str, dockerfile: str) -> bool:
+    """Whether copying the whole build context copies a model: a model file is in the
+    repository (CI builds from a checkout: a git-ignored model is not in it), or the CI
+    definition or the Dockerfile trains or fetches one before the copy is used."""
+    if any(not TEST_PATH_RE.search(m.path) for m in f.model_files):
+        return True
+    texts = (ci_text, dockerfile)
+    return any(CI_TRAIN_RE.search(t) or MODEL_INTO_CONTEXT_RE.search(t) for t in texts)
+
+
 def _image_carries_model(f: Facts, ci_text: str) -> bool:
     if MODEL_INTO_CONTEXT_RE.search(ci_text):
         return True
@@ -84,7 +95,10 @@ def _image_carries_model(f: Facts, ci_text: str) -> bool:
         for m in COPY_RE.finditer(info.text or ""):
             for source in m.group(1).split():
                 src = source.strip("'\"[],").lstrip("./").rstrip("/")
-                if src in ("", "*") or src in dirs:
+                if src in ("", "*"):
+                    if _context_holds_model(f, ci_text, info.text or ""):
+                        return True
+                elif src in dirs:
                     return True
                 if posixpath.splitext(src)[1].lower() in MODEL_SUFFIXES:
                     return True

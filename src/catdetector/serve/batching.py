@@ -11,9 +11,10 @@ requests that arrive queue up and form the next batches: a lane takes its share 
 the queued images (a ``lanes``-th, at most ``max_size``), so that the next lane to free
 up finds work instead of idling. A lone request never waits: the batcher waits (at most
 ``max_wait``) only while other requests are still being read in this worker and no
-other lane is busy. A batch holds only rows prepared for one model
-snapshot, so a swap never mixes versions inside a batch, and each request's
-predictions come from the model that its response names.
+other lane is busy; a small one alone in an uncontended worker is predicted right on
+the event loop, with no thread hop (:meth:`Batcher.predict`). A batch holds only rows
+prepared for one model snapshot, so a swap never mixes versions inside a batch, and each
+request's predictions come from the model that its response names.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from catdetector.model.bundle import LoadedModel, Prediction
 from catdetector.serve.holder import Served
 
 Mode = Literal["auto", "on", "off"]
+INLINE_HOLD = 1.0  # seconds without inline predicts once requests overlapped in a worker
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,11 @@ class Batcher:
         policy: BatchPolicy,
         on_batch: Callable[[int], None] | None = None,
         lanes: int = 1,
+        inline_hold: float = INLINE_HOLD,
     ) -> None:
         self.policy = policy
         self.lanes = lanes
+        self.inline_hold = inline_hold
         self._on_batch = on_batch
         self._queue: list[_Item] = []
         self._preparing = 0  # requests of this worker between preparing() and submit
@@ -73,6 +77,8 @@ class Batcher:
         self._task: asyncio.Task[None] | None = None
         self._free: asyncio.Semaphore | None = None  # lanes not running a batch
         self._running: set[asyncio.Task[None]] = set()
+        self._alone = 0  # inline predicts, until their watch is over
+        self._contended_until = 0.0  # loop time: no inline predict before it
         self._executor = ThreadPoolExecutor(lanes, thread_name_prefix="catdetector-batch")
 
     @contextlib.contextmanager
@@ -85,12 +91,48 @@ class Batcher:
             self._preparing -= 1
             self._poke()
 
+    def busy(self) -> bool:
+        """True while another request of this worker is being read, queued or in a lane."""
+        return bool(self._preparing or self._queue or self._running)
+
     async def predict(
-        self, served: Served, size: int, prepare: Callable[[], np.ndarray]
+        self,
+        served: Served,
+        size: int,
+        prepare: Callable[[], np.ndarray],
+        inline: bool = False,
     ) -> list[Prediction]:
         """Predictions by ``served``'s model for the ``size`` images whose rows ``prepare``
-        returns, in a batch with other requests (``prepare``'s exception, if it fails)."""
+        returns, in a batch with other requests (``prepare``'s exception, if it fails).
+
+        With ``inline`` (a small input, see ``inference.small``) a request alone in an
+        uncontended worker is a batch of its own, run right here on the event loop:
+        no thread hop there and back, which is most of what a lone request costs beyond
+        the model's work. The loop is blocked meanwhile, so a request that arrived then
+        waited: the loop turns before the answer send it to a lane. A request that finds
+        another one being read, queued, in a lane or inline marks the worker contended for
+        ``inline_hold`` seconds, in which every request goes to the lanes (in parallel,
+        batched).
+        """
         loop = asyncio.get_running_loop()
+        if self.busy() or self._alone:
+            self._contended_until = loop.time() + self.inline_hold
+        elif inline and loop.time() >= self._contended_until:
+            self._alone += 1
+            try:
+                prepared, preds = _work(served.model, [prepare])
+                # Before answering: a request that arrived meanwhile is read in the next
+                # loop turn and reaches predict in the one after, where it finds ours
+                # still _alone: it goes to a lane and marks the worker contended.
+                for _ in range(3):
+                    await asyncio.sleep(0)
+            finally:
+                self._alone -= 1
+            if isinstance(prepared[0], Exception):
+                raise prepared[0]
+            if self._on_batch is not None:
+                self._on_batch(len(preds))
+            return preds
         if self._task is None:
             self._changed = asyncio.Event()
             self._free = asyncio.Semaphore(self.lanes)
@@ -169,7 +211,9 @@ class Batcher:
             return
         model = live[0].served.model
         try:
-            prepared, preds = await loop.run_in_executor(self._executor, _work, model, live)
+            prepared, preds = await loop.run_in_executor(
+                self._executor, _work, model, [i.prepare for i in live]
+            )
         except Exception as exc:  # the model failed: every request of the batch gets it
             for item in live:
                 if not item.future.done():
@@ -190,13 +234,13 @@ class Batcher:
 
 
 def _work(
-    model: LoadedModel, items: Sequence[_Item]
+    model: LoadedModel, prepares: Sequence[Callable[[], np.ndarray]]
 ) -> tuple[list[np.ndarray | Exception], list[Prediction]]:
-    """In a lane: each item's rows (or why they failed), then one predict of them all."""
+    """In a lane: each request's rows (or why they failed), then one predict of them all."""
     prepared: list[np.ndarray | Exception] = []
-    for item in items:
+    for prepare in prepares:
         try:
-            prepared.append(item.prepare())
+            prepared.append(prepare())
         except Exception as exc:  # this request's bad image: its own error, not the batch's
             prepared.append(exc)
     rows = [r for r in prepared if not isinstance(r, Exception)]

@@ -53,9 +53,15 @@ def quick(served: Served, images: Images, opened: list[Image.Image]) -> bool:
     thread, so one big image never stalls the other requests of this worker.
     A few ms of mostly GIL-bound work would not run in parallel in a thread, and
     the hop there and back costs more than it frees the loop for. A backbone's
-    decode and predict release the GIL, so they always run in the predict lanes.
+    decode and predict release the GIL, so they run in the predict lanes, except
+    a small one alone in its worker (``Batcher.predict``'s ``inline``).
     """
-    if served.model.has_backbone or len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
+    return not served.model.has_backbone and small(images, opened)
+
+
+def small(images: Images, opened: list[Image.Image]) -> bool:
+    """One image, small in bytes and in the pixels its header declares."""
+    if len(opened) != 1 or len(images[0][1]) > INLINE_MAX_BYTES:
         return False
     width, height = opened[0].size
     return width * height <= INLINE_MAX_PIXELS

@@ -85,8 +85,9 @@ async def predict(request: Request) -> Any:
                         preds = await offload(runtime, served, inference.predict, *args)
             if batcher is not None:  # decoded in a lane, predicted with other requests
                 prepare = functools.partial(inference.prepare, *args)
+                inline = inference.small(images, opened)  # when alone in this worker
                 preds = inference.answers(
-                    served, images, await batcher.predict(served, len(images), prepare)
+                    served, images, await batcher.predict(served, len(images), prepare, inline)
                 )
     except HTTPException as exc:
         predlog.failed(served, rid, images, exc.status_code, str(exc.detail), started, role)

@@ -34,6 +34,33 @@ _METRIC_PART_RE = re.compile(r"(?i)^(?:evaluate\w*|\w*_metrics?|\w*evaluation\w*
 _ARTEFACT_RE = re.compile(r"(?i)metric|eval|score")
 LOADS = frozenset({"load", "safe_load", "loads", "read_json", "read_csv", "read_text"})
 ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+def _bound(node: ast.AST) -> float | None:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def range_check(node: ast.Compare) -> bool:
+    """``0 <= accuracy <= 1`` (or ``1 >= x >= 0``): the range every score lies in, which no
+    model fails, so a sanity check of the metric's form and not a threshold on its value."""
+    if len(node.ops) != 2:
+        return False
+    low, high = _bound(node.left), _bound(node.comparators[-1])
+    if all(isinstance(o, (ast.Lt, ast.LtE)) for o in node.ops):
+        return (low, high) == (0.0, 1.0)
+    if all(isinstance(o, (ast.Gt, ast.GtE)) for o in node.ops):
+        return (low, high) == (1.0, 0.0)
+    return False
+
+
+def threshold(node: ast.AST) -> bool:
+    """An ordering comparison a model can fail (a score's own range check is none)."""
+    return (
+        isinstance(node, ast.Compare)
+        and any(isinstance(o, ORDER) for o in node.ops)
+        and not range_check(node)
+    )
 CLOSE_CALLS = frozenset({"isclose", "allclose", "assert_allclose", "approx",
                           "assert_array_almost_equal", "assert_almost_equal"})  # fmt: skip
 

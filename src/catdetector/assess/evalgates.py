@@ -33,6 +33,7 @@ from catdetector.assess.evalflow import (
     names_in,
     parse,
     targets_of,
+    threshold,
     value_of,
 )
 from catdetector.assess.model import Evidence
@@ -89,12 +90,7 @@ def _decision_lines(nodes: list[ast.AST], flow: Flow, deciders: set[str]) -> lis
 
 
 def _ordered(test: ast.AST, flow: Flow) -> bool:
-    return any(
-        isinstance(c, ast.Compare)
-        and any(isinstance(op, ORDER) for op in c.ops)
-        and flow.evaluates(c)
-        for c in ast.walk(test)
-    )
+    return any(threshold(c) and flow.evaluates(c) for c in ast.walk(test))
 
 
 def _verdict(test: ast.AST, flow: Flow) -> bool:
@@ -202,8 +198,7 @@ def _differential(unit: CodeUnit) -> int | None:
             used = names_in(node.test)
             closeness = any(
                 isinstance(s, ast.Call) and last_name(s) in CLOSE_CALLS for s in ast.walk(node.test)
-            ) or any(isinstance(c, ast.Compare) and any(isinstance(o, ORDER) for o in c.ops)
-                     for c in ast.walk(node.test))  # fmt: skip
+            ) or any(threshold(c) for c in ast.walk(node.test))
             predicted = bool(used & (flow.prediction | flow.evaluation))
             if closeness and predicted and used & flow.loaded:
                 return node.lineno

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from catdetector.assess.evalflow import ORDER, last_name, names_in, parse, targets_of, value_of
+from catdetector.assess.evalflow import last_name, names_in, parse, targets_of, threshold, value_of
 from catdetector.assess.evalgates import _ci_runs
 from catdetector.assess.model import Evidence
 from catdetector.assess.pycalls import dotted
@@ -102,7 +102,7 @@ def _gate_line(tree: ast.Module) -> int | None:
             for cmp in (c for c in ast.walk(node.test) if isinstance(c, ast.Compare)):
                 sides = [cmp.left, *cmp.comparators]
                 if (
-                    any(isinstance(o, ORDER) for o in cmp.ops)
+                    threshold(cmp)
                     and any(_number(s) for s in sides)
                     and names_in(cmp) & outputs
                 ):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from catdetector.assess.evalgates import differential_tests
-from tests.assess.builders import facts_of
+from tests.assess.builders import Files, facts_of
 from tests.assess.test_v3_blind9_p12 import TRAIN_METRICS_PY
 
 # ------------------------- a score's own range is no threshold ------------------------------
@@ -23,7 +23,7 @@ CI = (
 
 
 def _checks_the_model(tmp_path: Path, check: str) -> bool:
-    files = {
+    files: Files = {
         "train.py": TRAIN_METRICS_PY,
         "tests/test_model.py": MODEL_TEST.format(check=check),
         ".github/workflows/ci.yml": CI,

@@ -59,10 +59,7 @@ def _engine(url: str | Path) -> tuple[Engine, str]:
     backend = store_mod.backend(url)  # the one URL check: a clear line, nothing secret
     parsed = make_url(full)
     if backend == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            raise StoreError("the prediction log needs a SQLite file, not an in-memory DB")
-        path = Path(database)
+        path = Path(str(parsed.database))  # a file: ``backend`` refused the in-memory kinds
         if not path.is_file():
             raise StoreError(
                 f"no prediction log at {path}",

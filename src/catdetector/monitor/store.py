@@ -176,14 +176,17 @@ def backend(url: str | Path) -> str:
     Commands call it before their slow start (a model to load) so a wrong URL is one line.
     """
     try:
-        name = make_url(database_url(url)).get_backend_name()
+        parsed = make_url(database_url(url))
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StoreError(f"not a database URL or path: {redacted(url)}") from exc
+    name = parsed.get_backend_name()
     if name not in ("sqlite", "postgresql"):
         raise StoreError(
             f"unsupported database {name!r} in {redacted(url)}",
             hint="use a SQLite file path or a postgresql:// URL",
         )
+    if name == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise StoreError("the prediction log needs a SQLite file, not an in-memory DB")
     return name
 
 
@@ -194,9 +197,7 @@ def create(url: str | Path, *, connect_timeout: float = 5) -> Engine:
     parsed = make_url(full)
     try:
         if kind == "sqlite":
-            if parsed.database in (None, "", ":memory:"):
-                raise StoreError("the prediction log needs a SQLite file, not an in-memory DB")
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(full, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
